@@ -1,0 +1,406 @@
+"""Meta Ads insights through the official facebook-business SDK.
+
+Per ad account and date range: ONE asynchronous insights job (not one per day) with
+``time_increment=1``, every campaign status included, then the results read page by page.
+Each row is validated and parsed (numbers arrive as strings) and yielded as a flat record that
+keeps the raw row beside the typed columns.
+
+Failures are sorted as the Graph API documents them: throttling waits as long as the usage
+headers say; transient errors retry with backoff and jitter; a failed or skipped job is retried
+once and then split into halves; an expired token or a missing permission stops at once with a
+message that names the account and the fix.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import logging
+import os
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping
+
+import requests
+from facebook_business.adobjects.adaccount import AdAccount
+from facebook_business.adobjects.adreportrun import AdReportRun
+from facebook_business.api import FacebookAdsApi
+from facebook_business.exceptions import FacebookRequestError
+from facebook_business.session import FacebookSession
+
+from connectors.errors import (
+    MalformedPayloadError,
+    PlatformAuthError,
+    PlatformConfigError,
+    PlatformError,
+    PlatformThrottledError,
+    ReportJobError,
+    TransientPlatformError,
+)
+from connectors.retry import Backoff
+from connectors.source import RawSource
+
+PLATFORM = "meta"
+CHANNEL = "meta"
+DEFAULT_GRAPH_URL = "https://graph.facebook.com"
+RAW_TABLE = "meta_ads_insights"
+LEVELS = ("campaign", "ad")
+ALL_CAMPAIGN_STATUSES = ["ACTIVE", "PAUSED", "DELETED", "ARCHIVED", "IN_PROCESS", "WITH_ISSUES"]
+INSIGHT_FIELDS = {
+    "campaign": ["account_id", "account_currency", "campaign_id", "campaign_name"],
+    "ad": ["account_id", "account_currency", "campaign_id", "campaign_name", "adset_id", "ad_id", "ad_name"],
+}
+METRIC_FIELDS = ["spend", "impressions", "reach", "frequency", "clicks", "inline_link_clicks", "actions", "action_values"]
+# Graph error codes, from Meta's error reference.
+THROTTLE_CODES = {4, 17, 32, 341, 613, *range(80000, 80015)}
+TRANSIENT_CODES = {1, 2}
+EXPIRED_TOKEN_CODE = 190
+PERMISSION_CODES = {10, *range(200, 300)}
+TOO_MUCH_DATA = (100, 1487534)
+UNKNOWN_OBJECT = (100, 33)
+USAGE_SLOWDOWN_PERCENT = 85
+
+# The raw table's shape: one row per account × day × campaign (× ad at ad level). DuckDB types.
+RAW_COLUMNS = {
+    "account_id": "VARCHAR",
+    "date": "DATE",
+    "level": "VARCHAR",
+    "campaign_id": "VARCHAR",
+    "campaign_name": "VARCHAR",
+    "adset_id": "VARCHAR",
+    "ad_id": "VARCHAR",
+    "ad_name": "VARCHAR",
+    "account_currency": "VARCHAR",
+    "spend": "DECIMAL(18,2)",
+    "impressions": "BIGINT",
+    "reach": "BIGINT",
+    "frequency": "DOUBLE",
+    "clicks": "BIGINT",
+    "inline_link_clicks": "BIGINT",
+    "actions": "STRUCT(action_type VARCHAR, value DOUBLE)[]",
+    "action_values": "STRUCT(action_type VARCHAR, value DOUBLE)[]",
+    "raw_row": "JSON",
+}
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class MetaAdsSettings:
+    """Everything the connector needs, read from the environment at run time."""
+
+    access_token: str = dataclasses.field(repr=False)
+    account_ids: tuple[str, ...]
+    graph_url: str = DEFAULT_GRAPH_URL
+    level: str = "campaign"
+    page_size: int = 500
+    poll_interval_seconds: float = 5.0
+    max_job_wait_seconds: float = 30 * 60
+    max_throttle_wait_seconds: float = 15 * 60
+    backoff: Backoff = Backoff()
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> "MetaAdsSettings | None":
+        """None when Meta is not configured at all; an error when it is only half configured."""
+        token = env.get("META_ACCESS_TOKEN", "").strip()
+        accounts = env.get("META_AD_ACCOUNT_IDS", "").strip()
+        if not token and not accounts:
+            return None
+        if not token:
+            raise PlatformConfigError(PLATFORM, "META_AD_ACCOUNT_IDS is set but META_ACCESS_TOKEN is not: set a system-user access token with the ads_read permission.")
+        if not accounts:
+            raise PlatformConfigError(PLATFORM, "META_ACCESS_TOKEN is set but META_AD_ACCOUNT_IDS is not: list the ad account ids, comma-separated (e.g. act_123,456).")
+        level = env.get("META_INSIGHTS_LEVEL", "campaign").strip() or "campaign"
+        if level not in LEVELS:
+            raise PlatformConfigError(PLATFORM, f"META_INSIGHTS_LEVEL={level!r} is not supported: use one of {', '.join(LEVELS)}.")
+        return cls(
+            access_token=token,
+            account_ids=tuple(normalize_account_id(part) for part in accounts.split(",") if part.strip()),
+            graph_url=(env.get("META_GRAPH_URL") or DEFAULT_GRAPH_URL).rstrip("/"),
+            level=level,
+            poll_interval_seconds=float(env.get("META_POLL_INTERVAL_SECONDS") or 5.0),
+        )
+
+
+def normalize_account_id(value: str) -> str:
+    """'act_123', ' 123 ' → '123'. Meta's insights rows carry the bare digits."""
+    digits = value.strip().removeprefix("act_")
+    if not digits.isdigit():
+        raise PlatformConfigError(PLATFORM, f"{value.strip()!r} in META_AD_ACCOUNT_IDS is not an ad account id: use the digits, with or without 'act_'.")
+    return digits
+
+
+class _TooMuchData(Exception):
+    """Meta refused the range as too large (code 100/1487534): split it, do not retry it."""
+
+
+class _JobDidNotComplete(Exception):
+    pass
+
+
+class MetaAdsClient:
+    """Fetches daily insights for the configured ad accounts.
+
+    `sleep` is the clock the client waits with; tests pass one that records instead of sleeping.
+    """
+
+    def __init__(self, settings: MetaAdsSettings, sleep: Callable[[float], None] = time.sleep):
+        self.settings = settings
+        self.sleep = sleep
+        session = FacebookSession(access_token=settings.access_token, timeout=120)
+        session.GRAPH = settings.graph_url  # the SDK's documented base-URL attribute
+        self._api = FacebookAdsApi(session)  # not the SDK's global default: clients stay independent
+        self.report_jobs_started = 0
+
+    def close(self) -> None:
+        self._api._session.requests.close()
+
+    # --- public ---------------------------------------------------------------------------------
+
+    def daily_insights(self, account_id: str, since: dt.date, until: dt.date) -> Iterator[dict]:
+        """Parsed insights rows for one account, one per day × campaign (× ad) that had delivery."""
+        account_id = normalize_account_id(account_id)
+        yield from self._rows_for_range(account_id, since, until)
+
+    # --- the async job flow ----------------------------------------------------------------------
+
+    def _rows_for_range(self, account_id: str, since: dt.date, until: dt.date) -> Iterator[dict]:
+        try:
+            report_run = self._completed_report_run(account_id, since, until)
+        except (_JobDidNotComplete, _TooMuchData) as problem:
+            if since == until:
+                raise ReportJobError(PLATFORM, f"Meta could not produce the insights report for ad account act_{account_id} on {since} ({problem}). Rerun later; if it persists, lower META_INSIGHTS_LEVEL.", account_id) from None
+            middle = since + (until - since) // 2
+            log.info("Meta report for act_%s %s..%s did not complete (%s); splitting the range", account_id, since, until, problem)
+            yield from self._rows_for_range(account_id, since, middle)
+            yield from self._rows_for_range(account_id, middle + dt.timedelta(days=1), until)
+            return
+        yield from self._read_results(report_run, account_id, since, until)
+
+    def _completed_report_run(self, account_id: str, since: dt.date, until: dt.date) -> AdReportRun:
+        """Start the job and wait for it; a failed or skipped job is started once more."""
+        last_problem = None
+        for _ in range(2):
+            report_run = self._call(account_id, lambda: self._start_job(account_id, since, until))
+            outcome = self._wait_for(report_run, account_id)
+            if outcome == "Job Completed":
+                return report_run
+            last_problem = outcome
+            detail = report_run.get("error_message")
+            if detail:
+                last_problem = f"{outcome}: {detail}"
+            log.info("Meta report job for act_%s %s..%s ended as %r", account_id, since, until, last_problem)
+        raise _JobDidNotComplete(last_problem)
+
+    def _start_job(self, account_id: str, since: dt.date, until: dt.date) -> AdReportRun:
+        level = self.settings.level
+        params = {
+            "level": level,
+            "time_range": {"since": since.isoformat(), "until": until.isoformat()},
+            "time_increment": 1,
+            "action_breakdowns": ["action_type"],
+            "use_unified_attribution_setting": True,
+            "filtering": [{"field": "campaign.effective_status", "operator": "IN", "value": ALL_CAMPAIGN_STATUSES}],
+            "fields": INSIGHT_FIELDS[level] + METRIC_FIELDS,
+        }
+        self.report_jobs_started += 1
+        return AdAccount(f"act_{account_id}", api=self._api).get_insights_async(params=params)
+
+    def _wait_for(self, report_run: AdReportRun, account_id: str) -> str:
+        waited = 0.0
+        interval = self.settings.poll_interval_seconds
+        while True:
+            self._call(account_id, lambda: report_run.api_get(fields=["async_status", "async_percent_completion", "error_code", "error_message"]))
+            status = report_run.get("async_status")
+            # Only "Job Completed" means done: "Job Running" can already show 100 %.
+            if status in ("Job Completed", "Job Failed", "Job Skipped"):
+                return status
+            if waited >= self.settings.max_job_wait_seconds:
+                return f"still {status!r} after {waited:.0f}s"
+            self.sleep(interval)
+            waited += interval
+            interval = min(interval * 1.5, 60.0)
+
+    def _read_results(self, report_run: AdReportRun, account_id: str, since: dt.date, until: dt.date) -> Iterator[dict]:
+        cursor = self._call(account_id, lambda: report_run.get_result(params={"limit": self.settings.page_size}))
+        while True:
+            # The cursor holds one page; next() only pops from it while it is not empty, so rows
+            # leave memory as they are yielded and the next page is fetched under _call's handling.
+            while len(cursor):
+                row = next(cursor)
+                yield parse_insights_row(row.export_all_data(), account_id, self.settings.level, since, until)
+            self._slow_down_if_near_limits(cursor.headers(), account_id)
+            if not self._call(account_id, cursor.load_next_page):
+                return
+
+    # --- error handling ----------------------------------------------------------------------------
+
+    def _call(self, account_id: str, operation: Callable):
+        """Run one Graph call, waiting out throttles and retrying transient failures."""
+        backoff = self.settings.backoff
+        throttle_waited = 0.0
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return operation()
+            except FacebookRequestError as error:
+                problem = self._classify(error, account_id)
+                headers = error.http_headers() or {}
+            except (requests.ConnectionError, requests.Timeout) as error:
+                problem = TransientPlatformError(PLATFORM, f"Could not reach Meta at {self.settings.graph_url} for ad account act_{account_id} ({type(error).__name__}).", account_id)
+                headers = {}
+            # Decided outside the except blocks, so the SDK's exception (which carries the request)
+            # is never chained onto ours.
+            if isinstance(problem, PlatformThrottledError):
+                wait = self._throttle_wait(headers, attempt)
+                throttle_waited += wait
+                if throttle_waited > self.settings.max_throttle_wait_seconds:
+                    raise PlatformThrottledError(PLATFORM, f"Meta throttled ad account act_{account_id} for longer than {self.settings.max_throttle_wait_seconds / 60:.0f} minutes ({problem}). Rerun later.", account_id)
+                log.warning("Meta throttled act_%s (%s); waiting %.0fs as the usage headers ask", account_id, problem, wait)
+                self.sleep(wait)
+                continue
+            if isinstance(problem, TransientPlatformError) and attempt < backoff.attempts:
+                delay = backoff.delay(attempt)
+                log.warning("Meta call for act_%s failed (%s); retry %d in %.1fs", account_id, problem, attempt, delay)
+                self.sleep(delay)
+                continue
+            raise problem
+
+    def _classify(self, error: FacebookRequestError, account_id: str) -> Exception:
+        code, subcode = error.api_error_code(), error.api_error_subcode()
+        message = error.api_error_message() or f"HTTP {error.http_status()}"
+        where = f"ad account act_{account_id}"
+        if code == EXPIRED_TOKEN_CODE:
+            return PlatformAuthError(PLATFORM, f"Meta rejected the access token while reading {where} (code 190: {message}). Generate a new long-lived system-user token with ads_read and set META_ACCESS_TOKEN.", account_id)
+        if code in PERMISSION_CODES:
+            return PlatformAuthError(PLATFORM, f"The Meta token may not read insights for {where} (code {code}: {message}). Grant the token's user access to the account with the ads_read permission.", account_id)
+        if (code, subcode) == UNKNOWN_OBJECT:
+            return PlatformConfigError(PLATFORM, f"Meta says {where} does not exist or the token cannot see it ({message}). Check META_AD_ACCOUNT_IDS and the token user's access.", account_id)
+        if (code, subcode) == TOO_MUCH_DATA:
+            return _TooMuchData(message)
+        if code in THROTTLE_CODES:
+            return PlatformThrottledError(PLATFORM, f"code {code}: {message}", account_id)
+        if code in TRANSIENT_CODES or (error.http_status() or 0) >= 500 or error.api_transient_error():
+            return TransientPlatformError(PLATFORM, f"Meta answered HTTP {error.http_status()} for {where} (code {code}: {message}).", account_id)
+        return PlatformConfigError(PLATFORM, f"Meta refused the insights request for {where} (code {code}/{subcode}: {message}). This is not retried; check the account settings.", account_id)
+
+    def _throttle_wait(self, headers: Mapping[str, str], attempt: int) -> float:
+        """Seconds to wait, as the usage headers say; exponential backoff when they say nothing."""
+        minutes = [
+            float(entry.get("estimated_time_to_regain_access") or 0)
+            for entries in _json_header(headers, "x-business-use-case-usage").values()
+            for entry in (entries if isinstance(entries, list) else [])
+        ]
+        seconds = max(minutes, default=0.0) * 60
+        seconds = max(seconds, float(_json_header(headers, "x-ad-account-usage").get("reset_time_duration") or 0))
+        return seconds or self.settings.backoff.delay(attempt)
+
+    def _slow_down_if_near_limits(self, headers: Mapping[str, str], account_id: str) -> None:
+        """Pause before the next call when the account or app is close to its rate limit."""
+        usage = [
+            float(_json_header(headers, "x-fb-ads-insights-throttle").get("acc_id_util_pct") or 0),
+            float(_json_header(headers, "x-fb-ads-insights-throttle").get("app_id_util_pct") or 0),
+            float(_json_header(headers, "x-ad-account-usage").get("acc_id_util_pct") or 0),
+        ]
+        peak = max(usage)
+        if peak >= USAGE_SLOWDOWN_PERCENT:
+            wait = (peak - USAGE_SLOWDOWN_PERCENT + 1) * 2.0
+            log.info("Meta usage for act_%s at %.0f%%; pausing %.0fs", account_id, peak, wait)
+            self.sleep(wait)
+
+
+def _json_header(headers: Mapping[str, str], name: str) -> dict:
+    value = next((v for k, v in headers.items() if k.lower() == name), None)
+    try:
+        parsed = json.loads(value) if value else {}
+    except ValueError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+# --- parsing -----------------------------------------------------------------------------------
+
+_DECIMAL = re.compile(r"-?\d+(\.\d+)?")
+_INTEGER = re.compile(r"-?\d+(\.0+)?")
+
+
+def parse_insights_row(row: Mapping, account_id: str, level: str, since: dt.date, until: dt.date) -> dict:
+    """Validate one wire row and return the raw-table record (see RAW_COLUMNS)."""
+
+    def fail(what: str) -> MalformedPayloadError:
+        return MalformedPayloadError(PLATFORM, f"Meta returned a malformed insights row for ad account act_{account_id} ({what}); nothing from this sync was written. Row: {json.dumps(dict(row))[:300]}", account_id)
+
+    def number(field: str, pattern: re.Pattern, cast):
+        value = row.get(field)
+        if value is None:
+            return 0  # Meta omits a metric with nothing to report
+        if not isinstance(value, (str, int, float)) or not pattern.fullmatch(str(value)):
+            raise fail(f"{field}={value!r} is not a number")
+        return cast(float(value))
+
+    def action_list(field: str) -> list[dict]:
+        entries = row.get(field) or []
+        if not isinstance(entries, list):
+            raise fail(f"{field} is not a list")
+        parsed = []
+        for entry in entries:
+            if not isinstance(entry, Mapping) or "action_type" not in entry or not _DECIMAL.fullmatch(str(entry.get("value", ""))):
+                raise fail(f"{field} entry {entry!r} lacks action_type or a numeric value")
+            parsed.append({"action_type": entry["action_type"], "value": float(entry["value"])})
+        return parsed
+
+    try:
+        day = dt.date.fromisoformat(str(row.get("date_start")))
+    except ValueError:
+        raise fail(f"date_start={row.get('date_start')!r} is not a date") from None
+    if row.get("date_stop") != row.get("date_start") or not since <= day <= until:
+        raise fail(f"a daily row must have date_start = date_stop within {since}..{until}")
+    if str(row.get("account_id")) != account_id:
+        raise fail(f"account_id {row.get('account_id')!r} is not the account asked for")
+    for required in ("campaign_id", "account_currency") + (("ad_id",) if level == "ad" else ()):
+        if not row.get(required):
+            raise fail(f"{required} is missing")
+    return {
+        "account_id": account_id,
+        "date": day.isoformat(),
+        "level": level,
+        "campaign_id": str(row["campaign_id"]),
+        "campaign_name": row.get("campaign_name"),
+        "adset_id": row.get("adset_id"),
+        "ad_id": row.get("ad_id"),
+        "ad_name": row.get("ad_name"),
+        "account_currency": row["account_currency"],
+        "spend": number("spend", _DECIMAL, lambda v: round(v, 2)),
+        "impressions": number("impressions", _INTEGER, int),
+        "reach": number("reach", _INTEGER, int),
+        "frequency": number("frequency", _DECIMAL, float),
+        "clicks": number("clicks", _INTEGER, int),
+        "inline_link_clicks": number("inline_link_clicks", _INTEGER, int),
+        "actions": action_list("actions"),
+        "action_values": action_list("action_values"),
+        "raw_row": json.dumps(dict(row), separators=(",", ":")),
+    }
+
+
+def fetch_window(settings: MetaAdsSettings, since: dt.date, until: dt.date) -> Iterator[tuple[str, Iterator[dict]]]:
+    """Every configured account's rows for [since, until], one account at a time."""
+    client = MetaAdsClient(settings)
+    try:
+        for account_id in settings.account_ids:
+            yield account_id, client.daily_insights(account_id, since, until)
+    finally:
+        client.close()
+
+
+SOURCE = RawSource(
+    platform=PLATFORM,
+    table=RAW_TABLE,
+    columns=RAW_COLUMNS,
+    slice_column="account_id",
+    date_column="date",
+    credentials_hint="META_ACCESS_TOKEN and META_AD_ACCOUNT_IDS",
+    settings_from_env=MetaAdsSettings.from_env,
+    fetch=fetch_window,
+)

@@ -1,0 +1,6 @@
+"""The platforms the pipeline ingests, in the order a sync fetches them."""
+
+from connectors import meta_ads
+from connectors.source import RawSource
+
+RAW_SOURCES: tuple[RawSource, ...] = (meta_ads.SOURCE,)

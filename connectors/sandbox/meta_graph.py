@@ -1,0 +1,277 @@
+"""The Meta Graph API (Marketing API insights), as the official facebook-business SDK calls it.
+
+Served: the async insights flow
+  POST /{version}/act_{id}/insights          -> {"report_run_id": ...}
+  GET  /{version}/{report_run_id}            -> async_status / async_percent_completion
+  GET  /{version}/{report_run_id}/insights   -> rows with cursor paging
+plus the synchronous GET /{version}/act_{id}/insights, Graph error JSON with the real codes and
+HTTP statuses, and the usage headers (x-business-use-case-usage, x-app-usage,
+x-ad-account-usage, x-fb-ads-insights-throttle).
+
+Faithful details worth knowing: numbers are strings; days without delivery are absent; without
+a `filtering` on effective status, DELETED and ARCHIVED campaigns drop out; "Job Running" can show
+100 % before "Job Completed"; `paging.next` is only present when another page exists.
+
+Fault kinds (``sandbox.faults.arm("meta", kind, ...)``): ``throttle`` (code=17|80004|4|613,
+regain_minutes), ``server_error`` (status=500|503), ``job_failed``, ``job_skipped``,
+``expired_token``, ``permission_denied``, ``malformed_payload``, ``too_much_data``.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import itertools
+import json
+import re
+import threading
+import urllib.parse
+
+from connectors.sandbox.advertiser import DailyDelivery
+
+VERSION = r"v\d+\.\d+"
+DEFAULT_PAGE_SIZE = 25
+MAX_PAGE_SIZE = 5000
+POLLS_TO_COMPLETE = 3
+ALL_FIELDS = [
+    "account_id", "account_currency", "campaign_id", "campaign_name", "adset_id", "ad_id", "ad_name",
+    "spend", "impressions", "reach", "frequency", "clicks", "inline_link_clicks", "actions", "action_values",
+]
+
+
+def _graph_error(status: int, message: str, code: int, subcode: int | None = None, error_type: str = "OAuthException", transient: bool = False):
+    from connectors.sandbox.server import Response
+
+    error = {"message": message, "type": error_type, "code": code, "is_transient": transient, "fbtrace_id": "AsandboxTrace0001"}
+    if subcode is not None:
+        error["error_subcode"] = subcode
+    return Response.json(status, {"error": error})
+
+
+class ReportRun:
+    def __init__(self, run_id: str, account_id: str, rows: list[dict], since: dt.date, until: dt.date, outcome: str, failure: dict | None):
+        self.id = run_id
+        self.account_id = account_id
+        self.rows = rows
+        self.since = since
+        self.until = until
+        self.outcome = outcome  # the status the job ends in
+        self.failure = failure
+        self.polls = 0
+
+
+class MetaGraphApi:
+    def __init__(self, sandbox):
+        self.sandbox = sandbox
+        self.advertiser = sandbox.advertiser
+        self.valid_tokens = {"sandbox-meta-token"}
+        self._runs: dict[str, ReportRun] = {}
+        self._ids = itertools.count(6_100_000_000_000_001)
+        self._calls: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self.report_runs_created = 0
+
+    def routes(self):
+        return [
+            ("POST", re.compile(rf"^/{VERSION}/act_(\d+)/insights$"), self.create_report_run),
+            ("GET", re.compile(rf"^/{VERSION}/act_(\d+)/insights$"), self.sync_insights),
+            ("GET", re.compile(rf"^/{VERSION}/(\d+)$"), self.report_run_status),
+            ("GET", re.compile(rf"^/{VERSION}/(\d+)/insights$"), self.report_run_results),
+        ]
+
+    # --- shared checks -------------------------------------------------------------------------
+
+    def _usage_headers(self, account_id: str | None, pressure: int = 0, regain_minutes: int = 0) -> dict[str, str]:
+        with self._lock:
+            calls = self._calls[account_id or ""] = self._calls.get(account_id or "", 0) + 1
+        util = min(100, pressure or calls % 40)
+        business_id = next((a.business_id for a in self.advertiser.meta_accounts if a.id == account_id), "0")
+        return {
+            "x-business-use-case-usage": json.dumps(
+                {business_id: [{"type": "ads_insights", "call_count": util, "total_cputime": util // 2, "total_time": util // 2, "estimated_time_to_regain_access": regain_minutes}]}
+            ),
+            "x-app-usage": json.dumps({"call_count": util // 4, "total_cputime": util // 4, "total_time": util // 4}),
+            "x-ad-account-usage": json.dumps({"acc_id_util_pct": util, "reset_time_duration": regain_minutes * 60}),
+            "x-fb-ads-insights-throttle": json.dumps({"app_id_util_pct": util // 4, "acc_id_util_pct": util}),
+        }
+
+    def _refusal(self, request, account_id: str | None):
+        """The error a request meets before any work is done: auth, permission, throttling, 5xx."""
+        faults = self.sandbox.faults
+        token = request.param("access_token")
+        if faults.take("meta", "expired_token") or token is None:
+            return _graph_error(400, "Error validating access token: Session has expired on Tuesday, 24-Nov-26 10:00:00 PST. The current time is Wednesday, 25-Nov-26 04:12:09 PST.", 190, 463)
+        if token not in self.valid_tokens:
+            return _graph_error(400, "Invalid OAuth access token - Cannot parse access token", 190)
+        if account_id is not None and (faults.take("meta", "permission_denied") or self.advertiser.account(account_id) is None):
+            return _graph_error(400, f"Unsupported post request. Object with ID 'act_{account_id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.", 100, 33, "GraphMethodException")
+        throttle = faults.take("meta", "throttle")
+        if throttle:
+            code = throttle.options.get("code", 17)
+            regain = throttle.options.get("regain_minutes", 1)
+            messages = {17: ("User request limit reached", 2446079), 80004: ("There have been too many calls to this ad-account. Wait a bit and try again.", 2446079), 4: ("Application request limit reached", None), 613: ("Calls to this api have exceeded the rate limit.", None)}
+            message, subcode = messages.get(code, ("Rate limited", None))
+            response = _graph_error(400, message, code, subcode, transient=True)
+            response.headers.update(self._usage_headers(account_id, pressure=100, regain_minutes=regain))
+            return response
+        server_error = faults.take("meta", "server_error")
+        if server_error:
+            status = server_error.options.get("status", 500)
+            if status == 503:
+                return _graph_error(503, "Service temporarily unavailable", 2, transient=True)
+            return _graph_error(500, "An unknown error occurred", 1, 99, transient=True)
+        return None
+
+    # --- request parsing -----------------------------------------------------------------------
+
+    @staticmethod
+    def _list_param(raw: str | None) -> list[str]:
+        if not raw:
+            return []
+        return json.loads(raw) if raw.startswith("[") else [part for part in raw.split(",") if part]
+
+    def _query_rows(self, request, account_id: str, restatements: int) -> tuple[list[dict], dt.date, dt.date] | object:
+        level = request.param("level", "account")
+        if level not in ("campaign", "ad"):
+            return _graph_error(400, f"(#100) The sandbox serves level=campaign and level=ad, not {level!r}", 100)
+        if request.param("time_increment", "1") != "1":
+            return _graph_error(400, "(#100) The sandbox serves time_increment=1 only", 100)
+        time_range = json.loads(request.param("time_range") or "null") or {}
+        try:
+            since = dt.date.fromisoformat(time_range["since"])
+            until = dt.date.fromisoformat(time_range["until"])
+        except (KeyError, ValueError):
+            return _graph_error(400, "(#100) Param time_range must be a JSON object with since and until dates", 100)
+        if until < since or (until - since).days > 37 * 31:
+            return _graph_error(400, "(#100) time_range is invalid or longer than 37 months", 100)
+        if self.sandbox.faults.take("meta", "too_much_data"):
+            return _graph_error(400, "Please reduce the amount of data you're asking for, then retry your request", 100, 1487534)
+        fields = self._list_param(request.param("fields")) or ["spend", "impressions"]
+        statuses = {"ACTIVE", "PAUSED"}  # the API hides DELETED and ARCHIVED unless filtered for
+        for condition in json.loads(request.param("filtering") or "[]"):
+            if condition.get("field") in ("campaign.effective_status", "campaign.delivery_info"):
+                statuses = set(condition.get("value", []))
+        account = self.advertiser.account(account_id)
+        rows = []
+        for delivery in self.advertiser.meta_deliveries(account_id, since, until, restatements):
+            if delivery.campaign.status not in statuses:
+                continue
+            parts = self.advertiser.meta_ad_deliveries(delivery) if level == "ad" else [delivery]
+            rows.extend(self._wire_row(part, account.currency, fields) for part in parts)
+        return rows, since, until
+
+    @staticmethod
+    def _wire_row(delivery: DailyDelivery, currency: str, fields: list[str]) -> dict:
+        """One insights row exactly as the Graph API writes it: every number a string."""
+        campaign = delivery.campaign
+        everything = {
+            "account_id": campaign.account_id,
+            "account_currency": currency,
+            "campaign_id": campaign.id,
+            "campaign_name": campaign.name,
+            "adset_id": campaign.adset_id,
+            "ad_id": delivery.ad_id,
+            "ad_name": f"{campaign.name} - ad {delivery.ad_id[-1]}" if delivery.ad_id else None,
+            "spend": f"{delivery.spend:.2f}",
+            "impressions": str(delivery.impressions),
+            "reach": str(delivery.reach),
+            "frequency": f"{delivery.impressions / delivery.reach:.6f}" if delivery.reach else "0",
+            "clicks": str(delivery.clicks),
+            "inline_link_clicks": str(delivery.inline_link_clicks),
+            "actions": [{"action_type": k, "value": str(v)} for k, v in delivery.actions.items() if v] or None,
+            "action_values": [{"action_type": k, "value": f"{v:.2f}"} for k, v in delivery.action_values.items()] or None,
+        }
+        row = {field: everything[field] for field in fields if everything.get(field) is not None}
+        row["date_start"] = row["date_stop"] = delivery.day.isoformat()
+        return row
+
+    # --- routes --------------------------------------------------------------------------------
+
+    def create_report_run(self, request, match):
+        account_id = match.group(1)
+        refusal = self._refusal(request, account_id)
+        if refusal:
+            return refusal
+        from connectors.sandbox.server import Response
+
+        queried = self._query_rows(request, account_id, self.sandbox.restatements_for_new_report())
+        if not isinstance(queried, tuple):
+            return queried
+        rows, since, until = queried
+        outcome, failure = "Job Completed", None
+        if self.sandbox.faults.take("meta", "job_failed"):
+            outcome = "Job Failed"
+            failure = {"error_code": 2601, "error_message": "The report could not be generated. Please retry or reduce the date range."}
+        elif self.sandbox.faults.take("meta", "job_skipped"):
+            outcome = "Job Skipped"
+        run_id = str(next(self._ids))
+        with self._lock:
+            self._runs[run_id] = ReportRun(run_id, account_id, rows, since, until, outcome, failure)
+            self.report_runs_created += 1
+        return Response.json(200, {"report_run_id": run_id}, self._usage_headers(account_id))
+
+    def report_run_status(self, request, match):
+        run = self._runs.get(match.group(1))
+        refusal = self._refusal(request, run.account_id if run else None)
+        if refusal:
+            return refusal
+        if run is None:
+            return _graph_error(400, f"Unsupported get request. Object with ID '{match.group(1)}' does not exist", 100, 33, "GraphMethodException")
+        from connectors.sandbox.server import Response
+
+        run.polls += 1
+        if run.polls >= POLLS_TO_COMPLETE:
+            status, percent = run.outcome, (0 if run.outcome != "Job Completed" else 100)
+        else:
+            # "Job Running" reaches 100 % one poll before "Job Completed": only the status says done.
+            status, percent = ("Job Started", 0) if run.polls == 1 else ("Job Running", 100)
+        body = {
+            "id": run.id,
+            "account_id": run.account_id,
+            "async_status": status,
+            "async_percent_completion": percent,
+            "date_start": run.since.isoformat(),
+            "date_stop": run.until.isoformat(),
+            "time_ref": 1764000000,
+        }
+        if status == "Job Failed" and run.failure:
+            body.update(run.failure)
+        return Response.json(200, body, self._usage_headers(run.account_id))
+
+    def report_run_results(self, request, match):
+        run = self._runs.get(match.group(1))
+        refusal = self._refusal(request, run.account_id if run else None)
+        if refusal:
+            return refusal
+        if run is None or run.polls < POLLS_TO_COMPLETE or run.outcome != "Job Completed":
+            return _graph_error(400, "(#100) The report is not ready or has failed; poll async_status first", 100)
+        return self._page(request, run.rows, run.account_id)
+
+    def sync_insights(self, request, match):
+        account_id = match.group(1)
+        refusal = self._refusal(request, account_id)
+        if refusal:
+            return refusal
+        queried = self._query_rows(request, account_id, self.sandbox.restatements)
+        if not isinstance(queried, tuple):
+            return queried
+        return self._page(request, queried[0], account_id)
+
+    def _page(self, request, rows: list[dict], account_id: str):
+        from connectors.sandbox.server import Response
+
+        limit = min(int(request.param("limit", str(DEFAULT_PAGE_SIZE))), MAX_PAGE_SIZE)
+        after = request.param("after")
+        offset = int(base64.b64decode(after).decode().split(":")[1]) if after else 0
+        page = [dict(row) for row in rows[offset : offset + limit]]
+        if page and self.sandbox.faults.take("meta", "malformed_payload"):
+            page[-1]["spend"] = "1.234,56"  # a decimal comma: the kind of value a parser must refuse
+        body: dict = {"data": page}
+        if page:
+            cursor = lambda n: base64.b64encode(f"offset:{n}".encode()).decode()  # noqa: E731
+            body["paging"] = {"cursors": {"before": cursor(offset), "after": cursor(offset + len(page))}}
+            if offset + len(page) < len(rows):
+                query = {k: v for k, v in request.query.items() if k != "access_token"}
+                query.update(after=cursor(offset + len(page)), limit=str(limit))
+                body["paging"]["next"] = f"{request.base_url}{request.path}?{urllib.parse.urlencode(query)}"
+        return Response.json(200, body, self._usage_headers(account_id))

@@ -1,0 +1,207 @@
+"""The sandbox HTTP server: one loopback port that answers as the platforms' APIs do.
+
+Each platform lives in its own module (``meta_graph.py`` …) exposing a router; this module holds
+what they share: the threaded HTTP server, the fault switches tests flip, and a small control
+API (``/_sandbox/...``) so that a sandbox started with ``social-roi sandbox`` can be steered from
+outside the process.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import threading
+import urllib.parse
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from connectors.sandbox.advertiser import SyntheticAdvertiser
+
+SANDBOX_META_TOKEN = "sandbox-meta-token"
+
+
+@dataclasses.dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, str]
+    form: dict[str, str]
+    body: bytes
+    headers: dict[str, str]
+    base_url: str
+
+    def param(self, name: str, default: str | None = None) -> str | None:
+        """A parameter from the query string or the form body, as the Graph API accepts both."""
+        return self.form.get(name, self.query.get(name, default))
+
+
+@dataclasses.dataclass
+class Response:
+    status: int
+    body: bytes
+    headers: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def json(cls, status: int, payload: object, headers: dict[str, str] | None = None) -> "Response":
+        return cls(status, json.dumps(payload).encode(), {"Content-Type": "application/json", **(headers or {})})
+
+
+@dataclasses.dataclass
+class Fault:
+    platform: str
+    kind: str
+    remaining: int | None  # None: stays armed until cleared
+    options: dict
+
+
+class FaultSwitches:
+    """Faults armed by tests (or through the control API) and consumed by the platform routers."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._faults: list[Fault] = []
+
+    def arm(self, platform: str, kind: str, times: int | None = 1, **options) -> None:
+        with self._lock:
+            self._faults.append(Fault(platform, kind, times, options))
+
+    def take(self, platform: str, kind: str) -> Fault | None:
+        """Consume one use of an armed fault of this kind, if any."""
+        with self._lock:
+            for fault in self._faults:
+                if fault.platform == platform and fault.kind == kind:
+                    if fault.remaining is not None:
+                        fault.remaining -= 1
+                        if fault.remaining <= 0:
+                            self._faults.remove(fault)
+                    return fault
+        return None
+
+    def clear(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+
+Route = Callable[[Request, re.Match], Response]
+
+
+class Sandbox:
+    """The synthetic advertiser served over HTTP on a loopback port.
+
+    ``restate_each_sync``: when true (the demo), every new report a platform is asked for sees
+    more late conversions than the one before, as the real platforms restate recent days. Tests
+    leave it off and call ``restate()`` when they want a restatement.
+    """
+
+    def __init__(self, seed: int = 7, port: int = 0, restate_each_sync: bool = False, today=None):
+        from connectors.sandbox import meta_graph  # platform routers register their routes
+
+        self.advertiser = SyntheticAdvertiser(seed=seed, today=today)
+        self.faults = FaultSwitches()
+        self.restate_each_sync = restate_each_sync
+        self.restatements = 0
+        self.request_log: list[tuple[str, str]] = []
+        self._lock = threading.Lock()
+        self.meta = meta_graph.MetaGraphApi(self)
+        self._routes: list[tuple[str, re.Pattern, Route]] = [
+            ("POST", re.compile(r"^/_sandbox/faults$"), self._arm_fault),
+            ("POST", re.compile(r"^/_sandbox/restate$"), self._restate_route),
+            *self.meta.routes(),
+        ]
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def restate(self) -> None:
+        """Late conversions arrive: the next reports show more conversions for recent days."""
+        with self._lock:
+            self.restatements += 1
+
+    def restatements_for_new_report(self) -> int:
+        with self._lock:
+            current = self.restatements
+            if self.restate_each_sync:
+                self.restatements += 1
+            return current
+
+    def start(self) -> "Sandbox":
+        self._thread = threading.Thread(target=self._server.serve_forever, name="sandbox", daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self._server.serve_forever()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> "Sandbox":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def _arm_fault(self, request: Request, _match) -> Response:
+        spec = json.loads(request.body or b"{}")
+        self.faults.arm(spec.pop("platform"), spec.pop("kind"), spec.pop("times", 1), **spec)
+        return Response.json(200, {"armed": True})
+
+    def _restate_route(self, request: Request, _match) -> Response:
+        self.restate()
+        return Response.json(200, {"restatements": self.restatements})
+
+    def dispatch(self, request: Request) -> Response:
+        with self._lock:
+            self.request_log.append((request.method, request.path))
+        for method, pattern, route in self._routes:
+            match = pattern.match(request.path)
+            if match and method == request.method:
+                return route(request, match)
+        return Response.json(404, {"error": {"message": f"sandbox: no route for {request.method} {request.path}"}})
+
+    def _handler_class(self):
+        sandbox = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _handle(self):
+                parsed = urllib.parse.urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                form = {}
+                if self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
+                    form = dict(urllib.parse.parse_qsl(body.decode(), keep_blank_values=True))
+                request = Request(
+                    method=self.command,
+                    path=re.sub(r"/+$", "", re.sub(r"//+", "/", parsed.path)) or "/",
+                    query=dict(urllib.parse.parse_qsl(parsed.query, keep_blank_values=True)),
+                    form=form,
+                    body=body,
+                    headers={k.lower(): v for k, v in self.headers.items()},
+                    base_url=sandbox.base_url,
+                )
+                response = sandbox.dispatch(request)
+                self.send_response(response.status)
+                for name, value in response.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(response.body)))
+                self.end_headers()
+                self.wfile.write(response.body)
+
+            do_GET = do_POST = do_DELETE = _handle
+
+            def log_message(self, format, *args):  # keep test output and demo output quiet
+                pass
+
+        return Handler

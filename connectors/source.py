@@ -1,0 +1,28 @@
+"""What the pipeline needs to know about a platform to land it in the warehouse, and nothing more.
+
+Each connector module exports one `RawSource`. The orchestration layer builds one raw asset per
+source from a shared factory, so adding a platform means adding a connector, not pipeline code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+# One fetched slice: the account (or property) id and its records for the requested window.
+# The records are an iterator so that a slice is streamed page by page, never held whole.
+SliceRecords = tuple[str, Iterator[dict]]
+
+
+@dataclasses.dataclass(frozen=True)
+class RawSource:
+    platform: str
+    table: str  # raw.<table> in the warehouse
+    columns: Mapping[str, str]  # column name → DuckDB type, in load order
+    slice_column: str  # the account/property column: a sync replaces (slice, day) ranges
+    date_column: str
+    credentials_hint: str  # which settings turn this platform on, for the "skipped" log line
+    settings_from_env: Callable[[Mapping[str, str]], Any]  # None when the platform is not configured
+    fetch: Callable[[Any, dt.date, dt.date], Iterator[SliceRecords]]

@@ -1,0 +1,1 @@
+"""Dagster code: assets, jobs and the CLI. Platform details stay in `connectors/`."""

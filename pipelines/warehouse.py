@@ -1,0 +1,85 @@
+"""Loading raw platform records into DuckDB: staged on disk, then one bulk replace per sync.
+
+Records stream from a connector into a newline-delimited JSON file, so memory stays flat however
+long the window is. Only then is the warehouse opened (no API call ever waits while we hold the
+DuckDB lock), and the fetched (slice, day) ranges are deleted and re-inserted in one transaction
+with DuckDB's own JSON reader: a sync either lands whole or not at all.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+import duckdb
+
+from connectors.source import RawSource, SliceRecords
+
+RAW_SCHEMA = "raw"
+
+
+@dataclasses.dataclass(frozen=True)
+class StagedSync:
+    """A window's records on disk, not yet in the warehouse."""
+
+    file: Path
+    slices: tuple[str, ...]
+    since: dt.date
+    until: dt.date
+    rows: int
+
+
+def stage_records(fetched: Iterable[SliceRecords], file: Path, since: dt.date, until: dt.date) -> StagedSync:
+    slices, rows = [], 0
+    with file.open("w", encoding="utf-8") as out:
+        for slice_key, records in fetched:
+            for record in records:
+                out.write(json.dumps(record, separators=(",", ":")))
+                out.write("\n")
+                rows += 1
+            slices.append(slice_key)
+    return StagedSync(file, tuple(slices), since, until, rows)
+
+
+def ensure_raw_table(connection: duckdb.DuckDBPyConnection, source: RawSource) -> None:
+    columns = ", ".join(f'"{name}" {sql_type}' for name, sql_type in source.columns.items())
+    connection.execute(f"create schema if not exists {RAW_SCHEMA}")
+    connection.execute(f"create table if not exists {RAW_SCHEMA}.{source.table} ({columns}, _loaded_at timestamp)")
+
+
+def replace_slices(database: Path, source: RawSource, staged: StagedSync) -> None:
+    """Delete every fetched (slice, day) in the window, insert the staged rows: one transaction.
+
+    Days inside the window that came back empty are deleted too: absent from the API means no
+    delivery, and an earlier sync's figures for them are no longer true.
+    """
+    table = f"{RAW_SCHEMA}.{source.table}"
+    column_spec = "{" + ", ".join(f"'{name}': '{sql_type}'" for name, sql_type in source.columns.items()) + "}"
+    names = ", ".join(f'"{name}"' for name in source.columns)
+    with duckdb.connect(str(database)) as connection:
+        ensure_raw_table(connection, source)
+        connection.execute("begin transaction")
+        try:
+            connection.execute(
+                f"delete from {table} where {source.slice_column} in (select unnest(?)) and {source.date_column} between ? and ?",
+                [list(staged.slices), staged.since, staged.until],
+            )
+            if staged.rows:
+                connection.execute(
+                    f"insert into {table} ({names}, _loaded_at) select {names}, now() "
+                    f"from read_json(?, format='newline_delimited', columns={column_spec})",
+                    [str(staged.file)],
+                )
+            connection.execute("commit")
+        except BaseException:
+            connection.execute("rollback")
+            raise
+
+
+def create_empty_raw_table(database: Path, source: RawSource) -> None:
+    """So that dbt's sources exist even for a platform nobody has configured yet."""
+    with duckdb.connect(str(database)) as connection:
+        ensure_raw_table(connection, source)
