@@ -1,6 +1,7 @@
 """`social-roi`: the demo, a sync over chosen days, and the sandbox on its own."""
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import sys
@@ -42,11 +43,16 @@ def _run_and_report(start: dt.date, end: dt.date) -> int:
     from pipelines.runs import run_sync
     from pipelines.settings import warehouse_path
 
-    result = run_sync(start, end, raise_on_error=False)
+    from pipelines.settings import dagster_home
+
+    # dbt's own progress lines go to a file: the console keeps warnings, failures and the report.
+    dbt_log = dagster_home() / "last_cli_run.log"
+    with dbt_log.open("w") as sink, contextlib.redirect_stdout(sink):
+        result = run_sync(start, end, raise_on_error=False, log_level="WARNING")
     database = str(warehouse_path())
     if not result.success:
         failures = [event.event_specific_data.error.message.strip() for event in result.all_events if event.is_step_failure]
-        print(f"The sync run {result.run_id} failed:", *failures, sep="\n  ", file=sys.stderr)
+        print(f"The sync run {result.run_id} failed:", *failures, f"(dbt output: {dbt_log})", sep="\n  ", file=sys.stderr)
         return 1
     print_roi_report(database)
     print(f"Warehouse: {database}")

@@ -17,8 +17,11 @@ def dagster_instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.get()
 
 
-def run_sync(start: dt.date, end: dt.date, instance: dg.DagsterInstance | None = None, raise_on_error: bool = True) -> dg.ExecuteInProcessResult:
-    """Materialize every asset for the days start..end (inclusive) in a single run."""
+def run_sync(start: dt.date, end: dt.date, instance: dg.DagsterInstance | None = None, raise_on_error: bool = True, log_level: str = "DEBUG") -> dg.ExecuteInProcessResult:
+    """Materialize every asset for the days start..end (inclusive) in a single run.
+
+    `log_level` only filters what the run prints to the console; the instance records everything.
+    """
     if end < start:
         raise ValueError(f"--end {end} is before --start {start}")
     last = dt.date.fromisoformat(daily_partitions.get_last_partition_key())
@@ -28,6 +31,7 @@ def run_sync(start: dt.date, end: dt.date, instance: dg.DagsterInstance | None =
     job = defs.resolve_job_def("sync")
     return job.execute_in_process(
         instance=instance or dagster_instance(),
+        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         tags={
             "dagster/asset_partition_range_start": start.isoformat(),
             "dagster/asset_partition_range_end": end.isoformat(),

@@ -1,0 +1,24 @@
+"""`social-roi demo`, the command `make demo` runs, as a user runs it: in a fresh directory."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+
+
+def test_the_demo_prints_roi_and_leaves_a_warehouse_anyone_can_query(tmp_path):
+    social_roi = Path(sys.executable).parent / "social-roi"
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}  # nothing configured: the demo brings its sandbox
+
+    finished = subprocess.run([str(social_roi), "demo", "--days", "5"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    assert "ROI by channel" in finished.stdout and "ROI by campaign" in finished.stdout
+    assert "marts.roi_by_campaign" in finished.stdout
+    warehouse = tmp_path / "data" / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        [(channel, spend, roi)] = connection.execute("select channel, spend, roi from marts.roi_by_channel").fetchall()
+        campaigns = connection.execute("select count(*) from marts.roi_by_campaign").fetchone()[0]
+    assert channel == "meta" and spend > 0 and roi is not None and campaigns >= 4
+    assert (tmp_path / ".dagster_home").is_dir(), "the run is recorded in a Dagster instance"

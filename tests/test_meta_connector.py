@@ -1,0 +1,183 @@
+"""The Meta connector, through the official facebook-business SDK, against the sandbox over HTTP."""
+
+import datetime as dt
+
+import pytest
+
+from connectors.errors import MalformedPayloadError, PlatformAuthError, PlatformConfigError
+from connectors.meta_ads import MetaAdsClient, MetaAdsSettings
+from connectors.sandbox.server import SANDBOX_META_TOKEN
+
+DEFAULT_CONVERSIONS = {
+    "offsite_conversion.fb_pixel_purchase",
+    "onsite_conversion.purchase",
+    "offsite_conversion.fb_pixel_lead",
+    "onsite_conversion.lead_grouped",
+}
+
+
+def fetch(settings, account_id, since, until, waits=None, **overrides):
+    settings = MetaAdsSettings(**{**settings.__dict__, **overrides})
+    client = MetaAdsClient(settings, sleep=(waits.sleep if waits is not None else lambda _s: None))
+    try:
+        return client, list(client.daily_insights(account_id, since, until))
+    finally:
+        client.close()
+
+
+def truth(sandbox, account_id, since, until, restatements=0):
+    return list(sandbox.advertiser.meta_deliveries(account_id, since, until, restatements))
+
+
+@pytest.fixture
+def window(yesterday):
+    return yesterday - dt.timedelta(days=27), yesterday
+
+
+@pytest.fixture
+def account(sandbox):
+    return sandbox.advertiser.meta_accounts[0].id
+
+
+def test_a_month_is_one_report_job_per_account_with_every_campaign_day_and_the_advertisers_spend(sandbox, meta_settings, account, window):
+    client, rows = fetch(meta_settings, account, *window)
+
+    expected = truth(sandbox, account, *window)
+    assert client.report_jobs_started == 1
+    assert sandbox.meta.report_runs_created == 1
+    assert len(rows) == len(expected) > 28
+    assert {(r["date"], r["campaign_id"]) for r in rows} == {(d.day.isoformat(), d.campaign.id) for d in expected}
+    assert sum(r["spend"] for r in rows) == pytest.approx(sum(d.spend for d in expected), abs=0.01)
+    assert sum(r["impressions"] for r in rows) == sum(d.impressions for d in expected)
+
+
+def test_deleted_campaigns_keep_their_history_because_every_status_is_requested(sandbox, meta_settings, account, window):
+    deleted = [c for c in sandbox.advertiser.campaigns_of(account) if c.status == "DELETED"]
+    assert deleted, "the synthetic advertiser has a deleted campaign on its first account"
+
+    _, rows = fetch(meta_settings, account, *window)
+
+    assert deleted[0].id in {r["campaign_id"] for r in rows}
+
+
+def test_actions_are_kept_raw_and_parsed_into_numbers(meta_settings, account, window):
+    _, rows = fetch(meta_settings, account, *window)
+
+    with_purchases = next(r for r in rows if any(a["action_type"] == "offsite_conversion.fb_pixel_purchase" for a in r["actions"]))
+    assert all(isinstance(a["value"], float) for a in with_purchases["actions"] + with_purchases["action_values"])
+    assert '"actions":[{"action_type"' in with_purchases["raw_row"]
+    assert '"spend":"' in with_purchases["raw_row"], "the raw row keeps the API's strings"
+
+
+def test_results_are_read_in_pages_and_none_is_lost(sandbox, meta_settings, account, window):
+    _, rows = fetch(meta_settings, account, *window, page_size=10)
+
+    result_pages = [path for method, path in sandbox.request_log if path.endswith("/insights") and method == "GET"]
+    assert len(result_pages) == -(-len(rows) // 10)
+    assert len(rows) == len(truth(sandbox, account, *window))
+
+
+def test_a_day_without_delivery_is_no_rows_not_an_error(sandbox, meta_settings, account):
+    before_any_campaign = min(c.start for c in sandbox.advertiser.meta_campaigns) - dt.timedelta(days=10)
+
+    _, rows = fetch(meta_settings, account, before_any_campaign, before_any_campaign + dt.timedelta(days=3))
+
+    assert rows == []
+
+
+@pytest.mark.parametrize("code", [17, 80004])
+def test_throttling_waits_as_long_as_the_usage_headers_say_then_succeeds(sandbox, meta_settings, account, window, waits, code):
+    sandbox.faults.arm("meta", "throttle", times=1, code=code, regain_minutes=2)
+
+    _, rows = fetch(meta_settings, account, *window, waits=waits)
+
+    assert 120.0 in waits, "estimated_time_to_regain_access=2 minutes means waiting 120 s"
+    assert len(rows) == len(truth(sandbox, account, *window))
+
+
+def test_server_errors_are_retried_with_backoff(sandbox, meta_settings, account, window, waits):
+    sandbox.faults.arm("meta", "server_error", times=1, status=500)
+    sandbox.faults.arm("meta", "server_error", times=1, status=503)
+
+    _, rows = fetch(meta_settings, account, *window, waits=waits)
+
+    assert len(waits) >= 2
+    assert len(rows) == len(truth(sandbox, account, *window))
+
+
+def test_a_failed_report_job_is_started_again(sandbox, meta_settings, account, window):
+    sandbox.faults.arm("meta", "job_failed", times=1)
+
+    client, rows = fetch(meta_settings, account, *window)
+
+    assert client.report_jobs_started == 2
+    assert len(rows) == len(truth(sandbox, account, *window))
+
+
+def test_a_report_job_that_keeps_failing_is_split_into_two_halves(sandbox, meta_settings, account, window):
+    sandbox.faults.arm("meta", "job_failed", times=2)
+
+    client, rows = fetch(meta_settings, account, *window)
+
+    assert client.report_jobs_started == 4  # the whole range twice, then each half once
+    assert sorted((r["date"], r["campaign_id"]) for r in rows) == sorted((d.day.isoformat(), d.campaign.id) for d in truth(sandbox, account, *window))
+
+
+def test_too_much_data_shrinks_the_range_instead_of_retrying_it(sandbox, meta_settings, account, window):
+    sandbox.faults.arm("meta", "too_much_data", times=1)
+
+    client, rows = fetch(meta_settings, account, *window)
+
+    assert client.report_jobs_started == 3
+    assert len(rows) == len(truth(sandbox, account, *window))
+
+
+def test_an_expired_token_fails_at_once_naming_the_account_and_the_fix(sandbox, meta_settings, account, window, waits):
+    sandbox.faults.arm("meta", "expired_token", times=None)
+
+    with pytest.raises(PlatformAuthError) as raised:
+        fetch(meta_settings, account, *window, waits=waits)
+
+    message = str(raised.value)
+    assert f"act_{account}" in message and "META_ACCESS_TOKEN" in message and "190" in message
+    assert SANDBOX_META_TOKEN not in message
+    assert raised.value.__context__ is None and raised.value.__cause__ is None, "the SDK error (with the request) is not chained"
+    assert waits == [] and len(sandbox.request_log) == 1, "auth errors are never retried"
+
+
+def test_an_account_the_token_cannot_see_is_a_config_error_naming_it(meta_settings, window):
+    with pytest.raises(PlatformConfigError, match="act_999.*META_AD_ACCOUNT_IDS"):
+        fetch(meta_settings, "act_999", *window)
+
+
+def test_a_malformed_number_is_refused_with_the_field_and_value_named(sandbox, meta_settings, account, window):
+    sandbox.faults.arm("meta", "malformed_payload", times=1)
+
+    with pytest.raises(MalformedPayloadError, match=r"spend='1\.234,56' is not a number"):
+        fetch(meta_settings, account, *window)
+
+
+def test_ad_level_rows_add_up_to_the_campaign_level(meta_settings, account, window):
+    _, campaign_rows = fetch(meta_settings, account, *window)
+    _, ad_rows = fetch(meta_settings, account, *window, level="ad")
+
+    assert len(ad_rows) == 2 * len(campaign_rows)
+    assert all(r["ad_id"] for r in ad_rows)
+    assert sum(r["spend"] for r in ad_rows) == pytest.approx(sum(r["spend"] for r in campaign_rows), abs=0.01)
+    assert sum(r["clicks"] for r in ad_rows) == sum(r["clicks"] for r in campaign_rows)
+
+
+def test_settings_come_from_the_environment_with_or_without_act_prefix():
+    settings = MetaAdsSettings.from_env({"META_ACCESS_TOKEN": "secret-token", "META_AD_ACCOUNT_IDS": "act_123, 456", "META_GRAPH_URL": "http://127.0.0.1:9/"})
+
+    assert settings.account_ids == ("123", "456")
+    assert settings.graph_url == "http://127.0.0.1:9"
+    assert "secret-token" not in repr(settings)
+
+
+def test_meta_not_configured_is_none_and_half_configured_is_a_clear_error():
+    assert MetaAdsSettings.from_env({}) is None
+    with pytest.raises(PlatformConfigError, match="META_ACCESS_TOKEN is not"):
+        MetaAdsSettings.from_env({"META_AD_ACCOUNT_IDS": "act_1"})
+    with pytest.raises(PlatformConfigError, match="not an ad account id"):
+        MetaAdsSettings.from_env({"META_ACCESS_TOKEN": "t", "META_AD_ACCOUNT_IDS": "my-shop"})

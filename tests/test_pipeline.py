@@ -1,0 +1,135 @@
+"""Whole runs: real Dagster runs in-process, the real SDK over HTTP, real dbt, a real DuckDB file."""
+
+import datetime as dt
+
+import dagster as dg
+import duckdb
+import pytest
+
+from connectors.sandbox.server import SANDBOX_META_TOKEN
+from pipelines.runs import run_sync
+
+CONVERSION_TYPES = {
+    "offsite_conversion.fb_pixel_purchase",
+    "onsite_conversion.purchase",
+    "offsite_conversion.fb_pixel_lead",
+    "onsite_conversion.lead_grouped",
+}
+
+
+@pytest.fixture
+def instance():
+    with dg.instance_for_test() as test_instance:
+        yield test_instance
+
+
+def query(warehouse, sql, *params):
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        return connection.execute(sql, list(params)).fetchall()
+
+
+def figures(warehouse):
+    """Row counts and sums a user would check in each layer."""
+    return {
+        "raw": query(warehouse, "select count(*), sum(spend), sum(impressions) from raw.meta_ads_insights"),
+        "mart": query(warehouse, "select count(*), sum(spend), sum(platform_conversions), sum(platform_conversion_value) from marts.ad_performance_daily"),
+        "roi_by_campaign": query(warehouse, "select * from marts.roi_by_campaign order by campaign_id"),
+        "roi_by_channel": query(warehouse, "select * from marts.roi_by_channel"),
+    }
+
+
+def conversions_by_day(warehouse):
+    return dict(query(warehouse, "select date_day, sum(platform_conversions) from marts.ad_performance_daily group by 1"))
+
+
+def test_materializing_a_week_twice_leaves_identical_counts_and_sums(pipeline_env, instance, yesterday):
+    week = (yesterday - dt.timedelta(days=13), yesterday - dt.timedelta(days=7))
+
+    assert run_sync(*week, instance=instance).success
+    first = figures(pipeline_env)
+    assert run_sync(*week, instance=instance).success
+
+    assert figures(pipeline_env) == first
+    assert first["raw"][0][0] > 0 and first["mart"][0][0] == first["raw"][0][0]
+
+
+def test_a_restated_day_updates_that_day_and_no_other(pipeline_env, instance, sandbox, yesterday):
+    assert run_sync(yesterday - dt.timedelta(days=6), yesterday, instance=instance).success
+    before = conversions_by_day(pipeline_env)
+    roi_before = query(pipeline_env, "select platform_conversions from marts.roi_by_channel")
+
+    sandbox.restate()  # late conversions arrive at the platform
+    assert run_sync(yesterday, yesterday, instance=instance).success
+    after = conversions_by_day(pipeline_env)
+
+    assert after[yesterday] > before[yesterday]
+    assert {day: value for day, value in after.items() if day != yesterday} == {day: value for day, value in before.items() if day != yesterday}
+    expected = sum(
+        count
+        for account in sandbox.advertiser.meta_accounts
+        for delivery in sandbox.advertiser.meta_deliveries(account.id, yesterday, yesterday, restatements=1)
+        for action_type, count in delivery.actions.items()
+        if action_type in CONVERSION_TYPES
+    )
+    assert after[yesterday] == expected
+    assert query(pipeline_env, "select platform_conversions from marts.roi_by_channel") > roi_before
+
+
+def test_roi_equals_a_hand_computation_from_the_advertisers_own_totals(pipeline_env, instance, sandbox, yesterday):
+    start, end = yesterday - dt.timedelta(days=20), yesterday - dt.timedelta(days=5)
+
+    assert run_sync(start, end, instance=instance).success
+
+    by_campaign: dict[str, list[float]] = {}
+    for account in sandbox.advertiser.meta_accounts:
+        for delivery in sandbox.advertiser.meta_deliveries(account.id, start, end):
+            totals = by_campaign.setdefault(delivery.campaign.id, [0.0, 0.0])
+            totals[0] += delivery.spend
+            totals[1] += sum(v for k, v in delivery.action_values.items() if k in CONVERSION_TYPES)
+    loaded = {row[0]: row[1:] for row in query(pipeline_env, "select campaign_id, spend, revenue, roas, roi from marts.roi_by_campaign")}
+    assert loaded.keys() == by_campaign.keys()
+    for campaign_id, (spend, value) in by_campaign.items():
+        loaded_spend, revenue, roas, roi = loaded[campaign_id]
+        assert float(loaded_spend) == pytest.approx(spend, abs=0.005)
+        assert revenue == pytest.approx(value, abs=0.005)
+        assert roas == pytest.approx(value / spend)
+        assert roi == pytest.approx((value - spend) / spend)
+    total_spend = sum(spend for spend, _ in by_campaign.values())
+    total_value = sum(value for _, value in by_campaign.values())
+    [(channel, spend, roi)] = query(pipeline_env, "select channel, spend, roi from marts.roi_by_channel")
+    assert channel == "meta" and float(spend) == pytest.approx(total_spend, abs=0.01)
+    assert roi == pytest.approx((total_value - total_spend) / total_spend)
+
+
+def test_an_expired_token_fails_the_run_clearly_and_keeps_earlier_data(pipeline_env, instance, sandbox, yesterday):
+    day = yesterday - dt.timedelta(days=10)
+    assert run_sync(day, day, instance=instance).success
+    earlier = figures(pipeline_env)
+
+    sandbox.faults.arm("meta", "expired_token", times=None)
+    result = run_sync(day - dt.timedelta(days=3), day, instance=instance, raise_on_error=False)
+
+    assert not result.success
+    [failure] = [event for event in result.all_events if event.is_step_failure]
+    assert "code 190" in failure.event_specific_data.error.message and "META_ACCESS_TOKEN" in failure.event_specific_data.error.message
+    assert figures(pipeline_env) == earlier
+
+
+def test_the_token_never_reaches_run_logs_metadata_or_the_warehouse(pipeline_env, instance, yesterday):
+    result = run_sync(yesterday - dt.timedelta(days=2), yesterday, instance=instance)
+
+    logged = "\n".join(str(record) for record in instance.all_logs(result.run_id))
+    assert SANDBOX_META_TOKEN not in logged
+    assert query(pipeline_env, "select count(*) from raw.meta_ads_insights where raw_row::varchar like ?", f"%{SANDBOX_META_TOKEN}%") == [(0,)]
+
+
+def test_a_platform_without_credentials_is_skipped_with_one_log_line(pipeline_env, instance, monkeypatch, yesterday):
+    monkeypatch.delenv("META_ACCESS_TOKEN")
+    monkeypatch.delenv("META_AD_ACCOUNT_IDS")
+
+    result = run_sync(yesterday, yesterday, instance=instance)
+
+    assert result.success
+    messages = [record.user_message for record in instance.all_logs(result.run_id)]
+    assert sum("meta: skipped, not configured" in message for message in messages) == 1
+    assert query(pipeline_env, "select count(*) from marts.roi_by_channel") == [(0,)]
