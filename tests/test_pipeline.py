@@ -91,7 +91,7 @@ def test_roi_equals_a_hand_computation_from_the_advertisers_own_totals(pipeline_
     for campaign_id, (spend, value) in by_campaign.items():
         loaded_spend, revenue, roas, roi = loaded[campaign_id]
         assert float(loaded_spend) == pytest.approx(spend, abs=0.005)
-        assert revenue == pytest.approx(value, abs=0.005)
+        assert float(revenue) == pytest.approx(value, abs=0.005)
         assert roas == pytest.approx(value / spend)
         assert roi == pytest.approx((value - spend) / spend)
     total_spend = sum(spend for spend, _ in by_campaign.values())

@@ -5,8 +5,8 @@ import json
 import os
 import shutil
 import sys
-from pathlib import Path
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -18,14 +18,27 @@ from pipelines.settings import DBT_PROJECT_DIR, warehouse_path
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
+def _put_dbt_on_path() -> None:
+    """dagster-dbt finds dbt on PATH only, its manifest preparer included. A virtual environment
+    used without activation (`.venv/bin/social-roi`, `make dev`) has dbt beside the interpreter but
+    not on PATH, so put that directory first."""
+    beside_python = Path(sys.executable).parent
+    if shutil.which("dbt") is None and (beside_python / "dbt").exists():
+        os.environ["PATH"] = f"{beside_python}{os.pathsep}{os.environ.get('PATH', '')}"
+
+
 @functools.cache
 def prepared_manifest():
-    """The manifest, parsed on first use when missing (tests, CI, the CLI, a fresh clone).
+    """The manifest, parsed when missing or older than the project's files (tests, CI, the CLI,
+    a fresh clone, an edited model).
 
     `prepare_if_dev` only acts under `dagster dev`; everything else would otherwise fail with
-    DagsterDbtManifestNotFoundError.
+    DagsterDbtManifestNotFoundError, or silently use a stale graph.
     """
-    if not dbt_project.manifest_path.exists():
+    _put_dbt_on_path()
+    manifest = dbt_project.manifest_path
+    sources = [path for path in DBT_PROJECT_DIR.rglob("*") if path.suffix in (".sql", ".yml", ".csv") and "target" not in path.parts]
+    if not manifest.exists() or max(path.stat().st_mtime for path in sources) > manifest.stat().st_mtime:
         dbt_project.preparer.prepare(dbt_project)
     dbt_project.prepare_if_dev()
     return dbt_project.manifest_path
@@ -59,10 +72,4 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     yield from dbt.cli(["build", "--vars", json.dumps(window)], context=context).stream()
 
 
-def _dbt_executable() -> str:
-    """dbt from this interpreter's environment, so that `.venv/bin/python …` works unactivated."""
-    beside_python = Path(sys.executable).parent / "dbt"
-    return str(beside_python) if beside_python.exists() else (shutil.which("dbt") or "dbt")
-
-
-dbt_resource = DbtCliResource(project_dir=dbt_project, dbt_executable=_dbt_executable())
+dbt_resource = DbtCliResource(project_dir=dbt_project)

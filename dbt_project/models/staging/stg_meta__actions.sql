@@ -16,7 +16,8 @@ select
     coalesce(c.ad_id, v.ad_id)             as ad_id,
     coalesce(c.action_type, v.action_type) as action_type,
     coalesce(c.value, 0)                   as action_count,
-    coalesce(v.value, 0)                   as action_value
+    -- money as decimals: sums of doubles vary in the last digit with aggregation order
+    cast(coalesce(v.value, 0) as decimal(18, 2)) as action_value
 from counts as c
 full outer join action_values as v
     on  c.date_day = v.date_day
