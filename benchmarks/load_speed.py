@@ -37,7 +37,7 @@ def main() -> None:
     started = time.perf_counter()
     parsed = (parse_insights_row(row, account, "campaign", since, until) for row in rows)
     with tempfile.TemporaryDirectory() as tmp:
-        staged = warehouse.stage_records([(account, parsed)], Path(tmp) / "records.ndjson", since, until)
+        staged = warehouse.stage_records([(account, parsed)], Path(tmp), since, until)
         staged_at = time.perf_counter()
         warehouse.replace_slices(Path(tmp) / "bench.duckdb", SOURCE, staged)
         loaded_at = time.perf_counter()

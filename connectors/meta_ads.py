@@ -39,7 +39,7 @@ from connectors.errors import (
     TransientPlatformError,
 )
 from connectors.retry import Backoff
-from connectors.source import RawSource
+from connectors.source import RawSource, SliceRecords, fetch_slices
 
 PLATFORM = "meta"
 CHANNEL = "meta"
@@ -384,14 +384,9 @@ def parse_insights_row(row: Mapping, account_id: str, level: str, since: dt.date
     }
 
 
-def fetch_window(settings: MetaAdsSettings, since: dt.date, until: dt.date) -> Iterator[tuple[str, Iterator[dict]]]:
+def fetch_window(settings: MetaAdsSettings, since: dt.date, until: dt.date) -> Iterator[SliceRecords]:
     """Every configured account's rows for [since, until], one account at a time."""
-    client = MetaAdsClient(settings)
-    try:
-        for account_id in settings.account_ids:
-            yield account_id, client.daily_insights(account_id, since, until)
-    finally:
-        client.close()
+    return fetch_slices(MetaAdsClient(settings), settings.account_ids, MetaAdsClient.daily_insights, since, until)
 
 
 SOURCE = RawSource(

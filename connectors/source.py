@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 # One fetched slice: the account (or property) id and its records for the requested window.
@@ -26,3 +26,13 @@ class RawSource:
     credentials_hint: str  # which settings turn this platform on, for the "skipped" log line
     settings_from_env: Callable[[Mapping[str, str]], Any]  # None when the platform is not configured
     fetch: Callable[[Any, dt.date, dt.date], Iterator[SliceRecords]]
+
+
+def fetch_slices(client: Any, slice_ids: Iterable[str], fetch_slice: Callable[..., Iterator[dict]], since: dt.date, until: dt.date) -> Iterator[SliceRecords]:
+    """One client for the whole window, one slice per account or property, the client closed at
+    the end: the shape of every connector's `fetch`."""
+    try:
+        for slice_id in slice_ids:
+            yield slice_id, fetch_slice(client, slice_id, since, until)
+    finally:
+        client.close()

@@ -19,6 +19,8 @@ def sandbox_environment(sandbox: Sandbox) -> dict[str, str]:
         "META_AD_ACCOUNT_IDS": ",".join(f"act_{a.id}" for a in sandbox.advertiser.meta_accounts),
         "META_GRAPH_URL": sandbox.base_url,
         "META_POLL_INTERVAL_SECONDS": SANDBOX_POLL_SECONDS,
+        "GA4_PROPERTY_IDS": sandbox.advertiser.ga4_property.id,
+        "GA4_API_URL": sandbox.base_url,
     }
 
 
@@ -26,17 +28,25 @@ def print_roi_report(database: str) -> None:
     import duckdb
 
     with duckdb.connect(database, read_only=True) as connection:
-        print("\nROI by channel (revenue = platform-claimed conversion value; ROI = (revenue - total cost) / total cost)")
+        print("\nROI by channel: platform-claimed beside GA4-observed (ROI = (claimed value - total cost) / total cost)")
         connection.sql(
-            "select channel, currency, first_day, last_day, campaigns, round(spend, 2) as spend, "
-            "round(revenue, 2) as revenue, round(roas, 2) as roas, round(roi, 3) as roi from marts.roi_by_channel"
-        ).show(max_width=200)
+            "select channel, currency, campaigns, round(spend, 2) as spend, platform_conversions as claimed_conv, "
+            "round(platform_conversion_value, 2) as claimed_value, ga4_sessions, ga4_key_events, "
+            "round(ga4_revenue, 2) as ga4_revenue, ga4_currency, round(roas, 2) as roas, round(ga4_roas, 2) as ga4_roas, "
+            "round(roi, 3) as roi from marts.roi_by_channel"
+        ).show(max_width=250)
         print("ROI by campaign")
         connection.sql(
-            "select channel, account_id, campaign_name, currency, round(spend, 2) as spend, "
-            "platform_conversions as conversions, round(revenue, 2) as revenue, round(roas, 2) as roas, "
+            "select channel, campaign_name, currency, round(spend, 2) as spend, platform_conversions as claimed_conv, "
+            "round(platform_conversion_value, 2) as claimed_value, ga4_sessions, ga4_key_events, "
+            "round(ga4_revenue, 2) as ga4_revenue, round(roas, 2) as roas, round(ga4_roas, 2) as ga4_roas, "
             "round(roi, 3) as roi from marts.roi_by_campaign order by roi desc nulls last"
-        ).show(max_rows=100, max_width=200)
+        ).show(max_rows=100, max_width=250)
+        print("Matched nothing (spend without tracked traffic / revenue without a known campaign)")
+        connection.sql(
+            "select problem, channel, campaign_or_utm, currency, round(spend, 2) as spend, sessions, "
+            "round(revenue, 2) as revenue from marts.unmatched_campaigns order by problem, channel"
+        ).show(max_rows=50, max_width=250)
 
 
 def _run_and_report(start: dt.date, end: dt.date) -> int:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from connectors.errors import PlatformError
 from connectors.source import RawSource, SliceRecords
 
 RAW_SCHEMA = "raw"
@@ -23,25 +24,41 @@ RAW_SCHEMA = "raw"
 
 @dataclasses.dataclass(frozen=True)
 class StagedSync:
-    """A window's records on disk, not yet in the warehouse."""
+    """A window's records on disk, one file per slice that was fetched whole, not yet loaded."""
 
-    file: Path
-    slices: tuple[str, ...]
+    files: tuple[Path, ...]
+    slices: tuple[str, ...]  # the slices fetched whole: only these are replaced
+    failures: tuple[PlatformError, ...]  # slices that failed: their earlier data stays as it was
     since: dt.date
     until: dt.date
     rows: int
 
 
-def stage_records(fetched: Iterable[SliceRecords], file: Path, since: dt.date, until: dt.date) -> StagedSync:
-    slices, rows = [], 0
-    with file.open("w", encoding="utf-8") as out:
-        for slice_key, records in fetched:
-            for record in records:
-                out.write(json.dumps(record, separators=(",", ":")))
-                out.write("\n")
-                rows += 1
-            slices.append(slice_key)
-    return StagedSync(file, tuple(slices), since, until, rows)
+def stage_records(fetched: Iterable[SliceRecords], directory: Path, since: dt.date, until: dt.date) -> StagedSync:
+    """Write each slice to its own file. A slice that fails part-way is dropped whole, so that one
+    account's expired token or spent quota loses nothing of the others."""
+    files, slices, failures, rows = [], [], [], 0
+    for number, (slice_key, records) in enumerate(fetched):
+        file = directory / f"slice-{number:04d}.ndjson"
+        slice_rows = 0
+        try:
+            with file.open("w", encoding="utf-8") as out:
+                for record in records:
+                    out.write(json.dumps(record, separators=(",", ":")))
+                    out.write("\n")
+                    slice_rows += 1
+        except PlatformError as error:
+            failure = error
+        else:
+            failure = None
+        if failure is not None:
+            file.unlink()
+            failures.append(failure)
+            continue
+        files.append(file)
+        slices.append(slice_key)
+        rows += slice_rows
+    return StagedSync(tuple(files), tuple(slices), tuple(failures), since, until, rows)
 
 
 def ensure_raw_table(connection: duckdb.DuckDBPyConnection, source: RawSource) -> None:
@@ -59,6 +76,8 @@ def replace_slices(database: Path, source: RawSource, staged: StagedSync) -> Non
     table = f"{RAW_SCHEMA}.{source.table}"
     column_spec = "{" + ", ".join(f"'{name}': '{sql_type}'" for name, sql_type in source.columns.items()) + "}"
     names = ", ".join(f'"{name}"' for name in source.columns)
+    if not staged.slices:
+        return
     with duckdb.connect(str(database)) as connection:
         ensure_raw_table(connection, source)
         connection.execute("begin transaction")
@@ -71,7 +90,7 @@ def replace_slices(database: Path, source: RawSource, staged: StagedSync) -> Non
                 connection.execute(
                     f"insert into {table} ({names}, _loaded_at) select {names}, now() "
                     f"from read_json(?, format='newline_delimited', columns={column_spec})",
-                    [str(staged.file)],
+                    [[str(file) for file in staged.files]],
                 )
             connection.execute("commit")
         except BaseException:

@@ -54,4 +54,4 @@ def test_a_demo_sandbox_restates_on_every_new_report():
     with Sandbox(seed=7, restate_each_sync=True) as sandbox:
         seen = [sandbox.restatements_for_new_report() for _ in range(3)]
 
-    assert seen == [0, 1, 2]
+    assert seen == [1, 2, 3]

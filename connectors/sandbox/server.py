@@ -19,6 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from connectors.sandbox.advertiser import SyntheticAdvertiser
 
 SANDBOX_META_TOKEN = "sandbox-meta-token"
+SANDBOX_LINKEDIN_TOKEN = "sandbox-linkedin-token"
 
 
 @dataclasses.dataclass
@@ -30,6 +31,7 @@ class Request:
     body: bytes
     headers: dict[str, str]
     base_url: str
+    raw_query: str = ""  # the query string as sent, before any decoding (Rest.li syntax checks)
 
     def param(self, name: str, default: str | None = None) -> str | None:
         """A parameter from the query string or the form body, as the Graph API accepts both."""
@@ -94,20 +96,22 @@ class Sandbox:
     leave it off and call ``restate()`` when they want a restatement.
     """
 
-    def __init__(self, seed: int = 7, port: int = 0, restate_each_sync: bool = False, today=None):
-        from connectors.sandbox import meta_graph  # platform routers register their routes
+    def __init__(self, seed: int = 7, port: int = 0, restate_each_sync: bool = False, today=None, **advertiser_options):
+        from connectors.sandbox import ga4_data, meta_graph  # platform routers register their routes
 
-        self.advertiser = SyntheticAdvertiser(seed=seed, today=today)
+        self.advertiser = SyntheticAdvertiser(seed=seed, today=today, **advertiser_options)
         self.faults = FaultSwitches()
         self.restate_each_sync = restate_each_sync
         self.restatements = 0
         self.request_log: list[tuple[str, str]] = []
         self._lock = threading.Lock()
         self.meta = meta_graph.MetaGraphApi(self)
+        self.ga4 = ga4_data.Ga4DataApi(self)
         self._routes: list[tuple[str, re.Pattern, Route]] = [
             ("POST", re.compile(r"^/_sandbox/faults$"), self._arm_fault),
             ("POST", re.compile(r"^/_sandbox/restate$"), self._restate_route),
             *self.meta.routes(),
+            *self.ga4.routes(),
         ]
         self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
         self._server.daemon_threads = True
@@ -127,11 +131,11 @@ class Sandbox:
             self.restatements += 1
 
     def restatements_for_new_report(self) -> int:
+        """How many restatements a report started now sees (one more each time in demo mode)."""
         with self._lock:
-            current = self.restatements
             if self.restate_each_sync:
                 self.restatements += 1
-            return current
+            return self.restatements
 
     def start(self) -> "Sandbox":
         self._thread = threading.Thread(target=self._server.serve_forever, name="sandbox", daemon=True)
@@ -190,6 +194,7 @@ class Sandbox:
                     body=body,
                     headers={k.lower(): v for k, v in self.headers.items()},
                     base_url=sandbox.base_url,
+                    raw_query=parsed.query,
                 )
                 response = sandbox.dispatch(request)
                 self.send_response(response.status)

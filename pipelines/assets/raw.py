@@ -40,17 +40,23 @@ def build_raw_asset(source: RawSource) -> dg.AssetsDefinition:
                 warehouse.create_empty_raw_table(database, source)
                 return dg.MaterializeResult(metadata={"skipped": True, "rows": 0})
             with tempfile.TemporaryDirectory(prefix=f"social-roi-{source.platform}-") as staging_dir:
-                staged = warehouse.stage_records(source.fetch(settings, since, until), Path(staging_dir) / "records.ndjson", since, until)
+                staged = warehouse.stage_records(source.fetch(settings, since, until), Path(staging_dir), since, until)
                 warehouse.replace_slices(database, source, staged)
-        except PlatformError as error:
-            if error.retryable:
-                raise
-            raise dg.Failure(description=str(error), allow_retries=False) from None
-        context.log.info(f"{source.platform}: replaced {len(staged.slices)} account(s) × {since}..{until} with {staged.rows} rows")
+        except PlatformError as error:  # settings that cannot even be read
+            raise dg.Failure(description=str(error), allow_retries=error.retryable) from None
+        if staged.slices:
+            context.log.info(f"{source.platform}: replaced {len(staged.slices)} {source.slice_column}(s) × {since}..{until} with {staged.rows} rows")
+        if staged.failures:
+            # The healthy slices are loaded and committed; the failed ones keep their earlier data.
+            raise dg.Failure(
+                description="\n".join(str(failure) for failure in staged.failures),
+                metadata={"loaded": ", ".join(staged.slices) or "none", "failed": ", ".join(f.account or "?" for f in staged.failures)},
+                allow_retries=all(failure.retryable for failure in staged.failures),
+            )
         return dg.MaterializeResult(
             metadata={
                 "rows": staged.rows,
-                "accounts": ", ".join(staged.slices),
+                source.slice_column: ", ".join(staged.slices),
                 "window": f"{since}..{until}",
                 "table": f"{warehouse.RAW_SCHEMA}.{source.table}",
             }

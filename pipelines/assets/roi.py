@@ -9,22 +9,22 @@ from pipelines.partitions import daily_partitions, partition_dates, single_run
 from pipelines.settings import warehouse_path
 
 ROI_SQL = Path(__file__).resolve().parents[1] / "sql" / "roi.sql"
-MART = dg.AssetKey(["marts", "ad_performance_daily"])
+MARTS = [dg.AssetKey(["marts", "ad_performance_daily"]), dg.AssetKey(["marts", "ga4_traffic_by_campaign"])]
 
 
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
             ["marts", "roi_by_campaign"],
-            deps=[MART],
-            description="ROAS and ROI = (revenue − total cost) / total cost per campaign, over every day in the warehouse.",
+            deps=MARTS,
+            description="Spend, platform-claimed and GA4-observed results, ROAS and ROI = (revenue − total cost) / total cost per campaign, over every day in the warehouse.",
             group_name="roi",
             kinds={"duckdb", "sql"},
         ),
         dg.AssetSpec(
             ["marts", "roi_by_channel"],
-            deps=[MART],
-            description="ROAS and ROI per channel and currency, over every day in the warehouse.",
+            deps=MARTS,
+            description="The same per channel, with all GA4 traffic of each channel (matched to a campaign or not).",
             group_name="roi",
             kinds={"duckdb", "sql"},
         ),

@@ -1,0 +1,306 @@
+"""Google Analytics 4 traffic through the official google-analytics-data client.
+
+Per property: ONE runReport per date range (never one per day) with the session dimensions that
+carry the UTM tags, paged with limit/offset until rowCount is reached. Every request asks for the
+property's quota and slows down before it runs out. Values arrive as strings, positionally, and
+are parsed by the metric types the response declares ("12.0" for an integer metric becomes 12).
+Placeholder values such as "(not set)" and "(direct)" are kept as they are.
+
+Errors, as GA4 documents them: RESOURCE_EXHAUSTED waits according to which quota ran out (a spent
+daily quota stops the property for this run); UNAVAILABLE, INTERNAL and DEADLINE_EXCEEDED retry
+with backoff; INVALID_ARGUMENT, PERMISSION_DENIED and UNAUTHENTICATED fail at once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import logging
+import os
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping
+
+from google.analytics.data_v1beta import BetaAnalyticsDataClient
+from google.analytics.data_v1beta.types import DateRange, Dimension, Metric, MetricType, RunReportRequest
+from google.api_core import exceptions as google_errors
+from google.auth import exceptions as google_auth_errors
+
+from connectors.errors import (
+    MalformedPayloadError,
+    PlatformAuthError,
+    PlatformConfigError,
+    PlatformThrottledError,
+    TransientPlatformError,
+)
+from connectors.retry import Backoff
+from connectors.source import RawSource, SliceRecords, fetch_slices
+
+PLATFORM = "ga4"
+RAW_TABLE = "ga4_traffic"
+DIMENSIONS = ["date", "sessionSource", "sessionMedium", "sessionCampaignName", "sessionCampaignId", "sessionDefaultChannelGroup"]
+METRICS = ["sessions", "totalUsers", "engagedSessions", "keyEvents", "purchaseRevenue", "totalRevenue", "transactions"]
+MAX_PAGE_SIZE = 250_000
+# Stop paging gently when less than this share of an hourly token quota is left.
+QUOTA_SLOWDOWN_SHARE = 0.1
+
+RAW_COLUMNS = {
+    "property_id": "VARCHAR",
+    "date": "DATE",
+    "session_source": "VARCHAR",
+    "session_medium": "VARCHAR",
+    "session_campaign_name": "VARCHAR",
+    "session_campaign_id": "VARCHAR",
+    "session_default_channel_group": "VARCHAR",
+    "sessions": "BIGINT",
+    "total_users": "BIGINT",
+    "engaged_sessions": "BIGINT",
+    "key_events": "DOUBLE",
+    "purchase_revenue": "DECIMAL(18,2)",
+    "total_revenue": "DECIMAL(18,2)",
+    "transactions": "BIGINT",
+    "currency": "VARCHAR",
+    "time_zone": "VARCHAR",
+    "raw_row": "JSON",
+}
+_COLUMN_OF = {
+    "sessionSource": "session_source",
+    "sessionMedium": "session_medium",
+    "sessionCampaignName": "session_campaign_name",
+    "sessionCampaignId": "session_campaign_id",
+    "sessionDefaultChannelGroup": "session_default_channel_group",
+    "sessions": "sessions",
+    "totalUsers": "total_users",
+    "engagedSessions": "engaged_sessions",
+    "keyEvents": "key_events",
+    "purchaseRevenue": "purchase_revenue",
+    "totalRevenue": "total_revenue",
+    "transactions": "transactions",
+}
+
+log = logging.getLogger(__name__)
+
+
+class DailyQuotaExhaustedError(PlatformThrottledError):
+    """The property's tokens for today are spent: nothing more until GA4 resets them tomorrow."""
+
+    retryable = False
+
+
+@dataclasses.dataclass(frozen=True)
+class Ga4Settings:
+    property_ids: tuple[str, ...]
+    api_url: str | None = None  # None: Google's endpoint over gRPC with the user's credentials
+    page_size: int = 10_000
+    concurrent_quota_wait_seconds: float = 30
+    hourly_quota_wait_seconds: float = 30 * 60
+    max_quota_wait_seconds: float = 65 * 60
+    request_timeout_seconds: float = 120
+    backoff: Backoff = Backoff()
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> "Ga4Settings | None":
+        raw_ids = env.get("GA4_PROPERTY_IDS", "").strip()
+        if not raw_ids:
+            return None
+        return cls(
+            property_ids=tuple(normalize_property_id(part) for part in raw_ids.split(",") if part.strip()),
+            api_url=(env.get("GA4_API_URL") or "").strip().rstrip("/") or None,
+        )
+
+    @property
+    def uses_plain_http(self) -> bool:
+        return bool(self.api_url and self.api_url.startswith("http://"))
+
+
+def normalize_property_id(value: str) -> str:
+    """'properties/123', ' 123 ' → '123'."""
+    digits = value.strip().removeprefix("properties/")
+    if not digits.isdigit():
+        raise PlatformConfigError(PLATFORM, f"{value.strip()!r} in GA4_PROPERTY_IDS is not a GA4 property id: use the numeric id from Admin → Property details.")
+    return digits
+
+
+def build_client(settings: Ga4Settings) -> BetaAnalyticsDataClient:
+    """The official client: REST without TLS or credentials for an http:// endpoint (the sandbox),
+    otherwise Google's transport with a service-account file or application default credentials."""
+    if settings.uses_plain_http:
+        from google.auth.credentials import AnonymousCredentials
+
+        return BetaAnalyticsDataClient(credentials=AnonymousCredentials(), transport="rest", client_options={"api_endpoint": settings.api_url})
+    import google.auth
+    from google.auth.exceptions import DefaultCredentialsError
+
+    try:
+        credentials, _project = google.auth.default(scopes=["https://www.googleapis.com/auth/analytics.readonly"])
+    except DefaultCredentialsError:
+        problem = PlatformConfigError(PLATFORM, "No Google credentials found for GA4: set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file whose account has Viewer access to the properties, or run `gcloud auth application-default login`.")
+    else:
+        options = {"api_endpoint": settings.api_url} if settings.api_url else None
+        return BetaAnalyticsDataClient(credentials=credentials, client_options=options)
+    raise problem
+
+
+class Ga4Client:
+    """Fetches daily traffic rows per property. `sleep` is injectable so tests record waits."""
+
+    def __init__(self, settings: Ga4Settings, sleep: Callable[[float], None] = time.sleep, client: BetaAnalyticsDataClient | None = None):
+        self.settings = settings
+        self.sleep = sleep
+        self._client = client or build_client(settings)
+        self.requests_sent = 0
+
+    def close(self) -> None:
+        self._client.transport.close()
+
+    def daily_traffic(self, property_id: str, since: dt.date, until: dt.date) -> Iterator[dict]:
+        property_id = normalize_property_id(property_id)
+        offset, page_size = 0, min(self.settings.page_size, MAX_PAGE_SIZE)
+        while True:
+            response = self._run_report(property_id, since, until, offset, page_size)
+            yield from parse_report(response, property_id, since, until)
+            offset += len(response.rows)
+            if not response.rows or offset >= response.row_count:
+                return
+            self._slow_down_before_quota_runs_out(response, property_id)
+
+    def _request(self, property_id: str, since: dt.date, until: dt.date, offset: int, limit: int) -> RunReportRequest:
+        return RunReportRequest(
+            property=f"properties/{property_id}",
+            date_ranges=[DateRange(start_date=since.isoformat(), end_date=until.isoformat())],
+            dimensions=[Dimension(name=name) for name in DIMENSIONS],
+            metrics=[Metric(name=name) for name in METRICS],
+            limit=limit,
+            offset=offset,
+            return_property_quota=True,
+            keep_empty_rows=False,
+        )
+
+    def _run_report(self, property_id: str, since: dt.date, until: dt.date, offset: int, limit: int):
+        request = self._request(property_id, since, until, offset, limit)
+        attempt, quota_waited = 0, 0.0
+        while True:
+            attempt += 1
+            self.requests_sent += 1
+            try:
+                # retry=None: the client retries nothing by default, and we decide here what to retry.
+                return self._client.run_report(request=request, retry=None, timeout=self.settings.request_timeout_seconds)
+            except google_errors.GoogleAPICallError as error:
+                problem, wait = self._classify(error, property_id, attempt)
+            except google_auth_errors.GoogleAuthError as error:
+                # A 401 makes the client refresh its credentials; a revoked key (or the anonymous
+                # credentials of a plain-http endpoint) cannot be refreshed.
+                problem, wait = self._unauthenticated(property_id, type(error).__name__), None
+            if wait is None:
+                raise problem
+            if isinstance(problem, PlatformThrottledError):
+                quota_waited += wait
+                if quota_waited > self.settings.max_quota_wait_seconds:
+                    raise PlatformThrottledError(PLATFORM, f"GA4 quota for property {property_id} stayed exhausted for over {self.settings.max_quota_wait_seconds / 60:.0f} minutes ({problem}). Rerun later.", property_id)
+            elif attempt >= self.settings.backoff.attempts:
+                raise problem
+            log.warning("GA4 property %s: %s; waiting %.0fs", property_id, problem, wait)
+            self.sleep(wait)
+
+    def _classify(self, error: google_errors.GoogleAPICallError, property_id: str, attempt: int):
+        """(error to raise, seconds to wait before retrying or None to stop)."""
+        message = _platform_message(error)
+        where = f"GA4 property {property_id}"
+        if isinstance(error, google_errors.TooManyRequests):
+            text = message.lower()
+            if "per day" in text:
+                return DailyQuotaExhaustedError(PLATFORM, f"{where} has used today's GA4 quota ({message}). It is skipped for this run; GA4 resets the daily quota at midnight Pacific time.", property_id), None
+            if "concurrent" in text:
+                return PlatformThrottledError(PLATFORM, message, property_id), self.settings.concurrent_quota_wait_seconds
+            if "per hour" in text:
+                return PlatformThrottledError(PLATFORM, message, property_id), self.settings.hourly_quota_wait_seconds
+            return PlatformThrottledError(PLATFORM, message, property_id), self.settings.backoff.delay(attempt)
+        if isinstance(error, google_errors.Unauthorized):
+            return self._unauthenticated(property_id, message), None
+        if isinstance(error, google_errors.Forbidden):
+            return PlatformAuthError(PLATFORM, f"The GA4 credentials may not read {where} (PERMISSION_DENIED: {message}). Add the service account's e-mail as a Viewer in GA4 Admin → Property access management, or check GA4_PROPERTY_IDS.", property_id), None
+        if isinstance(error, (google_errors.ServerError, google_errors.DeadlineExceeded)):
+            return TransientPlatformError(PLATFORM, f"GA4 answered {type(error).__name__} for {where} ({message}).", property_id), self.settings.backoff.delay(attempt)
+        return PlatformConfigError(PLATFORM, f"GA4 refused the report request for {where} ({type(error).__name__}: {message}). This is not retried.", property_id), None
+
+    @staticmethod
+    def _unauthenticated(property_id: str, detail: str) -> PlatformAuthError:
+        return PlatformAuthError(PLATFORM, f"GA4 rejected the credentials for GA4 property {property_id} (UNAUTHENTICATED: {detail}). Point GOOGLE_APPLICATION_CREDENTIALS at a valid service-account key file, or renew application default credentials with `gcloud auth application-default login`.", property_id)
+
+    def _slow_down_before_quota_runs_out(self, response, property_id: str) -> None:
+        quota = response.property_quota
+        for name in ("tokens_per_hour", "tokens_per_project_per_hour"):
+            status = getattr(quota, name)
+            total = status.consumed + status.remaining
+            if total and status.remaining < QUOTA_SLOWDOWN_SHARE * total:
+                wait = self.settings.hourly_quota_wait_seconds * (1 - status.remaining / (QUOTA_SLOWDOWN_SHARE * total))
+                log.info("GA4 property %s: %s nearly spent (%d left); pausing %.0fs", property_id, name, status.remaining, wait)
+                self.sleep(wait)
+                return
+        daily = quota.tokens_per_day
+        if daily.consumed and daily.remaining < daily.consumed / max(self.requests_sent, 1):
+            raise DailyQuotaExhaustedError(PLATFORM, f"GA4 property {property_id} is about to run out of today's tokens ({daily.remaining} left). It is skipped for this run; GA4 resets the daily quota at midnight Pacific time.", property_id)
+
+
+def _platform_message(error: google_errors.GoogleAPICallError) -> str:
+    """GA4's own words, without the request URL the REST transport puts in front of them."""
+    return re.sub(r"^(GET|POST) \S+: ", "", error.message or str(error))
+
+
+def parse_report(response, property_id: str, since: dt.date, until: dt.date) -> Iterator[dict]:
+    """Raw-table records from one runReport page, values read by the headers' names and types."""
+    dimension_names = [header.name for header in response.dimension_headers]
+    metric_headers = [(header.name, header.type_) for header in response.metric_headers]
+    currency, time_zone = response.metadata.currency_code, response.metadata.time_zone
+    if dimension_names != DIMENSIONS or [name for name, _ in metric_headers] != METRICS:
+        raise MalformedPayloadError(PLATFORM, f"GA4 property {property_id} answered with columns {dimension_names + [n for n, _ in metric_headers]} instead of the ones requested; nothing was written.", property_id)
+    for row in response.rows:
+        dimensions = [value.value for value in row.dimension_values]
+        metrics = [value.value for value in row.metric_values]
+        raw = {"dimensions": dict(zip(dimension_names, dimensions)), "metrics": dict(zip(METRICS, metrics))}
+        try:
+            day = dt.datetime.strptime(dimensions[0], "%Y%m%d").date()
+        except ValueError:
+            raise MalformedPayloadError(PLATFORM, f"GA4 property {property_id} sent date {dimensions[0]!r}, not YYYYMMDD; nothing was written.", property_id) from None
+        if not since <= day <= until:
+            raise MalformedPayloadError(PLATFORM, f"GA4 property {property_id} sent a row for {day}, outside {since}..{until}; nothing was written.", property_id)
+        record = {"property_id": property_id, "date": day.isoformat()}
+        record.update({_COLUMN_OF[name]: value for name, value in zip(dimension_names[1:], dimensions[1:])})
+        for (name, metric_type), value in zip(metric_headers, metrics):
+            record[_COLUMN_OF[name]] = _metric_value(value, metric_type, name, property_id)
+        record.update(currency=currency, time_zone=time_zone, raw_row=json.dumps(raw, separators=(",", ":")))
+        yield record
+
+
+_NUMBER = re.compile(r"-?\d+(\.\d+)?([eE][-+]?\d+)?")
+
+
+def _metric_value(value: str, metric_type: int, name: str, property_id: str):
+    if not _NUMBER.fullmatch(value or ""):
+        raise MalformedPayloadError(PLATFORM, f"GA4 property {property_id} sent {name}={value!r}, not a number; nothing was written.", property_id)
+    number = float(value)
+    if metric_type == MetricType.TYPE_INTEGER or name in ("sessions", "totalUsers", "engagedSessions", "transactions"):
+        if not number.is_integer():
+            raise MalformedPayloadError(PLATFORM, f"GA4 property {property_id} sent {name}={value!r} for an integer metric; nothing was written.", property_id)
+        return int(number)  # integer metrics can arrive as "12.0"
+    if metric_type == MetricType.TYPE_CURRENCY:
+        return round(number, 2)
+    return number
+
+
+def fetch_window(settings: Ga4Settings, since: dt.date, until: dt.date) -> Iterator[SliceRecords]:
+    """Every configured property's rows for [since, until], one property at a time."""
+    return fetch_slices(Ga4Client(settings), settings.property_ids, Ga4Client.daily_traffic, since, until)
+
+
+SOURCE = RawSource(
+    platform=PLATFORM,
+    table=RAW_TABLE,
+    columns=RAW_COLUMNS,
+    slice_column="property_id",
+    date_column="date",
+    credentials_hint="GA4_PROPERTY_IDS (and GOOGLE_APPLICATION_CREDENTIALS)",
+    settings_from_env=Ga4Settings.from_env,
+    fetch=fetch_window,
+)

@@ -1,0 +1,157 @@
+"""The GA4 Data API (v1beta runReport) in the REST JSON the official client's REST transport parses.
+
+Served: POST /v1beta/properties/{id}:runReport with dateRanges, dimensions, metrics, limit,
+offset and returnPropertyQuota. Faithful details: every value is a string, positionally under
+dimensionHeaders/metricHeaders; some integer metrics come as "12.0"; rowCount is the total
+before paging; metadata carries currencyCode and timeZone; errors use Google's JSON error shape
+with the gRPC status name.
+
+Fault kinds (``sandbox.faults.arm("ga4", kind, ...)``): ``concurrent_quota``, ``hourly_quota``,
+``project_hourly_quota``, ``daily_quota`` (each the RESOURCE_EXHAUSTED message GA4 sends),
+``unavailable``, ``internal``, ``unauthenticated``, ``permission_denied``.
+"""
+
+import datetime as dt
+import json
+import re
+import threading
+
+from connectors.sandbox.server import Response
+
+DIMENSION_NAMES = {"date", "sessionSource", "sessionMedium", "sessionSourceMedium", "sessionCampaignName", "sessionCampaignId", "sessionDefaultChannelGroup"}
+METRIC_TYPES = {
+    "sessions": "TYPE_INTEGER",
+    "totalUsers": "TYPE_INTEGER",
+    "engagedSessions": "TYPE_INTEGER",
+    "keyEvents": "TYPE_INTEGER",
+    "transactions": "TYPE_INTEGER",
+    "purchaseRevenue": "TYPE_CURRENCY",
+    "totalRevenue": "TYPE_CURRENCY",
+}
+DEFAULT_LIMIT = 10_000
+MAX_LIMIT = 250_000
+TOKENS_PER_DAY = 200_000
+TOKENS_PER_HOUR = 40_000
+TOKENS_PER_PROJECT_PER_HOUR = 14_000
+
+QUOTA_MESSAGES = {
+    "concurrent_quota": "Exhausted concurrent requests quota.",
+    "hourly_quota": "Exhausted property tokens per hour.",
+    "project_hourly_quota": "Exhausted property tokens for a project per hour.",
+    "daily_quota": "Exhausted property tokens per day.",
+}
+OTHER_FAULTS = {
+    "unavailable": (503, "UNAVAILABLE", "The service is currently unavailable."),
+    "internal": (500, "INTERNAL", "Internal error encountered."),
+    "unauthenticated": (401, "UNAUTHENTICATED", "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential."),
+    "permission_denied": (403, "PERMISSION_DENIED", "User does not have sufficient permissions for this property. To learn more about Property ID, see https://developers.google.com/analytics/devguides/reporting/data/v1/property-id."),
+}
+
+
+def _google_error(status: int, status_name: str, message: str) -> Response:
+    return Response.json(status, {"error": {"code": status, "message": message, "status": status_name}})
+
+
+class Ga4DataApi:
+    def __init__(self, sandbox):
+        self.sandbox = sandbox
+        self.advertiser = sandbox.advertiser
+        self._tokens_used = 0
+        self._lock = threading.Lock()
+        self.reports_served = 0
+
+    def routes(self):
+        return [("POST", re.compile(r"^/v1beta/properties/(\d+):runReport$"), self.run_report)]
+
+    def _fault(self, property_id: str):
+        faults = self.sandbox.faults
+        for kind, (status, name, message) in OTHER_FAULTS.items():
+            if faults.take("ga4", kind):
+                return _google_error(status, name, message)
+        for kind, message in QUOTA_MESSAGES.items():
+            if faults.take("ga4", kind):
+                return _google_error(429, "RESOURCE_EXHAUSTED", message)
+        if property_id != self.advertiser.ga4_property.id:
+            return _google_error(403, "PERMISSION_DENIED", OTHER_FAULTS["permission_denied"][2])
+        return None
+
+    def run_report(self, request, match):
+        property_id = match.group(1)
+        refusal = self._fault(property_id)
+        if refusal:
+            return refusal
+        body = json.loads(request.body or b"{}")
+        dimensions = [d["name"] for d in body.get("dimensions", [])]
+        metrics = [m["name"] for m in body.get("metrics", [])]
+        if len(dimensions) > 9 or len(metrics) > 10 or not metrics:
+            return _google_error(400, "INVALID_ARGUMENT", "A request may have at most 9 dimensions and between 1 and 10 metrics.")
+        unknown = [n for n in dimensions if n not in DIMENSION_NAMES] + [n for n in metrics if n not in METRIC_TYPES]
+        if unknown:
+            return _google_error(400, "INVALID_ARGUMENT", f"Field {unknown[0]} is not a valid dimension or metric. For a list of valid dimensions and metrics, see https://developers.google.com/analytics/devguides/reporting/data/v1/api-schema")
+        try:
+            [date_range] = body["dateRanges"]
+            since = dt.date.fromisoformat(date_range["startDate"])
+            until = dt.date.fromisoformat(date_range["endDate"])
+        except (KeyError, ValueError):
+            return _google_error(400, "INVALID_ARGUMENT", "This sandbox serves exactly one date range with startDate and endDate as YYYY-MM-DD.")
+        limit = min(int(body.get("limit") or DEFAULT_LIMIT), MAX_LIMIT)
+        offset = int(body.get("offset") or 0)
+
+        # The first page of a report is a new sync; later pages read the same figures.
+        restatements = self.sandbox.restatements_for_new_report() if offset == 0 else self.sandbox.restatements
+        rows = self._rows(since, until, dimensions, metrics, restatements)
+        page = rows[offset : offset + limit]
+        with self._lock:
+            cost = 10 + len(page) // 100
+            self._tokens_used += cost
+            used = self._tokens_used
+            self.reports_served += 1
+        payload = {
+            "dimensionHeaders": [{"name": n} for n in dimensions],
+            "metricHeaders": [{"name": n, "type": METRIC_TYPES[n]} for n in metrics],
+            "rows": page,
+            "rowCount": len(rows),
+            "metadata": {"currencyCode": self.advertiser.ga4_property.currency, "timeZone": self.advertiser.ga4_property.timezone},
+            "kind": "analyticsData#runReport",
+        }
+        if not page:
+            del payload["rows"]
+        if not rows:
+            del payload["rowCount"]  # proto3 JSON leaves out zero values
+        if body.get("returnPropertyQuota"):
+            payload["propertyQuota"] = {
+                "tokensPerDay": {"consumed": cost, "remaining": max(0, TOKENS_PER_DAY - used)},
+                "tokensPerHour": {"consumed": cost, "remaining": max(0, TOKENS_PER_HOUR - used)},
+                "concurrentRequests": {"consumed": 0, "remaining": 10},
+                "serverErrorsPerProjectPerHour": {"consumed": 0, "remaining": 10},
+                "potentiallyThresholdedRequestsPerHour": {"consumed": 0, "remaining": 120},
+                "tokensPerProjectPerHour": {"consumed": cost, "remaining": max(0, TOKENS_PER_PROJECT_PER_HOUR - used)},
+            }
+        return Response.json(200, payload)
+
+    def _rows(self, since, until, dimensions, metrics, restatements) -> list[dict]:
+        """The advertiser's traffic grouped by the requested dimensions, sorted like GA4 pages it."""
+        grouped: dict[tuple, list[float]] = {}
+        day = since
+        while day <= until:
+            for source_row in self.advertiser.ga4_rows(day, restatements):
+                values = dict(source_row, date=day.strftime("%Y%m%d"), sessionSourceMedium=f"{source_row['sessionSource']} / {source_row['sessionMedium']}")
+                key = tuple(values[name] for name in dimensions)
+                sums = grouped.setdefault(key, [0.0] * len(metrics))
+                for index, name in enumerate(metrics):
+                    sums[index] += values[name]
+            day += dt.timedelta(days=1)
+        rows = []
+        for position, (key, sums) in enumerate(sorted(grouped.items())):
+            rows.append({
+                "dimensionValues": [{"value": value} for value in key],
+                "metricValues": [{"value": _wire_number(name, value, position)} for name, value in zip(metrics, sums)],
+            })
+        return rows
+
+
+def _wire_number(name: str, value: float, position: int) -> str:
+    if METRIC_TYPES[name] == "TYPE_INTEGER":
+        # GA4 sometimes writes integer metrics with a decimal point; parsers must cope.
+        return f"{int(value)}.0" if position % 7 == 3 else str(int(value))
+    return f"{value:.2f}".rstrip("0").rstrip(".") if value else "0"

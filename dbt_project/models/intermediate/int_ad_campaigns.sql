@@ -1,0 +1,23 @@
+-- Every ad campaign seen on any platform, keyed by (channel, campaign id), with its latest name.
+-- `name_is_unique`: only a name no other campaign of the channel shares can be matched by name.
+with campaign_days as (
+    select channel, account_id, campaign_id, campaign_name, currency, date_day
+    from {{ ref('stg_meta__insights') }}
+),
+
+campaigns as (
+    select
+        channel,
+        campaign_id,
+        arg_max(account_id, date_day)    as account_id,
+        arg_max(campaign_name, date_day) as campaign_name,
+        arg_max(currency, date_day)      as currency
+    from campaign_days
+    group by channel, campaign_id
+)
+
+select
+    *,
+    {{ normalize_utm('campaign_name') }} as name_key,
+    count(*) over (partition by channel, {{ normalize_utm('campaign_name') }}) = 1 as name_is_unique
+from campaigns

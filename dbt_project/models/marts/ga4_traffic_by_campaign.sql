@@ -1,0 +1,53 @@
+{{ config(
+    incremental_strategy='append',
+    pre_hook="{{ delete_date_window('date_day') }}",
+) }}
+-- GA4 traffic joined to the ad campaign it came from. Grain: date × property × source × medium
+-- × utm campaign × utm id. Match order: the campaign_mapping seed, then the campaign id in
+-- utm_id or utm_campaign, then the normalised campaign name. Unmatched rows keep campaign_id null.
+with traffic as (
+    select * from {{ ref('int_ga4__traffic_channels') }}
+),
+
+campaigns as (
+    select * from {{ ref('int_ad_campaigns') }}
+),
+
+mapping as (
+    select channel, {{ normalize_utm('utm_campaign') }} as utm_campaign_key, campaign_id
+    from {{ ref('campaign_mapping') }}
+)
+
+select
+    t.date_day,
+    t.property_id,
+    t.channel,
+    t.source_as_sent                                              as source,
+    t.medium_as_sent                                              as medium,
+    t.utm_campaign,
+    t.utm_id,
+    t.ga4_channel_group,
+    coalesce(m.campaign_id, by_id.campaign_id, by_name.campaign_id) as campaign_id,
+    coalesce(mapped.account_id, by_id.account_id, by_name.account_id) as account_id,
+    case
+        when m.campaign_id is not null then 'campaign_mapping'
+        when by_id.campaign_id is not null then 'campaign_id'
+        when by_name.campaign_id is not null then 'campaign_name'
+    end                                                           as match_method,
+    t.sessions,
+    t.engaged_sessions,
+    t.total_users,
+    t.key_events,
+    t.transactions,
+    t.purchase_revenue,
+    t.total_revenue                                               as revenue,
+    t.currency
+from traffic as t
+left join mapping as m
+    on m.channel = t.channel and m.utm_campaign_key = t.utm_campaign_key
+left join campaigns as mapped
+    on mapped.channel = t.channel and mapped.campaign_id = m.campaign_id
+left join campaigns as by_id
+    on by_id.channel = t.channel and by_id.campaign_id in (t.utm_id, t.utm_campaign)
+left join campaigns as by_name
+    on by_name.channel = t.channel and by_name.name_is_unique and by_name.name_key = t.utm_campaign_key

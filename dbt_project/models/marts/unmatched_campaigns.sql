@@ -1,0 +1,52 @@
+{{ config(materialized='table') }}
+-- What matched nothing, over every day loaded: ad spend with no GA4-tracked traffic, and GA4
+-- revenue under a campaign tag no ad campaign claims. Placeholder tags such as (organic),
+-- (direct), (referral) and (not set) are not campaigns and are left out.
+with matched_campaigns as (
+    select distinct channel, campaign_id
+    from {{ ref('ga4_traffic_by_campaign') }}
+    where campaign_id is not null and sessions > 0
+),
+
+spend_without_traffic as (
+    select
+        'spend_without_tracked_traffic'  as problem,
+        a.channel,
+        a.account_id,
+        a.campaign_id,
+        arg_max(a.campaign_name, a.date_day) as campaign_or_utm,
+        a.currency,
+        min(a.date_day)                  as first_day,
+        max(a.date_day)                  as last_day,
+        sum(a.spend)                     as spend,
+        cast(0 as bigint)                as sessions,
+        cast(0 as decimal(18, 2))        as revenue
+    from {{ ref('ad_performance_daily') }} as a
+    anti join matched_campaigns as m using (channel, campaign_id)
+    group by a.channel, a.account_id, a.campaign_id, a.currency
+    having sum(a.spend) > 0
+),
+
+revenue_without_campaign as (
+    select
+        'revenue_without_known_campaign' as problem,
+        channel,
+        null                             as account_id,
+        null                             as campaign_id,
+        utm_campaign                     as campaign_or_utm,
+        currency,
+        min(date_day)                    as first_day,
+        max(date_day)                    as last_day,
+        cast(0 as decimal(18, 2))        as spend,
+        sum(sessions)                    as sessions,
+        sum(revenue)                     as revenue
+    from {{ ref('ga4_traffic_by_campaign') }}
+    where campaign_id is null
+      and utm_campaign is not null
+      and not starts_with(utm_campaign, '(')
+    group by channel, utm_campaign, currency
+)
+
+select * from spend_without_traffic
+union all
+select * from revenue_without_campaign
