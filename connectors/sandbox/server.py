@@ -97,7 +97,7 @@ class Sandbox:
     """
 
     def __init__(self, seed: int = 7, port: int = 0, restate_each_sync: bool = False, today=None, **advertiser_options):
-        from connectors.sandbox import ga4_data, meta_graph  # platform routers register their routes
+        from connectors.sandbox import ga4_data, linkedin_rest, meta_graph, norges_bank  # platform routers register their routes
 
         self.advertiser = SyntheticAdvertiser(seed=seed, today=today, **advertiser_options)
         self.faults = FaultSwitches()
@@ -107,11 +107,15 @@ class Sandbox:
         self._lock = threading.Lock()
         self.meta = meta_graph.MetaGraphApi(self)
         self.ga4 = ga4_data.Ga4DataApi(self)
+        self.norges_bank = norges_bank.NorgesBankApi(self)
+        self.linkedin = linkedin_rest.LinkedInRestApi(self)
         self._routes: list[tuple[str, re.Pattern, Route]] = [
             ("POST", re.compile(r"^/_sandbox/faults$"), self._arm_fault),
             ("POST", re.compile(r"^/_sandbox/restate$"), self._restate_route),
             *self.meta.routes(),
             *self.ga4.routes(),
+            *self.norges_bank.routes(),
+            *self.linkedin.routes(),
         ]
         self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
         self._server.daemon_threads = True
