@@ -31,11 +31,12 @@ from connectors.errors import (
     MalformedPayloadError,
     PlatformAuthError,
     PlatformConfigError,
+    PlatformError,
     PlatformThrottledError,
     TransientPlatformError,
 )
 from connectors.retry import Backoff
-from connectors.source import RawSource, SliceRecords, fetch_slices
+from connectors.source import AccessCheck, RawSource, SliceRecords, fetch_slices
 
 PLATFORM = "ga4"
 RAW_TABLE = "ga4_traffic"
@@ -164,6 +165,22 @@ class Ga4Client:
             if not response.rows or offset >= response.row_count:
                 return
             self._slow_down_before_quota_runs_out(response, property_id)
+
+    def check_property(self, property_id: str) -> None:
+        """One minimal read-only report (one metric, yesterday, one row) that the credentials may read
+        this property; raises the sorted error if not. Not retried: a check reports, it does not wait."""
+        property_id = normalize_property_id(property_id)
+        yesterday = (dt.date.today() - dt.timedelta(days=1)).isoformat()
+        request = RunReportRequest(property=f"properties/{property_id}", date_ranges=[DateRange(start_date=yesterday, end_date=yesterday)], metrics=[Metric(name="sessions")], limit=1)
+        try:
+            self._client.run_report(request=request, retry=None, timeout=self.settings.request_timeout_seconds)
+            return
+        except google_errors.GoogleAPICallError as error:
+            problem, _wait = self._classify(error, property_id, attempt=1)
+        except google_auth_errors.GoogleAuthError as error:
+            problem = self._unauthenticated(property_id, type(error).__name__)
+        # Raised outside the except blocks, so Google's exception is never chained onto ours.
+        raise problem
 
     def _request(self, property_id: str, since: dt.date, until: dt.date, offset: int, limit: int) -> RunReportRequest:
         return RunReportRequest(
@@ -294,6 +311,26 @@ def fetch_window(settings: Ga4Settings, since: dt.date, until: dt.date) -> Itera
     return fetch_slices(Ga4Client(settings), settings.property_ids, Ga4Client.daily_traffic, since, until)
 
 
+def check_access(settings: Ga4Settings) -> Iterator[AccessCheck]:
+    """(properties/<id>, None) for each property the credentials can read, (properties/<id>, the error and its fix) for the others."""
+    try:
+        client = Ga4Client(settings)
+    except PlatformError as error:  # no credentials found at all: every property fails alike
+        for property_id in settings.property_ids:
+            yield f"properties/{property_id}", str(error)
+        return
+    try:
+        for property_id in settings.property_ids:
+            try:
+                client.check_property(property_id)
+            except PlatformError as error:
+                yield f"properties/{property_id}", str(error)
+            else:
+                yield f"properties/{property_id}", None
+    finally:
+        client.close()
+
+
 SOURCE = RawSource(
     platform=PLATFORM,
     table=RAW_TABLE,
@@ -303,4 +340,5 @@ SOURCE = RawSource(
     credentials_hint="GA4_PROPERTY_IDS (and GOOGLE_APPLICATION_CREDENTIALS)",
     settings_from_env=Ga4Settings.from_env,
     fetch=fetch_window,
+    check=check_access,
 )

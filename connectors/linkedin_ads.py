@@ -36,11 +36,12 @@ from connectors.errors import (
     MalformedPayloadError,
     PlatformAuthError,
     PlatformConfigError,
+    PlatformError,
     PlatformThrottledError,
     TransientPlatformError,
 )
-from connectors.retry import Backoff
-from connectors.source import RawSource, SliceRecords, fetch_slices
+from connectors.retry import Backoff, HttpRetry
+from connectors.source import AccessCheck, RawSource, SliceRecords, fetch_slices
 
 PLATFORM = "linkedin"
 RAW_TABLE = "linkedin_ads_analytics"
@@ -229,6 +230,15 @@ class LinkedInAdsClient:
                 raise MalformedPayloadError(PLATFORM, f"LinkedIn repeated a campaigns page token for ad account {account_id}; stopping rather than looping.", account_id)
             seen_tokens.add(page_token)
 
+    def check_account(self, account_id: str) -> None:
+        """One read-only call that the token may read this account; raises the sorted error if not.
+
+        The first campaign of the account (pageSize=1): the same endpoint and access a sync starts
+        with, renewing an expired access token on the way as a sync would.
+        """
+        account_id = normalize_account_id(account_id)
+        self._get(account_id, f"/rest/adAccounts/{account_id}/adCampaigns", "q=search&pageSize=1", "campaigns")
+
     def daily_analytics(self, account_id: str, since: dt.date, until: dt.date) -> Iterator[dict]:
         """Records for one account, one per day × campaign that LinkedIn reports (absent = no delivery)."""
         account_id = normalize_account_id(account_id)
@@ -299,34 +309,13 @@ class LinkedInAdsClient:
 
     def _send(self, account_id: str | None, what: str, send: Callable[[], requests.Response]) -> requests.Response:
         """Send until LinkedIn answers something other than a throttle or a server error."""
-        backoff = self.settings.backoff
-        failures = throttles = 0
-        throttle_waited = 0.0
         where = f"ad account {account_id}" if account_id else "the token refresh"
-        while True:
-            try:
-                response, problem = send(), None
-            except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as error:
-                response, problem = None, type(error).__name__
-            # Decided outside the except block, so the library's exception is never chained onto ours.
-            if response is not None and response.status_code == 429:
-                throttles += 1
-                wait = _retry_after_seconds(response) or backoff.delay(throttles)
-                throttle_waited += wait
-                if throttle_waited > self.settings.max_throttle_wait_seconds:
-                    raise PlatformThrottledError(PLATFORM, f"LinkedIn throttled the {what} calls for {where} for longer than {self.settings.max_throttle_wait_seconds / 60:.0f} minutes. Rerun later: the metric-volume limit resets within minutes, the daily call limit at midnight UTC.", account_id)
-                log.warning("LinkedIn throttled the %s call for %s; waiting %.1fs", what, where, wait)
-                self.sleep(wait)
-                continue
-            if response is not None and response.status_code < 500:
-                return response
-            failures += 1
-            problem = problem or f"HTTP {response.status_code} {_error_detail(response, self._secrets())}"
-            if failures >= backoff.attempts:
-                raise TransientPlatformError(PLATFORM, f"LinkedIn kept failing on the {what} call for {where} after {failures} tries ({problem}; API at {self.settings.api_url}). Rerun later.", account_id)
-            delay = backoff.delay(failures)
-            log.warning("LinkedIn %s call for %s failed (%s); retry %d in %.1fs", what, where, problem, failures, delay)
-            self.sleep(delay)
+        retry = HttpRetry(PLATFORM, "LinkedIn", self.settings.backoff, self.settings.max_throttle_wait_seconds, self.sleep)
+        return retry.send(
+            send, f"the {what} calls for {where} (API at {self.settings.api_url})", account_id,
+            detail=lambda response: _error_detail(response, self._secrets()),
+            throttle_hint=" The metric-volume limit resets within minutes, the daily call limit at midnight UTC.",
+        )
 
     def _refresh_access_token(self, account_id: str | None) -> None:
         settings = self.settings
@@ -359,11 +348,6 @@ class LinkedInAdsClient:
 
     def _secrets(self) -> list[str]:
         return [s for s in (self._access_token, self._refresh_token, self.settings.access_token, self.settings.client_secret) if s]
-
-
-def _retry_after_seconds(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After", "").strip()
-    return float(value) if re.fullmatch(r"\d+(\.\d+)?", value) else None
 
 
 def _error_detail(response: requests.Response, secrets: list[str]) -> str:
@@ -544,6 +528,26 @@ def fetch_window(settings: LinkedInAdsSettings, since: dt.date, until: dt.date) 
     return fetch_slices(LinkedInAdsClient(settings), settings.account_ids, LinkedInAdsClient.daily_analytics, since, until)
 
 
+# A check answers in seconds: a throttle longer than this is reported, not waited out as a sync would.
+CHECK_MAX_THROTTLE_WAIT_SECONDS = 60.0
+
+
+def check_access(settings: LinkedInAdsSettings) -> Iterator[AccessCheck]:
+    """(account id, None) for each ad account the credentials can read, (account id, the error and its fix) for the others."""
+    patient_enough = dataclasses.replace(settings, max_throttle_wait_seconds=min(settings.max_throttle_wait_seconds, CHECK_MAX_THROTTLE_WAIT_SECONDS))
+    client = LinkedInAdsClient(patient_enough)
+    try:
+        for account_id in settings.account_ids:
+            try:
+                client.check_account(account_id)
+            except PlatformError as error:
+                yield account_id, str(error)
+            else:
+                yield account_id, None
+    finally:
+        client.close()
+
+
 SOURCE = RawSource(
     platform=PLATFORM,
     table=RAW_TABLE,
@@ -553,4 +557,5 @@ SOURCE = RawSource(
     credentials_hint="LINKEDIN_AD_ACCOUNT_IDS with LINKEDIN_ACCESS_TOKEN or LINKEDIN_CLIENT_ID, LINKEDIN_CLIENT_SECRET and LINKEDIN_REFRESH_TOKEN",
     settings_from_env=LinkedInAdsSettings.from_env,
     fetch=fetch_window,
+    check=check_access,
 )

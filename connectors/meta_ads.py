@@ -39,7 +39,7 @@ from connectors.errors import (
     TransientPlatformError,
 )
 from connectors.retry import Backoff
-from connectors.source import RawSource, SliceRecords, fetch_slices
+from connectors.source import AccessCheck, RawSource, SliceRecords, fetch_slices
 
 PLATFORM = "meta"
 CHANNEL = "meta"
@@ -162,6 +162,17 @@ class MetaAdsClient:
         """Parsed insights rows for one account, one per day × campaign (× ad) that had delivery."""
         account_id = normalize_account_id(account_id)
         yield from self._rows_for_range(account_id, since, until)
+
+    def check_account(self, account_id: str) -> None:
+        """One read-only call that the token may read this account's insights; raises the sorted error if not.
+
+        The synchronous insights edge for yesterday, one row at most: it needs exactly the access a
+        sync needs (ads_read on the account), where reading the account node would need less.
+        """
+        account_id = normalize_account_id(account_id)
+        yesterday = (dt.date.today() - dt.timedelta(days=1)).isoformat()
+        params = {"level": "campaign", "time_range": {"since": yesterday, "until": yesterday}, "time_increment": 1, "limit": 1}
+        self._call(account_id, lambda: AdAccount(f"act_{account_id}", api=self._api).get_insights(fields=["account_id"], params=params))
 
     # --- the async job flow ----------------------------------------------------------------------
 
@@ -389,6 +400,26 @@ def fetch_window(settings: MetaAdsSettings, since: dt.date, until: dt.date) -> I
     return fetch_slices(MetaAdsClient(settings), settings.account_ids, MetaAdsClient.daily_insights, since, until)
 
 
+# A check answers in seconds: a throttle longer than this is reported, not waited out as a sync would.
+CHECK_MAX_THROTTLE_WAIT_SECONDS = 60.0
+
+
+def check_access(settings: MetaAdsSettings) -> Iterator[AccessCheck]:
+    """(act_<id>, None) for each ad account the token can read, (act_<id>, the error and its fix) for the others."""
+    patient_enough = dataclasses.replace(settings, max_throttle_wait_seconds=min(settings.max_throttle_wait_seconds, CHECK_MAX_THROTTLE_WAIT_SECONDS))
+    client = MetaAdsClient(patient_enough)
+    try:
+        for account_id in settings.account_ids:
+            try:
+                client.check_account(account_id)
+            except PlatformError as error:
+                yield f"act_{account_id}", str(error)
+            else:
+                yield f"act_{account_id}", None
+    finally:
+        client.close()
+
+
 SOURCE = RawSource(
     platform=PLATFORM,
     table=RAW_TABLE,
@@ -398,4 +429,5 @@ SOURCE = RawSource(
     credentials_hint="META_ACCESS_TOKEN and META_AD_ACCOUNT_IDS",
     settings_from_env=MetaAdsSettings.from_env,
     fetch=fetch_window,
+    check=check_access,
 )

@@ -1,6 +1,6 @@
 """The platforms the pipeline ingests, in the order a sync fetches them."""
 
-from connectors import ga4, meta_ads
+from connectors import fx_rates, ga4, linkedin_ads, meta_ads
 from connectors.source import RawSource
 
-RAW_SOURCES: tuple[RawSource, ...] = (meta_ads.SOURCE, ga4.SOURCE)
+RAW_SOURCES: tuple[RawSource, ...] = (meta_ads.SOURCE, linkedin_ads.SOURCE, ga4.SOURCE, fx_rates.SOURCE)

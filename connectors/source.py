@@ -15,6 +15,9 @@ from typing import Any
 # The records are an iterator so that a slice is streamed page by page, never held whole.
 SliceRecords = tuple[str, Iterator[dict]]
 
+# One account's credential check: its id as the user writes it, and None or the error message.
+AccessCheck = tuple[str, str | None]
+
 
 @dataclasses.dataclass(frozen=True)
 class RawSource:
@@ -26,6 +29,12 @@ class RawSource:
     credentials_hint: str  # which settings turn this platform on, for the "skipped" log line
     settings_from_env: Callable[[Mapping[str, str]], Any]  # None when the platform is not configured
     fetch: Callable[[Any, dt.date, dt.date], Iterator[SliceRecords]]
+    # Days before the window to fetch (and replace) as well: reference data such as exchange
+    # rates, whose first days need the last value published before them.
+    lookback_days: int = 0
+    # `social-roi check`: one cheap read-only call per account, yielding (account, None) when it
+    # answered and (account, what to fix) when not. None for sources with no credentials to test.
+    check: Callable[[Any], Iterator[AccessCheck]] | None = None
 
 
 def fetch_slices(client: Any, slice_ids: Iterable[str], fetch_slice: Callable[..., Iterator[dict]], since: dt.date, until: dt.date) -> Iterator[SliceRecords]:

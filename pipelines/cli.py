@@ -5,8 +5,10 @@ import contextlib
 import datetime as dt
 import os
 import sys
+from pathlib import Path
 
 from connectors.sandbox import Sandbox
+from connectors.sandbox.linkedin_rest import linkedin_environment
 from connectors.sandbox.server import SANDBOX_META_TOKEN
 
 SANDBOX_POLL_SECONDS = "0.2"
@@ -21,6 +23,10 @@ def sandbox_environment(sandbox: Sandbox) -> dict[str, str]:
         "META_POLL_INTERVAL_SECONDS": SANDBOX_POLL_SECONDS,
         "GA4_PROPERTY_IDS": sandbox.advertiser.ga4_property.id,
         "GA4_API_URL": sandbox.base_url,
+        **linkedin_environment(sandbox),
+        # The demo's LinkedIn account spends EUR; official rates come from the Norges Bank stand-in.
+        "SOCIAL_ROI_FX_CURRENCIES": "EUR,USD",
+        "NORGES_BANK_API_URL": f"{sandbox.base_url}/api",
     }
 
 
@@ -28,20 +34,27 @@ def print_roi_report(database: str) -> None:
     import duckdb
 
     with duckdb.connect(database, read_only=True) as connection:
-        print("\nROI by channel: platform-claimed beside GA4-observed (ROI = (claimed value - total cost) / total cost)")
+        [(currency, source)] = connection.execute("select any_value(reporting_currency), any_value(revenue_source) from marts.roi_by_channel").fetchall()
+        print(f"\nROI by channel, in {currency}. Revenue behind ROI: {source} (ROI = (revenue - total cost) / total cost).")
+        print("Platform-claimed and GA4-observed side by side; over_claim = claimed conversions / GA4 key events.")
         connection.sql(
-            "select channel, currency, campaigns, round(spend, 2) as spend, platform_conversions as claimed_conv, "
-            "round(platform_conversion_value, 2) as claimed_value, ga4_sessions, ga4_key_events, "
-            "round(ga4_revenue, 2) as ga4_revenue, ga4_currency, round(roas, 2) as roas, round(ga4_roas, 2) as ga4_roas, "
-            "round(roi, 3) as roi from marts.roi_by_channel"
+            "select channel, campaigns, round(spend) as spend, round(other_costs) as other_costs, round(total_cost) as total_cost, "
+            "platform_conversions as claimed_conv, round(platform_conversion_value) as claimed_value, ga4_key_events, "
+            "round(ga4_revenue) as ga4_revenue, round(over_claim_ratio, 2) as over_claim, round(roas, 2) as roas, round(roi, 2) as roi "
+            "from marts.roi_by_channel order by spend desc, channel"
         ).show(max_width=250)
         print("ROI by campaign")
         connection.sql(
-            "select channel, campaign_name, currency, round(spend, 2) as spend, platform_conversions as claimed_conv, "
-            "round(platform_conversion_value, 2) as claimed_value, ga4_sessions, ga4_key_events, "
-            "round(ga4_revenue, 2) as ga4_revenue, round(roas, 2) as roas, round(ga4_roas, 2) as ga4_roas, "
-            "round(roi, 3) as roi from marts.roi_by_campaign order by roi desc nulls last"
+            "select channel, campaign_name, round(spend) as spend, round(total_cost) as total_cost, platform_conversions as claimed_conv, "
+            "round(platform_conversion_value) as claimed_value, ga4_key_events, round(ga4_revenue) as ga4_revenue, "
+            "round(roas_platform_claimed, 2) as roas_claimed, round(roas_ga4_observed, 2) as roas_ga4, round(roi, 2) as roi "
+            "from marts.roi_by_campaign order by roi desc nulls last"
         ).show(max_rows=100, max_width=250)
+        print("KPI targets")
+        connection.sql(
+            "select target_id, metric, channel, period_start, period_end, direction, target_value, "
+            "round(actual_value, 2) as actual, status from marts.kpi_progress"
+        ).show(max_width=250)
         print("Matched nothing (spend without tracked traffic / revenue without a known campaign)")
         connection.sql(
             "select problem, channel, campaign_or_utm, currency, round(spend, 2) as spend, sessions, "
@@ -71,11 +84,36 @@ def _run_and_report(start: dt.date, end: dt.date) -> int:
     return 0
 
 
+def write_demo_plans(directory: Path, start: dt.date, end: dt.date) -> dict[str, str]:
+    """An example cost ledger and KPI targets for the demo window, so the demo shows full costs and
+    targets the way a team would record them (config/*.csv hold the real ones)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    ledger = directory / "demo_cost_ledger.csv"
+    ledger.write_text(
+        "entry_id,category,channel,campaign_id,period_start,period_end,amount,currency,hours,hourly_rate,note\n"
+        f"staff-meta,staff_time,meta,,{start},{end},,NOK,{2 * ((end - start).days + 1)},650,community manager 2 h/day\n"
+        f"staff-li,staff_time,linkedin,,{start},{end},,NOK,{(end - start).days + 1},650,B2B content 1 h/day\n"
+        f"tools,tools,meta,,{start},{end},99,EUR,,,scheduling and reporting tool\n"
+        f"agency,agency_fees,linkedin,,{start},{end},1500,EUR,,,campaign set-up by the agency\n"
+    )
+    targets = directory / "demo_kpi_targets.csv"
+    targets.write_text(
+        "target_id,metric,channel,campaign_id,period_start,period_end,target_value,direction,note\n"
+        f"roas-meta,roas,meta,,{start},{end},1.0,at_least,Meta pays for its media\n"
+        f"cpa-linkedin,cpa_ga4_key_event,linkedin,,{start},{end},400,at_most,a lead for at most 400\n"
+        f"revenue-all,ga4_revenue,,,{start},{end},100000,at_least,revenue from all channels\n"
+    )
+    return {"SOCIAL_ROI_COST_LEDGER": str(ledger), "SOCIAL_ROI_KPI_TARGETS": str(targets)}
+
+
 def demo(days: int) -> int:
+    from pipelines.settings import warehouse_path
+
     end = dt.date.today() - dt.timedelta(days=1)
     start = end - dt.timedelta(days=days - 1)
     with Sandbox(restate_each_sync=True) as sandbox:
         os.environ.update(sandbox_environment(sandbox))
+        os.environ.update(write_demo_plans(warehouse_path().parent / "demo", start, end))
         print(f"Sandbox serving the platform APIs at {sandbox.base_url}; syncing {start}..{end} in one Dagster run…")
         return _run_and_report(start, end)
 

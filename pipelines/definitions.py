@@ -3,7 +3,6 @@
 import dagster as dg
 
 from pipelines.assets.raw import raw_assets
-from pipelines.assets.roi import roi_tables
 from pipelines.assets.transform import dbt_models, dbt_resource
 
 # Ingestion, dbt and ROI in ONE run, steps one after another in one process: DuckDB allows a
@@ -16,7 +15,7 @@ sync_job = dg.define_asset_job(
 )
 
 defs = dg.Definitions(
-    assets=[*raw_assets, dbt_models, roi_tables],
+    assets=[*raw_assets, dbt_models],
     jobs=[sync_job],
     resources={"dbt": dbt_resource},
 )

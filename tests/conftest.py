@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+import dagster as dg
 import pytest
 
 from connectors.meta_ads import MetaAdsSettings
@@ -54,3 +55,10 @@ def pipeline_env(sandbox, tmp_path, monkeypatch):
 @pytest.fixture
 def yesterday() -> dt.date:
     return dt.date.today() - dt.timedelta(days=1)
+
+
+@pytest.fixture
+def instance():
+    """A throwaway Dagster instance: runs are real and recorded, then discarded."""
+    with dg.instance_for_test() as test_instance:
+        yield test_instance

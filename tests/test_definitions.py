@@ -27,11 +27,11 @@ def test_lineage_runs_from_raw_through_staging_and_mart_to_roi_as_one_graph():
     key = dg.AssetKey
 
     upstream_of_roi = graph.get(key(["marts", "roi_by_campaign"])).parent_keys
-    upstream_of_mart = graph.get(key(["marts", "ad_performance_daily"])).parent_keys
+    upstream_of_mart = graph.get(key(["marts", "cost_daily"])).parent_keys
     upstream_of_staging = graph.get(key(["staging", "stg_meta__insights"])).parent_keys
 
-    assert upstream_of_roi == {key(["marts", "ad_performance_daily"]), key(["marts", "ga4_traffic_by_campaign"])}
-    assert key(["staging", "int_meta__campaign_day"]) in upstream_of_mart
+    assert upstream_of_roi == {key(["marts", "cost_daily"]), key(["marts", "conversions_daily"]), key(["marts", "engagement_daily"])}
+    assert key(["staging", "int_campaign_day"]) in upstream_of_mart
     assert upstream_of_staging == {key(["raw", "meta_ads_insights"])}
 
 

@@ -2,32 +2,20 @@
 
 import datetime as dt
 
-import dagster as dg
-import duckdb
 import pytest
 
 from connectors.registry import RAW_SOURCES
 from connectors.sandbox.advertiser import UNPAID_TRAFFIC
 from pipelines.runs import run_sync
+from warehouse_sql import query
 from pipelines.settings import DBT_PROJECT_DIR
 
 CAMPAIGN_MAPPING = DBT_PROJECT_DIR / "seeds" / "campaign_mapping.csv"
 
 
 @pytest.fixture
-def instance():
-    with dg.instance_for_test() as test_instance:
-        yield test_instance
-
-
-@pytest.fixture
 def window(yesterday):
     return yesterday - dt.timedelta(days=16), yesterday - dt.timedelta(days=3)
-
-
-def query(warehouse, sql, *params):
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
-        return connection.execute(sql, list(params)).fetchall()
 
 
 def ga4_truth_by_utm(sandbox, since, until):
@@ -65,7 +53,7 @@ def test_what_matched_nothing_is_exactly_the_untracked_spend_and_the_unknown_cam
     spend_side = {name for problem, name in unmatched if problem == "spend_without_tracked_traffic"}
     revenue_side = {name for problem, name in unmatched if problem == "revenue_without_known_campaign"}
     campaigns = ingested_campaigns(sandbox)
-    spent = {name for (name,) in query(pipeline_env, "select distinct campaign_name from marts.ad_performance_daily where spend > 0")}
+    spent = {name for (name,) in query(pipeline_env, "select distinct campaign_name from marts.cost_daily where spend > 0")}
     assert spend_side == {c.name for c in campaigns if c.utm_campaign is None and c.name in spent}
     ingested_ids = {c.id for c in campaigns}
     tags_of_campaigns_not_ingested = {

@@ -2,12 +2,11 @@
 
 import datetime as dt
 
-import dagster as dg
-import duckdb
 import pytest
 
 from connectors.sandbox.server import SANDBOX_META_TOKEN
 from pipelines.runs import run_sync
+from warehouse_sql import query
 
 CONVERSION_TYPES = {
     "offsite_conversion.fb_pixel_purchase",
@@ -17,22 +16,15 @@ CONVERSION_TYPES = {
 }
 
 
-@pytest.fixture
-def instance():
-    with dg.instance_for_test() as test_instance:
-        yield test_instance
-
-
-def query(warehouse, sql, *params):
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
-        return connection.execute(sql, list(params)).fetchall()
-
-
 def figures(warehouse):
     """Row counts and sums a user would check in each layer."""
     return {
         "raw": query(warehouse, "select count(*), sum(spend), sum(impressions) from raw.meta_ads_insights"),
-        "mart": query(warehouse, "select count(*), sum(spend), sum(platform_conversions), sum(platform_conversion_value) from marts.ad_performance_daily"),
+        "linkedin_raw": query(warehouse, "select count(*), sum(cost_in_local_currency), sum(impressions) from raw.linkedin_ads_analytics"),
+        "cost": query(warehouse, "select channel, count(*), sum(spend), sum(spend_reporting), sum(total_cost_reporting) from marts.cost_daily group by 1 order by 1"),
+        "conversions": query(warehouse, "select channel, count(*), sum(platform_conversions), sum(ga4_revenue_reporting) from marts.conversions_daily group by 1 order by 1"),
+        "engagement": query(warehouse, "select count(*), sum(engagements) from marts.engagement_daily"),
+        "reach": query(warehouse, "select count(*), sum(impressions) from marts.reach_daily"),
         "ga4_raw": query(warehouse, "select count(*), sum(sessions), sum(total_revenue) from raw.ga4_traffic"),
         "ga4_mart": query(warehouse, "select count(*), sum(sessions), sum(revenue), count(campaign_id) from marts.ga4_traffic_by_campaign"),
         "unmatched": query(warehouse, "select * from marts.unmatched_campaigns order by all"),
@@ -42,7 +34,7 @@ def figures(warehouse):
 
 
 def conversions_by_day(warehouse):
-    return dict(query(warehouse, "select date_day, sum(platform_conversions) from marts.ad_performance_daily group by 1"))
+    return dict(query(warehouse, "select date_day, sum(platform_conversions) from marts.conversions_daily where channel = 'meta' group by 1"))
 
 
 def test_materializing_a_week_twice_leaves_identical_counts_and_sums(pipeline_env, instance, yesterday):
@@ -53,14 +45,16 @@ def test_materializing_a_week_twice_leaves_identical_counts_and_sums(pipeline_en
     assert run_sync(*week, instance=instance).success
 
     assert figures(pipeline_env) == first
-    assert first["raw"][0][0] > 0 and first["mart"][0][0] == first["raw"][0][0]
+    meta_cost_rows = next(rows for channel, rows, *_ in first["cost"] if channel == "meta")
+    assert first["raw"][0][0] > 0 and meta_cost_rows == first["raw"][0][0]
+    assert first["linkedin_raw"][0][0] > 0
     assert first["ga4_raw"][0][0] > 0 and first["ga4_mart"][0][0] == first["ga4_raw"][0][0]
 
 
 def test_a_restated_day_updates_that_day_and_no_other(pipeline_env, instance, sandbox, yesterday):
     assert run_sync(yesterday - dt.timedelta(days=6), yesterday, instance=instance).success
     before = conversions_by_day(pipeline_env)
-    roi_before = query(pipeline_env, "select platform_conversions from marts.roi_by_channel")
+    roi_before = query(pipeline_env, "select platform_conversions from marts.roi_by_channel where channel = 'meta'")
 
     sandbox.restate()  # late conversions arrive at the platform
     assert run_sync(yesterday, yesterday, instance=instance).success
@@ -76,11 +70,12 @@ def test_a_restated_day_updates_that_day_and_no_other(pipeline_env, instance, sa
         if action_type in CONVERSION_TYPES
     )
     assert after[yesterday] == expected
-    assert query(pipeline_env, "select platform_conversions from marts.roi_by_channel") > roi_before
+    assert query(pipeline_env, "select platform_conversions from marts.roi_by_channel where channel = 'meta'") > roi_before
 
 
-def test_roi_equals_a_hand_computation_from_the_advertisers_own_totals(pipeline_env, instance, sandbox, yesterday):
+def test_roi_equals_a_hand_computation_from_the_advertisers_own_totals(pipeline_env, instance, sandbox, yesterday, monkeypatch):
     start, end = yesterday - dt.timedelta(days=20), yesterday - dt.timedelta(days=5)
+    monkeypatch.setenv("SOCIAL_ROI_REVENUE_SOURCE", "platform")  # the platform's own claim drives ROI here
 
     assert run_sync(start, end, instance=instance).success
 
@@ -90,7 +85,7 @@ def test_roi_equals_a_hand_computation_from_the_advertisers_own_totals(pipeline_
             totals = by_campaign.setdefault(delivery.campaign.id, [0.0, 0.0])
             totals[0] += delivery.spend
             totals[1] += sum(v for k, v in delivery.action_values.items() if k in CONVERSION_TYPES)
-    loaded = {row[0]: row[1:] for row in query(pipeline_env, "select campaign_id, spend, revenue, roas, roi from marts.roi_by_campaign")}
+    loaded = {row[0]: row[1:] for row in query(pipeline_env, "select campaign_id, spend, revenue, roas, roi from marts.roi_by_campaign where channel = 'meta' and campaign_id is not null")}
     assert loaded.keys() == by_campaign.keys()
     for campaign_id, (spend, value) in by_campaign.items():
         loaded_spend, revenue, roas, roi = loaded[campaign_id]
@@ -138,4 +133,4 @@ def test_a_platform_without_credentials_is_skipped_with_one_log_line(pipeline_en
     messages = [record.user_message for record in instance.all_logs(result.run_id)]
     assert sum("meta: skipped, not configured" in message for message in messages) == 1
     assert query(pipeline_env, "select count(*) from raw.meta_ads_insights") == [(0,)]
-    assert query(pipeline_env, "select count(*) from marts.roi_by_channel where spend > 0") == [(0,)]
+    assert query(pipeline_env, "select count(*) from marts.roi_by_channel where channel = 'meta' and spend > 0") == [(0,)]

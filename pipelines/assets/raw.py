@@ -1,5 +1,6 @@
 """Raw ingestion assets, one per platform, all built by the same factory."""
 
+import datetime as dt
 import os
 import tempfile
 from pathlib import Path
@@ -32,6 +33,7 @@ def build_raw_asset(source: RawSource) -> dg.AssetsDefinition:
     )
     def raw_asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         since, until = partition_dates(context)
+        since -= dt.timedelta(days=source.lookback_days)
         database = warehouse_path()
         try:
             settings = source.settings_from_env(os.environ)

@@ -13,7 +13,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from pipelines.partitions import daily_partitions, partition_dates, single_run
-from pipelines.settings import DBT_PROJECT_DIR, warehouse_path
+from pipelines.settings import DBT_PROJECT_DIR, dbt_environment, reporting_vars
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
@@ -66,10 +66,14 @@ class SocialRoiTranslator(DagsterDbtTranslator):
 )
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     since, until = partition_dates(context)
-    # dbt runs as a subprocess that inherits this environment; its profile reads the path from it.
-    os.environ["SOCIAL_ROI_WAREHOUSE"] = str(warehouse_path())
-    window = {"min_date": since.isoformat(), "max_date": until.isoformat()}
-    yield from dbt.cli(["build", "--vars", json.dumps(window)], context=context).stream()
+    try:
+        dbt_vars = {"min_date": since.isoformat(), "max_date": until.isoformat(), **reporting_vars()}
+        paths = dbt_environment()
+    except ValueError as problem:
+        raise dg.Failure(description=str(problem), allow_retries=False) from None
+    # dbt runs as a subprocess that inherits this environment; the profile and models read it.
+    os.environ.update(paths)
+    yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
 
 
 dbt_resource = DbtCliResource(project_dir=dbt_project)

@@ -3,6 +3,9 @@
 with campaign_days as (
     select channel, account_id, campaign_id, campaign_name, currency, date_day
     from {{ ref('stg_meta__insights') }}
+    union all
+    select channel, account_id, campaign_id, campaign_name, currency, date_day
+    from {{ ref('stg_linkedin__campaign_analytics') }}
 ),
 
 campaigns as (

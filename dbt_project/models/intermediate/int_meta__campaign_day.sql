@@ -1,36 +1,46 @@
--- Meta at campaign × day: delivery summed over ads (a no-op at campaign level) and the
--- configured conversion action types added up. Reach is left out: it cannot be summed over ads.
+-- Meta at campaign × day: delivery summed over ads (a no-op at campaign level), engagement and
+-- conversion action types picked out of the unnested actions. Reach is the platform's daily
+-- campaign reach only when insights were pulled at campaign level: reach of ads cannot be added.
 with delivery as (
     select
         date_day, channel, account_id, campaign_id, currency,
-        max(campaign_name)  as campaign_name,
-        sum(spend)          as spend,
-        sum(impressions)    as impressions,
-        sum(clicks)         as clicks,
-        sum(link_clicks)    as link_clicks
+        max(campaign_name)                                      as campaign_name,
+        sum(spend)                                              as spend,
+        sum(impressions)                                        as impressions,
+        sum(clicks)                                             as clicks,
+        sum(link_clicks)                                        as link_clicks,
+        case when bool_and(insights_level = 'campaign') then sum(reach) end as reach
     from {{ ref('stg_meta__insights') }}
     where {{ in_date_window('date_day') }}
     group by all
 ),
 
-conversions as (
+actions as (
     select
         date_day, account_id, campaign_id,
-        sum(action_count) as conversions,
-        sum(action_value) as conversion_value
+        sum(action_count) filter (where action_type in ({{ quoted_list(var('meta_conversion_action_types')) }})) as conversions,
+        sum(action_value) filter (where action_type in ({{ quoted_list(var('meta_conversion_action_types')) }})) as conversion_value,
+        sum(action_count) filter (where action_type = 'post_reaction')               as reactions,
+        sum(action_count) filter (where action_type = 'comment')                     as comments,
+        sum(action_count) filter (where action_type = 'post')                        as shares,
+        sum(action_count) filter (where action_type = 'onsite_conversion.post_save') as saves,
+        sum(action_count) filter (where action_type = 'video_view')                  as video_views,
+        sum(action_count) filter (where action_type = 'post_engagement')             as platform_total_engagements
     from {{ ref('stg_meta__actions') }}
     where {{ in_date_window('date_day') }}
-      and action_type in (
-        {%- for action_type in var('meta_conversion_action_types') %}
-        '{{ action_type }}'{{ "," if not loop.last }}
-        {%- endfor %}
-      )
     group by all
 )
 
 select
     d.*,
-    coalesce(c.conversions, 0)      as conversions,
-    coalesce(c.conversion_value, 0) as conversion_value
+    coalesce(a.reactions, 0)                  as reactions,
+    coalesce(a.comments, 0)                   as comments,
+    coalesce(a.shares, 0)                     as shares,
+    coalesce(a.saves, 0)                      as saves,
+    cast(0 as double)                         as follows,  -- page follows are not an ad action on Meta
+    coalesce(a.video_views, 0)                as video_views,
+    coalesce(a.platform_total_engagements, 0) as platform_total_engagements,
+    coalesce(a.conversions, 0)                as conversions,
+    coalesce(a.conversion_value, 0)           as conversion_value
 from delivery as d
-left join conversions as c using (date_day, account_id, campaign_id)
+left join actions as a using (date_day, account_id, campaign_id)

@@ -21,8 +21,9 @@ spend_without_traffic as (
         sum(a.spend)                     as spend,
         cast(0 as bigint)                as sessions,
         cast(0 as decimal(18, 2))        as revenue
-    from {{ ref('ad_performance_daily') }} as a
+    from {{ ref('cost_daily') }} as a
     anti join matched_campaigns as m using (channel, campaign_id)
+    where a.campaign_id is not null
     group by a.channel, a.account_id, a.campaign_id, a.currency
     having sum(a.spend) > 0
 ),

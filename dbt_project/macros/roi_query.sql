@@ -1,0 +1,137 @@
+{#- ROI for one grain, from the four daily marts. One definition serves the materialized tables
+    (lifetime and monthly, per campaign and per channel) and the table macros that give any
+    window (`marts.roi_by_campaign_between(start, end)`).
+
+    level: 'campaign' or 'channel'; by_month: group by calendar month or over the whole window;
+    start_date / end_date: SQL expressions (literals or macro parameter names);
+    marts: mapping of mart name → relation (refs in models, plain names in hooks).
+    Every ratio is a sum divided by a sum at this grain; a zero denominator gives NULL. -#}
+{% macro roi_query(level, by_month, start_date, end_date, marts) -%}
+{%- set keys = ['channel'] + (['account_id', 'campaign_id'] if level == 'campaign' else []) -%}
+{%- set period = "date_trunc('month', date_day)" if by_month else "cast(null as date)" -%}
+{%- set revenue = 'ga4_revenue' if var('revenue_source') == 'ga4' else 'platform_conversion_value' -%}
+{%- set margin = var('gross_margin') -%}
+with facts as (
+    {{ roi_facts(marts) }}
+),
+
+windowed as (
+    select *, {{ period }} as period_month
+    from facts
+    where date_day between cast({{ start_date }} as date) and cast({{ end_date }} as date)
+    {%- if level == 'campaign' %}
+      and channel in ({{ quoted_list(var('ad_channels')) }})
+    {%- endif %}
+),
+
+sums as (
+    select
+        {{ keys | join(', ') }},
+        period_month,
+        {%- if level == 'campaign' %}
+        coalesce(arg_max(campaign_name, date_day) filter (where campaign_name is not null), '(no campaign: unallocated costs, unmatched traffic)') as campaign_name,
+        {%- else %}
+        count(distinct campaign_id) filter (where spend > 0)      as campaigns,
+        {%- endif %}
+        min(date_day)                                              as first_day,
+        max(date_day)                                              as last_day,
+        coalesce(sum(spend), 0)                                    as spend,
+        coalesce(sum(other_costs), 0)                              as other_costs,
+        coalesce(sum(total_cost), 0)                               as total_cost,
+        coalesce(sum(impressions), 0)                              as impressions,
+        coalesce(sum(clicks), 0)                                   as clicks,
+        coalesce(sum(link_clicks), 0)                              as link_clicks,
+        coalesce(sum(platform_conversions), 0)                     as platform_conversions,
+        coalesce(sum(platform_conversion_value), 0)                as platform_conversion_value,
+        coalesce(sum(ga4_sessions), 0)                             as ga4_sessions,
+        coalesce(sum(ga4_key_events), 0)                           as ga4_key_events,
+        coalesce(sum(ga4_revenue), 0)                              as ga4_revenue,
+        coalesce(sum(engagements), 0)                              as engagements,
+        sum(reach_daily)                                           as reach_sum_of_daily_upper_bound
+    from windowed
+    group by {{ keys | join(', ') }}, period_month
+)
+
+select
+    {%- if by_month %}
+    period_month                                                   as month,
+    {%- endif %}
+    {{ keys | join(', ') }},
+    {%- if level == 'campaign' %}
+    campaign_name,
+    {%- else %}
+    campaigns,
+    {%- endif %}
+    first_day,
+    last_day,
+    '{{ var("reporting_currency") | upper }}'                      as reporting_currency,
+    spend,
+    other_costs,
+    total_cost,
+    platform_conversions,
+    platform_conversion_value,
+    ga4_sessions,
+    ga4_key_events,
+    ga4_revenue,
+    '{{ var("revenue_source") }}'                                  as revenue_source,
+    {{ revenue }}                                                  as revenue,
+    {{ revenue }} / nullif(spend, 0)                               as roas,
+    ({{ revenue }} - total_cost) / nullif(total_cost, 0)           as roi,
+    platform_conversion_value / nullif(spend, 0)                   as roas_platform_claimed,
+    ga4_revenue / nullif(spend, 0)                                 as roas_ga4_observed,
+    platform_conversions / nullif(ga4_key_events, 0)               as over_claim_ratio,
+    spend / nullif(platform_conversions, 0)                        as cpa_platform_claimed,
+    spend / nullif(ga4_key_events, 0)                              as cpa_ga4_key_event,
+    spend / nullif(link_clicks, 0)                                 as cpc_link,
+    spend / nullif(impressions, 0) * 1000                          as cpm,
+    link_clicks / nullif(impressions, 0)                           as ctr_link,
+    impressions,
+    link_clicks,
+    engagements,
+    engagements / nullif(impressions, 0)                           as engagement_rate_by_impressions,
+    reach_sum_of_daily_upper_bound,
+    {%- if margin != '' and margin is not none %}
+    cast({{ margin }} as double)                                   as gross_margin,
+    1 / cast({{ margin }} as double)                               as break_even_roas
+    {%- else %}
+    cast(null as double)                                           as gross_margin,
+    cast(null as double)                                           as break_even_roas
+    {%- endif %}
+from sums
+order by {% if by_month %}month, {% endif %}spend desc, {{ keys | join(', ') }}
+{%- endmacro %}
+
+{% macro roi_marts_as_refs() -%}
+    {{ return({'cost_daily': ref('cost_daily'), 'conversions_daily': ref('conversions_daily'), 'engagement_daily': ref('engagement_daily')}) }}
+{%- endmacro %}
+
+{#- Run at the end of every dbt build: table macros for any window, e.g.
+    select * from marts.roi_by_campaign_between('2026-10-01', '2026-10-31'); -#}
+{% macro create_roi_window_macros() -%}
+    {%- set marts = {'cost_daily': 'marts.cost_daily', 'conversions_daily': 'marts.conversions_daily', 'engagement_daily': 'marts.engagement_daily'} -%}
+    {#- Only after a build in which every model succeeded: otherwise a mart may be missing. -#}
+    {%- if execute and (results | selectattr('status', 'in', ['error', 'fail']) | list | length) == 0 %}
+    create or replace macro marts.roi_by_campaign_between(start_date, end_date) as table
+        {{ roi_query('campaign', false, 'start_date', 'end_date', marts) }};
+    create or replace macro marts.roi_by_channel_between(start_date, end_date) as table
+        {{ roi_query('channel', false, 'start_date', 'end_date', marts) }};
+    {%- endif %}
+{%- endmacro %}
+
+{#- Every daily money and volume figure of the marts at date × channel × account × campaign, one
+    fact per row (union by name, so a figure a mart lacks is NULL there): summing a union never
+    fans out the way joining the marts would. -#}
+{% macro roi_facts(marts) -%}
+select date_day, channel, account_id, campaign_id, campaign_name,
+       spend_reporting as spend, other_costs_reporting as other_costs, total_cost_reporting as total_cost,
+       impressions, clicks, link_clicks
+from {{ marts['cost_daily'] }}
+union all by name
+select date_day, channel, account_id, campaign_id,
+       platform_conversions, platform_conversion_value_reporting as platform_conversion_value,
+       ga4_sessions, ga4_key_events, ga4_revenue_reporting as ga4_revenue
+from {{ marts['conversions_daily'] }}
+union all by name
+select date_day, channel, account_id, campaign_id, engagements, reach_daily
+from {{ marts['engagement_daily'] }}
+{%- endmacro %}

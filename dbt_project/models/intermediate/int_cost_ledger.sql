@@ -1,0 +1,60 @@
+{{ config(materialized='table') }}
+-- The non-media cost ledger the user edits (config/cost_ledger.csv, or the file named by
+-- SOCIAL_ROI_COST_LEDGER), validated row by row: a bad row stops the build with a message that
+-- names the row and the fix, before any of it reaches a mart.
+{%- set ledger_file = env_var('SOCIAL_ROI_COST_LEDGER', '../config/cost_ledger.csv') %}
+{%- set categories = ['staff_time', 'tools', 'agency_fees', 'content_production', 'other'] %}
+with ledger as (
+    select *
+    from read_csv(
+        '{{ ledger_file }}',
+        header = true,
+        columns = {
+            'entry_id': 'VARCHAR', 'category': 'VARCHAR', 'channel': 'VARCHAR', 'campaign_id': 'VARCHAR',
+            'period_start': 'DATE', 'period_end': 'DATE', 'amount': 'DECIMAL(18,2)', 'currency': 'VARCHAR',
+            'hours': 'DOUBLE', 'hourly_rate': 'DECIMAL(18,2)', 'note': 'VARCHAR'
+        }
+    )
+),
+
+known_channels as (
+    select unnest({{ var('ad_channels') | list }}) as channel
+    union
+    select distinct channel from {{ ref('channel_mapping') }}
+),
+
+checked as (
+    select
+        l.*,
+        case
+            when l.entry_id is null then 'entry_id is empty'
+            when l.category not in ({{ quoted_list(categories) }}) then 'category ' || coalesce('''' || l.category || '''', 'is empty') || ' is not one of {{ categories | join(", ") }}'
+            when l.channel is null or k.channel is null then 'channel ' || coalesce('''' || l.channel || '''', 'is empty') || ' is unknown: use one of ' || (select string_agg(channel, ', ' order by channel) from known_channels)
+            when l.period_start is null or l.period_end is null then 'period_start and period_end are required'
+            when l.period_end < l.period_start then 'period_end ' || l.period_end || ' is before period_start ' || l.period_start
+            when l.currency is null or length(trim(l.currency)) <> 3 then 'currency must be a three-letter ISO code'
+            when l.hours < 0 then 'hours is negative'
+            when l.amount < 0 then 'amount is negative'
+            when l.hourly_rate < 0 then 'hourly_rate is negative'
+            when l.category = 'staff_time' and l.amount is null and (l.hours is null or l.hourly_rate is null) then 'staff_time needs hours and hourly_rate (or an amount)'
+            when l.category <> 'staff_time' and l.amount is null then 'amount is required'
+        end as problem
+    from ledger as l
+    left join known_channels as k on k.channel = lower(trim(l.channel))
+)
+
+select
+    entry_id,
+    category,
+    lower(trim(channel))                                     as channel,
+    nullif(trim(campaign_id), '')                            as campaign_id,
+    period_start,
+    period_end,
+    upper(trim(currency))                                    as currency,
+    case
+        when problem is not null then error('Cost ledger row ' || coalesce(entry_id, '?') || ' in {{ ledger_file }}: ' || problem || '. Fix the row and re-run.')
+        else coalesce(amount, cast(hours * hourly_rate as decimal(18, 2)))
+    end                                                      as total_amount,
+    hours,
+    note
+from checked

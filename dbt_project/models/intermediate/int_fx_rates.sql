@@ -1,0 +1,37 @@
+-- Every known rate into the reporting currency, per publication date: direct pairs, inverses,
+-- and cross rates through a common quote currency (Norges Bank quotes all against NOK).
+-- Rates from the fx_rates seed win over fetched ones on the same day and pair.
+{%- set reporting = var('reporting_currency') | upper %}
+with published as (
+    select rate_date, upper(base_currency) as base_currency, upper(quote_currency) as quote_currency, rate, 1 as priority
+    from {{ ref('fx_rates') }}
+    union all
+    select rate_date, upper(base_currency), upper(quote_currency), cast(rate as double), 2
+    from {{ source('raw', 'fx_rates') }}
+),
+
+rates as (
+    select * from published
+    qualify row_number() over (partition by rate_date, base_currency, quote_currency order by priority) = 1
+),
+
+candidates as (
+    select base_currency as currency, rate_date, rate, 1 as preference
+    from rates where quote_currency = '{{ reporting }}'
+    union all
+    select quote_currency, rate_date, 1 / rate, 2
+    from rates where base_currency = '{{ reporting }}'
+    union all
+    select c.base_currency, c.rate_date, c.rate / r.rate, 3
+    from rates as c
+    join rates as r
+        on  r.rate_date = c.rate_date
+        and r.quote_currency = c.quote_currency
+        and r.base_currency = '{{ reporting }}'
+    where c.base_currency <> '{{ reporting }}'
+)
+
+select currency, rate_date, rate as rate_to_reporting
+from candidates
+where currency <> '{{ reporting }}'
+qualify row_number() over (partition by currency, rate_date order by preference) = 1

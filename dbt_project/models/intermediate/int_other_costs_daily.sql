@@ -1,0 +1,67 @@
+-- Non-media costs spread evenly over the days of their period (in the built window), converted
+-- to the reporting currency, and given to campaigns: to the named campaign, else across the
+-- channel's campaigns by their share of that day's spend. A day on which the channel spent
+-- nothing keeps the cost at channel level (campaign_id null), so no cost is ever lost.
+with entries as (
+    select
+        *,
+        total_amount / (period_end - period_start + 1) as daily_amount
+    from {{ ref('int_cost_ledger') }}
+),
+
+entry_days as (
+    select
+        e.entry_id, e.category, e.channel, e.campaign_id, e.currency, e.daily_amount,
+        cast(day as date) as date_day
+    from entries as e,
+        generate_series(
+            greatest(e.period_start, cast('{{ var("min_date") }}' as date)),
+            least(e.period_end, cast('{{ var("max_date") }}' as date)),
+            interval 1 day
+        ) as days(day)
+),
+
+rates as (
+    {{ reporting_rates('entry_days') }}
+),
+
+converted as (
+    select d.*, d.daily_amount * r.rate_to_reporting as amount_reporting
+    from entry_days as d
+    join rates as r on r.currency = d.currency and r.date_day = d.date_day
+),
+
+rates_for_spend as (
+    {{ reporting_rates(ref('int_campaign_day')) }}
+),
+
+spend as (
+    select c.date_day, c.channel, c.account_id, c.campaign_id, c.spend * r.rate_to_reporting as spend_reporting
+    from {{ ref('int_campaign_day') }} as c
+    join rates_for_spend as r on r.currency = c.currency and r.date_day = c.date_day
+),
+
+shares as (
+    select *, spend_reporting / nullif(sum(spend_reporting) over (partition by date_day, channel), 0) as spend_share
+    from spend
+),
+
+named as (
+    select c.date_day, c.channel, s.account_id, c.campaign_id, c.category, c.amount_reporting
+    from converted as c
+    left join (select distinct channel, account_id, campaign_id from spend) as s using (channel, campaign_id)
+    where c.campaign_id is not null
+),
+
+spread as (
+    select c.date_day, c.channel, s.account_id, s.campaign_id, c.category,
+           coalesce(c.amount_reporting * s.spend_share, c.amount_reporting) as amount_reporting
+    from converted as c
+    left join shares as s
+        on s.date_day = c.date_day and s.channel = c.channel and s.spend_share > 0
+    where c.campaign_id is null
+)
+
+select date_day, channel, account_id, campaign_id, category, amount_reporting from named
+union all
+select date_day, channel, account_id, campaign_id, category, amount_reporting from spread
