@@ -77,9 +77,17 @@ def _run_and_report(start: dt.date, end: dt.date) -> int:
         failures = [event.event_specific_data.error.message.strip() for event in result.all_events if event.is_step_failure]
         print(f"The sync run {result.run_id} failed:", *failures, f"(dbt output: {dbt_log})", sep="\n  ", file=sys.stderr)
         return 1
+    from pipelines.publish import published_path
+
     print_roi_report(database)
-    print(f"Warehouse: {database}")
-    print(f"Query it:  duckdb {database} -c \"select * from marts.roi_by_campaign\"")
+    print(f"Warehouse: {database} (written by syncs); published read-only copy: {published_path()}")
+    print("Query it:  social-roi sql \"select * from marts.roi_by_campaign\"")
+    print(f"       or duckdb -readonly {published_path()} -c \"select * from marts.roi_by_channel\"")
+    failed_checks = [evaluation for evaluation in result.get_asset_check_evaluations() if not evaluation.passed]
+    for evaluation in failed_checks:
+        print(f"FAILED check {evaluation.asset_key.to_user_string()} {evaluation.check_name}: {evaluation.description or ''}", file=sys.stderr)
+    if failed_checks:
+        return 1
     print(f"Run {result.run_id} is recorded in DAGSTER_HOME={os.environ['DAGSTER_HOME']}; `make dev` shows it.")
     return 0
 
@@ -139,6 +147,9 @@ def main(argv: list[str] | None = None) -> int:
     sync_cmd = commands.add_parser("sync", help="sync the configured real accounts for a range of days, in one run")
     sync_cmd.add_argument("--start", type=dt.date.fromisoformat, required=True, metavar="YYYY-MM-DD")
     sync_cmd.add_argument("--end", type=dt.date.fromisoformat, required=True, metavar="YYYY-MM-DD")
+    sql_cmd = commands.add_parser("sql", help="run a query against the published read-only copy of the warehouse")
+    sql_cmd.add_argument("query")
+    commands.add_parser("check", help="validate the configuration and each platform's credentials (one read-only call each)")
     sandbox_cmd = commands.add_parser("sandbox", help="serve the sandbox APIs on a loopback port")
     sandbox_cmd.add_argument("--port", type=int, default=8765)
     sandbox_cmd.add_argument("--seed", type=int, default=7)
@@ -150,8 +161,19 @@ def main(argv: list[str] | None = None) -> int:
             return demo(args.days)
         if args.command == "sync":
             return _run_and_report(args.start, args.end)
+        if args.command == "sql":
+            from pipelines.publish import run_sql
+
+            print(run_sql(args.query))
+            return 0
+        if args.command == "check":
+            from pipelines.check import run_check
+
+            text, status = run_check()
+            print(text)
+            return status
         return serve_sandbox(args.port, args.seed)
-    except ValueError as error:
+    except (ValueError, FileNotFoundError) as error:  # bad settings, bad SQL, nothing published yet
         print(f"social-roi: {error}", file=sys.stderr)
         return 2
 

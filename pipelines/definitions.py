@@ -2,8 +2,13 @@
 
 import dagster as dg
 
-from pipelines.assets.raw import raw_assets
+from pipelines.assets.raw import freshness_sensor, raw_assets, raw_freshness_checks
 from pipelines.assets.transform import dbt_models, dbt_resource
+from pipelines.publish import build_publish_asset
+from pipelines.schedules import build_nightly_schedule
+
+# The last step of every sync: analysts query this copy, never the file the sync writes.
+published_warehouse = build_publish_asset(after=[dbt_models])
 
 # Ingestion, dbt and ROI in ONE run, steps one after another in one process: DuckDB allows a
 # single writer, so parallel steps or processes would fight over the file lock.
@@ -15,7 +20,10 @@ sync_job = dg.define_asset_job(
 )
 
 defs = dg.Definitions(
-    assets=[*raw_assets, dbt_models],
+    assets=[*raw_assets, dbt_models, published_warehouse],
+    asset_checks=raw_freshness_checks,
     jobs=[sync_job],
+    schedules=[build_nightly_schedule(sync_job)],
+    sensors=[freshness_sensor],
     resources={"dbt": dbt_resource},
 )

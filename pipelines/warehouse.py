@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import duckdb
@@ -34,7 +34,7 @@ class StagedSync:
     rows: int
 
 
-def stage_records(fetched: Iterable[SliceRecords], directory: Path, since: dt.date, until: dt.date) -> StagedSync:
+def stage_records(fetched: Iterable[SliceRecords], directory: Path, since: dt.date, until: dt.date, on_slice: Callable[[str, int], None] = lambda _slice, _rows: None) -> StagedSync:
     """Write each slice to its own file. A slice that fails part-way is dropped whole, so that one
     account's expired token or spent quota loses nothing of the others."""
     files, slices, failures, rows = [], [], [], 0
@@ -58,6 +58,7 @@ def stage_records(fetched: Iterable[SliceRecords], directory: Path, since: dt.da
         files.append(file)
         slices.append(slice_key)
         rows += slice_rows
+        on_slice(slice_key, slice_rows)
     return StagedSync(tuple(files), tuple(slices), tuple(failures), since, until, rows)
 
 

@@ -21,5 +21,6 @@ def test_the_demo_prints_roi_and_leaves_a_warehouse_anyone_can_query(tmp_path):
         [(spend, roi, ga4_revenue)] = connection.execute("select spend, roi, ga4_revenue from marts.roi_by_channel where channel = 'meta'").fetchall()
         campaigns = connection.execute("select count(*) from marts.roi_by_campaign").fetchone()[0]
     assert spend > 0 and roi is not None and ga4_revenue > 0 and campaigns >= 4
-    assert "claimed_value" in finished.stdout and "ga4_revenue" in finished.stdout, "claimed and observed side by side"
+    assert "claimed_value" in finished.stdout and "ga4_revenue" in finished.stdout and "over_claim" in finished.stdout, "claimed and observed side by side"
+    assert "linkedin" in finished.stdout and "KPI targets" in finished.stdout
     assert (tmp_path / ".dagster_home").is_dir(), "the run is recorded in a Dagster instance"

@@ -1,0 +1,124 @@
+"""`social-roi check`: is this installation ready for tonight's sync?
+
+One line per platform account (or property), each proven by one cheap read-only call with the
+same client and error sorting a sync uses, so a line says what a sync would meet and what to fix.
+The warehouse and its published copy are checked for being writable. Nothing is written to the
+warehouse, and no token, secret or key ever reaches a line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from connectors.errors import PlatformError
+from connectors.registry import RAW_SOURCES
+from connectors.source import RawSource
+from pipelines.publish import PUBLISHED_FILE_NAME, PUBLISHED_SETTING
+from pipelines.settings import DEFAULT_WAREHOUSE
+
+OK = "OK"
+FAILED = "FAILED"
+NOT_CONFIGURED = "not configured"
+NOT_CHECKED = "configured"  # a source with nothing to log in to (public reference data)
+
+# Settings whose values are secrets: blanked out of any message, whichever library produced it.
+_SECRET_SETTING = re.compile(r"TOKEN|SECRET|PASSWORD|PRIVATE|API_KEY", re.IGNORECASE)
+_SHORTEST_SECRET = 6  # shorter values (flags, "1") would blank out ordinary words
+
+
+@dataclasses.dataclass(frozen=True)
+class CheckLine:
+    """One verdict: `subject` is a platform (or "warehouse" / "published"), `target` an account, a
+    property or a path, `detail` what is wrong and how to fix it."""
+
+    subject: str
+    target: str
+    status: str
+    detail: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.status == FAILED
+
+
+def check_all(env: Mapping[str, str] = os.environ, sources: Iterable[RawSource] = RAW_SOURCES) -> list[CheckLine]:
+    """The warehouse paths, then every source in sync order: configured or not, and each account's access."""
+    lines = [*check_paths(env)]
+    for source in sources:
+        lines.extend(check_source(source, env))
+    secrets = [value for name, value in env.items() if _SECRET_SETTING.search(name) and len(value or "") >= _SHORTEST_SECRET]
+    return [_without_secrets(line, secrets) for line in lines]
+
+
+def check_source(source: RawSource, env: Mapping[str, str]) -> list[CheckLine]:
+    try:
+        settings = source.settings_from_env(env)
+    except PlatformError as error:  # half configured: the message names what is missing
+        return [CheckLine(source.platform, "-", FAILED, str(error))]
+    if settings is None:
+        return [CheckLine(source.platform, "-", NOT_CONFIGURED, f"set {source.credentials_hint} to ingest it")]
+    if source.check is None:
+        return [CheckLine(source.platform, "-", NOT_CHECKED, "no credentials to check")]
+    lines = []
+    try:
+        for account, problem in source.check(settings):
+            lines.append(CheckLine(source.platform, account, OK) if problem is None else CheckLine(source.platform, account, FAILED, problem))
+    except Exception as error:  # noqa: BLE001 - a bug in one connector's check must not hide the other platforms
+        # Only the type: a library's own message may quote the request, token included.
+        lines.append(CheckLine(source.platform, "-", FAILED, f"the check stopped with {type(error).__name__}; run a sync for the full error"))
+    return lines
+
+
+def check_paths(env: Mapping[str, str]) -> list[CheckLine]:
+    """The sync writes the warehouse and swaps the published copy in beside it: both directories must take new files."""
+    warehouse = Path(env.get("SOCIAL_ROI_WAREHOUSE") or DEFAULT_WAREHOUSE).expanduser().resolve()
+    published_setting = env.get(PUBLISHED_SETTING)
+    published = Path(published_setting).expanduser().resolve() if published_setting else warehouse.parent / PUBLISHED_FILE_NAME
+    return [
+        _writable("warehouse", warehouse, "SOCIAL_ROI_WAREHOUSE"),
+        _writable("published", published, PUBLISHED_SETTING),
+    ]
+
+
+def _writable(subject: str, path: Path, setting: str) -> CheckLine:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # A file really created and removed: permission bits alone miss read-only mounts and full disks.
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".social-roi-check-"):
+            pass
+    except OSError as error:
+        return CheckLine(subject, str(path), FAILED, f"cannot create files in {path.parent} ({error.strerror}); set {setting} to a writable place")
+    if path.exists() and not os.access(path, os.W_OK):
+        return CheckLine(subject, str(path), FAILED, f"{path} is not writable; fix its permissions or set {setting}")
+    return CheckLine(subject, str(path), OK)
+
+
+def format_lines(lines: Iterable[CheckLine]) -> str:
+    """Aligned columns: subject, target, then OK / FAILED: why / not configured: what to set."""
+    lines = list(lines)
+    subject_width = max((len(line.subject) for line in lines), default=0)
+    target_width = max((len(line.target) for line in lines), default=0)
+    rendered = []
+    for line in lines:
+        verdict = line.status if line.detail is None else f"{line.status}: {line.detail}"
+        rendered.append(f"{line.subject:<{subject_width}}  {line.target:<{target_width}}  {verdict}")
+    return "\n".join(rendered)
+
+
+def run_check(env: Mapping[str, str] = os.environ) -> tuple[str, int]:
+    """The report to print and the exit code: 1 when any line FAILED, else 0."""
+    lines = check_all(env)
+    return format_lines(lines), 1 if any(line.failed for line in lines) else 0
+
+
+def _without_secrets(line: CheckLine, secrets: list[str]) -> CheckLine:
+    detail = line.detail
+    for secret in secrets:
+        if detail:
+            detail = detail.replace(secret, "***")
+    return dataclasses.replace(line, detail=detail)

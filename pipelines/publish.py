@@ -1,0 +1,217 @@
+"""The published copy: a read-only twin of the warehouse for ad-hoc SQL, swapped in whole after each sync.
+
+DuckDB lets one process write a file, and while it does nobody else may even read it; an analyst's
+session left open all night would likewise stop the sync from opening the warehouse. So analysts
+query a copy instead. At the end of a successful run the warehouse is checkpointed (everything in
+the one file, no write-ahead log beside it), copied to a temporary file in the published file's
+directory, verified, and renamed over the published path. The rename is atomic on POSIX: a new
+session opens either the old copy or the new one, never half of one, and a session already open
+keeps reading the old copy (its file stays alive until it closes) without holding up anything.
+
+A publish killed half-way leaves the old copy in place and a temporary file behind; the next
+publish removes it.
+"""
+
+import contextlib
+import decimal
+import fcntl
+import os
+import secrets
+import shutil
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from pipelines.partitions import daily_partitions, single_run
+from pipelines.settings import warehouse_path
+
+PUBLISHED_SETTING = "SOCIAL_ROI_PUBLISHED"
+PUBLISHED_FILE_NAME = "published.duckdb"
+MAX_PRINTED_ROWS = 1_000
+
+
+class PublishError(Exception):
+    """The warehouse could not be published; the previous published copy is still in place."""
+
+
+class PublishedCopyMissingError(FileNotFoundError):
+    """Nothing has been published yet."""
+
+
+class SqlError(ValueError):
+    """DuckDB refused an ad-hoc query (syntax, unknown table, or a write on the read-only copy)."""
+
+
+def published_path() -> Path:
+    """SOCIAL_ROI_PUBLISHED, or published.duckdb beside the warehouse."""
+    configured = os.environ.get(PUBLISHED_SETTING)
+    if configured:
+        return Path(configured).expanduser().resolve()
+    return warehouse_path().parent / PUBLISHED_FILE_NAME
+
+
+def publish(warehouse: Path, published: Path) -> Path:
+    """Make `published` an exact, self-contained copy of `warehouse`, in one atomic swap.
+
+    Call only when no run is writing the warehouse (the sync's last step, in the "warehouse" pool):
+    the checkpoint needs the write lock, and proves that no other process holds it.
+    """
+    warehouse, published = Path(warehouse), Path(published)
+    if not warehouse.exists():
+        raise PublishError(f"There is no warehouse at {warehouse} to publish yet: run a sync first.")
+    published.parent.mkdir(parents=True, exist_ok=True)
+    with _only_publisher(published):
+        _remove_leftovers(published)
+        _checkpoint(warehouse)
+        temporary = published.with_name(f".{published.name}.{os.getpid()}-{secrets.token_hex(4)}.publishing")
+        try:
+            # No connection to the warehouse is open from here on: the file on disk is the whole database.
+            _copy_file(warehouse, temporary)
+            _verify(temporary)
+            _swap_in(temporary, published)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+    return published
+
+
+def _checkpoint(warehouse: Path) -> None:
+    """Write everything in the write-ahead log into the database file, then close."""
+    try:
+        with duckdb.connect(str(warehouse)) as connection:
+            connection.execute("checkpoint")
+    except duckdb.IOException as error:
+        raise PublishError(f"Could not open {warehouse} to publish it ({error}). Another process holds it: a sync still running, or a session opened on the warehouse instead of the published copy.") from None
+    if _wal_of(warehouse).exists():
+        raise PublishError(f"{warehouse} still has a write-ahead log after its checkpoint: another process opened it meanwhile. Nothing was published; rerun when it is closed.")
+
+
+def _copy_file(source: Path, target: Path) -> None:
+    shutil.copyfile(source, target)
+    _fsync(target)  # on disk before the rename makes it visible, so a power cut cannot publish a hole
+
+
+def _verify(copy: Path) -> None:
+    """Open the copy the way analysts will before anyone can: a torn copy must never be published."""
+    try:
+        with duckdb.connect(str(copy), read_only=True) as connection:
+            connection.execute("select count(*) from duckdb_tables()").fetchone()
+    except duckdb.Error as error:
+        raise PublishError(f"The copy of the warehouse in {copy.parent} does not open ({error}); the published copy was left as it was.") from None
+
+
+def _swap_in(temporary: Path, published: Path) -> None:
+    # A log beside the published path would belong to the old copy (someone opened it writable) and
+    # be replayed onto the new one by the next writable open.
+    _wal_of(published).unlink(missing_ok=True)
+    os.replace(temporary, published)
+    _fsync(published.parent)  # the rename itself survives a crash
+
+
+@contextlib.contextmanager
+def _only_publisher(published: Path) -> Iterator[None]:
+    """One publish at a time per published file; the OS drops the lock when a publisher dies, even by kill -9.
+
+    Within it, any temporary file is a dead publisher's leftover, safe to remove.
+    """
+    lock_path = published.with_name(f".{published.name}.publish-lock")
+    with open(lock_path, "a") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
+def _remove_leftovers(published: Path) -> None:
+    for leftover in published.parent.glob(f".{published.name}.*.publishing"):
+        leftover.unlink(missing_ok=True)
+
+
+def _wal_of(database: Path) -> Path:
+    return database.with_name(database.name + ".wal")
+
+
+def _fsync(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+# --- ad-hoc SQL on the published copy ------------------------------------------------------------
+
+
+def query_published(sql: str, published: Path | None = None, max_rows: int | None = None) -> tuple[list[str], list[tuple], bool]:
+    """(column names, rows, whether more rows were left out) of one query on the published copy, opened read-only."""
+    path = Path(published) if published is not None else published_path()
+    if not path.exists():
+        raise PublishedCopyMissingError(f"Nothing is published at {path} yet: a successful sync publishes it (social-roi sync --start … --end …).")
+    with duckdb.connect(str(path), read_only=True) as connection:
+        try:
+            result = connection.execute(sql)
+            # One row past the limit tells whether any were left out, without fetching them all.
+            rows = result.fetchall() if max_rows is None else result.fetchmany(max_rows + 1)
+        except duckdb.Error as error:
+            raise SqlError(str(error)) from None
+        truncated = max_rows is not None and len(rows) > max_rows
+        return [column[0] for column in result.description], rows[:max_rows] if truncated else rows, truncated
+
+
+def run_sql(sql: str, published: Path | None = None, max_rows: int = MAX_PRINTED_ROWS) -> str:
+    """A printable table of one query's result on the published copy (for `social-roi sql "<query>"`)."""
+    columns, rows, truncated = query_published(sql, published, max_rows)
+    cells = [[_cell(value) for value in row] for row in rows]
+    widths = [max([len(name), *(len(row[i]) for row in cells)]) for i, name in enumerate(columns)]
+    numeric = [bool(rows) and all(_is_number(row[i]) or row[i] is None for row in rows) for i in range(len(columns))]
+
+    def render(values: Sequence[str]) -> str:
+        return "  ".join(value.rjust(width) if right else value.ljust(width) for value, width, right in zip(values, widths, numeric)).rstrip()
+
+    lines = [render(columns), "  ".join("-" * width for width in widths), *(render(row) for row in cells)]
+    lines.append(f"(first {max_rows} rows shown; add a LIMIT or narrow the query)" if truncated else f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return "\n".join(lines)
+
+
+def _cell(value) -> str:
+    return "NULL" if value is None else str(value)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float, decimal.Decimal)) and not isinstance(value, bool)
+
+
+# --- in the sync job -----------------------------------------------------------------------------
+
+
+def build_publish_asset(after: Sequence[dg.AssetKey | dg.AssetsDefinition]) -> dg.AssetsDefinition:
+    """The sync's last step: publish once everything in `after` (the ROI tables) is built.
+
+    Downstream of the final tables, so a run whose ingestion, dbt or ROI step failed never gets
+    here and analysts keep the last good copy. Same partitions and single-run policy as every asset
+    of the job (mixed policies would split a range into one run per day), and the warehouse pool:
+    the checkpoint needs the writer's lock.
+    """
+    @dg.asset(
+        key=["published", "warehouse"],
+        deps=list(after),
+        description="A read-only copy of the whole warehouse for ad-hoc SQL, swapped in atomically after each successful sync. "
+        "Query it with `social-roi sql`, or duckdb -readonly on the file.",
+        group_name="publication",
+        kinds={"duckdb"},
+        partitions_def=daily_partitions,
+        backfill_policy=single_run,
+        pool="warehouse",
+    )
+    def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        try:
+            target = publish(warehouse_path(), published_path())
+        except PublishError as error:
+            raise dg.Failure(description=str(error), allow_retries=False) from None
+        context.log.info(f"Published the warehouse to {target}")
+        return dg.MaterializeResult(metadata={"path": str(target), "bytes": target.stat().st_size})
+
+    return published_warehouse
