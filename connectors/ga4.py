@@ -36,7 +36,7 @@ from connectors.errors import (
     TransientPlatformError,
 )
 from connectors.retry import Backoff
-from connectors.source import AccessCheck, RawSource, SliceRecords, fetch_slices
+from connectors.source import AccessCheck, RawSource, SliceRecords, check_slices, fetch_slices
 
 PLATFORM = "ga4"
 RAW_TABLE = "ga4_traffic"
@@ -313,22 +313,7 @@ def fetch_window(settings: Ga4Settings, since: dt.date, until: dt.date) -> Itera
 
 def check_access(settings: Ga4Settings) -> Iterator[AccessCheck]:
     """(properties/<id>, None) for each property the credentials can read, (properties/<id>, the error and its fix) for the others."""
-    try:
-        client = Ga4Client(settings)
-    except PlatformError as error:  # no credentials found at all: every property fails alike
-        for property_id in settings.property_ids:
-            yield f"properties/{property_id}", str(error)
-        return
-    try:
-        for property_id in settings.property_ids:
-            try:
-                client.check_property(property_id)
-            except PlatformError as error:
-                yield f"properties/{property_id}", str(error)
-            else:
-                yield f"properties/{property_id}", None
-    finally:
-        client.close()
+    return check_slices(lambda: Ga4Client(settings), settings.property_ids, Ga4Client.check_property, lambda property_id: f"properties/{property_id}")
 
 
 SOURCE = RawSource(

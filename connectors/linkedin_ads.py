@@ -41,7 +41,7 @@ from connectors.errors import (
     TransientPlatformError,
 )
 from connectors.retry import Backoff, HttpRetry
-from connectors.source import AccessCheck, RawSource, SliceRecords, fetch_slices
+from connectors.source import CHECK_MAX_THROTTLE_WAIT_SECONDS, AccessCheck, RawSource, SliceRecords, check_slices, fetch_slices
 
 PLATFORM = "linkedin"
 RAW_TABLE = "linkedin_ads_analytics"
@@ -528,24 +528,10 @@ def fetch_window(settings: LinkedInAdsSettings, since: dt.date, until: dt.date) 
     return fetch_slices(LinkedInAdsClient(settings), settings.account_ids, LinkedInAdsClient.daily_analytics, since, until)
 
 
-# A check answers in seconds: a throttle longer than this is reported, not waited out as a sync would.
-CHECK_MAX_THROTTLE_WAIT_SECONDS = 60.0
-
-
 def check_access(settings: LinkedInAdsSettings) -> Iterator[AccessCheck]:
     """(account id, None) for each ad account the credentials can read, (account id, the error and its fix) for the others."""
     patient_enough = dataclasses.replace(settings, max_throttle_wait_seconds=min(settings.max_throttle_wait_seconds, CHECK_MAX_THROTTLE_WAIT_SECONDS))
-    client = LinkedInAdsClient(patient_enough)
-    try:
-        for account_id in settings.account_ids:
-            try:
-                client.check_account(account_id)
-            except PlatformError as error:
-                yield account_id, str(error)
-            else:
-                yield account_id, None
-    finally:
-        client.close()
+    return check_slices(lambda: LinkedInAdsClient(patient_enough), settings.account_ids, LinkedInAdsClient.check_account)
 
 
 SOURCE = RawSource(

@@ -39,7 +39,7 @@ from connectors.errors import (
     TransientPlatformError,
 )
 from connectors.retry import Backoff
-from connectors.source import AccessCheck, RawSource, SliceRecords, fetch_slices
+from connectors.source import CHECK_MAX_THROTTLE_WAIT_SECONDS, AccessCheck, RawSource, SliceRecords, check_slices, fetch_slices
 
 PLATFORM = "meta"
 CHANNEL = "meta"
@@ -400,24 +400,10 @@ def fetch_window(settings: MetaAdsSettings, since: dt.date, until: dt.date) -> I
     return fetch_slices(MetaAdsClient(settings), settings.account_ids, MetaAdsClient.daily_insights, since, until)
 
 
-# A check answers in seconds: a throttle longer than this is reported, not waited out as a sync would.
-CHECK_MAX_THROTTLE_WAIT_SECONDS = 60.0
-
-
 def check_access(settings: MetaAdsSettings) -> Iterator[AccessCheck]:
     """(act_<id>, None) for each ad account the token can read, (act_<id>, the error and its fix) for the others."""
     patient_enough = dataclasses.replace(settings, max_throttle_wait_seconds=min(settings.max_throttle_wait_seconds, CHECK_MAX_THROTTLE_WAIT_SECONDS))
-    client = MetaAdsClient(patient_enough)
-    try:
-        for account_id in settings.account_ids:
-            try:
-                client.check_account(account_id)
-            except PlatformError as error:
-                yield f"act_{account_id}", str(error)
-            else:
-                yield f"act_{account_id}", None
-    finally:
-        client.close()
+    return check_slices(lambda: MetaAdsClient(patient_enough), settings.account_ids, MetaAdsClient.check_account, lambda account_id: f"act_{account_id}")
 
 
 SOURCE = RawSource(

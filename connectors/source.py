@@ -11,6 +11,8 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
+from connectors.errors import PlatformError
+
 # One fetched slice: the account (or property) id and its records for the requested window.
 # The records are an iterator so that a slice is streamed page by page, never held whole.
 SliceRecords = tuple[str, Iterator[dict]]
@@ -43,5 +45,31 @@ def fetch_slices(client: Any, slice_ids: Iterable[str], fetch_slice: Callable[..
     try:
         for slice_id in slice_ids:
             yield slice_id, fetch_slice(client, slice_id, since, until)
+    finally:
+        client.close()
+
+
+# A check answers in seconds: a throttle longer than this is reported, not waited out as a sync would.
+CHECK_MAX_THROTTLE_WAIT_SECONDS = 60.0
+
+
+def check_slices(open_client: Callable[[], Any], slice_ids: Iterable[str], check_one: Callable[[Any, str], None], label: Callable[[str], str] = str) -> Iterator[AccessCheck]:
+    """(label, None) for each account or property that answers, (label, the error and its fix) for
+    the others; a client that cannot even be opened fails every slice alike. The shape of every
+    connector's `check`."""
+    try:
+        client = open_client()
+    except PlatformError as error:
+        for slice_id in slice_ids:
+            yield label(slice_id), str(error)
+        return
+    try:
+        for slice_id in slice_ids:
+            try:
+                check_one(client, slice_id)
+            except PlatformError as error:
+                yield label(slice_id), str(error)
+            else:
+                yield label(slice_id), None
     finally:
         client.close()

@@ -7,6 +7,7 @@ from warehouse_sql import query
 
 LINKEDIN_CONVERSIONS = "select date_day, sum(platform_conversions) from marts.conversions_daily where channel = 'linkedin' group by 1"
 
+
 def test_a_restated_linkedin_day_is_updated_and_no_other(pipeline_env, instance, sandbox, yesterday):
     assert run_sync(yesterday - dt.timedelta(days=4), yesterday, instance=instance).success
     before = dict(query(pipeline_env, LINKEDIN_CONVERSIONS))
@@ -17,6 +18,7 @@ def test_a_restated_linkedin_day_is_updated_and_no_other(pipeline_env, instance,
     after = dict(query(pipeline_env, LINKEDIN_CONVERSIONS))
     assert after[yesterday] > before[yesterday]
     assert {d: v for d, v in after.items() if d != yesterday} == {d: v for d, v in before.items() if d != yesterday}
+
 
 def test_days_linkedin_omits_are_zero_in_the_marts_not_missing_data(pipeline_env, instance, sandbox, yesterday):
     window = (yesterday - dt.timedelta(days=20), yesterday - dt.timedelta(days=3))
@@ -37,6 +39,7 @@ def test_days_linkedin_omits_are_zero_in_the_marts_not_missing_data(pipeline_env
     [(raw_spend,)] = query(pipeline_env, "select sum(cost_in_local_currency) from raw.linkedin_ads_analytics")
     [(mart_spend,)] = query(pipeline_env, "select sum(spend) from marts.cost_daily where channel = 'linkedin'")
     assert mart_spend == raw_spend
+
 
 def test_linkedin_rows_keep_local_cost_beside_usd_and_reach_per_day(pipeline_env, instance, yesterday):
     assert run_sync(yesterday - dt.timedelta(days=6), yesterday - dt.timedelta(days=3), instance=instance).success
