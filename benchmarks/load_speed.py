@@ -6,13 +6,14 @@ Measures the two costs of a sync that are ours rather than the platform's: parsi
 
 import datetime as dt
 import json
+import resource
 import tempfile
 import time
-import resource
 from pathlib import Path
 
 from connectors.meta_ads import SOURCE, parse_insights_row
 from connectors.sandbox.advertiser import SyntheticAdvertiser
+from connectors.sandbox.meta_figures import meta_deliveries
 from connectors.sandbox.meta_graph import ALL_FIELDS, MetaGraphApi
 from pipelines import warehouse
 
@@ -24,7 +25,7 @@ def wire_rows(count: int) -> list[dict]:
     account = advertiser.meta_accounts[0]
     sample = [
         MetaGraphApi._wire_row(d, account.currency, ALL_FIELDS[:4] + ALL_FIELDS[7:])
-        for d in advertiser.meta_deliveries(account.id, dt.date(2026, 9, 1), dt.date(2026, 10, 31))
+        for d in meta_deliveries(advertiser, account.id, dt.date(2026, 9, 1), dt.date(2026, 10, 31))
     ]
     return [dict(sample[i % len(sample)], campaign_id=str(i)) for i in range(count)]
 
@@ -42,13 +43,18 @@ def main() -> None:
         warehouse.replace_slices(Path(tmp) / "bench.duckdb", SOURCE, staged)
         loaded_at = time.perf_counter()
     rss_growth_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before
-    print(json.dumps({
-        "rows": staged.rows,
-        "parse_and_stage_rows_per_s": round(staged.rows / (staged_at - started)),
-        "bulk_replace_rows_per_s": round(staged.rows / (loaded_at - staged_at)),
-        "end_to_end_rows_per_s": round(staged.rows / (loaded_at - started)),
-        "peak_rss_growth_mib_beyond_input": round(rss_growth_kib / 1024, 1),
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "rows": staged.rows,
+                "parse_and_stage_rows_per_s": round(staged.rows / (staged_at - started)),
+                "bulk_replace_rows_per_s": round(staged.rows / (loaded_at - staged_at)),
+                "end_to_end_rows_per_s": round(staged.rows / (loaded_at - started)),
+                "peak_rss_growth_mib_beyond_input": round(rss_growth_kib / 1024, 1),
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,9 @@ with the gRPC status name.
 Fault kinds (``sandbox.faults.arm("ga4", kind, ...)``): ``concurrent_quota``, ``hourly_quota``,
 ``project_hourly_quota``, ``daily_quota`` (each the RESOURCE_EXHAUSTED message GA4 sends),
 ``unavailable``, ``internal``, ``unauthenticated``, ``permission_denied``.
+
+The rows are GA4's view of the advertiser's day (``ga4_figures.py``); ``environment()`` holds the
+settings that point the GA4 connector here.
 """
 
 import datetime as dt
@@ -16,9 +19,18 @@ import json
 import re
 import threading
 
-from connectors.sandbox.server import Response
+from connectors.sandbox.ga4_figures import ga4_rows
+from connectors.sandbox.http import Response
 
-DIMENSION_NAMES = {"date", "sessionSource", "sessionMedium", "sessionSourceMedium", "sessionCampaignName", "sessionCampaignId", "sessionDefaultChannelGroup"}
+DIMENSION_NAMES = {
+    "date",
+    "sessionSource",
+    "sessionMedium",
+    "sessionSourceMedium",
+    "sessionCampaignName",
+    "sessionCampaignId",
+    "sessionDefaultChannelGroup",
+}
 METRIC_TYPES = {
     "sessions": "TYPE_INTEGER",
     "totalUsers": "TYPE_INTEGER",
@@ -43,9 +55,25 @@ QUOTA_MESSAGES = {
 OTHER_FAULTS = {
     "unavailable": (503, "UNAVAILABLE", "The service is currently unavailable."),
     "internal": (500, "INTERNAL", "Internal error encountered."),
-    "unauthenticated": (401, "UNAUTHENTICATED", "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential."),
-    "permission_denied": (403, "PERMISSION_DENIED", "User does not have sufficient permissions for this property. To learn more about Property ID, see https://developers.google.com/analytics/devguides/reporting/data/v1/property-id."),
+    "unauthenticated": (
+        401,
+        "UNAUTHENTICATED",
+        "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.",
+    ),
+    "permission_denied": (
+        403,
+        "PERMISSION_DENIED",
+        "User does not have sufficient permissions for this property. To learn more about Property ID, see https://developers.google.com/analytics/devguides/reporting/data/v1/property-id.",
+    ),
 }
+
+
+def environment(sandbox) -> dict[str, str]:
+    """The settings that point the GA4 connector at this sandbox (plain HTTP: no TLS, no credentials)."""
+    return {
+        "GA4_PROPERTY_IDS": sandbox.advertiser.ga4_property.id,
+        "GA4_API_URL": sandbox.base_url,
+    }
 
 
 def _google_error(status: int, status_name: str, message: str) -> Response:
@@ -84,16 +112,26 @@ class Ga4DataApi:
         dimensions = [d["name"] for d in body.get("dimensions", [])]
         metrics = [m["name"] for m in body.get("metrics", [])]
         if len(dimensions) > 9 or len(metrics) > 10 or not metrics:
-            return _google_error(400, "INVALID_ARGUMENT", "A request may have at most 9 dimensions and between 1 and 10 metrics.")
+            return _google_error(
+                400, "INVALID_ARGUMENT", "A request may have at most 9 dimensions and between 1 and 10 metrics."
+            )
         unknown = [n for n in dimensions if n not in DIMENSION_NAMES] + [n for n in metrics if n not in METRIC_TYPES]
         if unknown:
-            return _google_error(400, "INVALID_ARGUMENT", f"Field {unknown[0]} is not a valid dimension or metric. For a list of valid dimensions and metrics, see https://developers.google.com/analytics/devguides/reporting/data/v1/api-schema")
+            return _google_error(
+                400,
+                "INVALID_ARGUMENT",
+                f"Field {unknown[0]} is not a valid dimension or metric. For a list of valid dimensions and metrics, see https://developers.google.com/analytics/devguides/reporting/data/v1/api-schema",
+            )
         try:
             [date_range] = body["dateRanges"]
             since = dt.date.fromisoformat(date_range["startDate"])
             until = dt.date.fromisoformat(date_range["endDate"])
         except (KeyError, ValueError):
-            return _google_error(400, "INVALID_ARGUMENT", "This sandbox serves exactly one date range with startDate and endDate as YYYY-MM-DD.")
+            return _google_error(
+                400,
+                "INVALID_ARGUMENT",
+                "This sandbox serves exactly one date range with startDate and endDate as YYYY-MM-DD.",
+            )
         limit = min(int(body.get("limit") or DEFAULT_LIMIT), MAX_LIMIT)
         offset = int(body.get("offset") or 0)
 
@@ -111,7 +149,10 @@ class Ga4DataApi:
             "metricHeaders": [{"name": n, "type": METRIC_TYPES[n]} for n in metrics],
             "rows": page,
             "rowCount": len(rows),
-            "metadata": {"currencyCode": self.advertiser.ga4_property.currency, "timeZone": self.advertiser.ga4_property.timezone},
+            "metadata": {
+                "currencyCode": self.advertiser.ga4_property.currency,
+                "timeZone": self.advertiser.ga4_property.timezone,
+            },
             "kind": "analyticsData#runReport",
         }
         if not page:
@@ -134,8 +175,12 @@ class Ga4DataApi:
         grouped: dict[tuple, list[float]] = {}
         day = since
         while day <= until:
-            for source_row in self.advertiser.ga4_rows(day, restatements):
-                values = dict(source_row, date=day.strftime("%Y%m%d"), sessionSourceMedium=f"{source_row['sessionSource']} / {source_row['sessionMedium']}")
+            for source_row in ga4_rows(self.advertiser, day, restatements):
+                values = dict(
+                    source_row,
+                    date=day.strftime("%Y%m%d"),
+                    sessionSourceMedium=f"{source_row['sessionSource']} / {source_row['sessionMedium']}",
+                )
                 key = tuple(values[name] for name in dimensions)
                 sums = grouped.setdefault(key, [0.0] * len(metrics))
                 for index, name in enumerate(metrics):
@@ -143,10 +188,14 @@ class Ga4DataApi:
             day += dt.timedelta(days=1)
         rows = []
         for position, (key, sums) in enumerate(sorted(grouped.items())):
-            rows.append({
-                "dimensionValues": [{"value": value} for value in key],
-                "metricValues": [{"value": _wire_number(name, value, position)} for name, value in zip(metrics, sums)],
-            })
+            rows.append(
+                {
+                    "dimensionValues": [{"value": value} for value in key],
+                    "metricValues": [
+                        {"value": _wire_number(name, value, position)} for name, value in zip(metrics, sums)
+                    ],
+                }
+            )
         return rows
 
 

@@ -24,6 +24,9 @@ else no Retry-After header), ``server_error`` (status=500|502|503|504), ``expire
 token presented stays expired; the refresh endpoint issues a new one), ``version_retired`` (426),
 ``uri_too_long`` (414 for a GET; over=N: only once path and query are longer than N characters), ``permission_denied``
 (403), ``malformed_payload`` (a cost written with a decimal comma).
+
+The metrics are LinkedIn's wording of the advertiser's day (``linkedin_figures.py``); ``environment()``
+holds the settings that point the LinkedIn connector here.
 """
 
 from __future__ import annotations
@@ -37,8 +40,15 @@ import threading
 import urllib.parse
 
 from connectors.sandbox.advertiser import Campaign
-from connectors.sandbox.server import SANDBOX_LINKEDIN_TOKEN, Request, Response
+from connectors.sandbox.http import Request, Response
+from connectors.sandbox.linkedin_figures import linkedin_metrics
+from connectors.sandbox.linkedin_restli import (
+    RestliSyntaxError,
+    parse_restli,
+    reencoded_params,
+)
 
+SANDBOX_LINKEDIN_TOKEN = "sandbox-linkedin-token"
 SANDBOX_CLIENT_ID = "sandbox-linkedin-client"
 SANDBOX_CLIENT_SECRET = "sandbox-linkedin-client-secret"
 SANDBOX_REFRESH_TOKEN = "sandbox-linkedin-refresh-token"
@@ -50,17 +60,24 @@ REACH_MAX_DAYS = 92
 CAMPAIGN_PAGE_SIZE_LIMIT = 1_000
 COST_FIELDS = {"costInLocalCurrency", "costInUsd", "conversionValueInLocalCurrency"}
 METRIC_FIELDS = {
-    "impressions", "clicks", "landingPageClicks", "externalWebsiteConversions", "oneClickLeads", "likes",
-    "comments", "shares", "follows", "totalEngagements", "videoViews", "approximateMemberReach", *COST_FIELDS,
+    "impressions",
+    "clicks",
+    "landingPageClicks",
+    "externalWebsiteConversions",
+    "oneClickLeads",
+    "likes",
+    "comments",
+    "shares",
+    "follows",
+    "totalEngagements",
+    "videoViews",
+    "approximateMemberReach",
+    *COST_FIELDS,
 }
 CAMPAIGN_STATUSES = {"ACTIVE", "PAUSED", "ARCHIVED", "COMPLETED", "CANCELED", "DRAFT", "PENDING_DELETION", "REMOVED"}
-# Parameters written in Rest.li syntax: their parentheses, colons and commas must arrive unencoded.
-RESTLI_PARAMS = ("pivot", "timeGranularity", "dateRange", "campaigns", "search", "fields")
-_ENCODED_SYNTAX = re.compile(r"%(28|29|2C|25)", re.IGNORECASE)  # ( ) , and a doubly encoded %
-_ENCODED_COLON = re.compile(r"%3A", re.IGNORECASE)
 
 
-def linkedin_environment(sandbox) -> dict[str, str]:
+def environment(sandbox) -> dict[str, str]:
     """The settings that point the LinkedIn connector at this sandbox (refresh credentials included,
     so an ``expired_token`` fault armed on a running demo is survived)."""
     return {
@@ -68,68 +85,21 @@ def linkedin_environment(sandbox) -> dict[str, str]:
         "LINKEDIN_CLIENT_ID": SANDBOX_CLIENT_ID,
         "LINKEDIN_CLIENT_SECRET": SANDBOX_CLIENT_SECRET,
         "LINKEDIN_REFRESH_TOKEN": SANDBOX_REFRESH_TOKEN,
-        "LINKEDIN_AD_ACCOUNT_IDS": ",".join(f"urn:li:sponsoredAccount:{a.id}" for a in sandbox.advertiser.linkedin_accounts),
+        "LINKEDIN_AD_ACCOUNT_IDS": ",".join(
+            f"urn:li:sponsoredAccount:{a.id}" for a in sandbox.advertiser.linkedin_accounts
+        ),
         "LINKEDIN_API_URL": sandbox.base_url,
         "LINKEDIN_OAUTH_URL": sandbox.base_url,
     }
 
 
-def _linkedin_error(status: int, code: str, message: str, service_code: int | None = None, headers: dict | None = None) -> Response:
+def _linkedin_error(
+    status: int, code: str, message: str, service_code: int | None = None, headers: dict | None = None
+) -> Response:
     body: dict = {"status": status, "code": code, "message": message}
     if service_code is not None:
         body["serviceErrorCode"] = service_code
     return Response.json(status, body, headers)
-
-
-# --- Rest.li 2.0 URL syntax: (key:value,...) records, List(...) lists, percent-decoded atoms ---------
-
-
-class RestliSyntaxError(ValueError):
-    pass
-
-
-def parse_restli(text: str):
-    value, end = _restli_value(text, 0)
-    if end != len(text):
-        raise RestliSyntaxError(f"unexpected {text[end:end + 20]!r} at position {end}")
-    return value
-
-
-def _restli_value(text: str, pos: int):
-    if text.startswith("List(", pos):
-        return _restli_sequence(text, pos + len("List("), list)
-    if text.startswith("(", pos):
-        return _restli_sequence(text, pos + 1, dict)
-    atom = re.compile(r"[^(),:]*").match(text, pos)
-    return urllib.parse.unquote(atom.group()), atom.end()
-
-
-def _restli_sequence(text: str, pos: int, kind: type):
-    items = kind()
-    while not text.startswith(")", pos):
-        if kind is dict:
-            key, pos = _restli_value(text, pos)
-            if not text.startswith(":", pos):
-                raise RestliSyntaxError(f"expected ':' after {key!r} at position {pos}")
-            items[key], pos = _restli_value(text, pos + 1)
-        else:
-            item, pos = _restli_value(text, pos)
-            items.append(item)
-        if text.startswith(",", pos):
-            pos += 1
-        elif not text.startswith(")", pos):
-            raise RestliSyntaxError(f"expected ',' or ')' at position {pos}")
-    return items, pos + 1
-
-
-def reencoded_params(raw_query: str) -> list[str]:
-    """The Rest.li parameters whose syntax arrived percent-encoded. Only URNs inside List(...) may
-    carry an encoded colon; encoded parentheses or commas anywhere mean the query was re-encoded."""
-    found = []
-    for name, _, value in (part.partition("=") for part in raw_query.split("&")):
-        if name in RESTLI_PARAMS and (_ENCODED_SYNTAX.search(value) or (_ENCODED_COLON.search(value) and not value.startswith("List("))):
-            found.append(name)
-    return found
 
 
 @dataclasses.dataclass(frozen=True)
@@ -172,9 +142,15 @@ class LinkedInRestApi:
 
     def _tunnelled(self, request: Request, match, handler) -> Response:
         if request.headers.get("x-http-method-override", "").upper() != "GET":
-            return _linkedin_error(405, "METHOD_NOT_ALLOWED", f"POST is not supported on {request.path} without X-HTTP-Method-Override: GET")
+            return _linkedin_error(
+                405,
+                "METHOD_NOT_ALLOWED",
+                f"POST is not supported on {request.path} without X-HTTP-Method-Override: GET",
+            )
         if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-            return _linkedin_error(400, "INVALID_CONTENT_TYPE", "A tunnelled query must be sent as application/x-www-form-urlencoded")
+            return _linkedin_error(
+                400, "INVALID_CONTENT_TYPE", "A tunnelled query must be sent as application/x-www-form-urlencoded"
+            )
         return self._answer(request, match, request.body.decode(), handler)
 
     def _answer(self, request: Request, match, raw_query: str, handler) -> Response:
@@ -183,8 +159,16 @@ class LinkedInRestApi:
             return refusal
         reencoded = reencoded_params(raw_query)
         if reencoded:
-            return _linkedin_error(400, "ILLEGAL_ARGUMENT", f"Query parameters {', '.join(reencoded)} arrived percent-encoded: the query was re-encoded. Send Rest.li syntax ( ) : , as is and percent-encode only the values inside it, such as URNs.", 100)
-        params = {urllib.parse.unquote(name): value for name, _, value in (part.partition("=") for part in raw_query.split("&") if part)}
+            return _linkedin_error(
+                400,
+                "ILLEGAL_ARGUMENT",
+                f"Query parameters {', '.join(reencoded)} arrived percent-encoded: the query was re-encoded. Send Rest.li syntax ( ) : , as is and percent-encode only the values inside it, such as URNs.",
+                100,
+            )
+        params = {
+            urllib.parse.unquote(name): value
+            for name, _, value in (part.partition("=") for part in raw_query.split("&") if part)
+        }
         return handler(request, match, params)
 
     def _refusal(self, request: Request, raw_query: str) -> Response | None:
@@ -194,12 +178,24 @@ class LinkedInRestApi:
             return _linkedin_error(414, "URI_TOO_LONG", "Request-URI Too Long")
         version = request.headers.get("linkedin-version")
         if not version:
-            return _linkedin_error(400, "VERSION_MISSING", "A version must be present. Please specify a version by adding the LinkedIn-Version header.")
+            return _linkedin_error(
+                400,
+                "VERSION_MISSING",
+                "A version must be present. Please specify a version by adding the LinkedIn-Version header.",
+            )
         if faults.take("linkedin", "version_retired") or not re.fullmatch(r"\d{6}(\.\d{2})?", version):
             digits = version.replace(".", "")  # LinkedIn names 202610 as 20261001 in this message
-            return _linkedin_error(426, "NONEXISTENT_VERSION", f"Requested version {digits if len(digits) == 8 else digits + '01'} is not active")
+            return _linkedin_error(
+                426,
+                "NONEXISTENT_VERSION",
+                f"Requested version {digits if len(digits) == 8 else digits + '01'} is not active",
+            )
         if request.headers.get("x-restli-protocol-version") != "2.0.0":
-            return _linkedin_error(400, "ILLEGAL_ARGUMENT", "This API is served with Rest.li protocol 2.0.0: send X-Restli-Protocol-Version: 2.0.0")
+            return _linkedin_error(
+                400,
+                "ILLEGAL_ARGUMENT",
+                "This API is served with Rest.li protocol 2.0.0: send X-Restli-Protocol-Version: 2.0.0",
+            )
         token = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
         if not token:
             return _linkedin_error(401, "EMPTY_ACCESS_TOKEN", "Empty oauth2 access token", 65604)
@@ -211,17 +207,29 @@ class LinkedInRestApi:
         if token not in self.valid_tokens:
             return _linkedin_error(401, "INVALID_ACCESS_TOKEN", "Invalid access token", 65600)
         if faults.take("linkedin", "permission_denied"):
-            return _linkedin_error(403, "ACCESS_DENIED", f"Not enough permissions to access: {request.method} {request.path}", 100)
+            return _linkedin_error(
+                403, "ACCESS_DENIED", f"Not enough permissions to access: {request.method} {request.path}", 100
+            )
         throttle = faults.take("linkedin", "throttle")
         if throttle:
             retry_after = throttle.options.get("retry_after")
             headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
-            return _linkedin_error(429, "TOO_MANY_REQUESTS", "Resource level throttle APPLICATION DAY limit for calls to this resource is reached.", 101, headers)
+            return _linkedin_error(
+                429,
+                "TOO_MANY_REQUESTS",
+                "Resource level throttle APPLICATION DAY limit for calls to this resource is reached.",
+                101,
+                headers,
+            )
         server_error = faults.take("linkedin", "server_error")
         if server_error:
             status = server_error.options.get("status", 500)
-            code = {502: "BAD_GATEWAY", 503: "SERVICE_UNAVAILABLE", 504: "GATEWAY_TIMEOUT"}.get(status, "INTERNAL_SERVER_ERROR")
-            return _linkedin_error(status, code, "Internal Server Error" if status == 500 else code.replace("_", " ").title())
+            code = {502: "BAD_GATEWAY", 503: "SERVICE_UNAVAILABLE", 504: "GATEWAY_TIMEOUT"}.get(
+                status, "INTERNAL_SERVER_ERROR"
+            )
+            return _linkedin_error(
+                status, code, "Internal Server Error" if status == 500 else code.replace("_", " ").title()
+            )
         return None
 
     def _uri_too_long(self, length: int) -> bool:
@@ -243,19 +251,31 @@ class LinkedInRestApi:
         if params.get("q") != "search":
             return _linkedin_error(400, "ILLEGAL_ARGUMENT", "Invalid finder: adCampaigns is searched with q=search")
         try:
-            statuses = set(parse_restli(params["search"])["status"]["values"]) if "search" in params else CAMPAIGN_STATUSES
+            statuses = (
+                set(parse_restli(params["search"])["status"]["values"]) if "search" in params else CAMPAIGN_STATUSES
+            )
             page_size = int(params.get("pageSize", "100"))
-            offset = int(base64.urlsafe_b64decode(urllib.parse.unquote(params["pageToken"])).decode()) if "pageToken" in params else 0
+            offset = (
+                int(base64.urlsafe_b64decode(urllib.parse.unquote(params["pageToken"])).decode())
+                if "pageToken" in params
+                else 0
+            )
         except (RestliSyntaxError, KeyError, TypeError, ValueError) as problem:
             return _linkedin_error(400, "ILLEGAL_ARGUMENT", f"Invalid search, pageSize or pageToken: {problem}")
         if not 1 <= page_size <= CAMPAIGN_PAGE_SIZE_LIMIT or not statuses <= CAMPAIGN_STATUSES:
-            return _linkedin_error(400, "ILLEGAL_ARGUMENT", f"pageSize must be 1..{CAMPAIGN_PAGE_SIZE_LIMIT} and statuses among {sorted(CAMPAIGN_STATUSES)}")
+            return _linkedin_error(
+                400,
+                "ILLEGAL_ARGUMENT",
+                f"pageSize must be 1..{CAMPAIGN_PAGE_SIZE_LIMIT} and statuses among {sorted(CAMPAIGN_STATUSES)}",
+            )
         matching = [c for c in self.advertiser.campaigns_of(account.id) if _status(c) in statuses]
         page = matching[offset : offset + page_size]
         metadata = {}
         if offset + page_size < len(matching):
             metadata["nextPageToken"] = base64.urlsafe_b64encode(str(offset + page_size).encode()).decode()
-        return Response.json(200, {"elements": [_campaign_element(c, account.currency) for c in page], "metadata": metadata})
+        return Response.json(
+            200, {"elements": [_campaign_element(c, account.currency) for c in page], "metadata": metadata}
+        )
 
     # --- adAnalytics ----------------------------------------------------------------------------
 
@@ -263,31 +283,59 @@ class LinkedInRestApi:
         try:
             query = _AnalyticsQuery.parse(params)
         except (RestliSyntaxError, KeyError, TypeError, ValueError) as problem:
-            return _linkedin_error(400, "ILLEGAL_ARGUMENT", f"Invalid query parameters passed to request: {problem}", 100)
+            return _linkedin_error(
+                400, "ILLEGAL_ARGUMENT", f"Invalid query parameters passed to request: {problem}", 100
+            )
         if len(query.fields) > MAX_FIELDS:
-            return _linkedin_error(400, "ILLEGAL_ARGUMENT", f"Too many fields requested: {len(query.fields)}; at most {MAX_FIELDS}, dateRange and pivotValues included", 100)
+            return _linkedin_error(
+                400,
+                "ILLEGAL_ARGUMENT",
+                f"Too many fields requested: {len(query.fields)}; at most {MAX_FIELDS}, dateRange and pivotValues included",
+                100,
+            )
         if "approximateMemberReach" in query.fields and query.days > REACH_MAX_DAYS:
-            return _linkedin_error(400, "ILLEGAL_ARGUMENT", f"approximateMemberReach is only available for date ranges of at most {REACH_MAX_DAYS} days", 100)
+            return _linkedin_error(
+                400,
+                "ILLEGAL_ARGUMENT",
+                f"approximateMemberReach is only available for date ranges of at most {REACH_MAX_DAYS} days",
+                100,
+            )
         by_id = {c.id: c for c in self.advertiser.linkedin_campaigns}
         campaigns = [by_id[campaign_id] for campaign_id in query.campaign_ids if campaign_id in by_id]
         elements = self._elements(campaigns, query, self.sandbox.restatements_for_new_report())
-        if elements and "costInLocalCurrency" in query.fields and self.sandbox.faults.take("linkedin", "malformed_payload"):
+        if (
+            elements
+            and "costInLocalCurrency" in query.fields
+            and self.sandbox.faults.take("linkedin", "malformed_payload")
+        ):
             elements[-1]["costInLocalCurrency"] = "1.234,56"  # a decimal comma: the kind of value a parser must refuse
         with self._lock:
-            self.analytics_calls.append(AnalyticsCall(request.method, request.raw_query if request.method == "GET" else request.body.decode(), len(query.campaign_ids), query.days, query.fields, len(elements)))
+            self.analytics_calls.append(
+                AnalyticsCall(
+                    request.method,
+                    request.raw_query if request.method == "GET" else request.body.decode(),
+                    len(query.campaign_ids),
+                    query.days,
+                    query.fields,
+                    len(elements),
+                )
+            )
         return Response.json(200, {"paging": {"start": 0, "count": 10, "links": []}, "elements": elements})
 
-    def _elements(self, campaigns: list[Campaign], query: "_AnalyticsQuery", restatements: int) -> list[dict]:
+    def _elements(self, campaigns: list[Campaign], query: _AnalyticsQuery, restatements: int) -> list[dict]:
         metrics = [field for field in query.fields if field in METRIC_FIELDS]
         elements = []
         for offset in range(query.days):
             day = query.start + dt.timedelta(days=offset)
             date = {"year": day.year, "month": day.month, "day": day.day}
             for campaign in campaigns:
-                values = self.advertiser.linkedin_metrics(campaign, day, restatements)
+                values = linkedin_metrics(self.advertiser, campaign, day, restatements)
                 if values is None or not any(values[m] for m in metrics):
                     continue  # LinkedIn leaves out elements whose metrics are all zero
-                element = {"dateRange": {"start": date, "end": date}, "pivotValues": [f"urn:li:sponsoredCampaign:{campaign.id}"]}
+                element = {
+                    "dateRange": {"start": date, "end": date},
+                    "pivotValues": [f"urn:li:sponsoredCampaign:{campaign.id}"],
+                }
                 element.update({m: f"{values[m]:.2f}" if m in COST_FIELDS else int(values[m]) for m in metrics})
                 elements.append({k: v for k, v in element.items() if k in query.fields})
                 if len(elements) == self.max_elements:
@@ -299,16 +347,36 @@ class LinkedInRestApi:
     def access_token(self, request: Request, _match) -> Response:
         form = request.form
         if form.get("grant_type") != "refresh_token":
-            return Response.json(400, {"error": "unsupported_grant_type", "error_description": "The sandbox issues tokens for grant_type=refresh_token"})
+            return Response.json(
+                400,
+                {
+                    "error": "unsupported_grant_type",
+                    "error_description": "The sandbox issues tokens for grant_type=refresh_token",
+                },
+            )
         if form.get("client_id") != SANDBOX_CLIENT_ID or form.get("client_secret") != SANDBOX_CLIENT_SECRET:
             return Response.json(401, {"error": "invalid_client", "error_description": "Client authentication failed"})
         if form.get("refresh_token") != SANDBOX_REFRESH_TOKEN:
-            return Response.json(400, {"error": "invalid_request", "error_description": "The provided authorization grant or refresh token is invalid, expired or revoked"})
+            return Response.json(
+                400,
+                {
+                    "error": "invalid_request",
+                    "error_description": "The provided authorization grant or refresh token is invalid, expired or revoked",
+                },
+            )
         token = f"sandbox-linkedin-token-refreshed-{next(self._token_numbers)}"
         with self._lock:
             self.valid_tokens.add(token)
             self.tokens_issued += 1
-        return Response.json(200, {"access_token": token, "expires_in": 5_184_000, "refresh_token": SANDBOX_REFRESH_TOKEN, "refresh_token_expires_in": 31_536_000})
+        return Response.json(
+            200,
+            {
+                "access_token": token,
+                "expires_in": 5_184_000,
+                "refresh_token": SANDBOX_REFRESH_TOKEN,
+                "refresh_token_expires_in": 31_536_000,
+            },
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -319,21 +387,33 @@ class _AnalyticsQuery:
     fields: tuple[str, ...]
 
     @classmethod
-    def parse(cls, params: dict[str, str]) -> "_AnalyticsQuery":
+    def parse(cls, params: dict[str, str]) -> _AnalyticsQuery:
         if params.get("q") != "analytics":
             raise ValueError("the finder must be q=analytics")
-        if parse_restli(params["pivot"]) != {"value": "CAMPAIGN"} or parse_restli(params["timeGranularity"]) != {"value": "DAILY"}:
+        if parse_restli(params["pivot"]) != {"value": "CAMPAIGN"} or parse_restli(params["timeGranularity"]) != {
+            "value": "DAILY"
+        }:
             raise ValueError("the sandbox serves pivot=(value:CAMPAIGN) with timeGranularity=(value:DAILY)")
         date_range = parse_restli(params["dateRange"])
-        start, end = (dt.date(int(d["year"]), int(d["month"]), int(d["day"])) for d in (date_range["start"], date_range["end"]))
+        start, end = (
+            dt.date(int(d["year"]), int(d["month"]), int(d["day"])) for d in (date_range["start"], date_range["end"])
+        )
         if end < start:
             raise ValueError("dateRange ends before it starts")
         try:
             urns = parse_restli(params["campaigns"])
         except RestliSyntaxError as problem:
-            raise ValueError(f"campaigns must be List(...) of URNs, each percent-encoded as urn%3Ali%3AsponsoredCampaign%3A123 ({problem})") from None
-        if not isinstance(urns, list) or not urns or not all(re.fullmatch(r"urn:li:sponsoredCampaign:\d+", u) for u in urns):
-            raise ValueError(f"campaigns must be a non-empty List of urn:li:sponsoredCampaign URNs, not {params['campaigns'][:80]!r}")
+            raise ValueError(
+                f"campaigns must be List(...) of URNs, each percent-encoded as urn%3Ali%3AsponsoredCampaign%3A123 ({problem})"
+            ) from None
+        if (
+            not isinstance(urns, list)
+            or not urns
+            or not all(re.fullmatch(r"urn:li:sponsoredCampaign:\d+", u) for u in urns)
+        ):
+            raise ValueError(
+                f"campaigns must be a non-empty List of urn:li:sponsoredCampaign URNs, not {params['campaigns'][:80]!r}"
+            )
         fields = tuple(params.get("fields", "dateRange,pivotValues,impressions,clicks").split(","))
         unknown = set(fields) - METRIC_FIELDS - {"dateRange", "pivotValues"}
         if unknown:
@@ -360,10 +440,16 @@ def _campaign_element(campaign: Campaign, currency: str) -> dict:
         "objectiveType": "WEBSITE_CONVERSION" if goal_is_purchase else "LEAD_GENERATION",
         "dailyBudget": {"amount": f"{campaign.daily_budget:.2f}", "currencyCode": currency},
         # the bid: per thousand impressions (CPM) or per click (CPC)
-        "unitCost": {"amount": f"{campaign.cpm if goal_is_purchase else campaign.cpm / 1000 / campaign.ctr:.2f}", "currencyCode": currency},
-        "runSchedule": {"start": _epoch_ms(campaign.start), **({"end": _epoch_ms(campaign.end)} if campaign.end else {})},
+        "unitCost": {
+            "amount": f"{campaign.cpm if goal_is_purchase else campaign.cpm / 1000 / campaign.ctr:.2f}",
+            "currencyCode": currency,
+        },
+        "runSchedule": {
+            "start": _epoch_ms(campaign.start),
+            **({"end": _epoch_ms(campaign.end)} if campaign.end else {}),
+        },
     }
 
 
 def _epoch_ms(day: dt.date) -> int:
-    return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc).timestamp() * 1000)
+    return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp() * 1000)

@@ -12,6 +12,9 @@ Faithful details worth knowing: numbers are strings; days without delivery are a
 a `filtering` on effective status, DELETED and ARCHIVED campaigns drop out; "Job Running" can show
 100 % before "Job Completed"; `paging.next` is only present when another page exists.
 
+The figures are Meta's wording of the advertiser's day (``meta_figures.py``); ``environment()`` holds
+the settings that point the Meta connector here.
+
 Fault kinds (``sandbox.faults.arm("meta", kind, ...)``): ``throttle`` (code=17|80004|4|613,
 regain_minutes), ``server_error`` (status=500|503), ``job_failed``, ``job_skipped``,
 ``expired_token``, ``permission_denied``, ``malformed_payload``, ``too_much_data``.
@@ -27,29 +30,80 @@ import re
 import threading
 import urllib.parse
 
-from connectors.sandbox.advertiser import DailyDelivery
+from connectors.sandbox.http import Response
+from connectors.sandbox.meta_figures import (
+    DailyDelivery,
+    meta_ad_deliveries,
+    meta_deliveries,
+)
 
+SANDBOX_META_TOKEN = "sandbox-meta-token"
+# The sandbox completes a report after POLLS_TO_COMPLETE polls: polling it every 0.2 s keeps the demo quick.
+SANDBOX_POLL_INTERVAL_SECONDS = "0.2"
 VERSION = r"v\d+\.\d+"
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 5000
 POLLS_TO_COMPLETE = 3
 ALL_FIELDS = [
-    "account_id", "account_currency", "campaign_id", "campaign_name", "adset_id", "ad_id", "ad_name",
-    "spend", "impressions", "reach", "frequency", "clicks", "inline_link_clicks", "actions", "action_values",
+    "account_id",
+    "account_currency",
+    "campaign_id",
+    "campaign_name",
+    "adset_id",
+    "ad_id",
+    "ad_name",
+    "spend",
+    "impressions",
+    "reach",
+    "frequency",
+    "clicks",
+    "inline_link_clicks",
+    "actions",
+    "action_values",
 ]
 
 
-def _graph_error(status: int, message: str, code: int, subcode: int | None = None, error_type: str = "OAuthException", transient: bool = False):
-    from connectors.sandbox.server import Response
-
-    error = {"message": message, "type": error_type, "code": code, "is_transient": transient, "fbtrace_id": "AsandboxTrace0001"}
+def _graph_error(
+    status: int,
+    message: str,
+    code: int,
+    subcode: int | None = None,
+    error_type: str = "OAuthException",
+    transient: bool = False,
+):
+    error = {
+        "message": message,
+        "type": error_type,
+        "code": code,
+        "is_transient": transient,
+        "fbtrace_id": "AsandboxTrace0001",
+    }
     if subcode is not None:
         error["error_subcode"] = subcode
     return Response.json(status, {"error": error})
 
 
+def environment(sandbox) -> dict[str, str]:
+    """The settings that point the Meta connector at this sandbox: every ad account, polled quickly."""
+    return {
+        "META_ACCESS_TOKEN": SANDBOX_META_TOKEN,
+        "META_AD_ACCOUNT_IDS": ",".join(f"act_{a.id}" for a in sandbox.advertiser.meta_accounts),
+        "META_GRAPH_URL": sandbox.base_url,
+        "META_POLL_INTERVAL_SECONDS": SANDBOX_POLL_INTERVAL_SECONDS,
+    }
+
+
 class ReportRun:
-    def __init__(self, run_id: str, account_id: str, rows: list[dict], since: dt.date, until: dt.date, outcome: str, failure: dict | None):
+    def __init__(
+        self,
+        run_id: str,
+        account_id: str,
+        rows: list[dict],
+        since: dt.date,
+        until: dt.date,
+        outcome: str,
+        failure: dict | None,
+    ):
         self.id = run_id
         self.account_id = account_id
         self.rows = rows
@@ -64,7 +118,7 @@ class MetaGraphApi:
     def __init__(self, sandbox):
         self.sandbox = sandbox
         self.advertiser = sandbox.advertiser
-        self.valid_tokens = {"sandbox-meta-token"}
+        self.valid_tokens = {SANDBOX_META_TOKEN}
         self._runs: dict[str, ReportRun] = {}
         self._ids = itertools.count(6_100_000_000_000_001)
         self._calls: dict[str, int] = {}
@@ -88,7 +142,17 @@ class MetaGraphApi:
         business_id = next((a.business_id for a in self.advertiser.meta_accounts if a.id == account_id), "0")
         return {
             "x-business-use-case-usage": json.dumps(
-                {business_id: [{"type": "ads_insights", "call_count": util, "total_cputime": util // 2, "total_time": util // 2, "estimated_time_to_regain_access": regain_minutes}]}
+                {
+                    business_id: [
+                        {
+                            "type": "ads_insights",
+                            "call_count": util,
+                            "total_cputime": util // 2,
+                            "total_time": util // 2,
+                            "estimated_time_to_regain_access": regain_minutes,
+                        }
+                    ]
+                }
             ),
             "x-app-usage": json.dumps({"call_count": util // 4, "total_cputime": util // 4, "total_time": util // 4}),
             "x-ad-account-usage": json.dumps({"acc_id_util_pct": util, "reset_time_duration": regain_minutes * 60}),
@@ -100,16 +164,34 @@ class MetaGraphApi:
         faults = self.sandbox.faults
         token = request.param("access_token")
         if faults.take("meta", "expired_token") or token is None:
-            return _graph_error(400, "Error validating access token: Session has expired on Tuesday, 24-Nov-26 10:00:00 PST. The current time is Wednesday, 25-Nov-26 04:12:09 PST.", 190, 463)
+            return _graph_error(
+                400,
+                "Error validating access token: Session has expired on Tuesday, 24-Nov-26 10:00:00 PST. The current time is Wednesday, 25-Nov-26 04:12:09 PST.",
+                190,
+                463,
+            )
         if token not in self.valid_tokens:
             return _graph_error(400, "Invalid OAuth access token - Cannot parse access token", 190)
-        if account_id is not None and (faults.take("meta", "permission_denied") or self.advertiser.account(account_id) is None):
-            return _graph_error(400, f"Unsupported post request. Object with ID 'act_{account_id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.", 100, 33, "GraphMethodException")
+        if account_id is not None and (
+            faults.take("meta", "permission_denied") or self.advertiser.account(account_id) is None
+        ):
+            return _graph_error(
+                400,
+                f"Unsupported post request. Object with ID 'act_{account_id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.",
+                100,
+                33,
+                "GraphMethodException",
+            )
         throttle = faults.take("meta", "throttle")
         if throttle:
             code = throttle.options.get("code", 17)
             regain = throttle.options.get("regain_minutes", 1)
-            messages = {17: ("User request limit reached", 2446079), 80004: ("There have been too many calls to this ad-account. Wait a bit and try again.", 2446079), 4: ("Application request limit reached", None), 613: ("Calls to this api have exceeded the rate limit.", None)}
+            messages = {
+                17: ("User request limit reached", 2446079),
+                80004: ("There have been too many calls to this ad-account. Wait a bit and try again.", 2446079),
+                4: ("Application request limit reached", None),
+                613: ("Calls to this api have exceeded the rate limit.", None),
+            }
             message, subcode = messages.get(code, ("Rate limited", None))
             response = _graph_error(400, message, code, subcode, transient=True)
             response.headers.update(self._usage_headers(account_id, pressure=100, regain_minutes=regain))
@@ -145,7 +227,9 @@ class MetaGraphApi:
         if until < since or (until - since).days > 37 * 31:
             return _graph_error(400, "(#100) time_range is invalid or longer than 37 months", 100)
         if self.sandbox.faults.take("meta", "too_much_data"):
-            return _graph_error(400, "Please reduce the amount of data you're asking for, then retry your request", 100, 1487534)
+            return _graph_error(
+                400, "Please reduce the amount of data you're asking for, then retry your request", 100, 1487534
+            )
         fields = self._list_param(request.param("fields")) or ["spend", "impressions"]
         statuses = {"ACTIVE", "PAUSED"}  # the API hides DELETED and ARCHIVED unless filtered for
         for condition in json.loads(request.param("filtering") or "[]"):
@@ -153,10 +237,10 @@ class MetaGraphApi:
                 statuses = set(condition.get("value", []))
         account = self.advertiser.account(account_id)
         rows = []
-        for delivery in self.advertiser.meta_deliveries(account_id, since, until, restatements):
+        for delivery in meta_deliveries(self.advertiser, account_id, since, until, restatements):
             if delivery.campaign.status not in statuses:
                 continue
-            parts = self.advertiser.meta_ad_deliveries(delivery) if level == "ad" else [delivery]
+            parts = meta_ad_deliveries(self.advertiser, delivery) if level == "ad" else [delivery]
             rows.extend(self._wire_row(part, account.currency, fields) for part in parts)
         return rows, since, until
 
@@ -179,7 +263,8 @@ class MetaGraphApi:
             "clicks": str(delivery.clicks),
             "inline_link_clicks": str(delivery.inline_link_clicks),
             "actions": [{"action_type": k, "value": str(v)} for k, v in delivery.actions.items() if v] or None,
-            "action_values": [{"action_type": k, "value": f"{v:.2f}"} for k, v in delivery.action_values.items()] or None,
+            "action_values": [{"action_type": k, "value": f"{v:.2f}"} for k, v in delivery.action_values.items()]
+            or None,
         }
         row = {field: everything[field] for field in fields if everything.get(field) is not None}
         row["date_start"] = row["date_stop"] = delivery.day.isoformat()
@@ -192,8 +277,6 @@ class MetaGraphApi:
         refusal = self._refusal(request, account_id)
         if refusal:
             return refusal
-        from connectors.sandbox.server import Response
-
         queried = self._query_rows(request, account_id, self.sandbox.restatements_for_new_report())
         if not isinstance(queried, tuple):
             return queried
@@ -201,7 +284,10 @@ class MetaGraphApi:
         outcome, failure = "Job Completed", None
         if self.sandbox.faults.take("meta", "job_failed"):
             outcome = "Job Failed"
-            failure = {"error_code": 2601, "error_message": "The report could not be generated. Please retry or reduce the date range."}
+            failure = {
+                "error_code": 2601,
+                "error_message": "The report could not be generated. Please retry or reduce the date range.",
+            }
         elif self.sandbox.faults.take("meta", "job_skipped"):
             outcome = "Job Skipped"
         run_id = str(next(self._ids))
@@ -216,9 +302,13 @@ class MetaGraphApi:
         if refusal:
             return refusal
         if run is None:
-            return _graph_error(400, f"Unsupported get request. Object with ID '{match.group(1)}' does not exist", 100, 33, "GraphMethodException")
-        from connectors.sandbox.server import Response
-
+            return _graph_error(
+                400,
+                f"Unsupported get request. Object with ID '{match.group(1)}' does not exist",
+                100,
+                33,
+                "GraphMethodException",
+            )
         run.polls += 1
         if run.polls >= POLLS_TO_COMPLETE:
             status, percent = run.outcome, (0 if run.outcome != "Job Completed" else 100)
@@ -258,8 +348,6 @@ class MetaGraphApi:
         return self._page(request, queried[0], account_id)
 
     def _page(self, request, rows: list[dict], account_id: str):
-        from connectors.sandbox.server import Response
-
         limit = min(int(request.param("limit", str(DEFAULT_PAGE_SIZE))), MAX_PAGE_SIZE)
         after = request.param("after")
         offset = int(base64.b64decode(after).decode().split(":")[1]) if after else 0
@@ -268,10 +356,14 @@ class MetaGraphApi:
             page[-1]["spend"] = "1.234,56"  # a decimal comma: the kind of value a parser must refuse
         body: dict = {"data": page}
         if page:
-            cursor = lambda n: base64.b64encode(f"offset:{n}".encode()).decode()  # noqa: E731
-            body["paging"] = {"cursors": {"before": cursor(offset), "after": cursor(offset + len(page))}}
+            body["paging"] = {"cursors": {"before": _cursor(offset), "after": _cursor(offset + len(page))}}
             if offset + len(page) < len(rows):
                 query = {k: v for k, v in request.query.items() if k != "access_token"}
-                query.update(after=cursor(offset + len(page)), limit=str(limit))
+                query.update(after=_cursor(offset + len(page)), limit=str(limit))
                 body["paging"]["next"] = f"{request.base_url}{request.path}?{urllib.parse.urlencode(query)}"
         return Response.json(200, body, self._usage_headers(account_id))
+
+
+def _cursor(offset: int) -> str:
+    """An opaque paging cursor, base64 as the Graph API's are."""
+    return base64.b64encode(f"offset:{offset}".encode()).decode()

@@ -19,6 +19,8 @@ Sandbox limits, answered 400: only frequency B, only format=sdmx-json, dates as 
 Fault kinds (``sandbox.faults.arm("fx", kind, ...)``): ``server_error`` (``status`` 500 or 503),
 ``throttle`` (429 with ``Retry-After``, ``retry_after`` seconds, default 2), ``malformed_payload``
 (the first observation printed with a decimal comma, or ``value``).
+
+``environment()`` holds the settings that point the FX connector here.
 """
 
 import datetime as dt
@@ -26,13 +28,22 @@ import re
 import threading
 import urllib.parse
 
-from connectors.sandbox.server import Response
+from connectors.sandbox.http import Response
 
 DECIMALS = 4
 QUOTE_CURRENCY = "NOK"
 CURRENCY_NAMES = {"EUR": "Euro", "USD": "US dollar", "NOK": "Norwegian krone"}
 FIXED_HOLIDAYS = {(1, 1), (5, 1), (5, 17), (12, 24), (12, 25), (12, 26)}
 FORMATS_OF_THE_REAL_API = {"sdmx-json", "csv", "csv-ts", "sdmx-ml", "excel-both"}
+
+
+def environment(sandbox) -> dict[str, str]:
+    """The settings that point the FX connector at this sandbox."""
+    return {
+        # The demo's LinkedIn account spends EUR; official rates come from the Norges Bank stand-in.
+        "SOCIAL_ROI_FX_CURRENCIES": "EUR,USD",
+        "NORGES_BANK_API_URL": f"{sandbox.base_url}/api",
+    }
 
 
 def is_publication_day(day: dt.date) -> bool:
@@ -97,11 +108,17 @@ class NorgesBankApi:
             return refusal
         data_format = request.query.get("format", "")
         if data_format != "sdmx-json":
-            known = "a format this sandbox does not serve" if data_format in FORMATS_OF_THE_REAL_API else "not a format Norges Bank serves"
+            known = (
+                "a format this sandbox does not serve"
+                if data_format in FORMATS_OF_THE_REAL_API
+                else "not a format Norges Bank serves"
+            )
             return _text(400, f"format={data_format!r} is {known}: the sandbox answers format=sdmx-json only.")
         parts = key.split(".")
         if len(parts) != 4:
-            return _text(400, f"Syntax error: the EXR key has four dimensions FREQ.BASE_CUR.QUOTE_CUR.TENOR, not {key!r}.")
+            return _text(
+                400, f"Syntax error: the EXR key has four dimensions FREQ.BASE_CUR.QUOTE_CUR.TENOR, not {key!r}."
+            )
         frequency, bases, quote, tenor = parts
         if frequency != "B":
             return _text(400, f"The sandbox serves daily rates only (frequency B), not {frequency!r}.")
@@ -112,7 +129,11 @@ class NorgesBankApi:
             return _text(400, "The sandbox needs startPeriod (and optionally endPeriod) as YYYY-MM-DD.")
 
         requested = [c for c in bases.split("+") if c] or self.known_currencies()
-        currencies = sorted({c for c in requested if self._rate(start, c) is not None}) if (quote, tenor) == (QUOTE_CURRENCY, "SP") else []
+        currencies = (
+            sorted({c for c in requested if self._rate(start, c) is not None})
+            if (quote, tenor) == (QUOTE_CURRENCY, "SP")
+            else []
+        )
         days = []
         day = start
         while day <= min(end, self.advertiser.today):
@@ -135,39 +156,108 @@ class NorgesBankApi:
         relationship = {"dimensions": ["BASE_CUR", "QUOTE_CUR", "TENOR"]}
         now = dt.datetime.now().replace(microsecond=0).isoformat()
         return {
-            "meta": {"id": f"IREF{100000 + self.requests_served}", "prepared": now, "test": False, "sender": {"id": "NB"}},
+            "meta": {
+                "id": f"IREF{100000 + self.requests_served}",
+                "prepared": now,
+                "test": False,
+                "sender": {"id": "NB"},
+            },
             "data": {
-                "dataSets": [{
-                    "links": [{"rel": "dataflow", "urn": "urn:sdmx:org.sdmx.infomodel.datastructure.Dataflow=NB:EXR(1.0)"}],
-                    "reportingBegin": f"{start.isoformat()}T00:00:00",
-                    "reportingEnd": f"{end.isoformat()}T23:59:59",
-                    "action": "Information",
-                    "series": series,
-                }],
+                "dataSets": [
+                    {
+                        "links": [
+                            {"rel": "dataflow", "urn": "urn:sdmx:org.sdmx.infomodel.datastructure.Dataflow=NB:EXR(1.0)"}
+                        ],
+                        "reportingBegin": f"{start.isoformat()}T00:00:00",
+                        "reportingEnd": f"{end.isoformat()}T23:59:59",
+                        "action": "Information",
+                        "series": series,
+                    }
+                ],
                 "structure": {
-                    "links": [{"rel": "dataflow", "urn": "urn:sdmx:org.sdmx.infomodel.datastructure.Dataflow=NB:EXR(1.0)"}],
+                    "links": [
+                        {"rel": "dataflow", "urn": "urn:sdmx:org.sdmx.infomodel.datastructure.Dataflow=NB:EXR(1.0)"}
+                    ],
                     "name": "Exchange rates",
                     "names": {"en": "Exchange rates"},
                     "description": "Exchange rates of the Norwegian krone against foreign currencies",
                     "dimensions": {
                         "dataset": [],
                         "series": [
-                            {"id": "FREQ", "name": "Frequency", "keyPosition": 0, "role": None, "values": [{"id": "B", "name": "Business"}]},
-                            {"id": "BASE_CUR", "name": "Base Currency", "keyPosition": 1, "role": None, "values": [{"id": c, "name": CURRENCY_NAMES.get(c, c)} for c in currencies]},
-                            {"id": "QUOTE_CUR", "name": "Quote Currency", "keyPosition": 2, "role": None, "values": [{"id": QUOTE_CURRENCY, "name": CURRENCY_NAMES[QUOTE_CURRENCY]}]},
-                            {"id": "TENOR", "name": "Tenor", "keyPosition": 3, "role": None, "values": [{"id": "SP", "name": "Spot"}]},
+                            {
+                                "id": "FREQ",
+                                "name": "Frequency",
+                                "keyPosition": 0,
+                                "role": None,
+                                "values": [{"id": "B", "name": "Business"}],
+                            },
+                            {
+                                "id": "BASE_CUR",
+                                "name": "Base Currency",
+                                "keyPosition": 1,
+                                "role": None,
+                                "values": [{"id": c, "name": CURRENCY_NAMES.get(c, c)} for c in currencies],
+                            },
+                            {
+                                "id": "QUOTE_CUR",
+                                "name": "Quote Currency",
+                                "keyPosition": 2,
+                                "role": None,
+                                "values": [{"id": QUOTE_CURRENCY, "name": CURRENCY_NAMES[QUOTE_CURRENCY]}],
+                            },
+                            {
+                                "id": "TENOR",
+                                "name": "Tenor",
+                                "keyPosition": 3,
+                                "role": None,
+                                "values": [{"id": "SP", "name": "Spot"}],
+                            },
                         ],
                         "observation": [
-                            {"id": "TIME_PERIOD", "name": "Time Period", "keyPosition": 4, "role": "time", "values": [{"id": d.isoformat(), "name": d.isoformat()} for d in days]},
+                            {
+                                "id": "TIME_PERIOD",
+                                "name": "Time Period",
+                                "keyPosition": 4,
+                                "role": "time",
+                                "values": [{"id": d.isoformat(), "name": d.isoformat()} for d in days],
+                            },
                         ],
                     },
                     "attributes": {
                         "dataset": [],
                         "series": [
-                            {"id": "DECIMALS", "name": "Decimals", "description": "The number of digits to the right of a decimal point.", "relationship": relationship, "role": None, "values": [{"id": str(DECIMALS), "name": str(DECIMALS)}]},
-                            {"id": "CALCULATED", "name": "Calculated", "description": "Indicates if the value is calculated or an actual observation.", "relationship": relationship, "role": None, "values": [{"id": "false", "name": "false"}]},
-                            {"id": "UNIT_MULT", "name": "Unit Multiplier", "description": "Exponent in base 10 specified so that multiplying the observation numeric values by 10^UNIT_MULT gives a value expressed in the UNIT.", "relationship": relationship, "role": None, "values": [{"id": "0", "name": "Units"}]},
-                            {"id": "COLLECTION", "name": "Collection Indicator", "description": "Dates or periods during which the observations have been collected.", "relationship": relationship, "role": None, "values": [{"id": "C", "name": "ECB concertation time 14:15 CET"}]},
+                            {
+                                "id": "DECIMALS",
+                                "name": "Decimals",
+                                "description": "The number of digits to the right of a decimal point.",
+                                "relationship": relationship,
+                                "role": None,
+                                "values": [{"id": str(DECIMALS), "name": str(DECIMALS)}],
+                            },
+                            {
+                                "id": "CALCULATED",
+                                "name": "Calculated",
+                                "description": "Indicates if the value is calculated or an actual observation.",
+                                "relationship": relationship,
+                                "role": None,
+                                "values": [{"id": "false", "name": "false"}],
+                            },
+                            {
+                                "id": "UNIT_MULT",
+                                "name": "Unit Multiplier",
+                                "description": "Exponent in base 10 specified so that multiplying the observation numeric values by 10^UNIT_MULT gives a value expressed in the UNIT.",
+                                "relationship": relationship,
+                                "role": None,
+                                "values": [{"id": "0", "name": "Units"}],
+                            },
+                            {
+                                "id": "COLLECTION",
+                                "name": "Collection Indicator",
+                                "description": "Dates or periods during which the observations have been collected.",
+                                "relationship": relationship,
+                                "role": None,
+                                "values": [{"id": "C", "name": "ECB concertation time 14:15 CET"}],
+                            },
                         ],
                         "observation": [],
                     },

@@ -1,9 +1,11 @@
 """The sandbox HTTP server: one loopback port that answers as the platforms' APIs do.
 
-Each platform lives in its own module (``meta_graph.py`` …) exposing a router; this module holds
-what they share: the threaded HTTP server, the fault switches tests flip, and a small control
-API (``/_sandbox/...``) so that a sandbox started with ``social-roi sandbox`` can be steered from
-outside the process.
+Each platform lives in its own module (``meta_graph.py``, ``ga4_data.py``, ``linkedin_rest.py``,
+``norges_bank.py``) exposing its routes and ``environment()``, the settings that point its connector
+here; its figures come from the synthetic advertiser (``advertiser.py``) through its ``*_figures.py``.
+This module holds what they share: the threaded HTTP server, the fault switches tests flip, the
+merged settings (``Sandbox.environment()``), and a small control API (``/_sandbox/...``) so that a
+sandbox started with ``social-roi sandbox`` can be steered from outside the process.
 """
 
 from __future__ import annotations
@@ -13,40 +15,15 @@ import json
 import re
 import threading
 import urllib.parse
-from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Self
 
+from connectors.sandbox import ga4_data, linkedin_rest, meta_graph, norges_bank
 from connectors.sandbox.advertiser import SyntheticAdvertiser
+from connectors.sandbox.http import Request, Response, Route
 
-SANDBOX_META_TOKEN = "sandbox-meta-token"
-SANDBOX_LINKEDIN_TOKEN = "sandbox-linkedin-token"
-
-
-@dataclasses.dataclass
-class Request:
-    method: str
-    path: str
-    query: dict[str, str]
-    form: dict[str, str]
-    body: bytes
-    headers: dict[str, str]
-    base_url: str
-    raw_query: str = ""  # the query string as sent, before any decoding (Rest.li syntax checks)
-
-    def param(self, name: str, default: str | None = None) -> str | None:
-        """A parameter from the query string or the form body, as the Graph API accepts both."""
-        return self.form.get(name, self.query.get(name, default))
-
-
-@dataclasses.dataclass
-class Response:
-    status: int
-    body: bytes
-    headers: dict[str, str] = dataclasses.field(default_factory=dict)
-
-    @classmethod
-    def json(cls, status: int, payload: object, headers: dict[str, str] | None = None) -> "Response":
-        return cls(status, json.dumps(payload).encode(), {"Content-Type": "application/json", **(headers or {})})
+# Every platform module the sandbox serves; each has routes (through its API class) and environment(sandbox).
+PLATFORMS = (meta_graph, ga4_data, linkedin_rest, norges_bank)
 
 
 @dataclasses.dataclass
@@ -85,9 +62,6 @@ class FaultSwitches:
             self._faults.clear()
 
 
-Route = Callable[[Request, re.Match], Response]
-
-
 class Sandbox:
     """The synthetic advertiser served over HTTP on a loopback port.
 
@@ -97,8 +71,6 @@ class Sandbox:
     """
 
     def __init__(self, seed: int = 7, port: int = 0, restate_each_sync: bool = False, today=None, **advertiser_options):
-        from connectors.sandbox import ga4_data, linkedin_rest, meta_graph, norges_bank  # platform routers register their routes
-
         self.advertiser = SyntheticAdvertiser(seed=seed, today=today, **advertiser_options)
         self.faults = FaultSwitches()
         self.restate_each_sync = restate_each_sync
@@ -114,8 +86,8 @@ class Sandbox:
             ("POST", re.compile(r"^/_sandbox/restate$"), self._restate_route),
             *self.meta.routes(),
             *self.ga4.routes(),
-            *self.norges_bank.routes(),
             *self.linkedin.routes(),
+            *self.norges_bank.routes(),
         ]
         self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
         self._server.daemon_threads = True
@@ -129,6 +101,13 @@ class Sandbox:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def environment(self) -> dict[str, str]:
+        """The settings that point every connector at this sandbox instead of the real platforms."""
+        settings: dict[str, str] = {}
+        for platform in PLATFORMS:
+            settings.update(platform.environment(self))
+        return settings
+
     def restate(self) -> None:
         """Late conversions arrive: the next reports show more conversions for recent days."""
         with self._lock:
@@ -141,7 +120,7 @@ class Sandbox:
                 self.restatements += 1
             return self.restatements
 
-    def start(self) -> "Sandbox":
+    def start(self) -> Self:
         self._thread = threading.Thread(target=self._server.serve_forever, name="sandbox", daemon=True)
         self._thread.start()
         return self
@@ -153,7 +132,7 @@ class Sandbox:
         self._server.shutdown()
         self._server.server_close()
 
-    def __enter__(self) -> "Sandbox":
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -1,0 +1,28 @@
+"""The demo advertiser's own non-media costs and KPI targets, written as a team would record them
+(config/cost_ledger.csv and config/kpi_targets.csv hold a real team's), so that `social-roi demo`
+shows full costs and targets."""
+
+import datetime as dt
+from pathlib import Path
+
+
+def write_demo_plans(directory: Path, start: dt.date, end: dt.date) -> dict[str, str]:
+    """An example cost ledger and KPI targets for the demo window, so the demo shows full costs and
+    targets the way a team would record them (config/*.csv hold the real ones)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    ledger = directory / "demo_cost_ledger.csv"
+    ledger.write_text(
+        "entry_id,category,channel,campaign_id,period_start,period_end,amount,currency,hours,hourly_rate,note\n"
+        f"staff-meta,staff_time,meta,,{start},{end},,NOK,{2 * ((end - start).days + 1)},650,community manager 2 h/day\n"
+        f"staff-li,staff_time,linkedin,,{start},{end},,NOK,{(end - start).days + 1},650,B2B content 1 h/day\n"
+        f"tools,tools,meta,,{start},{end},99,EUR,,,scheduling and reporting tool\n"
+        f"agency,agency_fees,linkedin,,{start},{end},1500,EUR,,,campaign set-up by the agency\n"
+    )
+    targets = directory / "demo_kpi_targets.csv"
+    targets.write_text(
+        "target_id,metric,channel,campaign_id,period_start,period_end,target_value,direction,note\n"
+        f"roas-meta,roas,meta,,{start},{end},1.0,at_least,Meta pays for its media\n"
+        f"cpa-linkedin,cpa_ga4_key_event,linkedin,,{start},{end},400,at_most,a lead for at most 400\n"
+        f"revenue-all,ga4_revenue,,,{start},{end},100000,at_least,revenue from all channels\n"
+    )
+    return {"SOCIAL_ROI_COST_LEDGER": str(ledger), "SOCIAL_ROI_KPI_TARGETS": str(targets)}

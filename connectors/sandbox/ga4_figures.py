@@ -1,0 +1,114 @@
+"""GA4's words for the advertiser's day: sessions, key events and revenue per source / medium / campaign.
+
+``ga4_data.py`` serves these rows as runReport does; this module decides what GA4 observes: the
+traffic the ad campaigns send, tagged as their landing-page URLs say (CAMPAIGN_PLAN's utm columns),
+with fewer conversions than the platforms claim, revenue in the property's currency, recent days
+still settling; the unpaid traffic no campaign bought on top; and GA4's default channel grouping.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from connectors.sandbox.advertiser import SyntheticAdvertiser, seeded_random
+
+# Web traffic no ad campaign bought: (source, medium, campaign, GA4 default channel group).
+# The first two carry campaign names that match no ad campaign: revenue without a known campaign.
+UNPAID_TRAFFIC = [
+    ("newsletter", "email", "spring_newsletter", "Email"),
+    ("partner-blog", "referral", "partner_webinar_2026", "Referral"),
+    ("google", "organic", "(organic)", "Organic Search"),
+    ("(direct)", "(none)", "(direct)", "Direct"),
+    ("l.facebook.com", "referral", "(referral)", "Organic Social"),
+]
+# Days whose GA4 figures still change (GA4 settles in 24-48 h).
+GA4_LATE_DAYS = 2
+
+SOCIAL_SOURCES = {
+    "facebook",
+    "fb",
+    "ig",
+    "instagram",
+    "m.facebook.com",
+    "l.facebook.com",
+    "linkedin",
+    "linkedin.com",
+    "lnkd.in",
+}
+
+
+def ga4_channel_group(source: str, medium: str) -> str:
+    """GA4's default channel grouping for the sources the sandbox uses: social sources count as
+    Paid Social only with a paid medium (cpc, ppc, paid…); `social` lands in Organic Social."""
+    if source in SOCIAL_SOURCES:
+        return "Paid Social" if re.fullmatch(r".*cp.*|ppc|retargeting|paid.*", medium) else "Organic Social"
+    return "Referral"
+
+
+def ga4_rows(advertiser: SyntheticAdvertiser, day: dt.date, restatements: int = 0) -> list[dict]:
+    """GA4's report for one day: one row per (source, medium, campaign), revenue in the
+    property currency. Paid rows follow the ads' link clicks and real conversions (GA4 sees
+    fewer conversions than the platforms claim); unpaid traffic comes on top."""
+    if day >= advertiser.today:
+        return []
+    settle = (
+        1.0
+        if (advertiser.today - day).days > GA4_LATE_DAYS
+        else min(1.0, 0.7 + 0.1 * (advertiser.today - day).days + 0.15 * restatements)
+    )
+    rows = []
+    for campaign in advertiser.meta_campaigns + advertiser.linkedin_campaigns:
+        truth = advertiser.campaign_day(campaign, day)
+        if truth is None or campaign.utm_source is None:
+            continue
+        sessions = int(truth.link_clicks * truth.web_sessions_per_link_click * settle)
+        if not sessions:
+            continue
+        key_events = round(truth.final_conversions * truth.web_observed_share * settle)
+        transactions = key_events if campaign.goal == "purchase" else 0
+        currency = advertiser.account(campaign.account_id).currency
+        revenue = round(
+            transactions * truth.order_value * advertiser.fx_rate(day, currency, advertiser.ga4_property.currency), 2
+        )
+        rows.append(
+            _ga4_row(
+                day,
+                campaign.utm_source,
+                campaign.utm_medium,
+                campaign.utm_campaign,
+                campaign.id if campaign.utm_campaign == campaign.id else "(not set)",
+                ga4_channel_group(campaign.utm_source, campaign.utm_medium),
+                sessions,
+                key_events,
+                transactions,
+                revenue,
+            )
+        )
+    for source, medium, name, group in UNPAID_TRAFFIC:
+        rng = seeded_random("ga4", advertiser.seed, source, name, day.isoformat())
+        sessions = int(rng.uniform(20, 600 if medium in ("organic", "(none)") else 80) * settle)
+        key_events = int(sessions * rng.uniform(0.01, 0.04))
+        revenue = round(key_events * rng.uniform(500, 900), 2)
+        rows.append(_ga4_row(day, source, medium, name, "(not set)", group, sessions, key_events, key_events, revenue))
+    return rows
+
+
+def _ga4_row(
+    day, source, medium, campaign_name, campaign_id, group, sessions, key_events, transactions, revenue
+) -> dict:
+    return {
+        "date": day,
+        "sessionSource": source,
+        "sessionMedium": medium,
+        "sessionCampaignName": campaign_name,
+        "sessionCampaignId": campaign_id,
+        "sessionDefaultChannelGroup": group,
+        "sessions": sessions,
+        "totalUsers": int(sessions * 0.92),
+        "engagedSessions": int(sessions * 0.58),
+        "keyEvents": key_events,
+        "purchaseRevenue": revenue,
+        "totalRevenue": revenue,
+        "transactions": transactions,
+    }

@@ -1,0 +1,64 @@
+"""Rest.li 2.0 URL syntax, as LinkedIn's versioned REST API reads its query parameters.
+
+``(key:value,...)`` records, ``List(...)`` lists and percent-decoded atoms; and the check that the syntax
+itself arrived unencoded (a client whose HTTP library re-encoded the query sends ``%28`` for ``(``), which
+``linkedin_rest.py`` answers with 400.
+"""
+
+import re
+import urllib.parse
+
+# Parameters written in Rest.li syntax: their parentheses, colons and commas must arrive unencoded.
+RESTLI_PARAMS = ("pivot", "timeGranularity", "dateRange", "campaigns", "search", "fields")
+_ENCODED_SYNTAX = re.compile(r"%(28|29|2C|25)", re.IGNORECASE)  # ( ) , and a doubly encoded %
+_ENCODED_COLON = re.compile(r"%3A", re.IGNORECASE)
+
+
+class RestliSyntaxError(ValueError):
+    pass
+
+
+def parse_restli(text: str):
+    value, end = _restli_value(text, 0)
+    if end != len(text):
+        raise RestliSyntaxError(f"unexpected {text[end : end + 20]!r} at position {end}")
+    return value
+
+
+def _restli_value(text: str, pos: int):
+    if text.startswith("List(", pos):
+        return _restli_sequence(text, pos + len("List("), list)
+    if text.startswith("(", pos):
+        return _restli_sequence(text, pos + 1, dict)
+    atom = re.compile(r"[^(),:]*").match(text, pos)
+    return urllib.parse.unquote(atom.group()), atom.end()
+
+
+def _restli_sequence(text: str, pos: int, kind: type):
+    items = kind()
+    while not text.startswith(")", pos):
+        if kind is dict:
+            key, pos = _restli_value(text, pos)
+            if not text.startswith(":", pos):
+                raise RestliSyntaxError(f"expected ':' after {key!r} at position {pos}")
+            items[key], pos = _restli_value(text, pos + 1)
+        else:
+            item, pos = _restli_value(text, pos)
+            items.append(item)
+        if text.startswith(",", pos):
+            pos += 1
+        elif not text.startswith(")", pos):
+            raise RestliSyntaxError(f"expected ',' or ')' at position {pos}")
+    return items, pos + 1
+
+
+def reencoded_params(raw_query: str) -> list[str]:
+    """The Rest.li parameters whose syntax arrived percent-encoded. Only URNs inside List(...) may
+    carry an encoded colon; encoded parentheses or commas anywhere mean the query was re-encoded."""
+    found = []
+    for name, _, value in (part.partition("=") for part in raw_query.split("&")):
+        if name in RESTLI_PARAMS and (
+            _ENCODED_SYNTAX.search(value) or (_ENCODED_COLON.search(value) and not value.startswith("List("))
+        ):
+            found.append(name)
+    return found
