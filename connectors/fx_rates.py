@@ -61,8 +61,6 @@ import requests
 from connectors.errors import (
     MalformedPayloadError,
     PlatformConfigError,
-    PlatformThrottledError,
-    TransientPlatformError,
 )
 from connectors.retry import Backoff, HttpRetry
 from connectors.source import RawSource, SliceRecords, fetch_slices
@@ -111,7 +109,7 @@ class FxRatesSettings:
     backoff: Backoff = Backoff()
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] = os.environ) -> "FxRatesSettings | None":
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> FxRatesSettings | None:
         """None when SOCIAL_ROI_FX_CURRENCIES is unset or empty; an error for a malformed code."""
         raw = env.get(CURRENCIES_SETTING, "").strip()
         parts = [part.strip() for part in raw.split(",") if part.strip()]
@@ -120,7 +118,10 @@ class FxRatesSettings:
         currencies = normalize_currencies(parts)
         api_url = (env.get("NORGES_BANK_API_URL") or "").strip().rstrip("/") or DEFAULT_API_URL
         if not re.match(r"https?://", api_url):
-            raise PlatformConfigError(PLATFORM, f"NORGES_BANK_API_URL={api_url!r} is not an http(s) URL: leave it unset for {DEFAULT_API_URL}.")
+            raise PlatformConfigError(
+                PLATFORM,
+                f"NORGES_BANK_API_URL={api_url!r} is not an http(s) URL: leave it unset for {DEFAULT_API_URL}.",
+            )
         return cls(currencies=currencies, api_url=api_url)
 
 
@@ -131,11 +132,17 @@ def normalize_currencies(codes: Iterable[str]) -> tuple[str, ...]:
     for code in codes:
         currency = code.strip().upper()
         if not _CURRENCY.fullmatch(currency):
-            raise PlatformConfigError(PLATFORM, f"{code.strip()!r} in {CURRENCIES_SETTING} is not a currency code: list three-letter ISO 4217 codes, comma-separated (e.g. EUR,USD,SEK).")
+            raise PlatformConfigError(
+                PLATFORM,
+                f"{code.strip()!r} in {CURRENCIES_SETTING} is not a currency code: list three-letter ISO 4217 codes, comma-separated (e.g. EUR,USD,SEK).",
+            )
         if currency != QUOTE_CURRENCY and currency not in currencies:
             currencies.append(currency)
     if not currencies:
-        raise PlatformConfigError(PLATFORM, f"{CURRENCIES_SETTING} lists only NOK, the currency Norges Bank quotes every rate in: list the foreign currencies your ad accounts and shop use (e.g. EUR,USD), or unset it to skip exchange rates.")
+        raise PlatformConfigError(
+            PLATFORM,
+            f"{CURRENCIES_SETTING} lists only NOK, the currency Norges Bank quotes every rate in: list the foreign currencies your ad accounts and shop use (e.g. EUR,USD), or unset it to skip exchange rates.",
+        )
     return tuple(currencies)
 
 
@@ -147,7 +154,12 @@ def series_key(currencies: Iterable[str]) -> str:
 class FxRatesClient:
     """Fetches Norges Bank's daily rates. `sleep` is injectable so tests record waits."""
 
-    def __init__(self, settings: FxRatesSettings, sleep: Callable[[float], None] = time.sleep, session: requests.Session | None = None):
+    def __init__(
+        self,
+        settings: FxRatesSettings,
+        sleep: Callable[[float], None] = time.sleep,
+        session: requests.Session | None = None,
+    ):
         self.settings = settings
         self.sleep = sleep
         self._session = session or requests.Session()
@@ -161,14 +173,18 @@ class FxRatesClient:
         """Records for every configured currency and every day in [since, until] that Norges Bank
         published a rate for, oldest first. Read LOOKBACK_DAYS earlier, yielded only from since."""
         if quote_currency != QUOTE_CURRENCY:
-            raise PlatformConfigError(PLATFORM, f"Norges Bank quotes exchange rates only in {QUOTE_CURRENCY}, not {quote_currency}.")
+            raise PlatformConfigError(
+                PLATFORM, f"Norges Bank quotes exchange rates only in {QUOTE_CURRENCY}, not {quote_currency}."
+            )
         if since > until:
             raise PlatformConfigError(PLATFORM, f"The exchange-rate window {since}..{until} ends before it starts.")
         currencies = self.settings.currencies
         start = since - dt.timedelta(days=self.settings.lookback_days)
         payload = self._fetch(currencies, start, until)
         records = parse_exchange_rates(payload, currencies, start, until)
-        missing = [currency for currency in currencies if currency not in {record["base_currency"] for record in records}]
+        missing = [
+            currency for currency in currencies if currency not in {record["base_currency"] for record in records}
+        ]
         if missing:
             raise _unknown_currencies(missing, start, until, "its answer has no series for them")
         yield from (record for record in records if since.isoformat() <= record["rate_date"] <= until.isoformat())
@@ -177,31 +193,47 @@ class FxRatesClient:
         key = series_key(currencies)
         url = f"{self.settings.api_url}/data/{DATAFLOW}/{key}"
         params = {"format": "sdmx-json", "startPeriod": start.isoformat(), "endPeriod": end.isoformat(), "locale": "en"}
-        response = self._send(key, lambda: self._session.get(url, params=params, timeout=self.settings.request_timeout_seconds))
+        response = self._send(
+            key, lambda: self._session.get(url, params=params, timeout=self.settings.request_timeout_seconds)
+        )
         if response.status_code == 404:
             raise _unknown_currencies(list(currencies), start, end, f"404 {_detail(response)}")
         if response.status_code == 400:
-            raise PlatformConfigError(PLATFORM, f"Norges Bank refused the exchange-rate request {key} for {start}..{end} (400 {_detail(response)}). Check that {CURRENCIES_SETTING} lists three-letter codes Norges Bank quotes ({RATES_PAGE}) and that NORGES_BANK_API_URL points at its API ({DEFAULT_API_URL}).")
+            raise PlatformConfigError(
+                PLATFORM,
+                f"Norges Bank refused the exchange-rate request {key} for {start}..{end} (400 {_detail(response)}). Check that {CURRENCIES_SETTING} lists three-letter codes Norges Bank quotes ({RATES_PAGE}) and that NORGES_BANK_API_URL points at its API ({DEFAULT_API_URL}).",
+            )
         if response.status_code != 200:
-            raise PlatformConfigError(PLATFORM, f"Norges Bank answered HTTP {response.status_code} to the exchange-rate request {key} for {start}..{end} ({_detail(response)}). This is not retried; check NORGES_BANK_API_URL (default {DEFAULT_API_URL}).")
+            raise PlatformConfigError(
+                PLATFORM,
+                f"Norges Bank answered HTTP {response.status_code} to the exchange-rate request {key} for {start}..{end} ({_detail(response)}). This is not retried; check NORGES_BANK_API_URL (default {DEFAULT_API_URL}).",
+            )
         try:
             payload = response.json()
         except ValueError:
             payload = None
         if not isinstance(payload, dict):
-            raise MalformedPayloadError(PLATFORM, f"Norges Bank answered the exchange-rate request {key} for {start}..{end} with something that is not an SDMX-JSON object: {response.text[:200]!r}; nothing was written.")
+            raise MalformedPayloadError(
+                PLATFORM,
+                f"Norges Bank answered the exchange-rate request {key} for {start}..{end} with something that is not an SDMX-JSON object: {response.text[:200]!r}; nothing was written.",
+            )
         return payload
 
     def _send(self, key: str, send: Callable[[], requests.Response]) -> requests.Response:
         """Send until Norges Bank answers something other than a throttle or a server error."""
         self.requests_sent += 1  # one logical request; retries are the loop's business
-        retry = HttpRetry(PLATFORM, "Norges Bank", self.settings.backoff, self.settings.max_throttle_wait_seconds, self.sleep)
+        retry = HttpRetry(
+            PLATFORM, "Norges Bank", self.settings.backoff, self.settings.max_throttle_wait_seconds, self.sleep
+        )
         return retry.send(send, f"the exchange-rate request {key} (API at {self.settings.api_url})", detail=_detail)
 
 
 def _unknown_currencies(currencies: list[str], start: dt.date, end: dt.date, evidence: str) -> PlatformConfigError:
     names = ", ".join(currencies)
-    return PlatformConfigError(PLATFORM, f"Norges Bank publishes no exchange rate against NOK for {names} ({evidence}, {start}..{end}). Remove or correct {names} in {CURRENCIES_SETTING}: Norges Bank quotes about 40 currencies, listed at {RATES_PAGE}.")
+    return PlatformConfigError(
+        PLATFORM,
+        f"Norges Bank publishes no exchange rate against NOK for {names} ({evidence}, {start}..{end}). Remove or correct {names} in {CURRENCIES_SETTING}: Norges Bank quotes about 40 currencies, listed at {RATES_PAGE}.",
+    )
 
 
 def _detail(response: requests.Response) -> str:
@@ -220,7 +252,9 @@ def parse_exchange_rates(payload: Mapping, currencies: Iterable[str], start: dt.
 
     def fail(field: str, value, why: str) -> MalformedPayloadError:
         shown = json.dumps(value, default=str)
-        return MalformedPayloadError(PLATFORM, f"Norges Bank sent {field}={shown[:200]} in {where}: {why}; nothing was written.")
+        return MalformedPayloadError(
+            PLATFORM, f"Norges Bank sent {field}={shown[:200]} in {where}: {why}; nothing was written."
+        )
 
     def member(container, name: str, kind: type, field: str):
         value = container.get(name) if isinstance(container, Mapping) else None
@@ -247,7 +281,11 @@ def parse_exchange_rates(payload: Mapping, currencies: Iterable[str], start: dt.
 
     observation_dimensions = member(dimensions, "observation", list, "data.structure.dimensions.observation")
     if [d.get("id") if isinstance(d, Mapping) else None for d in observation_dimensions] != ["TIME_PERIOD"]:
-        raise fail("data.structure.dimensions.observation[*].id", [d.get("id") if isinstance(d, Mapping) else None for d in observation_dimensions], "expected ['TIME_PERIOD']")
+        raise fail(
+            "data.structure.dimensions.observation[*].id",
+            [d.get("id") if isinstance(d, Mapping) else None for d in observation_dimensions],
+            "expected ['TIME_PERIOD']",
+        )
     days = []
     for position, period in enumerate(value_ids(observation_dimensions[0], "data.structure.dimensions.observation[0]")):
         try:
@@ -255,14 +293,22 @@ def parse_exchange_rates(payload: Mapping, currencies: Iterable[str], start: dt.
         except ValueError:
             day = None
         if day is None:
-            raise fail(f"data.structure.dimensions.observation[0].values[{position}].id", period, "not a YYYY-MM-DD business day")
+            raise fail(
+                f"data.structure.dimensions.observation[0].values[{position}].id",
+                period,
+                "not a YYYY-MM-DD business day",
+            )
         days.append(day)
 
     attributes = member(structure, "attributes", dict, "data.structure.attributes")
     series_attributes = member(attributes, "series", list, "data.structure.attributes.series")
     attribute_ids = [a.get("id") if isinstance(a, Mapping) else None for a in series_attributes]
     if "UNIT_MULT" not in attribute_ids:
-        raise fail("data.structure.attributes.series[*].id", attribute_ids, "no UNIT_MULT, so whether a value is per 1 or per 100 units is unknown")
+        raise fail(
+            "data.structure.attributes.series[*].id",
+            attribute_ids,
+            "no UNIT_MULT, so whether a value is per 1 or per 100 units is unknown",
+        )
     unit_position = attribute_ids.index("UNIT_MULT")
     unit_values = value_ids(series_attributes[unit_position], f"data.structure.attributes.series[{unit_position}]")
 
@@ -275,18 +321,34 @@ def parse_exchange_rates(payload: Mapping, currencies: Iterable[str], start: dt.
     for key, entry in series.items():
         field = f"data.dataSets[0].series[{key!r}]"
         positions = key.split(":")
-        if len(positions) != len(SERIES_DIMENSIONS) or not all(p.isdigit() and int(p) < len(values) for p, values in zip(positions, dimension_values)):
-            raise fail("data.dataSets[0].series key", key, f"not {len(SERIES_DIMENSIONS)} positions into the series dimensions' values")
+        if len(positions) != len(SERIES_DIMENSIONS) or not all(
+            p.isdigit() and int(p) < len(values) for p, values in zip(positions, dimension_values)
+        ):
+            raise fail(
+                "data.dataSets[0].series key",
+                key,
+                f"not {len(SERIES_DIMENSIONS)} positions into the series dimensions' values",
+            )
         frequency, base, quote, tenor = (values[int(p)] for p, values in zip(positions, dimension_values))
         if (frequency, quote, tenor) != (FREQUENCY, QUOTE_CURRENCY, TENOR):
-            raise fail(field, f"{frequency}.{base}.{quote}.{tenor}", f"a series other than {FREQUENCY}.<currency>.{QUOTE_CURRENCY}.{TENOR}")
+            raise fail(
+                field,
+                f"{frequency}.{base}.{quote}.{tenor}",
+                f"a series other than {FREQUENCY}.<currency>.{QUOTE_CURRENCY}.{TENOR}",
+            )
         if base not in requested:
             raise fail(field, base, "a currency that was not asked for")
 
         series_attribute_positions = member(entry, "attributes", list, f"{field}.attributes")
-        unit_index = series_attribute_positions[unit_position] if unit_position < len(series_attribute_positions) else None
+        unit_index = (
+            series_attribute_positions[unit_position] if unit_position < len(series_attribute_positions) else None
+        )
         if not isinstance(unit_index, int) or isinstance(unit_index, bool) or not 0 <= unit_index < len(unit_values):
-            raise fail(f"{field}.attributes[{unit_position}] (UNIT_MULT)", unit_index, f"not a position in UNIT_MULT's values {unit_values}")
+            raise fail(
+                f"{field}.attributes[{unit_position}] (UNIT_MULT)",
+                unit_index,
+                f"not a position in UNIT_MULT's values {unit_values}",
+            )
         unit_mult = unit_values[unit_index]
         if not _UNIT_MULT.fullmatch(unit_mult):
             raise fail(f"UNIT_MULT of {base}", unit_mult, "not a whole power of ten")
@@ -299,7 +361,9 @@ def parse_exchange_rates(payload: Mapping, currencies: Iterable[str], start: dt.
                 raise fail(f"{field}.observations key", index, f"not a position in TIME_PERIOD's {len(days)} values")
             day = days[int(index)]
             if not start <= day <= end:
-                raise fail(f"TIME_PERIOD of {observation_field}", day.isoformat(), f"outside the requested {start}..{end}")
+                raise fail(
+                    f"TIME_PERIOD of {observation_field}", day.isoformat(), f"outside the requested {start}..{end}"
+                )
             raw_value = observation[0] if isinstance(observation, list) and observation else None
             if not isinstance(raw_value, str) or not _RATE.fullmatch(raw_value):
                 raise fail(f"{observation_field}[0] ({base} on {day})", raw_value, "not a decimal number with a point")
@@ -309,14 +373,16 @@ def parse_exchange_rates(payload: Mapping, currencies: Iterable[str], start: dt.
             rate = decimal.Decimal(raw_value).scaleb(-unit_multiplier)
             if rate <= 0:
                 raise fail(f"{observation_field}[0] ({base} on {day})", raw_value, "not a positive rate")
-            records.append({
-                "rate_date": day.isoformat(),
-                "base_currency": base,
-                "quote_currency": QUOTE_CURRENCY,
-                "rate": float(rate),
-                "unit_multiplier": unit_multiplier,
-                "raw_value": raw_value,
-            })
+            records.append(
+                {
+                    "rate_date": day.isoformat(),
+                    "base_currency": base,
+                    "quote_currency": QUOTE_CURRENCY,
+                    "rate": float(rate),
+                    "unit_multiplier": unit_multiplier,
+                    "raw_value": raw_value,
+                }
+            )
     records.sort(key=lambda record: (record["rate_date"], record["base_currency"]))
     return records
 
@@ -337,4 +403,6 @@ SOURCE = RawSource(
     fetch=fetch_window,
     # Sundays and holidays need the last business day's rate: fetch and replace a week before.
     lookback_days=7,
+    setting_names=(CURRENCIES_SETTING, "NORGES_BANK_API_URL"),
+    reference_data=True,
 )

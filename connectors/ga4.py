@@ -31,16 +31,22 @@ from connectors.errors import (
     MalformedPayloadError,
     PlatformAuthError,
     PlatformConfigError,
-    PlatformError,
     PlatformThrottledError,
     TransientPlatformError,
 )
 from connectors.retry import Backoff
-from connectors.source import AccessCheck, RawSource, SliceRecords, check_slices, fetch_slices
+from connectors.source import AccessCheck, RawSource, RestatementWindow, SliceRecords, check_slices, fetch_slices
 
 PLATFORM = "ga4"
 RAW_TABLE = "ga4_traffic"
-DIMENSIONS = ["date", "sessionSource", "sessionMedium", "sessionCampaignName", "sessionCampaignId", "sessionDefaultChannelGroup"]
+DIMENSIONS = [
+    "date",
+    "sessionSource",
+    "sessionMedium",
+    "sessionCampaignName",
+    "sessionCampaignId",
+    "sessionDefaultChannelGroup",
+]
 METRICS = ["sessions", "totalUsers", "engagedSessions", "keyEvents", "purchaseRevenue", "totalRevenue", "transactions"]
 MAX_PAGE_SIZE = 250_000
 # Stop paging gently when less than this share of an hourly token quota is left.
@@ -101,7 +107,7 @@ class Ga4Settings:
     backoff: Backoff = Backoff()
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] = os.environ) -> "Ga4Settings | None":
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> Ga4Settings | None:
         raw_ids = env.get("GA4_PROPERTY_IDS", "").strip()
         if not raw_ids:
             return None
@@ -119,7 +125,10 @@ def normalize_property_id(value: str) -> str:
     """'properties/123', ' 123 ' → '123'."""
     digits = value.strip().removeprefix("properties/")
     if not digits.isdigit():
-        raise PlatformConfigError(PLATFORM, f"{value.strip()!r} in GA4_PROPERTY_IDS is not a GA4 property id: use the numeric id from Admin → Property details.")
+        raise PlatformConfigError(
+            PLATFORM,
+            f"{value.strip()!r} in GA4_PROPERTY_IDS is not a GA4 property id: use the numeric id from Admin → Property details.",
+        )
     return digits
 
 
@@ -129,14 +138,19 @@ def build_client(settings: Ga4Settings) -> BetaAnalyticsDataClient:
     if settings.uses_plain_http:
         from google.auth.credentials import AnonymousCredentials
 
-        return BetaAnalyticsDataClient(credentials=AnonymousCredentials(), transport="rest", client_options={"api_endpoint": settings.api_url})
+        return BetaAnalyticsDataClient(
+            credentials=AnonymousCredentials(), transport="rest", client_options={"api_endpoint": settings.api_url}
+        )
     import google.auth
     from google.auth.exceptions import DefaultCredentialsError
 
     try:
         credentials, _project = google.auth.default(scopes=["https://www.googleapis.com/auth/analytics.readonly"])
     except DefaultCredentialsError:
-        problem = PlatformConfigError(PLATFORM, "No Google credentials found for GA4: set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file whose account has Viewer access to the properties, or run `gcloud auth application-default login`.")
+        problem = PlatformConfigError(
+            PLATFORM,
+            "No Google credentials found for GA4: set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file whose account has Viewer access to the properties, or run `gcloud auth application-default login`.",
+        )
     else:
         options = {"api_endpoint": settings.api_url} if settings.api_url else None
         return BetaAnalyticsDataClient(credentials=credentials, client_options=options)
@@ -146,7 +160,12 @@ def build_client(settings: Ga4Settings) -> BetaAnalyticsDataClient:
 class Ga4Client:
     """Fetches daily traffic rows per property. `sleep` is injectable so tests record waits."""
 
-    def __init__(self, settings: Ga4Settings, sleep: Callable[[float], None] = time.sleep, client: BetaAnalyticsDataClient | None = None):
+    def __init__(
+        self,
+        settings: Ga4Settings,
+        sleep: Callable[[float], None] = time.sleep,
+        client: BetaAnalyticsDataClient | None = None,
+    ):
         self.settings = settings
         self.sleep = sleep
         self._client = client or build_client(settings)
@@ -171,7 +190,12 @@ class Ga4Client:
         this property; raises the sorted error if not. Not retried: a check reports, it does not wait."""
         property_id = normalize_property_id(property_id)
         yesterday = (dt.date.today() - dt.timedelta(days=1)).isoformat()
-        request = RunReportRequest(property=f"properties/{property_id}", date_ranges=[DateRange(start_date=yesterday, end_date=yesterday)], metrics=[Metric(name="sessions")], limit=1)
+        request = RunReportRequest(
+            property=f"properties/{property_id}",
+            date_ranges=[DateRange(start_date=yesterday, end_date=yesterday)],
+            metrics=[Metric(name="sessions")],
+            limit=1,
+        )
         try:
             self._client.run_report(request=request, retry=None, timeout=self.settings.request_timeout_seconds)
             return
@@ -202,7 +226,9 @@ class Ga4Client:
             self.requests_sent += 1
             try:
                 # retry=None: the client retries nothing by default, and we decide here what to retry.
-                return self._client.run_report(request=request, retry=None, timeout=self.settings.request_timeout_seconds)
+                return self._client.run_report(
+                    request=request, retry=None, timeout=self.settings.request_timeout_seconds
+                )
             except google_errors.GoogleAPICallError as error:
                 problem, wait = self._classify(error, property_id, attempt)
             except google_auth_errors.GoogleAuthError as error:
@@ -214,7 +240,11 @@ class Ga4Client:
             if isinstance(problem, PlatformThrottledError):
                 quota_waited += wait
                 if quota_waited > self.settings.max_quota_wait_seconds:
-                    raise PlatformThrottledError(PLATFORM, f"GA4 quota for property {property_id} stayed exhausted for over {self.settings.max_quota_wait_seconds / 60:.0f} minutes ({problem}). Rerun later.", property_id)
+                    raise PlatformThrottledError(
+                        PLATFORM,
+                        f"GA4 quota for property {property_id} stayed exhausted for over {self.settings.max_quota_wait_seconds / 60:.0f} minutes ({problem}). Rerun later.",
+                        property_id,
+                    )
             elif attempt >= self.settings.backoff.attempts:
                 raise problem
             log.warning("GA4 property %s: %s; waiting %.0fs", property_id, problem, wait)
@@ -227,23 +257,43 @@ class Ga4Client:
         if isinstance(error, google_errors.TooManyRequests):
             text = message.lower()
             if "per day" in text:
-                return DailyQuotaExhaustedError(PLATFORM, f"{where} has used today's GA4 quota ({message}). It is skipped for this run; GA4 resets the daily quota at midnight Pacific time.", property_id), None
+                return DailyQuotaExhaustedError(
+                    PLATFORM,
+                    f"{where} has used today's GA4 quota ({message}). It is skipped for this run; GA4 resets the daily quota at midnight Pacific time.",
+                    property_id,
+                ), None
             if "concurrent" in text:
-                return PlatformThrottledError(PLATFORM, message, property_id), self.settings.concurrent_quota_wait_seconds
+                return PlatformThrottledError(
+                    PLATFORM, message, property_id
+                ), self.settings.concurrent_quota_wait_seconds
             if "per hour" in text:
                 return PlatformThrottledError(PLATFORM, message, property_id), self.settings.hourly_quota_wait_seconds
             return PlatformThrottledError(PLATFORM, message, property_id), self.settings.backoff.delay(attempt)
         if isinstance(error, google_errors.Unauthorized):
             return self._unauthenticated(property_id, message), None
         if isinstance(error, google_errors.Forbidden):
-            return PlatformAuthError(PLATFORM, f"The GA4 credentials may not read {where} (PERMISSION_DENIED: {message}). Add the service account's e-mail as a Viewer in GA4 Admin → Property access management, or check GA4_PROPERTY_IDS.", property_id), None
+            return PlatformAuthError(
+                PLATFORM,
+                f"The GA4 credentials may not read {where} (PERMISSION_DENIED: {message}). Add the service account's e-mail as a Viewer in GA4 Admin → Property access management, or check GA4_PROPERTY_IDS.",
+                property_id,
+            ), None
         if isinstance(error, (google_errors.ServerError, google_errors.DeadlineExceeded)):
-            return TransientPlatformError(PLATFORM, f"GA4 answered {type(error).__name__} for {where} ({message}).", property_id), self.settings.backoff.delay(attempt)
-        return PlatformConfigError(PLATFORM, f"GA4 refused the report request for {where} ({type(error).__name__}: {message}). This is not retried.", property_id), None
+            return TransientPlatformError(
+                PLATFORM, f"GA4 answered {type(error).__name__} for {where} ({message}).", property_id
+            ), self.settings.backoff.delay(attempt)
+        return PlatformConfigError(
+            PLATFORM,
+            f"GA4 refused the report request for {where} ({type(error).__name__}: {message}). This is not retried.",
+            property_id,
+        ), None
 
     @staticmethod
     def _unauthenticated(property_id: str, detail: str) -> PlatformAuthError:
-        return PlatformAuthError(PLATFORM, f"GA4 rejected the credentials for GA4 property {property_id} (UNAUTHENTICATED: {detail}). Point GOOGLE_APPLICATION_CREDENTIALS at a valid service-account key file, or renew application default credentials with `gcloud auth application-default login`.", property_id)
+        return PlatformAuthError(
+            PLATFORM,
+            f"GA4 rejected the credentials for GA4 property {property_id} (UNAUTHENTICATED: {detail}). Point GOOGLE_APPLICATION_CREDENTIALS at a valid service-account key file, or renew application default credentials with `gcloud auth application-default login`.",
+            property_id,
+        )
 
     def _slow_down_before_quota_runs_out(self, response, property_id: str) -> None:
         quota = response.property_quota
@@ -252,12 +302,22 @@ class Ga4Client:
             total = status.consumed + status.remaining
             if total and status.remaining < QUOTA_SLOWDOWN_SHARE * total:
                 wait = self.settings.hourly_quota_wait_seconds * (1 - status.remaining / (QUOTA_SLOWDOWN_SHARE * total))
-                log.info("GA4 property %s: %s nearly spent (%d left); pausing %.0fs", property_id, name, status.remaining, wait)
+                log.info(
+                    "GA4 property %s: %s nearly spent (%d left); pausing %.0fs",
+                    property_id,
+                    name,
+                    status.remaining,
+                    wait,
+                )
                 self.sleep(wait)
                 return
         daily = quota.tokens_per_day
         if daily.consumed and daily.remaining < daily.consumed / max(self.requests_sent, 1):
-            raise DailyQuotaExhaustedError(PLATFORM, f"GA4 property {property_id} is about to run out of today's tokens ({daily.remaining} left). It is skipped for this run; GA4 resets the daily quota at midnight Pacific time.", property_id)
+            raise DailyQuotaExhaustedError(
+                PLATFORM,
+                f"GA4 property {property_id} is about to run out of today's tokens ({daily.remaining} left). It is skipped for this run; GA4 resets the daily quota at midnight Pacific time.",
+                property_id,
+            )
 
 
 def _platform_message(error: google_errors.GoogleAPICallError) -> str:
@@ -271,7 +331,11 @@ def parse_report(response, property_id: str, since: dt.date, until: dt.date) -> 
     metric_headers = [(header.name, header.type_) for header in response.metric_headers]
     currency, time_zone = response.metadata.currency_code, response.metadata.time_zone
     if dimension_names != DIMENSIONS or [name for name, _ in metric_headers] != METRICS:
-        raise MalformedPayloadError(PLATFORM, f"GA4 property {property_id} answered with columns {dimension_names + [n for n, _ in metric_headers]} instead of the ones requested; nothing was written.", property_id)
+        raise MalformedPayloadError(
+            PLATFORM,
+            f"GA4 property {property_id} answered with columns {dimension_names + [n for n, _ in metric_headers]} instead of the ones requested; nothing was written.",
+            property_id,
+        )
     for row in response.rows:
         dimensions = [value.value for value in row.dimension_values]
         metrics = [value.value for value in row.metric_values]
@@ -279,9 +343,17 @@ def parse_report(response, property_id: str, since: dt.date, until: dt.date) -> 
         try:
             day = dt.datetime.strptime(dimensions[0], "%Y%m%d").date()
         except ValueError:
-            raise MalformedPayloadError(PLATFORM, f"GA4 property {property_id} sent date {dimensions[0]!r}, not YYYYMMDD; nothing was written.", property_id) from None
+            raise MalformedPayloadError(
+                PLATFORM,
+                f"GA4 property {property_id} sent date {dimensions[0]!r}, not YYYYMMDD; nothing was written.",
+                property_id,
+            ) from None
         if not since <= day <= until:
-            raise MalformedPayloadError(PLATFORM, f"GA4 property {property_id} sent a row for {day}, outside {since}..{until}; nothing was written.", property_id)
+            raise MalformedPayloadError(
+                PLATFORM,
+                f"GA4 property {property_id} sent a row for {day}, outside {since}..{until}; nothing was written.",
+                property_id,
+            )
         record = {"property_id": property_id, "date": day.isoformat()}
         record.update({_COLUMN_OF[name]: value for name, value in zip(dimension_names[1:], dimensions[1:])})
         for (name, metric_type), value in zip(metric_headers, metrics):
@@ -295,11 +367,19 @@ _NUMBER = re.compile(r"-?\d+(\.\d+)?([eE][-+]?\d+)?")
 
 def _metric_value(value: str, metric_type: int, name: str, property_id: str):
     if not _NUMBER.fullmatch(value or ""):
-        raise MalformedPayloadError(PLATFORM, f"GA4 property {property_id} sent {name}={value!r}, not a number; nothing was written.", property_id)
+        raise MalformedPayloadError(
+            PLATFORM,
+            f"GA4 property {property_id} sent {name}={value!r}, not a number; nothing was written.",
+            property_id,
+        )
     number = float(value)
     if metric_type == MetricType.TYPE_INTEGER or name in ("sessions", "totalUsers", "engagedSessions", "transactions"):
         if not number.is_integer():
-            raise MalformedPayloadError(PLATFORM, f"GA4 property {property_id} sent {name}={value!r} for an integer metric; nothing was written.", property_id)
+            raise MalformedPayloadError(
+                PLATFORM,
+                f"GA4 property {property_id} sent {name}={value!r} for an integer metric; nothing was written.",
+                property_id,
+            )
         return int(number)  # integer metrics can arrive as "12.0"
     if metric_type == MetricType.TYPE_CURRENCY:
         return round(number, 2)
@@ -313,7 +393,12 @@ def fetch_window(settings: Ga4Settings, since: dt.date, until: dt.date) -> Itera
 
 def check_access(settings: Ga4Settings) -> Iterator[AccessCheck]:
     """(properties/<id>, None) for each property the credentials can read, (properties/<id>, the error and its fix) for the others."""
-    return check_slices(lambda: Ga4Client(settings), settings.property_ids, Ga4Client.check_property, lambda property_id: f"properties/{property_id}")
+    return check_slices(
+        lambda: Ga4Client(settings),
+        settings.property_ids,
+        Ga4Client.check_property,
+        lambda property_id: f"properties/{property_id}",
+    )
 
 
 SOURCE = RawSource(
@@ -326,4 +411,8 @@ SOURCE = RawSource(
     settings_from_env=Ga4Settings.from_env,
     fetch=fetch_window,
     check=check_access,
+    # GA4 finishes processing a day within 24-48 hours (data freshness:
+    # https://support.google.com/analytics/answer/11198161).
+    restatement=RestatementWindow(nightly_days=3, weekly_days=3),
+    setting_names=("GA4_PROPERTY_IDS", "GOOGLE_APPLICATION_CREDENTIALS", "GA4_API_URL"),
 )

@@ -36,12 +36,17 @@ from connectors.errors import (
     MalformedPayloadError,
     PlatformAuthError,
     PlatformConfigError,
-    PlatformError,
-    PlatformThrottledError,
-    TransientPlatformError,
 )
 from connectors.retry import Backoff, HttpRetry
-from connectors.source import CHECK_MAX_THROTTLE_WAIT_SECONDS, AccessCheck, RawSource, SliceRecords, check_slices, fetch_slices
+from connectors.source import (
+    CHECK_MAX_THROTTLE_WAIT_SECONDS,
+    AccessCheck,
+    RawSource,
+    RestatementWindow,
+    SliceRecords,
+    check_slices,
+    fetch_slices,
+)
 
 PLATFORM = "linkedin"
 RAW_TABLE = "linkedin_ads_analytics"
@@ -49,7 +54,16 @@ DEFAULT_API_URL = "https://api.linkedin.com"
 DEFAULT_OAUTH_URL = "https://www.linkedin.com"
 DEFAULT_API_VERSION = "202610"  # LinkedIn-Version, YYYYMM; LinkedIn retires a version after about a year
 RESTLI_PROTOCOL_VERSION = "2.0.0"
-ALL_CAMPAIGN_STATUSES = ("ACTIVE", "PAUSED", "ARCHIVED", "COMPLETED", "CANCELED", "DRAFT", "PENDING_DELETION", "REMOVED")
+ALL_CAMPAIGN_STATUSES = (
+    "ACTIVE",
+    "PAUSED",
+    "ARCHIVED",
+    "COMPLETED",
+    "CANCELED",
+    "DRAFT",
+    "PENDING_DELETION",
+    "REMOVED",
+)
 ELEMENT_FIELDS = ("dateRange", "pivotValues")  # asked for in every analytics request; they count toward the 20
 LINKEDIN_FIELD_LIMIT = 20
 LINKEDIN_ELEMENT_LIMIT = 15_000
@@ -126,16 +140,22 @@ class LinkedInAdsSettings:
 
     def __post_init__(self):
         if not self.access_token and not self.can_refresh:
-            raise PlatformConfigError(PLATFORM, "LinkedIn needs an access token or refresh credentials: set LINKEDIN_ACCESS_TOKEN, or LINKEDIN_CLIENT_ID, LINKEDIN_CLIENT_SECRET and LINKEDIN_REFRESH_TOKEN.")
+            raise PlatformConfigError(
+                PLATFORM,
+                "LinkedIn needs an access token or refresh credentials: set LINKEDIN_ACCESS_TOKEN, or LINKEDIN_CLIENT_ID, LINKEDIN_CLIENT_SECRET and LINKEDIN_REFRESH_TOKEN.",
+            )
         if self.max_fields_per_call <= len(ELEMENT_FIELDS) or self.max_elements_per_call < 2:
-            raise PlatformConfigError(PLATFORM, f"max_fields_per_call must leave room for a metric beside {', '.join(ELEMENT_FIELDS)}, and max_elements_per_call be at least 2.")
+            raise PlatformConfigError(
+                PLATFORM,
+                f"max_fields_per_call must leave room for a metric beside {', '.join(ELEMENT_FIELDS)}, and max_elements_per_call be at least 2.",
+            )
 
     @property
     def can_refresh(self) -> bool:
         return bool(self.client_id and self.client_secret and self.refresh_token)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] = os.environ) -> "LinkedInAdsSettings | None":
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> LinkedInAdsSettings | None:
         """None when LinkedIn is not configured at all; an error when it is only half configured."""
 
         def value(name: str) -> str:
@@ -147,14 +167,26 @@ class LinkedInAdsSettings:
             return None
         missing_refresh = [name for name, given in refresh.items() if not given]
         if any(refresh.values()) and missing_refresh:
-            raise PlatformConfigError(PLATFORM, f"LinkedIn refresh credentials are incomplete: {', '.join(missing_refresh)} not set. Set all of {', '.join(REFRESH_VARIABLES)} (from the LinkedIn app and its OAuth flow), or none of them and LINKEDIN_ACCESS_TOKEN.")
+            raise PlatformConfigError(
+                PLATFORM,
+                f"LinkedIn refresh credentials are incomplete: {', '.join(missing_refresh)} not set. Set all of {', '.join(REFRESH_VARIABLES)} (from the LinkedIn app and its OAuth flow), or none of them and LINKEDIN_ACCESS_TOKEN.",
+            )
         if not token and not any(refresh.values()):
-            raise PlatformConfigError(PLATFORM, "LINKEDIN_AD_ACCOUNT_IDS is set but no LinkedIn credentials are: set LINKEDIN_ACCESS_TOKEN (a token with the r_ads and r_ads_reporting scopes), or LINKEDIN_CLIENT_ID, LINKEDIN_CLIENT_SECRET and LINKEDIN_REFRESH_TOKEN.")
+            raise PlatformConfigError(
+                PLATFORM,
+                "LINKEDIN_AD_ACCOUNT_IDS is set but no LinkedIn credentials are: set LINKEDIN_ACCESS_TOKEN (a token with the r_ads and r_ads_reporting scopes), or LINKEDIN_CLIENT_ID, LINKEDIN_CLIENT_SECRET and LINKEDIN_REFRESH_TOKEN.",
+            )
         if not accounts:
-            raise PlatformConfigError(PLATFORM, "LinkedIn credentials are set but LINKEDIN_AD_ACCOUNT_IDS is not: list the ad account ids, comma-separated (123 or urn:li:sponsoredAccount:123).")
+            raise PlatformConfigError(
+                PLATFORM,
+                "LinkedIn credentials are set but LINKEDIN_AD_ACCOUNT_IDS is not: list the ad account ids, comma-separated (123 or urn:li:sponsoredAccount:123).",
+            )
         version = value("LINKEDIN_API_VERSION") or DEFAULT_API_VERSION
         if not re.fullmatch(r"\d{6}(\.\d{2})?", version):
-            raise PlatformConfigError(PLATFORM, f"LINKEDIN_API_VERSION={version!r} is not a LinkedIn API version: use YYYYMM, e.g. {DEFAULT_API_VERSION}.")
+            raise PlatformConfigError(
+                PLATFORM,
+                f"LINKEDIN_API_VERSION={version!r} is not a LinkedIn API version: use YYYYMM, e.g. {DEFAULT_API_VERSION}.",
+            )
         return cls(
             account_ids=tuple(normalize_account_id(part) for part in accounts.split(",") if part.strip()),
             access_token=token or None,
@@ -171,7 +203,10 @@ def normalize_account_id(value: str) -> str:
     """'urn:li:sponsoredAccount:123', ' 123 ' → '123'."""
     digits = value.strip().removeprefix(ACCOUNT_URN)
     if not digits.isdigit():
-        raise PlatformConfigError(PLATFORM, f"{value.strip()!r} in LINKEDIN_AD_ACCOUNT_IDS is not an ad account id: use the digits, with or without 'urn:li:sponsoredAccount:'.")
+        raise PlatformConfigError(
+            PLATFORM,
+            f"{value.strip()!r} in LINKEDIN_AD_ACCOUNT_IDS is not an ad account id: use the digits, with or without 'urn:li:sponsoredAccount:'.",
+        )
     return digits
 
 
@@ -222,12 +257,18 @@ class LinkedInAdsClient:
         while True:
             page_query = query + (f"&pageToken={urllib.parse.quote(page_token, safe='')}" if page_token else "")
             body = self._get(account_id, f"/rest/adAccounts/{account_id}/adCampaigns", page_query, "campaigns")
-            campaigns.extend(parse_campaign(element, account_id) for element in _elements(body, account_id, "adCampaigns"))
+            campaigns.extend(
+                parse_campaign(element, account_id) for element in _elements(body, account_id, "adCampaigns")
+            )
             page_token = (body.get("metadata") or {}).get("nextPageToken")
             if not page_token:
                 return campaigns
             if page_token in seen_tokens:
-                raise MalformedPayloadError(PLATFORM, f"LinkedIn repeated a campaigns page token for ad account {account_id}; stopping rather than looping.", account_id)
+                raise MalformedPayloadError(
+                    PLATFORM,
+                    f"LinkedIn repeated a campaigns page token for ad account {account_id}; stopping rather than looping.",
+                    account_id,
+                )
             seen_tokens.add(page_token)
 
     def check_account(self, account_id: str) -> None:
@@ -246,7 +287,9 @@ class LinkedInAdsClient:
         for start, end, batch in plan_requests(campaigns, since, until, self.settings.max_elements_per_call):
             yield from self.analytics_records(account_id, batch, start, end)
 
-    def analytics_records(self, account_id: str, campaigns: list[LinkedInCampaign], since: dt.date, until: dt.date) -> Iterator[dict]:
+    def analytics_records(
+        self, account_id: str, campaigns: list[LinkedInCampaign], since: dt.date, until: dt.date
+    ) -> Iterator[dict]:
         """Records for one batch of campaigns over one range, the metrics fetched in chunks and merged.
 
         An answer with as many elements as the limit may have been cut: the batch is halved (the
@@ -256,9 +299,17 @@ class LinkedInAdsClient:
         merged: dict[tuple[str, str], dict] = {}
         for metrics in field_chunks(list(METRIC_COLUMNS), self.settings.max_fields_per_call):
             query = analytics_query(list(by_urn), since, until, metrics)
-            elements = _elements(self._get(account_id, "/rest/adAnalytics", query, "analytics"), account_id, "adAnalytics")
+            elements = _elements(
+                self._get(account_id, "/rest/adAnalytics", query, "analytics"), account_id, "adAnalytics"
+            )
             if len(elements) >= self.settings.max_elements_per_call:
-                log.info("LinkedIn answered %d elements for %s %s..%s: possibly cut, splitting", len(elements), account_id, since, until)
+                log.info(
+                    "LinkedIn answered %d elements for %s %s..%s: possibly cut, splitting",
+                    len(elements),
+                    account_id,
+                    since,
+                    until,
+                )
                 for half_campaigns, half_since, half_until in _halves(campaigns, since, until, account_id):
                     yield from self.analytics_records(account_id, half_campaigns, half_since, half_until)
                 return
@@ -275,11 +326,17 @@ class LinkedInAdsClient:
         tunnel = self._tunnel_urls_from is not None and len(url) >= self._tunnel_urls_from
         refreshed = False
         while True:
-            response = self._send(account_id, what, lambda: self._request(path, query, url, tunnel))
+            # The lambda is called within this iteration, so it always sees this iteration's `tunnel`.
+            response = self._send(account_id, what, lambda: self._request(path, query, url, tunnel))  # noqa: B023
             if response.status_code == 200:
                 return _json_body(response, account_id, what)
             if response.status_code == 414 and not tunnel:
-                log.info("LinkedIn found the %s URL for ad account %s too long (%d chars); tunnelling it as a POST", what, account_id, len(url))
+                log.info(
+                    "LinkedIn found the %s URL for ad account %s too long (%d chars); tunnelling it as a POST",
+                    what,
+                    account_id,
+                    len(url),
+                )
                 self._tunnel_urls_from = min(len(url), self._tunnel_urls_from or len(url))
                 tunnel = True
                 continue
@@ -298,7 +355,9 @@ class LinkedInAdsClient:
         timeout = self.settings.timeout_seconds
         if tunnel:
             headers.update({"X-HTTP-Method-Override": "GET", "Content-Type": "application/x-www-form-urlencoded"})
-            return self._session.post(f"{self.settings.api_url}{path}", data=query.encode(), headers=headers, timeout=timeout)
+            return self._session.post(
+                f"{self.settings.api_url}{path}", data=query.encode(), headers=headers, timeout=timeout
+            )
         # A URL string, not a params dict: requests would percent-encode the Rest.li syntax.
         return self._session.get(url, headers=headers, timeout=timeout)
 
@@ -310,22 +369,37 @@ class LinkedInAdsClient:
     def _send(self, account_id: str | None, what: str, send: Callable[[], requests.Response]) -> requests.Response:
         """Send until LinkedIn answers something other than a throttle or a server error."""
         where = f"ad account {account_id}" if account_id else "the token refresh"
-        retry = HttpRetry(PLATFORM, "LinkedIn", self.settings.backoff, self.settings.max_throttle_wait_seconds, self.sleep)
+        retry = HttpRetry(
+            PLATFORM, "LinkedIn", self.settings.backoff, self.settings.max_throttle_wait_seconds, self.sleep
+        )
         return retry.send(
-            send, f"the {what} calls for {where} (API at {self.settings.api_url})", account_id,
+            send,
+            f"the {what} calls for {where} (API at {self.settings.api_url})",
+            account_id,
             detail=lambda response: _error_detail(response, self._secrets()),
             throttle_hint=" The metric-volume limit resets within minutes, the daily call limit at midnight UTC.",
         )
 
     def _refresh_access_token(self, account_id: str | None) -> None:
         settings = self.settings
-        form = {"grant_type": "refresh_token", "refresh_token": self._refresh_token, "client_id": settings.client_id, "client_secret": settings.client_secret}
+        form = {
+            "grant_type": "refresh_token",
+            "refresh_token": self._refresh_token,
+            "client_id": settings.client_id,
+            "client_secret": settings.client_secret,
+        }
         url = f"{settings.oauth_url}/oauth/v2/accessToken"
-        response = self._send(account_id, "token refresh", lambda: self._session.post(url, data=form, timeout=settings.timeout_seconds))
+        response = self._send(
+            account_id, "token refresh", lambda: self._session.post(url, data=form, timeout=settings.timeout_seconds)
+        )
         body = _json_body(response, account_id, "token refresh") if response.status_code == 200 else {}
         token = body.get("access_token")
         if not isinstance(token, str) or not token:
-            raise PlatformAuthError(PLATFORM, f"LinkedIn refused to refresh the access token{f' for ad account {account_id}' if account_id else ''} (HTTP {response.status_code} {_error_detail(response, self._secrets())}). Create a new refresh token through the app's OAuth flow (they live 365 days) and set LINKEDIN_REFRESH_TOKEN, with LINKEDIN_CLIENT_ID and LINKEDIN_CLIENT_SECRET of the same app.", account_id)
+            raise PlatformAuthError(
+                PLATFORM,
+                f"LinkedIn refused to refresh the access token{f' for ad account {account_id}' if account_id else ''} (HTTP {response.status_code} {_error_detail(response, self._secrets())}). Create a new refresh token through the app's OAuth flow (they live 365 days) and set LINKEDIN_REFRESH_TOKEN, with LINKEDIN_CLIENT_ID and LINKEDIN_CLIENT_SECRET of the same app.",
+                account_id,
+            )
         self._access_token = token
         self._refresh_token = body.get("refresh_token") or self._refresh_token
         self.token_refreshes += 1
@@ -335,19 +409,47 @@ class LinkedInAdsClient:
         status, detail = response.status_code, _error_detail(response, self._secrets())
         where = f"ad account {account_id}"
         if status == 401 and refreshed:
-            return PlatformAuthError(PLATFORM, f"LinkedIn rejected even a freshly refreshed access token for {where} (401 {detail}). Check that the app still has the r_ads and r_ads_reporting scopes, then create a new refresh token and set LINKEDIN_REFRESH_TOKEN.", account_id)
+            return PlatformAuthError(
+                PLATFORM,
+                f"LinkedIn rejected even a freshly refreshed access token for {where} (401 {detail}). Check that the app still has the r_ads and r_ads_reporting scopes, then create a new refresh token and set LINKEDIN_REFRESH_TOKEN.",
+                account_id,
+            )
         if status == 401:
-            return PlatformAuthError(PLATFORM, f"LinkedIn rejected the access token while reading {what} for {where} (401 {detail}). Create a new access token with the r_ads and r_ads_reporting scopes and set LINKEDIN_ACCESS_TOKEN, or set LINKEDIN_CLIENT_ID, LINKEDIN_CLIENT_SECRET and LINKEDIN_REFRESH_TOKEN so the connector renews it.", account_id)
+            return PlatformAuthError(
+                PLATFORM,
+                f"LinkedIn rejected the access token while reading {what} for {where} (401 {detail}). Create a new access token with the r_ads and r_ads_reporting scopes and set LINKEDIN_ACCESS_TOKEN, or set LINKEDIN_CLIENT_ID, LINKEDIN_CLIENT_SECRET and LINKEDIN_REFRESH_TOKEN so the connector renews it.",
+                account_id,
+            )
         if status == 426:
-            return PlatformConfigError(PLATFORM, f"LinkedIn no longer serves API version {self.settings.api_version} (426 {detail}), so {what} for {where} cannot be read. Set LINKEDIN_API_VERSION to a current version (YYYYMM, listed on LinkedIn's Marketing API versioning page) and rerun.", account_id)
+            return PlatformConfigError(
+                PLATFORM,
+                f"LinkedIn no longer serves API version {self.settings.api_version} (426 {detail}), so {what} for {where} cannot be read. Set LINKEDIN_API_VERSION to a current version (YYYYMM, listed on LinkedIn's Marketing API versioning page) and rerun.",
+                account_id,
+            )
         if status == 403:
-            return PlatformAuthError(PLATFORM, f"The LinkedIn token may not read {what} for {where} (403 {detail}). Give the token's member a role on the ad account (Viewer or above) and the app the r_ads and r_ads_reporting scopes.", account_id)
+            return PlatformAuthError(
+                PLATFORM,
+                f"The LinkedIn token may not read {what} for {where} (403 {detail}). Give the token's member a role on the ad account (Viewer or above) and the app the r_ads and r_ads_reporting scopes.",
+                account_id,
+            )
         if status == 404:
-            return PlatformConfigError(PLATFORM, f"LinkedIn says {where} does not exist or cannot be seen (404 {detail}). Check LINKEDIN_AD_ACCOUNT_IDS.", account_id)
-        return PlatformConfigError(PLATFORM, f"LinkedIn refused the {what} request for {where} (HTTP {status} {detail}). This is not retried; check LINKEDIN_AD_ACCOUNT_IDS and LINKEDIN_API_VERSION.", account_id)
+            return PlatformConfigError(
+                PLATFORM,
+                f"LinkedIn says {where} does not exist or cannot be seen (404 {detail}). Check LINKEDIN_AD_ACCOUNT_IDS.",
+                account_id,
+            )
+        return PlatformConfigError(
+            PLATFORM,
+            f"LinkedIn refused the {what} request for {where} (HTTP {status} {detail}). This is not retried; check LINKEDIN_AD_ACCOUNT_IDS and LINKEDIN_API_VERSION.",
+            account_id,
+        )
 
     def _secrets(self) -> list[str]:
-        return [s for s in (self._access_token, self._refresh_token, self.settings.access_token, self.settings.client_secret) if s]
+        return [
+            s
+            for s in (self._access_token, self._refresh_token, self.settings.access_token, self.settings.client_secret)
+            if s
+        ]
 
 
 def _error_detail(response: requests.Response, secrets: list[str]) -> str:
@@ -372,21 +474,31 @@ def _json_body(response: requests.Response, account_id: str | None, what: str) -
     except ValueError:
         body = None
     if not isinstance(body, dict):
-        raise MalformedPayloadError(PLATFORM, f"LinkedIn answered the {what} request{f' for ad account {account_id}' if account_id else ''} with something that is not a JSON object: {response.text[:200]!r}", account_id)
+        raise MalformedPayloadError(
+            PLATFORM,
+            f"LinkedIn answered the {what} request{f' for ad account {account_id}' if account_id else ''} with something that is not a JSON object: {response.text[:200]!r}",
+            account_id,
+        )
     return body
 
 
 def _elements(body: dict, account_id: str, endpoint: str) -> list:
     elements = body.get("elements")
     if not isinstance(elements, list):
-        raise MalformedPayloadError(PLATFORM, f"LinkedIn's {endpoint} answer for ad account {account_id} has no elements list: {json.dumps(body)[:300]}", account_id)
+        raise MalformedPayloadError(
+            PLATFORM,
+            f"LinkedIn's {endpoint} answer for ad account {account_id} has no elements list: {json.dumps(body)[:300]}",
+            account_id,
+        )
     return elements
 
 
 # --- planning the analytics requests -----------------------------------------------------------
 
 
-def plan_requests(campaigns: list, since: dt.date, until: dt.date, max_elements: int) -> Iterator[tuple[dt.date, dt.date, list]]:
+def plan_requests(
+    campaigns: list, since: dt.date, until: dt.date, max_elements: int
+) -> Iterator[tuple[dt.date, dt.date, list]]:
     """(start, end, campaign batch) triples covering the range, each small enough that campaigns ×
     days stays below max_elements (LinkedIn cuts silently at the limit) and no range is longer than
     the 92 days LinkedIn reports reach for."""
@@ -413,19 +525,25 @@ def _halves(campaigns: list, since: dt.date, until: dt.date, account_id: str):
     if since < until:
         middle = since + (until - since) // 2
         return [(campaigns, since, middle), (campaigns, middle + dt.timedelta(days=1), until)]
-    raise MalformedPayloadError(PLATFORM, f"LinkedIn answered more elements than the limit for one campaign on one day (ad account {account_id}, {since}).", account_id)
+    raise MalformedPayloadError(
+        PLATFORM,
+        f"LinkedIn answered more elements than the limit for one campaign on one day (ad account {account_id}, {since}).",
+        account_id,
+    )
 
 
 def analytics_query(campaign_urns: list[str], since: dt.date, until: dt.date, metrics: list[str]) -> str:
     """The adAnalytics query string: Rest.li syntax as is, only the URNs inside List(...) encoded."""
-    return "&".join([
-        "q=analytics",
-        "pivot=(value:CAMPAIGN)",
-        "timeGranularity=(value:DAILY)",
-        f"dateRange=(start:{_restli_date(since)},end:{_restli_date(until)})",
-        f"campaigns=List({','.join(urllib.parse.quote(urn, safe='') for urn in campaign_urns)})",
-        f"fields={','.join([*ELEMENT_FIELDS, *metrics])}",
-    ])
+    return "&".join(
+        [
+            "q=analytics",
+            "pivot=(value:CAMPAIGN)",
+            "timeGranularity=(value:DAILY)",
+            f"dateRange=(start:{_restli_date(since)},end:{_restli_date(until)})",
+            f"campaigns=List({','.join(urllib.parse.quote(urn, safe='') for urn in campaign_urns)})",
+            f"fields={','.join([*ELEMENT_FIELDS, *metrics])}",
+        ]
+    )
 
 
 def _restli_date(day: dt.date) -> str:
@@ -451,7 +569,11 @@ def parse_campaign(element, account_id: str) -> LinkedInCampaign:
     """Validate one adCampaigns element and keep the attributes the rows carry."""
 
     def fail(what: str) -> MalformedPayloadError:
-        return MalformedPayloadError(PLATFORM, f"LinkedIn returned a malformed campaign for ad account {account_id} ({what}); nothing from this sync was written. Element: {json.dumps(element)[:300]}", account_id)
+        return MalformedPayloadError(
+            PLATFORM,
+            f"LinkedIn returned a malformed campaign for ad account {account_id} ({what}); nothing from this sync was written. Element: {json.dumps(element)[:300]}",
+            account_id,
+        )
 
     if not isinstance(element, Mapping):
         raise fail("not an object")
@@ -462,7 +584,10 @@ def parse_campaign(element, account_id: str) -> LinkedInCampaign:
         raise fail("name or status is missing")
     if element.get("account") not in (None, f"{ACCOUNT_URN}{account_id}"):
         raise fail(f"account {element.get('account')!r} is not the account asked for")
-    budgets = {key: element.get(key) if isinstance(element.get(key), Mapping) else {} for key in ("dailyBudget", "totalBudget", "unitCost")}
+    budgets = {
+        key: element.get(key) if isinstance(element.get(key), Mapping) else {}
+        for key in ("dailyBudget", "totalBudget", "unitCost")
+    }
     currency = next((b["currencyCode"] for b in budgets.values() if b.get("currencyCode")), None)
     group = element.get("campaignGroup")
     return LinkedInCampaign(
@@ -478,11 +603,16 @@ def parse_campaign(element, account_id: str) -> LinkedInCampaign:
     )
 
 
-def element_key(element, by_urn: Mapping[str, LinkedInCampaign], since: dt.date, until: dt.date, account_id: str) -> tuple[str, str]:
+def element_key(
+    element, by_urn: Mapping[str, LinkedInCampaign], since: dt.date, until: dt.date, account_id: str
+) -> tuple[str, str]:
     """(ISO day, campaign URN) of one daily analytics element, checked against what was asked."""
     problem = None
     try:
-        start, end = ((element["dateRange"][side]["year"], element["dateRange"][side]["month"], element["dateRange"][side]["day"]) for side in ("start", "end"))
+        start, end = (
+            (element["dateRange"][side]["year"], element["dateRange"][side]["month"], element["dateRange"][side]["day"])
+            for side in ("start", "end")
+        )
         day = dt.date(*start)
         urns = element["pivotValues"]
     except (KeyError, TypeError, ValueError) as error:
@@ -492,7 +622,11 @@ def element_key(element, by_urn: Mapping[str, LinkedInCampaign], since: dt.date,
     if problem is None and (not isinstance(urns, list) or len(urns) != 1 or urns[0] not in by_urn):
         problem = f"pivotValues {urns!r} is not one of the campaigns asked for"
     if problem:
-        raise MalformedPayloadError(PLATFORM, f"LinkedIn returned a malformed analytics element for ad account {account_id} ({problem}); nothing from this sync was written. Element: {json.dumps(element)[:300]}", account_id)
+        raise MalformedPayloadError(
+            PLATFORM,
+            f"LinkedIn returned a malformed analytics element for ad account {account_id} ({problem}); nothing from this sync was written. Element: {json.dumps(element)[:300]}",
+            account_id,
+        )
     return day.isoformat(), urns[0]
 
 
@@ -500,7 +634,11 @@ def parse_analytics_element(element: Mapping, campaign: LinkedInCampaign, accoun
     """One merged analytics element → the raw-table record (see RAW_COLUMNS)."""
 
     def fail(what: str) -> MalformedPayloadError:
-        return MalformedPayloadError(PLATFORM, f"LinkedIn returned a malformed analytics element for campaign {campaign.campaign_id} of ad account {account_id} on {day} ({what}); nothing from this sync was written. Element: {json.dumps(dict(element))[:300]}", account_id)
+        return MalformedPayloadError(
+            PLATFORM,
+            f"LinkedIn returned a malformed analytics element for campaign {campaign.campaign_id} of ad account {account_id} on {day} ({what}); nothing from this sync was written. Element: {json.dumps(dict(element))[:300]}",
+            account_id,
+        )
 
     def metric(field: str):
         value = element.get(field)
@@ -525,13 +663,19 @@ def parse_analytics_element(element: Mapping, campaign: LinkedInCampaign, accoun
 
 def fetch_window(settings: LinkedInAdsSettings, since: dt.date, until: dt.date) -> Iterator[SliceRecords]:
     """Every configured account's rows for [since, until], one account at a time, one session per run."""
-    return fetch_slices(LinkedInAdsClient(settings), settings.account_ids, LinkedInAdsClient.daily_analytics, since, until)
+    return fetch_slices(
+        LinkedInAdsClient(settings), settings.account_ids, LinkedInAdsClient.daily_analytics, since, until
+    )
 
 
 def check_access(settings: LinkedInAdsSettings) -> Iterator[AccessCheck]:
     """(account id, None) for each ad account the credentials can read, (account id, the error and its fix) for the others."""
-    patient_enough = dataclasses.replace(settings, max_throttle_wait_seconds=min(settings.max_throttle_wait_seconds, CHECK_MAX_THROTTLE_WAIT_SECONDS))
-    return check_slices(lambda: LinkedInAdsClient(patient_enough), settings.account_ids, LinkedInAdsClient.check_account)
+    patient_enough = dataclasses.replace(
+        settings, max_throttle_wait_seconds=min(settings.max_throttle_wait_seconds, CHECK_MAX_THROTTLE_WAIT_SECONDS)
+    )
+    return check_slices(
+        lambda: LinkedInAdsClient(patient_enough), settings.account_ids, LinkedInAdsClient.check_account
+    )
 
 
 SOURCE = RawSource(
@@ -544,4 +688,17 @@ SOURCE = RawSource(
     settings_from_env=LinkedInAdsSettings.from_env,
     fetch=fetch_window,
     check=check_access,
+    # LinkedIn's conversion window is 30 days by default and it revises reach and conversions for
+    # weeks; 90 days keeps a weekly request within its 92-day reach limit.
+    restatement=RestatementWindow(nightly_days=14, weekly_days=90),
+    setting_names=(
+        "LINKEDIN_AD_ACCOUNT_IDS",
+        "LINKEDIN_ACCESS_TOKEN",
+        "LINKEDIN_CLIENT_ID",
+        "LINKEDIN_CLIENT_SECRET",
+        "LINKEDIN_REFRESH_TOKEN",
+        "LINKEDIN_API_VERSION",
+        "LINKEDIN_API_URL",
+        "LINKEDIN_OAUTH_URL",
+    ),
 )

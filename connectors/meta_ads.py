@@ -33,13 +33,20 @@ from connectors.errors import (
     MalformedPayloadError,
     PlatformAuthError,
     PlatformConfigError,
-    PlatformError,
     PlatformThrottledError,
     ReportJobError,
     TransientPlatformError,
 )
 from connectors.retry import Backoff
-from connectors.source import CHECK_MAX_THROTTLE_WAIT_SECONDS, AccessCheck, RawSource, SliceRecords, check_slices, fetch_slices
+from connectors.source import (
+    CHECK_MAX_THROTTLE_WAIT_SECONDS,
+    AccessCheck,
+    RawSource,
+    RestatementWindow,
+    SliceRecords,
+    check_slices,
+    fetch_slices,
+)
 
 PLATFORM = "meta"
 CHANNEL = "meta"
@@ -51,7 +58,16 @@ INSIGHT_FIELDS = {
     "campaign": ["account_id", "account_currency", "campaign_id", "campaign_name"],
     "ad": ["account_id", "account_currency", "campaign_id", "campaign_name", "adset_id", "ad_id", "ad_name"],
 }
-METRIC_FIELDS = ["spend", "impressions", "reach", "frequency", "clicks", "inline_link_clicks", "actions", "action_values"]
+METRIC_FIELDS = [
+    "spend",
+    "impressions",
+    "reach",
+    "frequency",
+    "clicks",
+    "inline_link_clicks",
+    "actions",
+    "action_values",
+]
 # Graph error codes, from Meta's error reference.
 THROTTLE_CODES = {4, 17, 32, 341, 613, *range(80000, 80015)}
 TRANSIENT_CODES = {1, 2}
@@ -101,19 +117,27 @@ class MetaAdsSettings:
     backoff: Backoff = Backoff()
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] = os.environ) -> "MetaAdsSettings | None":
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> MetaAdsSettings | None:
         """None when Meta is not configured at all; an error when it is only half configured."""
         token = env.get("META_ACCESS_TOKEN", "").strip()
         accounts = env.get("META_AD_ACCOUNT_IDS", "").strip()
         if not token and not accounts:
             return None
         if not token:
-            raise PlatformConfigError(PLATFORM, "META_AD_ACCOUNT_IDS is set but META_ACCESS_TOKEN is not: set a system-user access token with the ads_read permission.")
+            raise PlatformConfigError(
+                PLATFORM,
+                "META_AD_ACCOUNT_IDS is set but META_ACCESS_TOKEN is not: set a system-user access token with the ads_read permission.",
+            )
         if not accounts:
-            raise PlatformConfigError(PLATFORM, "META_ACCESS_TOKEN is set but META_AD_ACCOUNT_IDS is not: list the ad account ids, comma-separated (e.g. act_123,456).")
+            raise PlatformConfigError(
+                PLATFORM,
+                "META_ACCESS_TOKEN is set but META_AD_ACCOUNT_IDS is not: list the ad account ids, comma-separated (e.g. act_123,456).",
+            )
         level = env.get("META_INSIGHTS_LEVEL", "campaign").strip() or "campaign"
         if level not in LEVELS:
-            raise PlatformConfigError(PLATFORM, f"META_INSIGHTS_LEVEL={level!r} is not supported: use one of {', '.join(LEVELS)}.")
+            raise PlatformConfigError(
+                PLATFORM, f"META_INSIGHTS_LEVEL={level!r} is not supported: use one of {', '.join(LEVELS)}."
+            )
         return cls(
             access_token=token,
             account_ids=tuple(normalize_account_id(part) for part in accounts.split(",") if part.strip()),
@@ -127,7 +151,10 @@ def normalize_account_id(value: str) -> str:
     """'act_123', ' 123 ' → '123'. Meta's insights rows carry the bare digits."""
     digits = value.strip().removeprefix("act_")
     if not digits.isdigit():
-        raise PlatformConfigError(PLATFORM, f"{value.strip()!r} in META_AD_ACCOUNT_IDS is not an ad account id: use the digits, with or without 'act_'.")
+        raise PlatformConfigError(
+            PLATFORM,
+            f"{value.strip()!r} in META_AD_ACCOUNT_IDS is not an ad account id: use the digits, with or without 'act_'.",
+        )
     return digits
 
 
@@ -171,8 +198,16 @@ class MetaAdsClient:
         """
         account_id = normalize_account_id(account_id)
         yesterday = (dt.date.today() - dt.timedelta(days=1)).isoformat()
-        params = {"level": "campaign", "time_range": {"since": yesterday, "until": yesterday}, "time_increment": 1, "limit": 1}
-        self._call(account_id, lambda: AdAccount(f"act_{account_id}", api=self._api).get_insights(fields=["account_id"], params=params))
+        params = {
+            "level": "campaign",
+            "time_range": {"since": yesterday, "until": yesterday},
+            "time_increment": 1,
+            "limit": 1,
+        }
+        self._call(
+            account_id,
+            lambda: AdAccount(f"act_{account_id}", api=self._api).get_insights(fields=["account_id"], params=params),
+        )
 
     # --- the async job flow ----------------------------------------------------------------------
 
@@ -181,9 +216,19 @@ class MetaAdsClient:
             report_run = self._completed_report_run(account_id, since, until)
         except (_JobDidNotComplete, _TooMuchData) as problem:
             if since == until:
-                raise ReportJobError(PLATFORM, f"Meta could not produce the insights report for ad account act_{account_id} on {since} ({problem}). Rerun later; if it persists, lower META_INSIGHTS_LEVEL.", account_id) from None
+                raise ReportJobError(
+                    PLATFORM,
+                    f"Meta could not produce the insights report for ad account act_{account_id} on {since} ({problem}). Rerun later; if it persists, lower META_INSIGHTS_LEVEL.",
+                    account_id,
+                ) from None
             middle = since + (until - since) // 2
-            log.info("Meta report for act_%s %s..%s did not complete (%s); splitting the range", account_id, since, until, problem)
+            log.info(
+                "Meta report for act_%s %s..%s did not complete (%s); splitting the range",
+                account_id,
+                since,
+                until,
+                problem,
+            )
             yield from self._rows_for_range(account_id, since, middle)
             yield from self._rows_for_range(account_id, middle + dt.timedelta(days=1), until)
             return
@@ -222,7 +267,12 @@ class MetaAdsClient:
         waited = 0.0
         interval = self.settings.poll_interval_seconds
         while True:
-            self._call(account_id, lambda: report_run.api_get(fields=["async_status", "async_percent_completion", "error_code", "error_message"]))
+            self._call(
+                account_id,
+                lambda: report_run.api_get(
+                    fields=["async_status", "async_percent_completion", "error_code", "error_message"]
+                ),
+            )
             status = report_run.get("async_status")
             # Only "Job Completed" means done: "Job Running" can already show 100 %.
             if status in ("Job Completed", "Job Failed", "Job Skipped"):
@@ -260,7 +310,11 @@ class MetaAdsClient:
                 problem = self._classify(error, account_id)
                 headers = error.http_headers() or {}
             except (requests.ConnectionError, requests.Timeout) as error:
-                problem = TransientPlatformError(PLATFORM, f"Could not reach Meta at {self.settings.graph_url} for ad account act_{account_id} ({type(error).__name__}).", account_id)
+                problem = TransientPlatformError(
+                    PLATFORM,
+                    f"Could not reach Meta at {self.settings.graph_url} for ad account act_{account_id} ({type(error).__name__}).",
+                    account_id,
+                )
                 headers = {}
             # Decided outside the except blocks, so the SDK's exception (which carries the request)
             # is never chained onto ours.
@@ -268,8 +322,14 @@ class MetaAdsClient:
                 wait = self._throttle_wait(headers, attempt)
                 throttle_waited += wait
                 if throttle_waited > self.settings.max_throttle_wait_seconds:
-                    raise PlatformThrottledError(PLATFORM, f"Meta throttled ad account act_{account_id} for longer than {self.settings.max_throttle_wait_seconds / 60:.0f} minutes ({problem}). Rerun later.", account_id)
-                log.warning("Meta throttled act_%s (%s); waiting %.0fs as the usage headers ask", account_id, problem, wait)
+                    raise PlatformThrottledError(
+                        PLATFORM,
+                        f"Meta throttled ad account act_{account_id} for longer than {self.settings.max_throttle_wait_seconds / 60:.0f} minutes ({problem}). Rerun later.",
+                        account_id,
+                    )
+                log.warning(
+                    "Meta throttled act_%s (%s); waiting %.0fs as the usage headers ask", account_id, problem, wait
+                )
                 self.sleep(wait)
                 continue
             if isinstance(problem, TransientPlatformError) and attempt < backoff.attempts:
@@ -284,18 +344,36 @@ class MetaAdsClient:
         message = error.api_error_message() or f"HTTP {error.http_status()}"
         where = f"ad account act_{account_id}"
         if code == EXPIRED_TOKEN_CODE:
-            return PlatformAuthError(PLATFORM, f"Meta rejected the access token while reading {where} (code 190: {message}). Generate a new long-lived system-user token with ads_read and set META_ACCESS_TOKEN.", account_id)
+            return PlatformAuthError(
+                PLATFORM,
+                f"Meta rejected the access token while reading {where} (code 190: {message}). Generate a new long-lived system-user token with ads_read and set META_ACCESS_TOKEN.",
+                account_id,
+            )
         if code in PERMISSION_CODES:
-            return PlatformAuthError(PLATFORM, f"The Meta token may not read insights for {where} (code {code}: {message}). Grant the token's user access to the account with the ads_read permission.", account_id)
+            return PlatformAuthError(
+                PLATFORM,
+                f"The Meta token may not read insights for {where} (code {code}: {message}). Grant the token's user access to the account with the ads_read permission.",
+                account_id,
+            )
         if (code, subcode) == UNKNOWN_OBJECT:
-            return PlatformConfigError(PLATFORM, f"Meta says {where} does not exist or the token cannot see it ({message}). Check META_AD_ACCOUNT_IDS and the token user's access.", account_id)
+            return PlatformConfigError(
+                PLATFORM,
+                f"Meta says {where} does not exist or the token cannot see it ({message}). Check META_AD_ACCOUNT_IDS and the token user's access.",
+                account_id,
+            )
         if (code, subcode) == TOO_MUCH_DATA:
             return _TooMuchData(message)
         if code in THROTTLE_CODES:
             return PlatformThrottledError(PLATFORM, f"code {code}: {message}", account_id)
         if code in TRANSIENT_CODES or (error.http_status() or 0) >= 500 or error.api_transient_error():
-            return TransientPlatformError(PLATFORM, f"Meta answered HTTP {error.http_status()} for {where} (code {code}: {message}).", account_id)
-        return PlatformConfigError(PLATFORM, f"Meta refused the insights request for {where} (code {code}/{subcode}: {message}). This is not retried; check the account settings.", account_id)
+            return TransientPlatformError(
+                PLATFORM, f"Meta answered HTTP {error.http_status()} for {where} (code {code}: {message}).", account_id
+            )
+        return PlatformConfigError(
+            PLATFORM,
+            f"Meta refused the insights request for {where} (code {code}/{subcode}: {message}). This is not retried; check the account settings.",
+            account_id,
+        )
 
     def _throttle_wait(self, headers: Mapping[str, str], attempt: int) -> float:
         """Seconds to wait, as the usage headers say; exponential backoff when they say nothing."""
@@ -341,7 +419,11 @@ def parse_insights_row(row: Mapping, account_id: str, level: str, since: dt.date
     """Validate one wire row and return the raw-table record (see RAW_COLUMNS)."""
 
     def fail(what: str) -> MalformedPayloadError:
-        return MalformedPayloadError(PLATFORM, f"Meta returned a malformed insights row for ad account act_{account_id} ({what}); nothing from this sync was written. Row: {json.dumps(dict(row))[:300]}", account_id)
+        return MalformedPayloadError(
+            PLATFORM,
+            f"Meta returned a malformed insights row for ad account act_{account_id} ({what}); nothing from this sync was written. Row: {json.dumps(dict(row))[:300]}",
+            account_id,
+        )
 
     def number(field: str, pattern: re.Pattern, cast):
         value = row.get(field)
@@ -357,7 +439,11 @@ def parse_insights_row(row: Mapping, account_id: str, level: str, since: dt.date
             raise fail(f"{field} is not a list")
         parsed = []
         for entry in entries:
-            if not isinstance(entry, Mapping) or "action_type" not in entry or not _DECIMAL.fullmatch(str(entry.get("value", ""))):
+            if (
+                not isinstance(entry, Mapping)
+                or "action_type" not in entry
+                or not _DECIMAL.fullmatch(str(entry.get("value", "")))
+            ):
                 raise fail(f"{field} entry {entry!r} lacks action_type or a numeric value")
             parsed.append({"action_type": entry["action_type"], "value": float(entry["value"])})
         return parsed
@@ -402,8 +488,15 @@ def fetch_window(settings: MetaAdsSettings, since: dt.date, until: dt.date) -> I
 
 def check_access(settings: MetaAdsSettings) -> Iterator[AccessCheck]:
     """(act_<id>, None) for each ad account the token can read, (act_<id>, the error and its fix) for the others."""
-    patient_enough = dataclasses.replace(settings, max_throttle_wait_seconds=min(settings.max_throttle_wait_seconds, CHECK_MAX_THROTTLE_WAIT_SECONDS))
-    return check_slices(lambda: MetaAdsClient(patient_enough), settings.account_ids, MetaAdsClient.check_account, lambda account_id: f"act_{account_id}")
+    patient_enough = dataclasses.replace(
+        settings, max_throttle_wait_seconds=min(settings.max_throttle_wait_seconds, CHECK_MAX_THROTTLE_WAIT_SECONDS)
+    )
+    return check_slices(
+        lambda: MetaAdsClient(patient_enough),
+        settings.account_ids,
+        MetaAdsClient.check_account,
+        lambda account_id: f"act_{account_id}",
+    )
 
 
 SOURCE = RawSource(
@@ -416,4 +509,14 @@ SOURCE = RawSource(
     settings_from_env=MetaAdsSettings.from_env,
     fetch=fetch_window,
     check=check_access,
+    # Meta credits conversions up to 7 days after a click by default (28 with a 28-day attribution
+    # setting): https://www.facebook.com/business/help/458681590974355
+    restatement=RestatementWindow(nightly_days=7, weekly_days=28),
+    setting_names=(
+        "META_ACCESS_TOKEN",
+        "META_AD_ACCOUNT_IDS",
+        "META_GRAPH_URL",
+        "META_INSIGHTS_LEVEL",
+        "META_POLL_INTERVAL_SECONDS",
+    ),
 )

@@ -22,6 +22,15 @@ AccessCheck = tuple[str, str | None]
 
 
 @dataclasses.dataclass(frozen=True)
+class RestatementWindow:
+    """How many days before yesterday a platform still revises its figures: re-fetched every night,
+    and on the weekly pass (which catches the slow restatements)."""
+
+    nightly_days: int
+    weekly_days: int
+
+
+@dataclasses.dataclass(frozen=True)
 class RawSource:
     platform: str
     table: str  # raw.<table> in the warehouse
@@ -37,9 +46,19 @@ class RawSource:
     # `social-roi check`: one cheap read-only call per account, yielding (account, None) when it
     # answered and (account, what to fix) when not. None for sources with no credentials to test.
     check: Callable[[Any], Iterator[AccessCheck]] | None = None
+    # The days the nightly sync re-fetches. None: reference data that is fetched over the run's
+    # whole range (it is small and is never revised).
+    restatement: RestatementWindow | None = None
+    # Every environment variable the connector reads, for `social-roi check` and the README's table.
+    setting_names: tuple[str, ...] = ()
+    # Public reference data (exchange rates) rather than a platform of the user's: it alone does
+    # not make a sync worth running.
+    reference_data: bool = False
 
 
-def fetch_slices(client: Any, slice_ids: Iterable[str], fetch_slice: Callable[..., Iterator[dict]], since: dt.date, until: dt.date) -> Iterator[SliceRecords]:
+def fetch_slices(
+    client: Any, slice_ids: Iterable[str], fetch_slice: Callable[..., Iterator[dict]], since: dt.date, until: dt.date
+) -> Iterator[SliceRecords]:
     """One client for the whole window, one slice per account or property, the client closed at
     the end: the shape of every connector's `fetch`."""
     try:
@@ -53,7 +72,12 @@ def fetch_slices(client: Any, slice_ids: Iterable[str], fetch_slice: Callable[..
 CHECK_MAX_THROTTLE_WAIT_SECONDS = 60.0
 
 
-def check_slices(open_client: Callable[[], Any], slice_ids: Iterable[str], check_one: Callable[[Any, str], None], label: Callable[[str], str] = str) -> Iterator[AccessCheck]:
+def check_slices(
+    open_client: Callable[[], Any],
+    slice_ids: Iterable[str],
+    check_one: Callable[[Any, str], None],
+    label: Callable[[str], str] = str,
+) -> Iterator[AccessCheck]:
     """(label, None) for each account or property that answers, (label, the error and its fix) for
     the others; a client that cannot even be opened fails every slice alike. The shape of every
     connector's `check`."""
