@@ -7,7 +7,6 @@ import pytest
 
 from connectors import ga4, linkedin_ads, meta_ads
 from connectors.registry import RAW_SOURCES
-from connectors.sandbox.linkedin_rest import linkedin_environment
 from pipelines.check import FAILED, NOT_CONFIGURED, OK, check_all, format_lines, run_check
 
 PLATFORM_SOURCES = (meta_ads.SOURCE, linkedin_ads.SOURCE, ga4.SOURCE)
@@ -17,9 +16,7 @@ SECRET_SETTINGS = ("META_ACCESS_TOKEN", "LINKEDIN_ACCESS_TOKEN", "LINKEDIN_CLIEN
 @pytest.fixture
 def env(sandbox, tmp_path):
     """Every platform pointed at the sandbox, the warehouse in a directory of its own."""
-    from pipelines.cli import sandbox_environment
-
-    return {**sandbox_environment(sandbox), **linkedin_environment(sandbox), "SOCIAL_ROI_WAREHOUSE": str(tmp_path / "data" / "warehouse.duckdb")}
+    return {**sandbox.environment(), "SOCIAL_ROI_WAREHOUSE": str(tmp_path / "data" / "warehouse.duckdb")}
 
 
 def verdicts(lines, platform):
@@ -77,7 +74,9 @@ def test_a_platform_without_settings_is_reported_as_not_configured_with_what_to_
 
     lines = check_all(without_linkedin, PLATFORM_SOURCES)
 
-    assert verdicts(lines, "linkedin") == {"-": (NOT_CONFIGURED, f"set {linkedin_ads.SOURCE.credentials_hint} to ingest it")}
+    assert verdicts(lines, "linkedin") == {
+        "-": (NOT_CONFIGURED, f"set {linkedin_ads.SOURCE.credentials_hint} to ingest it")
+    }
     assert {status for status, _ in verdicts(lines, "meta").values()} == {OK}
     _printed, exit_code = run_check(without_linkedin)
     assert exit_code == 0  # not configured is a choice, not a failure
@@ -86,7 +85,12 @@ def test_a_platform_without_settings_is_reported_as_not_configured_with_what_to_
 def test_a_half_configured_platform_fails_with_what_is_missing(env):
     lines = check_all({**env, "META_AD_ACCOUNT_IDS": ""}, PLATFORM_SOURCES)
 
-    assert verdicts(lines, "meta") == {"-": (FAILED, "META_ACCESS_TOKEN is set but META_AD_ACCOUNT_IDS is not: list the ad account ids, comma-separated (e.g. act_123,456).")}
+    assert verdicts(lines, "meta") == {
+        "-": (
+            FAILED,
+            "META_ACCESS_TOKEN is set but META_AD_ACCOUNT_IDS is not: list the ad account ids, comma-separated (e.g. act_123,456).",
+        )
+    }
 
 
 def test_a_linkedin_account_the_token_cannot_read_fails_alone(sandbox, env):
@@ -118,7 +122,9 @@ def test_an_unwritable_warehouse_location_fails_with_the_setting_to_change(env, 
 
 def test_no_secret_reaches_a_line_even_when_a_platform_quotes_it(env):
     token = env["META_ACCESS_TOKEN"]
-    careless = dataclasses.replace(meta_ads.SOURCE, check=lambda settings: iter([("act_1", f"refused access_token={settings.access_token}")]))
+    careless = dataclasses.replace(
+        meta_ads.SOURCE, check=lambda settings: iter([("act_1", f"refused access_token={settings.access_token}")])
+    )
 
     printed = format_lines(check_all(env, (careless,)))
 
@@ -128,7 +134,9 @@ def test_no_secret_reaches_a_line_even_when_a_platform_quotes_it(env):
 def test_the_report_reads_one_aligned_line_per_platform_and_account(sandbox, env):
     sandbox.faults.arm("meta", "expired_token", times=None)
 
-    printed = format_lines(check_all({name: value for name, value in env.items() if not name.startswith("GA4_")}, PLATFORM_SOURCES))
+    printed = format_lines(
+        check_all({name: value for name, value in env.items() if not name.startswith("GA4_")}, PLATFORM_SOURCES)
+    )
 
     account = sandbox.advertiser.meta_accounts[0].id
     assert re.search(rf"^meta +act_{account} +FAILED: Meta rejected the access token", printed, re.MULTILINE)

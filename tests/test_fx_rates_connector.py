@@ -32,7 +32,9 @@ def month(yesterday):
 
 
 def fetch(settings, since, until, waits=None, **overrides):
-    client = FxRatesClient(dataclasses.replace(settings, **overrides), sleep=(waits.sleep if waits is not None else lambda _s: None))
+    client = FxRatesClient(
+        dataclasses.replace(settings, **overrides), sleep=(waits.sleep if waits is not None else lambda _s: None)
+    )
     try:
         return list(client.daily_rates("NOK", since, until))
     finally:
@@ -54,7 +56,9 @@ def last_saturday(before: dt.date) -> dt.date:
 # --- what arrives ------------------------------------------------------------------------------
 
 
-def test_a_month_of_eur_and_usd_rates_arrives_in_one_request_with_every_business_day_and_no_weekend(sandbox, fx_settings, month):
+def test_a_month_of_eur_and_usd_rates_arrives_in_one_request_with_every_business_day_and_no_weekend(
+    sandbox, fx_settings, month
+):
     since, until = month
     records = fetch(fx_settings, since, until)
 
@@ -67,7 +71,9 @@ def test_a_month_of_eur_and_usd_rates_arrives_in_one_request_with_every_business
     assert set(records[0]) == set(fx_rates.RAW_COLUMNS)
 
 
-def test_the_days_read_before_since_are_never_yielded_so_a_rerun_replaces_exactly_its_window(sandbox, fx_settings, month):
+def test_the_days_read_before_since_are_never_yielded_so_a_rerun_replaces_exactly_its_window(
+    sandbox, fx_settings, month
+):
     since, until = month
     records = fetch(fx_settings, since, until)
 
@@ -77,7 +83,9 @@ def test_the_days_read_before_since_are_never_yielded_so_a_rerun_replaces_exactl
     assert sandbox.norges_bank.requests_served == 1
 
 
-def test_a_weekend_only_window_yields_nothing_and_is_not_mistaken_for_an_unknown_currency(sandbox, fx_settings, yesterday):
+def test_a_weekend_only_window_yields_nothing_and_is_not_mistaken_for_an_unknown_currency(
+    sandbox, fx_settings, yesterday
+):
     saturday = last_saturday(yesterday)
 
     assert fetch(fx_settings, saturday, saturday + dt.timedelta(days=1)) == []
@@ -108,15 +116,19 @@ def sdmx_body(series: dict[str, tuple[int, dict[str, str]]], days: list[str]) ->
     return {
         "meta": {"id": "IREF000001", "prepared": "2026-09-14T19:09:43", "test": False},
         "data": {
-            "dataSets": [{
-                "series": {
-                    f"0:{position}:0:0": {
-                        "attributes": [0, 0, unit_mults.index(series[currency][0]), 0],
-                        "observations": {str(days.index(day)): [value] for day, value in series[currency][1].items()},
-                    }
-                    for position, currency in enumerate(currencies)
-                },
-            }],
+            "dataSets": [
+                {
+                    "series": {
+                        f"0:{position}:0:0": {
+                            "attributes": [0, 0, unit_mults.index(series[currency][0]), 0],
+                            "observations": {
+                                str(days.index(day)): [value] for day, value in series[currency][1].items()
+                            },
+                        }
+                        for position, currency in enumerate(currencies)
+                    },
+                }
+            ],
             "structure": {
                 "dimensions": {
                     "series": [
@@ -131,7 +143,12 @@ def sdmx_body(series: dict[str, tuple[int, dict[str, str]]], days: list[str]) ->
                     "series": [
                         {"id": "DECIMALS", "values": [{"id": "4", "name": "4"}]},
                         {"id": "CALCULATED", "values": [{"id": "false", "name": "false"}]},
-                        {"id": "UNIT_MULT", "values": [{"id": str(m), "name": {0: "Units", 2: "Hundreds"}.get(m, str(m))} for m in unit_mults]},
+                        {
+                            "id": "UNIT_MULT",
+                            "values": [
+                                {"id": str(m), "name": {0: "Units", 2: "Hundreds"}.get(m, str(m))} for m in unit_mults
+                            ],
+                        },
                         {"id": "COLLECTION", "values": [{"id": "C", "name": "ECB concertation time 14:15 CET"}]},
                     ],
                     "observation": [],
@@ -143,7 +160,11 @@ def sdmx_body(series: dict[str, tuple[int, dict[str, str]]], days: list[str]) ->
 
 MONDAY, TUESDAY = dt.date(2026, 9, 14), dt.date(2026, 9, 15)
 PER_100_BODY = sdmx_body(
-    {"EUR": (0, {"2026-09-14": "10.986"}), "SEK": (2, {"2026-09-14": "96.1", "2026-09-15": "95.95"}), "JPY": (2, {"2026-09-15": "6.0375"})},
+    {
+        "EUR": (0, {"2026-09-14": "10.986"}),
+        "SEK": (2, {"2026-09-14": "96.1", "2026-09-15": "95.95"}),
+        "JPY": (2, {"2026-09-15": "6.0375"}),
+    },
     ["2026-09-14", "2026-09-15"],
 )
 
@@ -152,7 +173,14 @@ def test_parser_on_a_built_body_divides_a_per_100_currency_by_ten_to_the_unit_mu
     records = parse_exchange_rates(PER_100_BODY, ("EUR", "SEK", "JPY"), MONDAY, TUESDAY)
 
     by_key = {(r["base_currency"], r["rate_date"]): r for r in records}
-    assert by_key[("SEK", "2026-09-14")] == {"rate_date": "2026-09-14", "base_currency": "SEK", "quote_currency": "NOK", "rate": 0.961, "unit_multiplier": 2, "raw_value": "96.1"}
+    assert by_key[("SEK", "2026-09-14")] == {
+        "rate_date": "2026-09-14",
+        "base_currency": "SEK",
+        "quote_currency": "NOK",
+        "rate": 0.961,
+        "unit_multiplier": 2,
+        "raw_value": "96.1",
+    }
     assert by_key[("SEK", "2026-09-15")]["rate"] == 0.9595
     assert by_key[("JPY", "2026-09-15")]["rate"] == 0.060375  # exact, not 0.060375000000000005
     assert by_key[("EUR", "2026-09-14")]["rate"] == 10.986 and by_key[("EUR", "2026-09-14")]["unit_multiplier"] == 0
@@ -161,7 +189,9 @@ def test_parser_on_a_built_body_divides_a_per_100_currency_by_ten_to_the_unit_mu
 
 def test_parser_on_a_built_body_refuses_to_guess_when_unit_mult_is_missing():
     body = copy.deepcopy(PER_100_BODY)
-    body["data"]["structure"]["attributes"]["series"] = [a for a in body["data"]["structure"]["attributes"]["series"] if a["id"] != "UNIT_MULT"]
+    body["data"]["structure"]["attributes"]["series"] = [
+        a for a in body["data"]["structure"]["attributes"]["series"] if a["id"] != "UNIT_MULT"
+    ]
 
     with pytest.raises(MalformedPayloadError, match="UNIT_MULT"):
         parse_exchange_rates(body, ("EUR", "SEK", "JPY"), MONDAY, TUESDAY)
@@ -224,7 +254,9 @@ def test_throttling_longer_than_allowed_stops_the_run(sandbox, fx_settings, mont
     assert waits == [25.0, 25.0]
 
 
-def test_an_unknown_currency_among_known_ones_fails_at_once_naming_it_and_the_setting(sandbox, fx_settings, month, waits):
+def test_an_unknown_currency_among_known_ones_fails_at_once_naming_it_and_the_setting(
+    sandbox, fx_settings, month, waits
+):
     with pytest.raises(PlatformConfigError) as failure:
         fetch(fx_settings, *month, waits=waits, currencies=("EUR", "XAU"))
 
@@ -244,7 +276,10 @@ def test_a_404_for_an_unknown_currency_fails_at_once_naming_it_and_the_setting(s
 def test_a_malformed_value_fails_naming_the_field_and_the_value(sandbox, fx_settings, month):
     sandbox.faults.arm("fx", "malformed_payload", value="11,5")
 
-    with pytest.raises(MalformedPayloadError, match=r"observations\['0'\]\[0\] \(EUR on \d{4}-\d{2}-\d{2}\)=\"11,5\".*nothing was written"):
+    with pytest.raises(
+        MalformedPayloadError,
+        match=r"observations\['0'\]\[0\] \(EUR on \d{4}-\d{2}-\d{2}\)=\"11,5\".*nothing was written",
+    ):
         fetch(fx_settings, *month)
 
 
@@ -257,7 +292,11 @@ def test_a_value_with_a_decimal_comma_is_malformed_even_when_read_in_the_lookbac
 
 def test_the_sandbox_serves_only_sdmx_json_like_the_connector_asks(sandbox, month):
     since, until = month
-    answer = requests.get(f"{sandbox.base_url}/api/data/EXR/B.EUR.NOK.SP", params={"format": "csv", "startPeriod": since.isoformat(), "endPeriod": until.isoformat()}, timeout=10)
+    answer = requests.get(
+        f"{sandbox.base_url}/api/data/EXR/B.EUR.NOK.SP",
+        params={"format": "csv", "startPeriod": since.isoformat(), "endPeriod": until.isoformat()},
+        timeout=10,
+    )
 
     assert answer.status_code == 400
 
@@ -274,7 +313,9 @@ def test_settings_from_env_read_the_currencies_and_the_api_url():
     assert settings.api_url == "https://data.norges-bank.no/api"
     assert fx_rates.series_key(settings.currencies) == "B.EUR+USD+SEK.NOK.SP"
 
-    custom = FxRatesSettings.from_env({"SOCIAL_ROI_FX_CURRENCIES": "EUR", "NORGES_BANK_API_URL": "http://127.0.0.1:8765/api/"})
+    custom = FxRatesSettings.from_env(
+        {"SOCIAL_ROI_FX_CURRENCIES": "EUR", "NORGES_BANK_API_URL": "http://127.0.0.1:8765/api/"}
+    )
     assert custom.api_url == "http://127.0.0.1:8765/api"
 
 
@@ -295,9 +336,16 @@ def test_source_fetches_one_nok_slice_that_loads_exactly_and_replaces_its_window
     from pipelines.warehouse import replace_slices, stage_records
 
     since, until = month
-    settings = FxRatesSettings.from_env({"SOCIAL_ROI_FX_CURRENCIES": "EUR,USD", "NORGES_BANK_API_URL": f"{sandbox.base_url}/api"})
+    settings = FxRatesSettings.from_env(
+        {"SOCIAL_ROI_FX_CURRENCIES": "EUR,USD", "NORGES_BANK_API_URL": f"{sandbox.base_url}/api"}
+    )
     source = fx_rates.SOURCE
-    assert (source.platform, source.table, source.slice_column, source.date_column) == ("fx", "fx_rates", "quote_currency", "rate_date")
+    assert (source.platform, source.table, source.slice_column, source.date_column) == (
+        "fx",
+        "fx_rates",
+        "quote_currency",
+        "rate_date",
+    )
 
     database = tmp_path / "warehouse.duckdb"
     for run in range(2):
@@ -308,8 +356,14 @@ def test_source_fetches_one_nok_slice_that_loads_exactly_and_replaces_its_window
         replace_slices(database, source, stage_records(slices, staging, since, until))
 
     with duckdb.connect(str(database)) as connection:
-        rows = connection.execute("select rate_date, base_currency, rate, unit_multiplier, raw_value from raw.fx_rates").fetchall()
-        duplicates = connection.execute("select count(*) from (select rate_date, base_currency from raw.fx_rates group by all having count(*) > 1)").fetchone()[0]
+        rows = connection.execute(
+            "select rate_date, base_currency, rate, unit_multiplier, raw_value from raw.fx_rates"
+        ).fetchall()
+        duplicates = connection.execute(
+            "select count(*) from (select rate_date, base_currency from raw.fx_rates group by all having count(*) > 1)"
+        ).fetchone()[0]
     assert duplicates == 0
     assert len(rows) == 2 * len(business_days(since, until))
-    assert all(isinstance(rate, decimal.Decimal) and rate == decimal.Decimal(raw) for _day, _currency, rate, _mult, raw in rows)
+    assert all(
+        isinstance(rate, decimal.Decimal) and rate == decimal.Decimal(raw) for _day, _currency, rate, _mult, raw in rows
+    )

@@ -8,6 +8,7 @@ import pytest
 from connectors.errors import PlatformAuthError, TransientPlatformError
 from connectors.ga4 import DailyQuotaExhaustedError, Ga4Client, Ga4Settings
 from connectors.retry import Backoff
+from connectors.sandbox.ga4_figures import ga4_rows
 
 
 @pytest.fixture
@@ -26,7 +27,9 @@ def fortnight(yesterday):
 
 
 def fetch(settings, since, until, waits=None, **overrides):
-    client = Ga4Client(dataclasses.replace(settings, **overrides), sleep=(waits.sleep if waits is not None else lambda _s: None))
+    client = Ga4Client(
+        dataclasses.replace(settings, **overrides), sleep=(waits.sleep if waits is not None else lambda _s: None)
+    )
     try:
         return client, list(client.daily_traffic(settings.property_ids[0], since, until))
     finally:
@@ -36,7 +39,7 @@ def fetch(settings, since, until, waits=None, **overrides):
 def advertiser_rows(sandbox, since, until):
     day, rows = since, []
     while day <= until:
-        rows += sandbox.advertiser.ga4_rows(day)
+        rows += ga4_rows(sandbox.advertiser, day)
         day += dt.timedelta(days=1)
     return rows
 
@@ -54,7 +57,11 @@ def test_a_range_arrives_whole_across_several_pages_from_one_report_per_range(sa
 def test_integer_metrics_sent_as_decimals_become_integers_and_placeholders_are_kept(ga4_settings, fortnight):
     _, rows = fetch(ga4_settings, *fortnight)
 
-    assert all(isinstance(r[column], int) for r in rows for column in ("sessions", "total_users", "engaged_sessions", "transactions"))
+    assert all(
+        isinstance(r[column], int)
+        for r in rows
+        for column in ("sessions", "total_users", "engaged_sessions", "transactions")
+    )
     assert any('.0"' in r["raw_row"] for r in rows), "the sandbox does send integers as '12.0'"
     assert {"(direct)", "(organic)"} <= {r["session_campaign_name"] for r in rows}
     assert {"(not set)"} <= {r["session_campaign_id"] for r in rows}
@@ -81,7 +88,9 @@ def test_an_exhausted_hourly_quota_waits_half_an_hour(sandbox, ga4_settings, for
 def test_a_spent_daily_quota_stops_the_property_with_a_clear_message(sandbox, ga4_settings, fortnight, waits):
     sandbox.faults.arm("ga4", "daily_quota", times=1)
 
-    with pytest.raises(DailyQuotaExhaustedError, match=f"property {sandbox.advertiser.ga4_property.id}.*skipped for this run"):
+    with pytest.raises(
+        DailyQuotaExhaustedError, match=f"property {sandbox.advertiser.ga4_property.id}.*skipped for this run"
+    ):
         fetch(ga4_settings, *fortnight, waits=waits)
     assert waits == []
 
@@ -110,7 +119,9 @@ def test_unauthenticated_fails_at_once_naming_the_property_and_the_fix(sandbox, 
     with pytest.raises(PlatformAuthError) as raised:
         fetch(ga4_settings, *fortnight, waits=waits)
 
-    assert sandbox.advertiser.ga4_property.id in str(raised.value) and "GOOGLE_APPLICATION_CREDENTIALS" in str(raised.value)
+    assert sandbox.advertiser.ga4_property.id in str(raised.value) and "GOOGLE_APPLICATION_CREDENTIALS" in str(
+        raised.value
+    )
     assert raised.value.__context__ is None
     assert waits == [] and sandbox.ga4.reports_served == 0
 

@@ -14,12 +14,25 @@ import requests
 from connectors.errors import MalformedPayloadError, PlatformAuthError, PlatformConfigError, TransientPlatformError
 from connectors.linkedin_ads import METRIC_COLUMNS, RAW_COLUMNS, LinkedInAdsClient, LinkedInAdsSettings, analytics_query
 from connectors.retry import Backoff
-from connectors.sandbox import Sandbox
-from connectors.sandbox.linkedin_rest import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN, linkedin_environment
-from connectors.sandbox.server import SANDBOX_LINKEDIN_TOKEN
+from connectors.sandbox import Sandbox, linkedin_rest
+from connectors.sandbox.linkedin_figures import linkedin_metrics
+from connectors.sandbox.linkedin_rest import (
+    SANDBOX_CLIENT_ID,
+    SANDBOX_CLIENT_SECRET,
+    SANDBOX_LINKEDIN_TOKEN,
+    SANDBOX_REFRESH_TOKEN,
+)
 
-REFRESH_CREDENTIALS = {"client_id": SANDBOX_CLIENT_ID, "client_secret": SANDBOX_CLIENT_SECRET, "refresh_token": SANDBOX_REFRESH_TOKEN}
-API_HEADERS = {"Authorization": f"Bearer {SANDBOX_LINKEDIN_TOKEN}", "LinkedIn-Version": "202610", "X-Restli-Protocol-Version": "2.0.0"}
+REFRESH_CREDENTIALS = {
+    "client_id": SANDBOX_CLIENT_ID,
+    "client_secret": SANDBOX_CLIENT_SECRET,
+    "refresh_token": SANDBOX_REFRESH_TOKEN,
+}
+API_HEADERS = {
+    "Authorization": f"Bearer {SANDBOX_LINKEDIN_TOKEN}",
+    "LinkedIn-Version": "202610",
+    "X-Restli-Protocol-Version": "2.0.0",
+}
 
 
 @pytest.fixture
@@ -44,7 +57,9 @@ def window(yesterday):
 
 
 def fetch(settings, account_id, since, until, waits=None, **overrides):
-    client = LinkedInAdsClient(dataclasses.replace(settings, **overrides), sleep=(waits.sleep if waits is not None else lambda _s: None))
+    client = LinkedInAdsClient(
+        dataclasses.replace(settings, **overrides), sleep=(waits.sleep if waits is not None else lambda _s: None)
+    )
     try:
         return client, list(client.daily_analytics(account_id, since, until))
     finally:
@@ -57,7 +72,7 @@ def truth(advertiser, since, until, restatements=0) -> dict[tuple[str, str], dic
     for offset in range((until - since).days + 1):
         day = since + dt.timedelta(days=offset)
         for campaign in advertiser.linkedin_campaigns:
-            metrics = advertiser.linkedin_metrics(campaign, day, restatements)
+            metrics = linkedin_metrics(advertiser, campaign, day, restatements)
             if metrics is not None:
                 reported[(day.isoformat(), campaign.id)] = metrics
     return reported
@@ -74,17 +89,27 @@ def cents(values) -> Decimal:
 # --- a range arrives whole ---------------------------------------------------------------------
 
 
-def test_a_range_fetched_in_chunks_of_fields_equals_the_advertisers_truth_metric_by_metric(sandbox, settings, account, window):
+def test_a_range_fetched_in_chunks_of_fields_equals_the_advertisers_truth_metric_by_metric(
+    sandbox, settings, account, window
+):
     _, rows = fetch(settings, account, *window, max_fields_per_call=6)
 
     expected = truth(sandbox.advertiser, *window)
     calls = sandbox.linkedin.analytics_calls
-    assert len(calls) == 4 and all(len(call.fields) <= 6 for call in calls), "15 metrics, 4 a call beside dateRange and pivotValues"
+    assert len(calls) == 4 and all(len(call.fields) <= 6 for call in calls), (
+        "15 metrics, 4 a call beside dateRange and pivotValues"
+    )
     assert len(rows) == len(expected) > 28 and keys(rows) == set(expected)
     for row in rows:
         for metric, column in METRIC_COLUMNS.items():
-            assert row[column] == expected[(row["date"], row["campaign_id"])][metric], (column, row["date"], row["campaign_id"])
-    assert cents(r["cost_in_local_currency"] for r in rows) == cents(m["costInLocalCurrency"] for m in expected.values())
+            assert row[column] == expected[(row["date"], row["campaign_id"])][metric], (
+                column,
+                row["date"],
+                row["campaign_id"],
+            )
+    assert cents(r["cost_in_local_currency"] for r in rows) == cents(
+        m["costInLocalCurrency"] for m in expected.values()
+    )
 
 
 def test_by_default_every_metric_comes_in_one_call_within_linkedins_20_fields(sandbox, settings, account, window):
@@ -103,8 +128,17 @@ def test_campaign_attributes_are_read_page_by_page_and_joined_onto_every_row(san
     assert {row["campaign_id"] for row in rows} == set(campaigns), "every campaign, the paused one included"
     for row in rows:
         campaign = campaigns[row["campaign_id"]]
-        assert (row["campaign_name"], row["campaign_status"], row["currency"], row["daily_budget"]) == (campaign.name, campaign.status, "EUR", campaign.daily_budget)
-        assert row["campaign_group"].isdigit() and row["campaign_type"] == "SPONSORED_UPDATES" and row["cost_type"] in ("CPM", "CPC")
+        assert (row["campaign_name"], row["campaign_status"], row["currency"], row["daily_budget"]) == (
+            campaign.name,
+            campaign.status,
+            "EUR",
+            campaign.daily_budget,
+        )
+        assert (
+            row["campaign_group"].isdigit()
+            and row["campaign_type"] == "SPONSORED_UPDATES"
+            and row["cost_type"] in ("CPM", "CPC")
+        )
     assert {row["campaign_status"] for row in rows} == {"ACTIVE", "PAUSED"}
 
 
@@ -127,10 +161,16 @@ def test_late_conversions_grow_on_a_later_sync(sandbox, settings, account, yeste
     _, later = fetch(settings, account, yesterday, yesterday)
 
     final = truth(sandbox.advertiser, yesterday, yesterday, restatements=3)
-    assert conversions(later) == sum(m["externalWebsiteConversions"] + m["oneClickLeads"] for m in final.values()) > conversions(first)
+    assert (
+        conversions(later)
+        == sum(m["externalWebsiteConversions"] + m["oneClickLeads"] for m in final.values())
+        > conversions(first)
+    )
 
 
-def test_a_range_longer_than_92_days_is_asked_for_in_windows_so_reach_is_always_reported(sandbox, settings, account, yesterday):
+def test_a_range_longer_than_92_days_is_asked_for_in_windows_so_reach_is_always_reported(
+    sandbox, settings, account, yesterday
+):
     since = yesterday - dt.timedelta(days=119)
 
     _, rows = fetch(settings, account, since, yesterday)
@@ -138,10 +178,15 @@ def test_a_range_longer_than_92_days_is_asked_for_in_windows_so_reach_is_always_
     expected = truth(sandbox.advertiser, since, yesterday)
     assert [call.days for call in sandbox.linkedin.analytics_calls] == [92, 28]
     assert len(rows) == len(expected)
-    assert all(row["approximate_member_reach"] == expected[(row["date"], row["campaign_id"])]["approximateMemberReach"] for row in rows)
+    assert all(
+        row["approximate_member_reach"] == expected[(row["date"], row["campaign_id"])]["approximateMemberReach"]
+        for row in rows
+    )
 
 
-def test_records_load_into_the_raw_column_types_with_money_exact_to_the_cent(sandbox, settings, account, window, tmp_path):
+def test_records_load_into_the_raw_column_types_with_money_exact_to_the_cent(
+    sandbox, settings, account, window, tmp_path
+):
     _, rows = fetch(settings, account, *window)
     staged = tmp_path / "linkedin.ndjson"
     staged.write_text("".join(json.dumps(row) + "\n" for row in rows))
@@ -149,7 +194,8 @@ def test_records_load_into_the_raw_column_types_with_money_exact_to_the_cent(san
 
     with duckdb.connect() as connection:
         loaded_cost, loaded_rows, days = connection.execute(
-            f"select sum(cost_in_local_currency), count(*), count(distinct date) from read_json(?, format='newline_delimited', columns={spec})", [str(staged)]
+            f"select sum(cost_in_local_currency), count(*), count(distinct date) from read_json(?, format='newline_delimited', columns={spec})",
+            [str(staged)],
         ).fetchone()
 
     assert all(list(row) == list(RAW_COLUMNS) for row in rows)
@@ -160,7 +206,9 @@ def test_records_load_into_the_raw_column_types_with_money_exact_to_the_cent(san
 # --- LinkedIn's 15,000-element cut -------------------------------------------------------------
 
 
-def test_a_range_whose_campaigns_times_days_exceed_the_element_limit_is_split_and_nothing_is_lost(sandbox, settings, account, window):
+def test_a_range_whose_campaigns_times_days_exceed_the_element_limit_is_split_and_nothing_is_lost(
+    sandbox, settings, account, window
+):
     sandbox.linkedin.max_elements = 50
 
     _, rows = fetch(settings, account, *window, max_elements_per_call=50)
@@ -173,7 +221,9 @@ def test_a_range_whose_campaigns_times_days_exceed_the_element_limit_is_split_an
 def test_a_quarter_of_two_hundred_campaigns_stays_under_15000_elements_per_request():
     with Sandbox(seed=7, extra_linkedin_campaigns=200) as sandbox:
         account = sandbox.advertiser.linkedin_accounts[0].id
-        settings = LinkedInAdsSettings(account_ids=(account,), access_token=SANDBOX_LINKEDIN_TOKEN, api_url=sandbox.base_url)
+        settings = LinkedInAdsSettings(
+            account_ids=(account,), access_token=SANDBOX_LINKEDIN_TOKEN, api_url=sandbox.base_url
+        )
         until = dt.date.today() - dt.timedelta(days=1)
         since = until - dt.timedelta(days=91)
 
@@ -184,10 +234,14 @@ def test_a_quarter_of_two_hundred_campaigns_stays_under_15000_elements_per_reque
         assert len(sandbox.advertiser.linkedin_campaigns) * 92 > 15_000, "one request could have been cut"
         assert len(calls) == 2 and all(call.campaigns * call.days < 15_000 for call in calls)
         assert len(rows) == len(expected) > 10_000 and keys(rows) == set(expected)
-        assert cents(r["cost_in_local_currency"] for r in rows) == cents(m["costInLocalCurrency"] for m in expected.values())
+        assert cents(r["cost_in_local_currency"] for r in rows) == cents(
+            m["costInLocalCurrency"] for m in expected.values()
+        )
 
 
-def test_an_answer_that_reaches_the_element_limit_is_taken_as_cut_and_asked_for_again_in_halves(sandbox, settings, account, window):
+def test_an_answer_that_reaches_the_element_limit_is_taken_as_cut_and_asked_for_again_in_halves(
+    sandbox, settings, account, window
+):
     sandbox.linkedin.max_elements = 50
     client = LinkedInAdsClient(dataclasses.replace(settings, max_elements_per_call=50))
 
@@ -218,7 +272,12 @@ def test_the_sandbox_refuses_a_query_that_was_re_encoded_or_carries_bare_urns(sa
     as_written = dict(part.split("=", 1) for part in query.split("&"))
 
     as_built = requests.get(f"{endpoint}?{query}", headers=API_HEADERS, timeout=10)
-    reencoded = requests.get(endpoint, params={name: urllib.parse.unquote(value) for name, value in as_written.items()}, headers=API_HEADERS, timeout=10)
+    reencoded = requests.get(
+        endpoint,
+        params={name: urllib.parse.unquote(value) for name, value in as_written.items()},
+        headers=API_HEADERS,
+        timeout=10,
+    )
     bare_urns = requests.get(f"{endpoint}?{query.replace('%3A', ':')}", headers=API_HEADERS, timeout=10)
 
     assert as_built.status_code == 200 and as_built.json()["elements"]
@@ -228,7 +287,11 @@ def test_the_sandbox_refuses_a_query_that_was_re_encoded_or_carries_bare_urns(sa
 
 
 def test_the_sandbox_refuses_more_than_20_fields(sandbox, window):
-    query = analytics_query([f"urn:li:sponsoredCampaign:{sandbox.advertiser.linkedin_campaigns[0].id}"], *window, list(METRIC_COLUMNS) + ["impressions"] * 4)
+    query = analytics_query(
+        [f"urn:li:sponsoredCampaign:{sandbox.advertiser.linkedin_campaigns[0].id}"],
+        *window,
+        list(METRIC_COLUMNS) + ["impressions"] * 4,
+    )
 
     response = requests.get(f"{sandbox.base_url}/rest/adAnalytics?{query}", headers=API_HEADERS, timeout=10)
 
@@ -301,14 +364,20 @@ def test_refresh_credentials_alone_are_enough_to_sync(sandbox, settings, account
     assert len(rows) == len(truth(sandbox.advertiser, *window))
 
 
-def test_an_expired_token_without_refresh_credentials_fails_at_once_naming_the_account_and_the_fix(sandbox, settings, account, window, waits):
+def test_an_expired_token_without_refresh_credentials_fails_at_once_naming_the_account_and_the_fix(
+    sandbox, settings, account, window, waits
+):
     sandbox.faults.arm("linkedin", "expired_token", times=1)
 
     with pytest.raises(PlatformAuthError) as raised:
         fetch(settings, account, *window, waits=waits)
 
     message = str(raised.value)
-    assert f"ad account {account}" in message and "LINKEDIN_ACCESS_TOKEN" in message and "LINKEDIN_REFRESH_TOKEN" in message
+    assert (
+        f"ad account {account}" in message
+        and "LINKEDIN_ACCESS_TOKEN" in message
+        and "LINKEDIN_REFRESH_TOKEN" in message
+    )
     assert SANDBOX_LINKEDIN_TOKEN not in message
     assert raised.value.__context__ is None and raised.value.__cause__ is None
     assert waits == [] and len(sandbox.request_log) == 1, "auth errors are never retried"
@@ -320,7 +389,9 @@ def test_a_refused_refresh_token_fails_naming_the_setting_without_leaking_secret
     with pytest.raises(PlatformAuthError, match="LINKEDIN_REFRESH_TOKEN") as raised:
         fetch(settings, account, *window, **{**REFRESH_CREDENTIALS, "refresh_token": "revoked-refresh-token"})
 
-    assert not {"revoked-refresh-token", SANDBOX_CLIENT_SECRET, SANDBOX_LINKEDIN_TOKEN} & set(re.findall(r"[\w-]+", str(raised.value)))
+    assert not {"revoked-refresh-token", SANDBOX_CLIENT_SECRET, SANDBOX_LINKEDIN_TOKEN} & set(
+        re.findall(r"[\w-]+", str(raised.value))
+    )
 
 
 def test_a_retired_api_version_fails_fast_naming_linkedin_api_version(sandbox, settings, account, window, waits):
@@ -332,7 +403,9 @@ def test_a_retired_api_version_fails_fast_naming_linkedin_api_version(sandbox, s
     assert waits == [] and len(sandbox.request_log) == 1
 
 
-def test_a_missing_permission_and_an_unknown_account_fail_fast_naming_the_account(sandbox, settings, account, window, waits):
+def test_a_missing_permission_and_an_unknown_account_fail_fast_naming_the_account(
+    sandbox, settings, account, window, waits
+):
     sandbox.faults.arm("linkedin", "permission_denied", times=1)
 
     with pytest.raises(PlatformAuthError, match=f"ad account {account}.*Viewer"):
@@ -354,30 +427,40 @@ def test_a_malformed_cost_is_refused_with_the_field_and_value_named(sandbox, set
 
 
 def test_settings_come_from_the_environment_with_or_without_the_account_urn():
-    settings = LinkedInAdsSettings.from_env({
-        "LINKEDIN_ACCESS_TOKEN": "secret-token",
-        "LINKEDIN_AD_ACCOUNT_IDS": "urn:li:sponsoredAccount:123, 456",
-        "LINKEDIN_API_URL": "http://127.0.0.1:9/",
-        "LINKEDIN_API_VERSION": "202611",
-    })
+    settings = LinkedInAdsSettings.from_env(
+        {
+            "LINKEDIN_ACCESS_TOKEN": "secret-token",
+            "LINKEDIN_AD_ACCOUNT_IDS": "urn:li:sponsoredAccount:123, 456",
+            "LINKEDIN_API_URL": "http://127.0.0.1:9/",
+            "LINKEDIN_API_VERSION": "202611",
+        }
+    )
 
     assert settings.account_ids == ("123", "456")
-    assert (settings.api_url, settings.oauth_url, settings.api_version) == ("http://127.0.0.1:9", "https://www.linkedin.com", "202611")
+    assert (settings.api_url, settings.oauth_url, settings.api_version) == (
+        "http://127.0.0.1:9",
+        "https://www.linkedin.com",
+        "202611",
+    )
     assert "secret-token" not in repr(settings)
 
 
 def test_refresh_credentials_alone_configure_linkedin_and_stay_out_of_repr():
-    settings = LinkedInAdsSettings.from_env({
-        "LINKEDIN_CLIENT_ID": "app-id", "LINKEDIN_CLIENT_SECRET": "app-secret", "LINKEDIN_REFRESH_TOKEN": "refresh-secret",
-        "LINKEDIN_AD_ACCOUNT_IDS": "123",
-    })
+    settings = LinkedInAdsSettings.from_env(
+        {
+            "LINKEDIN_CLIENT_ID": "app-id",
+            "LINKEDIN_CLIENT_SECRET": "app-secret",
+            "LINKEDIN_REFRESH_TOKEN": "refresh-secret",
+            "LINKEDIN_AD_ACCOUNT_IDS": "123",
+        }
+    )
 
     assert settings.can_refresh and settings.access_token is None
     assert "app-secret" not in repr(settings) and "refresh-secret" not in repr(settings)
 
 
 def test_the_sandbox_environment_configures_the_connector(sandbox):
-    settings = LinkedInAdsSettings.from_env(linkedin_environment(sandbox))
+    settings = LinkedInAdsSettings.from_env(linkedin_rest.environment(sandbox))
 
     assert settings.account_ids == tuple(a.id for a in sandbox.advertiser.linkedin_accounts)
     assert settings.api_url == settings.oauth_url == sandbox.base_url and settings.can_refresh
@@ -394,4 +477,6 @@ def test_linkedin_not_configured_is_none_and_half_configured_is_a_clear_error():
     with pytest.raises(PlatformConfigError, match="not an ad account id"):
         LinkedInAdsSettings.from_env({"LINKEDIN_ACCESS_TOKEN": "t", "LINKEDIN_AD_ACCOUNT_IDS": "my-company"})
     with pytest.raises(PlatformConfigError, match="LINKEDIN_API_VERSION='2026-10'"):
-        LinkedInAdsSettings.from_env({"LINKEDIN_ACCESS_TOKEN": "t", "LINKEDIN_AD_ACCOUNT_IDS": "123", "LINKEDIN_API_VERSION": "2026-10"})
+        LinkedInAdsSettings.from_env(
+            {"LINKEDIN_ACCESS_TOKEN": "t", "LINKEDIN_AD_ACCOUNT_IDS": "123", "LINKEDIN_API_VERSION": "2026-10"}
+        )

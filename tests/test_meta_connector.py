@@ -6,7 +6,8 @@ import pytest
 
 from connectors.errors import MalformedPayloadError, PlatformAuthError, PlatformConfigError
 from connectors.meta_ads import MetaAdsClient, MetaAdsSettings
-from connectors.sandbox.server import SANDBOX_META_TOKEN
+from connectors.sandbox.meta_figures import meta_deliveries
+from connectors.sandbox.meta_graph import SANDBOX_META_TOKEN
 
 DEFAULT_CONVERSIONS = {
     "offsite_conversion.fb_pixel_purchase",
@@ -26,7 +27,7 @@ def fetch(settings, account_id, since, until, waits=None, **overrides):
 
 
 def truth(sandbox, account_id, since, until, restatements=0):
-    return list(sandbox.advertiser.meta_deliveries(account_id, since, until, restatements))
+    return list(meta_deliveries(sandbox.advertiser, account_id, since, until, restatements))
 
 
 @pytest.fixture
@@ -39,7 +40,9 @@ def account(sandbox):
     return sandbox.advertiser.meta_accounts[0].id
 
 
-def test_a_month_is_one_report_job_per_account_with_every_campaign_day_and_the_advertisers_spend(sandbox, meta_settings, account, window):
+def test_a_month_is_one_report_job_per_account_with_every_campaign_day_and_the_advertisers_spend(
+    sandbox, meta_settings, account, window
+):
     client, rows = fetch(meta_settings, account, *window)
 
     expected = truth(sandbox, account, *window)
@@ -51,7 +54,9 @@ def test_a_month_is_one_report_job_per_account_with_every_campaign_day_and_the_a
     assert sum(r["impressions"] for r in rows) == sum(d.impressions for d in expected)
 
 
-def test_deleted_campaigns_keep_their_history_because_every_status_is_requested(sandbox, meta_settings, account, window):
+def test_deleted_campaigns_keep_their_history_because_every_status_is_requested(
+    sandbox, meta_settings, account, window
+):
     deleted = [c for c in sandbox.advertiser.campaigns_of(account) if c.status == "DELETED"]
     assert deleted, "the synthetic advertiser has a deleted campaign on its first account"
 
@@ -63,7 +68,9 @@ def test_deleted_campaigns_keep_their_history_because_every_status_is_requested(
 def test_actions_are_kept_raw_and_parsed_into_numbers(meta_settings, account, window):
     _, rows = fetch(meta_settings, account, *window)
 
-    with_purchases = next(r for r in rows if any(a["action_type"] == "offsite_conversion.fb_pixel_purchase" for a in r["actions"]))
+    with_purchases = next(
+        r for r in rows if any(a["action_type"] == "offsite_conversion.fb_pixel_purchase" for a in r["actions"])
+    )
     assert all(isinstance(a["value"], float) for a in with_purchases["actions"] + with_purchases["action_values"])
     assert '"actions":[{"action_type"' in with_purchases["raw_row"]
     assert '"spend":"' in with_purchases["raw_row"], "the raw row keeps the API's strings"
@@ -86,7 +93,9 @@ def test_a_day_without_delivery_is_no_rows_not_an_error(sandbox, meta_settings, 
 
 
 @pytest.mark.parametrize("code", [17, 80004])
-def test_throttling_waits_as_long_as_the_usage_headers_say_then_succeeds(sandbox, meta_settings, account, window, waits, code):
+def test_throttling_waits_as_long_as_the_usage_headers_say_then_succeeds(
+    sandbox, meta_settings, account, window, waits, code
+):
     sandbox.faults.arm("meta", "throttle", times=1, code=code, regain_minutes=2)
 
     _, rows = fetch(meta_settings, account, *window, waits=waits)
@@ -120,7 +129,9 @@ def test_a_report_job_that_keeps_failing_is_split_into_two_halves(sandbox, meta_
     client, rows = fetch(meta_settings, account, *window)
 
     assert client.report_jobs_started == 4  # the whole range twice, then each half once
-    assert sorted((r["date"], r["campaign_id"]) for r in rows) == sorted((d.day.isoformat(), d.campaign.id) for d in truth(sandbox, account, *window))
+    assert sorted((r["date"], r["campaign_id"]) for r in rows) == sorted(
+        (d.day.isoformat(), d.campaign.id) for d in truth(sandbox, account, *window)
+    )
 
 
 def test_too_much_data_shrinks_the_range_instead_of_retrying_it(sandbox, meta_settings, account, window):
@@ -141,7 +152,9 @@ def test_an_expired_token_fails_at_once_naming_the_account_and_the_fix(sandbox, 
     message = str(raised.value)
     assert f"act_{account}" in message and "META_ACCESS_TOKEN" in message and "190" in message
     assert SANDBOX_META_TOKEN not in message
-    assert raised.value.__context__ is None and raised.value.__cause__ is None, "the SDK error (with the request) is not chained"
+    assert raised.value.__context__ is None and raised.value.__cause__ is None, (
+        "the SDK error (with the request) is not chained"
+    )
     assert waits == [] and len(sandbox.request_log) == 1, "auth errors are never retried"
 
 
@@ -168,7 +181,13 @@ def test_ad_level_rows_add_up_to_the_campaign_level(meta_settings, account, wind
 
 
 def test_settings_come_from_the_environment_with_or_without_act_prefix():
-    settings = MetaAdsSettings.from_env({"META_ACCESS_TOKEN": "secret-token", "META_AD_ACCOUNT_IDS": "act_123, 456", "META_GRAPH_URL": "http://127.0.0.1:9/"})
+    settings = MetaAdsSettings.from_env(
+        {
+            "META_ACCESS_TOKEN": "secret-token",
+            "META_AD_ACCOUNT_IDS": "act_123, 456",
+            "META_GRAPH_URL": "http://127.0.0.1:9/",
+        }
+    )
 
     assert settings.account_ids == ("123", "456")
     assert settings.graph_url == "http://127.0.0.1:9"
