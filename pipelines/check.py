@@ -18,8 +18,7 @@ from pathlib import Path
 from connectors.errors import PlatformError
 from connectors.registry import RAW_SOURCES
 from connectors.source import RawSource
-from pipelines.publish import PUBLISHED_FILE_NAME, PUBLISHED_SETTING
-from pipelines.settings import DEFAULT_WAREHOUSE
+from pipelines.settings import PUBLISHED, WAREHOUSE, published_path, warehouse_path
 
 OK = "OK"
 FAILED = "FAILED"
@@ -51,7 +50,9 @@ def check_all(env: Mapping[str, str] = os.environ, sources: Iterable[RawSource] 
     lines = [*check_paths(env)]
     for source in sources:
         lines.extend(check_source(source, env))
-    secrets = [value for name, value in env.items() if _SECRET_SETTING.search(name) and len(value or "") >= _SHORTEST_SECRET]
+    secrets = [
+        value for name, value in env.items() if _SECRET_SETTING.search(name) and len(value or "") >= _SHORTEST_SECRET
+    ]
     return [_without_secrets(line, secrets) for line in lines]
 
 
@@ -67,21 +68,29 @@ def check_source(source: RawSource, env: Mapping[str, str]) -> list[CheckLine]:
     lines = []
     try:
         for account, problem in source.check(settings):
-            lines.append(CheckLine(source.platform, account, OK) if problem is None else CheckLine(source.platform, account, FAILED, problem))
+            lines.append(
+                CheckLine(source.platform, account, OK)
+                if problem is None
+                else CheckLine(source.platform, account, FAILED, problem)
+            )
     except Exception as error:  # noqa: BLE001 - a bug in one connector's check must not hide the other platforms
         # Only the type: a library's own message may quote the request, token included.
-        lines.append(CheckLine(source.platform, "-", FAILED, f"the check stopped with {type(error).__name__}; run a sync for the full error"))
+        lines.append(
+            CheckLine(
+                source.platform,
+                "-",
+                FAILED,
+                f"the check stopped with {type(error).__name__}; run a sync for the full error",
+            )
+        )
     return lines
 
 
 def check_paths(env: Mapping[str, str]) -> list[CheckLine]:
     """The sync writes the warehouse and swaps the published copy in beside it: both directories must take new files."""
-    warehouse = Path(env.get("SOCIAL_ROI_WAREHOUSE") or DEFAULT_WAREHOUSE).expanduser().resolve()
-    published_setting = env.get(PUBLISHED_SETTING)
-    published = Path(published_setting).expanduser().resolve() if published_setting else warehouse.parent / PUBLISHED_FILE_NAME
     return [
-        _writable("warehouse", warehouse, "SOCIAL_ROI_WAREHOUSE"),
-        _writable("published", published, PUBLISHED_SETTING),
+        _writable("warehouse", warehouse_path(env, create=False), WAREHOUSE),
+        _writable("published", published_path(env), PUBLISHED),
     ]
 
 
@@ -92,7 +101,12 @@ def _writable(subject: str, path: Path, setting: str) -> CheckLine:
         with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".social-roi-check-"):
             pass
     except OSError as error:
-        return CheckLine(subject, str(path), FAILED, f"cannot create files in {path.parent} ({error.strerror}); set {setting} to a writable place")
+        return CheckLine(
+            subject,
+            str(path),
+            FAILED,
+            f"cannot create files in {path.parent} ({error.strerror}); set {setting} to a writable place",
+        )
     if path.exists() and not os.access(path, os.W_OK):
         return CheckLine(subject, str(path), FAILED, f"{path} is not writable; fix its permissions or set {setting}")
     return CheckLine(subject, str(path), OK)

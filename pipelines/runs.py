@@ -1,40 +1,46 @@
 """Launching the sync job for a range of days as ONE recorded Dagster run."""
 
 import datetime as dt
+import os
 
 import dagster as dg
 
 from pipelines.definitions import defs
-from pipelines.partitions import daily_partitions
+from pipelines.run_window import first_and_last_day, range_tags
+from pipelines.schedules import SYNC_JOB_NAME
 from pipelines.settings import dagster_home
 
 
 def dagster_instance() -> dg.DagsterInstance:
     """The persistent instance in DAGSTER_HOME, so runs launched here appear in `dagster dev`."""
-    import os
-
     os.environ["DAGSTER_HOME"] = str(dagster_home())
     return dg.DagsterInstance.get()
 
 
-def run_sync(start: dt.date, end: dt.date, instance: dg.DagsterInstance | None = None, raise_on_error: bool = True, log_level: str = "DEBUG") -> dg.ExecuteInProcessResult:
+def run_sync(
+    start: dt.date,
+    end: dt.date,
+    instance: dg.DagsterInstance | None = None,
+    raise_on_error: bool = True,
+    progress: bool = False,
+) -> dg.ExecuteInProcessResult:
     """Materialize every asset for the days start..end (inclusive) in a single run.
 
-    `log_level` only filters what the run prints to the console; the instance records everything.
+    The instance records every log line. The console shows the run's own log (warnings and
+    errors), or with `progress` only one line per platform and account as it lands, then dbt and
+    publication.
     """
     if end < start:
         raise ValueError(f"--end {end} is before --start {start}")
-    last = dt.date.fromisoformat(daily_partitions.get_last_partition_key())
-    first = dt.date.fromisoformat(daily_partitions.get_first_partition_key())
+    first, last = first_and_last_day()
     if start < first or end > last:
-        raise ValueError(f"Days must lie within {first}..{last} (today is still being delivered, so the last full day is {last}).")
-    job = defs.resolve_job_def("sync")
-    return job.execute_in_process(
+        raise ValueError(
+            f"Days must lie within {first}..{last} (today is still being delivered, so the last full day is {last})."
+        )
+    loggers = {"progress": {}} if progress else {"console": {"config": {"log_level": "WARNING"}}}
+    return defs.resolve_job_def(SYNC_JOB_NAME).execute_in_process(
         instance=instance or dagster_instance(),
-        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-        tags={
-            "dagster/asset_partition_range_start": start.isoformat(),
-            "dagster/asset_partition_range_end": end.isoformat(),
-        },
+        run_config={"loggers": loggers},
+        tags=range_tags(start, end),
         raise_on_error=raise_on_error,
     )

@@ -1,66 +1,238 @@
-"""Where things live on disk, read from the environment at run time."""
+"""Every setting the pipeline itself reads, in one typed object, read from the environment at run time.
+
+Platform settings (tokens, account ids, endpoints) belong to their connector: each `RawSource`
+names them in `setting_names`. `SETTING_NAMES` below lists the pipeline's own; the README's table
+lists both, and a test keeps the three in step.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import zoneinfo
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+
+from connectors.source import RawSource, RestatementWindow
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+
+WAREHOUSE = "SOCIAL_ROI_WAREHOUSE"
+PUBLISHED = "SOCIAL_ROI_PUBLISHED"
+COST_LEDGER = "SOCIAL_ROI_COST_LEDGER"
+KPI_TARGETS = "SOCIAL_ROI_KPI_TARGETS"
+CURRENCY = "SOCIAL_ROI_CURRENCY"
+REVENUE_SOURCE = "SOCIAL_ROI_REVENUE_SOURCE"
+GROSS_MARGIN = "SOCIAL_ROI_GROSS_MARGIN"
+SCHEDULE_TIMEZONE = "SOCIAL_ROI_SCHEDULE_TIMEZONE"
+SCHEDULE_HOUR = "SOCIAL_ROI_SCHEDULE_HOUR"
+WEEKLY_PASS_DAY = "SOCIAL_ROI_WEEKLY_PASS_DAY"
+DAGSTER_HOME = "DAGSTER_HOME"
+
 DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
+PUBLISHED_FILE_NAME = "published.duckdb"
+DEFAULT_DAGSTER_HOME = ".dagster_home"
+REVENUE_SOURCES = ("ga4", "platform")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
-def warehouse_path() -> Path:
-    """The DuckDB file: SOCIAL_ROI_WAREHOUSE, or data/warehouse.duckdb under the current directory."""
-    path = Path(os.environ.get("SOCIAL_ROI_WAREHOUSE") or DEFAULT_WAREHOUSE).expanduser().resolve()
-    path.parent.mkdir(parents=True, exist_ok=True)
+def window_setting_names(platform: str) -> tuple[str, str]:
+    """The two settings that change a platform's restatement window: nightly days, weekly days."""
+    return f"SOCIAL_ROI_WINDOW_{platform.upper()}_DAYS", f"SOCIAL_ROI_WINDOW_{platform.upper()}_WEEKLY_DAYS"
+
+
+# The pipeline's own settings; SOCIAL_ROI_WINDOW_<PLATFORM>_DAYS / _WEEKLY_DAYS exist per platform.
+SETTING_NAMES = (
+    WAREHOUSE,
+    PUBLISHED,
+    COST_LEDGER,
+    KPI_TARGETS,
+    CURRENCY,
+    REVENUE_SOURCE,
+    GROSS_MARGIN,
+    SCHEDULE_TIMEZONE,
+    SCHEDULE_HOUR,
+    WEEKLY_PASS_DAY,
+    DAGSTER_HOME,
+)
+
+
+class SettingsError(ValueError):
+    """A setting cannot be used; the message names it and says how to fix it."""
+
+
+def _text(env: Mapping[str, str], name: str, default: str = "") -> str:
+    return (env.get(name) or "").strip() or default
+
+
+def _whole_number(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = _text(env, name)
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a whole number.") from None
+
+
+def _path(env: Mapping[str, str], name: str, default: str | Path) -> Path:
+    return Path(_text(env, name) or default).expanduser().resolve()
+
+
+@dataclasses.dataclass(frozen=True)
+class ScheduleSettings:
+    """When the nightly sync fires and how far back each platform is re-synced.
+
+    `windows` starts from each source's own restatement window; SOCIAL_ROI_WINDOW_<PLATFORM>_DAYS
+    and SOCIAL_ROI_WINDOW_<PLATFORM>_WEEKLY_DAYS override them.
+    """
+
+    timezone: str = "Europe/Oslo"
+    hour: int = 5
+    weekly_pass_weekday: int = 6  # date.weekday(): Monday is 0, Sunday 6
+    windows: Mapping[str, RestatementWindow] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self):
+        try:
+            zoneinfo.ZoneInfo(self.timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise SettingsError(
+                f"{SCHEDULE_TIMEZONE}={self.timezone!r} is not a time zone: use an IANA name such as Europe/Oslo."
+            ) from None
+        if not 0 <= self.hour <= 23:
+            raise SettingsError(
+                f"{SCHEDULE_HOUR}={self.hour} is not an hour: use 0-23 (the local hour in {SCHEDULE_TIMEZONE})."
+            )
+        for platform, window in self.windows.items():
+            if window.nightly_days < 0 or window.weekly_days < window.nightly_days:
+                nightly, weekly = window_setting_names(platform)
+                raise SettingsError(
+                    f"{nightly}={window.nightly_days} and {weekly}={window.weekly_days} do not fit: days must be 0 or more, "
+                    "and the weekly pass at least as long as the nightly one."
+                )
+
+    @classmethod
+    def from_env(
+        cls, env: Mapping[str, str] = os.environ, sources: Iterable[RawSource] | None = None
+    ) -> ScheduleSettings:
+        if sources is None:
+            from connectors.registry import RAW_SOURCES
+
+            sources = RAW_SOURCES
+        weekday_name = _text(env, WEEKLY_PASS_DAY, "sunday").lower()
+        if weekday_name not in WEEKDAYS:
+            raise SettingsError(
+                f"{WEEKLY_PASS_DAY}={weekday_name!r} is not a weekday: use one of {', '.join(WEEKDAYS)}."
+            )
+        windows = {}
+        for source in sources:
+            if source.restatement is None:
+                continue
+            nightly_name, weekly_name = window_setting_names(source.platform)
+            nightly = _whole_number(env, nightly_name, source.restatement.nightly_days)
+            # A longer nightly window than the default weekly one lengthens the weekly pass with it.
+            weekly = _whole_number(env, weekly_name, max(source.restatement.weekly_days, nightly))
+            windows[source.platform] = RestatementWindow(nightly, weekly)
+        return cls(
+            timezone=_text(env, SCHEDULE_TIMEZONE, cls.timezone),
+            hour=_whole_number(env, SCHEDULE_HOUR, cls.hour),
+            weekly_pass_weekday=WEEKDAYS.index(weekday_name),
+            windows=windows,
+        )
+
+    @property
+    def cron_schedule(self) -> str:
+        return f"0 {self.hour} * * *"
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Where the pipeline reads and writes, and how it reports. Paths are absolute."""
+
+    warehouse: Path
+    published: Path
+    dagster_home: Path
+    cost_ledger: Path
+    kpi_targets: Path
+    reporting_currency: str = "NOK"
+    revenue_source: str = "ga4"
+    gross_margin: str = ""  # a share in (0, 1], or empty when not configured
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
+        """Read and validate every setting; the first that cannot be used raises SettingsError."""
+        warehouse = _path(env, WAREHOUSE, DEFAULT_WAREHOUSE)
+        currency = _text(env, CURRENCY, "NOK").upper()
+        if len(currency) != 3 or not currency.isalpha():
+            raise SettingsError(f"{CURRENCY}={currency!r} is not an ISO currency code: use e.g. NOK, EUR or USD.")
+        revenue_source = _text(env, REVENUE_SOURCE, "ga4").lower()
+        if revenue_source not in REVENUE_SOURCES:
+            raise SettingsError(
+                f"{REVENUE_SOURCE}={revenue_source!r}: use ga4 (observed, deduplicated) or platform (each platform's claim)."
+            )
+        margin = _text(env, GROSS_MARGIN)
+        if margin:
+            try:
+                valid = 0 < float(margin) <= 1
+            except ValueError:
+                valid = False
+            if not valid:
+                raise SettingsError(
+                    f"{GROSS_MARGIN}={margin!r}: give the gross margin as a share between 0 and 1, e.g. 0.45."
+                )
+        return cls(
+            warehouse=warehouse,
+            published=_path(env, PUBLISHED, warehouse.parent / PUBLISHED_FILE_NAME),
+            dagster_home=_path(env, DAGSTER_HOME, DEFAULT_DAGSTER_HOME),
+            cost_ledger=_path(env, COST_LEDGER, PROJECT_ROOT / "config/cost_ledger.csv"),
+            kpi_targets=_path(env, KPI_TARGETS, PROJECT_ROOT / "config/kpi_targets.csv"),
+            reporting_currency=currency,
+            revenue_source=revenue_source,
+            gross_margin=margin,
+        )
+
+    def dbt_vars(self) -> dict[str, str]:
+        """The reporting settings dbt reads as vars."""
+        return {
+            "reporting_currency": self.reporting_currency,
+            "revenue_source": self.revenue_source,
+            "gross_margin": self.gross_margin,
+        }
+
+    def dbt_environment(self) -> dict[str, str]:
+        """The files dbt reads, as absolute paths (dbt runs in its own directory, not the user's).
+        Config files must exist: a missing one is named with the way to fix it."""
+        for name, path in ((COST_LEDGER, self.cost_ledger), (KPI_TARGETS, self.kpi_targets)):
+            if not path.is_file():
+                raise SettingsError(
+                    f"{name} points at {path}, which is not a file: create it (copy the header from {PROJECT_ROOT / 'config'}) or unset {name}."
+                )
+        return {WAREHOUSE: str(self.warehouse), COST_LEDGER: str(self.cost_ledger), KPI_TARGETS: str(self.kpi_targets)}
+
+
+def warehouse_path(env: Mapping[str, str] = os.environ, create: bool = True) -> Path:
+    """The DuckDB file where a run writes, its directory created unless `create` is false."""
+    path = _path(env, WAREHOUSE, DEFAULT_WAREHOUSE)
+    if create:
+        path.parent.mkdir(parents=True, exist_ok=True)
     return path
 
 
-def dagster_home() -> Path:
-    """DAGSTER_HOME, or .dagster_home under the current directory, so CLI runs show up in `dagster dev`."""
-    path = Path(os.environ.get("DAGSTER_HOME") or ".dagster_home").expanduser().resolve()
+def published_path(env: Mapping[str, str] = os.environ) -> Path:
+    """SOCIAL_ROI_PUBLISHED, or published.duckdb beside the warehouse."""
+    return _path(env, PUBLISHED, _path(env, WAREHOUSE, DEFAULT_WAREHOUSE).parent / PUBLISHED_FILE_NAME)
+
+
+def dagster_home(env: Mapping[str, str] = os.environ) -> Path:
+    """DAGSTER_HOME, or .dagster_home under the current directory, so CLI runs show up in `dagster dev`.
+
+    A new home gets a dagster.yaml: local SQLite storage, no telemetry, and queued runs launched
+    one at a time (DuckDB has one writer); dagster.yaml.example has the production settings.
+    """
+    path = _path(env, DAGSTER_HOME, DEFAULT_DAGSTER_HOME)
     path.mkdir(parents=True, exist_ok=True)
     instance_config = path / "dagster.yaml"
     if not instance_config.exists():
-        # Local SQLite storage in this directory; see dagster.yaml.example for production settings.
-        instance_config.write_text("telemetry:\n  enabled: false\n")
+        instance_config.write_text("telemetry:\n  enabled: false\nconcurrency:\n  runs:\n    max_concurrent_runs: 1\n")
     return path
-
-
-REVENUE_SOURCES = ("ga4", "platform")
-
-
-def _config_file(variable: str, default: str) -> str:
-    path = Path(os.environ.get(variable) or PROJECT_ROOT / default).expanduser().resolve()
-    if not path.is_file():
-        raise ValueError(f"{variable} points at {path}, which is not a file: create it (copy the header from {PROJECT_ROOT / default}) or unset {variable}.")
-    return str(path)
-
-
-def dbt_environment() -> dict[str, str]:
-    """Paths dbt reads, made absolute: dbt runs in its own directory, not the user's."""
-    return {
-        "SOCIAL_ROI_WAREHOUSE": str(warehouse_path()),
-        "SOCIAL_ROI_COST_LEDGER": _config_file("SOCIAL_ROI_COST_LEDGER", "config/cost_ledger.csv"),
-        "SOCIAL_ROI_KPI_TARGETS": _config_file("SOCIAL_ROI_KPI_TARGETS", "config/kpi_targets.csv"),
-    }
-
-
-def reporting_vars() -> dict[str, str]:
-    """The reporting settings dbt needs, validated with messages that say how to fix them."""
-    currency = (os.environ.get("SOCIAL_ROI_CURRENCY") or "NOK").strip().upper()
-    if len(currency) != 3 or not currency.isalpha():
-        raise ValueError(f"SOCIAL_ROI_CURRENCY={currency!r} is not an ISO currency code: use e.g. NOK, EUR or USD.")
-    revenue_source = (os.environ.get("SOCIAL_ROI_REVENUE_SOURCE") or "ga4").strip().lower()
-    if revenue_source not in REVENUE_SOURCES:
-        raise ValueError(f"SOCIAL_ROI_REVENUE_SOURCE={revenue_source!r}: use ga4 (observed, deduplicated) or platform (each platform's claim).")
-    margin = (os.environ.get("SOCIAL_ROI_GROSS_MARGIN") or "").strip()
-    if margin:
-        try:
-            valid = 0 < float(margin) <= 1
-        except ValueError:
-            valid = False
-        if not valid:
-            raise ValueError(f"SOCIAL_ROI_GROSS_MARGIN={margin!r}: give the gross margin as a share between 0 and 1, e.g. 0.45.")
-    return {"reporting_currency": currency, "revenue_source": revenue_source, "gross_margin": margin}

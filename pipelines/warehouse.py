@@ -34,7 +34,13 @@ class StagedSync:
     rows: int
 
 
-def stage_records(fetched: Iterable[SliceRecords], directory: Path, since: dt.date, until: dt.date, on_slice: Callable[[str, int], None] = lambda _slice, _rows: None) -> StagedSync:
+def stage_records(
+    fetched: Iterable[SliceRecords],
+    directory: Path,
+    since: dt.date,
+    until: dt.date,
+    on_slice: Callable[[str, int], None] = lambda _slice, _rows: None,
+) -> StagedSync:
     """Write each slice to its own file. A slice that fails part-way is dropped whole, so that one
     account's expired token or spent quota loses nothing of the others."""
     files, slices, failures, rows = [], [], [], 0

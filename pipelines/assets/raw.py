@@ -11,21 +11,16 @@ from connectors.errors import PlatformError
 from connectors.registry import RAW_SOURCES
 from connectors.source import RawSource
 from pipelines import warehouse
-from pipelines.partitions import daily_partitions, partition_dates, single_run
-from pipelines.schedules import platform_window_from_tags
+from pipelines.progress import report_progress
+from pipelines.run_window import daily_partitions, single_run, source_window
 from pipelines.settings import warehouse_path
 
 # Platform calls are retried inside the connectors; this covers what outlasts them (a platform
 # down for minutes). Settings errors opt out through Failure(allow_retries=False).
 RAW_RETRY = dg.RetryPolicy(max_retries=2, delay=60, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
 EVERY_SLICE_SYNCED = "every_account_synced"
-
-
-def fetch_window(context: dg.AssetExecutionContext, source: RawSource) -> tuple[dt.date, dt.date]:
-    """The days to fetch: the nightly schedule's window for this platform when it launched the run
-    (inside the run's range), else the whole partition range; plus the source's lookback."""
-    since, until = platform_window_from_tags(context.run.tags, source.platform) or partition_dates(context)
-    return since - dt.timedelta(days=source.lookback_days), until
+# A nightly sync that stopped running shows up as stale raw tables in the UI.
+RAW_FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=dt.timedelta(hours=26))
 
 
 def build_raw_asset(source: RawSource) -> dg.AssetsDefinition:
@@ -41,6 +36,7 @@ def build_raw_asset(source: RawSource) -> dg.AssetsDefinition:
         backfill_policy=single_run,
         retry_policy=RAW_RETRY,
         pool="warehouse",
+        freshness_policy=RAW_FRESHNESS,
         check_specs=[
             dg.AssetCheckSpec(
                 EVERY_SLICE_SYNCED,
@@ -50,31 +46,45 @@ def build_raw_asset(source: RawSource) -> dg.AssetsDefinition:
         ],
     )
     def raw_asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        since, until = fetch_window(context, source)
+        since, until = source_window(context, source.platform, source.lookback_days)
         database = warehouse_path()
         try:
             settings = source.settings_from_env(os.environ)
         except PlatformError as error:  # half-configured: the user must fix a setting
             raise dg.Failure(description=str(error), allow_retries=False) from None
         if settings is None:
-            context.log.info(f"{source.platform}: skipped, not configured (set {source.credentials_hint} to ingest it).")
+            report_progress(
+                context, f"{source.platform}: skipped, not configured (set {source.credentials_hint} to ingest it)."
+            )
             warehouse.create_empty_raw_table(database, source)
             return dg.MaterializeResult(
                 metadata={"skipped": True, "rows": 0},
-                check_results=[dg.AssetCheckResult(check_name=EVERY_SLICE_SYNCED, passed=True, metadata={"skipped": "not configured"})],
+                check_results=[
+                    dg.AssetCheckResult(
+                        check_name=EVERY_SLICE_SYNCED, passed=True, metadata={"skipped": "not configured"}
+                    )
+                ],
             )
-        context.log.info(f"{source.platform}: fetching {since}..{until}")
+        report_progress(context, f"{source.platform}: fetching {since}..{until}")
         with tempfile.TemporaryDirectory(prefix=f"social-roi-{source.platform}-") as staging_dir:
             staged = warehouse.stage_records(
-                source.fetch(settings, since, until), Path(staging_dir), since, until,
-                on_slice=lambda slice_id, rows: context.log.info(f"{source.platform} {slice_id}: {rows} rows for {since}..{until}"),
+                source.fetch(settings, since, until),
+                Path(staging_dir),
+                since,
+                until,
+                on_slice=lambda slice_id, rows: report_progress(
+                    context, f"{source.platform} {slice_id}: {rows} rows for {since}..{until}"
+                ),
             )
             warehouse.replace_slices(database, source, staged)
         for failure in staged.failures:
             # One line per failure, in words a non-engineer can act on; the others are loaded.
             context.log.error(f"{source.platform} {failure.account or ''}: {failure}")
         if staged.slices:
-            context.log.info(f"{source.platform}: replaced {len(staged.slices)} {source.slice_column}(s) × {since}..{until} with {staged.rows} rows")
+            report_progress(
+                context,
+                f"{source.platform}: replaced {len(staged.slices)} {source.slice_column}(s) × {since}..{until} with {staged.rows} rows",
+            )
         return dg.MaterializeResult(
             metadata={
                 "rows": staged.rows,
@@ -99,7 +109,3 @@ def build_raw_asset(source: RawSource) -> dg.AssetsDefinition:
 
 
 raw_assets = [build_raw_asset(source) for source in RAW_SOURCES]
-
-# A nightly sync that stopped running shows up as stale raw tables in the UI.
-raw_freshness_checks = dg.build_last_update_freshness_checks(assets=raw_assets, lower_bound_delta=dt.timedelta(hours=26))
-freshness_sensor = dg.build_sensor_for_freshness_checks(freshness_checks=raw_freshness_checks, name="raw_freshness")

@@ -12,10 +12,14 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
-from pipelines.partitions import daily_partitions, partition_dates, single_run
-from pipelines.settings import DBT_PROJECT_DIR, dbt_environment, reporting_vars
+from pipelines.progress import report_progress
+from pipelines.run_window import daily_partitions, partition_dates, single_run
+from pipelines.settings import DBT_PROJECT_DIR, Settings
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+# One target directory for every build, not dagster-dbt's new directory per run: runs never overlap
+# (one writer, the warehouse pool), dbt can reuse its partial parse, and target/ stops growing.
+BUILD_TARGET_PATH = DBT_PROJECT_DIR / "target" / "build"
 
 
 def _put_dbt_on_path() -> None:
@@ -29,15 +33,20 @@ def _put_dbt_on_path() -> None:
 
 @functools.cache
 def prepared_manifest():
-    """The manifest, parsed when missing or older than the project's files (tests, CI, the CLI,
-    a fresh clone, an edited model).
+    """The manifest the asset graph is built from.
 
-    `prepare_if_dev` only acts under `dagster dev`; everything else would otherwise fail with
-    DagsterDbtManifestNotFoundError, or silently use a stale graph.
+    `make` parses it whenever a dbt file changed, so importing the definitions normally only reads
+    it. A checkout used without make (or a model edited since) is parsed here, once per process:
+    otherwise DagsterDbtManifestNotFoundError, or a graph that lacks the new model.
+    `prepare_if_dev` only acts under `dagster dev`.
     """
     _put_dbt_on_path()
     manifest = dbt_project.manifest_path
-    sources = [path for path in DBT_PROJECT_DIR.rglob("*") if path.suffix in (".sql", ".yml", ".csv") and "target" not in path.parts]
+    sources = [
+        path
+        for path in DBT_PROJECT_DIR.rglob("*")
+        if path.suffix in (".sql", ".yml", ".csv") and "target" not in path.parts
+    ]
     if not manifest.exists() or max(path.stat().st_mtime for path in sources) > manifest.stat().st_mtime:
         dbt_project.preparer.prepare(dbt_project)
     dbt_project.prepare_if_dev()
@@ -61,19 +70,25 @@ class SocialRoiTranslator(DagsterDbtTranslator):
     project=dbt_project,
     partitions_def=daily_partitions,
     backfill_policy=single_run,
-    dagster_dbt_translator=SocialRoiTranslator(settings=DagsterDbtTranslatorSettings(enable_source_tests_as_checks=True)),
+    dagster_dbt_translator=SocialRoiTranslator(
+        settings=DagsterDbtTranslatorSettings(enable_source_tests_as_checks=True)
+    ),
     pool="warehouse",
 )
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     since, until = partition_dates(context)
     try:
-        dbt_vars = {"min_date": since.isoformat(), "max_date": until.isoformat(), **reporting_vars()}
-        paths = dbt_environment()
+        settings = Settings.from_env()
+        dbt_vars = {"min_date": since.isoformat(), "max_date": until.isoformat(), **settings.dbt_vars()}
+        paths = settings.dbt_environment()
     except ValueError as problem:
         raise dg.Failure(description=str(problem), allow_retries=False) from None
     # dbt runs as a subprocess that inherits this environment; the profile and models read it.
     os.environ.update(paths)
-    yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
+    report_progress(context, f"dbt: building the models and running their tests for {since}..{until}")
+    yield from dbt.cli(
+        ["build", "--vars", json.dumps(dbt_vars)], context=context, target_path=BUILD_TARGET_PATH
+    ).stream()
 
 
 dbt_resource = DbtCliResource(project_dir=dbt_project)

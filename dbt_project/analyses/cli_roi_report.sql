@@ -1,0 +1,61 @@
+-- The tables `social-roi demo` and `social-roi sync` print after a run, in this order, each under
+-- the heading its "report" comment gives. Not run by dbt: the CLI reads this file and runs the
+-- queries on the warehouse (any of them also works with `social-roi sql`).
+
+-- report: Platform-claimed and GA4-observed side by side; over_claim = claimed conversions / GA4 key events.
+select
+    channel,
+    campaigns,
+    round(spend) as spend,
+    round(other_costs) as other_costs,
+    round(total_cost) as total_cost,
+    platform_conversions as claimed_conv,
+    round(platform_conversion_value) as claimed_value,
+    ga4_key_events,
+    round(ga4_revenue) as ga4_revenue,
+    round(over_claim_ratio, 2) as over_claim,
+    round(roas, 2) as roas,
+    round(roi, 2) as roi
+from marts.roi_by_channel
+order by spend desc, channel asc;
+
+-- report: ROI by campaign
+select
+    channel,
+    campaign_name,
+    round(spend) as spend,
+    round(total_cost) as total_cost,
+    platform_conversions as claimed_conv,
+    round(platform_conversion_value) as claimed_value,
+    ga4_key_events,
+    round(ga4_revenue) as ga4_revenue,
+    round(roas_platform_claimed, 2) as roas_claimed,
+    round(roas_ga4_observed, 2) as roas_ga4,
+    round(roi, 2) as roi
+from marts.roi_by_campaign
+order by roi desc nulls last;
+
+-- report: KPI targets
+select
+    target_id,
+    metric,
+    channel,
+    period_start,
+    period_end,
+    direction,
+    target_value,
+    round(actual_value, 2) as actual,
+    status
+from marts.kpi_progress;
+
+-- report: Matched nothing (spend without tracked traffic / revenue without a known campaign)
+select
+    problem,
+    channel,
+    campaign_or_utm,
+    currency,
+    round(spend, 2) as spend,
+    sessions,
+    round(revenue, 2) as revenue
+from marts.unmatched_campaigns
+order by problem, channel;

@@ -1,0 +1,42 @@
+"""The sync's last asset: publish the warehouse once the ROI tables are built."""
+
+from collections.abc import Sequence
+
+import dagster as dg
+
+from pipelines.progress import report_progress
+from pipelines.publication import PublishError, publish
+from pipelines.run_window import daily_partitions, single_run
+from pipelines.settings import Settings
+
+
+def build_publish_asset(after: Sequence[dg.AssetKey | dg.AssetsDefinition]) -> dg.AssetsDefinition:
+    """The sync's last step: publish once everything in `after` (the ROI tables) is built.
+
+    Downstream of the final tables, so a run whose ingestion, dbt or ROI step failed never gets
+    here and analysts keep the last good copy. Same partitions and single-run policy as every asset
+    of the job (mixed policies would split a range into one run per day), and the warehouse pool:
+    the checkpoint needs the writer's lock.
+    """
+
+    @dg.asset(
+        key=["published", "warehouse"],
+        deps=list(after),
+        description="A read-only copy of the whole warehouse for ad-hoc SQL, swapped in atomically after each successful sync. "
+        "Query it with `social-roi sql`, or duckdb -readonly on the file.",
+        group_name="publication",
+        kinds={"duckdb"},
+        partitions_def=daily_partitions,
+        backfill_policy=single_run,
+        pool="warehouse",
+    )
+    def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        try:
+            settings = Settings.from_env()
+            target = publish(settings.warehouse, settings.published)
+        except (PublishError, ValueError) as error:
+            raise dg.Failure(description=str(error), allow_retries=False) from None
+        report_progress(context, f"published: {target}")
+        return dg.MaterializeResult(metadata={"path": str(target), "bytes": target.stat().st_size})
+
+    return published_warehouse

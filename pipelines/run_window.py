@@ -1,0 +1,75 @@
+"""Which days a run covers: the one daily partitioning every asset shares, the run tags that carry a
+range of days, and each source's own window inside that range.
+
+A run materializes one partition range (a backfill, `social-roi sync --start --end`, the nightly
+schedule), named by Dagster's own range tags. The nightly schedule may narrow a source to its
+restatement window with a `social_roi/window/<platform>` tag; without one a source fetches the
+whole range.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from collections.abc import Mapping
+
+import dagster as dg
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+
+# Meta keeps about 37 months of insights; nobody backfills further than that.
+daily_partitions = dg.DailyPartitionsDefinition(start_date="2023-01-01")
+
+# Every partitioned asset uses the same policy: a range is ONE run, never one run per day that
+# would race for the DuckDB lock (see reference/dagster-dbt-notes.md, point 6).
+single_run = dg.BackfillPolicy.single_run()
+# Dagster 1.13 still marks the `backfill_policy` parameter beta, and says so on every asset
+# definition. We depend on it knowingly (above), so the warning is silenced for that parameter only.
+warnings.filterwarnings(
+    "ignore", message=r"Parameter `backfill_policy` .* is currently in beta", category=dg.BetaWarning
+)
+
+WINDOW_TAG_PREFIX = "social_roi/window/"
+
+
+def first_and_last_day() -> tuple[dt.date, dt.date]:
+    """The first and the last day the partitions hold (the last is yesterday in UTC, the last complete day)."""
+    return (
+        dt.date.fromisoformat(daily_partitions.get_first_partition_key()),
+        dt.date.fromisoformat(daily_partitions.get_last_partition_key()),
+    )
+
+
+def range_tags(start: dt.date, end: dt.date) -> dict[str, str]:
+    """The tags that make a run of the days start..end (inclusive), as a backfill would."""
+    return {ASSET_PARTITION_RANGE_START_TAG: start.isoformat(), ASSET_PARTITION_RANGE_END_TAG: end.isoformat()}
+
+
+def partition_dates(context: dg.AssetExecutionContext) -> tuple[dt.date, dt.date]:
+    """The inclusive first and last day of the partitions being materialized."""
+    window = context.partition_time_window
+    return window.start.date(), (window.end - dt.timedelta(days=1)).date()
+
+
+def window_tags(windows: Mapping[str, tuple[dt.date, dt.date]]) -> dict[str, str]:
+    """The tags that narrow each platform of `windows` to its own (first day, last day) in a run."""
+    return {
+        WINDOW_TAG_PREFIX + platform: f"{first.isoformat()}..{last.isoformat()}"
+        for platform, (first, last) in windows.items()
+    }
+
+
+def platform_window_from_tags(tags: Mapping[str, str], platform: str) -> tuple[dt.date, dt.date] | None:
+    """The window the nightly schedule chose for `platform`, from a run's tags; None for runs it did
+    not launch (a backfill, `social-roi sync`), which fetch their whole partition range."""
+    value = tags.get(WINDOW_TAG_PREFIX + platform)
+    if not value:
+        return None
+    first, _, last = value.partition("..")
+    return dt.date.fromisoformat(first), dt.date.fromisoformat(last)
+
+
+def source_window(context: dg.AssetExecutionContext, platform: str, lookback_days: int = 0) -> tuple[dt.date, dt.date]:
+    """The days a source fetches in this run: its window from the run's tags (inside the run's
+    range), else the whole partition range; plus the source's lookback."""
+    since, until = platform_window_from_tags(context.run.tags, platform) or partition_dates(context)
+    return since - dt.timedelta(days=lookback_days), until
