@@ -3,8 +3,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-from-lock
+# The dbt manifest the Dagster definitions are built from: parsed again whenever a dbt file changed,
+# so that importing the definitions only reads it.
+MANIFEST := dbt_project/target/manifest.json
+DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' -o -name '*.md' \) -print)
 
-.PHONY: demo test bench lock sandbox dev clean
+.PHONY: demo test lint format bench lock sandbox dev clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,19 +17,32 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-demo: $(STAMP)
+$(MANIFEST): $(STAMP) $(DBT_SOURCES)
+	cd dbt_project && ../$(BIN)/dbt parse --quiet --profiles-dir . --target-path target
+	touch $(MANIFEST)
+
+demo: $(MANIFEST)
 	$(BIN)/social-roi demo
 
-test: $(STAMP)
+test: $(MANIFEST)
 	$(BIN)/python -m pytest
 
-bench: $(STAMP)
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint dbt_project
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(MANIFEST)
 	$(BIN)/python -m benchmarks.load_speed
 
 sandbox: $(STAMP)
 	$(BIN)/social-roi sandbox
 
-dev: $(STAMP)
+dev: $(MANIFEST)
 	$(BIN)/dagster dev -w workspace.yaml
 
 # Regenerate the lock file from the ranges in pyproject.toml, in a throwaway environment.

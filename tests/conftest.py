@@ -1,6 +1,21 @@
-"""Shared scenario pieces: a live sandbox on loopback, a fresh warehouse file, a clock that records."""
+"""Shared scenario pieces.
 
+The expensive one is `settled`: ONE whole sync per test session (the real SDKs over HTTP against
+the sandbox, a real Dagster run in-process, real dbt, a real DuckDB file), with a cost ledger and
+KPI targets configured. Tests that only read figures query it; tests that change data start from
+a copy of it (`work_env`) and run only their own action.
+"""
+
+from __future__ import annotations
+
+import dataclasses
 import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -8,13 +23,136 @@ import pytest
 from connectors.meta_ads import MetaAdsSettings
 from connectors.retry import Backoff
 from connectors.sandbox import Sandbox
-from connectors.sandbox.server import SANDBOX_META_TOKEN
+from connectors.sandbox.meta_graph import SANDBOX_META_TOKEN
+from pipelines.settings import DBT_PROJECT_DIR
+
+YESTERDAY = dt.date.today() - dt.timedelta(days=1)
+# The settled sync: 17 days up to yesterday, so that both settled days and days still being
+# restated are in it.
+SETTLED_WINDOW = (YESTERDAY - dt.timedelta(days=16), YESTERDAY)
+# Days no late conversion or late GA4 data moves any more: hand computations use these.
+QUIET_WINDOW = (YESTERDAY - dt.timedelta(days=16), YESTERDAY - dt.timedelta(days=4))
+
+LEDGER_HEADER = "entry_id,category,channel,campaign_id,period_start,period_end,amount,currency,hours,hourly_rate,note\n"
+TARGETS_HEADER = "target_id,metric,channel,campaign_id,period_start,period_end,target_value,direction,note\n"
+# Staff time on LinkedIn for the first ten quiet days; a tool billed in EUR to one Meta campaign.
+STAFF_PERIOD = (QUIET_WINDOW[0], QUIET_WINDOW[0] + dt.timedelta(days=9))
+TOOLS_PERIOD = (QUIET_WINDOW[0] + dt.timedelta(days=2), QUIET_WINDOW[0] + dt.timedelta(days=6))
+
+
+@dataclasses.dataclass
+class Settled:
+    """The session's synced warehouse, and what it was synced with."""
+
+    warehouse: Path
+    env: dict[str, str]  # the settings the sync ran with (pointing at a sandbox that is gone)
+    window: tuple[dt.date, dt.date]
+    result: dg.ExecuteInProcessResult
+    instance: dg.DagsterInstance
+    tools_campaign_id: str
+
+
+def sandbox_settings(sandbox: Sandbox) -> dict[str, str]:
+    return {**sandbox.environment(), "META_POLL_INTERVAL_SECONDS": "0.01"}
+
+
+@pytest.fixture(scope="session")
+def settled(tmp_path_factory) -> Settled:
+    from pipelines.runs import run_sync
+
+    directory = tmp_path_factory.mktemp("settled")
+    with dg.instance_for_test() as instance:
+        with Sandbox(seed=7) as sandbox, pytest.MonkeyPatch.context() as patch:
+            tools_campaign = next(c for c in sandbox.advertiser.meta_campaigns if c.name.startswith("Black Friday"))
+            ledger, targets = directory / "cost_ledger.csv", directory / "kpi_targets.csv"
+            ledger.write_text(
+                LEDGER_HEADER
+                + f"S1,staff_time,linkedin,,{STAFF_PERIOD[0]},{STAFF_PERIOD[1]},,NOK,20,800,community manager\n"
+                + f"T1,tools,meta,{tools_campaign.id},{TOOLS_PERIOD[0]},{TOOLS_PERIOD[1]},100,EUR,,,scheduling tool\n"
+            )
+            targets.write_text(
+                TARGETS_HEADER
+                + f"K1,spend,meta,,{QUIET_WINDOW[0]},{QUIET_WINDOW[1]},1,at_least,spend something\n"
+                + f"K2,cpc_link,linkedin,,{QUIET_WINDOW[0]},{QUIET_WINDOW[1]},0.01,at_most,impossible\n"
+            )
+            env = {
+                **sandbox_settings(sandbox),
+                "SOCIAL_ROI_WAREHOUSE": str(directory / "warehouse.duckdb"),
+                "DAGSTER_HOME": str(directory / "dagster_home"),
+                "SOCIAL_ROI_COST_LEDGER": str(ledger),
+                "SOCIAL_ROI_KPI_TARGETS": str(targets),
+            }
+            for name, value in env.items():
+                patch.setenv(name, value)
+            result = run_sync(*SETTLED_WINDOW, instance=instance, raise_on_error=False)
+        assert result.success, "the settled sync failed: every test that reads it would fail"
+        yield Settled(directory / "warehouse.duckdb", env, SETTLED_WINDOW, result, instance, tools_campaign.id)
 
 
 @pytest.fixture
 def sandbox():
+    """A sandbox of the test's own: its faults and restatements touch no other test."""
     with Sandbox(seed=7) as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def work_directory(tmp_path_factory) -> Path:
+    # One path for every test's working copy, so the dbt profile (which names the file) stays the same.
+    return tmp_path_factory.mktemp("work")
+
+
+@pytest.fixture
+def work_env(settled, sandbox, work_directory, monkeypatch, tmp_path) -> Path:
+    """A copy of the settled warehouse, and the settings of a pipeline pointed at it and at this
+    test's sandbox (same seed, so the same advertiser). Returns the copy's path."""
+    warehouse = work_directory / "warehouse.duckdb"
+    warehouse.with_name("warehouse.duckdb.wal").unlink(missing_ok=True)
+    shutil.copyfile(settled.warehouse, warehouse)
+    env = {
+        **settled.env,
+        **sandbox_settings(sandbox),
+        "SOCIAL_ROI_WAREHOUSE": str(warehouse),
+        "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return warehouse
+
+
+@pytest.fixture
+def instance():
+    """A throwaway Dagster instance: runs are real and recorded, then discarded."""
+    with dg.instance_for_test() as test_instance:
+        yield test_instance
+
+
+def copy_of_settled(settled: Settled, work_directory: Path, name: str) -> Path:
+    """A copy of the settled warehouse for dbt alone to change. Every copy keeps the file name
+    `warehouse.duckdb`: dbt-duckdb names the database after the file, and views refer to it."""
+    copy = work_directory / name / "warehouse.duckdb"
+    copy.parent.mkdir(exist_ok=True)
+    shutil.copyfile(settled.warehouse, copy)
+    return copy
+
+
+def run_dbt(
+    args: list[str], env: dict[str, str], project_dir: Path = DBT_PROJECT_DIR, **dbt_vars
+) -> subprocess.CompletedProcess:
+    """dbt alone, as the pipeline calls it (same vars and settings), for behaviours that need no ingestion."""
+    dbt = Path(sys.executable).parent / "dbt"
+    variables = {"reporting_currency": "NOK", "revenue_source": "ga4", "gross_margin": "", **dbt_vars}
+    command = [
+        str(dbt),
+        *args,
+        "--project-dir",
+        str(project_dir),
+        "--profiles-dir",
+        str(project_dir),
+        "--vars",
+        json.dumps(variables),
+    ]
+    return subprocess.run(command, env={**os.environ, **env}, capture_output=True, text=True, timeout=300)
 
 
 class _Waits(list):
@@ -39,26 +177,5 @@ def meta_settings(sandbox):
 
 
 @pytest.fixture
-def pipeline_env(sandbox, tmp_path, monkeypatch):
-    """Environment of a pipeline pointed at the sandbox and a warehouse file of its own."""
-    from pipelines.cli import sandbox_environment
-
-    for name, value in sandbox_environment(sandbox).items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("META_POLL_INTERVAL_SECONDS", "0.01")
-    warehouse = tmp_path / "warehouse.duckdb"
-    monkeypatch.setenv("SOCIAL_ROI_WAREHOUSE", str(warehouse))
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
-    return warehouse
-
-
-@pytest.fixture
 def yesterday() -> dt.date:
-    return dt.date.today() - dt.timedelta(days=1)
-
-
-@pytest.fixture
-def instance():
-    """A throwaway Dagster instance: runs are real and recorded, then discarded."""
-    with dg.instance_for_test() as test_instance:
-        yield test_instance
+    return YESTERDAY

@@ -16,7 +16,11 @@ def test_the_workspace_loads_with_the_dagster_cli(tmp_path):
 
     finished = subprocess.run(
         [str(dagster), "definitions", "validate", "-w", "workspace.yaml"],
-        cwd=ROOT, env={"PATH": "/usr/bin:/bin", "DAGSTER_HOME": str(tmp_path)}, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "DAGSTER_HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
     assert finished.returncode == 0, finished.stdout[-2000:] + finished.stderr[-2000:]
@@ -30,8 +34,12 @@ def test_lineage_runs_from_raw_through_staging_and_mart_to_roi_as_one_graph():
     upstream_of_mart = graph.get(key(["marts", "cost_daily"])).parent_keys
     upstream_of_staging = graph.get(key(["staging", "stg_meta__insights"])).parent_keys
 
-    assert upstream_of_roi == {key(["marts", "cost_daily"]), key(["marts", "conversions_daily"]), key(["marts", "engagement_daily"])}
-    assert key(["staging", "int_campaign_day"]) in upstream_of_mart
+    assert upstream_of_roi == {
+        key(["marts", "cost_daily"]),
+        key(["marts", "conversions_daily"]),
+        key(["marts", "engagement_daily"]),
+    }
+    assert key(["intermediate", "int_campaign_day"]) in upstream_of_mart
     assert upstream_of_staging == {key(["raw", "meta_ads_insights"])}
 
 
@@ -42,3 +50,12 @@ def test_every_partitioned_asset_shares_one_partitioning_and_backfills_in_a_sing
     assert len({node.partitions_def for node in partitioned}) == 1
     assert all(node.backfill_policy == dg.BackfillPolicy.single_run() for node in partitioned)
     assert len(partitioned) == len(graph.get_all_asset_keys()), "every asset takes part in date-window runs"
+
+
+def test_every_run_of_the_code_location_runs_its_steps_in_one_process_by_default():
+    """The UI's "Materialize all", a backfill and `dagster asset materialize` use the implicit asset
+    job, not our sync job: parallel step processes would collide on DuckDB's single-writer lock."""
+    implicit = defs.resolve_implicit_global_asset_job_def()
+
+    assert implicit.executor_def is dg.in_process_executor
+    assert defs.resolve_job_def("sync").executor_def is dg.in_process_executor

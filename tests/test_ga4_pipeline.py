@@ -1,113 +1,99 @@
-"""GA4 through the whole pipeline: traffic matched to the ad campaigns its UTM tags name."""
+"""GA4 through the whole pipeline: traffic matched to the ad campaigns its UTM tags name.
+
+Read from the session's settled sync; editing the campaign mapping is dbt's own job, run alone
+on a copy of the warehouse and of the dbt project (the project's own seed is never touched).
+"""
 
 import datetime as dt
+import shutil
 
 import pytest
+from conftest import copy_of_settled, run_dbt
+from warehouse_sql import query
 
 from connectors.registry import RAW_SOURCES
-from connectors.sandbox.advertiser import UNPAID_TRAFFIC
-from pipelines.runs import run_sync
-from warehouse_sql import query
+from connectors.sandbox.advertiser import SyntheticAdvertiser
+from connectors.sandbox.ga4_figures import UNPAID_TRAFFIC, ga4_rows
 from pipelines.settings import DBT_PROJECT_DIR
 
-CAMPAIGN_MAPPING = DBT_PROJECT_DIR / "seeds" / "campaign_mapping.csv"
+
+@pytest.fixture(scope="module")
+def advertiser():
+    return SyntheticAdvertiser(seed=7)
 
 
-@pytest.fixture
-def window(yesterday):
-    return yesterday - dt.timedelta(days=16), yesterday - dt.timedelta(days=3)
-
-
-def ga4_truth_by_utm(sandbox, since, until):
+def ga4_truth_by_utm(advertiser, since, until):
     totals: dict[str, float] = {}
-    day = since
-    while day <= until:
-        for row in sandbox.advertiser.ga4_rows(day):
+    for offset in range((until - since).days + 1):
+        for row in ga4_rows(advertiser, since + dt.timedelta(days=offset)):
             totals[row["sessionCampaignName"]] = totals.get(row["sessionCampaignName"], 0.0) + row["totalRevenue"]
-        day += dt.timedelta(days=1)
     return totals
 
 
-def ingested_campaigns(sandbox):
+def ingested_campaigns(advertiser):
     platforms = {source.platform for source in RAW_SOURCES}
-    return [c for c in sandbox.advertiser.meta_campaigns + sandbox.advertiser.linkedin_campaigns if c.platform in platforms]
+    return [c for c in advertiser.meta_campaigns + advertiser.linkedin_campaigns if c.platform in platforms]
 
 
-def test_ga4_revenue_lands_on_the_campaign_its_utm_tags_name(pipeline_env, instance, sandbox, window):
-    assert run_sync(*window, instance=instance).success
+def test_ga4_revenue_lands_on_the_campaign_its_utm_tags_name(settled, advertiser):
+    truth = ga4_truth_by_utm(advertiser, *settled.window)
+    loaded = dict(query(settled.warehouse, "select campaign_id, ga4_revenue from marts.roi_by_campaign"))
 
-    truth = ga4_truth_by_utm(sandbox, *window)
-    loaded = dict(query(pipeline_env, "select campaign_id, ga4_revenue from marts.roi_by_campaign"))
-    tracked = [c for c in ingested_campaigns(sandbox) if c.utm_campaign and c.id in loaded]
+    tracked = [c for c in ingested_campaigns(advertiser) if c.utm_campaign and c.id in loaded]
     assert len(tracked) >= 4
     for campaign in tracked:
-        assert float(loaded[campaign.id]) == pytest.approx(truth.get(campaign.utm_campaign, 0.0), abs=0.01), campaign.name
-    methods = {method for (method,) in query(pipeline_env, "select distinct match_method from marts.ga4_traffic_by_campaign where match_method is not null")}
+        assert float(loaded[campaign.id]) == pytest.approx(truth.get(campaign.utm_campaign, 0.0), abs=0.01), (
+            campaign.name
+        )
+    methods = {
+        method
+        for (method,) in query(
+            settled.warehouse,
+            "select distinct match_method from marts.ga4_traffic_by_campaign where match_method is not null",
+        )
+    }
     assert methods == {"campaign_name", "campaign_id", "campaign_mapping"}
 
 
-def test_what_matched_nothing_is_exactly_the_untracked_spend_and_the_unknown_campaign_tags(pipeline_env, instance, sandbox, window):
-    assert run_sync(*window, instance=instance).success
+def test_what_matched_nothing_is_exactly_the_untracked_spend_and_the_unknown_campaign_tags(settled, advertiser):
+    unmatched = query(settled.warehouse, "select problem, campaign_or_utm from marts.unmatched_campaigns")
 
-    unmatched = query(pipeline_env, "select problem, campaign_or_utm from marts.unmatched_campaigns")
     spend_side = {name for problem, name in unmatched if problem == "spend_without_tracked_traffic"}
     revenue_side = {name for problem, name in unmatched if problem == "revenue_without_known_campaign"}
-    campaigns = ingested_campaigns(sandbox)
-    spent = {name for (name,) in query(pipeline_env, "select distinct campaign_name from marts.cost_daily where spend > 0")}
+    campaigns = ingested_campaigns(advertiser)
+    spent = {
+        name
+        for (name,) in query(settled.warehouse, "select distinct campaign_name from marts.cost_daily where spend > 0")
+    }
     assert spend_side == {c.name for c in campaigns if c.utm_campaign is None and c.name in spent}
     ingested_ids = {c.id for c in campaigns}
     tags_of_campaigns_not_ingested = {
-        c.utm_campaign for c in sandbox.advertiser.meta_campaigns + sandbox.advertiser.linkedin_campaigns
-        if c.utm_campaign and c.id not in ingested_ids and c.utm_campaign in ga4_truth_by_utm(sandbox, *window)
+        c.utm_campaign
+        for c in advertiser.meta_campaigns + advertiser.linkedin_campaigns
+        if c.utm_campaign
+        and c.id not in ingested_ids
+        and c.utm_campaign in ga4_truth_by_utm(advertiser, *settled.window)
     }
     named_unpaid = {name for _, _, name, _ in UNPAID_TRAFFIC if not name.startswith("(")}
     assert revenue_side == named_unpaid | tags_of_campaigns_not_ingested
 
 
-@pytest.fixture
-def restore_campaign_mapping():
-    original = CAMPAIGN_MAPPING.read_text()
-    yield
-    CAMPAIGN_MAPPING.write_text(original)
-
-
-def test_editing_the_campaign_mapping_seed_moves_revenue(pipeline_env, instance, sandbox, window, restore_campaign_mapping):
-    by_name = {c.name.split(" 20")[0]: c for c in sandbox.advertiser.meta_campaigns}
+def test_editing_the_campaign_mapping_seed_moves_revenue(settled, advertiser, work_directory, tmp_path):
+    by_name = {c.name.split(" 20")[0]: c for c in advertiser.meta_campaigns}
     new_collection, winter_sale = by_name["New Collection"], by_name["Winter Sale"]
-    assert run_sync(*window, instance=instance).success
-    before = dict(query(pipeline_env, "select campaign_id, ga4_revenue from marts.roi_by_campaign"))
+    before = dict(query(settled.warehouse, "select campaign_id, ga4_revenue from marts.roi_by_campaign"))
     assert before[new_collection.id] > 0
+    project = tmp_path / "dbt_project"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    (project / "seeds" / "campaign_mapping.csv").write_text(
+        f"channel,utm_campaign,campaign_id,note\nmeta,{new_collection.utm_campaign},{winter_sale.id},moved\n"
+    )
+    copy = copy_of_settled(settled, work_directory, "mapping")
 
-    CAMPAIGN_MAPPING.write_text(f"channel,utm_campaign,campaign_id,note\nmeta,{new_collection.utm_campaign},{winter_sale.id},moved\n")
-    assert run_sync(*window, instance=instance).success
+    window = {"min_date": str(settled.window[0]), "max_date": str(settled.window[1])}
+    finished = run_dbt(["build"], {**settled.env, "SOCIAL_ROI_WAREHOUSE": str(copy)}, project_dir=project, **window)
 
-    after = dict(query(pipeline_env, "select campaign_id, ga4_revenue from marts.roi_by_campaign"))
+    assert finished.returncode == 0, finished.stdout[-3000:]
+    after = dict(query(copy, "select campaign_id, ga4_revenue from marts.roi_by_campaign"))
     assert after[new_collection.id] == 0
     assert after[winter_sale.id] == before[winter_sale.id] + before[new_collection.id]
-
-
-def test_a_restated_ga4_day_is_updated_and_no_other(pipeline_env, instance, sandbox, yesterday):
-    assert run_sync(yesterday - dt.timedelta(days=4), yesterday, instance=instance).success
-    sessions = "select date_day, sum(sessions) from marts.ga4_traffic_by_campaign group by 1"
-    before = dict(query(pipeline_env, sessions))
-
-    sandbox.restate()
-    assert run_sync(yesterday, yesterday, instance=instance).success
-
-    after = dict(query(pipeline_env, sessions))
-    assert after[yesterday] > before[yesterday]
-    assert {d: v for d, v in after.items() if d != yesterday} == {d: v for d, v in before.items() if d != yesterday}
-
-
-def test_unauthenticated_ga4_is_reported_clearly_and_keeps_its_earlier_data(pipeline_env, instance, sandbox, window):
-    assert run_sync(*window, instance=instance).success
-    earlier = query(pipeline_env, "select count(*), sum(sessions) from raw.ga4_traffic")
-
-    sandbox.faults.arm("ga4", "unauthenticated", times=None)
-    result = run_sync(*window, instance=instance, raise_on_error=False)
-
-    assert result.success, "the ad platforms still complete"
-    [failed] = [e for e in result.get_asset_check_evaluations() if not e.passed]
-    assert failed.asset_key.to_user_string() == "raw/ga4_traffic"
-    assert "UNAUTHENTICATED" in failed.description and "GOOGLE_APPLICATION_CREDENTIALS" in failed.description
-    assert query(pipeline_env, "select count(*), sum(sessions) from raw.ga4_traffic") == earlier

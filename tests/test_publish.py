@@ -1,6 +1,5 @@
 """The published copy: analysts' sessions never block a sync, and never see half of one."""
 
-import os
 import subprocess
 import sys
 import textwrap
@@ -9,7 +8,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.publish import PublishedCopyMissingError, PublishError, SqlError, publish, published_path, query_published, run_sql
+from pipelines.adhoc_sql import PublishedCopyMissingError, SqlError, query_published, run_sql
+from pipelines.publication import PublishError, publish
+from pipelines.settings import published_path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 WAIT_SECONDS = 60
@@ -20,7 +21,9 @@ def write_version(warehouse: Path, version: int, filler_rows: int = 1_000) -> No
     with duckdb.connect(str(warehouse)) as connection:
         connection.execute("create schema if not exists marts")
         connection.execute("create or replace table marts.marker as select ? as version", [version])
-        connection.execute(f"create or replace table marts.filler as select range as id, md5(range::varchar) as text from range({filler_rows})")
+        connection.execute(
+            f"create or replace table marts.filler as select range as id, md5(range::varchar) as text from range({filler_rows})"
+        )
 
 
 def published_version(published: Path) -> int:
@@ -47,7 +50,9 @@ def wait_for_line(process: subprocess.Popen, expected: str) -> None:
     line = process.stdout.readline().strip()
     if line != expected:
         process.kill()
-        raise AssertionError(f"expected {expected!r} from the subprocess, got {line!r}; stderr: {process.stderr.read()[-2000:]}")
+        raise AssertionError(
+            f"expected {expected!r} from the subprocess, got {line!r}; stderr: {process.stderr.read()[-2000:]}"
+        )
 
 
 @pytest.fixture
@@ -121,7 +126,7 @@ def test_the_published_copy_holds_writes_that_were_still_in_the_write_ahead_log(
 KILLED_PUBLISHER = """
     import sys, time
     from pathlib import Path
-    import pipelines.publish as publishing
+    import pipelines.publication as publishing
 
     def torn_copy(source, target):
         with open(source, "rb") as whole, open(target, "wb") as half:
@@ -233,22 +238,28 @@ def sync_job_with_publication(version: int, fails: bool = False):
     """A stand-in for the sync: one partitioned step that writes the warehouse, then publication."""
     import dagster as dg
 
-    from pipelines.partitions import daily_partitions, single_run
-    from pipelines.publish import build_publish_asset
+    from pipelines.assets.publish import build_publish_asset
+    from pipelines.run_window import daily_partitions, single_run
     from pipelines.settings import warehouse_path
 
-    @dg.asset(key=["marts", "roi_by_campaign"], partitions_def=daily_partitions, backfill_policy=single_run, pool="warehouse")
+    @dg.asset(
+        key=["marts", "roi_by_campaign"], partitions_def=daily_partitions, backfill_policy=single_run, pool="warehouse"
+    )
     def final_tables() -> None:
         if fails:
             raise RuntimeError("dbt build failed")
         write_version(warehouse_path(), version)
 
     published = build_publish_asset([final_tables])
-    return dg.Definitions(assets=[final_tables, published], jobs=[dg.define_asset_job("sync", executor_def=dg.in_process_executor)]).resolve_job_def("sync")
+    return dg.Definitions(
+        assets=[final_tables, published], jobs=[dg.define_asset_job("sync", executor_def=dg.in_process_executor)]
+    ).resolve_job_def("sync")
 
 
 @pytest.mark.parametrize("sync_fails", [False, True])
-def test_the_sync_publishes_as_its_last_step_and_only_when_everything_before_it_succeeded(files, monkeypatch, sync_fails):
+def test_the_sync_publishes_as_its_last_step_and_only_when_everything_before_it_succeeded(
+    files, monkeypatch, sync_fails
+):
     import dagster as dg
 
     warehouse, published = files
@@ -259,7 +270,10 @@ def test_the_sync_publishes_as_its_last_step_and_only_when_everything_before_it_
     with dg.instance_for_test() as instance:
         result = job.execute_in_process(
             instance=instance,
-            tags={"dagster/asset_partition_range_start": "2026-11-01", "dagster/asset_partition_range_end": "2026-11-24"},
+            tags={
+                "dagster/asset_partition_range_start": "2026-11-01",
+                "dagster/asset_partition_range_end": "2026-11-24",
+            },
             raise_on_error=False,
         )
 

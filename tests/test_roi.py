@@ -1,55 +1,56 @@
 """ROI a manager can defend: every channel in one reporting currency, with non-media costs, GA4
-revenue beside the platforms' claims, and clear failures for missing rates and bad ledger rows."""
+revenue beside the platforms' claims, and clear failures for missing rates and bad ledger rows.
+
+Figures are read from the session's settled sync; the failures are dbt's own (run alone, on a copy).
+"""
 
 import datetime as dt
 from collections import defaultdict
 
+import duckdb
 import pytest
-
-from connectors.sandbox.norges_bank import is_publication_day
-from pipelines.runs import run_sync
+from conftest import LEDGER_HEADER, QUIET_WINDOW, STAFF_PERIOD, TOOLS_PERIOD, copy_of_settled, run_dbt
 from warehouse_sql import query
 
-LEDGER_HEADER = "entry_id,category,channel,campaign_id,period_start,period_end,amount,currency,hours,hourly_rate,note\n"
-TARGETS_HEADER = "target_id,metric,channel,campaign_id,period_start,period_end,target_value,direction,note\n"
+from connectors.sandbox.advertiser import SyntheticAdvertiser
+from connectors.sandbox.ga4_figures import ga4_rows
+from connectors.sandbox.meta_figures import meta_deliveries
+from connectors.sandbox.norges_bank import is_publication_day
+
+# The Meta action types the marts count as conversions (dbt var meta_conversion_action_types).
+CONVERSION_TYPES = {
+    "offsite_conversion.fb_pixel_purchase",
+    "onsite_conversion.purchase",
+    "offsite_conversion.fb_pixel_lead",
+    "onsite_conversion.lead_grouped",
+}
 
 
-@pytest.fixture
-def window(yesterday):
-    # Settled days only: no late conversions or late GA4 data move under the assertions.
-    return yesterday - dt.timedelta(days=16), yesterday - dt.timedelta(days=4)
-
-
-@pytest.fixture
-def write_config(tmp_path, monkeypatch):
-    def write(variable: str, text: str):
-        path = tmp_path / f"{variable.lower()}.csv"
-        path.write_text(text)
-        monkeypatch.setenv(variable, str(path))
-
-    return write
+@pytest.fixture(scope="module")
+def advertiser():
+    """The settled sync's advertiser (same seed), to compute the expected figures independently."""
+    return SyntheticAdvertiser(seed=7)
 
 
 def days(since, until):
     return [since + dt.timedelta(days=n) for n in range((until - since).days + 1)]
 
 
-def nok_per(sandbox, currency, day):
+def nok_per(advertiser, currency, day):
     """What the pipeline must use: Norges Bank's rate of the day, else of the last publication day."""
     if currency == "NOK":
         return 1.0
     while not is_publication_day(day):
         day -= dt.timedelta(days=1)
-    return round(sandbox.advertiser.fx_rate(day, currency, "NOK"), 4)
+    return round(advertiser.fx_rate(day, currency, "NOK"), 4)
 
 
 def cents(value):
     return round(value + 0.0, 2)
 
 
-def expected_roi(sandbox, window, staff_period, tools_period, tools_campaign):
+def expected_roi(advertiser, window, tools_campaign_id):
     """Campaign totals in NOK computed from the advertiser's own figures, independently of the pipeline."""
-    advertiser = sandbox.advertiser
     campaigns = advertiser.meta_campaigns + advertiser.linkedin_campaigns
     spend, other, revenue = defaultdict(float), defaultdict(float), defaultdict(float)
     for day in days(*window):
@@ -59,33 +60,32 @@ def expected_roi(sandbox, window, staff_period, tools_period, tools_campaign):
             if truth is None:
                 continue
             currency = advertiser.account(campaign.account_id).currency
-            spend_nok[campaign.id] = truth.spend * nok_per(sandbox, currency, day)
-            spend[campaign.id] += cents(truth.spend * nok_per(sandbox, currency, day))
-        if staff_period[0] <= day <= staff_period[1]:
+            spend_nok[campaign.id] = truth.spend * nok_per(advertiser, currency, day)
+            spend[campaign.id] += cents(truth.spend * nok_per(advertiser, currency, day))
+        if STAFF_PERIOD[0] <= day <= STAFF_PERIOD[1]:
             linkedin = {c.id: spend_nok[c.id] for c in advertiser.linkedin_campaigns if c.id in spend_nok}
             for campaign_id, amount in linkedin.items():
                 other[campaign_id] += cents(1600.0 * amount / sum(linkedin.values()))
-        if tools_period[0] <= day <= tools_period[1]:
-            other[tools_campaign.id] += cents(20.0 * nok_per(sandbox, "EUR", day))
-        for row in advertiser.ga4_rows(day):
+        if TOOLS_PERIOD[0] <= day <= TOOLS_PERIOD[1]:
+            other[tools_campaign_id] += cents(20.0 * nok_per(advertiser, "EUR", day))
+        for row in ga4_rows(advertiser, day):
             for campaign in campaigns:
                 if campaign.utm_campaign and campaign.utm_campaign == row["sessionCampaignName"]:
                     revenue[campaign.id] += row["totalRevenue"]
     return spend, other, revenue
 
 
-def test_roi_per_campaign_and_channel_in_the_reporting_currency_matches_a_hand_computation_to_the_cent(pipeline_env, instance, sandbox, window, write_config):
-    staff_period = (window[0], window[0] + dt.timedelta(days=9))
-    tools_period = (window[0] + dt.timedelta(days=2), window[0] + dt.timedelta(days=6))
-    black_friday = next(c for c in sandbox.advertiser.meta_campaigns if c.name.startswith("Black Friday"))
-    write_config("SOCIAL_ROI_COST_LEDGER", LEDGER_HEADER
-                 + f"S1,staff_time,linkedin,,{staff_period[0]},{staff_period[1]},,NOK,20,800,community manager\n"
-                 + f"T1,tools,meta,{black_friday.id},{tools_period[0]},{tools_period[1]},100,EUR,,,scheduling tool\n")
+def test_roi_per_campaign_and_channel_in_the_reporting_currency_matches_a_hand_computation_to_the_cent(
+    settled, advertiser
+):
+    spend, other, revenue = expected_roi(advertiser, QUIET_WINDOW, settled.tools_campaign_id)
 
-    assert run_sync(*window, instance=instance).success
-
-    spend, other, revenue = expected_roi(sandbox, window, staff_period, tools_period, black_friday)
-    rows = query(pipeline_env, "select campaign_id, spend, other_costs, total_cost, ga4_revenue, roas, roi, reporting_currency from marts.roi_by_campaign where campaign_id is not null")
+    rows = query(
+        settled.warehouse,
+        "select campaign_id, spend, other_costs, total_cost, ga4_revenue, roas, roi, reporting_currency "
+        "from marts.roi_by_campaign_between(?, ?) where campaign_id is not null",
+        *QUIET_WINDOW,
+    )
     assert {row[0] for row in rows} == set(spend)
     for campaign_id, loaded_spend, loaded_other, total, ga4_revenue, roas, roi, currency in rows:
         assert currency == "NOK"
@@ -95,68 +95,150 @@ def test_roi_per_campaign_and_channel_in_the_reporting_currency_matches_a_hand_c
         assert float(ga4_revenue) == pytest.approx(revenue[campaign_id], abs=0.005)
         assert roas == pytest.approx(float(ga4_revenue) / float(loaded_spend))
         assert roi == pytest.approx((float(ga4_revenue) - float(total)) / float(total))
-    by_channel = {channel: (float(total), roi) for channel, total, roi in query(pipeline_env, "select channel, total_cost, roi from marts.roi_by_channel where spend > 0")}
-    linkedin_ids = {c.id for c in sandbox.advertiser.linkedin_campaigns}
+    by_channel = {
+        channel: (float(total), roi)
+        for channel, total, roi in query(
+            settled.warehouse,
+            "select channel, total_cost, roi from marts.roi_by_channel_between(?, ?) where spend > 0",
+            *QUIET_WINDOW,
+        )
+    }
+    linkedin_ids = {c.id for c in advertiser.linkedin_campaigns}
     linkedin_total = sum(spend[c] + other[c] for c in linkedin_ids if c in spend)
     assert by_channel["linkedin"][0] == pytest.approx(linkedin_total, abs=0.01)
-    assert linkedin_total > sum(spend[c] for c in linkedin_ids if c in spend) + 15_000, "staff time is in the total cost"
+    assert linkedin_total > sum(spend[c] for c in linkedin_ids if c in spend) + 15_000, (
+        "staff time is in the total cost"
+    )
 
 
-def test_a_missing_exchange_rate_fails_the_build_naming_the_currency_and_days(pipeline_env, instance, window, monkeypatch):
-    monkeypatch.delenv("SOCIAL_ROI_FX_CURRENCIES")  # no official rates fetched, none in the seed
+def test_meta_claims_equal_a_hand_computation_from_the_advertisers_own_totals(settled, advertiser):
+    by_campaign: dict[str, list[float]] = {}
+    for account in advertiser.meta_accounts:
+        for delivery in meta_deliveries(advertiser, account.id, *QUIET_WINDOW):
+            totals = by_campaign.setdefault(delivery.campaign.id, [0.0, 0.0])
+            totals[0] += delivery.spend
+            totals[1] += sum(v for k, v in delivery.action_values.items() if k in CONVERSION_TYPES)
 
-    result = run_sync(window[0], window[0] + dt.timedelta(days=2), instance=instance, raise_on_error=False)
+    loaded = {
+        row[0]: row[1:]
+        for row in query(
+            settled.warehouse,
+            "select campaign_id, spend, platform_conversion_value, roas_platform_claimed from marts.roi_by_campaign_between(?, ?) "
+            "where channel = 'meta' and campaign_id is not null",
+            *QUIET_WINDOW,
+        )
+    }
 
-    assert not result.success
-    message = "\n".join(e.event_specific_data.error.message for e in result.all_events if e.is_step_failure)
-    assert f"No exchange rate into NOK for EUR on {window[0]}" in message
-    assert "fx_rates.csv" in message and "SOCIAL_ROI_FX_CURRENCIES" in message
+    assert loaded.keys() == by_campaign.keys()
+    for campaign_id, (spend, value) in by_campaign.items():
+        loaded_spend, claimed, roas = loaded[campaign_id]
+        assert float(loaded_spend) == pytest.approx(spend, abs=0.005)
+        assert float(claimed) == pytest.approx(value, abs=0.005)
+        assert roas == pytest.approx(value / spend)
+
+
+def test_with_platform_revenue_roi_follows_each_platforms_own_claim(settled, work_directory):
+    copy = copy_of_settled(settled, work_directory, "revenue_source")
+
+    finished = run_dbt(
+        ["run", "--select", "roi_by_campaign", "roi_by_channel"],
+        {**settled.env, "SOCIAL_ROI_WAREHOUSE": str(copy)},
+        revenue_source="platform",
+    )
+
+    assert finished.returncode == 0, finished.stdout[-3000:]
+    rows = query(
+        copy,
+        "select revenue_source, revenue, platform_conversion_value, total_cost, roi from marts.roi_by_campaign where total_cost > 0",
+    )
+    assert rows
+    for source, revenue, claimed, total, roi in rows:
+        assert source == "platform" and revenue == claimed
+        assert roi == pytest.approx((float(claimed) - float(total)) / float(total))
+
+
+def test_a_missing_exchange_rate_fails_the_build_naming_the_currency_and_days(settled, work_directory):
+    copy = copy_of_settled(settled, work_directory, "no_rates")
+    with duckdb.connect(str(copy)) as connection:
+        connection.execute("delete from raw.fx_rates")  # no official rates fetched, none in the seed
+    day = QUIET_WINDOW[0]
+
+    finished = run_dbt(
+        ["run", "--select", "cost_daily"],
+        {**settled.env, "SOCIAL_ROI_WAREHOUSE": str(copy)},
+        min_date=str(day),
+        max_date=str(day + dt.timedelta(days=2)),
+    )
+
+    assert finished.returncode != 0
+    assert f"No exchange rate into NOK for EUR on {day}" in finished.stdout, finished.stdout[-3000:]
+    assert "fx_rates.csv" in finished.stdout and "SOCIAL_ROI_FX_CURRENCIES" in finished.stdout
 
 
 @pytest.mark.parametrize(
     ("row", "complaint"),
     [
-        ("B1,tools,meta,,2026-11-10,2026-11-01,100,NOK,,,oops", "period_end 2026-11-01 is before period_start 2026-11-10"),
+        (
+            "B1,tools,meta,,2026-11-10,2026-11-01,100,NOK,,,oops",
+            "period_end 2026-11-01 is before period_start 2026-11-10",
+        ),
         ("B2,tools,tiktok,,2026-11-01,2026-11-10,100,NOK,,,new channel", "channel 'tiktok' is unknown"),
         ("B3,staff_time,meta,,2026-11-01,2026-11-10,,NOK,-5,700,typo", "hours is negative"),
     ],
 )
-def test_a_bad_cost_ledger_row_fails_with_a_message_naming_the_row(pipeline_env, instance, window, write_config, row, complaint):
-    write_config("SOCIAL_ROI_COST_LEDGER", LEDGER_HEADER + row + "\n")
+def test_a_bad_cost_ledger_row_fails_with_a_message_naming_the_row(settled, work_directory, tmp_path, row, complaint):
+    ledger = tmp_path / "cost_ledger.csv"
+    ledger.write_text(LEDGER_HEADER + row + "\n")
+    copy = copy_of_settled(settled, work_directory, "bad_ledger")
 
-    result = run_sync(window[0], window[0], instance=instance, raise_on_error=False)
+    finished = run_dbt(
+        ["run", "--select", "int_cost_ledger"],
+        {**settled.env, "SOCIAL_ROI_WAREHOUSE": str(copy), "SOCIAL_ROI_COST_LEDGER": str(ledger)},
+    )
 
-    assert not result.success
-    message = "\n".join(e.event_specific_data.error.message for e in result.all_events if e.is_step_failure)
-    assert f"Cost ledger row {row.split(',')[0]}" in message and complaint in message
+    assert finished.returncode != 0
+    assert f"Cost ledger row {row.split(',')[0]}" in finished.stdout and complaint in finished.stdout
 
 
-def test_no_table_sums_reach_without_saying_so(pipeline_env, instance, window):
-    assert run_sync(window[0], window[0] + dt.timedelta(days=1), instance=instance).success
-
-    reach_columns = {name for (name,) in query(pipeline_env, "select distinct column_name from information_schema.columns where table_schema = 'marts' and column_name like '%reach%'")}
+def test_no_table_sums_reach_without_saying_so(settled):
+    reach_columns = {
+        name
+        for (name,) in query(
+            settled.warehouse,
+            "select distinct column_name from information_schema.columns where table_schema = 'marts' and column_name like '%reach%'",
+        )
+    }
 
     assert reach_columns == {"reach_daily", "reach_sum_of_daily_upper_bound", "engagement_rate_by_daily_reach"}
 
 
-def test_kpi_targets_show_actual_against_target(pipeline_env, instance, window, write_config):
-    write_config("SOCIAL_ROI_KPI_TARGETS", TARGETS_HEADER
-                 + f"K1,spend,meta,,{window[0]},{window[1]},1,at_least,spend something\n"
-                 + f"K2,cpc_link,linkedin,,{window[0]},{window[1]},0.01,at_most,impossible\n")
+def test_kpi_targets_show_actual_against_target(settled):
+    rows = {
+        row[0]: row[1:]
+        for row in query(settled.warehouse, "select target_id, actual_value, status from marts.kpi_progress")
+    }
 
-    assert run_sync(*window, instance=instance).success
-
-    rows = {row[0]: row[1:] for row in query(pipeline_env, "select target_id, actual_value, status from marts.kpi_progress")}
-    meta_spend = query(pipeline_env, "select sum(spend_reporting) from marts.cost_daily where channel = 'meta'")[0][0]
+    meta_spend = query(
+        settled.warehouse,
+        "select sum(spend_reporting) from marts.cost_daily where channel = 'meta' and date_day between ? and ?",
+        *QUIET_WINDOW,
+    )[0][0]
     assert rows["K1"] == (pytest.approx(float(meta_spend)), "met")
     assert rows["K2"][1] == "not met"
 
 
-def test_any_window_is_one_query_away(pipeline_env, instance, window):
-    assert run_sync(*window, instance=instance).success
+def test_any_window_is_one_query_away(settled):
+    middle = QUIET_WINDOW[0] + dt.timedelta(days=3), QUIET_WINDOW[0] + dt.timedelta(days=6)
 
-    middle = window[0] + dt.timedelta(days=3), window[0] + dt.timedelta(days=6)
-    between = query(pipeline_env, "select channel, spend from marts.roi_by_channel_between(?, ?) where spend > 0 order by channel", *middle)
-    by_hand = query(pipeline_env, "select channel, sum(spend_reporting) from marts.cost_daily where date_day between ? and ? group by 1 having sum(spend_reporting) > 0 order by 1", *middle)
+    between = query(
+        settled.warehouse,
+        "select channel, spend from marts.roi_by_channel_between(?, ?) where spend > 0 order by channel",
+        *middle,
+    )
+    by_hand = query(
+        settled.warehouse,
+        "select channel, sum(spend_reporting) from marts.cost_daily where date_day between ? and ? group by 1 having sum(spend_reporting) > 0 order by 1",
+        *middle,
+    )
 
     assert between == by_hand

@@ -13,15 +13,10 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from pipelines.partitions import daily_partitions, single_run
-from pipelines.schedules import (
-    SCHEDULE_NAME,
-    ScheduleSettings,
-    ScheduleSettingsError,
-    build_nightly_schedule,
-    platform_window_from_tags,
-    platform_windows,
-)
+from connectors.registry import RAW_SOURCES
+from pipelines.run_window import daily_partitions, platform_window_from_tags, single_run
+from pipelines.schedules import SCHEDULE_NAME, build_nightly_schedule, platform_windows
+from pipelines.settings import ScheduleSettings, SettingsError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 OSLO = zoneinfo.ZoneInfo("Europe/Oslo")
@@ -41,10 +36,16 @@ stand_in_job = dg.define_asset_job("sync", selection=[raw_stand_in])
 
 
 def nightly_definitions(settings: ScheduleSettings | None = None) -> dg.Definitions:
-    return dg.Definitions(assets=[raw_stand_in], jobs=[stand_in_job], schedules=[build_nightly_schedule(stand_in_job, settings or ScheduleSettings())])
+    return dg.Definitions(
+        assets=[raw_stand_in],
+        jobs=[stand_in_job],
+        schedules=[build_nightly_schedule(stand_in_job, settings or ScheduleSettings.from_env({}))],
+    )
 
 
-def evaluate(defs: dg.Definitions, fired_at: dt.datetime, instance: dg.DagsterInstance | None = None) -> list[dg.RunRequest]:
+def evaluate(
+    defs: dg.Definitions, fired_at: dt.datetime, instance: dg.DagsterInstance | None = None
+) -> list[dg.RunRequest]:
     schedule = defs.resolve_schedule_def(SCHEDULE_NAME)
     context = dg.build_schedule_context(scheduled_execution_time=fired_at, instance=instance)
     return list(schedule.evaluate_tick(context).run_requests)
@@ -75,7 +76,7 @@ def test_a_sunday_night_takes_the_weekly_windows():
 
 
 def test_the_same_tick_given_in_utc_or_local_time_asks_for_the_same_run():
-    in_utc = WEDNESDAY_NIGHT.astimezone(dt.timezone.utc)  # 04:00 UTC
+    in_utc = WEDNESDAY_NIGHT.astimezone(dt.UTC)  # 04:00 UTC
     naive_local = WEDNESDAY_NIGHT.replace(tzinfo=None)  # read in the schedule's zone
 
     requests = [evaluate(nightly_definitions(), fired_at)[0] for fired_at in (WEDNESDAY_NIGHT, in_utc, naive_local)]
@@ -86,11 +87,17 @@ def test_the_same_tick_given_in_utc_or_local_time_asks_for_the_same_run():
 
 def test_a_schedule_east_of_utc_never_asks_for_a_day_the_partitions_do_not_have_yet():
     # Midnight in Auckland is 11:00 UTC the day before: the UTC day it calls yesterday is not over.
-    settings = ScheduleSettings(timezone="Pacific/Auckland", hour=0)
-    [request] = evaluate(nightly_definitions(settings), dt.datetime(2026, 11, 25, 0, 0, tzinfo=zoneinfo.ZoneInfo("Pacific/Auckland")))
+    settings = ScheduleSettings.from_env(
+        {"SOCIAL_ROI_SCHEDULE_TIMEZONE": "Pacific/Auckland", "SOCIAL_ROI_SCHEDULE_HOUR": "0"}
+    )
+    [request] = evaluate(
+        nightly_definitions(settings), dt.datetime(2026, 11, 25, 0, 0, tzinfo=zoneinfo.ZoneInfo("Pacific/Auckland"))
+    )
 
     assert request.tags[RANGE_END] == "2026-11-23"
-    assert all(platform_window_from_tags(request.tags, p)[1] <= dt.date(2026, 11, 23) for p in ("meta", "linkedin", "ga4"))
+    assert all(
+        platform_window_from_tags(request.tags, p)[1] <= dt.date(2026, 11, 23) for p in ("meta", "linkedin", "ga4")
+    )
 
 
 def test_two_evaluations_of_the_same_night_launch_one_run():
@@ -104,9 +111,10 @@ def test_two_evaluations_of_the_same_night_launch_one_run():
         [second] = evaluate(defs, WEDNESDAY_NIGHT, instance)
         assert second.run_key == first.run_key
         # The first is launched as the daemon launches it: the request's tags plus the run key and tick time.
-        scheduled_time = WEDNESDAY_NIGHT.astimezone(dt.timezone.utc).isoformat()
+        scheduled_time = WEDNESDAY_NIGHT.astimezone(dt.UTC).isoformat()
         launched = defs.resolve_job_def("sync").execute_in_process(
-            instance=instance, tags={**first.tags, RUN_KEY_TAG: first.run_key, SCHEDULED_EXECUTION_TIME_TAG: scheduled_time}
+            instance=instance,
+            tags={**first.tags, RUN_KEY_TAG: first.run_key, SCHEDULED_EXECUTION_TIME_TAG: scheduled_time},
         )
         assert launched.success
 
@@ -115,7 +123,10 @@ def test_two_evaluations_of_the_same_night_launch_one_run():
         [next_night] = evaluate(defs, WEDNESDAY_NIGHT + dt.timedelta(days=1), instance)
 
         assert existing is not None and existing.run_id == launched.run_id  # the second is skipped
-        assert _get_existing_run_for_request(instance, schedule, WEDNESDAY_NIGHT + dt.timedelta(days=1), next_night) is None
+        assert (
+            _get_existing_run_for_request(instance, schedule, WEDNESDAY_NIGHT + dt.timedelta(days=1), next_night)
+            is None
+        )
         assert instance.get_runs_count(dg.RunsFilter(tags={RUN_KEY_TAG: first.run_key})) == 1
 
 
@@ -149,7 +160,12 @@ def test_by_default_the_schedule_fires_at_five_in_oslo_and_is_on():
 
 def test_platform_windows_and_the_weekly_day_are_settings():
     settings = ScheduleSettings.from_env(
-        {"SOCIAL_ROI_WINDOW_META_DAYS": "1", "SOCIAL_ROI_WINDOW_META_WEEKLY_DAYS": "10", "SOCIAL_ROI_WINDOW_GA4_DAYS": "5", "SOCIAL_ROI_WEEKLY_PASS_DAY": "Wednesday"}
+        {
+            "SOCIAL_ROI_WINDOW_META_DAYS": "1",
+            "SOCIAL_ROI_WINDOW_META_WEEKLY_DAYS": "10",
+            "SOCIAL_ROI_WINDOW_GA4_DAYS": "5",
+            "SOCIAL_ROI_WEEKLY_PASS_DAY": "Wednesday",
+        }
     )
 
     windows = platform_windows(dt.date(2026, 11, 25), settings)  # a Wednesday: the weekly pass now
@@ -165,12 +181,15 @@ def test_platform_windows_and_the_weekly_day_are_settings():
         ({"SOCIAL_ROI_SCHEDULE_TIMEZONE": "Europe/Olso"}, "SOCIAL_ROI_SCHEDULE_TIMEZONE"),
         ({"SOCIAL_ROI_SCHEDULE_HOUR": "25"}, "SOCIAL_ROI_SCHEDULE_HOUR"),
         ({"SOCIAL_ROI_SCHEDULE_HOUR": "five"}, "SOCIAL_ROI_SCHEDULE_HOUR"),
-        ({"SOCIAL_ROI_WINDOW_META_DAYS": "30", "SOCIAL_ROI_WINDOW_META_WEEKLY_DAYS": "7"}, "SOCIAL_ROI_WINDOW_META_WEEKLY_DAYS"),
+        (
+            {"SOCIAL_ROI_WINDOW_META_DAYS": "30", "SOCIAL_ROI_WINDOW_META_WEEKLY_DAYS": "7"},
+            "SOCIAL_ROI_WINDOW_META_WEEKLY_DAYS",
+        ),
         ({"SOCIAL_ROI_WEEKLY_PASS_DAY": "sunnday"}, "SOCIAL_ROI_WEEKLY_PASS_DAY"),
     ],
 )
 def test_a_setting_that_cannot_be_used_is_named_in_the_error(env, named):
-    with pytest.raises(ScheduleSettingsError, match=named):
+    with pytest.raises(SettingsError, match=named):
         ScheduleSettings.from_env(env)
 
 
@@ -186,7 +205,26 @@ def test_the_example_instance_config_loads_with_one_run_at_a_time_and_a_warehous
         "      config.pool_config.default_pool_limit, config.pool_config.pool_granularity.value, instance.run_monitoring_enabled)\n"
     )
 
-    loaded = subprocess.run([sys.executable, "-c", probe], env={**os.environ, "DAGSTER_HOME": str(home)}, capture_output=True, text=True, timeout=120)
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe],
+        env={**os.environ, "DAGSTER_HOME": str(home)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
     assert loaded.returncode == 0, loaded.stderr
     assert loaded.stdout.split() == ["QueuedRunCoordinator", "1", "1", "run", "True"]
+
+
+def test_each_platforms_default_window_is_declared_by_its_source():
+    settings = ScheduleSettings.from_env({})
+
+    declared = {source.platform: source.restatement for source in RAW_SOURCES if source.restatement is not None}
+
+    assert settings.windows == declared
+    assert (
+        declared["meta"].nightly_days == 7
+        and declared["linkedin"].weekly_days == 90
+        and declared["ga4"].nightly_days == 3
+    )

@@ -1,0 +1,76 @@
+"""Every setting the code reads is in the README's table, and the table lists nothing the code ignores."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from connectors.registry import RAW_SOURCES
+from pipelines.settings import SETTING_NAMES, Settings, SettingsError, window_setting_names
+
+ROOT = Path(__file__).resolve().parents[1]
+# An environment variable name as the code spells it: a known prefix, then capitals and digits.
+SETTING_LITERAL = re.compile(
+    r"""["']((?:META|GA4|GOOGLE|LINKEDIN|NORGES_BANK|SOCIAL_ROI|DAGSTER)_[A-Z0-9_]*[A-Z0-9])["']"""
+)
+
+
+def declared_settings() -> set[str]:
+    names = set(SETTING_NAMES)
+    for source in RAW_SOURCES:
+        names.update(source.setting_names)
+        if source.restatement is not None:
+            names.update(window_setting_names(source.platform))
+    return names
+
+
+def readme_settings() -> set[str]:
+    """Every `NAME` in the first column of the README's settings tables."""
+    names = set()
+    for line in (ROOT / "README.md").read_text().splitlines():
+        if line.startswith("| `"):
+            first_cell = line.split("|")[1]
+            names.update(re.findall(r"`([A-Z][A-Z0-9_]+)`", first_cell))
+    return names
+
+
+def settings_in_code() -> set[str]:
+    """Names spelled out in the connectors' and the pipeline's code (the sandbox sets them, it does not read them)."""
+    files = [p for p in (ROOT / "connectors").rglob("*.py") if "sandbox" not in p.parts] + list(
+        (ROOT / "pipelines").rglob("*.py")
+    )
+    return {name for path in files for name in SETTING_LITERAL.findall(path.read_text())}
+
+
+def test_the_readme_lists_exactly_the_settings_the_code_declares():
+    missing = declared_settings() - readme_settings()
+    stale = readme_settings() - declared_settings()
+
+    assert not missing, f"add these to the README's settings table: {sorted(missing)}"
+    assert not stale, f"the README lists settings nothing reads: {sorted(stale)}"
+
+
+def test_every_setting_the_code_spells_out_is_declared():
+    undeclared = settings_in_code() - declared_settings()
+
+    assert not undeclared, f"declare these in pipelines/settings.py or the source's setting_names: {sorted(undeclared)}"
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"SOCIAL_ROI_CURRENCY": "kroner"}, "SOCIAL_ROI_CURRENCY"),
+        ({"SOCIAL_ROI_REVENUE_SOURCE": "tiktok"}, "SOCIAL_ROI_REVENUE_SOURCE"),
+        ({"SOCIAL_ROI_GROSS_MARGIN": "45%"}, "SOCIAL_ROI_GROSS_MARGIN"),
+    ],
+)
+def test_a_reporting_setting_that_cannot_be_used_is_named_with_its_fix(env, named):
+    with pytest.raises(SettingsError, match=named):
+        Settings.from_env(env)
+
+
+def test_a_missing_cost_ledger_file_is_named_with_its_fix(tmp_path):
+    settings = Settings.from_env({"SOCIAL_ROI_COST_LEDGER": str(tmp_path / "nowhere.csv")})
+
+    with pytest.raises(SettingsError, match="SOCIAL_ROI_COST_LEDGER points at .*nowhere.csv"):
+        settings.dbt_environment()
