@@ -39,8 +39,8 @@ def retry_after_seconds(headers) -> float | None:
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
-    return max(0.0, (when - dt.datetime.now(dt.timezone.utc)).total_seconds())
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,8 +55,14 @@ class HttpRetry:
     max_throttle_wait_seconds: float
     sleep: Callable[[float], None]
 
-    def send(self, send: Callable[[], requests.Response], what: str, account: str | None = None,
-             detail: Callable[[requests.Response], str] = lambda r: r.reason or "", throttle_hint: str = "") -> requests.Response:
+    def send(
+        self,
+        send: Callable[[], requests.Response],
+        what: str,
+        account: str | None = None,
+        detail: Callable[[requests.Response], str] = lambda r: r.reason or "",
+        throttle_hint: str = "",
+    ) -> requests.Response:
         log = logging.getLogger(f"connectors.{self.platform}")
         failures = throttles = 0
         throttle_waited = 0.0
@@ -72,7 +78,11 @@ class HttpRetry:
                 wait = self.backoff.delay(throttles) if wait is None else wait
                 throttle_waited += wait
                 if throttle_waited > self.max_throttle_wait_seconds:
-                    raise PlatformThrottledError(self.platform, f"{self.label} throttled {what} for longer than {self.max_throttle_wait_seconds / 60:.0f} minutes. Rerun later.{throttle_hint}", account)
+                    raise PlatformThrottledError(
+                        self.platform,
+                        f"{self.label} throttled {what} for longer than {self.max_throttle_wait_seconds / 60:.0f} minutes. Rerun later.{throttle_hint}",
+                        account,
+                    )
                 log.warning("%s throttled %s; waiting %.1fs", self.label, what, wait)
                 self.sleep(wait)
                 continue
@@ -81,7 +91,11 @@ class HttpRetry:
             failures += 1
             problem = problem or f"HTTP {response.status_code} {detail(response)}"
             if failures >= self.backoff.attempts:
-                raise TransientPlatformError(self.platform, f"{self.label} kept failing on {what} after {failures} tries ({problem}). Rerun later.", account)
+                raise TransientPlatformError(
+                    self.platform,
+                    f"{self.label} kept failing on {what} after {failures} tries ({problem}). Rerun later.",
+                    account,
+                )
             delay = self.backoff.delay(failures)
             log.warning("%s: %s failed (%s); retry %d in %.1fs", self.label, what, problem, failures, delay)
             self.sleep(delay)
