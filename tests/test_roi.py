@@ -5,6 +5,7 @@ Figures are read from the session's settled sync; the failures are dbt's own (ru
 """
 
 import datetime as dt
+import re
 from collections import defaultdict
 
 import duckdb
@@ -164,14 +165,17 @@ def test_a_missing_exchange_rate_fails_the_build_naming_the_currency_and_days(se
     day = QUIET_WINDOW[0]
 
     finished = run_dbt(
-        ["run", "--select", "cost_daily"],
+        ["run", "--select", "+cost_daily"],
         {**settled.env, "SOCIAL_ROI_WAREHOUSE": str(copy)},
         min_date=str(day),
         max_date=str(day + dt.timedelta(days=2)),
     )
 
     assert finished.returncode != 0
-    assert f"No exchange rate into NOK for EUR on {day}" in finished.stdout, finished.stdout[-3000:]
+    named = re.search(r"No exchange rate into NOK for EUR on ([-\d, ]+) \(nor within 7 days before\)", finished.stdout)
+    assert named, finished.stdout[-3000:]
+    named_days = [dt.date.fromisoformat(text) for text in named.group(1).split(", ")]
+    assert named_days and all(day <= named_day <= day + dt.timedelta(days=2) for named_day in named_days)
     assert "fx_rates.csv" in finished.stdout and "SOCIAL_ROI_FX_CURRENCIES" in finished.stdout
 
 

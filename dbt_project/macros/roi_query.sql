@@ -20,7 +20,7 @@ windowed as (
     from facts
     where date_day between cast({{ start_date }} as date) and cast({{ end_date }} as date)
     {%- if level == 'campaign' %}
-      and channel in ({{ quoted_list(var('ad_channels')) }})
+      and channel in ({{ quoted_list(ad_channels()) }})
     {%- endif %}
 ),
 

@@ -25,6 +25,7 @@ with_baseline as (
 
 select channel, account_id, date_day, spend, trailing_median
 from with_baseline
-where {{ in_date_window('date_day') }}
-  and trailing_days >= 7
-  and (spend > 5 * trailing_median or (spend = 0 and trailing_median > 0))
+where
+    {{ in_date_window('date_day') }}
+    and trailing_days >= 7
+    and (spend > 5 * trailing_median or (spend = 0 and trailing_median > 0))

@@ -1,4 +1,5 @@
-{{ config(severity='warn') }}
+{{ config(severity='warn', meta={'dagster': {'ref': {'name': 'cost_daily'}}}) }}
+-- An asset check of cost_daily in Dagster (it also reads ga4_traffic_by_campaign).
 -- Share of each channel's spend (reporting currency, built window) on campaigns with no GA4
 -- traffic matched to them. Above the `max_untracked_spend_share` var the warning fires: tagging
 -- is broken somewhere, and ROI on GA4 revenue understates that channel.
@@ -21,4 +22,6 @@ select
 from spend as s
 left join tracked as t using (channel, campaign_id)
 group by s.channel
-having sum(s.spend) filter (where t.campaign_id is null) / nullif(sum(s.spend), 0) > {{ var('max_untracked_spend_share') }}
+having
+    sum(s.spend) filter (where t.campaign_id is null) / nullif(sum(s.spend), 0)
+    > {{ var('max_untracked_spend_share') }}

@@ -45,7 +45,7 @@ def prepared_manifest():
     sources = [
         path
         for path in DBT_PROJECT_DIR.rglob("*")
-        if path.suffix in (".sql", ".yml", ".csv") and "target" not in path.parts
+        if path.suffix in (".sql", ".yml", ".csv", ".md") and "target" not in path.parts
     ]
     if not manifest.exists() or max(path.stat().st_mtime for path in sources) > manifest.stat().st_mtime:
         dbt_project.preparer.prepare(dbt_project)

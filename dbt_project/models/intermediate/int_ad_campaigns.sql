@@ -1,11 +1,14 @@
--- Every ad campaign seen on any platform, keyed by (channel, campaign id), with its latest name.
+-- Every ad campaign seen on any platform of macros/ad_platforms.sql on any day loaded (not only
+-- the built window), keyed by (channel, campaign id), with its latest name.
 -- `name_is_unique`: only a name no other campaign of the channel shares can be matched by name.
 with campaign_days as (
+    {%- for platform in ad_platforms().values() %}
     select channel, account_id, campaign_id, campaign_name, currency, date_day
-    from {{ ref('stg_meta__insights') }}
+    from {{ ref(platform.staging_model) }}
+    {%- if not loop.last %}
     union all
-    select channel, account_id, campaign_id, campaign_name, currency, date_day
-    from {{ ref('stg_linkedin__campaign_analytics') }}
+    {%- endif %}
+    {%- endfor %}
 ),
 
 campaigns as (

@@ -18,7 +18,7 @@ with ledger as (
 ),
 
 known_channels as (
-    select unnest({{ var('ad_channels') | list }}) as channel
+    select unnest([{{ quoted_list(ad_channels()) }}]) as channel
     union
     select distinct channel from {{ ref('channel_mapping') }}
 ),
@@ -28,15 +28,21 @@ checked as (
         l.*,
         case
             when l.entry_id is null then 'entry_id is empty'
-            when l.category not in ({{ quoted_list(categories) }}) then 'category ' || coalesce('''' || l.category || '''', 'is empty') || ' is not one of {{ categories | join(", ") }}'
-            when l.channel is null or k.channel is null then 'channel ' || coalesce('''' || l.channel || '''', 'is empty') || ' is unknown: use one of ' || (select string_agg(channel, ', ' order by channel) from known_channels)
+            when l.category not in ({{ quoted_list(categories) }})
+                then 'category ' || coalesce('''' || l.category || '''', 'is empty')
+                || ' is not one of {{ categories | join(", ") }}'
+            when l.channel is null or k.channel is null
+                then 'channel ' || coalesce('''' || l.channel || '''', 'is empty') || ' is unknown: use one of '
+                || (select string_agg(kc.channel, ', ' order by kc.channel) from known_channels as kc)
             when l.period_start is null or l.period_end is null then 'period_start and period_end are required'
-            when l.period_end < l.period_start then 'period_end ' || l.period_end || ' is before period_start ' || l.period_start
+            when l.period_end < l.period_start
+                then 'period_end ' || l.period_end || ' is before period_start ' || l.period_start
             when l.currency is null or length(trim(l.currency)) <> 3 then 'currency must be a three-letter ISO code'
             when l.hours < 0 then 'hours is negative'
             when l.amount < 0 then 'amount is negative'
             when l.hourly_rate < 0 then 'hourly_rate is negative'
-            when l.category = 'staff_time' and l.amount is null and (l.hours is null or l.hourly_rate is null) then 'staff_time needs hours and hourly_rate (or an amount)'
+            when l.category = 'staff_time' and l.amount is null and (l.hours is null or l.hourly_rate is null)
+                then 'staff_time needs hours and hourly_rate (or an amount)'
             when l.category <> 'staff_time' and l.amount is null then 'amount is required'
         end as problem
     from ledger as l
@@ -52,7 +58,11 @@ select
     period_end,
     upper(trim(currency))                                    as currency,
     case
-        when problem is not null then error('Cost ledger row ' || coalesce(entry_id, '?') || ' in {{ ledger_file }}: ' || problem || '. Fix the row and re-run.')
+        when problem is not null
+            then error(
+                'Cost ledger row ' || coalesce(entry_id, '?') || ' in {{ ledger_file }}: ' || problem
+                || '. Fix the row and re-run.'
+            )
         else coalesce(amount, cast(hours * hourly_rate as decimal(18, 2)))
     end                                                      as total_amount,
     hours,

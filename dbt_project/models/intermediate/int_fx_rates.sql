@@ -3,11 +3,15 @@
 -- Rates from the fx_rates seed win over fetched ones on the same day and pair.
 {%- set reporting = var('reporting_currency') | upper %}
 with published as (
-    select rate_date, upper(base_currency) as base_currency, upper(quote_currency) as quote_currency, rate, 1 as priority
+    select
+        rate_date, upper(base_currency) as base_currency, upper(quote_currency) as quote_currency, rate,
+        1 as priority
     from {{ ref('fx_rates') }}
     union all
-    select rate_date, upper(base_currency), upper(quote_currency), cast(rate as double), 2
-    from {{ source('raw', 'fx_rates') }}
+    -- As a double, like the seed's rates: the inverses and cross rates below divide, and DuckDB
+    -- divides decimals as doubles anyway. DECISIONLOG.md: "Exchange rates stay exact until they meet arithmetic".
+    select rate_date, base_currency, quote_currency, cast(rate as double) as rate, 2 as priority
+    from {{ ref('stg_norges_bank__fx_rates') }}
 ),
 
 rates as (
@@ -17,12 +21,14 @@ rates as (
 
 candidates as (
     select base_currency as currency, rate_date, rate, 1 as preference
-    from rates where quote_currency = '{{ reporting }}'
+    from rates
+    where quote_currency = '{{ reporting }}'
     union all
-    select quote_currency, rate_date, 1 / rate, 2
-    from rates where base_currency = '{{ reporting }}'
+    select quote_currency as currency, rate_date, 1 / rate as rate, 2 as preference
+    from rates
+    where base_currency = '{{ reporting }}'
     union all
-    select c.base_currency, c.rate_date, c.rate / r.rate, 3
+    select c.base_currency as currency, c.rate_date, c.rate / r.rate as rate, 3 as preference
     from rates as c
     join rates as r
         on  r.rate_date = c.rate_date

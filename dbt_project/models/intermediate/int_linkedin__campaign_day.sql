@@ -23,7 +23,8 @@ select
         {%- for field in var('linkedin_conversion_fields') %}
         coalesce({{ field }}, 0){{ " +" if not loop.last }}
         {%- endfor %}
-    as double)                                as conversions,
+        as double
+    )                                         as conversions,
     coalesce(conversion_value, 0)             as conversion_value
 from {{ ref('stg_linkedin__campaign_analytics') }}
 where {{ in_date_window('date_day') }}

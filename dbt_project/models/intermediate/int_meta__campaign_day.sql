@@ -1,6 +1,7 @@
 -- Meta at campaign × day: delivery summed over ads (a no-op at campaign level), engagement and
 -- conversion action types picked out of the unnested actions. Reach is the platform's daily
 -- campaign reach only when insights were pulled at campaign level: reach of ads cannot be added.
+{%- set conversion_types = quoted_list(var('meta_conversion_action_types')) %}
 with delivery as (
     select
         date_day, channel, account_id, campaign_id, currency,
@@ -18,8 +19,8 @@ with delivery as (
 actions as (
     select
         date_day, account_id, campaign_id,
-        sum(action_count) filter (where action_type in ({{ quoted_list(var('meta_conversion_action_types')) }})) as conversions,
-        sum(action_value) filter (where action_type in ({{ quoted_list(var('meta_conversion_action_types')) }})) as conversion_value,
+        sum(action_count) filter (where action_type in ({{ conversion_types }}))   as conversions,
+        sum(action_value) filter (where action_type in ({{ conversion_types }}))   as conversion_value,
         sum(action_count) filter (where action_type = 'post_reaction')               as reactions,
         sum(action_count) filter (where action_type = 'comment')                     as comments,
         sum(action_count) filter (where action_type = 'post')                        as shares,

@@ -12,13 +12,13 @@ with entries as (
 entry_days as (
     select
         e.entry_id, e.category, e.channel, e.campaign_id, e.currency, e.daily_amount,
-        cast(day as date) as date_day
+        cast(period_days.day as date) as date_day
     from entries as e,
         generate_series(
             greatest(e.period_start, cast('{{ var("min_date") }}' as date)),
             least(e.period_end, cast('{{ var("max_date") }}' as date)),
             interval 1 day
-        ) as days(day)
+        ) as period_days (day)
 ),
 
 rates as (
@@ -46,16 +46,21 @@ shares as (
     from spend
 ),
 
+campaigns_with_spend as (
+    select distinct channel, account_id, campaign_id from spend
+),
+
 named as (
     select c.date_day, c.channel, s.account_id, c.campaign_id, c.category, c.amount_reporting
     from converted as c
-    left join (select distinct channel, account_id, campaign_id from spend) as s using (channel, campaign_id)
+    left join campaigns_with_spend as s using (channel, campaign_id)
     where c.campaign_id is not null
 ),
 
 spread as (
-    select c.date_day, c.channel, s.account_id, s.campaign_id, c.category,
-           coalesce(c.amount_reporting * s.spend_share, c.amount_reporting) as amount_reporting
+    select
+        c.date_day, c.channel, s.account_id, s.campaign_id, c.category,
+        coalesce(c.amount_reporting * s.spend_share, c.amount_reporting) as amount_reporting
     from converted as c
     left join shares as s
         on s.date_day = c.date_day and s.channel = c.channel and s.spend_share > 0

@@ -23,7 +23,8 @@ other as (
     select
         date_day, channel, account_id, campaign_id,
         cast(round(sum(amount_reporting), 2) as decimal(18, 2)) as other_costs_reporting,
-        cast(round(sum(amount_reporting) filter (where category = 'staff_time'), 2) as decimal(18, 2)) as staff_time_reporting
+        cast(round(sum(amount_reporting) filter (where category = 'staff_time'), 2) as decimal(18, 2))
+            as staff_time_reporting
     from {{ ref('int_other_costs_daily') }}
     group by all
 )

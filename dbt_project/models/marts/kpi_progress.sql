@@ -23,7 +23,8 @@ with targets as (
     select *
     from read_csv('{{ targets_file }}', header = true, columns = {
         'target_id': 'VARCHAR', 'metric': 'VARCHAR', 'channel': 'VARCHAR', 'campaign_id': 'VARCHAR',
-        'period_start': 'DATE', 'period_end': 'DATE', 'target_value': 'DOUBLE', 'direction': 'VARCHAR', 'note': 'VARCHAR'
+        'period_start': 'DATE', 'period_end': 'DATE', 'target_value': 'DOUBLE', 'direction': 'VARCHAR',
+        'note': 'VARCHAR'
     })
 ),
 
@@ -31,9 +32,20 @@ checked as (
     select
         * replace (
             case
-                when metric not in ({{ quoted_list(metrics.keys() | list) }}) then error('KPI target ' || target_id || ' in {{ targets_file }}: metric ' || coalesce('''' || metric || '''', 'is empty') || ' is not one of {{ metrics.keys() | join(", ") }}.')
-                when period_end < period_start then error('KPI target ' || target_id || ' in {{ targets_file }}: period_end is before period_start.')
-                when coalesce(direction, '') not in ('at_least', 'at_most') then error('KPI target ' || target_id || ' in {{ targets_file }}: direction must be at_least or at_most.')
+                when metric not in ({{ quoted_list(metrics.keys() | list) }})
+                    then error(
+                        'KPI target ' || target_id || ' in {{ targets_file }}: metric '
+                        || coalesce('''' || metric || '''', 'is empty')
+                        || ' is not one of {{ metrics.keys() | join(", ") }}.'
+                    )
+                when period_end < period_start
+                    then error(
+                        'KPI target ' || target_id || ' in {{ targets_file }}: period_end is before period_start.'
+                    )
+                when coalesce(direction, '') not in ('at_least', 'at_most')
+                    then error(
+                        'KPI target ' || target_id || ' in {{ targets_file }}: direction must be at_least or at_most.'
+                    )
                 else metric
             end as metric
         )

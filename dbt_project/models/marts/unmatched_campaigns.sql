@@ -22,7 +22,7 @@ spend_without_traffic as (
         cast(0 as bigint)                as sessions,
         cast(0 as decimal(18, 2))        as revenue
     from {{ ref('cost_daily') }} as a
-    anti join matched_campaigns as m using (channel, campaign_id)
+    anti join matched_campaigns using (channel, campaign_id)
     where a.campaign_id is not null
     group by a.channel, a.account_id, a.campaign_id, a.currency
     having sum(a.spend) > 0
@@ -42,9 +42,10 @@ revenue_without_campaign as (
         sum(sessions)                    as sessions,
         sum(revenue)                     as revenue
     from {{ ref('ga4_traffic_by_campaign') }}
-    where campaign_id is null
-      and utm_campaign is not null
-      and not starts_with(utm_campaign, '(')
+    where
+        campaign_id is null
+        and utm_campaign is not null
+        and not starts_with(utm_campaign, '(')
     group by channel, utm_campaign, currency
 )
 

@@ -1,11 +1,12 @@
 -- Meta's `actions` and `action_values` arrays unnested: one row per raw row × action type.
+-- A recursive unnest yields the struct's fields (action_type, value) as columns: nothing to alias.
 with counts as (
-    select date_day, account_id, campaign_id, ad_id, unnest(actions, recursive := true)
+    select date_day, account_id, campaign_id, ad_id, unnest(actions, recursive := true)  -- noqa: AL03
     from {{ ref('stg_meta__insights') }}
 ),
 
 action_values as (
-    select date_day, account_id, campaign_id, ad_id, unnest(action_values, recursive := true)
+    select date_day, account_id, campaign_id, ad_id, unnest(action_values, recursive := true)  -- noqa: AL03
     from {{ ref('stg_meta__insights') }}
 )
 
