@@ -112,7 +112,7 @@ def serve_sandbox(port: int, seed: int) -> int:
     print(f"Sandbox listening on {sandbox.base_url}. Point the pipeline at it with:")
     for name, value in sandbox.environment().items():
         print(f"  export {name}={value}")
-    print('Faults: POST /_sandbox/faults {"platform": "meta", "kind": "throttle"}; restatement: POST /_sandbox/restate')
+    print(sandbox.control_help)
     try:
         sandbox.serve_forever()
     except KeyboardInterrupt:

@@ -16,7 +16,8 @@ from collections.abc import Mapping
 import dagster as dg
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
-# Meta keeps about 37 months of insights; nobody backfills further than that.
+# The ad platforms keep about three years of history (e.g. 37 months of Meta insights); nobody
+# backfills further than that.
 daily_partitions = dg.DailyPartitionsDefinition(start_date="2023-01-01")
 
 # Every partitioned asset uses the same policy: a range is ONE run, never one run per day that

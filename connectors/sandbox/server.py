@@ -101,6 +101,11 @@ class Sandbox:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def control_help(self) -> str:
+        """How to steer a running sandbox from outside its process."""
+        return f'Faults: POST {self.base_url}/_sandbox/faults {{"platform": "meta", "kind": "throttle"}}; restatement: POST {self.base_url}/_sandbox/restate'
+
     def environment(self) -> dict[str, str]:
         """The settings that point every connector at this sandbox instead of the real platforms."""
         settings: dict[str, str] = {}
