@@ -1,5 +1,6 @@
 """What `dagster dev -w workspace.yaml` shows: one loadable code location, one lineage graph."""
 
+import datetime as dt
 import subprocess
 import sys
 from pathlib import Path
@@ -59,3 +60,13 @@ def test_every_run_of_the_code_location_runs_its_steps_in_one_process_by_default
 
     assert implicit.executor_def is dg.in_process_executor
     assert defs.resolve_job_def("sync").executor_def is dg.in_process_executor
+
+
+def test_a_raw_table_not_updated_for_26_hours_is_flagged_stale():
+    graph = defs.resolve_asset_graph()
+    raw_keys = [key for key in graph.get_all_asset_keys() if key.path[0] == "raw" and graph.get(key).is_materializable]
+
+    policies = {key: graph.get(key).freshness_policy for key in raw_keys}
+
+    assert len(policies) == 4 and all(policy is not None for policy in policies.values())
+    assert {policy.fail_window.to_timedelta() for policy in policies.values()} == {dt.timedelta(hours=26)}
