@@ -6,6 +6,8 @@ STAMP := $(VENV)/.installed-from-lock
 # The dbt manifest the Dagster definitions are built from: parsed again whenever a dbt file changed,
 # so that importing the definitions only reads it.
 MANIFEST := dbt_project/target/manifest.json
+# Where runs are recorded, unless the environment says otherwise (the same default as the CLI's).
+DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' -o -name '*.md' \) -print)
 
 .PHONY: demo test lint format bench lock sandbox dev clean
@@ -42,8 +44,11 @@ bench: $(MANIFEST)
 sandbox: $(STAMP)
 	$(BIN)/social-roi sandbox
 
+# The UI on the same instance as `social-roi sync` (.dagster_home), whose dagster.yaml runs one
+# run at a time: a backfill launched in the UI never meets another run's DuckDB lock.
 dev: $(MANIFEST)
-	$(BIN)/dagster dev -w workspace.yaml
+	DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/python -c "from pipelines.settings import dagster_home; dagster_home()"
+	DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/dagster dev -w workspace.yaml
 
 # Regenerate the lock file from the ranges in pyproject.toml, in a throwaway environment.
 lock:

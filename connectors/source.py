@@ -49,7 +49,8 @@ class RawSource:
     # The days the nightly sync re-fetches. None: reference data that is fetched over the run's
     # whole range (it is small and is never revised).
     restatement: RestatementWindow | None = None
-    # Every environment variable the connector reads, for `social-roi check` and the README's table.
+    # Every environment variable the connector reads: the README's settings table must list them all
+    # (tests/test_settings.py).
     setting_names: tuple[str, ...] = ()
     # Public reference data (exchange rates) rather than a platform of the user's: it alone does
     # not make a sync worth running.

@@ -8,9 +8,6 @@ import sys
 from collections.abc import Mapping
 
 from connectors.errors import PlatformError
-from connectors.registry import RAW_SOURCES
-from connectors.sandbox import Sandbox
-from connectors.sandbox.demo_plans import write_demo_plans
 from pipelines.settings import DBT_PROJECT_DIR
 
 
@@ -21,6 +18,8 @@ class NothingConfiguredError(ValueError):
 def require_a_configured_platform(env: Mapping[str, str] = os.environ) -> None:
     """Raise unless at least one platform (not just reference data) is configured. A half-configured
     platform raises its own PlatformError naming what is missing."""
+    from connectors.registry import RAW_SOURCES  # loads every platform's SDK: only for a sync
+
     platforms = [source for source in RAW_SOURCES if not source.reference_data]
     if not any(source.settings_from_env(env) is not None for source in platforms):
         hints = "; ".join(f"{source.platform}: {source.credentials_hint}" for source in platforms)
@@ -96,6 +95,8 @@ def _run_and_report(start: dt.date, end: dt.date) -> int:
 
 
 def demo(days: int) -> int:
+    from connectors.sandbox import Sandbox
+    from connectors.sandbox.demo_plans import write_demo_plans
     from pipelines.settings import warehouse_path
 
     end = dt.date.today() - dt.timedelta(days=1)
@@ -108,6 +109,8 @@ def demo(days: int) -> int:
 
 
 def serve_sandbox(port: int, seed: int) -> int:
+    from connectors.sandbox import Sandbox
+
     sandbox = Sandbox(seed=seed, port=port, restate_each_sync=True)
     print(f"Sandbox listening on {sandbox.base_url}. Point the pipeline at it with:")
     for name, value in sandbox.environment().items():

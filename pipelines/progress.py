@@ -1,6 +1,7 @@
 """Progress a person watching `social-roi sync` wants to see: one line per platform and account as
 it lands, then dbt, then publication. Steps mark such lines with `report_progress`; the CLI's
-`progress_logger` prints those and nothing else, while every line still reaches the run's log."""
+`progress_logger` prints those, and the warnings and errors steps log themselves (an account that
+failed, say), while every line still reaches the run's log."""
 
 import logging
 import sys
@@ -20,17 +21,24 @@ class _ProgressLines(logging.Handler):
     (dbt's output) to a log file."""
 
     def emit(self, record: logging.LogRecord) -> None:
+        meta = getattr(record, "dagster_meta", None) or {}
+        meta = meta if isinstance(meta, dict) else {}
+        message = meta.get("orig_message") or record.getMessage()
         if getattr(record, PROGRESS_ATTRIBUTE, False):
-            meta = getattr(record, "dagster_meta", None) or {}
-            message = meta.get("orig_message") if isinstance(meta, dict) else None
-            sys.__stdout__.write(f"  {message or record.getMessage()}\n")
-            sys.__stdout__.flush()
+            line = f"  {message}"
+        elif record.levelno >= logging.WARNING and meta.get("dagster_event") is None:
+            # What a step said itself; Dagster's own failure events are summed up after the run.
+            line = f"  {logging.getLevelName(record.levelno)}: {message}"
+        else:
+            return
+        sys.__stdout__.write(line + "\n")
+        sys.__stdout__.flush()
 
 
 @dg.logger(description="Prints only the lines steps mark with report_progress.")
 def progress_logger(_init_context) -> logging.Logger:
     logger = logging.getLogger("social_roi.progress")
-    logger.setLevel(logging.INFO)
+    logger.setLevel(logging.INFO)  # progress lines are INFO; the handler drops the rest of INFO
     logger.propagate = False
     if not logger.handlers:
         logger.addHandler(_ProgressLines())

@@ -80,6 +80,15 @@ def _path(env: Mapping[str, str], name: str, default: str | Path) -> Path:
     return Path(_text(env, name) or default).expanduser().resolve()
 
 
+def _source_windows(sources: Iterable[RawSource] | None) -> dict[str, RestatementWindow]:
+    """Each platform's own restatement window, as its source declares it (all sources by default)."""
+    if sources is None:
+        from connectors.registry import RAW_SOURCES  # here, not at import: the registry loads every SDK
+
+        sources = RAW_SOURCES
+    return {source.platform: source.restatement for source in sources if source.restatement is not None}
+
+
 @dataclasses.dataclass(frozen=True)
 class ScheduleSettings:
     """When the nightly sync fires and how far back each platform is re-synced.
@@ -91,7 +100,7 @@ class ScheduleSettings:
     timezone: str = "Europe/Oslo"
     hour: int = 5
     weekly_pass_weekday: int = 6  # date.weekday(): Monday is 0, Sunday 6
-    windows: Mapping[str, RestatementWindow] = dataclasses.field(default_factory=dict)
+    windows: Mapping[str, RestatementWindow] = dataclasses.field(default_factory=lambda: _source_windows(None))
 
     def __post_init__(self):
         try:
@@ -126,14 +135,12 @@ class ScheduleSettings:
                 f"{WEEKLY_PASS_DAY}={weekday_name!r} is not a weekday: use one of {', '.join(WEEKDAYS)}."
             )
         windows = {}
-        for source in sources:
-            if source.restatement is None:
-                continue
-            nightly_name, weekly_name = window_setting_names(source.platform)
-            nightly = _whole_number(env, nightly_name, source.restatement.nightly_days)
+        for platform, default in _source_windows(sources).items():
+            nightly_name, weekly_name = window_setting_names(platform)
+            nightly = _whole_number(env, nightly_name, default.nightly_days)
             # A longer nightly window than the default weekly one lengthens the weekly pass with it.
-            weekly = _whole_number(env, weekly_name, max(source.restatement.weekly_days, nightly))
-            windows[source.platform] = RestatementWindow(nightly, weekly)
+            weekly = _whole_number(env, weekly_name, max(default.weekly_days, nightly))
+            windows[platform] = RestatementWindow(nightly, weekly)
         return cls(
             timezone=_text(env, SCHEDULE_TIMEZONE, cls.timezone),
             hour=_whole_number(env, SCHEDULE_HOUR, cls.hour),
@@ -227,12 +234,17 @@ def published_path(env: Mapping[str, str] = os.environ) -> Path:
 def dagster_home(env: Mapping[str, str] = os.environ) -> Path:
     """DAGSTER_HOME, or .dagster_home under the current directory, so CLI runs show up in `dagster dev`.
 
-    A new home gets a dagster.yaml: local SQLite storage, no telemetry, and queued runs launched
-    one at a time (DuckDB has one writer); dagster.yaml.example has the production settings.
+    A new home gets a dagster.yaml: local SQLite storage, no telemetry, queued runs launched one at
+    a time and the warehouse pool limited to one run (DuckDB has one writer), so a backfill started
+    in the UI while the schedule's run goes on waits its turn. dagster.yaml.example has the
+    production settings.
     """
     path = _path(env, DAGSTER_HOME, DEFAULT_DAGSTER_HOME)
     path.mkdir(parents=True, exist_ok=True)
     instance_config = path / "dagster.yaml"
     if not instance_config.exists():
-        instance_config.write_text("telemetry:\n  enabled: false\nconcurrency:\n  runs:\n    max_concurrent_runs: 1\n")
+        instance_config.write_text(
+            "telemetry:\n  enabled: false\n"
+            "concurrency:\n  runs:\n    max_concurrent_runs: 1\n  pools:\n    default_limit: 1\n    granularity: run\n"
+        )
     return path

@@ -127,11 +127,15 @@ def instance():
         yield test_instance
 
 
-def copy_of_settled(settled: Settled, work_directory: Path, name: str) -> Path:
-    """A copy of the settled warehouse for dbt alone to change. Every copy keeps the file name
+def copy_of_settled(settled: Settled, work_directory: Path) -> Path:
+    """A fresh copy of the settled warehouse for dbt alone to change.
+
+    Always the same path (the previous test's copy is replaced): the dbt profile names the file,
+    and an unchanged profile lets dbt reuse its partial parse. The file keeps the name
     `warehouse.duckdb`: dbt-duckdb names the database after the file, and views refer to it."""
-    copy = work_directory / name / "warehouse.duckdb"
+    copy = work_directory / "dbt_alone" / "warehouse.duckdb"
     copy.parent.mkdir(exist_ok=True)
+    copy.with_name("warehouse.duckdb.wal").unlink(missing_ok=True)
     shutil.copyfile(settled.warehouse, copy)
     return copy
 
@@ -142,9 +146,15 @@ def run_dbt(
     """dbt alone, as the pipeline calls it (same vars and settings), for behaviours that need no ingestion."""
     dbt = Path(sys.executable).parent / "dbt"
     variables = {"reporting_currency": "NOK", "revenue_source": "ga4", "gross_margin": "", **dbt_vars}
+    # dbt's artifacts beside the warehouse, as the pipeline keeps them.
+    target = Path({**os.environ, **env}["SOCIAL_ROI_WAREHOUSE"]).parent / "dbt_target"
     command = [
         str(dbt),
         *args,
+        "--target-path",
+        str(target),
+        "--log-path",
+        str(target),
         "--project-dir",
         str(project_dir),
         "--profiles-dir",

@@ -13,7 +13,7 @@ def test_the_demo_prints_roi_and_leaves_a_warehouse_anyone_can_query(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}  # nothing configured: the demo brings its sandbox
 
     finished = subprocess.run(
-        [str(social_roi), "demo", "--days", "5"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600
+        [str(social_roi), "demo", "--days", "3"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600
     )
 
     assert finished.returncode == 0, finished.stderr[-3000:]

@@ -8,13 +8,13 @@ import datetime as dt
 import shutil
 
 import pytest
-from conftest import copy_of_settled, run_dbt
-from warehouse_sql import query
 
+from conftest import copy_of_settled, run_dbt
 from connectors.registry import RAW_SOURCES
 from connectors.sandbox.advertiser import SyntheticAdvertiser
 from connectors.sandbox.ga4_figures import UNPAID_TRAFFIC, ga4_rows
 from pipelines.settings import DBT_PROJECT_DIR
+from warehouse_sql import query
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +88,7 @@ def test_editing_the_campaign_mapping_seed_moves_revenue(settled, advertiser, wo
     (project / "seeds" / "campaign_mapping.csv").write_text(
         f"channel,utm_campaign,campaign_id,note\nmeta,{new_collection.utm_campaign},{winter_sale.id},moved\n"
     )
-    copy = copy_of_settled(settled, work_directory, "mapping")
+    copy = copy_of_settled(settled, work_directory)
 
     window = {"min_date": str(settled.window[0]), "max_date": str(settled.window[1])}
     finished = run_dbt(["build"], {**settled.env, "SOCIAL_ROI_WAREHOUSE": str(copy)}, project_dir=project, **window)

@@ -3,10 +3,9 @@ session's settled sync (its restated days are tested with every platform in test
 
 import datetime as dt
 
-from warehouse_sql import query
-
 from connectors.sandbox.advertiser import SyntheticAdvertiser
 from connectors.sandbox.linkedin_figures import linkedin_metrics
+from warehouse_sql import query
 
 
 def test_days_linkedin_omits_are_zero_in_the_marts_not_missing_data(settled):

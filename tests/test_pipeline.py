@@ -10,11 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from test_roi import CONVERSION_TYPES
-from warehouse_sql import query
-
 from connectors.sandbox.meta_figures import meta_deliveries
 from pipelines.runs import run_sync
+from test_roi import CONVERSION_TYPES
+from warehouse_sql import query
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -49,8 +48,16 @@ def figures(warehouse):
 
 def test_a_full_sync_lands_every_platform_and_passes_every_check(settled):
     assert settled.result.success
-    failed = [e for e in settled.result.get_asset_check_evaluations() if not e.passed]
-    assert failed == [], "the raw-vs-mart reconciliation and every dbt test pass"
+    evaluations = settled.result.get_asset_check_evaluations()
+    assert [e.check_name for e in evaluations if not e.passed] == [], (
+        "the raw-vs-mart reconciliation and every dbt test pass"
+    )
+    # The singular tests that read several tables run as asset checks of the mart they guard.
+    checked = {(e.asset_key.to_user_string(), e.check_name) for e in evaluations}
+    assert {
+        ("marts/cost_daily", "marts_reconcile_with_raw"),
+        ("marts/cost_daily", "spend_without_tracked_traffic_share"),
+    } <= checked
     counts = figures(settled.warehouse)
     meta_cost_rows = next(rows for channel, rows, *_ in counts["cost"] if channel == "meta")
     assert counts["raw"][0][0] > 0 and meta_cost_rows == counts["raw"][0][0]
@@ -129,7 +136,7 @@ def test_an_account_that_fails_on_each_platform_loses_nothing_and_the_rest_compl
     ga4_earlier = query(work_env, "select count(*), sum(sessions), max(_loaded_at) from raw.ga4_traffic")
     linkedin_before = query(work_env, "select max(_loaded_at) from raw.linkedin_ads_analytics")
     first_account, second_account = (account.id for account in sandbox.advertiser.meta_accounts)
-    day = yesterday - dt.timedelta(days=3)
+    day = yesterday  # the day every test here syncs: the same dbt vars let dbt reuse its partial parse
 
     sandbox.faults.arm("meta", "expired_token", times=1)  # the first account's request meets code 190
     sandbox.faults.arm("ga4", "unauthenticated", times=None)  # the service account's key was revoked
@@ -175,10 +182,8 @@ def test_no_token_reaches_run_logs_metadata_or_the_warehouse(settled):
         ], f"{schema}.{table}"
 
 
-def test_a_platform_without_credentials_is_skipped_with_one_log_line(
-    work_env, instance, monkeypatch, yesterday, tmp_path
-):
-    monkeypatch.setenv("SOCIAL_ROI_WAREHOUSE", str(tmp_path / "new" / "warehouse.duckdb"))  # a first sync
+def test_a_platform_without_credentials_is_skipped_with_one_log_line(work_env, instance, monkeypatch, yesterday):
+    work_env.unlink()  # a first sync, into a new warehouse (at the same path, so dbt's profile is unchanged)
     monkeypatch.delenv("META_ACCESS_TOKEN")
     monkeypatch.delenv("META_AD_ACCOUNT_IDS")
 
@@ -187,7 +192,7 @@ def test_a_platform_without_credentials_is_skipped_with_one_log_line(
     assert result.success
     messages = [record.user_message for record in instance.all_logs(result.run_id)]
     assert sum("meta: skipped, not configured" in message for message in messages) == 1
-    new = tmp_path / "new" / "warehouse.duckdb"
+    new = work_env
     assert query(new, "select count(*) from raw.meta_ads_insights") == [(0,)]
     assert query(new, "select count(*) from marts.roi_by_channel where channel = 'meta' and spend > 0") == [(0,)]
     assert query(new, "select count(*) > 0 from raw.linkedin_ads_analytics") == [(True,)]
@@ -214,3 +219,22 @@ def test_a_sync_with_no_platform_configured_says_what_to_set_in_one_line_and_fai
     )
     assert printed.out == ""
     assert not (tmp_path / "warehouse.duckdb").exists()
+
+
+def test_a_sync_that_dbt_stops_tells_the_user_which_ledger_row_to_fix(
+    work_env, monkeypatch, capsys, tmp_path, yesterday
+):
+    from conftest import LEDGER_HEADER
+    from pipelines.cli import main
+
+    ledger = tmp_path / "cost_ledger.csv"
+    ledger.write_text(LEDGER_HEADER + "B1,tools,meta,,2026-11-10,2026-11-01,100,NOK,,,oops\n")
+    monkeypatch.setenv("SOCIAL_ROI_COST_LEDGER", str(ledger))
+    status = main(["sync", "--start", str(yesterday), "--end", str(yesterday)])
+
+    printed = capsys.readouterr()
+    assert status == 1
+    assert (
+        "Cost ledger row B1" in printed.err and "period_end 2026-11-01 is before period_start 2026-11-10" in printed.err
+    )
+    assert "ROI by channel" not in printed.out, "no report from a failed run"

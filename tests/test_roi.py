@@ -10,13 +10,13 @@ from collections import defaultdict
 
 import duckdb
 import pytest
-from conftest import LEDGER_HEADER, QUIET_WINDOW, STAFF_PERIOD, TOOLS_PERIOD, copy_of_settled, run_dbt
-from warehouse_sql import query
 
+from conftest import LEDGER_HEADER, QUIET_WINDOW, STAFF_PERIOD, TOOLS_PERIOD, copy_of_settled, run_dbt
 from connectors.sandbox.advertiser import SyntheticAdvertiser
 from connectors.sandbox.ga4_figures import ga4_rows
 from connectors.sandbox.meta_figures import meta_deliveries
 from connectors.sandbox.norges_bank import is_publication_day
+from warehouse_sql import query
 
 # The Meta action types the marts count as conversions (dbt var meta_conversion_action_types).
 CONVERSION_TYPES = {
@@ -139,7 +139,7 @@ def test_meta_claims_equal_a_hand_computation_from_the_advertisers_own_totals(se
 
 
 def test_with_platform_revenue_roi_follows_each_platforms_own_claim(settled, work_directory):
-    copy = copy_of_settled(settled, work_directory, "revenue_source")
+    copy = copy_of_settled(settled, work_directory)
 
     finished = run_dbt(
         ["run", "--select", "roi_by_campaign", "roi_by_channel"],
@@ -159,7 +159,7 @@ def test_with_platform_revenue_roi_follows_each_platforms_own_claim(settled, wor
 
 
 def test_a_missing_exchange_rate_fails_the_build_naming_the_currency_and_days(settled, work_directory):
-    copy = copy_of_settled(settled, work_directory, "no_rates")
+    copy = copy_of_settled(settled, work_directory)
     with duckdb.connect(str(copy)) as connection:
         connection.execute("delete from raw.fx_rates")  # no official rates fetched, none in the seed
     day = QUIET_WINDOW[0]
@@ -193,7 +193,7 @@ def test_a_missing_exchange_rate_fails_the_build_naming_the_currency_and_days(se
 def test_a_bad_cost_ledger_row_fails_with_a_message_naming_the_row(settled, work_directory, tmp_path, row, complaint):
     ledger = tmp_path / "cost_ledger.csv"
     ledger.write_text(LEDGER_HEADER + row + "\n")
-    copy = copy_of_settled(settled, work_directory, "bad_ledger")
+    copy = copy_of_settled(settled, work_directory)
 
     finished = run_dbt(
         ["run", "--select", "int_cost_ledger"],

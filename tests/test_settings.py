@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from connectors.registry import RAW_SOURCES
-from pipelines.settings import SETTING_NAMES, Settings, SettingsError, window_setting_names
+from pipelines.settings import SETTING_NAMES, Settings, SettingsError, dagster_home, window_setting_names
 
 ROOT = Path(__file__).resolve().parents[1]
 # An environment variable name as the code spells it: a known prefix, then capitals and digits.
@@ -74,3 +74,22 @@ def test_a_missing_cost_ledger_file_is_named_with_its_fix(tmp_path):
 
     with pytest.raises(SettingsError, match="SOCIAL_ROI_COST_LEDGER points at .*nowhere.csv"):
         settings.dbt_environment()
+
+
+def test_the_reporting_settings_reach_dbt_as_its_vars():
+    settings = Settings.from_env(
+        {"SOCIAL_ROI_CURRENCY": "eur", "SOCIAL_ROI_REVENUE_SOURCE": "Platform", "SOCIAL_ROI_GROSS_MARGIN": "0.45"}
+    )
+
+    assert settings.dbt_vars() == {"reporting_currency": "EUR", "revenue_source": "platform", "gross_margin": "0.45"}
+
+
+def test_a_new_dagster_home_runs_one_sync_at_a_time(tmp_path):
+    import dagster as dg
+
+    home = dagster_home({"DAGSTER_HOME": str(tmp_path / "home")})
+
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        config = instance.get_concurrency_config()
+    assert config.run_queue_config.max_concurrent_runs == 1
+    assert config.pool_config.default_pool_limit == 1 and config.pool_config.pool_granularity.value == "run"
