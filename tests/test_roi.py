@@ -246,3 +246,38 @@ def test_any_window_is_one_query_away(settled):
     )
 
     assert between == by_hand
+
+
+def test_a_cost_booked_to_a_campaign_that_stopped_spending_stays_on_it_when_only_recent_days_are_rebuilt(
+    settled, work_directory, advertiser, tmp_path, yesterday
+):
+    stopped = min(
+        (
+            c
+            for c in advertiser.meta_campaigns + advertiser.linkedin_campaigns
+            if c.end and settled.window[0] <= c.end < yesterday
+        ),
+        key=lambda c: c.end,
+    )
+    ledger = tmp_path / "cost_ledger.csv"
+    channel = "meta" if stopped in advertiser.meta_campaigns else "linkedin"
+    ledger.write_text(
+        LEDGER_HEADER
+        + f"X1,tools,{channel},{stopped.id},{settled.window[0]},{settled.window[1]},1700,NOK,,,licence for the campaign\n"
+    )
+    copy = copy_of_settled(settled, work_directory)
+    env = {**settled.env, "SOCIAL_ROI_WAREHOUSE": str(copy), "SOCIAL_ROI_COST_LEDGER": str(ledger)}
+    of_the_campaign = (
+        "select account_id, other_costs, total_cost, roi from marts.roi_by_campaign where campaign_id = ? order by all"
+    )
+    full = run_dbt(["run"], env, min_date=str(settled.window[0]), max_date=str(settled.window[1]))
+    assert full.returncode == 0, full.stdout[-3000:]
+    after_full_rebuild = query(copy, of_the_campaign, stopped.id)
+
+    # A nightly-style run over the days after the campaign's last spend.
+    nightly = run_dbt(["run"], env, min_date=str(stopped.end + dt.timedelta(days=1)), max_date=str(yesterday))
+
+    assert nightly.returncode == 0, nightly.stdout[-3000:]
+    assert query(copy, of_the_campaign, stopped.id) == after_full_rebuild
+    [(account_id, other_costs, _total, _roi)] = after_full_rebuild
+    assert account_id == stopped.account_id and float(other_costs) == pytest.approx(1700, abs=0.05)

@@ -1,6 +1,6 @@
 -- Every ad campaign seen on any platform of macros/ad_platforms.sql on any day loaded (not only
 -- the built window), keyed by (channel, campaign id), with its latest name.
--- `name_is_unique`: only a name no other campaign of the channel shares can be matched by name.
+-- The keys its name may be matched by are in int_campaign_name_keys.
 with campaign_days as (
     {%- for platform in ad_platforms().values() %}
     select channel, account_id, campaign_id, campaign_name, currency, date_day
@@ -22,8 +22,4 @@ campaigns as (
     group by channel, campaign_id
 )
 
-select
-    *,
-    {{ normalize_utm('campaign_name') }} as name_key,
-    count(*) over (partition by channel, {{ normalize_utm('campaign_name') }}) = 1 as name_is_unique
-from campaigns
+select * from campaigns

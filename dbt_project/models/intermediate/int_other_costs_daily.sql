@@ -46,14 +46,12 @@ shares as (
     from spend
 ),
 
-campaigns_with_spend as (
-    select distinct channel, account_id, campaign_id from spend
-),
-
 named as (
-    select c.date_day, c.channel, s.account_id, c.campaign_id, c.category, c.amount_reporting
+    -- The campaign's account from every day loaded, not only the built window: a nightly run after
+    -- the campaign stopped spending must charge its costs exactly as a full rebuild does.
+    select c.date_day, c.channel, a.account_id, c.campaign_id, c.category, c.amount_reporting
     from converted as c
-    left join campaigns_with_spend as s using (channel, campaign_id)
+    left join {{ ref('int_ad_campaigns') }} as a using (channel, campaign_id)
     where c.campaign_id is not null
 ),
 

@@ -13,9 +13,14 @@ campaigns as (
     select * from {{ ref('int_ad_campaigns') }}
 ),
 
+name_keys as (
+    -- a key two campaigns share matches neither (marts.unmatched_campaigns lists them)
+    select * from {{ ref('int_campaign_name_keys') }}
+    where campaigns_with_key = 1
+),
+
 mapping as (
-    select channel, {{ normalize_utm('utm_campaign') }} as utm_campaign_key, campaign_id
-    from {{ ref('campaign_mapping') }}
+    select * from {{ ref('int_campaign_mapping') }}
 )
 
 select
@@ -49,5 +54,5 @@ left join campaigns as mapped
     on mapped.channel = t.channel and mapped.campaign_id = m.campaign_id
 left join campaigns as by_id
     on by_id.channel = t.channel and by_id.campaign_id in (t.utm_id, t.utm_campaign)
-left join campaigns as by_name
-    on by_name.channel = t.channel and by_name.name_is_unique and by_name.name_key = t.utm_campaign_key
+left join name_keys as by_name
+    on by_name.channel = t.channel and by_name.name_key = t.utm_campaign_key

@@ -1,6 +1,8 @@
 {{ config(materialized='table') }}
 -- What matched nothing, over every day loaded: ad spend with no GA4-tracked traffic, and GA4
--- revenue under a campaign tag no ad campaign claims. Placeholder tags such as (organic),
+-- revenue under a campaign tag no ad campaign claims. Spend whose campaign name normalises to the
+-- same key as another campaign's of its channel is listed as `campaign_name_not_unique`: traffic
+-- tagged with that name cannot tell the two apart (a campaign_mapping row can). Placeholder tags such as (organic),
 -- (direct), (referral) and (not set) are not campaigns and are left out.
 with matched_campaigns as (
     select distinct channel, campaign_id
@@ -8,9 +10,18 @@ with matched_campaigns as (
     where campaign_id is not null and sessions > 0
 ),
 
+name_collisions as (
+    select distinct channel, campaign_id
+    from {{ ref('int_campaign_name_keys') }}
+    where campaigns_with_key > 1
+),
+
 spend_without_traffic as (
     select
-        'spend_without_tracked_traffic'  as problem,
+        case
+            when any_value(n.campaign_id) is not null then 'campaign_name_not_unique'
+            else 'spend_without_tracked_traffic'
+        end                              as problem,
         a.channel,
         a.account_id,
         a.campaign_id,
@@ -23,6 +34,7 @@ spend_without_traffic as (
         cast(0 as decimal(18, 2))        as revenue
     from {{ ref('cost_daily') }} as a
     anti join matched_campaigns using (channel, campaign_id)
+    left join name_collisions as n on n.channel = a.channel and n.campaign_id = a.campaign_id
     where a.campaign_id is not null
     group by a.channel, a.account_id, a.campaign_id, a.currency
     having sum(a.spend) > 0

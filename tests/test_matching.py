@@ -1,0 +1,116 @@
+"""Figures a manager can defend: GA4 traffic reaches the right campaign exactly once, whatever
+language the campaign is named in. dbt alone, on a copy of the session's settled sync."""
+
+import shutil
+
+import duckdb
+import pytest
+
+from conftest import copy_of_settled, run_dbt
+from connectors.sandbox.advertiser import SyntheticAdvertiser
+from pipelines.settings import DBT_PROJECT_DIR
+from warehouse_sql import query
+
+
+@pytest.fixture(scope="module")
+def campaigns():
+    advertiser = SyntheticAdvertiser(seed=7)
+    return {c.name.split(" 20")[0]: c for c in advertiser.meta_campaigns + advertiser.linkedin_campaigns}
+
+
+def window(settled) -> dict[str, str]:
+    return {"min_date": str(settled.window[0]), "max_date": str(settled.window[1])}
+
+
+def test_norwegian_campaign_names_match_the_tags_people_write_and_names_that_collide_are_reported(
+    settled, work_directory, campaigns
+):
+    winter, black_friday = campaigns["Winter Sale"], campaigns["Black Friday"]
+    lead_gen, webinar = campaigns["B2B Lead Gen"], campaigns["Webinar Promotion"]
+    revenue = "select campaign_id, ga4_revenue from marts.roi_by_campaign where campaign_id in (?, ?)"
+    before = dict(query(settled.warehouse, revenue, winter.id, black_friday.id))
+    copy = copy_of_settled(settled, work_directory)
+    with duckdb.connect(str(copy)) as connection:
+        rename = "update raw.{} set campaign_name = ? where campaign_id = ?"
+        connection.execute(rename.format("meta_ads_insights"), ["Høstsalg 2026", winter.id])
+        connection.execute(rename.format("meta_ads_insights"), ["Kari's Kafé", black_friday.id])
+        connection.execute(rename.format("linkedin_ads_analytics"), ["Bål 2026", lead_gen.id])
+        connection.execute(rename.format("linkedin_ads_analytics"), ["Bal 2026", webinar.id])
+        # The same campaign tagged the two ways people write ø in a URL, on alternate days.
+        connection.execute(
+            "update raw.ga4_traffic set session_campaign_name = "
+            "case when day(date) % 2 = 0 then 'hostsalg-2026' else 'hoestsalg_2026' end where session_campaign_name = ?",
+            [winter.utm_campaign],
+        )
+        connection.execute(
+            "update raw.ga4_traffic set session_campaign_name = 'karis-kafe' where session_campaign_name = ?",
+            [black_friday.utm_campaign],
+        )
+
+    finished = run_dbt(["run"], {**settled.env, "SOCIAL_ROI_WAREHOUSE": str(copy)}, **window(settled))
+
+    assert finished.returncode == 0, finished.stdout[-3000:]
+    matched = query(
+        copy,
+        "select utm_campaign, campaign_id, match_method from marts.ga4_traffic_by_campaign where utm_campaign in ('hostsalg-2026', 'hoestsalg_2026', 'karis-kafe')",
+    )
+    assert {tag for tag, _, _ in matched} == {"hostsalg-2026", "hoestsalg_2026", "karis-kafe"}
+    assert all(method == "campaign_name" for _, _, method in matched)
+    assert {tag: campaign for tag, campaign, _ in matched} == {
+        "hostsalg-2026": winter.id,
+        "hoestsalg_2026": winter.id,
+        "karis-kafe": black_friday.id,
+    }
+    assert dict(query(copy, revenue, winter.id, black_friday.id)) == before, (
+        "every tagged krone still reaches its campaign, once"
+    )
+    collided = query(
+        copy, "select campaign_id from marts.unmatched_campaigns where problem = 'campaign_name_not_unique' order by 1"
+    )
+    assert collided == sorted([(lead_gen.id,), (webinar.id,)])
+
+
+def test_two_mapping_rows_that_normalise_to_the_same_tag_stop_the_build_naming_both(
+    settled, work_directory, campaigns, tmp_path
+):
+    project = tmp_path / "dbt_project"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    new_collection = campaigns["New Collection"]
+    (project / "seeds" / "campaign_mapping.csv").write_text(
+        "channel,utm_campaign,campaign_id,note\n"
+        f"meta,nc-prospect-q4,{new_collection.id},as tagged in the ads\n"
+        f"meta,NC Prospect Q4,{new_collection.id},as someone typed it again\n"
+    )
+    copy = copy_of_settled(settled, work_directory)
+
+    finished = run_dbt(
+        ["build", "--select", "campaign_mapping", "int_campaign_mapping"],
+        {**settled.env, "SOCIAL_ROI_WAREHOUSE": str(copy)},
+        project_dir=project,
+    )
+
+    assert finished.returncode != 0
+    assert (
+        "campaign_mapping rows 'NC Prospect Q4' and 'nc-prospect-q4' (channel meta) both normalise to nc_prospect_q4"
+        in finished.stdout
+    ), finished.stdout[-3000:]
+
+
+def test_traffic_counted_twice_in_the_marts_fails_the_reconciliation_with_raw(settled, work_directory):
+    copy = copy_of_settled(settled, work_directory)
+    day = settled.window[0]
+    with duckdb.connect(str(copy)) as connection:  # one GA4 row attached twice, as a bad join would
+        connection.execute(
+            "insert into marts.ga4_traffic_by_campaign select * from marts.ga4_traffic_by_campaign where date_day = ? and revenue > 0 limit 1",
+            [day],
+        )
+
+    finished = run_dbt(
+        ["test", "--select", "marts_reconcile_ga4_and_claims_with_raw"],
+        {**settled.env, "SOCIAL_ROI_WAREHOUSE": str(copy)},
+        **window(settled),
+    )
+
+    assert finished.returncode != 0 and "FAIL 1 marts_reconcile_ga4_and_claims_with_raw" in finished.stdout.replace(
+        "\x1b[31m", ""
+    ).replace("\x1b[0m", ""), finished.stdout[-3000:]
