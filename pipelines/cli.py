@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import sys
 from collections.abc import Mapping
+from pathlib import Path
 
 from connectors.errors import PlatformError
 from pipelines.settings import DBT_PROJECT_DIR
@@ -56,18 +57,51 @@ def print_roi_report(database: str) -> None:
             connection.sql(query).show(max_rows=100, max_width=250)
 
 
-def _run_and_report(start: dt.date, end: dt.date) -> int:
+def loaded_days(warehouse: Path) -> tuple[dt.date, dt.date]:
+    """The first and last day any raw table holds: what `rebuild` recomputes by default."""
+    import duckdb
+
+    from connectors.registry import RAW_SOURCES
+    from pipelines.warehouse import RAW_SCHEMA
+
+    if not warehouse.exists():
+        raise FileNotFoundError(
+            f"There is no warehouse at {warehouse} yet: run a sync first (social-roi sync --start … --end …)."
+        )
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        existing = {
+            name
+            for (name,) in connection.execute(
+                "select table_name from information_schema.tables where table_schema = ?", [RAW_SCHEMA]
+            ).fetchall()
+        }
+        spans = [
+            connection.execute(
+                f'select min("{source.date_column}"), max("{source.date_column}") from {RAW_SCHEMA}.{source.table}'
+            ).fetchall()[0]
+            for source in RAW_SOURCES
+            if source.table in existing and not source.reference_data
+        ]
+    days = [day for span in spans for day in span if day is not None]
+    if not days:
+        raise FileNotFoundError(
+            f"{warehouse} holds no platform data yet: run a sync first (social-roi sync --start … --end …)."
+        )
+    return min(days), max(days)
+
+
+def _run_and_report(start: dt.date, end: dt.date, rebuild: bool = False) -> int:
     import dagster as dg
 
-    from pipelines.runs import run_sync
+    from pipelines.runs import run_rebuild, run_sync
     from pipelines.settings import Settings, dagster_home
 
     settings = Settings.from_env()
     # dbt's own output goes to a file; the console shows progress (pipelines/progress.py), failures and the report.
     dbt_log = dagster_home() / "last_cli_run.log"
-    print(f"Syncing {start}..{end} in one Dagster run:", flush=True)
+    print(f"{'Rebuilding' if rebuild else 'Syncing'} {start}..{end} in one Dagster run:", flush=True)
     with dbt_log.open("w") as sink, contextlib.redirect_stdout(sink):
-        result = run_sync(start, end, raise_on_error=False, progress=True)
+        result = (run_rebuild if rebuild else run_sync)(start, end, raise_on_error=False, progress=True)
     if not result.success:
         failures = [
             event.event_specific_data.error.message.strip() for event in result.all_events if event.is_step_failure
@@ -131,6 +165,17 @@ def main(argv: list[str] | None = None) -> int:
     sync_cmd = commands.add_parser("sync", help="sync the configured real accounts for a range of days, in one run")
     sync_cmd.add_argument("--start", type=dt.date.fromisoformat, required=True, metavar="YYYY-MM-DD")
     sync_cmd.add_argument("--end", type=dt.date.fromisoformat, required=True, metavar="YYYY-MM-DD")
+    rebuild_cmd = commands.add_parser(
+        "rebuild",
+        help="recompute the marts and ROI from the data already loaded (after editing a seed, the ledger or the targets), "
+        "without calling any platform",
+    )
+    rebuild_cmd.add_argument(
+        "--start", type=dt.date.fromisoformat, metavar="YYYY-MM-DD", help="default: the first day loaded"
+    )
+    rebuild_cmd.add_argument(
+        "--end", type=dt.date.fromisoformat, metavar="YYYY-MM-DD", help="default: the last day loaded"
+    )
     sql_cmd = commands.add_parser("sql", help="run a query against the published read-only copy of the warehouse")
     sql_cmd.add_argument("query")
     commands.add_parser(
@@ -148,6 +193,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "sync":
             require_a_configured_platform()
             return _run_and_report(args.start, args.end)
+        if args.command == "rebuild":
+            from pipelines.settings import warehouse_path
+
+            first, last = loaded_days(warehouse_path()) if not (args.start and args.end) else (args.start, args.end)
+            return _run_and_report(args.start or first, args.end or last, rebuild=True)
         if args.command == "sql":
             from pipelines.adhoc_sql import run_sql
 

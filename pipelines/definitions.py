@@ -6,7 +6,7 @@ from pipelines.assets.publish import build_publish_asset
 from pipelines.assets.raw import raw_assets
 from pipelines.assets.transform import dbt_models, dbt_resource
 from pipelines.progress import progress_logger
-from pipelines.schedules import SYNC_JOB_NAME, build_nightly_schedule
+from pipelines.schedules import REBUILD_JOB_NAME, SYNC_JOB_NAME, build_nightly_schedule
 
 # The last step of every sync: analysts query this copy, never the file the sync writes.
 published_warehouse = build_publish_asset(after=[dbt_models])
@@ -17,9 +17,17 @@ sync_job = dg.define_asset_job(
     description="Pull every configured platform for the selected days, then rebuild the marts and ROI for them.",
 )
 
+# After editing a seed, the cost ledger or the KPI targets: recompute the marts for the days chosen
+# from the raw data already loaded, and republish. No platform is called.
+rebuild_job = dg.define_asset_job(
+    REBUILD_JOB_NAME,
+    selection=dg.AssetSelection.assets(dbt_models, published_warehouse),
+    description="Rebuild the marts and ROI for the selected days from the raw data already loaded, then republish.",
+)
+
 defs = dg.Definitions(
     assets=[*raw_assets, dbt_models, published_warehouse],
-    jobs=[sync_job],
+    jobs=[sync_job, rebuild_job],
     schedules=[build_nightly_schedule(sync_job)],
     resources={"dbt": dbt_resource},
     # Every run of this code location (our sync job, the UI's "Materialize all", a backfill,

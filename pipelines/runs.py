@@ -7,7 +7,7 @@ import dagster as dg
 
 from pipelines.definitions import defs
 from pipelines.run_window import first_and_last_day, range_tags
-from pipelines.schedules import SYNC_JOB_NAME
+from pipelines.schedules import REBUILD_JOB_NAME, SYNC_JOB_NAME
 from pipelines.settings import dagster_home
 
 
@@ -23,8 +23,10 @@ def run_sync(
     instance: dg.DagsterInstance | None = None,
     raise_on_error: bool = True,
     progress: bool = False,
+    job_name: str = SYNC_JOB_NAME,
 ) -> dg.ExecuteInProcessResult:
-    """Materialize every asset for the days start..end (inclusive) in a single run.
+    """Materialize every asset of the job (by default the sync: everything) for the days start..end
+    (inclusive) in a single run.
 
     The instance records every log line. The console shows the run's own log (warnings and
     errors), or with `progress` only one line per platform and account as it lands, then dbt and
@@ -38,9 +40,15 @@ def run_sync(
             f"Days must lie within {first}..{last} (today is still being delivered, so the last full day is {last})."
         )
     loggers = {"progress": {}} if progress else {"console": {"config": {"log_level": "WARNING"}}}
-    return defs.resolve_job_def(SYNC_JOB_NAME).execute_in_process(
+    return defs.resolve_job_def(job_name).execute_in_process(
         instance=instance or dagster_instance(),
         run_config={"loggers": loggers},
         tags=range_tags(start, end),
         raise_on_error=raise_on_error,
     )
+
+
+def run_rebuild(start: dt.date, end: dt.date, **options) -> dg.ExecuteInProcessResult:
+    """Rebuild the models and republish for start..end from the raw data already loaded: no platform
+    is called. For after a seed, ledger or KPI target edit."""
+    return run_sync(start, end, job_name=REBUILD_JOB_NAME, **options)

@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # what define_asset_job returns; not exported under `dagster`
 
 SCHEDULE_NAME = "nightly_sync"
 SYNC_JOB_NAME = "sync"
+REBUILD_JOB_NAME = "rebuild"
 PASS_TAG = "social_roi/pass"
 
 

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from connectors.sandbox.meta_figures import meta_deliveries
 from pipelines.runs import run_sync
 from test_roi import CONVERSION_TYPES
@@ -238,3 +240,33 @@ def test_a_sync_that_dbt_stops_tells_the_user_which_ledger_row_to_fix(
         "Cost ledger row B1" in printed.err and "period_end 2026-11-01 is before period_start 2026-11-10" in printed.err
     )
     assert "ROI by channel" not in printed.out, "no report from a failed run"
+
+
+def test_rebuild_recomputes_every_loaded_day_from_the_warehouse_without_calling_a_platform(
+    work_env, sandbox, monkeypatch, tmp_path, capsys
+):
+    from conftest import LEDGER_HEADER, SETTLED_WINDOW
+    from pipelines.cli import main
+    from pipelines.settings import published_path
+
+    first, last = SETTLED_WINDOW
+    ledger = tmp_path / "cost_ledger.csv"  # the user replaces the ledger after the days were synced
+    ledger.write_text(
+        LEDGER_HEADER + f"A1,agency_fees,linkedin,,{first},{last},{(last - first).days + 1}00,NOK,,,monthly retainer\n"
+    )
+    monkeypatch.setenv("SOCIAL_ROI_COST_LEDGER", str(ledger))
+    monkeypatch.setenv("SOCIAL_ROI_PUBLISHED", str(tmp_path / "published.duckdb"))
+    other_costs = "select sum(other_costs) from marts.roi_by_channel where channel = 'linkedin'"
+    before = query(work_env, other_costs)[0][0]
+
+    status = main(["rebuild"])  # every day loaded
+
+    printed = capsys.readouterr()
+    assert status == 0, printed.err
+    assert f"Rebuilding {first}..{last}" in printed.out
+    assert sandbox.request_log == [], "no platform was called"
+    assert float(before) > 15_000, "the settled ledger's staff time"
+    assert float(query(work_env, other_costs)[0][0]) == pytest.approx(100 * ((last - first).days + 1), abs=0.05), (
+        "only the retainer now"
+    )
+    assert query(published_path(), other_costs) == query(work_env, other_costs), "and the published copy has it"
