@@ -33,6 +33,9 @@ SETTLED_WINDOW = (YESTERDAY - dt.timedelta(days=16), YESTERDAY)
 # Days no late conversion or late GA4 data moves any more: hand computations use these.
 QUIET_WINDOW = (YESTERDAY - dt.timedelta(days=16), YESTERDAY - dt.timedelta(days=4))
 
+# A quarter that began with the settled sync's first day and is still running.
+QUARTER = (SETTLED_WINDOW[0], SETTLED_WINDOW[0] + dt.timedelta(days=89))
+
 LEDGER_HEADER = "entry_id,category,channel,campaign_id,period_start,period_end,amount,currency,hours,hourly_rate,note\n"
 TARGETS_HEADER = "target_id,metric,channel,campaign_id,period_start,period_end,target_value,direction,note\n"
 # Staff time on LinkedIn for the first ten quiet days; a tool billed in EUR to one Meta campaign.
@@ -74,6 +77,8 @@ def settled(tmp_path_factory) -> Settled:
                 TARGETS_HEADER
                 + f"K1,spend,meta,,{QUIET_WINDOW[0]},{QUIET_WINDOW[1]},1,at_least,spend something\n"
                 + f"K2,cpc_link,linkedin,,{QUIET_WINDOW[0]},{QUIET_WINDOW[1]},0.01,at_most,impossible\n"
+                + f"Q1,spend,meta,,{QUARTER[0]},{QUARTER[1]},1000000,at_least,a quarter still running\n"
+                + f"Q2,cpc_link,meta,,{QUARTER[0]},{QUARTER[1]},1000,at_most,a ratio in a running quarter\n"
             )
             env = {
                 **sandbox_settings(sandbox),

@@ -11,7 +11,7 @@ from collections import defaultdict
 import duckdb
 import pytest
 
-from conftest import LEDGER_HEADER, QUIET_WINDOW, STAFF_PERIOD, TOOLS_PERIOD, copy_of_settled, run_dbt
+from conftest import LEDGER_HEADER, QUIET_WINDOW, STAFF_PERIOD, TARGETS_HEADER, TOOLS_PERIOD, copy_of_settled, run_dbt
 from connectors.sandbox.advertiser import SyntheticAdvertiser
 from connectors.sandbox.ga4_figures import ga4_rows
 from connectors.sandbox.meta_figures import meta_deliveries
@@ -228,7 +228,49 @@ def test_kpi_targets_show_actual_against_target(settled):
         *QUIET_WINDOW,
     )[0][0]
     assert rows["K1"] == (pytest.approx(float(meta_spend)), "met")
-    assert rows["K2"][1] == "not met"
+    assert rows["K2"][1] == "not_met"
+
+
+def test_a_target_whose_period_is_still_running_shows_its_pace(settled):
+    paced = "select actual_value, days_elapsed, days_in_period, expected_to_date, projected_value, status from marts.kpi_progress where target_id = ?"
+
+    [(spend, elapsed, days, expected, projected, status)] = query(settled.warehouse, paced, "Q1")
+    [(cpc, _, _, cpc_expected, cpc_projected, cpc_status)] = query(settled.warehouse, paced, "Q2")
+
+    first, last = settled.window
+    assert (elapsed, days) == ((last - first).days + 1, 90)
+    assert expected == pytest.approx(1_000_000 * elapsed / 90)
+    assert projected == pytest.approx(spend / elapsed * 90)
+    assert status == "at_risk", "a million in a quarter is far beyond the current pace"
+    assert (cpc_expected, cpc_projected, cpc_status) == (1000, cpc, "on_track"), "a ratio's pace is the ratio so far"
+
+
+@pytest.mark.parametrize(
+    ("row", "complaint"),
+    [
+        ("T1,spend,tiktok,,2026-11-01,2026-11-30,1,at_least,", "channel 'tiktok' is unknown"),
+        ("T1,spend,meta,999,2026-11-01,2026-11-30,1,at_least,", "campaign_id 999 is not a campaign in the warehouse"),
+        ("T1,roas,,,2026-11-01,2026-11-30,1,at_least,", "roas needs a channel or a campaign"),
+        (
+            "T1,spend,meta,,2026-11-01,2026-11-30,1,at_least,\nT1,spend,linkedin,,2026-11-01,2026-11-30,1,at_least,",
+            "target_id appears 2 times",
+        ),
+    ],
+)
+def test_a_kpi_target_that_cannot_be_measured_honestly_fails_naming_the_row(
+    settled, work_directory, tmp_path, row, complaint
+):
+    targets = tmp_path / "kpi_targets.csv"
+    targets.write_text(TARGETS_HEADER + row + "\n")
+    copy = copy_of_settled(settled, work_directory)
+
+    finished = run_dbt(
+        ["run", "--select", "kpi_progress"],
+        {**settled.env, "SOCIAL_ROI_WAREHOUSE": str(copy), "SOCIAL_ROI_KPI_TARGETS": str(targets)},
+    )
+
+    assert finished.returncode != 0
+    assert "KPI target T1" in finished.stdout and complaint in finished.stdout, finished.stdout[-2000:]
 
 
 def test_any_window_is_one_query_away(settled):

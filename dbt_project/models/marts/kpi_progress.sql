@@ -2,23 +2,37 @@
 -- depends_on: {{ ref('cost_daily') }}, {{ ref('conversions_daily') }}, {{ ref('engagement_daily') }}
 -- Actual against the targets agreed with management (config/kpi_targets.csv, or the file named by
 -- SOCIAL_ROI_KPI_TARGETS): one row per target, the actual computed from the marts over the
--- target's own period, channel and campaign with the same definitions as the ROI tables.
+-- target's own period, channel and campaign with the same definitions as the ROI tables. A row
+-- that cannot be measured honestly (unknown channel or campaign, a repeated target_id, a metric
+-- that makes no sense over all channels) stops the build naming the row. A period still running
+-- is paced: what the target expects by the last loaded day, and where the current pace ends.
 {%- set targets_file = env_var('SOCIAL_ROI_KPI_TARGETS', '../config/kpi_targets.csv') %}
+{%- set revenue = 'ga4_revenue' if var('revenue_source') == 'ga4' else 'platform_conversion_value' %}
 {%- set metrics = {
     'spend': 'spend',
     'total_cost': 'total_cost',
-    'revenue': ('ga4_revenue' if var('revenue_source') == 'ga4' else 'platform_conversion_value'),
+    'revenue': revenue,
     'ga4_revenue': 'ga4_revenue',
     'ga4_key_events': 'ga4_key_events',
     'ga4_sessions': 'ga4_sessions',
     'platform_conversions': 'platform_conversions',
-    'roas': ('ga4_revenue' if var('revenue_source') == 'ga4' else 'platform_conversion_value') ~ ' / nullif(spend, 0)',
-    'roi': '(' ~ ('ga4_revenue' if var('revenue_source') == 'ga4' else 'platform_conversion_value') ~ ' - total_cost) / nullif(total_cost, 0)',
+    'roas': revenue ~ ' / nullif(spend, 0)',
+    'roi': '(' ~ revenue ~ ' - total_cost) / nullif(total_cost, 0)',
     'cpa_ga4_key_event': 'spend / nullif(ga4_key_events, 0)',
     'cpc_link': 'spend / nullif(link_clicks, 0)',
     'ctr_link': 'link_clicks / nullif(impressions, 0)',
     'engagement_rate_by_impressions': 'engagements / nullif(impressions, 0)',
 } %}
+{#- Metrics that add up over days: pacing scales the target with the share of the period elapsed.
+    The others are ratios, whose expected value to date is the target itself. -#}
+{%- set additive = [
+    'spend', 'total_cost', 'revenue', 'ga4_revenue', 'ga4_key_events', 'ga4_sessions', 'platform_conversions'
+] %}
+{#- Metrics that set ad spend or a platform's own claims against something every channel shares:
+    over all channels they would divide the whole site's revenue by ad spend, or add up different
+    platforms' conversion definitions. They need a channel or a campaign. (ga4_revenue over all
+    channels is the site's revenue, and fine.) -#}
+{%- set need_a_scope = ['roas', 'roi', 'cpa_ga4_key_event', 'platform_conversions'] %}
 with targets as (
     select *
     from read_csv('{{ targets_file }}', header = true, columns = {
@@ -28,28 +42,56 @@ with targets as (
     })
 ),
 
+known_channels as (
+    select unnest([{{ quoted_list(ad_channels()) }}]) as channel
+    union
+    select distinct channel from {{ ref('channel_mapping') }}
+),
+
+problems as (
+    select
+        t.*,
+        case
+            when t.target_id is null then 'target_id is empty'
+            when count(*) over (partition by t.target_id) > 1
+                then 'target_id appears ' || count(*) over (partition by t.target_id) || ' times'
+            when t.metric is null or t.metric not in ({{ quoted_list(metrics.keys() | list) }})
+                then 'metric ' || coalesce('''' || t.metric || '''', 'is empty')
+                || ' is not one of {{ metrics.keys() | join(", ") }}'
+            when t.period_start is null or t.period_end is null then 'period_start and period_end are required'
+            when t.period_end < t.period_start then 'period_end is before period_start'
+            when coalesce(t.direction, '') not in ('at_least', 'at_most') then 'direction must be at_least or at_most'
+            when t.channel is not null and lower(trim(t.channel)) not in (select kc.channel from known_channels as kc)
+                then 'channel ''' || t.channel || ''' is unknown: use one of '
+                || (select string_agg(kc.channel, ', ' order by kc.channel) from known_channels as kc)
+                || ', or leave it empty for all channels'
+            when
+                t.campaign_id is not null
+                and trim(t.campaign_id) not in (select ac.campaign_id from {{ ref('int_ad_campaigns') }} as ac)
+                then 'campaign_id ' || t.campaign_id
+                || ' is not a campaign in the warehouse (marts.roi_by_campaign lists them)'
+            when t.channel is null and t.campaign_id is null and t.metric in ({{ quoted_list(need_a_scope) }})
+                then t.metric || ' needs a channel or a campaign: over all channels it would set the whole'
+                || ' site''s traffic, or several platforms'' own counts, against ad spend'
+        end as problem
+    from targets as t
+),
+
 checked as (
     select
-        * replace (
+        * exclude (problem, channel, campaign_id) replace (
             case
-                when metric not in ({{ quoted_list(metrics.keys() | list) }})
+                when problem is not null
                     then error(
-                        'KPI target ' || target_id || ' in {{ targets_file }}: metric '
-                        || coalesce('''' || metric || '''', 'is empty')
-                        || ' is not one of {{ metrics.keys() | join(", ") }}.'
-                    )
-                when period_end < period_start
-                    then error(
-                        'KPI target ' || target_id || ' in {{ targets_file }}: period_end is before period_start.'
-                    )
-                when coalesce(direction, '') not in ('at_least', 'at_most')
-                    then error(
-                        'KPI target ' || target_id || ' in {{ targets_file }}: direction must be at_least or at_most.'
+                        'KPI target ' || coalesce(target_id, '?') || ' in {{ targets_file }}: ' || problem
+                        || '. Fix the row and re-run.'
                     )
                 else metric
             end as metric
-        )
-    from targets
+        ),
+        lower(trim(channel)) as channel,
+        trim(campaign_id) as campaign_id
+    from problems
 ),
 
 facts as (
@@ -73,22 +115,46 @@ sums as (
     from checked as t
     left join facts as f
         on  f.date_day between t.period_start and t.period_end
-        and (t.channel is null or f.channel = lower(trim(t.channel)))
+        and (t.channel is null or f.channel = t.channel)
         and (t.campaign_id is null or f.campaign_id = t.campaign_id)
     group by t.target_id
+),
+
+last_loaded as (
+    -- the last day the warehouse holds for any channel: how far a running period has got
+    select max(date_day) as last_day from facts
 ),
 
 actuals as (
     select
         t.*,
         s.data_until,
+        greatest(0, least(t.period_end, l.last_day) - t.period_start + 1) as days_elapsed,
+        t.period_end - t.period_start + 1                                  as days_in_period,
         case t.metric
             {%- for name, expression in metrics.items() %}
             when '{{ name }}' then cast({{ expression }} as double)
             {%- endfor %}
-        end as actual_value
+        end                                                                as actual_value
     from checked as t
-    join sums as s using (target_id)
+    inner join sums as s using (target_id)
+    cross join last_loaded as l
+),
+
+paced as (
+    select
+        *,
+        days_elapsed < days_in_period as is_running,
+        case
+            when metric in ({{ quoted_list(additive) }}) then target_value * days_elapsed / days_in_period
+            else target_value
+        end                           as expected_to_date,
+        case
+            when days_elapsed = 0 then null
+            when metric in ({{ quoted_list(additive) }}) then actual_value / days_elapsed * days_in_period
+            else actual_value
+        end                           as projected_value
+    from actuals
 )
 
 select
@@ -102,13 +168,21 @@ select
     target_value,
     actual_value,
     actual_value / nullif(target_value, 0)        as progress,
+    days_elapsed,
+    days_in_period,
+    expected_to_date,
+    projected_value,
     case
-        when actual_value is null then 'no data'
+        when days_elapsed = 0 then 'not_started'
+        when actual_value is null then 'no_data'
+        when is_running and direction = 'at_least' and projected_value >= target_value then 'on_track'
+        when is_running and direction = 'at_most' and projected_value <= target_value then 'on_track'
+        when is_running then 'at_risk'
         when direction = 'at_least' and actual_value >= target_value then 'met'
         when direction = 'at_most' and actual_value <= target_value then 'met'
-        else 'not met'
+        else 'not_met'
     end                                           as status,
     data_until,
     note
-from actuals
+from paced
 order by period_start, target_id
