@@ -186,6 +186,7 @@ def test_no_token_reaches_run_logs_metadata_or_the_warehouse(settled):
 
 def test_a_platform_without_credentials_is_skipped_with_one_log_line(work_env, instance, monkeypatch, yesterday):
     work_env.unlink()  # a first sync, into a new warehouse (at the same path, so dbt's profile is unchanged)
+    monkeypatch.delenv("SOCIAL_ROI_COST_LEDGER")  # the settled ledger names Meta campaigns this warehouse never sees
     monkeypatch.delenv("META_ACCESS_TOKEN")
     monkeypatch.delenv("META_AD_ACCOUNT_IDS")
 

@@ -188,6 +188,14 @@ def test_a_missing_exchange_rate_fails_the_build_naming_the_currency_and_days(se
         ),
         ("B2,tools,tiktok,,2026-11-01,2026-11-10,100,NOK,,,new channel", "channel 'tiktok' is unknown"),
         ("B3,staff_time,meta,,2026-11-01,2026-11-10,,NOK,-5,700,typo", "hours is negative"),
+        (
+            "B4,tools,meta,999,2026-11-01,2026-11-10,100,NOK,,,typo",
+            "campaign_id 999 is not a meta campaign in the warehouse",
+        ),
+        (
+            "B5,tools,meta,,2026-11-01,2026-11-10,100,NOK,,,a\nB5,tools,linkedin,,2026-11-01,2026-11-10,100,NOK,,,b",
+            "entry_id appears 2 times",
+        ),
     ],
 )
 def test_a_bad_cost_ledger_row_fails_with_a_message_naming_the_row(settled, work_directory, tmp_path, row, complaint):
@@ -323,3 +331,51 @@ def test_a_cost_booked_to_a_campaign_that_stopped_spending_stays_on_it_when_only
     assert query(copy, of_the_campaign, stopped.id) == after_full_rebuild
     [(account_id, other_costs, _total, _roi)] = after_full_rebuild
     assert account_id == stopped.account_id and float(other_costs) == pytest.approx(1700, abs=0.05)
+
+
+def test_a_cost_whose_period_runs_past_the_last_loaded_day_is_charged_only_up_to_it(settled, work_directory, tmp_path):
+    first, last = settled.window
+    quarter_end = first + dt.timedelta(days=89)
+    ledger = tmp_path / "cost_ledger.csv"
+    ledger.write_text(LEDGER_HEADER + f"R1,agency_fees,linkedin,,{first},{quarter_end},9000,NOK,,,quarterly retainer\n")
+    copy = copy_of_settled(settled, work_directory)
+
+    # A bare dbt run: the default window reaches far into the future.
+    finished = run_dbt(
+        ["run"], {**settled.env, "SOCIAL_ROI_WAREHOUSE": str(copy), "SOCIAL_ROI_COST_LEDGER": str(ledger)}
+    )
+
+    assert finished.returncode == 0, finished.stdout[-3000:]
+    [(charged, last_charged)] = query(
+        copy, "select sum(other_costs_reporting), max(date_day) from marts.cost_daily where other_costs_reporting > 0"
+    )
+    assert last_charged == last
+    assert float(charged) == pytest.approx(9000 * ((last - first).days + 1) / 90, abs=0.05)
+
+
+def test_months_are_dates_and_a_month_the_warehouse_holds_in_part_says_so(settled):
+    rows = query(
+        settled.warehouse,
+        "select distinct typeof(month), month, days_in_data, is_partial_month from marts.roi_by_channel_monthly order by month",
+    )
+
+    first, last = settled.window
+    expected = {}
+    for offset in range((last - first).days + 1):
+        day = first + dt.timedelta(days=offset)
+        expected[day.replace(day=1)] = expected.get(day.replace(day=1), 0) + 1
+    assert [(kind, month, days, partial) for kind, month, days, partial in rows] == [
+        ("DATE", month, days, True) for month, days in expected.items()
+    ]
+
+
+def test_channels_without_ads_have_no_over_claim_ratio(settled):
+    ratios = dict(query(settled.warehouse, "select channel, over_claim_ratio from marts.roi_by_channel"))
+
+    assert ratios["meta"] > 0 and ratios["linkedin"] > 0
+    assert {channel: ratio for channel, ratio in ratios.items() if channel not in ("meta", "linkedin")} == {
+        "direct": None,
+        "email": None,
+        "organic": None,
+        "referral": None,
+    }

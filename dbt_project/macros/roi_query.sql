@@ -8,7 +8,7 @@
     Every ratio is a sum divided by a sum at this grain; a zero denominator gives NULL. -#}
 {% macro roi_query(level, by_month, start_date, end_date, marts) -%}
 {%- set keys = ['channel'] + (['account_id', 'campaign_id'] if level == 'campaign' else []) -%}
-{%- set period = "date_trunc('month', date_day)" if by_month else "cast(null as date)" -%}
+{%- set period = "cast(date_trunc('month', date_day) as date)" if by_month else "cast(null as date)" -%}
 {%- set revenue = 'ga4_revenue' if var('revenue_source') == 'ga4' else 'platform_conversion_value' -%}
 {%- set margin = var('gross_margin') -%}
 with facts as (
@@ -50,11 +50,22 @@ sums as (
         sum(reach_daily)                                           as reach_sum_of_daily_upper_bound
     from windowed
     group by {{ keys | join(', ') }}, period_month
+){%- if by_month %},
+
+loaded_days as (
+    -- how many days of each month the warehouse holds, for any channel: a month with fewer is partial
+    select {{ period }} as period_month, count(distinct date_day) as days_in_data
+    from facts
+    where date_day between cast({{ start_date }} as date) and cast({{ end_date }} as date)
+    group by all
 )
+{%- endif %}
 
 select
     {%- if by_month %}
     period_month                                                   as month,
+    days_in_data,
+    days_in_data < day(last_day(period_month))                     as is_partial_month,
     {%- endif %}
     {{ keys | join(', ') }},
     {%- if level == 'campaign' %}
@@ -79,7 +90,10 @@ select
     ({{ revenue }} - total_cost) / nullif(total_cost, 0)           as roi,
     platform_conversion_value / nullif(spend, 0)                   as roas_platform_claimed,
     ga4_revenue / nullif(spend, 0)                                 as roas_ga4_observed,
-    platform_conversions / nullif(ga4_key_events, 0)               as over_claim_ratio,
+    -- NULL where nothing was bought or claimed (direct, search, email…): no claim to compare
+    case
+        when spend > 0 or platform_conversions > 0 then platform_conversions / nullif(ga4_key_events, 0)
+    end                                                            as over_claim_ratio,
     spend / nullif(platform_conversions, 0)                        as cpa_platform_claimed,
     spend / nullif(ga4_key_events, 0)                              as cpa_ga4_key_event,
     spend / nullif(link_clicks, 0)                                 as cpc_link,
@@ -98,6 +112,9 @@ select
     cast(null as double)                                           as break_even_roas
     {%- endif %}
 from sums
+{%- if by_month %}
+left join loaded_days using (period_month)
+{%- endif %}
 order by {% if by_month %}month, {% endif %}spend desc, {{ keys | join(', ') }}
 {%- endmacro %}
 

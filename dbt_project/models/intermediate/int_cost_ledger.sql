@@ -28,6 +28,9 @@ checked as (
         l.*,
         case
             when l.entry_id is null then 'entry_id is empty'
+            when count(*) over (partition by l.entry_id) > 1
+                then 'entry_id appears ' || count(*) over (partition by l.entry_id) || ' times (it would be charged'
+                || ' that many times): give each cost its own entry_id'
             when l.category not in ({{ quoted_list(categories) }})
                 then 'category ' || coalesce('''' || l.category || '''', 'is empty')
                 || ' is not one of {{ categories | join(", ") }}'
@@ -44,9 +47,15 @@ checked as (
             when l.category = 'staff_time' and l.amount is null and (l.hours is null or l.hourly_rate is null)
                 then 'staff_time needs hours and hourly_rate (or an amount)'
             when l.category <> 'staff_time' and l.amount is null then 'amount is required'
+            when nullif(trim(l.campaign_id), '') is not null and c.campaign_id is null
+                then 'campaign_id ' || trim(l.campaign_id) || ' is not a ' || lower(trim(l.channel))
+                || ' campaign in the warehouse: check the id (marts.roi_by_campaign lists them),'
+                || ' or sync the days it ran first'
         end as problem
     from ledger as l
     left join known_channels as k on k.channel = lower(trim(l.channel))
+    left join {{ ref('int_ad_campaigns') }} as c
+        on c.channel = lower(trim(l.channel)) and c.campaign_id = trim(l.campaign_id)
 )
 
 select

@@ -9,14 +9,29 @@ with entries as (
     from {{ ref('int_cost_ledger') }}
 ),
 
+last_loaded as (
+    -- Costs are charged only up to the last day any ad platform's data is loaded: a bare
+    -- `dbt build` must not charge December's share of a Q4 retainer in November.
+    select coalesce(max(date_day), date '1900-01-01') as last_day
+    from (
+        {%- for platform in ad_platforms().values() %}
+        select max(date_day) as date_day from {{ ref(platform.staging_model) }}
+        {%- if not loop.last %}
+        union all
+        {%- endif %}
+        {%- endfor %}
+    )
+),
+
 entry_days as (
     select
         e.entry_id, e.category, e.channel, e.campaign_id, e.currency, e.daily_amount,
         cast(period_days.day as date) as date_day
-    from entries as e,
+    from entries as e
+    cross join last_loaded as l,
         generate_series(
             greatest(e.period_start, cast('{{ var("min_date") }}' as date)),
-            least(e.period_end, cast('{{ var("max_date") }}' as date)),
+            least(e.period_end, cast('{{ var("max_date") }}' as date), l.last_day),
             interval 1 day
         ) as period_days (day)
 ),
