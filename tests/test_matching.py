@@ -1,6 +1,7 @@
 """Figures a manager can defend: GA4 traffic reaches the right campaign exactly once, whatever
 language the campaign is named in. dbt alone, on a copy of the session's settled sync."""
 
+import datetime as dt
 import shutil
 
 import duckdb
@@ -114,3 +115,37 @@ def test_traffic_counted_twice_in_the_marts_fails_the_reconciliation_with_raw(se
     assert finished.returncode != 0 and "FAIL 1 marts_reconcile_ga4_and_claims_with_raw" in finished.stdout.replace(
         "\x1b[31m", ""
     ).replace("\x1b[0m", ""), finished.stdout[-3000:]
+
+
+def test_a_campaign_tagged_on_some_days_only_is_reported_with_the_untagged_share_of_its_spend(
+    settled, work_directory, campaigns
+):
+    winter = campaigns["Winter Sale"]
+    first = settled.window[0]
+    untagged = (first, first + dt.timedelta(days=4))
+    copy = copy_of_settled(settled, work_directory)
+    with duckdb.connect(str(copy)) as connection:  # five days on which the ads carried no UTM tags
+        connection.execute(
+            "delete from raw.ga4_traffic where session_campaign_name = ? and date between ? and ?",
+            [winter.utm_campaign, *untagged],
+        )
+
+    finished = run_dbt(["run"], {**settled.env, "SOCIAL_ROI_WAREHOUSE": str(copy)}, **window(settled))
+
+    assert finished.returncode == 0, finished.stdout[-3000:]
+    [(spend, share, first_day, last_day)] = query(
+        copy,
+        "select spend, untagged_spend_share, first_day, last_day from marts.unmatched_campaigns where problem = 'partly_tagged' and campaign_id = ?",
+        winter.id,
+    )
+    [(untagged_spend, total_spend)] = query(
+        copy,
+        "select sum(spend) filter (where date_day between ? and ? and link_clicks > 0), sum(spend) from marts.cost_daily where campaign_id = ?",
+        *untagged,
+        winter.id,
+    )
+    assert spend == untagged_spend and share == pytest.approx(float(untagged_spend) / float(total_spend))
+    assert untagged[0] <= first_day <= last_day <= untagged[1]
+    assert query(
+        settled.warehouse, "select count(*) from marts.unmatched_campaigns where problem = 'partly_tagged'"
+    ) == [(0,)], "fully tagged before"
