@@ -28,7 +28,7 @@ def test_the_demo_prints_roi_and_leaves_a_warehouse_anyone_can_query(tmp_path):
     warehouse = tmp_path / "data" / "warehouse.duckdb"
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         [(spend, roi, ga4_revenue)] = connection.execute(
-            "select spend, roi, ga4_revenue from marts.roi_by_channel where channel = 'meta'"
+            "select spend, roi, ga4_revenue from marts.roi_by_channel where channel = 'meta' and media_type = 'paid'"
         ).fetchall()
         campaigns = connection.execute("select count(*) from marts.roi_by_campaign").fetchone()[0]
     assert spend > 0 and roi is not None and ga4_revenue > 0 and campaigns >= 4

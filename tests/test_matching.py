@@ -149,3 +149,40 @@ def test_a_campaign_tagged_on_some_days_only_is_reported_with_the_untagged_share
     assert query(
         settled.warehouse, "select count(*) from marts.unmatched_campaigns where problem = 'partly_tagged'"
     ) == [(0,)], "fully tagged before"
+
+
+def test_organic_traffic_tagged_with_a_paid_campaign_stays_out_of_its_roi_and_lands_on_the_organic_side(
+    settled, work_directory, campaigns
+):
+    winter = campaigns["Winter Sale"]
+    day = settled.window[0]
+    of_the_campaign = (
+        "select roi, ga4_revenue, organic_sessions, organic_revenue from marts.roi_by_campaign where campaign_id = ?"
+    )
+    [(roi_before, revenue_before, _, organic_before)] = query(settled.warehouse, of_the_campaign, winter.id)
+    by_side = "select media_type, ga4_revenue from marts.roi_by_channel where channel = 'meta'"
+    sides_before = dict(query(settled.warehouse, by_side))
+    copy = copy_of_settled(settled, work_directory)
+    with duckdb.connect(str(copy)) as connection:
+        # An unpaid post whose link carries the paid campaign's utm_campaign, with a big sale behind it.
+        connection.execute(
+            "insert into raw.ga4_traffic by name select * replace ('facebook' as session_source, 'organic' as session_medium, "
+            "'Organic Social' as session_default_channel_group, 40 as sessions, 2 as key_events, 50000.00 as total_revenue, "
+            "50000.00 as purchase_revenue) from raw.ga4_traffic where session_campaign_name = ? and date = ? limit 1",
+            [winter.utm_campaign, day],
+        )
+
+    finished = run_dbt(["run"], {**settled.env, "SOCIAL_ROI_WAREHOUSE": str(copy)}, **window(settled))
+
+    assert finished.returncode == 0, finished.stdout[-3000:]
+    [(roi, revenue, organic_sessions, organic_revenue)] = query(copy, of_the_campaign, winter.id)
+    assert (roi, revenue) == (roi_before, revenue_before), "the campaign's ROI does not move"
+    assert organic_before == 0 and organic_sessions == 40 and organic_revenue == 50000
+    sides = dict(query(copy, by_side))
+    assert sides["paid"] == sides_before["paid"]
+    assert sides["organic"] == sides_before["organic"] + 50000
+    referral = query(
+        copy,
+        "select distinct media_type from marts.ga4_traffic_by_campaign where source = 'l.facebook.com' and medium = 'referral'",
+    )
+    assert referral == [("organic",)], "l.facebook.com / referral is organic social, never paid meta"

@@ -109,7 +109,9 @@ def test_a_restated_day_is_updated_on_every_platform_and_no_other_day_moves(work
         "ga4": "select date_day, sum(sessions) from marts.ga4_traffic_by_campaign group by 1",
     }
     before = {platform: dict(query(work_env, sql)) for platform, sql in by_day.items()}
-    roi_before = query(work_env, "select platform_conversions from marts.roi_by_channel where channel = 'meta'")
+    roi_before = query(
+        work_env, "select platform_conversions from marts.roi_by_channel where channel = 'meta' and media_type = 'paid'"
+    )
 
     sandbox.restate()  # late conversions arrive, GA4 finishes processing yesterday
     assert run_sync(yesterday, yesterday).success
@@ -127,7 +129,13 @@ def test_a_restated_day_is_updated_on_every_platform_and_no_other_day_moves(work
         if action_type in CONVERSION_TYPES
     )
     assert after["meta"][yesterday] == expected
-    assert query(work_env, "select platform_conversions from marts.roi_by_channel where channel = 'meta'") > roi_before
+    assert (
+        query(
+            work_env,
+            "select platform_conversions from marts.roi_by_channel where channel = 'meta' and media_type = 'paid'",
+        )
+        > roi_before
+    )
 
 
 def test_an_account_that_fails_on_each_platform_loses_nothing_and_the_rest_completes(work_env, sandbox, yesterday):

@@ -370,12 +370,18 @@ def test_months_are_dates_and_a_month_the_warehouse_holds_in_part_says_so(settle
 
 
 def test_channels_without_ads_have_no_over_claim_ratio(settled):
-    ratios = dict(query(settled.warehouse, "select channel, over_claim_ratio from marts.roi_by_channel"))
+    ratios = {
+        (channel, media): ratio
+        for channel, media, ratio in query(
+            settled.warehouse, "select channel, media_type, over_claim_ratio from marts.roi_by_channel"
+        )
+    }
 
-    assert ratios["meta"] > 0 and ratios["linkedin"] > 0
-    assert {channel: ratio for channel, ratio in ratios.items() if channel not in ("meta", "linkedin")} == {
-        "direct": None,
-        "email": None,
-        "organic": None,
-        "referral": None,
+    assert ratios[("meta", "paid")] > 0 and ratios[("linkedin", "paid")] > 0
+    assert {key: ratio for key, ratio in ratios.items() if key[1] != "paid"} == {
+        ("meta", "organic"): None,
+        ("direct", "other"): None,
+        ("email", "other"): None,
+        ("organic", "other"): None,
+        ("referral", "other"): None,
     }

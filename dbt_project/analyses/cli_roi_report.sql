@@ -5,6 +5,7 @@
 -- report: Platform-claimed and GA4-observed side by side; over_claim = claimed conversions / GA4 key events.
 select
     channel,
+    media_type,
     campaigns,
     round(spend) as spend,
     round(other_costs) as other_costs,
@@ -17,7 +18,7 @@ select
     round(roas, 2) as roas,
     round(roi, 2) as roi
 from marts.roi_by_channel
-order by spend desc, channel asc;
+order by spend desc, channel asc, media_type asc;
 
 -- report: ROI by campaign
 select

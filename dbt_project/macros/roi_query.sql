@@ -7,7 +7,11 @@
     marts: mapping of mart name → relation (refs in models, plain names in hooks).
     Every ratio is a sum divided by a sum at this grain; a zero denominator gives NULL. -#}
 {% macro roi_query(level, by_month, start_date, end_date, marts) -%}
-{%- set keys = ['channel'] + (['account_id', 'campaign_id'] if level == 'campaign' else []) -%}
+{#- A campaign is bought media: its GA4 figures are its paid traffic's, and organic traffic tagged
+    with it stands beside them (organic_*). A channel has a row per media type: paid and organic
+    apart, never mixed. -#}
+{%- set keys = ['channel'] + (['account_id', 'campaign_id'] if level == 'campaign' else ['media_type']) -%}
+{%- set paid_only = " filter (where media_type <> 'organic')" if level == 'campaign' else "" -%}
 {%- set period = "cast(date_trunc('month', date_day) as date)" if by_month else "cast(null as date)" -%}
 {%- set revenue = 'ga4_revenue' if var('revenue_source') == 'ga4' else 'platform_conversion_value' -%}
 {%- set margin = var('gross_margin') -%}
@@ -43,9 +47,14 @@ sums as (
         coalesce(sum(link_clicks), 0)                              as link_clicks,
         coalesce(sum(platform_conversions), 0)                     as platform_conversions,
         coalesce(sum(platform_conversion_value), 0)                as platform_conversion_value,
-        coalesce(sum(ga4_sessions), 0)                             as ga4_sessions,
-        coalesce(sum(ga4_key_events), 0)                           as ga4_key_events,
-        coalesce(sum(ga4_revenue), 0)                              as ga4_revenue,
+        coalesce(sum(ga4_sessions){{ paid_only }}, 0)              as ga4_sessions,
+        coalesce(sum(ga4_key_events){{ paid_only }}, 0)            as ga4_key_events,
+        coalesce(sum(ga4_revenue){{ paid_only }}, 0)               as ga4_revenue,
+        {%- if level == 'campaign' %}
+        coalesce(sum(ga4_sessions) filter (where media_type = 'organic'), 0)   as organic_sessions,
+        coalesce(sum(ga4_key_events) filter (where media_type = 'organic'), 0) as organic_key_events,
+        coalesce(sum(ga4_revenue) filter (where media_type = 'organic'), 0)    as organic_revenue,
+        {%- endif %}
         coalesce(sum(engagements), 0)                              as engagements,
         sum(reach_daily)                                           as reach_sum_of_daily_upper_bound
     from windowed
@@ -84,6 +93,11 @@ select
     ga4_sessions,
     ga4_key_events,
     ga4_revenue,
+    {%- if level == 'campaign' %}
+    organic_sessions,
+    organic_key_events,
+    organic_revenue,
+    {%- endif %}
     '{{ var("revenue_source") }}'                                  as revenue_source,
     {{ revenue }}                                                  as revenue,
     {{ revenue }} / nullif(spend, 0)                               as roas,
@@ -135,20 +149,22 @@ order by {% if by_month %}month, {% endif %}spend desc, {{ keys | join(', ') }}
     {%- endif %}
 {%- endmacro %}
 
-{#- Every daily money and volume figure of the marts at date × channel × account × campaign, one
-    fact per row (union by name, so a figure a mart lacks is NULL there): summing a union never
-    fans out the way joining the marts would. -#}
+{#- Every daily money and volume figure of the marts at date × channel × media type × account ×
+    campaign, one fact per row (union by name, so a figure a mart lacks is NULL there): summing a
+    union never fans out the way joining the marts would. Costs and engagement are what the ads
+    bought (`paid`; `other` on channels without ads); conversions_daily says its own media type. -#}
 {% macro roi_facts(marts) -%}
-select date_day, channel, account_id, campaign_id, campaign_name,
+{%- set bought = "case when channel in (" ~ quoted_list(ad_channels()) ~ ") then 'paid' else 'other' end" -%}
+select date_day, channel, {{ bought }} as media_type, account_id, campaign_id, campaign_name,
        spend_reporting as spend, other_costs_reporting as other_costs, total_cost_reporting as total_cost,
        impressions, clicks, link_clicks
 from {{ marts['cost_daily'] }}
 union all by name
-select date_day, channel, account_id, campaign_id,
+select date_day, channel, media_type, account_id, campaign_id,
        platform_conversions, platform_conversion_value_reporting as platform_conversion_value,
        ga4_sessions, ga4_key_events, ga4_revenue_reporting as ga4_revenue
 from {{ marts['conversions_daily'] }}
 union all by name
-select date_day, channel, account_id, campaign_id, engagements, reach_daily
+select date_day, channel, {{ bought }} as media_type, account_id, campaign_id, engagements, reach_daily
 from {{ marts['engagement_daily'] }}
 {%- endmacro %}

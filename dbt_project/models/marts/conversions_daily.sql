@@ -2,14 +2,17 @@
 -- Conversions per campaign and day: what the platform claims (its own attribution window, the
 -- configured action types) beside what GA4 observed from the campaign's tagged traffic. Money in
 -- the reporting currency too. Rows with campaign_id null hold GA4 traffic of the channel that
--- matched no campaign, so that channel totals stay complete.
+-- matched no campaign, so that channel totals stay complete. `media_type` keeps bought traffic
+-- (and every platform claim: `paid`) apart from organic traffic, whose rows carry the campaign its
+-- tag names without ever counting in that campaign's ROI.
 with campaign_days as (
     select * from {{ ref('int_campaign_day') }}
 ),
 
 ga4 as (
     select
-        date_day, channel, account_id, campaign_id, currency,
+        date_day, channel, account_id, media_type, currency,
+        coalesce(campaign_id, organic_campaign_id) as campaign_id,
         sum(sessions)   as ga4_sessions,
         sum(key_events) as ga4_key_events,
         sum(revenue)    as ga4_revenue
@@ -31,6 +34,7 @@ rates as (
 claimed as (
     select
         c.date_day, c.channel, c.account_id, c.campaign_id, c.campaign_name, c.currency,
+        'paid' as media_type,
         c.link_clicks, c.conversions, c.conversion_value,
         cast(round(c.conversion_value * r.rate_to_reporting, 2) as decimal(18, 2)) as conversion_value_reporting
     from campaign_days as c
@@ -39,7 +43,7 @@ claimed as (
 
 observed as (
     select
-        g.date_day, g.channel, g.account_id, g.campaign_id,
+        g.date_day, g.channel, g.account_id, g.campaign_id, g.media_type,
         sum(g.ga4_sessions)                                                   as ga4_sessions,
         sum(g.ga4_key_events)                                                 as ga4_key_events,
         cast(round(sum(g.ga4_revenue * r.rate_to_reporting), 2) as decimal(18, 2)) as ga4_revenue_reporting
@@ -53,6 +57,7 @@ select
     channel,
     coalesce(c.account_id, o.account_id)                          as account_id,
     coalesce(c.campaign_id, o.campaign_id)                        as campaign_id,
+    media_type,
     c.campaign_name,
     c.currency,
     '{{ var("reporting_currency") | upper }}'                     as reporting_currency,
@@ -66,4 +71,4 @@ select
     c.conversions / nullif(c.link_clicks, 0)                      as platform_conversions_per_link_click,
     o.ga4_key_events / nullif(o.ga4_sessions, 0)                  as ga4_key_events_per_session
 from claimed as c
-full outer join observed as o using (date_day, channel, account_id, campaign_id)
+full outer join observed as o using (date_day, channel, account_id, campaign_id, media_type)

@@ -4,7 +4,8 @@
 ) }}
 -- GA4 traffic joined to the ad campaign it came from. Grain: date × property × source × medium
 -- × utm campaign × utm id. Match order: the campaign_mapping seed, then the campaign id in
--- utm_id or utm_campaign, then the normalised campaign name. Unmatched rows keep campaign_id null.
+-- utm_id or utm_campaign, then the normalised campaign name. Unmatched rows keep campaign_id null,
+-- and so does organic traffic (it names its campaign in organic_campaign_id).
 with traffic as (
     select * from {{ ref('int_ga4__traffic_channels') }}
 ),
@@ -32,8 +33,14 @@ select
     t.utm_campaign,
     t.utm_id,
     t.ga4_channel_group,
-    coalesce(m.campaign_id, by_id.campaign_id, by_name.campaign_id) as campaign_id,
+    t.media_type,
+    -- Only bought traffic is credited to a campaign; organic traffic that names one (a post tagged
+    -- with the campaign's utm_campaign) is kept beside it in organic_campaign_id, never in its ROI.
+    case when t.media_type = 'paid' then coalesce(m.campaign_id, by_id.campaign_id, by_name.campaign_id) end
+        as campaign_id,
     coalesce(mapped.account_id, by_id.account_id, by_name.account_id) as account_id,
+    case when t.media_type = 'organic' then coalesce(m.campaign_id, by_id.campaign_id, by_name.campaign_id) end
+        as organic_campaign_id,
     case
         when m.campaign_id is not null then 'campaign_mapping'
         when by_id.campaign_id is not null then 'campaign_id'

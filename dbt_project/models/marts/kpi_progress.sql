@@ -117,6 +117,8 @@ sums as (
         on  f.date_day between t.period_start and t.period_end
         and (t.channel is null or f.channel = t.channel)
         and (t.campaign_id is null or f.campaign_id = t.campaign_id)
+        -- a channel's or campaign's target measures what was bought; over all channels, everything
+        and (t.channel is null and t.campaign_id is null or f.media_type <> 'organic')
     group by t.target_id
 ),
 

@@ -94,6 +94,7 @@ revenue_without_campaign as (
     from {{ ref('ga4_traffic_by_campaign') }}
     where
         campaign_id is null
+        and organic_campaign_id is null  -- organic traffic naming a campaign is shown beside it
         and utm_campaign is not null
         and not starts_with(utm_campaign, '(')
     group by channel, utm_campaign, currency
