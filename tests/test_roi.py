@@ -385,3 +385,24 @@ def test_channels_without_ads_have_no_over_claim_ratio(settled):
         ("organic", "other"): None,
         ("referral", "other"): None,
     }
+
+
+def test_social_totals_are_the_social_channels_sums_paid_and_with_organic(settled):
+    by_channel = query(
+        settled.warehouse,
+        "select media_type, sum(spend), sum(total_cost), sum(ga4_revenue), sum(ga4_sessions) from marts.roi_by_channel "
+        "where channel in ('meta', 'linkedin') group by cube (media_type) order by media_type nulls last",
+    )
+    sums = {media or "all": row for media, *row in by_channel}
+    totals = {
+        scope: row
+        for scope, *row in query(
+            settled.warehouse,
+            "select scope, spend, total_cost, ga4_revenue, ga4_sessions, roi from marts.roi_social_totals",
+        )
+    }
+
+    assert totals["all paid social"][:4] == sums["paid"]
+    assert totals["all social"][:4] == sums["all"]
+    spend, total_cost, revenue, _sessions, roi = totals["all social"]
+    assert roi == pytest.approx((float(revenue) - float(total_cost)) / float(total_cost)), "a ratio of the sums"

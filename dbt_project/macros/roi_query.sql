@@ -2,7 +2,8 @@
     (lifetime and monthly, per campaign and per channel) and the table macros that give any
     window (`marts.roi_by_campaign_between(start, end)`).
 
-    level: 'campaign' or 'channel'; by_month: group by calendar month or over the whole window;
+    level: 'campaign', 'channel' (× media type) or 'social' (the social channels' totals);
+    by_month: group by calendar month or over the whole window;
     start_date / end_date: SQL expressions (literals or macro parameter names);
     marts: mapping of mart name → relation (refs in models, plain names in hooks).
     Every ratio is a sum divided by a sum at this grain; a zero denominator gives NULL. -#}
@@ -10,7 +11,7 @@
 {#- A campaign is bought media: its GA4 figures are its paid traffic's, and organic traffic tagged
     with it stands beside them (organic_*). A channel has a row per media type: paid and organic
     apart, never mixed. -#}
-{%- set keys = ['channel'] + (['account_id', 'campaign_id'] if level == 'campaign' else ['media_type']) -%}
+{%- set keys = {'campaign': ['channel', 'account_id', 'campaign_id'], 'channel': ['channel', 'media_type'], 'social': ['scope']}[level] -%}
 {%- set paid_only = " filter (where media_type <> 'organic')" if level == 'campaign' else "" -%}
 {%- set period = "cast(date_trunc('month', date_day) as date)" if by_month else "cast(null as date)" -%}
 {%- set revenue = 'ga4_revenue' if var('revenue_source') == 'ga4' else 'platform_conversion_value' -%}
@@ -20,11 +21,27 @@ with facts as (
 ),
 
 windowed as (
+    {%- if level == 'social' %}
+    {#- The social channels' totals, so nobody sums roi_by_channel by hand and mixes in direct,
+        search or email: everything they bought, and everything they brought, paid and organic. #}
+    select *, {{ period }} as period_month, 'all paid social' as scope
+    from facts
+    where
+        date_day between cast({{ start_date }} as date) and cast({{ end_date }} as date)
+        and channel in ({{ quoted_list(ad_channels()) }}) and media_type = 'paid'
+    union all
+    select *, {{ period }} as period_month, 'all social' as scope
+    from facts
+    where
+        date_day between cast({{ start_date }} as date) and cast({{ end_date }} as date)
+        and channel in ({{ quoted_list(ad_channels()) }})
+    {%- else %}
     select *, {{ period }} as period_month
     from facts
     where date_day between cast({{ start_date }} as date) and cast({{ end_date }} as date)
     {%- if level == 'campaign' %}
       and channel in ({{ quoted_list(ad_channels()) }})
+    {%- endif %}
     {%- endif %}
 ),
 
