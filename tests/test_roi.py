@@ -179,28 +179,21 @@ def test_a_missing_exchange_rate_fails_the_build_naming_the_currency_and_days(se
     assert "fx_rates.csv" in finished.stdout and "SOCIAL_ROI_FX_CURRENCIES" in finished.stdout
 
 
-@pytest.mark.parametrize(
-    ("row", "complaint"),
-    [
-        (
-            "B1,tools,meta,,2026-11-10,2026-11-01,100,NOK,,,oops",
-            "period_end 2026-11-01 is before period_start 2026-11-10",
-        ),
-        ("B2,tools,tiktok,,2026-11-01,2026-11-10,100,NOK,,,new channel", "channel 'tiktok' is unknown"),
-        ("B3,staff_time,meta,,2026-11-01,2026-11-10,,NOK,-5,700,typo", "hours is negative"),
-        (
-            "B4,tools,meta,999,2026-11-01,2026-11-10,100,NOK,,,typo",
-            "campaign_id 999 is not a meta campaign in the warehouse",
-        ),
-        (
-            "B5,tools,meta,,2026-11-01,2026-11-10,100,NOK,,,a\nB5,tools,linkedin,,2026-11-01,2026-11-10,100,NOK,,,b",
-            "entry_id appears 2 times",
-        ),
-    ],
-)
-def test_a_bad_cost_ledger_row_fails_with_a_message_naming_the_row(settled, work_directory, tmp_path, row, complaint):
+# Every kind of bad ledger row, each with what the message must say about it.
+BAD_LEDGER_ROWS = {
+    "B1,tools,meta,,2026-11-10,2026-11-01,100,NOK,,,oops": "period_end 2026-11-01 is before period_start 2026-11-10",
+    "B2,tools,tiktok,,2026-11-01,2026-11-10,100,NOK,,,new channel": "channel 'tiktok' is unknown",
+    "B3,staff_time,meta,,2026-11-01,2026-11-10,,NOK,-5,700,typo": "hours is negative",
+    "B4,tools,meta,999,2026-11-01,2026-11-10,100,NOK,,,typo": "campaign_id 999 is not a meta campaign in the warehouse",
+    "B5,tools,meta,,2026-11-01,2026-11-10,100,NOK,,,a\nB5,tools,linkedin,,2026-11-01,2026-11-10,100,NOK,,,b": "entry_id appears 2 times",
+}
+
+
+def test_bad_cost_ledger_rows_fail_the_build_with_one_message_naming_every_row_and_its_fix(
+    settled, work_directory, tmp_path
+):
     ledger = tmp_path / "cost_ledger.csv"
-    ledger.write_text(LEDGER_HEADER + row + "\n")
+    ledger.write_text(LEDGER_HEADER + "\n".join(BAD_LEDGER_ROWS) + "\n")
     copy = copy_of_settled(settled, work_directory)
 
     finished = run_dbt(
@@ -209,7 +202,8 @@ def test_a_bad_cost_ledger_row_fails_with_a_message_naming_the_row(settled, work
     )
 
     assert finished.returncode != 0
-    assert f"Cost ledger row {row.split(',')[0]}" in finished.stdout and complaint in finished.stdout
+    for rows, complaint in BAD_LEDGER_ROWS.items():
+        assert f"Cost ledger row {rows[:2]}: {complaint}" in finished.stdout, finished.stdout[-3000:]
 
 
 def test_no_table_sums_reach_without_saying_so(settled):
@@ -253,23 +247,20 @@ def test_a_target_whose_period_is_still_running_shows_its_pace(settled):
     assert (cpc_expected, cpc_projected, cpc_status) == (1000, cpc, "on_track"), "a ratio's pace is the ratio so far"
 
 
-@pytest.mark.parametrize(
-    ("row", "complaint"),
-    [
-        ("T1,spend,tiktok,,2026-11-01,2026-11-30,1,at_least,", "channel 'tiktok' is unknown"),
-        ("T1,spend,meta,999,2026-11-01,2026-11-30,1,at_least,", "campaign_id 999 is not a campaign in the warehouse"),
-        ("T1,roas,,,2026-11-01,2026-11-30,1,at_least,", "roas needs a channel or a campaign"),
-        (
-            "T1,spend,meta,,2026-11-01,2026-11-30,1,at_least,\nT1,spend,linkedin,,2026-11-01,2026-11-30,1,at_least,",
-            "target_id appears 2 times",
-        ),
-    ],
-)
-def test_a_kpi_target_that_cannot_be_measured_honestly_fails_naming_the_row(
-    settled, work_directory, tmp_path, row, complaint
+# Every kind of KPI target that cannot be measured honestly, with what the message must say.
+BAD_TARGET_ROWS = {
+    "T1,spend,tiktok,,2026-11-01,2026-11-30,1,at_least,": "channel 'tiktok' is unknown",
+    "T2,spend,meta,999,2026-11-01,2026-11-30,1,at_least,": "campaign_id 999 is not a campaign in the warehouse",
+    "T3,roas,,,2026-11-01,2026-11-30,1,at_least,": "roas needs a channel or a campaign",
+    "T4,spend,meta,,2026-11-01,2026-11-30,1,at_least,\nT4,spend,linkedin,,2026-11-01,2026-11-30,1,at_least,": "target_id appears 2 times",
+}
+
+
+def test_kpi_targets_that_cannot_be_measured_honestly_fail_with_one_message_naming_every_row(
+    settled, work_directory, tmp_path
 ):
     targets = tmp_path / "kpi_targets.csv"
-    targets.write_text(TARGETS_HEADER + row + "\n")
+    targets.write_text(TARGETS_HEADER + "\n".join(BAD_TARGET_ROWS) + "\n")
     copy = copy_of_settled(settled, work_directory)
 
     finished = run_dbt(
@@ -278,7 +269,8 @@ def test_a_kpi_target_that_cannot_be_measured_honestly_fails_naming_the_row(
     )
 
     assert finished.returncode != 0
-    assert "KPI target T1" in finished.stdout and complaint in finished.stdout, finished.stdout[-2000:]
+    for rows, complaint in BAD_TARGET_ROWS.items():
+        assert f"KPI target {rows[:2]}: {complaint}" in finished.stdout, finished.stdout[-3000:]
 
 
 def test_any_window_is_one_query_away(settled):
@@ -406,3 +398,36 @@ def test_social_totals_are_the_social_channels_sums_paid_and_with_organic(settle
     assert totals["all social"][:4] == sums["all"]
     spend, total_cost, revenue, _sessions, roi = totals["all social"]
     assert roi == pytest.approx((float(revenue) - float(total_cost)) / float(total_cost)), "a ratio of the sums"
+
+
+def test_a_cost_booked_to_a_channels_organic_side_stays_out_of_its_paid_roi(settled, work_directory, tmp_path):
+    first, last = settled.window
+    days = (last - first).days + 1
+    ledger = tmp_path / "cost_ledger.csv"
+    ledger.write_text(
+        LEDGER_HEADER.strip()
+        + ",media_type\n"
+        + f"O1,staff_time,meta,,{first},{last},,NOK,{days},500,community manager for unpaid posts,organic\n"
+        + f"P1,tools,meta,,{first},{last},{days}00,NOK,,,ads tool,\n"
+    )
+    copy = copy_of_settled(settled, work_directory)
+
+    finished = run_dbt(
+        ["run"],
+        {**settled.env, "SOCIAL_ROI_WAREHOUSE": str(copy), "SOCIAL_ROI_COST_LEDGER": str(ledger)},
+        min_date=str(first),
+        max_date=str(last),
+    )
+
+    assert finished.returncode == 0, finished.stdout[-3000:]
+    sides = {
+        media: (float(other), roi)
+        for media, other, roi in query(
+            copy, "select media_type, other_costs, roi from marts.roi_by_channel where channel = 'meta'"
+        )
+    }
+    assert sides["organic"][0] == pytest.approx(500 * days, abs=0.05), (
+        "the community manager's hours are the organic side's"
+    )
+    assert sides["paid"][0] == pytest.approx(100 * days, abs=0.05), "the ads tool, and nothing else, is the paid side's"
+    assert sides["organic"][1] is not None, "organic social has an ROI of its own"

@@ -168,11 +168,11 @@ order by {% if by_month %}month, {% endif %}spend desc, {{ keys | join(', ') }}
 
 {#- Every daily money and volume figure of the marts at date × channel × media type × account ×
     campaign, one fact per row (union by name, so a figure a mart lacks is NULL there): summing a
-    union never fans out the way joining the marts would. Costs and engagement are what the ads
-    bought (`paid`; `other` on channels without ads); conversions_daily says its own media type. -#}
+    union never fans out the way joining the marts would. cost_daily and conversions_daily say
+    their own media type; engagement is what the ads bought (`paid`). -#}
 {% macro roi_facts(marts) -%}
 {%- set bought = "case when channel in (" ~ quoted_list(ad_channels()) ~ ") then 'paid' else 'other' end" -%}
-select date_day, channel, {{ bought }} as media_type, account_id, campaign_id, campaign_name,
+select date_day, channel, media_type, account_id, campaign_id, campaign_name,
        spend_reporting as spend, other_costs_reporting as other_costs, total_cost_reporting as total_cost,
        impressions, clicks, link_clicks
 from {{ marts['cost_daily'] }}

@@ -1,6 +1,7 @@
 -- Non-media costs spread evenly over the days of their period (in the built window), converted
 -- to the reporting currency, and given to campaigns: to the named campaign, else across the
--- channel's campaigns by their share of that day's spend. A day on which the channel spent
+-- channel's campaigns by their share of that day's spend. A cost of a channel's organic side stays
+-- the channel's (media_type organic). A day on which the channel spent
 -- nothing keeps the cost at channel level (campaign_id null), so no cost is ever lost.
 with entries as (
     select
@@ -25,7 +26,7 @@ last_loaded as (
 
 entry_days as (
     select
-        e.entry_id, e.category, e.channel, e.campaign_id, e.currency, e.daily_amount,
+        e.entry_id, e.category, e.channel, e.campaign_id, e.media_type, e.currency, e.daily_amount,
         cast(period_days.day as date) as date_day
     from entries as e
     cross join last_loaded as l,
@@ -64,7 +65,7 @@ shares as (
 named as (
     -- The campaign's account from every day loaded, not only the built window: a nightly run after
     -- the campaign stopped spending must charge its costs exactly as a full rebuild does.
-    select c.date_day, c.channel, a.account_id, c.campaign_id, c.category, c.amount_reporting
+    select c.date_day, c.channel, a.account_id, c.campaign_id, c.media_type, c.category, c.amount_reporting
     from converted as c
     left join {{ ref('int_ad_campaigns') }} as a using (channel, campaign_id)
     where c.campaign_id is not null
@@ -72,14 +73,25 @@ named as (
 
 spread as (
     select
-        c.date_day, c.channel, s.account_id, s.campaign_id, c.category,
+        c.date_day, c.channel, s.account_id, s.campaign_id, c.media_type, c.category,
         coalesce(c.amount_reporting * s.spend_share, c.amount_reporting) as amount_reporting
     from converted as c
     left join shares as s
         on s.date_day = c.date_day and s.channel = c.channel and s.spend_share > 0
-    where c.campaign_id is null
+    where c.campaign_id is null and c.media_type <> 'organic'
+),
+
+organic as (
+    -- a cost of the channel's organic side is the channel's, never a paid campaign's
+    select
+        date_day, channel, cast(null as varchar) as account_id, cast(null as varchar) as campaign_id,
+        media_type, category, amount_reporting
+    from converted
+    where media_type = 'organic'
 )
 
-select date_day, channel, account_id, campaign_id, category, amount_reporting from named
+select date_day, channel, account_id, campaign_id, media_type, category, amount_reporting from named
 union all
-select date_day, channel, account_id, campaign_id, category, amount_reporting from spread
+select date_day, channel, account_id, campaign_id, media_type, category, amount_reporting from spread
+union all
+select date_day, channel, account_id, campaign_id, media_type, category, amount_reporting from organic

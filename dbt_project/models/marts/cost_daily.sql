@@ -12,7 +12,7 @@ rates as (
 
 media as (
     select
-        c.date_day, c.channel, c.account_id, c.campaign_id, c.campaign_name, c.currency,
+        c.date_day, c.channel, c.account_id, c.campaign_id, 'paid' as media_type, c.campaign_name, c.currency,
         c.spend, cast(round(c.spend * r.rate_to_reporting, 2) as decimal(18, 2)) as spend_reporting,
         c.impressions, c.clicks, c.link_clicks
     from campaign_days as c
@@ -21,7 +21,7 @@ media as (
 
 other as (
     select
-        date_day, channel, account_id, campaign_id,
+        date_day, channel, account_id, campaign_id, media_type,
         cast(round(sum(amount_reporting), 2) as decimal(18, 2)) as other_costs_reporting,
         cast(round(sum(amount_reporting) filter (where category = 'staff_time'), 2) as decimal(18, 2))
             as staff_time_reporting
@@ -34,6 +34,7 @@ select
     channel,
     coalesce(m.account_id, o.account_id)                          as account_id,
     coalesce(m.campaign_id, o.campaign_id)                        as campaign_id,
+    media_type,
     m.campaign_name,
     m.currency,
     '{{ var("reporting_currency") | upper }}'                     as reporting_currency,
@@ -48,4 +49,4 @@ select
     m.spend_reporting / nullif(m.link_clicks, 0)                  as cpc_link_reporting,
     m.spend_reporting / nullif(m.impressions, 0) * 1000           as cpm_reporting
 from media as m
-full outer join other as o using (date_day, channel, account_id, campaign_id)
+full outer join other as o using (date_day, channel, account_id, campaign_id, media_type)

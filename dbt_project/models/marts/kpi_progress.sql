@@ -77,14 +77,21 @@ problems as (
     from targets as t
 ),
 
+problem_listing as (
+    -- every bad row in one message, so that one run names all there is to fix
+    select string_agg(distinct 'KPI target ' || coalesce(target_id, '?') || ': ' || problem, '; ') as listing
+    from problems
+    where problem is not null
+),
+
 checked as (
     select
         * exclude (problem, channel, campaign_id) replace (
             case
-                when problem is not null
+                when (select pl.listing from problem_listing as pl) is not null
                     then error(
-                        'KPI target ' || coalesce(target_id, '?') || ' in {{ targets_file }}: ' || problem
-                        || '. Fix the row and re-run.'
+                        (select pl.listing from problem_listing as pl)
+                        || ' (in {{ targets_file }}). Fix the rows and re-run.'
                     )
                 else metric
             end as metric
