@@ -431,3 +431,25 @@ def test_a_cost_booked_to_a_channels_organic_side_stays_out_of_its_paid_roi(sett
     )
     assert sides["paid"][0] == pytest.approx(100 * days, abs=0.05), "the ads tool, and nothing else, is the paid side's"
     assert sides["organic"][1] is not None, "organic social has an ROI of its own"
+
+
+def test_days_the_platforms_may_still_restate_are_flagged_provisional(settled):
+    rows = query(
+        settled.warehouse,
+        "select channel, media_type, provisional_days, is_provisional from marts.roi_by_channel_monthly "
+        "where month = date_trunc('month', ?::date) order by all",
+        settled.window[1],
+    )
+
+    provisional = {(channel, media): (days, flag) for channel, media, days, flag in rows}
+    first, last = settled.window
+    days_this_month = (last - max(first, last.replace(day=1))).days + 1
+    # The sources' nightly windows, with GA4's 3 days for every channel's web traffic.
+    for key, window in {("meta", "paid"): 7, ("linkedin", "paid"): 14, ("direct", "other"): 3}.items():
+        assert provisional[key] == (min(window, days_this_month), True), key
+    old_month = query(
+        settled.warehouse,
+        "select bool_or(is_provisional) from marts.roi_by_channel_monthly where last_day < ? - 14",
+        settled.window[1],
+    )
+    assert old_month in ([(False,)], [(None,)]), "days older than every window are final"

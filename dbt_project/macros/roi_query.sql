@@ -16,8 +16,15 @@
 {%- set period = "cast(date_trunc('month', date_day) as date)" if by_month else "cast(null as date)" -%}
 {%- set revenue = 'ga4_revenue' if var('revenue_source') == 'ga4' else 'platform_conversion_value' -%}
 {%- set margin = var('gross_margin') -%}
+{#- (`is mapping`: SQL linting renders vars as placeholders, not the dict dbt passes) -#}
+{%- set windows = var('restatement_days') if var('restatement_days') is mapping else {} -%}
+{%- set web_window = windows.get('ga4', 0) -%}
 with facts as (
     {{ roi_facts(marts) }}
+),
+
+last_loaded as (
+    select max(date_day) as last_day from facts
 ),
 
 windowed as (
@@ -73,7 +80,16 @@ sums as (
         coalesce(sum(ga4_revenue) filter (where media_type = 'organic'), 0)    as organic_revenue,
         {%- endif %}
         coalesce(sum(engagements), 0)                              as engagements,
-        sum(reach_daily)                                           as reach_sum_of_daily_upper_bound
+        sum(reach_daily)                                           as reach_sum_of_daily_upper_bound,
+        -- days the platforms (an ad channel's own, or GA4's for its traffic) may still restate
+        count(distinct date_day) filter (
+            where date_day > (select ll.last_day from last_loaded as ll) - case channel
+                {%- for channel in ad_channels() %}
+                when '{{ channel }}' then {{ [windows.get(channel, 0), web_window] | max }}
+                {%- endfor %}
+                else {{ web_window }}
+            end
+        )                                                          as provisional_days
     from windowed
     group by {{ keys | join(', ') }}, period_month
 ){%- if by_month %},
@@ -101,6 +117,8 @@ select
     {%- endif %}
     first_day,
     last_day,
+    provisional_days,
+    provisional_days > 0                                           as is_provisional,
     '{{ var("reporting_currency") | upper }}'                      as reporting_currency,
     spend,
     other_costs,

@@ -14,7 +14,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from pipelines.progress import report_progress
 from pipelines.run_window import daily_partitions, partition_dates, single_run
-from pipelines.settings import DBT_PROJECT_DIR, Settings
+from pipelines.settings import DBT_PROJECT_DIR, ScheduleSettings, Settings
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 # dbt's artifacts (compiled SQL, run results, partial parse) for a warehouse sit beside it, in one
@@ -82,7 +82,15 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     since, until = partition_dates(context)
     try:
         settings = Settings.from_env()
-        dbt_vars = {"min_date": since.isoformat(), "max_date": until.isoformat(), **settings.dbt_vars()}
+        dbt_vars = {
+            "min_date": since.isoformat(),
+            "max_date": until.isoformat(),
+            **settings.dbt_vars(),
+            # the days each platform still restates: the ROI tables flag them as provisional
+            "restatement_days": {
+                platform: window.nightly_days for platform, window in ScheduleSettings.from_env().windows.items()
+            },
+        }
         paths = settings.dbt_environment()
     except ValueError as problem:
         raise dg.Failure(description=str(problem), allow_retries=False) from None
