@@ -159,7 +159,6 @@ class Settings:
 
     warehouse: Path
     published: Path
-    dagster_home: Path
     cost_ledger: Path
     kpi_targets: Path
     reporting_currency: str = "NOK"
@@ -191,7 +190,6 @@ class Settings:
         return cls(
             warehouse=warehouse,
             published=_path(env, PUBLISHED, warehouse.parent / PUBLISHED_FILE_NAME),
-            dagster_home=_path(env, DAGSTER_HOME, DEFAULT_DAGSTER_HOME),
             cost_ledger=_path(env, COST_LEDGER, PROJECT_ROOT / "config/cost_ledger.csv"),
             kpi_targets=_path(env, KPI_TARGETS, PROJECT_ROOT / "config/kpi_targets.csv"),
             reporting_currency=currency,

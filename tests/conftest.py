@@ -54,6 +54,15 @@ class Settled:
     instance: dg.DagsterInstance
     tools_campaign_id: str
 
+    def env_for(self, warehouse: Path, **settings: Path) -> dict[str, str]:
+        """The settings the sync ran with, pointed at `warehouse` (a copy), with `settings` replaced
+        (e.g. SOCIAL_ROI_COST_LEDGER=path): what dbt alone runs with on that copy."""
+        return {
+            **self.env,
+            "SOCIAL_ROI_WAREHOUSE": str(warehouse),
+            **{name: str(path) for name, path in settings.items()},
+        }
+
 
 def sandbox_settings(sandbox: Sandbox) -> dict[str, str]:
     return {**sandbox.environment(), "META_POLL_INTERVAL_SECONDS": "0.01"}
@@ -111,9 +120,7 @@ def work_directory(tmp_path_factory) -> Path:
 def work_env(settled, sandbox, work_directory, monkeypatch, tmp_path) -> Path:
     """A copy of the settled warehouse, and the settings of a pipeline pointed at it and at this
     test's sandbox (same seed, so the same advertiser). Returns the copy's path."""
-    warehouse = work_directory / "warehouse.duckdb"
-    warehouse.with_name("warehouse.duckdb.wal").unlink(missing_ok=True)
-    shutil.copyfile(settled.warehouse, warehouse)
+    warehouse = _replace_with_a_copy(work_directory / "warehouse.duckdb", settled.warehouse)
     env = {
         **settled.env,
         **sandbox_settings(sandbox),
@@ -138,11 +145,15 @@ def copy_of_settled(settled: Settled, work_directory: Path) -> Path:
     Always the same path (the previous test's copy is replaced): the dbt profile names the file,
     and an unchanged profile lets dbt reuse its partial parse. The file keeps the name
     `warehouse.duckdb`: dbt-duckdb names the database after the file, and views refer to it."""
-    copy = work_directory / "dbt_alone" / "warehouse.duckdb"
-    copy.parent.mkdir(exist_ok=True)
-    copy.with_name("warehouse.duckdb.wal").unlink(missing_ok=True)
-    shutil.copyfile(settled.warehouse, copy)
-    return copy
+    return _replace_with_a_copy(work_directory / "dbt_alone" / "warehouse.duckdb", settled.warehouse)
+
+
+def _replace_with_a_copy(target: Path, source: Path) -> Path:
+    """`target` becomes a copy of `source`, with no write-ahead log of an earlier copy beside it."""
+    target.parent.mkdir(exist_ok=True)
+    target.with_name(target.name + ".wal").unlink(missing_ok=True)
+    shutil.copyfile(source, target)
+    return target
 
 
 def run_dbt(

@@ -91,7 +91,7 @@ def test_editing_the_campaign_mapping_seed_moves_revenue(settled, advertiser, wo
     copy = copy_of_settled(settled, work_directory)
 
     window = {"min_date": str(settled.window[0]), "max_date": str(settled.window[1])}
-    finished = run_dbt(["build"], {**settled.env, "SOCIAL_ROI_WAREHOUSE": str(copy)}, project_dir=project, **window)
+    finished = run_dbt(["build"], settled.env_for(copy), project_dir=project, **window)
 
     assert finished.returncode == 0, finished.stdout[-3000:]
     after = dict(query(copy, "select campaign_id, ga4_revenue from marts.roi_by_campaign"))

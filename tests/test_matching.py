@@ -48,7 +48,7 @@ def test_norwegian_campaign_names_match_the_tags_people_write_and_names_that_col
             [black_friday.utm_campaign],
         )
 
-    finished = run_dbt(["run"], {**settled.env, "SOCIAL_ROI_WAREHOUSE": str(copy)}, **window(settled))
+    finished = run_dbt(["run"], settled.env_for(copy), **window(settled))
 
     assert finished.returncode == 0, finished.stdout[-3000:]
     matched = query(
@@ -86,7 +86,7 @@ def test_two_mapping_rows_that_normalise_to_the_same_tag_stop_the_build_naming_b
 
     finished = run_dbt(
         ["build", "--select", "campaign_mapping", "int_campaign_mapping"],
-        {**settled.env, "SOCIAL_ROI_WAREHOUSE": str(copy)},
+        settled.env_for(copy),
         project_dir=project,
     )
 
@@ -108,7 +108,7 @@ def test_traffic_counted_twice_in_the_marts_fails_the_reconciliation_with_raw(se
 
     finished = run_dbt(
         ["test", "--select", "marts_reconcile_ga4_and_claims_with_raw"],
-        {**settled.env, "SOCIAL_ROI_WAREHOUSE": str(copy)},
+        settled.env_for(copy),
         **window(settled),
     )
 
@@ -130,7 +130,7 @@ def test_a_campaign_tagged_on_some_days_only_is_reported_with_the_untagged_share
             [winter.utm_campaign, *untagged],
         )
 
-    finished = run_dbt(["run"], {**settled.env, "SOCIAL_ROI_WAREHOUSE": str(copy)}, **window(settled))
+    finished = run_dbt(["run"], settled.env_for(copy), **window(settled))
 
     assert finished.returncode == 0, finished.stdout[-3000:]
     [(spend, share, first_day, last_day)] = query(
@@ -172,7 +172,7 @@ def test_organic_traffic_tagged_with_a_paid_campaign_stays_out_of_its_roi_and_la
             [winter.utm_campaign, day],
         )
 
-    finished = run_dbt(["run"], {**settled.env, "SOCIAL_ROI_WAREHOUSE": str(copy)}, **window(settled))
+    finished = run_dbt(["run"], settled.env_for(copy), **window(settled))
 
     assert finished.returncode == 0, finished.stdout[-3000:]
     [(roi, revenue, organic_sessions, organic_revenue)] = query(copy, of_the_campaign, winter.id)

@@ -143,7 +143,7 @@ def test_with_platform_revenue_roi_follows_each_platforms_own_claim(settled, wor
 
     finished = run_dbt(
         ["run", "--select", "roi_by_campaign", "roi_by_channel"],
-        {**settled.env, "SOCIAL_ROI_WAREHOUSE": str(copy)},
+        settled.env_for(copy),
         revenue_source="platform",
     )
 
@@ -166,7 +166,7 @@ def test_a_missing_exchange_rate_fails_the_build_naming_the_currency_and_days(se
 
     finished = run_dbt(
         ["run", "--select", "+cost_daily"],
-        {**settled.env, "SOCIAL_ROI_WAREHOUSE": str(copy)},
+        settled.env_for(copy),
         min_date=str(day),
         max_date=str(day + dt.timedelta(days=2)),
     )
@@ -198,7 +198,7 @@ def test_bad_cost_ledger_rows_fail_the_build_with_one_message_naming_every_row_a
 
     finished = run_dbt(
         ["run", "--select", "int_cost_ledger"],
-        {**settled.env, "SOCIAL_ROI_WAREHOUSE": str(copy), "SOCIAL_ROI_COST_LEDGER": str(ledger)},
+        settled.env_for(copy, SOCIAL_ROI_COST_LEDGER=ledger),
     )
 
     assert finished.returncode != 0
@@ -265,7 +265,7 @@ def test_kpi_targets_that_cannot_be_measured_honestly_fail_with_one_message_nami
 
     finished = run_dbt(
         ["run", "--select", "kpi_progress"],
-        {**settled.env, "SOCIAL_ROI_WAREHOUSE": str(copy), "SOCIAL_ROI_KPI_TARGETS": str(targets)},
+        settled.env_for(copy, SOCIAL_ROI_KPI_TARGETS=targets),
     )
 
     assert finished.returncode != 0
@@ -308,7 +308,7 @@ def test_a_cost_booked_to_a_campaign_that_stopped_spending_stays_on_it_when_only
         + f"X1,tools,{channel},{stopped.id},{settled.window[0]},{settled.window[1]},1700,NOK,,,licence for the campaign\n"
     )
     copy = copy_of_settled(settled, work_directory)
-    env = {**settled.env, "SOCIAL_ROI_WAREHOUSE": str(copy), "SOCIAL_ROI_COST_LEDGER": str(ledger)}
+    env = settled.env_for(copy, SOCIAL_ROI_COST_LEDGER=ledger)
     of_the_campaign = (
         "select account_id, other_costs, total_cost, roi from marts.roi_by_campaign where campaign_id = ? order by all"
     )
@@ -333,9 +333,7 @@ def test_a_cost_whose_period_runs_past_the_last_loaded_day_is_charged_only_up_to
     copy = copy_of_settled(settled, work_directory)
 
     # A bare dbt run: the default window reaches far into the future.
-    finished = run_dbt(
-        ["run"], {**settled.env, "SOCIAL_ROI_WAREHOUSE": str(copy), "SOCIAL_ROI_COST_LEDGER": str(ledger)}
-    )
+    finished = run_dbt(["run"], settled.env_for(copy, SOCIAL_ROI_COST_LEDGER=ledger))
 
     assert finished.returncode == 0, finished.stdout[-3000:]
     [(charged, last_charged)] = query(
@@ -414,7 +412,7 @@ def test_a_cost_booked_to_a_channels_organic_side_stays_out_of_its_paid_roi(sett
 
     finished = run_dbt(
         ["run"],
-        {**settled.env, "SOCIAL_ROI_WAREHOUSE": str(copy), "SOCIAL_ROI_COST_LEDGER": str(ledger)},
+        settled.env_for(copy, SOCIAL_ROI_COST_LEDGER=ledger),
         min_date=str(first),
         max_date=str(last),
     )
@@ -447,9 +445,11 @@ def test_days_the_platforms_may_still_restate_are_flagged_provisional(settled):
     # The sources' nightly windows, with GA4's 3 days for every channel's web traffic.
     for key, window in {("meta", "paid"): 7, ("linkedin", "paid"): 14, ("direct", "other"): 3}.items():
         assert provisional[key] == (min(window, days_this_month), True), key
-    old_month = query(
+    # The longest window is LinkedIn's 14 days: the days before it are final on every channel.
+    final = query(
         settled.warehouse,
-        "select bool_or(is_provisional) from marts.roi_by_channel_monthly where last_day < ? - 14",
-        settled.window[1],
+        "select bool_or(is_provisional), sum(provisional_days) from marts.roi_by_channel_between(?, ?)",
+        first,
+        last - dt.timedelta(days=14),
     )
-    assert old_month in ([(False,)], [(None,)]), "days older than every window are final"
+    assert final == [(False, 0)], "days older than every window are final"

@@ -12,7 +12,7 @@ def test_intermediate_relations_left_in_staging_by_an_earlier_version_are_droppe
         connection.execute("create table staging.int_cost_ledger as select 1 as stale")
         connection.execute("create view staging.int_campaign_day as select 1 as stale")
 
-    finished = run_dbt(["run", "--select", "int_cost_ledger"], {**settled.env, "SOCIAL_ROI_WAREHOUSE": str(copy)})
+    finished = run_dbt(["run", "--select", "int_cost_ledger"], settled.env_for(copy))
 
     assert finished.returncode == 0, finished.stdout[-3000:]
     leftovers = query(

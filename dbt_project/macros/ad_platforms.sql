@@ -35,3 +35,11 @@
 {% macro ad_channels() -%}
     {{ return(ad_platforms().keys() | list) }}
 {%- endmacro %}
+
+{#- Every channel a cost ledger row or a KPI target may name: the ad channels and every channel of
+    the channel_mapping seed. A query with one column, `channel`. -#}
+{% macro known_channels() -%}
+    select unnest([{{ quoted_list(ad_channels()) }}]) as channel
+    union
+    select distinct channel from {{ ref('channel_mapping') }}
+{%- endmacro %}

@@ -27,9 +27,7 @@ with ledger as (
 ),
 
 known_channels as (
-    select unnest([{{ quoted_list(ad_channels()) }}]) as channel
-    union
-    select distinct channel from {{ ref('channel_mapping') }}
+    {{ known_channels() }}
 ),
 
 checked as (

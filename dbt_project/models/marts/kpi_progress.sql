@@ -43,9 +43,7 @@ with targets as (
 ),
 
 known_channels as (
-    select unnest([{{ quoted_list(ad_channels()) }}]) as channel
-    union
-    select distinct channel from {{ ref('channel_mapping') }}
+    {{ known_channels() }}
 ),
 
 problems as (
