@@ -72,6 +72,10 @@ def ensure_raw_table(connection: duckdb.DuckDBPyConnection, source: RawSource) -
     columns = ", ".join(f'"{name}" {sql_type}' for name, sql_type in source.columns.items())
     connection.execute(f"create schema if not exists {RAW_SCHEMA}")
     connection.execute(f"create table if not exists {RAW_SCHEMA}.{source.table} ({columns}, _loaded_at timestamp)")
+    # A column a newer connector lands is added to a table an earlier version created: its rows
+    # keep every value and read NULL in the new column until their days are fetched again.
+    for name, sql_type in source.columns.items():
+        connection.execute(f'alter table {RAW_SCHEMA}.{source.table} add column if not exists "{name}" {sql_type}')
 
 
 def replace_slices(database: Path, source: RawSource, staged: StagedSync) -> None:
@@ -105,7 +109,9 @@ def replace_slices(database: Path, source: RawSource, staged: StagedSync) -> Non
             raise
 
 
-def create_empty_raw_table(database: Path, source: RawSource) -> None:
-    """So that dbt's sources exist even for a platform nobody has configured yet."""
+def ensure_raw_tables(database: Path, sources: Iterable[RawSource]) -> None:
+    """Every raw table dbt reads exists with the columns its connector lands today: for a platform
+    nobody has configured yet, and for a warehouse an earlier version created."""
     with duckdb.connect(str(database)) as connection:
-        ensure_raw_table(connection, source)
+        for source in sources:
+            ensure_raw_table(connection, source)

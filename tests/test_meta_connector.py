@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from connectors.errors import MalformedPayloadError, PlatformAuthError, PlatformConfigError
-from connectors.meta_ads import MetaAdsClient, MetaAdsSettings
+from connectors.meta_ads import MetaAdsClient, MetaAdsSettings, parse_account_time_zone
 from connectors.sandbox.meta_figures import meta_deliveries
 from connectors.sandbox.meta_graph import SANDBOX_META_TOKEN
 
@@ -52,6 +52,9 @@ def test_a_month_is_one_report_job_per_account_with_every_campaign_day_and_the_a
     assert {(r["date"], r["campaign_id"]) for r in rows} == {(d.day.isoformat(), d.campaign.id) for d in expected}
     assert sum(r["spend"] for r in rows) == pytest.approx(sum(d.spend for d in expected), abs=0.01)
     assert sum(r["impressions"] for r in rows) == sum(d.impressions for d in expected)
+    assert {r["account_timezone"] for r in rows} == {sandbox.advertiser.account(account).timezone}, (
+        "the zone whose days the rows count, as the account node states it"
+    )
 
 
 def test_deleted_campaigns_keep_their_history_because_every_status_is_requested(
@@ -168,6 +171,12 @@ def test_a_malformed_number_is_refused_with_the_field_and_value_named(sandbox, m
 
     with pytest.raises(MalformedPayloadError, match=r"spend='1\.234,56' is not a number"):
         fetch(meta_settings, account, *window)
+
+
+@pytest.mark.parametrize("node", [{}, {"timezone_name": ""}, {"timezone_name": "Oslo time"}])
+def test_an_account_node_without_a_known_time_zone_is_refused_naming_the_account(node):
+    with pytest.raises(MalformedPayloadError, match=r"no usable time zone for ad account act_123"):
+        parse_account_time_zone(node, "123")
 
 
 def test_ad_level_rows_add_up_to_the_campaign_level(meta_settings, account, window):

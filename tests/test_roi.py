@@ -453,3 +453,35 @@ def test_days_the_platforms_may_still_restate_are_flagged_provisional(settled):
         last - dt.timedelta(days=14),
     )
     assert final == [(False, 0)], "days older than every window are final"
+
+
+def test_a_row_that_counts_days_in_more_than_one_time_zone_carries_a_warning(settled, advertiser):
+    # Meta's accounts and the GA4 property count Oslo days; LinkedIn reports UTC days.
+    assert query(settled.warehouse, "select distinct account_timezone from raw.meta_ads_insights") == [
+        (advertiser.meta_accounts[0].timezone,)
+    ], "each row carries the zone the Meta account node states"
+    campaigns = {
+        campaign_id: (zones, warning)
+        for campaign_id, zones, warning in query(
+            settled.warehouse, "select campaign_id, time_zones, time_zone_warning from marts.roi_by_campaign"
+        )
+    }
+    oslo_only = campaigns[advertiser.meta_campaigns[0].id]
+    tagged_linkedin = next(c for c in advertiser.linkedin_campaigns if c.utm_campaign)
+    untagged_linkedin = next(c for c in advertiser.linkedin_campaigns if not c.utm_campaign)
+
+    assert oslo_only == ("Europe/Oslo", None), "a Meta campaign's spend and traffic share the Oslo day"
+    zones, warning = campaigns[tagged_linkedin.id]
+    assert zones == "Europe/Oslo, UTC"
+    assert "2 time zones (Europe/Oslo, UTC)" in warning and "different dates" in warning
+    assert campaigns[untagged_linkedin.id] == ("UTC", None), "no GA4 traffic: only LinkedIn's UTC days"
+    channels = dict(
+        query(
+            settled.warehouse,
+            "select channel || '/' || media_type, time_zone_warning is not null from marts.roi_by_channel",
+        )
+    )
+    assert channels["meta/paid"] is False and channels["linkedin/paid"] is True and channels["direct/other"] is False
+    assert query(settled.warehouse, "select bool_and(time_zone_warning is not null) from marts.roi_social_totals") == [
+        (True,)
+    ]

@@ -4,7 +4,8 @@ Served: the async insights flow
   POST /{version}/act_{id}/insights          -> {"report_run_id": ...}
   GET  /{version}/{report_run_id}            -> async_status / async_percent_completion
   GET  /{version}/{report_run_id}/insights   -> rows with cursor paging
-plus the synchronous GET /{version}/act_{id}/insights, Graph error JSON with the real codes and
+plus the ad account node GET /{version}/act_{id} (its time zone), the synchronous
+GET /{version}/act_{id}/insights, Graph error JSON with the real codes and
 HTTP statuses, and the usage headers (x-business-use-case-usage, x-app-usage,
 x-ad-account-usage, x-fb-ads-insights-throttle).
 
@@ -29,6 +30,7 @@ import json
 import re
 import threading
 import urllib.parse
+import zoneinfo
 
 from connectors.sandbox.http import Response
 from connectors.sandbox.meta_figures import (
@@ -129,6 +131,7 @@ class MetaGraphApi:
         return [
             ("POST", re.compile(rf"^/{VERSION}/act_(\d+)/insights$"), self.create_report_run),
             ("GET", re.compile(rf"^/{VERSION}/act_(\d+)/insights$"), self.sync_insights),
+            ("GET", re.compile(rf"^/{VERSION}/act_(\d+)$"), self.ad_account),
             ("GET", re.compile(rf"^/{VERSION}/(\d+)$"), self.report_run_status),
             ("GET", re.compile(rf"^/{VERSION}/(\d+)/insights$"), self.report_run_results),
         ]
@@ -295,6 +298,34 @@ class MetaGraphApi:
             self._runs[run_id] = ReportRun(run_id, account_id, rows, since, until, outcome, failure)
             self.report_runs_created += 1
         return Response.json(200, {"report_run_id": run_id}, self._usage_headers(account_id))
+
+    def ad_account(self, request, match):
+        """The ad account node with the fields asked for, and its id as Graph always adds it.
+
+        Field names and meanings from the Ad Account reference
+        (developers.facebook.com/docs/marketing-api/reference/ad-account/, mirrored in the SDK's
+        facebook_business/adobjects/adaccount.py `Field`): `timezone_name` is the IANA name of the
+        zone whose days insights' `date_start` counts in, `timezone_offset_hours_utc` its current
+        offset, `currency` the ISO code. A field not asked for is not sent.
+        """
+        account_id = match.group(1)
+        refusal = self._refusal(request, account_id)
+        if refusal:
+            return refusal
+        account = self.advertiser.account(account_id)
+        zone = zoneinfo.ZoneInfo(account.timezone)
+        offset = dt.datetime.now(zone).utcoffset() or dt.timedelta()
+        node = {
+            "account_id": account.id,
+            "name": account.name,
+            "currency": account.currency,
+            "timezone_name": account.timezone,
+            "timezone_offset_hours_utc": offset.total_seconds() / 3600,
+        }
+        wanted = self._list_param(request.param("fields"))
+        body = {field: node[field] for field in wanted if field in node}
+        body["id"] = f"act_{account.id}"
+        return Response.json(200, body, self._usage_headers(account_id))
 
     def report_run_status(self, request, match):
         run = self._runs.get(match.group(1))

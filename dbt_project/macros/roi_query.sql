@@ -89,7 +89,12 @@ sums as (
                 {%- endfor %}
                 else {{ web_window }}
             end
-        )                                                          as provisional_days
+        )                                                          as provisional_days,
+        -- the zones whose days the row counts: ad accounts' and GA4 properties' (ledger costs have
+        -- none; list_distinct drops the NULLs)
+        list_sort(list_distinct(flatten(list(
+            [account_time_zone] || coalesce(string_split(ga4_time_zone, ', '), [])
+        ))))                                                       as zones
     from windowed
     group by {{ keys | join(', ') }}, period_month
 ){%- if by_month %},
@@ -119,6 +124,11 @@ select
     last_day,
     provisional_days,
     provisional_days > 0                                           as is_provisional,
+    array_to_string(zones, ', ')                                   as time_zones,
+    case when len(zones) > 1 then
+        'Days are counted in ' || len(zones) || ' time zones (' || array_to_string(zones, ', ')
+        || '): cost and traffic near midnight can fall on different dates, so days and months do not line up exactly.'
+    end                                                            as time_zone_warning,
     '{{ var("reporting_currency") | upper }}'                      as reporting_currency,
     spend,
     other_costs,
@@ -192,12 +202,12 @@ order by {% if by_month %}month, {% endif %}spend desc, {{ keys | join(', ') }}
 {%- set bought = "case when channel in (" ~ quoted_list(ad_channels()) ~ ") then 'paid' else 'other' end" -%}
 select date_day, channel, media_type, account_id, campaign_id, campaign_name,
        spend_reporting as spend, other_costs_reporting as other_costs, total_cost_reporting as total_cost,
-       impressions, clicks, link_clicks
+       impressions, clicks, link_clicks, time_zone as account_time_zone
 from {{ marts['cost_daily'] }}
 union all by name
 select date_day, channel, media_type, account_id, campaign_id,
        platform_conversions, platform_conversion_value_reporting as platform_conversion_value,
-       ga4_sessions, ga4_key_events, ga4_revenue_reporting as ga4_revenue
+       ga4_sessions, ga4_key_events, ga4_revenue_reporting as ga4_revenue, account_time_zone, ga4_time_zone
 from {{ marts['conversions_daily'] }}
 union all by name
 select date_day, channel, {{ bought }} as media_type, account_id, campaign_id, engagements, reach_daily

@@ -56,7 +56,7 @@ def build_raw_asset(source: RawSource) -> dg.AssetsDefinition:
             report_progress(
                 context, f"{source.platform}: skipped, not configured (set {source.credentials_hint} to ingest it)."
             )
-            warehouse.create_empty_raw_table(database, source)
+            warehouse.ensure_raw_tables(database, [source])
             return dg.MaterializeResult(
                 metadata={"skipped": True, "rows": 0},
                 check_results=[

@@ -12,6 +12,8 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
+from connectors.registry import RAW_SOURCES
+from pipelines import warehouse
 from pipelines.progress import report_progress
 from pipelines.run_window import daily_partitions, partition_dates, single_run
 from pipelines.settings import DBT_PROJECT_DIR, ScheduleSettings, Settings
@@ -96,6 +98,8 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         raise dg.Failure(description=str(problem), allow_retries=False) from None
     # dbt runs as a subprocess that inherits this environment; the profile and models read it.
     os.environ.update(paths)
+    # A rebuild may be the first run after an upgrade: raw tables get the columns staging reads.
+    warehouse.ensure_raw_tables(settings.warehouse, RAW_SOURCES)
     report_progress(context, f"dbt: building the models and running their tests for {since}..{until}")
     yield from dbt.cli(
         ["build", "--vars", json.dumps(dbt_vars)],

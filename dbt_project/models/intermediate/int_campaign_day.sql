@@ -2,7 +2,7 @@
 -- ones listed in macros/ad_platforms.sql; each campaign-day model has exactly these columns.
 {% for platform in ad_platforms().values() %}
 select
-    date_day, channel, account_id, campaign_id, campaign_name, currency,
+    date_day, channel, account_id, campaign_id, campaign_name, currency, time_zone,
     spend, impressions, clicks, link_clicks, reach,
     reactions, comments, shares, saves, follows, video_views, platform_total_engagements,
     conversions, conversion_value

@@ -6,6 +6,7 @@ select
     account_id,
     campaign_id,
     currency,
+    time_zone,
     campaign_name,
     spend,
     impressions,

@@ -4,7 +4,7 @@
 {%- set conversion_types = quoted_list(var('meta_conversion_action_types')) %}
 with delivery as (
     select
-        date_day, channel, account_id, campaign_id, currency,
+        date_day, channel, account_id, campaign_id, currency, time_zone,
         max(campaign_name)                                      as campaign_name,
         sum(spend)                                              as spend,
         sum(impressions)                                        as impressions,

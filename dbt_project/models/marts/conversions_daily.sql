@@ -11,7 +11,7 @@ with campaign_days as (
 
 ga4 as (
     select
-        date_day, channel, account_id, media_type, currency,
+        date_day, channel, account_id, media_type, currency, time_zone,
         coalesce(campaign_id, organic_campaign_id) as campaign_id,
         sum(sessions)   as ga4_sessions,
         sum(key_events) as ga4_key_events,
@@ -33,7 +33,7 @@ rates as (
 
 claimed as (
     select
-        c.date_day, c.channel, c.account_id, c.campaign_id, c.campaign_name, c.currency,
+        c.date_day, c.channel, c.account_id, c.campaign_id, c.campaign_name, c.currency, c.time_zone,
         'paid' as media_type,
         c.link_clicks, c.conversions, c.conversion_value,
         cast(round(c.conversion_value * r.rate_to_reporting, 2) as decimal(18, 2)) as conversion_value_reporting
@@ -44,6 +44,7 @@ claimed as (
 observed as (
     select
         g.date_day, g.channel, g.account_id, g.campaign_id, g.media_type,
+        string_agg(distinct g.time_zone, ', ' order by g.time_zone)          as ga4_time_zone,
         sum(g.ga4_sessions)                                                   as ga4_sessions,
         sum(g.ga4_key_events)                                                 as ga4_key_events,
         cast(round(sum(g.ga4_revenue * r.rate_to_reporting), 2) as decimal(18, 2)) as ga4_revenue_reporting
@@ -60,6 +61,8 @@ select
     media_type,
     c.campaign_name,
     c.currency,
+    c.time_zone                                                   as account_time_zone,
+    o.ga4_time_zone,
     '{{ var("reporting_currency") | upper }}'                     as reporting_currency,
     coalesce(c.link_clicks, 0)                                    as link_clicks,
     coalesce(c.conversions, 0)                                    as platform_conversions,

@@ -13,6 +13,7 @@ rates as (
 media as (
     select
         c.date_day, c.channel, c.account_id, c.campaign_id, 'paid' as media_type, c.campaign_name, c.currency,
+        c.time_zone,
         c.spend, cast(round(c.spend * r.rate_to_reporting, 2) as decimal(18, 2)) as spend_reporting,
         c.impressions, c.clicks, c.link_clicks
     from campaign_days as c
@@ -37,6 +38,7 @@ select
     media_type,
     m.campaign_name,
     m.currency,
+    m.time_zone,
     '{{ var("reporting_currency") | upper }}'                     as reporting_currency,
     coalesce(m.spend, 0)                                          as spend,
     coalesce(m.spend_reporting, 0)                                as spend_reporting,

@@ -53,7 +53,8 @@ select
     t.transactions,
     t.purchase_revenue,
     t.total_revenue                                               as revenue,
-    t.currency
+    t.currency,
+    t.time_zone
 from traffic as t
 left join mapping as m
     on m.channel = t.channel and m.utm_campaign_key = t.utm_campaign_key

@@ -1,5 +1,7 @@
 -- LinkedIn daily campaign analytics renamed and cast to the same vocabulary as Meta's staging.
 -- LinkedIn leaves out days where every metric is zero: absent rows mean zero, not missing data.
+-- Its ad accounts have no time zone: analytics days are UTC days (Fivetran's note on every ad
+-- platform's zone, github.com/fivetran/dbt_ad_reporting/issues/49 and /125), hence `time_zone`.
 select
     cast(date as date)                                   as date_day,
     'linkedin'                                           as channel,
@@ -11,6 +13,7 @@ select
     campaign_type,
     cost_type,
     upper(currency)                                      as currency,
+    'UTC'                                                as time_zone,
     cast(cost_in_local_currency as decimal(18, 2))       as spend,
     cast(cost_in_usd as decimal(18, 2))                  as spend_usd,
     impressions,
