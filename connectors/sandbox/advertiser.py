@@ -45,6 +45,15 @@ CAMPAIGN_PLAN = [
     ("linkedin", 0, "Product Launch {year} - Sponsored Content", "purchase", "PAUSED", "linkedin.com", "cpc", "slug"),
 ]
 
+# Campaigns bought for reach rather than response, and lead campaigns whose conversion is a sign-up
+# or a webinar registration rather than a sales lead (names without the year).
+AWARENESS_CAMPAIGNS = ("Brand Awareness", "Employer Branding")
+SIGN_UP_AND_REGISTRATION_CAMPAIGNS = {
+    "Newsletter Signup": "sign_up",
+    "Free Trial": "sign_up",
+    "Webinar": "registration",
+}
+
 
 @dataclasses.dataclass(frozen=True)
 class AdAccount:
@@ -82,6 +91,27 @@ class Campaign:
     average_order_value: float
     ad_ids: tuple[str, str]
     adset_id: str
+
+    @property
+    def objective(self) -> str:
+        """What the campaign was bought for, in plain words: `awareness` (judged on reach and CPM),
+        `leads` or `sales`. Each platform words it its own way (Meta's OUTCOME_*, LinkedIn's
+        objectiveType)."""
+        if self.name.startswith(AWARENESS_CAMPAIGNS):
+            return "awareness"
+        return "sales" if self.goal == "purchase" else "leads"
+
+    @property
+    def conversion_event(self) -> str:
+        """The one conversion a tracked visit from this campaign ends in: `purchase`, `lead` (a form),
+        `sign_up` (newsletter, free trial) or `registration` (a webinar). Each platform names it its
+        own way (GA4 event names, LinkedIn conversion rule types, Meta action types)."""
+        if self.goal == "purchase":
+            return "purchase"
+        for prefix, event in SIGN_UP_AND_REGISTRATION_CAMPAIGNS.items():
+            if self.name.startswith(prefix):
+                return event
+        return "lead"
 
 
 @dataclasses.dataclass(frozen=True)
