@@ -55,9 +55,22 @@ DEFAULT_GRAPH_URL = "https://graph.facebook.com"
 RAW_TABLE = "meta_ads_insights"
 LEVELS = ("campaign", "ad")
 ALL_CAMPAIGN_STATUSES = ["ACTIVE", "PAUSED", "DELETED", "ARCHIVED", "IN_PROCESS", "WITH_ISSUES"]
+# `objective` is the campaign's objective (OUTCOME_SALES, OUTCOME_LEADS, OUTCOME_AWARENESS, OUTCOME_TRAFFIC,
+# OUTCOME_ENGAGEMENT, OUTCOME_APP_PROMOTION), a string field of every insights row: AdsInsights.Field.objective
+# in the SDK's facebook_business/adobjects/adsinsights.py, the values Campaign.Objective in campaign.py;
+# https://developers.facebook.com/docs/marketing-api/reference/ads-insights/
 INSIGHT_FIELDS = {
-    "campaign": ["account_id", "account_currency", "campaign_id", "campaign_name"],
-    "ad": ["account_id", "account_currency", "campaign_id", "campaign_name", "adset_id", "ad_id", "ad_name"],
+    "campaign": ["account_id", "account_currency", "campaign_id", "campaign_name", "objective"],
+    "ad": [
+        "account_id",
+        "account_currency",
+        "campaign_id",
+        "campaign_name",
+        "objective",
+        "adset_id",
+        "ad_id",
+        "ad_name",
+    ],
 }
 METRIC_FIELDS = [
     "spend",
@@ -101,6 +114,8 @@ RAW_COLUMNS = {
     "actions": "STRUCT(action_type VARCHAR, value DOUBLE)[]",
     "action_values": "STRUCT(action_type VARCHAR, value DOUBLE)[]",
     "raw_row": "JSON",
+    # The campaign's objective as Meta words it (OUTCOME_*); NULL in rows landed before it was requested.
+    "objective": "VARCHAR",
 }
 
 log = logging.getLogger(__name__)
@@ -486,6 +501,9 @@ def parse_insights_row(row: Mapping, account_id: str, level: str, since: dt.date
     for required in ("campaign_id", "account_currency") + (("ad_id",) if level == "ad" else ()):
         if not row.get(required):
             raise fail(f"{required} is missing")
+    objective = row.get("objective")
+    if objective is not None and not isinstance(objective, str):
+        raise fail(f"objective={objective!r} is not a string")
     return {
         "account_id": account_id,
         "date": day.isoformat(),
@@ -505,6 +523,7 @@ def parse_insights_row(row: Mapping, account_id: str, level: str, since: dt.date
         "actions": action_list("actions"),
         "action_values": action_list("action_values"),
         "raw_row": json.dumps(dict(row), separators=(",", ":")),
+        "objective": objective,
     }
 
 

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from connectors.errors import MalformedPayloadError, PlatformAuthError, PlatformConfigError
-from connectors.meta_ads import MetaAdsClient, MetaAdsSettings, parse_account_time_zone
+from connectors.meta_ads import MetaAdsClient, MetaAdsSettings, parse_account_time_zone, parse_insights_row
 from connectors.sandbox.meta_figures import meta_deliveries
 from connectors.sandbox.meta_graph import SANDBOX_META_TOKEN
 
@@ -187,6 +187,43 @@ def test_ad_level_rows_add_up_to_the_campaign_level(meta_settings, account, wind
     assert all(r["ad_id"] for r in ad_rows)
     assert sum(r["spend"] for r in ad_rows) == pytest.approx(sum(r["spend"] for r in campaign_rows), abs=0.01)
     assert sum(r["clicks"] for r in ad_rows) == sum(r["clicks"] for r in campaign_rows)
+
+
+@pytest.mark.parametrize("level", ["campaign", "ad"])
+def test_rows_carry_their_campaigns_objective(sandbox, meta_settings, window, level):
+    awareness, leads, sales = (
+        next(c for c in sandbox.advertiser.meta_campaigns if c.objective == objective)
+        for objective in ("awareness", "leads", "sales")
+    )
+
+    rows = [
+        row
+        for account in sandbox.advertiser.meta_accounts
+        for row in fetch(meta_settings, account.id, *window, level=level)[1]
+    ]
+
+    def objectives_of(campaign):
+        return {r["objective"] for r in rows if r["campaign_id"] == campaign.id}
+
+    assert objectives_of(awareness) == {"OUTCOME_AWARENESS"}
+    assert objectives_of(leads) == {"OUTCOME_LEADS"}
+    assert objectives_of(sales) == {"OUTCOME_SALES"}
+    assert '"objective":"OUTCOME_' in rows[0]["raw_row"]
+
+
+def test_an_objective_not_sent_is_none_and_one_that_is_not_a_string_is_refused():
+    day = dt.date(2026, 11, 1)
+    row = {
+        "account_id": "123",
+        "account_currency": "NOK",
+        "campaign_id": "9",
+        "date_start": day.isoformat(),
+        "date_stop": day.isoformat(),
+    }
+
+    assert parse_insights_row(row, "123", "campaign", day, day)["objective"] is None
+    with pytest.raises(MalformedPayloadError, match=r"objective=7 is not a string"):
+        parse_insights_row({**row, "objective": 7}, "123", "campaign", day, day)
 
 
 def test_settings_come_from_the_environment_with_or_without_act_prefix():

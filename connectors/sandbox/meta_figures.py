@@ -3,7 +3,8 @@
 ``meta_graph.py`` writes these as the Graph API does (every number a string); this module decides
 what the numbers are: which action types a click, a reaction or a purchase is counted under, how the
 aggregate action types (``omni_purchase``, ``lead``, ``post_engagement``) relate to the ones they add up,
-and how a campaign's day splits over its two ads so that ad-level rows add up to the campaign's.
+how a campaign's day splits over its two ads so that ad-level rows add up to the campaign's, and
+which OUTCOME_* objective a campaign's rows name.
 """
 
 from __future__ import annotations
@@ -13,6 +14,16 @@ import datetime as dt
 from collections.abc import Iterator
 
 from connectors.sandbox.advertiser import Campaign, SyntheticAdvertiser, seeded_random
+
+# The campaign's objective in Meta's words: the Outcome-Driven Ad Experience objectives, the values of the
+# insights field `objective` (AdsInsights.Field.objective and Campaign.Objective in the facebook-business SDK;
+# https://developers.facebook.com/docs/marketing-api/reference/ads-insights/).
+META_OBJECTIVES = {"awareness": "OUTCOME_AWARENESS", "leads": "OUTCOME_LEADS", "sales": "OUTCOME_SALES"}
+
+
+def meta_objective(campaign: Campaign) -> str:
+    """What the campaign was bought for, as Meta's insights rows say it (OUTCOME_*)."""
+    return META_OBJECTIVES[campaign.objective]
 
 
 @dataclasses.dataclass(frozen=True)

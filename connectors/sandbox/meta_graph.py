@@ -37,6 +37,7 @@ from connectors.sandbox.meta_figures import (
     DailyDelivery,
     meta_ad_deliveries,
     meta_deliveries,
+    meta_objective,
 )
 
 SANDBOX_META_TOKEN = "sandbox-meta-token"
@@ -51,6 +52,7 @@ ALL_FIELDS = [
     "account_currency",
     "campaign_id",
     "campaign_name",
+    "objective",
     "adset_id",
     "ad_id",
     "ad_name",
@@ -256,6 +258,7 @@ class MetaGraphApi:
             "account_currency": currency,
             "campaign_id": campaign.id,
             "campaign_name": campaign.name,
+            "objective": meta_objective(campaign),
             "adset_id": campaign.adset_id,
             "ad_id": delivery.ad_id,
             "ad_name": f"{campaign.name} - ad {delivery.ad_id[-1]}" if delivery.ad_id else None,
