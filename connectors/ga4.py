@@ -1,9 +1,15 @@
-"""Google Analytics 4 traffic through the official google-analytics-data client.
+"""Google Analytics 4 traffic and key events through the official google-analytics-data client.
 
-Per property: ONE runReport per date range (never one per day) with the session dimensions that
-carry the UTM tags, paged with limit/offset until rowCount is reached. Every request asks for the
-property's quota and slows down before it runs out. Values arrive as strings, positionally, and
-are parsed by the metric types the response declares ("12.0" for an integer metric becomes 12).
+Two reports, each ONE runReport per property per date range (never one per day), paged with
+limit/offset until rowCount is reached: the traffic report (sessions, users, key events and
+revenue per day and session source / medium / campaign: the UTM tags) lands in raw.ga4_traffic;
+the key-event report (the same rows split by event name, key events only, with each event's
+value) lands in raw.ga4_key_events. Both go through the same client, paging, quota handling,
+error sorting and parsing; a `Ga4Report` says what each asks for and where the answers land.
+
+Every request asks for the property's quota and slows down before it runs out. Values arrive as
+strings, positionally, and are parsed by the metric types the response declares and the column
+they land in ("12.0" for an integer metric becomes 12, money is rounded to cents).
 Placeholder values such as "(not set)" and "(direct)" are kept as they are.
 
 Errors, as GA4 documents them: RESOURCE_EXHAUSTED waits according to which quota ran out (a spent
@@ -23,7 +29,15 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 
 from google.analytics.data_v1beta import BetaAnalyticsDataClient
-from google.analytics.data_v1beta.types import DateRange, Dimension, Metric, MetricType, RunReportRequest
+from google.analytics.data_v1beta.types import (
+    DateRange,
+    Dimension,
+    Filter,
+    FilterExpression,
+    Metric,
+    MetricType,
+    RunReportRequest,
+)
 from google.api_core import exceptions as google_errors
 from google.auth import exceptions as google_auth_errors
 
@@ -38,53 +52,122 @@ from connectors.retry import Backoff
 from connectors.source import AccessCheck, RawSource, RestatementWindow, SliceRecords, check_slices, fetch_slices
 
 PLATFORM = "ga4"
-RAW_TABLE = "ga4_traffic"
-DIMENSIONS = [
-    "date",
-    "sessionSource",
-    "sessionMedium",
-    "sessionCampaignName",
-    "sessionCampaignId",
-    "sessionDefaultChannelGroup",
-]
-METRICS = ["sessions", "totalUsers", "engagedSessions", "keyEvents", "purchaseRevenue", "totalRevenue", "transactions"]
 MAX_PAGE_SIZE = 250_000
 # Stop paging gently when less than this share of an hourly token quota is left.
 QUOTA_SLOWDOWN_SHARE = 0.1
 
-RAW_COLUMNS = {
-    "property_id": "VARCHAR",
-    "date": "DATE",
-    "session_source": "VARCHAR",
-    "session_medium": "VARCHAR",
-    "session_campaign_name": "VARCHAR",
-    "session_campaign_id": "VARCHAR",
-    "session_default_channel_group": "VARCHAR",
-    "sessions": "BIGINT",
-    "total_users": "BIGINT",
-    "engaged_sessions": "BIGINT",
-    "key_events": "DOUBLE",
-    "purchase_revenue": "DECIMAL(18,2)",
-    "total_revenue": "DECIMAL(18,2)",
-    "transactions": "BIGINT",
-    "currency": "VARCHAR",
-    "time_zone": "VARCHAR",
-    "raw_row": "JSON",
-}
+# Every GA4 dimension and metric the reports ask for → its raw column ("date" is parsed apart).
 _COLUMN_OF = {
     "sessionSource": "session_source",
     "sessionMedium": "session_medium",
     "sessionCampaignName": "session_campaign_name",
     "sessionCampaignId": "session_campaign_id",
     "sessionDefaultChannelGroup": "session_default_channel_group",
+    "eventName": "event_name",
     "sessions": "sessions",
     "totalUsers": "total_users",
     "engagedSessions": "engaged_sessions",
     "keyEvents": "key_events",
+    "eventValue": "event_value",
     "purchaseRevenue": "purchase_revenue",
     "totalRevenue": "total_revenue",
     "transactions": "transactions",
 }
+
+
+@dataclasses.dataclass(frozen=True)
+class Ga4Report:
+    """One runReport shape: what it asks GA4 for and the raw table its rows land in. Columns are
+    property_id, date, one per further dimension and per metric (in request order, named by
+    `_COLUMN_OF`), then the response's currency and time zone and the raw row."""
+
+    table: str  # raw.<table>
+    dimensions: tuple[str, ...]  # "date" first: every row is one day
+    metrics: tuple[str, ...]
+    columns: Mapping[str, str]  # raw column → DuckDB type, in load order
+    dimension_filter: FilterExpression | None = None
+
+    def __post_init__(self):
+        named = [_COLUMN_OF[name] for name in (*self.dimensions[1:], *self.metrics)]
+        expected = ["property_id", "date", *named, "currency", "time_zone", "raw_row"]
+        if self.dimensions[:1] != ("date",) or list(self.columns) != expected:
+            raise ValueError(f"GA4 report {self.table}: columns {list(self.columns)} do not follow {expected}")
+
+
+TRAFFIC_REPORT = Ga4Report(
+    table="ga4_traffic",
+    dimensions=(
+        "date",
+        "sessionSource",
+        "sessionMedium",
+        "sessionCampaignName",
+        "sessionCampaignId",
+        "sessionDefaultChannelGroup",
+    ),
+    metrics=(
+        "sessions",
+        "totalUsers",
+        "engagedSessions",
+        "keyEvents",
+        "purchaseRevenue",
+        "totalRevenue",
+        "transactions",
+    ),
+    columns={
+        "property_id": "VARCHAR",
+        "date": "DATE",
+        "session_source": "VARCHAR",
+        "session_medium": "VARCHAR",
+        "session_campaign_name": "VARCHAR",
+        "session_campaign_id": "VARCHAR",
+        "session_default_channel_group": "VARCHAR",
+        "sessions": "BIGINT",
+        "total_users": "BIGINT",
+        "engaged_sessions": "BIGINT",
+        "key_events": "DOUBLE",
+        "purchase_revenue": "DECIMAL(18,2)",
+        "total_revenue": "DECIMAL(18,2)",
+        "transactions": "BIGINT",
+        "currency": "VARCHAR",
+        "time_zone": "VARCHAR",
+        "raw_row": "JSON",
+    },
+)
+
+# The traffic report's key events split by event name: summed over eventName they give the traffic
+# report's keyEvents. Key events only, through a dimension filter on isKeyEvent = "true" (the
+# dimension is "true" for events marked as key events; Data API schema:
+# https://developers.google.com/analytics/devguides/reporting/data/v1/api-schema). A filter may name a
+# dimension the request does not ask for (Filter.fieldName:
+# https://developers.google.com/analytics/devguides/reporting/data/v1/rest/v1beta/FilterExpression).
+# Without it every other event with a value (add_to_cart…) would come too, with keyEvents 0.
+# eventValue is the sum of the events' `value` parameter (same schema page), read in the property's
+# currency (the response's currencyCode), as revenue is.
+KEY_EVENTS_REPORT = Ga4Report(
+    table="ga4_key_events",
+    dimensions=("date", "sessionSource", "sessionMedium", "sessionCampaignName", "sessionCampaignId", "eventName"),
+    metrics=("keyEvents", "eventValue"),
+    columns={
+        "property_id": "VARCHAR",
+        "date": "DATE",
+        "session_source": "VARCHAR",
+        "session_medium": "VARCHAR",
+        "session_campaign_name": "VARCHAR",
+        "session_campaign_id": "VARCHAR",
+        "event_name": "VARCHAR",
+        "key_events": "DOUBLE",
+        "event_value": "DECIMAL(18,2)",
+        "currency": "VARCHAR",
+        "time_zone": "VARCHAR",
+        "raw_row": "JSON",
+    },
+    dimension_filter=FilterExpression(
+        filter=Filter(
+            field_name="isKeyEvent",
+            string_filter=Filter.StringFilter(match_type=Filter.StringFilter.MatchType.EXACT, value="true"),
+        )
+    ),
+)
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +241,7 @@ def build_client(settings: Ga4Settings) -> BetaAnalyticsDataClient:
 
 
 class Ga4Client:
-    """Fetches daily traffic rows per property. `sleep` is injectable so tests record waits."""
+    """Fetches a report's daily rows per property. `sleep` is injectable so tests record waits."""
 
     def __init__(
         self,
@@ -175,11 +258,18 @@ class Ga4Client:
         self._client.transport.close()
 
     def daily_traffic(self, property_id: str, since: dt.date, until: dt.date) -> Iterator[dict]:
+        return self.report_rows(TRAFFIC_REPORT, property_id, since, until)
+
+    def daily_key_events(self, property_id: str, since: dt.date, until: dt.date) -> Iterator[dict]:
+        return self.report_rows(KEY_EVENTS_REPORT, property_id, since, until)
+
+    def report_rows(self, report: Ga4Report, property_id: str, since: dt.date, until: dt.date) -> Iterator[dict]:
+        """The report's raw-table records for [since, until]: one runReport, paged."""
         property_id = normalize_property_id(property_id)
         offset, page_size = 0, min(self.settings.page_size, MAX_PAGE_SIZE)
         while True:
-            response = self._run_report(property_id, since, until, offset, page_size)
-            yield from parse_report(response, property_id, since, until)
+            response = self._run_report(report, property_id, since, until, offset, page_size)
+            yield from parse_report(response, report, property_id, since, until)
             offset += len(response.rows)
             if not response.rows or offset >= response.row_count:
                 return
@@ -206,20 +296,24 @@ class Ga4Client:
         # Raised outside the except blocks, so Google's exception is never chained onto ours.
         raise problem
 
-    def _request(self, property_id: str, since: dt.date, until: dt.date, offset: int, limit: int) -> RunReportRequest:
+    @staticmethod
+    def _request(
+        report: Ga4Report, property_id: str, since: dt.date, until: dt.date, offset: int, limit: int
+    ) -> RunReportRequest:
         return RunReportRequest(
             property=f"properties/{property_id}",
             date_ranges=[DateRange(start_date=since.isoformat(), end_date=until.isoformat())],
-            dimensions=[Dimension(name=name) for name in DIMENSIONS],
-            metrics=[Metric(name=name) for name in METRICS],
+            dimensions=[Dimension(name=name) for name in report.dimensions],
+            metrics=[Metric(name=name) for name in report.metrics],
+            dimension_filter=report.dimension_filter,
             limit=limit,
             offset=offset,
             return_property_quota=True,
             keep_empty_rows=False,
         )
 
-    def _run_report(self, property_id: str, since: dt.date, until: dt.date, offset: int, limit: int):
-        request = self._request(property_id, since, until, offset, limit)
+    def _run_report(self, report: Ga4Report, property_id: str, since: dt.date, until: dt.date, offset: int, limit: int):
+        request = self._request(report, property_id, since, until, offset, limit)
         attempt, quota_waited = 0, 0.0
         while True:
             attempt += 1
@@ -325,21 +419,22 @@ def _platform_message(error: google_errors.GoogleAPICallError) -> str:
     return re.sub(r"^(GET|POST) \S+: ", "", error.message or str(error))
 
 
-def parse_report(response, property_id: str, since: dt.date, until: dt.date) -> Iterator[dict]:
-    """Raw-table records from one runReport page, values read by the headers' names and types."""
+def parse_report(response, report: Ga4Report, property_id: str, since: dt.date, until: dt.date) -> Iterator[dict]:
+    """`report`'s raw-table records from one runReport page, values read by the headers' names and types."""
     dimension_names = [header.name for header in response.dimension_headers]
     metric_headers = [(header.name, header.type_) for header in response.metric_headers]
+    metric_names = [name for name, _ in metric_headers]
     currency, time_zone = response.metadata.currency_code, response.metadata.time_zone
-    if dimension_names != DIMENSIONS or [name for name, _ in metric_headers] != METRICS:
+    if dimension_names != list(report.dimensions) or metric_names != list(report.metrics):
         raise MalformedPayloadError(
             PLATFORM,
-            f"GA4 property {property_id} answered with columns {dimension_names + [n for n, _ in metric_headers]} instead of the ones requested; nothing was written.",
+            f"GA4 property {property_id} answered with columns {dimension_names + metric_names} instead of the ones requested; nothing was written.",
             property_id,
         )
     for row in response.rows:
         dimensions = [value.value for value in row.dimension_values]
         metrics = [value.value for value in row.metric_values]
-        raw = {"dimensions": dict(zip(dimension_names, dimensions)), "metrics": dict(zip(METRICS, metrics))}
+        raw = {"dimensions": dict(zip(dimension_names, dimensions)), "metrics": dict(zip(metric_names, metrics))}
         try:
             day = dt.datetime.strptime(dimensions[0], "%Y%m%d").date()
         except ValueError:
@@ -357,7 +452,8 @@ def parse_report(response, property_id: str, since: dt.date, until: dt.date) -> 
         record = {"property_id": property_id, "date": day.isoformat()}
         record.update({_COLUMN_OF[name]: value for name, value in zip(dimension_names[1:], dimensions[1:])})
         for (name, metric_type), value in zip(metric_headers, metrics):
-            record[_COLUMN_OF[name]] = _metric_value(value, metric_type, name, property_id)
+            column = _COLUMN_OF[name]
+            record[column] = _metric_value(value, metric_type, report.columns[column], name, property_id)
         record.update(currency=currency, time_zone=time_zone, raw_row=json.dumps(raw, separators=(",", ":")))
         yield record
 
@@ -365,7 +461,7 @@ def parse_report(response, property_id: str, since: dt.date, until: dt.date) -> 
 _NUMBER = re.compile(r"-?\d+(\.\d+)?([eE][-+]?\d+)?")
 
 
-def _metric_value(value: str, metric_type: int, name: str, property_id: str):
+def _metric_value(value: str, metric_type: int, column_type: str, name: str, property_id: str):
     if not _NUMBER.fullmatch(value or ""):
         raise MalformedPayloadError(
             PLATFORM,
@@ -373,7 +469,8 @@ def _metric_value(value: str, metric_type: int, name: str, property_id: str):
             property_id,
         )
     number = float(value)
-    if metric_type == MetricType.TYPE_INTEGER or name in ("sessions", "totalUsers", "engagedSessions", "transactions"):
+    # Counts land in BIGINT columns whatever type the header declares.
+    if metric_type == MetricType.TYPE_INTEGER or column_type == "BIGINT":
         if not number.is_integer():
             raise MalformedPayloadError(
                 PLATFORM,
@@ -381,14 +478,20 @@ def _metric_value(value: str, metric_type: int, name: str, property_id: str):
                 property_id,
             )
         return int(number)  # integer metrics can arrive as "12.0"
-    if metric_type == MetricType.TYPE_CURRENCY:
+    # Money: revenue is TYPE_CURRENCY; eventValue is a plain number, in the property currency too.
+    if metric_type == MetricType.TYPE_CURRENCY or column_type.startswith("DECIMAL"):
         return round(number, 2)
     return number
 
 
 def fetch_window(settings: Ga4Settings, since: dt.date, until: dt.date) -> Iterator[SliceRecords]:
-    """Every configured property's rows for [since, until], one property at a time."""
+    """Every configured property's traffic rows for [since, until], one property at a time."""
     return fetch_slices(Ga4Client(settings), settings.property_ids, Ga4Client.daily_traffic, since, until)
+
+
+def fetch_key_events_window(settings: Ga4Settings, since: dt.date, until: dt.date) -> Iterator[SliceRecords]:
+    """Every configured property's key events per event name for [since, until], one property at a time."""
+    return fetch_slices(Ga4Client(settings), settings.property_ids, Ga4Client.daily_key_events, since, until)
 
 
 def check_access(settings: Ga4Settings) -> Iterator[AccessCheck]:
@@ -403,8 +506,8 @@ def check_access(settings: Ga4Settings) -> Iterator[AccessCheck]:
 
 SOURCE = RawSource(
     platform=PLATFORM,
-    table=RAW_TABLE,
-    columns=RAW_COLUMNS,
+    table=TRAFFIC_REPORT.table,
+    columns=TRAFFIC_REPORT.columns,
     slice_column="property_id",
     date_column="date",
     credentials_hint="GA4_PROPERTY_IDS (and GOOGLE_APPLICATION_CREDENTIALS)",
@@ -415,4 +518,19 @@ SOURCE = RawSource(
     # https://support.google.com/analytics/answer/11198161).
     restatement=RestatementWindow(nightly_days=3, weekly_days=3),
     setting_names=("GA4_PROPERTY_IDS", "GOOGLE_APPLICATION_CREDENTIALS", "GA4_API_URL"),
+)
+
+# The same properties, settings and restatement window as the traffic report. No check of its own:
+# SOURCE's check already tries every property with the same credentials.
+KEY_EVENTS_SOURCE = RawSource(
+    platform=PLATFORM,
+    table=KEY_EVENTS_REPORT.table,
+    columns=KEY_EVENTS_REPORT.columns,
+    slice_column="property_id",
+    date_column="date",
+    credentials_hint=SOURCE.credentials_hint,
+    settings_from_env=Ga4Settings.from_env,
+    fetch=fetch_key_events_window,
+    check=None,
+    restatement=SOURCE.restatement,
 )

@@ -3,4 +3,10 @@
 from connectors import fx_rates, ga4, linkedin_ads, meta_ads
 from connectors.source import RawSource
 
-RAW_SOURCES: tuple[RawSource, ...] = (meta_ads.SOURCE, linkedin_ads.SOURCE, ga4.SOURCE, fx_rates.SOURCE)
+RAW_SOURCES: tuple[RawSource, ...] = (
+    meta_ads.SOURCE,
+    linkedin_ads.SOURCE,
+    ga4.SOURCE,
+    ga4.KEY_EVENTS_SOURCE,
+    fx_rates.SOURCE,
+)

@@ -48,8 +48,12 @@ class CheckLine:
 def check_all(env: Mapping[str, str] = os.environ, sources: Iterable[RawSource] = RAW_SOURCES) -> list[CheckLine]:
     """The warehouse paths, then every source in sync order: configured or not, and each account's access."""
     lines = [*check_paths(env)]
+    checked_platforms = set()
     for source in sources:
-        lines.extend(check_source(source, env))
+        # A platform's second report (GA4's key events) uses the same credentials: checked once.
+        if source.platform not in checked_platforms:
+            lines.extend(check_source(source, env))
+        checked_platforms.add(source.platform)
     secrets = [
         value for name, value in env.items() if _SECRET_SETTING.search(name) and len(value or "") >= _SHORTEST_SECRET
     ]

@@ -3,7 +3,8 @@
 ``ga4_data.py`` serves these rows as runReport does; this module decides what GA4 observes: the
 traffic the ad campaigns send, tagged as their landing-page URLs say (CAMPAIGN_PLAN's utm columns),
 with fewer conversions than the platforms claim, revenue in the property's currency, recent days
-still settling; the unpaid traffic no campaign bought on top; and GA4's default channel grouping.
+still settling; the unpaid traffic no campaign bought on top; GA4's default channel grouping; and
+each row's key events by GA4 event name, with the value GA4 records for them.
 """
 
 from __future__ import annotations
@@ -24,6 +25,24 @@ UNPAID_TRAFFIC = [
 ]
 # Days whose GA4 figures still change (GA4 settles in 24-48 h).
 GA4_LATE_DAYS = 2
+
+# The GA4 event each campaign's conversion (Campaign.conversion_event) is sent as: Google's
+# recommended event names where there is one (purchase, generate_lead, sign_up:
+# https://developers.google.com/analytics/devguides/collection/ga4/reference/events), and a custom
+# event for a webinar registration, named as users name theirs. All four are marked as key events.
+KEY_EVENT_NAMES = {
+    "purchase": "purchase",
+    "lead": "generate_lead",
+    "sign_up": "sign_up",
+    "registration": "webinar_registration",
+}
+# The default value the property gives its sign_up key event (property currency): GA4 fills it into
+# the `value` parameter of every sign_up sent without one. Set in GA4 Admin on the key event (Google
+# Analytics Help, "[GA4] Set a default key event value", support.google.com/analytics); the Admin
+# API's KeyEvent.defaultValue, which populates `value` wherever an occurrence leaves it unset:
+# https://developers.google.com/analytics/devguides/config/admin/v1/rest/v1beta/properties.keyEvents
+# Purchases carry their revenue as `value`; the other key events carry none.
+SIGN_UP_DEFAULT_VALUE = 150.0
 
 SOCIAL_SOURCES = {
     "facebook",
@@ -49,7 +68,8 @@ def ga4_channel_group(source: str, medium: str) -> str:
 def ga4_rows(advertiser: SyntheticAdvertiser, day: dt.date, restatements: int = 0) -> list[dict]:
     """GA4's report for one day: one row per (source, medium, campaign), revenue in the
     property currency. Paid rows follow the ads' link clicks and real conversions (GA4 sees
-    fewer conversions than the platforms claim); unpaid traffic comes on top."""
+    fewer conversions than the platforms claim); unpaid traffic comes on top. Each row's
+    "events" split its keyEvents by event name (see `_key_events`)."""
     if day >= advertiser.today:
         return []
     settle = (
@@ -83,6 +103,7 @@ def ga4_rows(advertiser: SyntheticAdvertiser, day: dt.date, restatements: int = 
                 key_events,
                 transactions,
                 revenue,
+                KEY_EVENT_NAMES[campaign.conversion_event],
             )
         )
     for source, medium, name, group in UNPAID_TRAFFIC:
@@ -90,13 +111,35 @@ def ga4_rows(advertiser: SyntheticAdvertiser, day: dt.date, restatements: int = 
         sessions = int(rng.uniform(20, 600 if medium in ("organic", "(none)") else 80) * settle)
         key_events = int(sessions * rng.uniform(0.01, 0.04))
         revenue = round(key_events * rng.uniform(500, 900), 2)
-        rows.append(_ga4_row(day, source, medium, name, "(not set)", group, sessions, key_events, key_events, revenue))
+        # Unpaid visits that convert buy when they bring revenue, otherwise they leave a lead.
+        event_name = "purchase" if revenue else "generate_lead"
+        rows.append(
+            _ga4_row(
+                day, source, medium, name, "(not set)", group, sessions, key_events, key_events, revenue, event_name
+            )
+        )
     return rows
 
 
+def _key_events(event_name: str, count: int, revenue: float) -> list[dict]:
+    """A row's key events by GA4 event name, with eventValue, the sum of their `value` parameter:
+    a purchase's revenue, a sign_up's default value, nothing for the others. No key events, no entry:
+    GA4 leaves rows whose metrics are all zero out of a report."""
+    if not count:
+        return []
+    if event_name == "purchase":
+        value = revenue
+    elif event_name == "sign_up":
+        value = round(SIGN_UP_DEFAULT_VALUE * count, 2)
+    else:
+        value = 0.0
+    return [{"eventName": event_name, "isKeyEvent": "true", "keyEvents": count, "eventValue": value}]
+
+
 def _ga4_row(
-    day, source, medium, campaign_name, campaign_id, group, sessions, key_events, transactions, revenue
+    day, source, medium, campaign_name, campaign_id, group, sessions, key_events, transactions, revenue, event_name
 ) -> dict:
+    events = _key_events(event_name, key_events, revenue)
     return {
         "date": day,
         "sessionSource": source,
@@ -111,4 +154,6 @@ def _ga4_row(
         "purchaseRevenue": revenue,
         "totalRevenue": revenue,
         "transactions": transactions,
+        "eventValue": sum(event["eventValue"] for event in events),
+        "events": events,
     }
