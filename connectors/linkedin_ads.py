@@ -1,8 +1,15 @@
-"""LinkedIn Ads campaign analytics through the Marketing API (REST, Rest.li 2.0), with `requests`.
+"""LinkedIn Ads campaign analytics and conversions through the Marketing API (REST, Rest.li 2.0), with `requests`.
 
-Per ad account: the campaigns (every status, paged with nextPageToken) give the attributes joined
-onto each row; then adAnalytics with pivot CAMPAIGN and DAILY granularity, in requests LinkedIn
-answers whole:
+Two raw tables, one client:
+- `linkedin_ads_analytics` (SOURCE): per ad account, the campaigns (every status, paged with
+  nextPageToken) give the attributes joined onto each row; then adAnalytics with pivot CAMPAIGN
+  and DAILY granularity.
+- `linkedin_ads_conversions` (CONVERSIONS_SOURCE): per ad account, its conversion rules (the
+  Conversions API's finder by account, paged with start/count) give each rule's name and type,
+  the ad account its currency; then ONE adAnalytics statistics request with pivots CAMPAIGN and
+  CONVERSION: website conversions per campaign × conversion rule × day.
+Both go through the same request, retry, error and parsing code below. adAnalytics requests are
+asked so that LinkedIn answers them whole:
 - at most 20 fields a request, dateRange and pivotValues included: metrics are asked for in chunks
   and merged on (campaign, day);
 - never 15,000 possible elements (campaigns × days) in one request, because LinkedIn cuts larger
@@ -50,6 +57,7 @@ from connectors.source import (
 
 PLATFORM = "linkedin"
 RAW_TABLE = "linkedin_ads_analytics"
+CONVERSIONS_RAW_TABLE = "linkedin_ads_conversions"
 DEFAULT_API_URL = "https://api.linkedin.com"
 DEFAULT_OAUTH_URL = "https://www.linkedin.com"
 DEFAULT_API_VERSION = "202610"  # LinkedIn-Version, YYYYMM; LinkedIn retires a version after about a year
@@ -71,6 +79,9 @@ MAX_REACH_RANGE_DAYS = 92
 ACCOUNT_URN = "urn:li:sponsoredAccount:"
 CAMPAIGN_URN = "urn:li:sponsoredCampaign:"
 CAMPAIGN_GROUP_URN = "urn:li:sponsoredCampaignGroup:"
+# A conversion rule as adAnalytics names it in pivotValues under the CONVERSION pivot (and as the
+# Conversions API's events refer to it): learn.microsoft.com/linkedin/marketing/integrations/ads-reporting/conversions-api
+CONVERSION_URN = "urn:lla:llaPartnerConversion:"
 REFRESH_VARIABLES = ("LINKEDIN_CLIENT_ID", "LINKEDIN_CLIENT_SECRET", "LINKEDIN_REFRESH_TOKEN")
 
 # adAnalytics metric → raw column. Money arrives as decimal strings, counts as integers.
@@ -110,6 +121,36 @@ RAW_COLUMNS = {
     "total_budget": "DECIMAL(18,2)",
     **{column: "DECIMAL(18,2)" if metric in MONEY_METRICS else "BIGINT" for metric, column in METRIC_COLUMNS.items()},
     "raw_row": "JSON",  # the analytics element as LinkedIn sent it, chunks merged
+    # The campaign's objectiveType (BRAND_AWARENESS, LEAD_GENERATION, WEBSITE_CONVERSION, ...):
+    # what it was bought for, so that an awareness campaign is not judged on conversions.
+    "objective_type": "VARCHAR",
+}
+
+# adAnalytics conversion metrics → raw column of the conversions table. externalWebsiteConversions
+# is the sum of the post-click and the post-view (view-through) conversions; the value is in the
+# ad account's currency (learn.microsoft.com/linkedin/marketing/integrations/ads-reporting/ads-reporting,
+# "Metrics available").
+CONVERSION_METRIC_COLUMNS = {
+    "externalWebsiteConversions": "conversions",
+    "externalWebsitePostClickConversions": "post_click_conversions",
+    "externalWebsitePostViewConversions": "post_view_conversions",
+    "conversionValueInLocalCurrency": "conversion_value",
+}
+
+# One row per account × day × campaign × conversion rule; rules that counted nothing that day are absent.
+CONVERSIONS_RAW_COLUMNS = {
+    "account_id": "VARCHAR",
+    "date": "DATE",
+    "campaign_id": "VARCHAR",
+    "conversion_id": "VARCHAR",  # the conversion rule's id (urn:lla:llaPartnerConversion:<id>)
+    "conversion_name": "VARCHAR",
+    "conversion_type": "VARCHAR",  # the rule's type as LinkedIn sends it: LEAD, PURCHASE, SIGN_UP, ...
+    **{
+        column: "DECIMAL(18,2)" if metric in MONEY_METRICS else "BIGINT"
+        for metric, column in CONVERSION_METRIC_COLUMNS.items()
+    },
+    "currency": "VARCHAR",  # of the ad account, as in linkedin_ads_analytics
+    "raw_row": "JSON",  # the statistics element as LinkedIn sent it
 }
 
 log = logging.getLogger(__name__)
@@ -132,6 +173,7 @@ class LinkedInAdsSettings:
     oauth_url: str = DEFAULT_OAUTH_URL
     api_version: str = DEFAULT_API_VERSION
     campaign_page_size: int = 100
+    conversion_rule_page_size: int = 100
     max_fields_per_call: int = LINKEDIN_FIELD_LIMIT
     max_elements_per_call: int = LINKEDIN_ELEMENT_LIMIT
     max_throttle_wait_seconds: float = 15 * 60
@@ -223,14 +265,24 @@ class LinkedInCampaign:
     currency: str | None
     daily_budget: float | None
     total_budget: float | None
+    objective_type: str | None
 
     @property
     def urn(self) -> str:
         return f"{CAMPAIGN_URN}{self.campaign_id}"
 
 
+@dataclasses.dataclass(frozen=True)
+class ConversionRule:
+    """A conversion rule from the Conversions API, named as the raw columns it fills."""
+
+    conversion_id: str
+    conversion_name: str
+    conversion_type: str | None
+
+
 class LinkedInAdsClient:
-    """Fetches daily campaign analytics for LinkedIn ad accounts over one HTTP session.
+    """Fetches daily campaign analytics and conversions for LinkedIn ad accounts over one HTTP session.
 
     `sleep` is the clock the client waits with; tests pass one that records instead of sleeping.
     """
@@ -296,33 +348,143 @@ class LinkedInAdsClient:
         campaigns, or else the range) and each half asked for again.
         """
         by_urn = {campaign.urn: campaign for campaign in campaigns}
-        merged: dict[tuple[str, str], dict] = {}
-        for metrics in field_chunks(list(METRIC_COLUMNS), self.settings.max_fields_per_call):
-            query = analytics_query(list(by_urn), since, until, metrics)
+        merged = self._merged_elements(
+            account_id,
+            "analytics",
+            list(METRIC_COLUMNS),
+            lambda metrics: analytics_query(list(by_urn), since, until, metrics),
+            lambda element: element_key(element, by_urn, since, until, account_id),
+        )
+        if merged is None:
+            for half_campaigns, half_since, half_until in _halves(campaigns, since, until, account_id):
+                yield from self.analytics_records(account_id, half_campaigns, half_since, half_until)
+            return
+        for (day, urn), element in sorted(merged.items()):
+            yield parse_analytics_element(element, by_urn[urn], account_id, day)
+
+    def conversion_rules(self, account_id: str) -> list[ConversionRule]:
+        """Every conversion rule of the account, enabled or not (a disabled rule keeps what it counted).
+
+        The Conversions API's finder by ad account, GET /rest/conversions?q=account&account=<URN>
+        (learn.microsoft.com/linkedin/marketing/integrations/ads-reporting/conversion-tracking),
+        paged Rest.li's way: start and count asked for, paging {start, count, total} answered.
+        """
+        account_id = normalize_account_id(account_id)
+        size, start, rules, seen = self.settings.conversion_rule_page_size, 0, [], set()
+        while True:
+            body = self._get(
+                account_id, "/rest/conversions", conversion_rules_query(account_id, start, size), "conversion rules"
+            )
+            page = [
+                parse_conversion_rule(element, account_id) for element in _elements(body, account_id, "conversions")
+            ]
+            ids = {rule.conversion_id for rule in page}
+            if page and ids <= seen:
+                raise MalformedPayloadError(
+                    PLATFORM,
+                    f"LinkedIn answered the same conversion rules again at start={start} for ad account {account_id}; stopping rather than looping.",
+                    account_id,
+                )
+            seen |= ids
+            rules.extend(page)
+            start += size
+            total = (body.get("paging") or {}).get("total")
+            if len(page) < size or (isinstance(total, int) and start >= total):
+                return rules
+
+    def account_currency(self, account_id: str) -> str:
+        """The ad account's currency: the one its local-currency metrics and conversion values are in
+        (GET /rest/adAccounts/{id}, learn.microsoft.com/linkedin/marketing/integrations/ads/account-structure/create-and-manage-accounts)."""
+        account_id = normalize_account_id(account_id)
+        body = self._get(account_id, f"/rest/adAccounts/{account_id}", "", "ad account")
+        currency = body.get("currency")
+        if not isinstance(currency, str) or not re.fullmatch(r"[A-Z]{3}", currency):
+            raise MalformedPayloadError(
+                PLATFORM,
+                f"LinkedIn's ad account {account_id} has no readable currency ({currency!r}); nothing from this sync was written.",
+                account_id,
+            )
+        return currency
+
+    def check_conversion_rules(self, account_id: str) -> None:
+        """One read-only call that the token may read this account's conversion rules (count=1)."""
+        account_id = normalize_account_id(account_id)
+        self._get(account_id, "/rest/conversions", conversion_rules_query(account_id, 0, 1), "conversion rules")
+
+    def daily_conversions(self, account_id: str, since: dt.date, until: dt.date) -> Iterator[dict]:
+        """Records for one account, one per day × campaign × conversion rule that LinkedIn reports."""
+        account_id = normalize_account_id(account_id)
+        rules = {rule.conversion_id: rule for rule in self.conversion_rules(account_id)}
+        currency = self.account_currency(account_id)
+        yield from self.conversion_records(account_id, rules, currency, since, until)
+
+    def conversion_records(
+        self, account_id: str, rules: Mapping[str, ConversionRule], currency: str, since: dt.date, until: dt.date
+    ) -> Iterator[dict]:
+        """Records for one range from one statistics request (pivots CAMPAIGN and CONVERSION), the
+        whole account at once. An answer that reaches the element limit is asked for again in halves
+        of the range.
+
+        An empty answer gives no rows, as on the analytics table: LinkedIn answers empty both when
+        nothing happened and when the token cannot read the account ("An empty response is returned
+        if there's no activity to report or if you don't have read access", ads-reporting docs), and
+        cannot tell the two apart; `social-roi check` is where access is proven.
+        """
+        merged = self._merged_elements(
+            account_id,
+            "conversion analytics",
+            list(CONVERSION_METRIC_COLUMNS),
+            lambda metrics: statistics_query(account_id, since, until, metrics),
+            lambda element: conversion_element_key(element, since, until, account_id),
+        )
+        if merged is None:
+            for _, half_since, half_until in _halves([account_id], since, until, account_id):
+                yield from self.conversion_records(account_id, rules, currency, half_since, half_until)
+            return
+        unknown = sorted({conversion_id for _, _, conversion_id in merged} - set(rules))
+        if unknown:
+            # A rule deleted since keeps its history in the reports but no longer comes back from the
+            # finder: its rows are kept, without a name or type.
+            log.warning(
+                "LinkedIn reported conversions of rules %s that ad account %s no longer lists; kept without name or type",
+                ", ".join(unknown),
+                account_id,
+            )
+        for (day, campaign_id, conversion_id), element in sorted(merged.items()):
+            yield parse_conversion_element(
+                element, account_id, day, campaign_id, conversion_id, rules.get(conversion_id), currency
+            )
+
+    def _merged_elements(
+        self,
+        account_id: str,
+        what: str,
+        metrics: list[str],
+        query: Callable[[list[str]], str],
+        key: Callable[[Mapping], tuple],
+    ) -> dict[tuple, dict] | None:
+        """One range's adAnalytics elements, the metrics asked for in chunks within LinkedIn's 20
+        fields and merged on `key`; None when an answer reached the element limit (LinkedIn may have
+        cut it silently) and the caller must ask for smaller pieces."""
+        merged: dict[tuple, dict] = {}
+        for chunk in field_chunks(metrics, self.settings.max_fields_per_call):
             elements = _elements(
-                self._get(account_id, "/rest/adAnalytics", query, "analytics"), account_id, "adAnalytics"
+                self._get(account_id, "/rest/adAnalytics", query(chunk), what), account_id, "adAnalytics"
             )
             if len(elements) >= self.settings.max_elements_per_call:
                 log.info(
-                    "LinkedIn answered %d elements for %s %s..%s: possibly cut, splitting",
-                    len(elements),
-                    account_id,
-                    since,
-                    until,
+                    "LinkedIn answered %d %s elements for %s: possibly cut, splitting", len(elements), what, account_id
                 )
-                for half_campaigns, half_since, half_until in _halves(campaigns, since, until, account_id):
-                    yield from self.analytics_records(account_id, half_campaigns, half_since, half_until)
-                return
+                return None
             for element in elements:
-                merged.setdefault(element_key(element, by_urn, since, until, account_id), {}).update(element)
-        for (day, urn), element in sorted(merged.items()):
-            yield parse_analytics_element(element, by_urn[urn], account_id, day)
+                merged.setdefault(key(element), {}).update(element)
+        return merged
 
     # --- HTTP -------------------------------------------------------------------------------------
 
     def _get(self, account_id: str, path: str, query: str, what: str) -> dict:
         """One Rest.li GET with LinkedIn's failures handled; tunnelled as a POST when the URL is too long."""
-        url = f"{self.settings.api_url}{path}?{query}"
+        url = f"{self.settings.api_url}{path}" + (f"?{query}" if query else "")
         tunnel = self._tunnel_urls_from is not None and len(url) >= self._tunnel_urls_from
         refreshed = False
         while True:
@@ -518,16 +680,17 @@ def field_chunks(metrics: list[str], max_fields: int) -> list[list[str]]:
     return [metrics[first : first + size] for first in range(0, len(metrics), size)]
 
 
-def _halves(campaigns: list, since: dt.date, until: dt.date, account_id: str):
-    if len(campaigns) > 1:
-        middle = len(campaigns) // 2
-        return [(campaigns[:middle], since, until), (campaigns[middle:], since, until)]
+def _halves(batch: list, since: dt.date, until: dt.date, account_id: str):
+    """The batch (campaigns; for conversions, the one account) halved, or else the range."""
+    if len(batch) > 1:
+        middle = len(batch) // 2
+        return [(batch[:middle], since, until), (batch[middle:], since, until)]
     if since < until:
         middle = since + (until - since) // 2
-        return [(campaigns, since, middle), (campaigns, middle + dt.timedelta(days=1), until)]
+        return [(batch, since, middle), (batch, middle + dt.timedelta(days=1), until)]
     raise MalformedPayloadError(
         PLATFORM,
-        f"LinkedIn answered more elements than the limit for one campaign on one day (ad account {account_id}, {since}).",
+        f"LinkedIn answered more elements than the limit for a request that cannot be split further (ad account {account_id}, {since}).",
         account_id,
     )
 
@@ -546,34 +709,74 @@ def analytics_query(campaign_urns: list[str], since: dt.date, until: dt.date, me
     )
 
 
+def statistics_query(account_id: str, since: dt.date, until: dt.date, metrics: list[str]) -> str:
+    """The adAnalytics statistics finder for one account, by campaign and conversion rule: the finder
+    for up to three pivots, its elements' pivotValues in the order of `pivots`
+    (learn.microsoft.com/linkedin/marketing/integrations/ads-reporting/ads-reporting, "Statistics Finder")."""
+    return "&".join(
+        [
+            "q=statistics",
+            "pivots=List(CAMPAIGN,CONVERSION)",
+            "timeGranularity=DAILY",
+            f"dateRange=(start:{_restli_date(since)},end:{_restli_date(until)})",
+            f"accounts=List({urllib.parse.quote(ACCOUNT_URN + account_id, safe='')})",
+            f"fields={','.join([*ELEMENT_FIELDS, *metrics])}",
+        ]
+    )
+
+
+def conversion_rules_query(account_id: str, start: int, count: int) -> str:
+    """The Conversions API's finder by ad account, the account URN percent-encoded (conversion-tracking docs)."""
+    return f"q=account&account={urllib.parse.quote(ACCOUNT_URN + account_id, safe='')}&start={start}&count={count}"
+
+
 def _restli_date(day: dt.date) -> str:
     return f"(year:{day.year},month:{day.month},day:{day.day})"
 
 
 # --- parsing -----------------------------------------------------------------------------------
 
-_DECIMAL = re.compile(r"-?\d+(\.\d+)?")
+# LinkedIn's money strings carry long decimals ("107.5300000000000335346") and, in live answers,
+# tiny negatives in exponent form ("-2e-18"): both are numbers. A decimal comma is not.
+_DECIMAL = re.compile(r"-?\d+(\.\d+)?([eE][-+]?\d+)?")
 _CENT = decimal.Decimal("0.01")
 
 
-def _money(value, fail: Callable[[str], Exception], field: str) -> float | None:
+def parse_money(value, fail: Callable[[str], Exception], field: str) -> float | None:
+    """A LinkedIn amount (string or number) rounded to the cent; None when absent; `fail(what)` when
+    it is not a decimal number."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (str, int, float)) or not _DECIMAL.fullmatch(str(value)):
         raise fail(f"{field}={value!r} is not a decimal number")
-    # Decimal, not float, for the rounding: LinkedIn's costs carry many decimals.
-    return float(decimal.Decimal(str(value)).quantize(_CENT, rounding=decimal.ROUND_HALF_UP))
+    try:
+        # Decimal, not float, for the rounding: LinkedIn's costs carry many decimals.
+        cents = decimal.Decimal(str(value)).quantize(_CENT, rounding=decimal.ROUND_HALF_UP)
+    except decimal.InvalidOperation:
+        cents = None
+    if cents is None:
+        raise fail(f"{field}={value!r} is too large for an amount")
+    return float(cents) + 0.0  # + 0.0: "-2e-18" rounds to -0.00, which is plain zero
+
+
+def _malformed(subject: str, account_id: str, element) -> Callable[[str], MalformedPayloadError]:
+    """How a parser refuses what LinkedIn sent: `fail(what)` names the object, the account and the
+    problem, and quotes the start of the element."""
+
+    def fail(what: str) -> MalformedPayloadError:
+        return MalformedPayloadError(
+            PLATFORM,
+            f"LinkedIn returned a malformed {subject} ({what}); nothing from this sync was written. Element: {json.dumps(element)[:300]}",
+            account_id,
+        )
+
+    return fail
 
 
 def parse_campaign(element, account_id: str) -> LinkedInCampaign:
     """Validate one adCampaigns element and keep the attributes the rows carry."""
 
-    def fail(what: str) -> MalformedPayloadError:
-        return MalformedPayloadError(
-            PLATFORM,
-            f"LinkedIn returned a malformed campaign for ad account {account_id} ({what}); nothing from this sync was written. Element: {json.dumps(element)[:300]}",
-            account_id,
-        )
+    fail = _malformed(f"campaign for ad account {account_id}", account_id, element)
 
     if not isinstance(element, Mapping):
         raise fail("not an object")
@@ -590,6 +793,7 @@ def parse_campaign(element, account_id: str) -> LinkedInCampaign:
     }
     currency = next((b["currencyCode"] for b in budgets.values() if b.get("currencyCode")), None)
     group = element.get("campaignGroup")
+    objective = element.get("objectiveType")
     return LinkedInCampaign(
         campaign_id=str(campaign_id),
         campaign_name=element["name"],
@@ -598,15 +802,46 @@ def parse_campaign(element, account_id: str) -> LinkedInCampaign:
         campaign_type=element.get("type"),
         cost_type=element.get("costType"),
         currency=currency,
-        daily_budget=_money(budgets["dailyBudget"].get("amount"), fail, "dailyBudget.amount"),
-        total_budget=_money(budgets["totalBudget"].get("amount"), fail, "totalBudget.amount"),
+        daily_budget=parse_money(budgets["dailyBudget"].get("amount"), fail, "dailyBudget.amount"),
+        total_budget=parse_money(budgets["totalBudget"].get("amount"), fail, "totalBudget.amount"),
+        objective_type=objective if isinstance(objective, str) else None,
     )
 
 
-def element_key(
-    element, by_urn: Mapping[str, LinkedInCampaign], since: dt.date, until: dt.date, account_id: str
-) -> tuple[str, str]:
-    """(ISO day, campaign URN) of one daily analytics element, checked against what was asked."""
+def parse_conversion_rule(element, account_id: str) -> ConversionRule:
+    """Validate one conversion rule of the Conversions API and keep its id, name and type (schema at
+    learn.microsoft.com/linkedin/marketing/integrations/ads-reporting/conversions-api-schema). Disabled
+    rules (enabled: false) are kept: what they counted before stays in the reports."""
+
+    fail = _malformed(f"conversion rule for ad account {account_id}", account_id, element)
+
+    if not isinstance(element, Mapping):
+        raise fail("not an object")
+    rule_id = element.get("id")
+    if isinstance(rule_id, bool) or not isinstance(rule_id, (int, str)) or not str(rule_id).isdigit():
+        raise fail(f"id={rule_id!r} is not a conversion rule id")
+    if not isinstance(element.get("name"), str):
+        raise fail("name is missing")
+    if element.get("account") not in (None, f"{ACCOUNT_URN}{account_id}"):
+        raise fail(f"account {element.get('account')!r} is not the account asked for")
+    rule_type = element.get("type")
+    return ConversionRule(
+        conversion_id=str(rule_id),
+        conversion_name=element["name"],
+        conversion_type=rule_type if isinstance(rule_type, str) else None,
+    )
+
+
+def _malformed_element(element, account_id: str, problem: str) -> MalformedPayloadError:
+    return MalformedPayloadError(
+        PLATFORM,
+        f"LinkedIn returned a malformed analytics element for ad account {account_id} ({problem}); nothing from this sync was written. Element: {json.dumps(element)[:300]}",
+        account_id,
+    )
+
+
+def _daily_element(element, since: dt.date, until: dt.date, account_id: str) -> tuple[str, list]:
+    """(ISO day, pivotValues) of one daily adAnalytics element, its day checked against the range asked for."""
     problem = None
     try:
         start, end = (
@@ -619,46 +854,102 @@ def element_key(
         problem = f"no readable dateRange or pivotValues ({type(error).__name__})"
     if problem is None and (start != end or not since <= day <= until):
         problem = f"a daily element must have start = end within {since}..{until}"
-    if problem is None and (not isinstance(urns, list) or len(urns) != 1 or urns[0] not in by_urn):
-        problem = f"pivotValues {urns!r} is not one of the campaigns asked for"
+    if problem is None and not isinstance(urns, list):
+        problem = f"pivotValues {urns!r} is not a list"
     if problem:
-        raise MalformedPayloadError(
-            PLATFORM,
-            f"LinkedIn returned a malformed analytics element for ad account {account_id} ({problem}); nothing from this sync was written. Element: {json.dumps(element)[:300]}",
-            account_id,
+        raise _malformed_element(element, account_id, problem)
+    return day.isoformat(), urns
+
+
+def element_key(
+    element, by_urn: Mapping[str, LinkedInCampaign], since: dt.date, until: dt.date, account_id: str
+) -> tuple[str, str]:
+    """(ISO day, campaign URN) of one daily analytics element, checked against what was asked."""
+    day, urns = _daily_element(element, since, until, account_id)
+    if len(urns) != 1 or urns[0] not in by_urn:
+        raise _malformed_element(element, account_id, f"pivotValues {urns!r} is not one of the campaigns asked for")
+    return day, urns[0]
+
+
+def conversion_element_key(element, since: dt.date, until: dt.date, account_id: str) -> tuple[str, str, str]:
+    """(ISO day, campaign id, conversion rule id) of one daily statistics element (pivots CAMPAIGN, CONVERSION)."""
+    day, urns = _daily_element(element, since, until, account_id)
+    ids = [
+        urn.removeprefix(prefix)
+        for urn, prefix in zip(urns, (CAMPAIGN_URN, CONVERSION_URN))
+        if isinstance(urn, str) and urn.startswith(prefix) and urn.removeprefix(prefix).isdigit()
+    ]
+    if len(urns) != 2 or len(ids) != 2:
+        raise _malformed_element(
+            element, account_id, f"pivotValues {urns!r} is not [campaign URN, conversion URN] as pivots asked"
         )
-    return day.isoformat(), urns[0]
+    return day, ids[0], ids[1]
+
+
+def _metric(element: Mapping, field: str, fail: Callable[[str], Exception]):
+    """One adAnalytics metric: money as cents, counts as integers; an omitted metric is zero, except
+    reach, which is unknown (NULL) when absent."""
+    value = element.get(field)
+    if field in MONEY_METRICS:
+        return parse_money(value, fail, field) or 0.0
+    if value is None:
+        return None if field in NULLABLE_METRICS else 0
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise fail(f"{field}={value!r} is not an integer")
+    return value
 
 
 def parse_analytics_element(element: Mapping, campaign: LinkedInCampaign, account_id: str, day: str) -> dict:
     """One merged analytics element → the raw-table record (see RAW_COLUMNS)."""
 
-    def fail(what: str) -> MalformedPayloadError:
-        return MalformedPayloadError(
-            PLATFORM,
-            f"LinkedIn returned a malformed analytics element for campaign {campaign.campaign_id} of ad account {account_id} on {day} ({what}); nothing from this sync was written. Element: {json.dumps(dict(element))[:300]}",
-            account_id,
-        )
-
-    def metric(field: str):
-        value = element.get(field)
-        if field in MONEY_METRICS:
-            return _money(value, fail, field) or 0.0  # an omitted metric is zero
-        if value is None:
-            return None if field in NULLABLE_METRICS else 0
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise fail(f"{field}={value!r} is not an integer")
-        return value
+    fail = _malformed(
+        f"analytics element for campaign {campaign.campaign_id} of ad account {account_id} on {day}",
+        account_id,
+        dict(element),
+    )
 
     if campaign.currency is None:
         raise fail("the campaign has no currency in its budget or unit cost")
-    return {
+    values = {
         "account_id": account_id,
         "date": day,
         **dataclasses.asdict(campaign),
-        **{column: metric(field) for field, column in METRIC_COLUMNS.items()},
+        **{column: _metric(element, field, fail) for field, column in METRIC_COLUMNS.items()},
         "raw_row": json.dumps(dict(element), separators=(",", ":")),
     }
+    return {column: values[column] for column in RAW_COLUMNS}
+
+
+def parse_conversion_element(
+    element: Mapping,
+    account_id: str,
+    day: str,
+    campaign_id: str,
+    conversion_id: str,
+    rule: ConversionRule | None,
+    currency: str,
+) -> dict:
+    """One statistics element → the conversions raw-table record (see CONVERSIONS_RAW_COLUMNS). The
+    rule's type lands as LinkedIn sends it: which types count is decided downstream."""
+
+    fail = _malformed(
+        f"conversions element for conversion rule {conversion_id} of campaign {campaign_id} of ad account {account_id} on {day}",
+        account_id,
+        dict(element),
+    )
+
+    values = {
+        "account_id": account_id,
+        "date": day,
+        "campaign_id": campaign_id,
+        "conversion_id": conversion_id,
+        "conversion_name": rule.conversion_name if rule else None,
+        "conversion_type": rule.conversion_type if rule else None,
+        **{column: _metric(element, field, fail) for field, column in CONVERSION_METRIC_COLUMNS.items()},
+        "currency": currency,
+        "raw_row": json.dumps(dict(element), separators=(",", ":")),
+    }
+    return {column: values[column] for column in CONVERSIONS_RAW_COLUMNS}
 
 
 def fetch_window(settings: LinkedInAdsSettings, since: dt.date, until: dt.date) -> Iterator[SliceRecords]:
@@ -668,15 +959,34 @@ def fetch_window(settings: LinkedInAdsSettings, since: dt.date, until: dt.date) 
     )
 
 
-def check_access(settings: LinkedInAdsSettings) -> Iterator[AccessCheck]:
-    """(account id, None) for each ad account the credentials can read, (account id, the error and its fix) for the others."""
+def fetch_conversions_window(settings: LinkedInAdsSettings, since: dt.date, until: dt.date) -> Iterator[SliceRecords]:
+    """Every configured account's conversions per rule for [since, until], one account at a time."""
+    return fetch_slices(
+        LinkedInAdsClient(settings), settings.account_ids, LinkedInAdsClient.daily_conversions, since, until
+    )
+
+
+def _check(settings: LinkedInAdsSettings, check_one: Callable[[LinkedInAdsClient, str], None]) -> Iterator[AccessCheck]:
     patient_enough = dataclasses.replace(
         settings, max_throttle_wait_seconds=min(settings.max_throttle_wait_seconds, CHECK_MAX_THROTTLE_WAIT_SECONDS)
     )
-    return check_slices(
-        lambda: LinkedInAdsClient(patient_enough), settings.account_ids, LinkedInAdsClient.check_account
-    )
+    return check_slices(lambda: LinkedInAdsClient(patient_enough), settings.account_ids, check_one)
 
+
+def check_access(settings: LinkedInAdsSettings) -> Iterator[AccessCheck]:
+    """(account id, None) for each ad account the credentials can read, (account id, the error and its fix) for the others."""
+    return _check(settings, LinkedInAdsClient.check_account)
+
+
+def check_conversions_access(settings: LinkedInAdsSettings) -> Iterator[AccessCheck]:
+    """As check_access, through the conversion rules a conversions sync starts with."""
+    return _check(settings, LinkedInAdsClient.check_conversion_rules)
+
+
+CREDENTIALS_HINT = "LINKEDIN_AD_ACCOUNT_IDS with LINKEDIN_ACCESS_TOKEN or LINKEDIN_CLIENT_ID, LINKEDIN_CLIENT_SECRET and LINKEDIN_REFRESH_TOKEN"
+# LinkedIn's conversion window is 30 days by default and it revises reach and conversions for
+# weeks; 90 days keeps a weekly request within its 92-day reach limit.
+RESTATEMENT = RestatementWindow(nightly_days=14, weekly_days=90)
 
 SOURCE = RawSource(
     platform=PLATFORM,
@@ -684,13 +994,11 @@ SOURCE = RawSource(
     columns=RAW_COLUMNS,
     slice_column="account_id",
     date_column="date",
-    credentials_hint="LINKEDIN_AD_ACCOUNT_IDS with LINKEDIN_ACCESS_TOKEN or LINKEDIN_CLIENT_ID, LINKEDIN_CLIENT_SECRET and LINKEDIN_REFRESH_TOKEN",
+    credentials_hint=CREDENTIALS_HINT,
     settings_from_env=LinkedInAdsSettings.from_env,
     fetch=fetch_window,
     check=check_access,
-    # LinkedIn's conversion window is 30 days by default and it revises reach and conversions for
-    # weeks; 90 days keeps a weekly request within its 92-day reach limit.
-    restatement=RestatementWindow(nightly_days=14, weekly_days=90),
+    restatement=RESTATEMENT,
     setting_names=(
         "LINKEDIN_AD_ACCOUNT_IDS",
         "LINKEDIN_ACCESS_TOKEN",
@@ -701,4 +1009,19 @@ SOURCE = RawSource(
         "LINKEDIN_API_URL",
         "LINKEDIN_OAUTH_URL",
     ),
+)
+
+# The same settings as SOURCE (listed there), the same restatement: conversions are revised as
+# long as the campaign figures they belong to.
+CONVERSIONS_SOURCE = RawSource(
+    platform=PLATFORM,
+    table=CONVERSIONS_RAW_TABLE,
+    columns=CONVERSIONS_RAW_COLUMNS,
+    slice_column="account_id",
+    date_column="date",
+    credentials_hint=CREDENTIALS_HINT,
+    settings_from_env=LinkedInAdsSettings.from_env,
+    fetch=fetch_conversions_window,
+    check=check_conversions_access,
+    restatement=RESTATEMENT,
 )

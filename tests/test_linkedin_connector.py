@@ -1,8 +1,10 @@
 """The LinkedIn Ads connector (plain HTTP with requests) against the sandbox's REST API over HTTP."""
 
+import collections
 import dataclasses
 import datetime as dt
 import json
+import math
 import re
 import urllib.parse
 from decimal import Decimal
@@ -12,11 +14,22 @@ import pytest
 import requests
 
 from connectors.errors import MalformedPayloadError, PlatformAuthError, PlatformConfigError, TransientPlatformError
-from connectors.linkedin_ads import METRIC_COLUMNS, RAW_COLUMNS, LinkedInAdsClient, LinkedInAdsSettings, analytics_query
+from connectors.linkedin_ads import (
+    CONVERSIONS_RAW_COLUMNS,
+    CONVERSIONS_SOURCE,
+    METRIC_COLUMNS,
+    RAW_COLUMNS,
+    LinkedInAdsClient,
+    LinkedInAdsSettings,
+    analytics_query,
+    parse_conversion_element,
+    parse_money,
+)
 from connectors.retry import Backoff
 from connectors.sandbox import Sandbox, linkedin_rest
-from connectors.sandbox.linkedin_figures import linkedin_metrics
+from connectors.sandbox.linkedin_figures import conversion_rule_of, linkedin_metrics
 from connectors.sandbox.linkedin_rest import (
+    OBJECTIVE_TYPES,
     SANDBOX_CLIENT_ID,
     SANDBOX_CLIENT_SECRET,
     SANDBOX_LINKEDIN_TOKEN,
@@ -64,6 +77,15 @@ def fetch(settings, account_id, since, until, waits=None, **overrides):
         return client, list(client.daily_analytics(account_id, since, until))
     finally:
         client.close()
+
+
+def fetch_conversions(settings, since, until, **overrides) -> list[dict]:
+    """Every configured account's conversion rows through the conversions source, as a sync fetches them."""
+    return [
+        row
+        for _, rows in CONVERSIONS_SOURCE.fetch(dataclasses.replace(settings, **overrides), since, until)
+        for row in rows
+    ]
 
 
 def truth(advertiser, since, until, restatements=0) -> dict[tuple[str, str], dict]:
@@ -421,6 +443,97 @@ def test_a_malformed_cost_is_refused_with_the_field_and_value_named(sandbox, set
 
     with pytest.raises(MalformedPayloadError, match=r"costInLocalCurrency='1\.234,56' is not a decimal number"):
         fetch(settings, account, *window)
+
+
+# --- conversions per rule, campaign objectives --------------------------------------------------
+
+
+def test_conversions_by_rule_add_up_to_each_campaign_days_website_conversions_and_carry_the_rules_type(
+    sandbox, settings, account, window
+):
+    _, campaign_rows = fetch(settings, account, *window)
+
+    rows = fetch_conversions(settings, *window)
+
+    by_campaign_day = collections.defaultdict(lambda: [0, Decimal("0")])
+    for row in rows:
+        by_campaign_day[(row["date"], row["campaign_id"])][0] += row["conversions"]
+        by_campaign_day[(row["date"], row["campaign_id"])][1] += Decimal(str(row["conversion_value"]))
+    expected = {
+        (r["date"], r["campaign_id"]): [
+            r["external_website_conversions"],
+            Decimal(str(r["conversion_value_in_local_currency"])),
+        ]
+        for r in campaign_rows
+        if r["external_website_conversions"] or r["conversion_value_in_local_currency"]
+    }
+    assert len(rows) > 28 and dict(by_campaign_day) == expected
+    campaigns = {c.id: c for c in sandbox.advertiser.linkedin_campaigns}
+    for row in rows:
+        rule = conversion_rule_of(campaigns[row["campaign_id"]])
+        assert (row["conversion_id"], row["conversion_name"], row["conversion_type"]) == (rule.id, rule.name, rule.type)
+        assert row["post_click_conversions"] + row["post_view_conversions"] == row["conversions"]
+        assert row["currency"] == "EUR" and list(row) == list(CONVERSIONS_RAW_COLUMNS)
+    leads = [row for row in rows if campaigns[row["campaign_id"]].name.startswith("B2B Lead Gen")]
+    assert leads and {(row["conversion_name"], row["conversion_type"]) for row in leads} == {("Demo request", "LEAD")}
+    assert {row["conversion_type"] for row in rows} == {"LEAD", "PURCHASE", "COMPLETE_SIGNUP"}
+
+
+@pytest.mark.parametrize(("rule_page_size", "rule_requests"), [(100, 1), (3, 2)])
+def test_conversions_cost_one_rules_request_per_page_and_one_statistics_request_per_account_and_window(
+    sandbox, settings, account, window, rule_page_size, rule_requests
+):
+    rows = fetch_conversions(settings, *window, conversion_rule_page_size=rule_page_size)
+
+    paths = collections.Counter(path for _, path in sandbox.request_log)
+    assert paths == {
+        "/rest/conversions": rule_requests,  # the sandbox account has 4 rules
+        f"/rest/adAccounts/{account}": 1,  # its currency
+        "/rest/adAnalytics": 1,
+    }
+    (call,) = sandbox.linkedin.analytics_calls
+    assert call.finder == "statistics" and call.days == 28 and call.elements == len(rows) > 0
+    assert "pivots=List(CAMPAIGN,CONVERSION)&timeGranularity=DAILY" in call.raw_query
+    assert "accounts=List(urn%3Ali%3AsponsoredAccount%3A" in call.raw_query
+
+
+def test_conversion_records_load_into_the_raw_column_types(sandbox, settings, window, tmp_path):
+    rows = fetch_conversions(settings, *window)
+    staged = tmp_path / "linkedin_conversions.ndjson"
+    staged.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    spec = "{" + ", ".join(f"'{name}': '{sql_type}'" for name, sql_type in CONVERSIONS_RAW_COLUMNS.items()) + "}"
+
+    with duckdb.connect() as connection:
+        loaded_rows, conversions, value = connection.execute(
+            f"select count(*), sum(conversions), sum(conversion_value) from read_json(?, format='newline_delimited', columns={spec})",
+            [str(staged)],
+        ).fetchone()
+
+    assert (loaded_rows, conversions) == (len(rows), sum(r["conversions"] for r in rows))
+    assert value == cents(r["conversion_value"] for r in rows) > 0
+
+
+def test_amounts_with_long_decimals_or_a_tiny_negative_exponent_parse_as_numbers_to_the_cent():
+    def fail(what):
+        return MalformedPayloadError("linkedin", what)
+
+    assert parse_money("107.5300000000000335346", fail, "costInLocalCurrency") == 107.53
+    assert parse_money("1.5E+2", fail, "costInLocalCurrency") == 150.0
+    tiny_negative = parse_money("-2e-18", fail, "conversionValueInLocalCurrency")
+    assert tiny_negative == 0.0 and math.copysign(1, tiny_negative) == 1, "plain zero, not -0.0"
+    element = {"externalWebsiteConversions": 2, "conversionValueInLocalCurrency": "107.5300000000000335346"}
+    record = parse_conversion_element(element, "1", "2026-10-01", "2", "3", None, "EUR")
+    assert (record["conversions"], record["conversion_value"], record["post_view_conversions"]) == (2, 107.53, 0)
+    with pytest.raises(MalformedPayloadError, match=r"costInLocalCurrency='1\.234,56' is not a decimal number"):
+        parse_money("1.234,56", fail, "costInLocalCurrency")
+
+
+def test_campaign_rows_carry_the_campaigns_objective_type(sandbox, settings, account, window):
+    _, rows = fetch(settings, account, *window)
+
+    campaigns = {c.id: c for c in sandbox.advertiser.linkedin_campaigns}
+    assert all(row["objective_type"] == OBJECTIVE_TYPES[campaigns[row["campaign_id"]].objective] for row in rows)
+    assert {row["objective_type"] for row in rows} == {"BRAND_AWARENESS", "LEAD_GENERATION", "WEBSITE_CONVERSION"}
 
 
 # --- settings ----------------------------------------------------------------------------------

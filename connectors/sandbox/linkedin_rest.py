@@ -1,12 +1,18 @@
 """LinkedIn's Marketing API (REST, Rest.li protocol 2.0), as a plain-HTTP client calls it.
 
 Served:
+  GET  /rest/adAccounts/{id} -> the ad account (id, name, currency, status, type)
   GET  /rest/adAccounts/{id}/adCampaigns?q=search&search=(status:(values:List(...)))&pageSize=..
        -> {"elements": [...], "metadata": {"nextPageToken": ...}}
   GET  /rest/adAnalytics?q=analytics&pivot=(value:CAMPAIGN)&timeGranularity=(value:DAILY)
        &dateRange=(start:(year:..,month:..,day:..),end:(..))&campaigns=List(urn%3Ali%3A..)&fields=..
        -> {"elements": [...], "paging": {...}}
-  POST either path with X-HTTP-Method-Override: GET and the query form-encoded in the body
+  GET  /rest/adAnalytics?q=statistics&pivots=List(CAMPAIGN,CONVERSION)&timeGranularity=DAILY
+       &dateRange=(..)&accounts=List(urn%3Ali%3AsponsoredAccount%3A..)&fields=..
+       -> website conversions per campaign × conversion rule × day
+  GET  /rest/conversions?q=account&account=urn%3Ali%3AsponsoredAccount%3A..&start=..&count=..
+       -> the account's conversion rules, {"elements": [...], "paging": {"start", "count", "total", "links"}}
+  POST any of these with X-HTTP-Method-Override: GET and the query form-encoded in the body
   POST /oauth/v2/accessToken  (grant_type=refresh_token) -> a new access token
 
 Faithful details worth knowing: the headers Authorization, LinkedIn-Version and
@@ -25,8 +31,10 @@ token presented stays expired; the refresh endpoint issues a new one), ``version
 ``uri_too_long`` (414 for a GET; over=N: only once path and query are longer than N characters), ``permission_denied``
 (403), ``malformed_payload`` (a cost written with a decimal comma).
 
-The metrics are LinkedIn's wording of the advertiser's day (``linkedin_figures.py``); ``environment()``
-holds the settings that point the LinkedIn connector here.
+The metrics and conversion rules are LinkedIn's wording of the advertiser's day (``linkedin_figures.py``):
+a campaign's website conversions all belong to the one rule of its conversion event, so the
+statistics finder's conversions by rule add up to the analytics finder's per campaign-day.
+``environment()`` holds the settings that point the LinkedIn connector here.
 """
 
 from __future__ import annotations
@@ -41,7 +49,12 @@ import urllib.parse
 
 from connectors.sandbox.advertiser import Campaign
 from connectors.sandbox.http import Request, Response
-from connectors.sandbox.linkedin_figures import linkedin_metrics
+from connectors.sandbox.linkedin_figures import (
+    CONVERSION_METRICS,
+    conversion_rules,
+    linkedin_conversions,
+    linkedin_metrics,
+)
 from connectors.sandbox.linkedin_restli import (
     RestliSyntaxError,
     parse_restli,
@@ -58,12 +71,16 @@ DEFAULT_MAX_ELEMENTS = 15_000
 DEFAULT_MAX_URL_LENGTH = 8_192
 REACH_MAX_DAYS = 92
 CAMPAIGN_PAGE_SIZE_LIMIT = 1_000
+RESTLI_DEFAULT_COUNT = 10  # a Rest.li collection's page size when count is not given
+MAX_PIVOTS = 3  # the statistics finder groups by up to three pivots (ads-reporting docs)
 COST_FIELDS = {"costInLocalCurrency", "costInUsd", "conversionValueInLocalCurrency"}
 METRIC_FIELDS = {
     "impressions",
     "clicks",
     "landingPageClicks",
     "externalWebsiteConversions",
+    "externalWebsitePostClickConversions",
+    "externalWebsitePostViewConversions",
     "oneClickLeads",
     "likes",
     "comments",
@@ -75,6 +92,10 @@ METRIC_FIELDS = {
     *COST_FIELDS,
 }
 CAMPAIGN_STATUSES = {"ACTIVE", "PAUSED", "ARCHIVED", "COMPLETED", "CANCELED", "DRAFT", "PENDING_DELETION", "REMOVED"}
+# The advertiser's plain words for what a campaign was bought for → LinkedIn's campaign objectiveType
+# (learn.microsoft.com/linkedin/marketing/integrations/ads/account-structure/create-and-manage-campaigns:
+# BRAND_AWARENESS, WEBSITE_VISIT, ENGAGEMENT, VIDEO_VIEW, LEAD_GENERATION, WEBSITE_CONVERSION, JOB_APPLICANT).
+OBJECTIVE_TYPES = {"awareness": "BRAND_AWARENESS", "leads": "LEAD_GENERATION", "sales": "WEBSITE_CONVERSION"}
 
 
 def environment(sandbox) -> dict[str, str]:
@@ -112,6 +133,7 @@ class AnalyticsCall:
     days: int
     fields: tuple[str, ...]
     elements: int
+    finder: str = "analytics"  # or "statistics"
 
 
 class LinkedInRestApi:
@@ -128,15 +150,19 @@ class LinkedInRestApi:
         self._lock = threading.Lock()
 
     def routes(self):
-        analytics = re.compile(r"^/rest/adAnalytics$")
-        campaigns = re.compile(r"^/rest/adAccounts/(\d+)/adCampaigns$")
-        return [
-            ("GET", analytics, lambda request, match: self._answer(request, match, request.raw_query, self._analytics)),
-            ("POST", analytics, lambda request, match: self._tunnelled(request, match, self._analytics)),
-            ("GET", campaigns, lambda request, match: self._answer(request, match, request.raw_query, self._campaigns)),
-            ("POST", campaigns, lambda request, match: self._tunnelled(request, match, self._campaigns)),
-            ("POST", re.compile(r"^/oauth/v2/accessToken$"), self.access_token),
+        rest_routes = [
+            (re.compile(r"^/rest/adAnalytics$"), self._ad_analytics),
+            (re.compile(r"^/rest/adAccounts/(\d+)/adCampaigns$"), self._campaigns),
+            (re.compile(r"^/rest/adAccounts/(\d+)$"), self._ad_account),
+            (re.compile(r"^/rest/conversions$"), self._conversion_rules),
         ]
+        routes = []
+        for path, handler in rest_routes:
+            routes += [
+                ("GET", path, lambda request, match, h=handler: self._answer(request, match, request.raw_query, h)),
+                ("POST", path, lambda request, match, h=handler: self._tunnelled(request, match, h)),
+            ]
+        return [*routes, ("POST", re.compile(r"^/oauth/v2/accessToken$"), self.access_token)]
 
     # --- what every API request meets first -------------------------------------------------
 
@@ -277,22 +303,91 @@ class LinkedInRestApi:
             200, {"elements": [_campaign_element(c, account.currency) for c in page], "metadata": metadata}
         )
 
-    # --- adAnalytics ----------------------------------------------------------------------------
+    # --- adAccounts/{id} and conversion rules --------------------------------------------------
 
-    def _analytics(self, request: Request, match, params: dict[str, str]) -> Response:
+    def _ad_account(self, request: Request, match, params: dict[str, str]) -> Response:
+        """The ad account (learn.microsoft.com/linkedin/marketing/integrations/ads/account-structure/create-and-manage-accounts):
+        its currency is the one every local-currency metric is in."""
+        account = self.advertiser.account(match.group(1))
+        if account is None or account not in self.advertiser.linkedin_accounts:
+            return _linkedin_error(404, "NOT_FOUND", f"Not Found: adAccount {match.group(1)} does not exist", 100)
+        return Response.json(
+            200,
+            {
+                "id": int(account.id),
+                "name": account.name,
+                "currency": account.currency,
+                "status": "ACTIVE",
+                "type": "BUSINESS",
+                "test": False,
+            },
+        )
+
+    def _conversion_rules(self, request: Request, match, params: dict[str, str]) -> Response:
+        """The Conversions API's finder by ad account (learn.microsoft.com/linkedin/marketing/integrations/ads-reporting/conversion-tracking):
+        every rule, enabled or not, paged as a Rest.li collection with start and count."""
+        if params.get("q") != "account":
+            return _linkedin_error(400, "ILLEGAL_ARGUMENT", "Invalid finder: conversions are found with q=account")
         try:
-            query = _AnalyticsQuery.parse(params)
-        except (RestliSyntaxError, KeyError, TypeError, ValueError) as problem:
-            return _linkedin_error(
-                400, "ILLEGAL_ARGUMENT", f"Invalid query parameters passed to request: {problem}", 100
-            )
-        if len(query.fields) > MAX_FIELDS:
+            urn = urllib.parse.unquote(params["account"])
+            start, count = int(params.get("start", "0")), int(params.get("count", str(RESTLI_DEFAULT_COUNT)))
+        except (KeyError, ValueError) as problem:
+            return _linkedin_error(400, "ILLEGAL_ARGUMENT", f"Invalid account, start or count: {problem}", 100)
+        account_id = re.fullmatch(r"urn:li:sponsoredAccount:(\d+)", urn)
+        if account_id is None or start < 0 or count < 1:
             return _linkedin_error(
                 400,
                 "ILLEGAL_ARGUMENT",
-                f"Too many fields requested: {len(query.fields)}; at most {MAX_FIELDS}, dateRange and pivotValues included",
+                "account must be an urn:li:sponsoredAccount URN, start >= 0 and count >= 1",
                 100,
             )
+        account = self.advertiser.account(account_id.group(1))
+        if account is None or account not in self.advertiser.linkedin_accounts:
+            return _linkedin_error(404, "NOT_FOUND", f"Not Found: adAccount {account_id.group(1)} does not exist", 100)
+        rules = conversion_rules(account.id)
+        campaigns = self.advertiser.campaigns_of(account.id)
+        page = [
+            {
+                "id": int(rule.id),
+                "name": rule.name,
+                "account": f"urn:li:sponsoredAccount:{account.id}",
+                "type": rule.type,
+                "enabled": True,
+                # the documented defaults (conversions-api-schema)
+                "attributionType": "LAST_TOUCH_BY_CAMPAIGN",
+                "postClickAttributionWindowSize": 30,
+                "viewThroughAttributionWindowSize": 7,
+                "campaigns": [
+                    f"urn:li:sponsoredCampaign:{c.id}" for c in campaigns if c.conversion_event == rule.event
+                ],
+            }
+            for rule in rules[start : start + count]
+        ]
+        links = []
+        if start + count < len(rules):
+            links.append(
+                {
+                    "rel": "next",
+                    "type": "application/json",
+                    "href": f"/rest/conversions?q=account&account={params['account']}&start={start + count}&count={count}",
+                }
+            )
+        return Response.json(
+            200, {"elements": page, "paging": {"start": start, "count": count, "total": len(rules), "links": links}}
+        )
+
+    # --- adAnalytics ----------------------------------------------------------------------------
+
+    def _ad_analytics(self, request: Request, match, params: dict[str, str]) -> Response:
+        """adAnalytics' finders (ads-reporting docs): analytics groups by one pivot, statistics by up to three."""
+        if params.get("q") == "statistics":
+            return self._statistics(request, params)
+        return self._analytics(request, match, params)
+
+    def _analytics(self, request: Request, match, params: dict[str, str]) -> Response:
+        query = _parsed_query(_AnalyticsQuery, params)
+        if isinstance(query, Response):
+            return query
         if "approximateMemberReach" in query.fields and query.days > REACH_MAX_DAYS:
             return _linkedin_error(
                 400,
@@ -323,23 +418,58 @@ class LinkedInRestApi:
         return Response.json(200, {"paging": {"start": 0, "count": 10, "links": []}, "elements": elements})
 
     def _elements(self, campaigns: list[Campaign], query: _AnalyticsQuery, restatements: int) -> list[dict]:
-        metrics = [field for field in query.fields if field in METRIC_FIELDS]
         elements = []
         for offset in range(query.days):
             day = query.start + dt.timedelta(days=offset)
-            date = {"year": day.year, "month": day.month, "day": day.day}
             for campaign in campaigns:
                 values = linkedin_metrics(self.advertiser, campaign, day, restatements)
-                if values is None or not any(values[m] for m in metrics):
-                    continue  # LinkedIn leaves out elements whose metrics are all zero
-                element = {
-                    "dateRange": {"start": date, "end": date},
-                    "pivotValues": [f"urn:li:sponsoredCampaign:{campaign.id}"],
-                }
-                element.update({m: f"{values[m]:.2f}" if m in COST_FIELDS else int(values[m]) for m in metrics})
-                elements.append({k: v for k, v in element.items() if k in query.fields})
+                element = _element(day, [f"urn:li:sponsoredCampaign:{campaign.id}"], values, query.fields)
+                if element is not None:
+                    elements.append(element)
                 if len(elements) == self.max_elements:
                     return elements  # cut silently, as LinkedIn does
+        return elements
+
+    def _statistics(self, request: Request, params: dict[str, str]) -> Response:
+        """The statistics finder by campaign and conversion rule over one account, from the same
+        truth as the analytics finder: per campaign-day, the rules' conversions add up to its
+        externalWebsiteConversions."""
+        query = _parsed_query(_StatisticsQuery, params)
+        if isinstance(query, Response):
+            return query
+        # An account the token may not read answers empty, not with an error: "An empty response is
+        # returned if there's no activity to report or if you don't have read access" (ads-reporting docs).
+        account = self.advertiser.account(query.account_id)
+        readable = account is not None and account in self.advertiser.linkedin_accounts
+        campaigns = self.advertiser.campaigns_of(account.id) if readable else []
+        elements = self._conversion_elements(campaigns, query, self.sandbox.restatements_for_new_report())
+        with self._lock:
+            self.analytics_calls.append(
+                AnalyticsCall(
+                    request.method,
+                    request.raw_query if request.method == "GET" else request.body.decode(),
+                    len(campaigns),
+                    query.days,
+                    query.fields,
+                    len(elements),
+                    "statistics",
+                )
+            )
+        return Response.json(200, {"paging": {"start": 0, "count": 10, "links": []}, "elements": elements})
+
+    def _conversion_elements(self, campaigns: list[Campaign], query: _StatisticsQuery, restatements: int) -> list[dict]:
+        elements = []
+        for offset in range(query.days):
+            day = query.start + dt.timedelta(days=offset)
+            for campaign in campaigns:
+                # Rules that counted nothing that day are absent, as are days without conversions.
+                for rule, values in linkedin_conversions(self.advertiser, campaign, day, restatements).items():
+                    pivots = [f"urn:li:sponsoredCampaign:{campaign.id}", rule.urn]  # in the order of `pivots`
+                    element = _element(day, pivots, values, query.fields)
+                    if element is not None:
+                        elements.append(element)
+                    if len(elements) == self.max_elements:
+                        return elements  # cut silently, as LinkedIn does
         return elements
 
     # --- OAuth ----------------------------------------------------------------------------------
@@ -379,6 +509,29 @@ class LinkedInRestApi:
         )
 
 
+def _element(day: dt.date, pivot_values: list[str], values: dict | None, fields: tuple[str, ...]) -> dict | None:
+    """One daily adAnalytics element with the fields asked for, costs as strings and counts as
+    integers; None where LinkedIn leaves the element out (every requested metric zero)."""
+    metrics = [field for field in fields if field in METRIC_FIELDS]
+    if values is None or not any(values[m] for m in metrics):
+        return None
+    date = {"year": day.year, "month": day.month, "day": day.day}
+    element = {"dateRange": {"start": date, "end": date}, "pivotValues": pivot_values}
+    element.update({m: f"{values[m]:.2f}" if m in COST_FIELDS else int(values[m]) for m in metrics})
+    return {k: v for k, v in element.items() if k in fields}
+
+
+def _date_range(params: dict[str, str]) -> tuple[dt.date, int]:
+    """(first day, number of days) of a dateRange=(start:(year:..,month:..,day:..),end:(..)) parameter."""
+    date_range = parse_restli(params["dateRange"])
+    start, end = (
+        dt.date(int(d["year"]), int(d["month"]), int(d["day"])) for d in (date_range["start"], date_range["end"])
+    )
+    if end < start:
+        raise ValueError("dateRange ends before it starts")
+    return start, (end - start).days + 1
+
+
 @dataclasses.dataclass(frozen=True)
 class _AnalyticsQuery:
     start: dt.date
@@ -389,17 +542,12 @@ class _AnalyticsQuery:
     @classmethod
     def parse(cls, params: dict[str, str]) -> _AnalyticsQuery:
         if params.get("q") != "analytics":
-            raise ValueError("the finder must be q=analytics")
+            raise ValueError("the finder must be q=analytics or q=statistics")
         if parse_restli(params["pivot"]) != {"value": "CAMPAIGN"} or parse_restli(params["timeGranularity"]) != {
             "value": "DAILY"
         }:
             raise ValueError("the sandbox serves pivot=(value:CAMPAIGN) with timeGranularity=(value:DAILY)")
-        date_range = parse_restli(params["dateRange"])
-        start, end = (
-            dt.date(int(d["year"]), int(d["month"]), int(d["day"])) for d in (date_range["start"], date_range["end"])
-        )
-        if end < start:
-            raise ValueError("dateRange ends before it starts")
+        start, days = _date_range(params)
         try:
             urns = parse_restli(params["campaigns"])
         except RestliSyntaxError as problem:
@@ -418,7 +566,43 @@ class _AnalyticsQuery:
         unknown = set(fields) - METRIC_FIELDS - {"dateRange", "pivotValues"}
         if unknown:
             raise ValueError(f"unknown fields {sorted(unknown)}")
-        return cls(start, (end - start).days + 1, tuple(u.rsplit(":", 1)[1] for u in urns), fields)
+        return cls(start, days, tuple(u.rsplit(":", 1)[1] for u in urns), fields)
+
+
+@dataclasses.dataclass(frozen=True)
+class _StatisticsQuery:
+    """The statistics finder as the sandbox serves it: pivots CAMPAIGN and CONVERSION, daily, one account."""
+
+    start: dt.date
+    days: int
+    account_id: str
+    fields: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, params: dict[str, str]) -> _StatisticsQuery:
+        pivots = parse_restli(params["pivots"])
+        if not isinstance(pivots, list) or not 1 <= len(pivots) <= MAX_PIVOTS:
+            raise ValueError(f"pivots must be List(...) of 1 to {MAX_PIVOTS} pivots")
+        if pivots != ["CAMPAIGN", "CONVERSION"]:
+            raise ValueError("the sandbox serves the statistics finder with pivots=List(CAMPAIGN,CONVERSION)")
+        if parse_restli(params["timeGranularity"]) not in ("DAILY", {"value": "DAILY"}):
+            raise ValueError("the sandbox serves timeGranularity=DAILY")
+        start, days = _date_range(params)
+        try:
+            urns = parse_restli(params["accounts"])
+        except RestliSyntaxError as problem:
+            raise ValueError(
+                f"accounts must be List(...) of URNs, each percent-encoded as urn%3Ali%3AsponsoredAccount%3A123 ({problem})"
+            ) from None
+        if not isinstance(urns, list) or len(urns) != 1 or not re.fullmatch(r"urn:li:sponsoredAccount:\d+", urns[0]):
+            raise ValueError("the sandbox serves the statistics finder for accounts=List(<one sponsoredAccount URN>)")
+        fields = tuple(params.get("fields", "dateRange,pivotValues,externalWebsiteConversions").split(","))
+        unknown = set(fields) - set(CONVERSION_METRICS) - {"dateRange", "pivotValues"}
+        if unknown:
+            raise ValueError(
+                f"the sandbox serves only conversion metrics with the CONVERSION pivot, not {sorted(unknown)}"
+            )
+        return cls(start, days, urns[0].rsplit(":", 1)[1], fields)
 
 
 def _status(campaign: Campaign) -> str:
@@ -426,6 +610,7 @@ def _status(campaign: Campaign) -> str:
 
 
 def _campaign_element(campaign: Campaign, currency: str) -> dict:
+    """A campaign as adCampaigns answers it (create-and-manage-campaigns docs)."""
     goal_is_purchase = campaign.goal == "purchase"
     # Two campaign groups per account, one per objective: stable ids derived from the account id.
     group_id = 600_000_000 + int(campaign.account_id) % 10_000_000 * 10 + (1 if goal_is_purchase else 0)
@@ -437,7 +622,7 @@ def _campaign_element(campaign: Campaign, currency: str) -> dict:
         "status": _status(campaign),
         "type": "SPONSORED_UPDATES",
         "costType": "CPM" if goal_is_purchase else "CPC",
-        "objectiveType": "WEBSITE_CONVERSION" if goal_is_purchase else "LEAD_GENERATION",
+        "objectiveType": OBJECTIVE_TYPES[campaign.objective],
         "dailyBudget": {"amount": f"{campaign.daily_budget:.2f}", "currencyCode": currency},
         # the bid: per thousand impressions (CPM) or per click (CPC)
         "unitCost": {
@@ -453,3 +638,20 @@ def _campaign_element(campaign: Campaign, currency: str) -> dict:
 
 def _epoch_ms(day: dt.date) -> int:
     return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp() * 1000)
+
+
+def _parsed_query(query_class, params: dict[str, str]):
+    """An adAnalytics query parsed, or the 400 LinkedIn answers to one it cannot parse or that asks
+    for too many fields."""
+    try:
+        query = query_class.parse(params)
+    except (RestliSyntaxError, KeyError, TypeError, ValueError) as problem:
+        return _linkedin_error(400, "ILLEGAL_ARGUMENT", f"Invalid query parameters passed to request: {problem}", 100)
+    if len(query.fields) > MAX_FIELDS:
+        return _linkedin_error(
+            400,
+            "ILLEGAL_ARGUMENT",
+            f"Too many fields requested: {len(query.fields)}; at most {MAX_FIELDS}, dateRange and pivotValues included",
+            100,
+        )
+    return query

@@ -9,7 +9,7 @@ import re
 import urllib.parse
 
 # Parameters written in Rest.li syntax: their parentheses, colons and commas must arrive unencoded.
-RESTLI_PARAMS = ("pivot", "timeGranularity", "dateRange", "campaigns", "search", "fields")
+RESTLI_PARAMS = ("pivot", "pivots", "timeGranularity", "dateRange", "campaigns", "accounts", "search", "fields")
 _ENCODED_SYNTAX = re.compile(r"%(28|29|2C|25)", re.IGNORECASE)  # ( ) , and a doubly encoded %
 _ENCODED_COLON = re.compile(r"%3A", re.IGNORECASE)
 
