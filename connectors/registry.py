@@ -6,6 +6,7 @@ from connectors.source import RawSource
 RAW_SOURCES: tuple[RawSource, ...] = (
     meta_ads.SOURCE,
     linkedin_ads.SOURCE,
+    linkedin_ads.CONVERSIONS_SOURCE,
     ga4.SOURCE,
     ga4.KEY_EVENTS_SOURCE,
     fx_rates.SOURCE,

@@ -22,6 +22,7 @@ WAREHOUSE = "SOCIAL_ROI_WAREHOUSE"
 PUBLISHED = "SOCIAL_ROI_PUBLISHED"
 COST_LEDGER = "SOCIAL_ROI_COST_LEDGER"
 KPI_TARGETS = "SOCIAL_ROI_KPI_TARGETS"
+CONVERSION_VALUES = "SOCIAL_ROI_CONVERSION_VALUES"
 CURRENCY = "SOCIAL_ROI_CURRENCY"
 REVENUE_SOURCE = "SOCIAL_ROI_REVENUE_SOURCE"
 GROSS_MARGIN = "SOCIAL_ROI_GROSS_MARGIN"
@@ -48,6 +49,7 @@ SETTING_NAMES = (
     PUBLISHED,
     COST_LEDGER,
     KPI_TARGETS,
+    CONVERSION_VALUES,
     CURRENCY,
     REVENUE_SOURCE,
     GROSS_MARGIN,
@@ -161,6 +163,7 @@ class Settings:
     published: Path
     cost_ledger: Path
     kpi_targets: Path
+    conversion_values: Path
     reporting_currency: str = "NOK"
     revenue_source: str = "ga4"
     gross_margin: str = ""  # a share in (0, 1], or empty when not configured
@@ -192,6 +195,7 @@ class Settings:
             published=_path(env, PUBLISHED, warehouse.parent / PUBLISHED_FILE_NAME),
             cost_ledger=_path(env, COST_LEDGER, PROJECT_ROOT / "config/cost_ledger.csv"),
             kpi_targets=_path(env, KPI_TARGETS, PROJECT_ROOT / "config/kpi_targets.csv"),
+            conversion_values=_path(env, CONVERSION_VALUES, PROJECT_ROOT / "config/conversion_values.csv"),
             reporting_currency=currency,
             revenue_source=revenue_source,
             gross_margin=margin,
@@ -208,12 +212,17 @@ class Settings:
     def dbt_environment(self) -> dict[str, str]:
         """The files dbt reads, as absolute paths (dbt runs in its own directory, not the user's).
         Config files must exist: a missing one is named with the way to fix it."""
-        for name, path in ((COST_LEDGER, self.cost_ledger), (KPI_TARGETS, self.kpi_targets)):
+        files = {
+            COST_LEDGER: self.cost_ledger,
+            KPI_TARGETS: self.kpi_targets,
+            CONVERSION_VALUES: self.conversion_values,
+        }
+        for name, path in files.items():
             if not path.is_file():
                 raise SettingsError(
                     f"{name} points at {path}, which is not a file: create it (copy the header from {PROJECT_ROOT / 'config'}) or unset {name}."
                 )
-        return {WAREHOUSE: str(self.warehouse), COST_LEDGER: str(self.cost_ledger), KPI_TARGETS: str(self.kpi_targets)}
+        return {WAREHOUSE: str(self.warehouse), **{name: str(path) for name, path in files.items()}}
 
 
 def warehouse_path(env: Mapping[str, str] = os.environ, create: bool = True) -> Path:

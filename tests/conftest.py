@@ -38,6 +38,10 @@ QUARTER = (SETTLED_WINDOW[0], SETTLED_WINDOW[0] + dt.timedelta(days=89))
 
 LEDGER_HEADER = "entry_id,category,channel,campaign_id,period_start,period_end,amount,currency,hours,hourly_rate,note\n"
 TARGETS_HEADER = "target_id,metric,channel,campaign_id,period_start,period_end,target_value,direction,note\n"
+VALUES_HEADER = "value_id,goal,channel,campaign_id,period_start,period_end,value,close_rate,deal_value,currency,use_reported_value,note\n"
+# What the settled sync values conversions at: a lead 800 NOK, a sign-up GA4's own key-event
+# value, a webinar registration 10 % of a 3,000 EUR deal (converted at each day's rate).
+LEAD_VALUE_NOK, REGISTRATION_CLOSE_RATE, REGISTRATION_DEAL_EUR = 800, 0.1, 3000
 # Staff time on LinkedIn for the first ten quiet days; a tool billed in EUR to one Meta campaign.
 STAFF_PERIOD = (QUIET_WINDOW[0], QUIET_WINDOW[0] + dt.timedelta(days=9))
 TOOLS_PERIOD = (QUIET_WINDOW[0] + dt.timedelta(days=2), QUIET_WINDOW[0] + dt.timedelta(days=6))
@@ -76,7 +80,16 @@ def settled(tmp_path_factory) -> Settled:
     with dg.instance_for_test() as instance:
         with Sandbox(seed=7) as sandbox, pytest.MonkeyPatch.context() as patch:
             tools_campaign = next(c for c in sandbox.advertiser.meta_campaigns if c.name.startswith("Black Friday"))
+            awareness = next(c for c in sandbox.advertiser.meta_campaigns if c.objective == "awareness")
             ledger, targets = directory / "cost_ledger.csv", directory / "kpi_targets.csv"
+            values = directory / "conversion_values.csv"
+            values.write_text(
+                VALUES_HEADER
+                + f"V1,lead,,,,,{LEAD_VALUE_NOK},,,NOK,,a sales lead\n"
+                + "V2,sign_up,,,,,,,,,ga4,the key event's default value in GA4\n"
+                + f"V3,registration,,,{SETTLED_WINDOW[0]},{SETTLED_WINDOW[1]},,{REGISTRATION_CLOSE_RATE},"
+                + f"{REGISTRATION_DEAL_EUR},EUR,,webinar attendees who buy\n"
+            )
             ledger.write_text(
                 LEDGER_HEADER
                 + f"S1,staff_time,linkedin,,{STAFF_PERIOD[0]},{STAFF_PERIOD[1]},,NOK,20,800,community manager\n"
@@ -88,6 +101,7 @@ def settled(tmp_path_factory) -> Settled:
                 + f"K2,cpc_link,linkedin,,{QUIET_WINDOW[0]},{QUIET_WINDOW[1]},0.01,at_most,impossible\n"
                 + f"Q1,spend,meta,,{QUARTER[0]},{QUARTER[1]},1000000,at_least,a quarter still running\n"
                 + f"Q2,cpc_link,meta,,{QUARTER[0]},{QUARTER[1]},1000,at_most,a ratio in a running quarter\n"
+                + f"A1,cpm,meta,{awareness.id},{QUIET_WINDOW[0]},{QUIET_WINDOW[1]},150,at_most,awareness on CPM\n"
             )
             env = {
                 **sandbox_settings(sandbox),
@@ -95,6 +109,7 @@ def settled(tmp_path_factory) -> Settled:
                 "DAGSTER_HOME": str(directory / "dagster_home"),
                 "SOCIAL_ROI_COST_LEDGER": str(ledger),
                 "SOCIAL_ROI_KPI_TARGETS": str(targets),
+                "SOCIAL_ROI_CONVERSION_VALUES": str(values),
             }
             for name, value in env.items():
                 patch.setenv(name, value)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from connectors.registry import RAW_SOURCES
 from pipelines.definitions import defs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,6 +40,8 @@ def test_lineage_runs_from_raw_through_staging_and_mart_to_roi_as_one_graph():
         key(["marts", "cost_daily"]),
         key(["marts", "conversions_daily"]),
         key(["marts", "engagement_daily"]),
+        key(["marts", "conversions_by_goal"]),
+        key(["intermediate", "int_ad_campaigns"]),
     }
     assert key(["intermediate", "int_campaign_day"]) in upstream_of_mart
     assert upstream_of_staging == {key(["raw", "meta_ads_insights"])}
@@ -68,5 +71,5 @@ def test_a_raw_table_not_updated_for_26_hours_is_flagged_stale():
 
     policies = {key: graph.get(key).freshness_policy for key in raw_keys}
 
-    assert len(policies) == 4 and all(policy is not None for policy in policies.values())
+    assert len(policies) == len(RAW_SOURCES) and all(policy is not None for policy in policies.values())
     assert {policy.fail_window.to_timedelta() for policy in policies.values()} == {dt.timedelta(hours=26)}

@@ -154,7 +154,7 @@ def test_an_account_that_fails_on_each_platform_loses_nothing_and_the_rest_compl
 
     assert result.success, "the other accounts and platforms complete"
     failed = {e.asset_key.to_user_string(): e.description for e in result.get_asset_check_evaluations() if not e.passed}
-    assert set(failed) == {"raw/meta_ads_insights", "raw/ga4_traffic"}
+    assert set(failed) == {"raw/meta_ads_insights", "raw/ga4_traffic", "raw/ga4_key_events"}
     meta = failed["raw/meta_ads_insights"]
     assert f"act_{first_account}" in meta and "code 190" in meta and "META_ACCESS_TOKEN" in meta
     assert (
@@ -194,7 +194,9 @@ def test_no_token_reaches_run_logs_metadata_or_the_warehouse(settled):
 
 def test_a_platform_without_credentials_is_skipped_with_one_log_line(work_env, instance, monkeypatch, yesterday):
     work_env.unlink()  # a first sync, into a new warehouse (at the same path, so dbt's profile is unchanged)
-    monkeypatch.delenv("SOCIAL_ROI_COST_LEDGER")  # the settled ledger names Meta campaigns this warehouse never sees
+    # the settled ledger and targets name Meta campaigns this warehouse never sees
+    monkeypatch.delenv("SOCIAL_ROI_COST_LEDGER")
+    monkeypatch.delenv("SOCIAL_ROI_KPI_TARGETS")
     monkeypatch.delenv("META_ACCESS_TOKEN")
     monkeypatch.delenv("META_AD_ACCOUNT_IDS")
 

@@ -11,7 +11,19 @@ from collections import defaultdict
 import duckdb
 import pytest
 
-from conftest import LEDGER_HEADER, QUIET_WINDOW, STAFF_PERIOD, TARGETS_HEADER, TOOLS_PERIOD, copy_of_settled, run_dbt
+from conftest import (
+    LEAD_VALUE_NOK,
+    LEDGER_HEADER,
+    QUIET_WINDOW,
+    REGISTRATION_CLOSE_RATE,
+    REGISTRATION_DEAL_EUR,
+    STAFF_PERIOD,
+    TARGETS_HEADER,
+    TOOLS_PERIOD,
+    VALUES_HEADER,
+    copy_of_settled,
+    run_dbt,
+)
 from connectors.sandbox.advertiser import SyntheticAdvertiser
 from connectors.sandbox.ga4_figures import ga4_rows
 from connectors.sandbox.meta_figures import meta_deliveries
@@ -83,19 +95,22 @@ def test_roi_per_campaign_and_channel_in_the_reporting_currency_matches_a_hand_c
 
     rows = query(
         settled.warehouse,
-        "select campaign_id, spend, other_costs, total_cost, ga4_revenue, roas, roi, reporting_currency "
-        "from marts.roi_by_campaign_between(?, ?) where campaign_id is not null",
+        "select campaign_id, spend, other_costs, total_cost, ga4_revenue, roas, roi, reporting_currency, "
+        "valued_conversions_value, ga4_sessions from marts.roi_by_campaign_between(?, ?) where campaign_id is not null",
         *QUIET_WINDOW,
     )
     assert {row[0] for row in rows} == set(spend)
-    for campaign_id, loaded_spend, loaded_other, total, ga4_revenue, roas, roi, currency in rows:
+    for campaign_id, loaded_spend, loaded_other, total, ga4_revenue, roas, roi, currency, valued, sessions in rows:
         assert currency == "NOK"
         assert float(loaded_spend) == pytest.approx(spend[campaign_id], abs=0.005)
         assert float(loaded_other) == pytest.approx(other[campaign_id], abs=0.005)
         assert float(total) == pytest.approx(spend[campaign_id] + other[campaign_id], abs=0.005)
         assert float(ga4_revenue) == pytest.approx(revenue[campaign_id], abs=0.005)
         assert roas == pytest.approx(float(ga4_revenue) / float(loaded_spend))
-        assert roi == pytest.approx((float(ga4_revenue) - float(total)) / float(total))
+        if sessions == 0:
+            assert roi is None, "untracked spend: its return is not measured"
+        else:
+            assert roi == pytest.approx((float(ga4_revenue) + float(valued) - float(total)) / float(total))
     by_channel = {
         channel: (float(total), roi)
         for channel, total, roi in query(
@@ -150,12 +165,13 @@ def test_with_platform_revenue_roi_follows_each_platforms_own_claim(settled, wor
     assert finished.returncode == 0, finished.stdout[-3000:]
     rows = query(
         copy,
-        "select revenue_source, revenue, platform_conversion_value, total_cost, roi from marts.roi_by_campaign where total_cost > 0",
+        "select revenue_source, revenue, platform_conversion_value, valued_conversions_value, return_value, total_cost,"
+        " roi from marts.roi_by_campaign where total_cost > 0",
     )
     assert rows
-    for source, revenue, claimed, total, roi in rows:
-        assert source == "platform" and revenue == claimed
-        assert roi == pytest.approx((float(claimed) - float(total)) / float(total))
+    for source, revenue, claimed, valued, return_value, total, roi in rows:
+        assert source == "platform" and revenue == claimed and return_value == claimed + valued
+        assert roi == pytest.approx((float(return_value) - float(total)) / float(total))
 
 
 def test_a_missing_exchange_rate_fails_the_build_naming_the_currency_and_days(settled, work_directory):
@@ -189,16 +205,21 @@ BAD_LEDGER_ROWS = {
 }
 
 
+def build_with_bad_rows(settled, work_directory, config_file, header, bad_rows, model, setting):
+    """dbt builds `model` on a copy of the settled warehouse, with `config_file` holding the bad
+    rows (each key one or more CSV lines) behind `setting`."""
+    config_file.write_text(header + "\n".join(bad_rows) + "\n")
+    copy = copy_of_settled(settled, work_directory)
+    return run_dbt(["run", "--select", model], settled.env_for(copy, **{setting: config_file}))
+
+
 def test_bad_cost_ledger_rows_fail_the_build_with_one_message_naming_every_row_and_its_fix(
     settled, work_directory, tmp_path
 ):
     ledger = tmp_path / "cost_ledger.csv"
-    ledger.write_text(LEDGER_HEADER + "\n".join(BAD_LEDGER_ROWS) + "\n")
-    copy = copy_of_settled(settled, work_directory)
 
-    finished = run_dbt(
-        ["run", "--select", "int_cost_ledger"],
-        settled.env_for(copy, SOCIAL_ROI_COST_LEDGER=ledger),
+    finished = build_with_bad_rows(
+        settled, work_directory, ledger, LEDGER_HEADER, BAD_LEDGER_ROWS, "int_cost_ledger", "SOCIAL_ROI_COST_LEDGER"
     )
 
     assert finished.returncode != 0
@@ -260,12 +281,9 @@ def test_kpi_targets_that_cannot_be_measured_honestly_fail_with_one_message_nami
     settled, work_directory, tmp_path
 ):
     targets = tmp_path / "kpi_targets.csv"
-    targets.write_text(TARGETS_HEADER + "\n".join(BAD_TARGET_ROWS) + "\n")
-    copy = copy_of_settled(settled, work_directory)
 
-    finished = run_dbt(
-        ["run", "--select", "kpi_progress"],
-        settled.env_for(copy, SOCIAL_ROI_KPI_TARGETS=targets),
+    finished = build_with_bad_rows(
+        settled, work_directory, targets, TARGETS_HEADER, BAD_TARGET_ROWS, "kpi_progress", "SOCIAL_ROI_KPI_TARGETS"
     )
 
     assert finished.returncode != 0
@@ -388,14 +406,14 @@ def test_social_totals_are_the_social_channels_sums_paid_and_with_organic(settle
         scope: row
         for scope, *row in query(
             settled.warehouse,
-            "select scope, spend, total_cost, ga4_revenue, ga4_sessions, roi from marts.roi_social_totals",
+            "select scope, spend, total_cost, ga4_revenue, ga4_sessions, return_value, roi from marts.roi_social_totals",
         )
     }
 
     assert totals["all paid social"][:4] == sums["paid"]
     assert totals["all social"][:4] == sums["all"]
-    spend, total_cost, revenue, _sessions, roi = totals["all social"]
-    assert roi == pytest.approx((float(revenue) - float(total_cost)) / float(total_cost)), "a ratio of the sums"
+    spend, total_cost, revenue, _sessions, return_value, roi = totals["all social"]
+    assert roi == pytest.approx((float(return_value) - float(total_cost)) / float(total_cost)), "a ratio of the sums"
 
 
 def test_a_cost_booked_to_a_channels_organic_side_stays_out_of_its_paid_roi(settled, work_directory, tmp_path):
@@ -485,3 +503,180 @@ def test_a_row_that_counts_days_in_more_than_one_time_zone_carries_a_warning(set
     assert query(settled.warehouse, "select bool_and(time_zone_warning is not null) from marts.roi_social_totals") == [
         (True,)
     ]
+
+
+def ga4_key_events_of(advertiser, campaign, window):
+    """The campaign's GA4 key events over the window, from the advertiser's own traffic."""
+    return sum(
+        row["keyEvents"]
+        for day in days(*window)
+        for row in ga4_rows(advertiser, day)
+        if campaign.utm_campaign and row["sessionCampaignName"] == campaign.utm_campaign
+    )
+
+
+def test_a_lead_campaigns_return_is_its_leads_at_the_agreed_value_and_its_roi_follows(settled, advertiser):
+    lead_gen = next(c for c in advertiser.linkedin_campaigns if c.conversion_event == "lead" and c.utm_campaign)
+    leads = ga4_key_events_of(advertiser, lead_gen, QUIET_WINDOW)
+
+    [(leads_ga4, valued, revenue, return_value, total, roi, cpl, spend)] = query(
+        settled.warehouse,
+        "select leads_ga4, valued_conversions_value, revenue, return_value, total_cost, roi, cpl, spend "
+        "from marts.roi_by_campaign_between(?, ?) where campaign_id = ?",
+        *QUIET_WINDOW,
+        lead_gen.id,
+    )
+
+    assert leads > 0 and leads_ga4 == leads
+    assert float(valued) == leads * LEAD_VALUE_NOK and revenue == 0
+    assert return_value == valued
+    assert roi == pytest.approx((float(return_value) - float(total)) / float(total))
+    assert cpl == pytest.approx(float(spend) / leads), "CPL: media spend per GA4 lead"
+
+
+def test_a_value_set_in_euros_for_a_period_is_converted_at_each_days_rate(settled, advertiser):
+    webinar = next(c for c in advertiser.linkedin_campaigns if c.conversion_event == "registration")
+    expected = sum(
+        round(
+            ga4_key_events_of(advertiser, webinar, (day, day))
+            * REGISTRATION_CLOSE_RATE
+            * REGISTRATION_DEAL_EUR
+            * nok_per(advertiser, "EUR", day),
+            2,
+        )
+        for day in days(*QUIET_WINDOW)
+    )
+
+    [(registrations, valued)] = query(
+        settled.warehouse,
+        "select registrations_ga4, valued_conversions_value from marts.roi_by_campaign_between(?, ?) "
+        "where campaign_id = ?",
+        *QUIET_WINDOW,
+        webinar.id,
+    )
+
+    assert registrations > 0
+    assert float(valued) == pytest.approx(expected, abs=0.005)
+
+
+def test_sign_ups_are_worth_the_value_ga4_reports_for_them(settled, advertiser):
+    newsletter = next(c for c in advertiser.meta_campaigns if c.conversion_event == "sign_up" and c.utm_campaign)
+    [(sign_ups, valued)] = query(
+        settled.warehouse,
+        "select sign_ups_ga4, valued_conversions_value from marts.roi_by_campaign_between(?, ?) where campaign_id = ?",
+        *QUIET_WINDOW,
+        newsletter.id,
+    )
+
+    assert sign_ups > 0
+    assert float(valued) == pytest.approx(150.0 * sign_ups, abs=0.005), "GA4's key-event default value"
+
+
+def test_meta_purchases_and_leads_are_counted_apart_and_compared_like_with_like(settled, advertiser):
+    rows = query(
+        settled.warehouse,
+        "select campaign_id, spend, purchases_claimed, purchases_ga4, cpa_purchase, leads_claimed, leads_ga4, cpl, "
+        "over_claim_ratio_leads from marts.roi_by_campaign_between(?, ?) where channel = 'meta'",
+        *QUIET_WINDOW,
+    )
+    by_id = {row[0]: row[1:] for row in rows}
+    claims = defaultdict(lambda: defaultdict(float))
+    for campaign in advertiser.meta_campaigns:
+        for delivery in meta_deliveries(advertiser, campaign.account_id, *QUIET_WINDOW):
+            if delivery.campaign.id == campaign.id:
+                for action_type, count in delivery.actions.items():
+                    claims[campaign.id][action_type] += count
+    purchase_types = {"offsite_conversion.fb_pixel_purchase", "onsite_conversion.purchase"}
+    lead_types = {"offsite_conversion.fb_pixel_lead", "onsite_conversion.lead_grouped"}
+
+    buyer = next(c for c in advertiser.meta_campaigns if c.conversion_event == "purchase" and c.utm_campaign)
+    lead_campaign = next(c for c in advertiser.meta_campaigns if c.goal == "lead" and c.id in by_id)
+    spend, purchases_claimed, purchases_ga4, cpa_purchase, *_ = by_id[buyer.id]
+    assert purchases_claimed == sum(v for t, v in claims[buyer.id].items() if t in purchase_types) > 0
+    assert purchases_ga4 == ga4_key_events_of(advertiser, buyer, QUIET_WINDOW)
+    assert cpa_purchase == pytest.approx(float(spend) / purchases_ga4)
+    *_, leads_claimed, leads_ga4, _cpl, over_claim = by_id[lead_campaign.id]
+    assert leads_claimed == sum(v for t, v in claims[lead_campaign.id].items() if t in lead_types) > 0
+    assert by_id[lead_campaign.id][1] == 0, "a lead campaign claims no purchases"
+    if leads_ga4:
+        assert over_claim == pytest.approx(leads_claimed / leads_ga4), "platform leads over GA4 leads"
+
+
+def test_a_linkedin_conversion_rule_of_type_lead_counts_as_leads_without_configuration(settled, advertiser):
+    lead_gen = next(c for c in advertiser.linkedin_campaigns if c.conversion_event == "lead" and c.utm_campaign)
+    [(by_rule, form_leads)] = query(
+        settled.warehouse,
+        "select (select sum(conversions) from raw.linkedin_ads_conversions where campaign_id = ? and conversion_type = 'LEAD'"
+        " and date between ? and ?), (select sum(one_click_leads) from raw.linkedin_ads_analytics where campaign_id = ?"
+        " and date between ? and ?)",
+        lead_gen.id,
+        *QUIET_WINDOW,
+        lead_gen.id,
+        *QUIET_WINDOW,
+    )
+
+    [(leads_claimed, purchases_claimed)] = query(
+        settled.warehouse,
+        "select leads_claimed, purchases_claimed from marts.roi_by_campaign_between(?, ?) where campaign_id = ?",
+        *QUIET_WINDOW,
+        lead_gen.id,
+    )
+
+    assert by_rule > 0
+    assert leads_claimed == by_rule + form_leads, "the LEAD rule's conversions and the Lead Gen Form leads"
+    assert purchases_claimed == 0
+
+
+def test_an_awareness_campaign_is_judged_on_cpm_and_untracked_spend_has_no_roi(settled, advertiser):
+    awareness = next(c for c in advertiser.meta_campaigns if c.objective == "awareness")
+    buyer = next(c for c in advertiser.meta_campaigns if c.objective == "sales" and c.utm_campaign)
+    verdicts = {
+        campaign_id: rest
+        for campaign_id, *rest in query(
+            settled.warehouse,
+            "select campaign_id, objective, verdict_basis, primary_kpi, roi, roi_null_reason, cpm, spend, impressions "
+            "from marts.roi_by_campaign_between(?, ?)",
+            *QUIET_WINDOW,
+        )
+    }
+
+    objective, basis, kpi, roi, reason, cpm, spend, impressions = verdicts[awareness.id]
+    assert (objective, basis, kpi) == ("OUTCOME_AWARENESS", "awareness", "cpm")
+    assert (roi, reason) == (None, "no_tracked_traffic"), "no tagged link: not measured, not −1"
+    assert verdicts[buyer.id][:3] == ["OUTCOME_SALES", "conversion", "roi"] and verdicts[buyer.id][3] is not None
+    [(actual, target, status)] = query(
+        settled.warehouse, "select actual_value, target_value, status from marts.kpi_progress where target_id = 'A1'"
+    )
+    assert actual == pytest.approx(float(spend) / impressions * 1000) == pytest.approx(cpm)
+    assert status == ("met" if actual <= target else "not_met")
+
+
+# Every kind of conversion value row that cannot be applied honestly, with what the message must say.
+BAD_VALUE_ROWS = {
+    "B1,webinar,,,,,100,,,NOK,,": "goal 'webinar' is not one of",
+    "B2,lead,,,,,-5,,,NOK,,": "value is negative",
+    "B3,lead,meta,,,,100,,,XYZ,,": "currency 'XYZ' has no exchange rate into NOK",
+    "B4,sign_up,,,2026-11-01,2026-11-20,10,,,NOK,,\nB5,sign_up,,,2026-11-15,2026-11-30,12,,,NOK,,": "its period overlaps row(s) B5",
+    "B6,purchase,,,,,100,,,NOK,,": "purchases are valued by the revenue they bring",
+    "B7,lead,linkedin,,,,,0.2,,NOK,,": "close_rate needs a deal_value",
+}
+
+
+def test_conversion_values_that_cannot_be_applied_honestly_fail_with_one_message_naming_every_row(
+    settled, work_directory, tmp_path
+):
+    values = tmp_path / "conversion_values.csv"
+
+    finished = build_with_bad_rows(
+        settled,
+        work_directory,
+        values,
+        VALUES_HEADER,
+        BAD_VALUE_ROWS,
+        "int_conversion_values",
+        "SOCIAL_ROI_CONVERSION_VALUES",
+    )
+
+    assert finished.returncode != 0
+    for rows, complaint in BAD_VALUE_ROWS.items():
+        assert f"Conversion value row {rows[:2]}: {complaint}" in finished.stdout, finished.stdout[-3000:]

@@ -1,6 +1,6 @@
-"""The demo advertiser's own non-media costs and KPI targets, written as a team would record them
-(config/cost_ledger.csv and config/kpi_targets.csv hold a real team's), so that `social-roi demo`
-shows full costs and targets."""
+"""The demo advertiser's own non-media costs, KPI targets and conversion values, written as a team
+would record them (config/*.csv hold a real team's), so that `social-roi demo` shows full costs,
+targets, and a return for its lead, sign-up and webinar campaigns."""
 
 import datetime as dt
 from pathlib import Path
@@ -25,4 +25,15 @@ def write_demo_plans(directory: Path, start: dt.date, end: dt.date) -> dict[str,
         f"cpa-linkedin,cpa_ga4_key_event,linkedin,,{start},{end},400,at_most,a lead for at most 400\n"
         f"revenue-all,ga4_revenue,,,{start},{end},100000,at_least,revenue from all channels\n"
     )
-    return {"SOCIAL_ROI_COST_LEDGER": str(ledger), "SOCIAL_ROI_KPI_TARGETS": str(targets)}
+    values = directory / "demo_conversion_values.csv"
+    values.write_text(
+        "value_id,goal,channel,campaign_id,period_start,period_end,value,close_rate,deal_value,currency,use_reported_value,note\n"
+        "lead,lead,,,,,,0.2,4000,NOK,,1 in 5 demo requests becomes a 4 000 kr order\n"
+        "sign-up,sign_up,,,,,,,,,ga4,the value set on the sign_up key event in GA4\n"
+        "webinar,registration,,,,,350,,,NOK,,a webinar seat: what a lead from it is worth on average\n"
+    )
+    return {
+        "SOCIAL_ROI_COST_LEDGER": str(ledger),
+        "SOCIAL_ROI_KPI_TARGETS": str(targets),
+        "SOCIAL_ROI_CONVERSION_VALUES": str(values),
+    }

@@ -20,19 +20,22 @@ select
 from marts.roi_by_channel
 order by spend desc, channel asc, media_type asc;
 
--- report: ROI by campaign
+-- report: ROI by campaign; return = revenue + the agreed value of leads, sign-ups and registrations
 select
     channel,
     campaign_name,
+    verdict_basis as judged_on,
     round(spend) as spend,
     round(total_cost) as total_cost,
-    platform_conversions as claimed_conv,
-    round(platform_conversion_value) as claimed_value,
-    ga4_key_events,
+    purchases_ga4 as purchases,
+    leads_ga4 + sign_ups_ga4 + registrations_ga4 as leads_signups,
     round(ga4_revenue) as ga4_revenue,
-    round(roas_platform_claimed, 2) as roas_claimed,
+    round(valued_conversions_value) as valued_conv,
+    round(return_value) as return_value,
     round(roas_ga4_observed, 2) as roas_ga4,
-    round(roi, 2) as roi
+    round(cpm) as cpm,
+    round(roi, 2) as roi,
+    roi_null_reason
 from marts.roi_by_campaign
 order by roi desc nulls last;
 

@@ -19,6 +19,8 @@
 {#- (`is mapping`: SQL linting renders vars as placeholders, not the dict dbt passes) -#}
 {%- set windows = var('restatement_days') if var('restatement_days') is mapping else {} -%}
 {%- set web_window = windows.get('ga4', 0) -%}
+{#- Spend that no GA4 session ever followed (untagged ads): its GA4 return is unknown, not zero. -#}
+{%- set untracked = "(spend > 0 and ga4_sessions = 0 and '" ~ var('revenue_source') ~ "' = 'ga4')" -%}
 with facts as (
     {{ roi_facts(marts) }}
 ),
@@ -79,6 +81,11 @@ sums as (
         coalesce(sum(ga4_key_events) filter (where media_type = 'organic'), 0) as organic_key_events,
         coalesce(sum(ga4_revenue) filter (where media_type = 'organic'), 0)    as organic_revenue,
         {%- endif %}
+        {%- for plural in reported_goals().values() %}
+        coalesce(sum({{ plural }}_claimed), 0)                     as {{ plural }}_claimed,
+        coalesce(sum({{ plural }}_ga4){{ paid_only }}, 0)          as {{ plural }}_ga4,
+        {%- endfor %}
+        coalesce(sum(valued_conversions_value){{ paid_only }}, 0)  as valued_conversions_value,
         coalesce(sum(engagements), 0)                              as engagements,
         sum(reach_daily)                                           as reach_sum_of_daily_upper_bound,
         -- days the platforms (an ad channel's own, or GA4's for its traffic) may still restate
@@ -117,6 +124,10 @@ select
     {{ keys | join(', ') }},
     {%- if level == 'campaign' %}
     campaign_name,
+    -- how the campaign is judged: awareness on CPM, reach and engagement, not on ROI
+    ac.objective,
+    coalesce(ac.verdict_basis, 'conversion')                       as verdict_basis,
+    coalesce(ac.primary_kpi, 'roi')                                as primary_kpi,
     {%- else %}
     campaigns,
     {%- endif %}
@@ -145,14 +156,28 @@ select
     {%- endif %}
     '{{ var("revenue_source") }}'                                  as revenue_source,
     {{ revenue }}                                                  as revenue,
+    valued_conversions_value,
+    {{ revenue }} + valued_conversions_value                       as return_value,
     {{ revenue }} / nullif(spend, 0)                               as roas,
-    ({{ revenue }} - total_cost) / nullif(total_cost, 0)           as roi,
+    -- No tracked traffic at all: a return of 0 would be an artefact of missing tags, not a loss
+    case when {{ untracked }} then 'no_tracked_traffic' end       as roi_null_reason,
+    case when not {{ untracked }} then
+        ({{ revenue }} + valued_conversions_value - total_cost) / nullif(total_cost, 0)
+    end                                                            as roi,
     platform_conversion_value / nullif(spend, 0)                   as roas_platform_claimed,
     ga4_revenue / nullif(spend, 0)                                 as roas_ga4_observed,
     -- NULL where nothing was bought or claimed (direct, search, email…): no claim to compare
     case
         when spend > 0 or platform_conversions > 0 then platform_conversions / nullif(ga4_key_events, 0)
     end                                                            as over_claim_ratio,
+    {%- for goal, plural in reported_goals().items() %}
+    {{ plural }}_claimed,
+    {{ plural }}_ga4,
+    spend / nullif({{ plural }}_{{ 'ga4' if var('revenue_source') == 'ga4' else 'claimed' }}, 0) as {{ cost_per_goal_column(goal) }},
+    case
+        when spend > 0 or {{ plural }}_claimed > 0 then {{ plural }}_claimed / nullif({{ plural }}_ga4, 0)
+    end                                                            as over_claim_ratio_{{ plural }},
+    {%- endfor %}
     spend / nullif(platform_conversions, 0)                        as cpa_platform_claimed,
     spend / nullif(ga4_key_events, 0)                              as cpa_ga4_key_event,
     spend / nullif(link_clicks, 0)                                 as cpc_link,
@@ -174,17 +199,22 @@ from sums
 {%- if by_month %}
 left join loaded_days using (period_month)
 {%- endif %}
+{%- if level == 'campaign' %}
+left join (
+    select channel, campaign_id, objective, verdict_basis, primary_kpi from {{ marts['campaigns'] }}
+) as ac using (channel, campaign_id)
+{%- endif %}
 order by {% if by_month %}month, {% endif %}spend desc, {{ keys | join(', ') }}
 {%- endmacro %}
 
 {% macro roi_marts_as_refs() -%}
-    {{ return({'cost_daily': ref('cost_daily'), 'conversions_daily': ref('conversions_daily'), 'engagement_daily': ref('engagement_daily')}) }}
+    {{ return({'cost_daily': ref('cost_daily'), 'conversions_daily': ref('conversions_daily'), 'engagement_daily': ref('engagement_daily'), 'conversions_by_goal': ref('conversions_by_goal'), 'campaigns': ref('int_ad_campaigns')}) }}
 {%- endmacro %}
 
 {#- Run at the end of every dbt build: table macros for any window, e.g.
     select * from marts.roi_by_campaign_between('2026-10-01', '2026-10-31'); -#}
 {% macro create_roi_window_macros() -%}
-    {%- set marts = {'cost_daily': 'marts.cost_daily', 'conversions_daily': 'marts.conversions_daily', 'engagement_daily': 'marts.engagement_daily'} -%}
+    {%- set marts = {'cost_daily': 'marts.cost_daily', 'conversions_daily': 'marts.conversions_daily', 'engagement_daily': 'marts.engagement_daily', 'conversions_by_goal': 'marts.conversions_by_goal', 'campaigns': 'intermediate.int_ad_campaigns'} -%}
     {#- Only after a build in which every model succeeded: otherwise a mart may be missing. -#}
     {%- if execute and (results | selectattr('status', 'in', ['error', 'fail']) | list | length) == 0 %}
     create or replace macro marts.roi_by_campaign_between(start_date, end_date) as table
@@ -212,4 +242,22 @@ from {{ marts['conversions_daily'] }}
 union all by name
 select date_day, channel, {{ bought }} as media_type, account_id, campaign_id, engagements, reach_daily
 from {{ marts['engagement_daily'] }}
+union all by name
+select date_day, channel, media_type, account_id, campaign_id,
+       {%- for goal, plural in reported_goals().items() %}
+       case when goal = '{{ goal }}' then platform_conversions end as {{ plural }}_claimed,
+       case when goal = '{{ goal }}' then ga4_key_events end as {{ plural }}_ga4,
+       {%- endfor %}
+       valued_conversions_value_reporting as valued_conversions_value
+from {{ marts['conversions_by_goal'] }}
+{%- endmacro %}
+
+{#- The goals the ROI tables show apart (column stem → goal), each with its cost per conversion.
+    Every goal of the conversion_goals seed counts in `valued_conversions_value`. -#}
+{% macro reported_goals() -%}
+    {{ return({'purchase': 'purchases', 'lead': 'leads', 'sign_up': 'sign_ups', 'registration': 'registrations'}) }}
+{%- endmacro %}
+
+{% macro cost_per_goal_column(goal) -%}
+    {{ return({'purchase': 'cpa_purchase', 'lead': 'cpl', 'sign_up': 'cost_per_sign_up', 'registration': 'cost_per_registration'}[goal]) }}
 {%- endmacro %}

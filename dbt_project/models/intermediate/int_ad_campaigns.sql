@@ -3,7 +3,7 @@
 -- The keys its name may be matched by are in int_campaign_name_keys.
 with campaign_days as (
     {%- for platform in ad_platforms().values() %}
-    select channel, account_id, campaign_id, campaign_name, currency, date_day
+    select channel, account_id, campaign_id, campaign_name, currency, objective, date_day
     from {{ ref(platform.staging_model) }}
     {%- if not loop.last %}
     union all
@@ -17,9 +17,22 @@ campaigns as (
         campaign_id,
         arg_max(account_id, date_day)    as account_id,
         arg_max(campaign_name, date_day) as campaign_name,
-        arg_max(currency, date_day)      as currency
+        arg_max(currency, date_day)      as currency,
+        arg_max(objective, date_day) filter (where objective is not null) as objective
     from campaign_days
     group by channel, campaign_id
 )
 
-select * from campaigns
+-- How the campaign is judged: an objective the campaign_objectives seed does not list (or none
+-- reported yet) is judged on ROI.
+select
+    c.*,
+    coalesce(o.verdict_basis, 'conversion')                          as verdict_basis,
+    case coalesce(o.verdict_basis, 'conversion')
+        when 'awareness' then 'cpm'
+        when 'consideration' then 'cpc_link'
+        else 'roi'
+    end                                                              as primary_kpi
+from campaigns as c
+left join {{ ref('campaign_objectives') }} as o
+    on o.platform = c.channel and o.objective = c.objective

@@ -1,5 +1,6 @@
 {{ config(materialized='table') }}
 -- depends_on: {{ ref('cost_daily') }}, {{ ref('conversions_daily') }}, {{ ref('engagement_daily') }}
+-- depends_on: {{ ref('conversions_by_goal') }}, {{ ref('int_ad_campaigns') }}
 -- Actual against the targets agreed with management (config/kpi_targets.csv, or the file named by
 -- SOCIAL_ROI_KPI_TARGETS): one row per target, the actual computed from the marts over the
 -- target's own period, channel and campaign with the same definitions as the ROI tables. A row
@@ -17,7 +18,10 @@
     'ga4_sessions': 'ga4_sessions',
     'platform_conversions': 'platform_conversions',
     'roas': revenue ~ ' / nullif(spend, 0)',
-    'roi': '(' ~ revenue ~ ' - total_cost) / nullif(total_cost, 0)',
+    'return_value': revenue ~ ' + valued_conversions_value',
+    'roi': '(' ~ revenue ~ ' + valued_conversions_value - total_cost) / nullif(total_cost, 0)',
+    'cpl': 'spend / nullif(leads_ga4, 0)',
+    'cpm': 'spend / nullif(impressions, 0) * 1000',
     'cpa_ga4_key_event': 'spend / nullif(ga4_key_events, 0)',
     'cpc_link': 'spend / nullif(link_clicks, 0)',
     'ctr_link': 'link_clicks / nullif(impressions, 0)',
@@ -26,13 +30,14 @@
 {#- Metrics that add up over days: pacing scales the target with the share of the period elapsed.
     The others are ratios, whose expected value to date is the target itself. -#}
 {%- set additive = [
-    'spend', 'total_cost', 'revenue', 'ga4_revenue', 'ga4_key_events', 'ga4_sessions', 'platform_conversions'
+    'spend', 'total_cost', 'revenue', 'return_value', 'ga4_revenue', 'ga4_key_events', 'ga4_sessions',
+    'platform_conversions'
 ] %}
 {#- Metrics that set ad spend or a platform's own claims against something every channel shares:
     over all channels they would divide the whole site's revenue by ad spend, or add up different
     platforms' conversion definitions. They need a channel or a campaign. (ga4_revenue over all
     channels is the site's revenue, and fine.) -#}
-{%- set need_a_scope = ['roas', 'roi', 'cpa_ga4_key_event', 'platform_conversions'] %}
+{%- set need_a_scope = ['roas', 'roi', 'cpa_ga4_key_event', 'cpl', 'platform_conversions'] %}
 with targets as (
     select *
     from read_csv('{{ targets_file }}', header = true, columns = {
@@ -116,6 +121,8 @@ sums as (
         coalesce(sum(f.link_clicks), 0)               as link_clicks,
         coalesce(sum(f.impressions), 0)               as impressions,
         coalesce(sum(f.engagements), 0)               as engagements,
+        coalesce(sum(f.leads_ga4), 0)                 as leads_ga4,
+        coalesce(sum(f.valued_conversions_value), 0)  as valued_conversions_value,
         max(f.date_day)                               as data_until
     from checked as t
     left join facts as f

@@ -11,6 +11,7 @@ select
     campaign_group,
     campaign_status,
     campaign_type,
+    objective_type                                       as objective,
     cost_type,
     upper(currency)                                      as currency,
     'UTC'                                                as time_zone,

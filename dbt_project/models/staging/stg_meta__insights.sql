@@ -8,6 +8,7 @@ select
     campaign_name,
     ad_id,
     level                             as insights_level,
+    objective,
     upper(account_currency)           as currency,
     coalesce(
         account_timezone,
