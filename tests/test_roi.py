@@ -528,7 +528,7 @@ def test_a_lead_campaigns_return_is_its_leads_at_the_agreed_value_and_its_roi_fo
     )
 
     assert leads > 0 and leads_ga4 == leads
-    assert float(valued) == leads * LEAD_VALUE_NOK and revenue == 0
+    assert float(valued) == leads * LEAD_VALUE_NOK and revenue == 0, "a lead campaign sells nothing itself"
     assert return_value == valued
     assert roi == pytest.approx((float(return_value) - float(total)) / float(total))
     assert cpl == pytest.approx(float(spend) / leads), "CPL: media spend per GA4 lead"
@@ -595,6 +595,13 @@ def test_meta_purchases_and_leads_are_counted_apart_and_compared_like_with_like(
     assert purchases_claimed == sum(v for t, v in claims[buyer.id].items() if t in purchase_types) > 0
     assert purchases_ga4 == ga4_key_events_of(advertiser, buyer, QUIET_WINDOW)
     assert cpa_purchase == pytest.approx(float(spend) / purchases_ga4)
+    [(purchase_revenue, ga4_revenue)] = query(
+        settled.warehouse,
+        "select purchase_revenue, ga4_revenue from marts.roi_by_campaign_between(?, ?) where campaign_id = ?",
+        *QUIET_WINDOW,
+        buyer.id,
+    )
+    assert 0 < purchase_revenue <= ga4_revenue, "purchases' part of GA4's revenue"
     *_, leads_claimed, leads_ga4, _cpl, over_claim = by_id[lead_campaign.id]
     assert leads_claimed == sum(v for t, v in claims[lead_campaign.id].items() if t in lead_types) > 0
     assert by_id[lead_campaign.id][1] == 0, "a lead campaign claims no purchases"

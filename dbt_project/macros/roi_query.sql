@@ -76,6 +76,7 @@ sums as (
         coalesce(sum(ga4_sessions){{ paid_only }}, 0)              as ga4_sessions,
         coalesce(sum(ga4_key_events){{ paid_only }}, 0)            as ga4_key_events,
         coalesce(sum(ga4_revenue){{ paid_only }}, 0)               as ga4_revenue,
+        coalesce(sum(purchase_revenue){{ paid_only }}, 0)          as purchase_revenue,
         {%- if level == 'campaign' %}
         coalesce(sum(ga4_sessions) filter (where media_type = 'organic'), 0)   as organic_sessions,
         coalesce(sum(ga4_key_events) filter (where media_type = 'organic'), 0) as organic_key_events,
@@ -156,6 +157,7 @@ select
     {%- endif %}
     '{{ var("revenue_source") }}'                                  as revenue_source,
     {{ revenue }}                                                  as revenue,
+    purchase_revenue,
     valued_conversions_value,
     {{ revenue }} + valued_conversions_value                       as return_value,
     {{ revenue }} / nullif(spend, 0)                               as roas,
@@ -237,7 +239,8 @@ from {{ marts['cost_daily'] }}
 union all by name
 select date_day, channel, media_type, account_id, campaign_id,
        platform_conversions, platform_conversion_value_reporting as platform_conversion_value,
-       ga4_sessions, ga4_key_events, ga4_revenue_reporting as ga4_revenue, account_time_zone, ga4_time_zone
+       ga4_sessions, ga4_key_events, ga4_revenue_reporting as ga4_revenue, account_time_zone, ga4_time_zone,
+       ga4_purchase_revenue_reporting as purchase_revenue
 from {{ marts['conversions_daily'] }}
 union all by name
 select date_day, channel, {{ bought }} as media_type, account_id, campaign_id, engagements, reach_daily

@@ -15,7 +15,8 @@ ga4 as (
         coalesce(campaign_id, organic_campaign_id) as campaign_id,
         sum(sessions)   as ga4_sessions,
         sum(key_events) as ga4_key_events,
-        sum(revenue)    as ga4_revenue
+        sum(revenue)    as ga4_revenue,
+        sum(purchase_revenue) as ga4_purchase_revenue
     from {{ ref('ga4_traffic_by_campaign') }}
     where {{ in_date_window('date_day') }}
     group by all
@@ -47,7 +48,9 @@ observed as (
         string_agg(distinct g.time_zone, ', ' order by g.time_zone)          as ga4_time_zone,
         sum(g.ga4_sessions)                                                   as ga4_sessions,
         sum(g.ga4_key_events)                                                 as ga4_key_events,
-        cast(round(sum(g.ga4_revenue * r.rate_to_reporting), 2) as decimal(18, 2)) as ga4_revenue_reporting
+        cast(round(sum(g.ga4_revenue * r.rate_to_reporting), 2) as decimal(18, 2)) as ga4_revenue_reporting,
+        cast(round(sum(g.ga4_purchase_revenue * r.rate_to_reporting), 2) as decimal(18, 2))
+            as ga4_purchase_revenue_reporting
     from ga4 as g
     join rates as r on r.currency = g.currency and r.date_day = g.date_day
     group by all
@@ -71,6 +74,7 @@ select
     coalesce(o.ga4_sessions, 0)                                   as ga4_sessions,
     coalesce(o.ga4_key_events, 0)                                 as ga4_key_events,
     coalesce(o.ga4_revenue_reporting, 0)                          as ga4_revenue_reporting,
+    coalesce(o.ga4_purchase_revenue_reporting, 0)                 as ga4_purchase_revenue_reporting,
     c.conversions / nullif(c.link_clicks, 0)                      as platform_conversions_per_link_click,
     o.ga4_key_events / nullif(o.ga4_sessions, 0)                  as ga4_key_events_per_session
 from claimed as c
