@@ -1,4 +1,5 @@
-"""The sandbox HTTP server: one loopback port that answers as the platforms' APIs do.
+"""The sandbox HTTP server: one loopback port that answers as the platforms' APIs do (and a second
+one for GA4 over gRPC, ``ga4_grpc.py``, started and stopped with it).
 
 Each platform lives in its own module (``meta_graph.py``, ``ga4_data.py``, ``linkedin_rest.py``,
 ``norges_bank.py``) exposing its routes and ``environment()``, the settings that point its connector
@@ -18,7 +19,7 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Self
 
-from connectors.sandbox import ga4_data, linkedin_rest, meta_graph, norges_bank
+from connectors.sandbox import ga4_data, ga4_grpc, linkedin_rest, meta_graph, norges_bank
 from connectors.sandbox.advertiser import SyntheticAdvertiser
 from connectors.sandbox.http import Request, Response, Route
 
@@ -79,6 +80,7 @@ class Sandbox:
         self._lock = threading.Lock()
         self.meta = meta_graph.MetaGraphApi(self)
         self.ga4 = ga4_data.Ga4DataApi(self)
+        self.ga4_grpc = ga4_grpc.Ga4GrpcServer(self.ga4)  # GA4 over gRPC, on a loopback port of its own
         self.norges_bank = norges_bank.NorgesBankApi(self)
         self.linkedin = linkedin_rest.LinkedInRestApi(self)
         self._routes: list[tuple[str, re.Pattern, Route]] = [
@@ -104,7 +106,7 @@ class Sandbox:
     @property
     def control_help(self) -> str:
         """How to steer a running sandbox from outside its process."""
-        return f'Faults: POST {self.base_url}/_sandbox/faults {{"platform": "meta", "kind": "throttle"}}; restatement: POST {self.base_url}/_sandbox/restate'
+        return f'Faults: POST {self.base_url}/_sandbox/faults {{"platform": "meta", "kind": "throttle"}}; restatement: POST {self.base_url}/_sandbox/restate; GA4 over gRPC instead of REST: GA4_GRPC_TARGET={self.ga4_grpc.target} without GA4_API_URL'
 
     def environment(self) -> dict[str, str]:
         """The settings that point every connector at this sandbox instead of the real platforms."""
@@ -126,16 +128,22 @@ class Sandbox:
             return self.restatements
 
     def start(self) -> Self:
+        self.ga4_grpc.start()
         self._thread = threading.Thread(target=self._server.serve_forever, name="sandbox", daemon=True)
         self._thread.start()
         return self
 
     def serve_forever(self) -> None:
-        self._server.serve_forever()
+        self.ga4_grpc.start()
+        try:
+            self._server.serve_forever()
+        finally:
+            self.ga4_grpc.stop()
 
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+        self.ga4_grpc.stop()
 
     def __enter__(self) -> Self:
         return self.start()
@@ -166,6 +174,9 @@ class Sandbox:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body leave in two writes: without TCP_NODELAY, Nagle's algorithm holds the
+            # body until the client's delayed ACK (~40 ms on Linux) on every keep-alive request.
+            disable_nagle_algorithm = True
 
             def _handle(self):
                 parsed = urllib.parse.urlsplit(self.path)
