@@ -6,9 +6,19 @@ Each row is validated and parsed (numbers arrive as strings) and yielded as a fl
 keeps the raw row beside the typed columns.
 
 Failures are sorted as the Graph API documents them: throttling waits as long as the usage
-headers say; transient errors retry with backoff and jitter; a failed or skipped job is retried
-once and then split into halves; an expired token or a missing permission stops at once with a
-message that names the account and the fix.
+headers say; transient errors retry with backoff and jitter (code 1, "API Unknown", once); a failed
+or skipped job is retried once and then split into halves; an expired token, a missing permission
+or a retired Graph version stops at once with a message that names the account and the fix.
+
+When Meta says a request asks for too much (100/1487534, 100/1504018, or code 1 "Please reduce the
+amount of data you're asking for"), the same request is never sent again: the connector asks for
+less. A page of results is asked for again with half as many rows, from the same cursor, down to one
+row; a job that cannot be started, or a page that fails even at one row, has its date range split in
+halves (rows already read are not read twice). A single day that still asks too much fails the
+account with a ReportJobError. Not built: querying a day campaign by campaign (Meta's advice for
+the heaviest accounts, and Airbyte's split by edge object), should one day at level=ad ever be too much.
+
+Only a PlatformError leaves an account's fetch, so one account's failure never fails the others.
 """
 
 from __future__ import annotations
@@ -26,7 +36,9 @@ from collections.abc import Callable, Iterator, Mapping
 import requests
 from facebook_business.adobjects.adaccount import AdAccount
 from facebook_business.adobjects.adreportrun import AdReportRun
-from facebook_business.api import FacebookAdsApi
+from facebook_business.adobjects.adsinsights import AdsInsights
+from facebook_business.adobjects.objectparser import ObjectParser
+from facebook_business.api import Cursor, FacebookAdsApi
 from facebook_business.exceptions import FacebookRequestError
 from facebook_business.session import FacebookSession
 
@@ -34,6 +46,7 @@ from connectors.errors import (
     MalformedPayloadError,
     PlatformAuthError,
     PlatformConfigError,
+    PlatformError,
     PlatformThrottledError,
     ReportJobError,
     TransientPlatformError,
@@ -54,7 +67,28 @@ CHANNEL = "meta"
 DEFAULT_GRAPH_URL = "https://graph.facebook.com"
 RAW_TABLE = "meta_ads_insights"
 LEVELS = ("campaign", "ad")
-ALL_CAMPAIGN_STATUSES = ["ACTIVE", "PAUSED", "DELETED", "ARCHIVED", "IN_PROCESS", "WITH_ISSUES"]
+# Every effective status an object of the requested level can have (Campaign.EffectiveStatus and
+# Ad.EffectiveStatus in the SDK's facebook_business/adobjects/campaign.py and ad.py). Insights filter on the
+# requested level's own field, or DELETED and ARCHIVED objects drop out: "act_<AD_ACCOUNT_ID>/insights?level=ad
+# does not return stats for the deleted object ... You can query insights for DELETED objects using the
+# ad.effective_status filter" (developers.facebook.com/docs/marketing-api/best-practices/storing_adobjects/).
+EFFECTIVE_STATUSES = {
+    "campaign": ["ACTIVE", "PAUSED", "DELETED", "ARCHIVED", "IN_PROCESS", "WITH_ISSUES"],
+    "ad": [
+        "ACTIVE",
+        "PAUSED",
+        "DELETED",
+        "ARCHIVED",
+        "IN_PROCESS",
+        "WITH_ISSUES",
+        "ADSET_PAUSED",
+        "CAMPAIGN_PAUSED",
+        "DISAPPROVED",
+        "PENDING_BILLING_INFO",
+        "PENDING_REVIEW",
+        "PREAPPROVED",
+    ],
+}
 # `objective` is the campaign's objective (OUTCOME_SALES, OUTCOME_LEADS, OUTCOME_AWARENESS, OUTCOME_TRAFFIC,
 # OUTCOME_ENGAGEMENT, OUTCOME_APP_PROMOTION), a string field of every insights row: AdsInsights.Field.objective
 # in the SDK's facebook_business/adobjects/adsinsights.py, the values Campaign.Objective in campaign.py;
@@ -82,13 +116,33 @@ METRIC_FIELDS = [
     "actions",
     "action_values",
 ]
-# Graph error codes, from Meta's error reference.
+# Graph error codes, from Meta's error reference (developers.facebook.com/docs/marketing-api/error-reference)
+# and the Graph error-handling guide (developers.facebook.com/docs/graph-api/guides/error-handling).
 THROTTLE_CODES = {4, 17, 32, 341, 613, *range(80000, 80015)}
 TRANSIENT_CODES = {1, 2}
+# Code 1, "API Unknown": "Wait and retry the operation. If it occurs again, check that you are requesting an
+# existing API" (error-handling guide): one identical retry, then the account fails.
+UNKNOWN_ERROR_CODE = 1
+UNKNOWN_ERROR_TRIES = 2
 EXPIRED_TOKEN_CODE = 190
 PERMISSION_CODES = {10, *range(200, 300)}
-TOO_MUCH_DATA = (100, 1487534)
 UNKNOWN_OBJECT = (100, 33)
+# "You are calling a deprecated version of the Ads API. Please update to the latest version." (the Error Codes
+# of developers.facebook.com/docs/marketing-api/reference/ad-account/insights/).
+RETIRED_VERSION_CODE = 2635
+# Meta's ways of saying a request asks for too much. Each is answered by asking for less, never by the same call:
+# - 100/1487534, the data-per-call limit: "Limit your query by limiting the date range"
+#   (developers.facebook.com/docs/marketing-api/insights/best-practices/, "Data Per Call Limits");
+# - 100/1504018, "Request Timed Out. Try a smaller date range, fetch less data, or use async jobs"
+#   (developers.facebook.com/documentation/ads-commerce/marketing-api/insights/error-codes);
+# - code 1 (HTTP 500) "Please reduce the amount of data you're asking for, then retry your request", which a
+#   smaller `limit` on the same cursor fixes (github.com/singer-io/tap-facebook/issues/65; Airbyte's
+#   source-facebook-marketing halves `limit` on it: streams/common.py `reduce_request_record_limit`).
+TOO_MUCH_DATA_CODES = {(100, 1487534), (100, 1504018)}
+REDUCE_DATA_MESSAGE = "reduce the amount of data"
+# A page that asks too much is asked for again with half the rows, down to one (as Airbyte does), before the
+# date range is split.
+MIN_PAGE_SIZE = 1
 USAGE_SLOWDOWN_PERCENT = 85
 
 # The raw table's shape: one row per account × day × campaign (× ad at ad level). DuckDB types.
@@ -178,7 +232,7 @@ def normalize_account_id(value: str) -> str:
 
 
 class _TooMuchData(Exception):
-    """Meta refused the range as too large (code 100/1487534): split it, do not retry it."""
+    """Meta refused the request as too large (see TOO_MUCH_DATA_CODES): ask for less, do not retry it."""
 
 
 class _JobDidNotComplete(Exception):
@@ -196,7 +250,10 @@ class MetaAdsClient:
         self.sleep = sleep
         session = FacebookSession(access_token=settings.access_token, timeout=120)
         session.GRAPH = settings.graph_url  # the SDK's documented base-URL attribute
-        self._api = FacebookAdsApi(session)  # not the SDK's global default: clients stay independent
+        # The Graph version every call goes to: the one this facebook-business release is made for.
+        self.graph_version = FacebookAdsApi.API_VERSION
+        # Not the SDK's global default: clients stay independent.
+        self._api = FacebookAdsApi(session, api_version=self.graph_version)
         self.report_jobs_started = 0
 
     def close(self) -> None:
@@ -205,12 +262,24 @@ class MetaAdsClient:
     # --- public ---------------------------------------------------------------------------------
 
     def daily_insights(self, account_id: str, since: dt.date, until: dt.date) -> Iterator[dict]:
-        """Parsed insights rows for one account, one per day × campaign (× ad) that had delivery."""
+        """Parsed insights rows for one account, one per day × campaign (× ad) that had delivery.
+
+        Whatever goes wrong leaves as a PlatformError naming the account, so the caller can drop this
+        account's slice and keep the others.
+        """
         account_id = normalize_account_id(account_id)
-        time_zone = self._account_time_zone(account_id)
-        for record in self._rows_for_range(account_id, since, until):
-            record["account_timezone"] = time_zone
-            yield record
+        failure = None
+        try:
+            time_zone = self._account_time_zone(account_id)
+            for record in self._rows_for_range(account_id, since, until, already_read=set()):
+                record["account_timezone"] = time_zone
+                yield record
+        except PlatformError:
+            raise
+        except Exception as error:
+            failure = self._as_platform_error(error, account_id)
+        if failure is not None:
+            raise failure  # outside the except block: the original error (and its request) is not chained
 
     def check_account(self, account_id: str) -> None:
         """One read-only call that the token may read this account's insights; raises the sorted error if not.
@@ -226,10 +295,20 @@ class MetaAdsClient:
             "time_increment": 1,
             "limit": 1,
         }
-        self._call(
-            account_id,
-            lambda: AdAccount(f"act_{account_id}", api=self._api).get_insights(fields=["account_id"], params=params),
-        )
+        failure = None
+        try:
+            self._call(
+                account_id,
+                lambda: AdAccount(f"act_{account_id}", api=self._api).get_insights(
+                    fields=["account_id"], params=params
+                ),
+            )
+        except PlatformError:
+            raise
+        except Exception as error:
+            failure = self._as_platform_error(error, account_id)
+        if failure is not None:
+            raise failure
 
     def _account_time_zone(self, account_id: str) -> str:
         """The zone the account's insights days are counted in: one read of the account node."""
@@ -241,28 +320,34 @@ class MetaAdsClient:
 
     # --- the async job flow ----------------------------------------------------------------------
 
-    def _rows_for_range(self, account_id: str, since: dt.date, until: dt.date) -> Iterator[dict]:
+    def _rows_for_range(self, account_id: str, since: dt.date, until: dt.date, already_read: set) -> Iterator[dict]:
+        """The range's rows from one job; when the job fails twice or asks too much, from each half of the range.
+
+        `already_read` holds the keys of the rows yielded so far: when a job's results fail part-way, its
+        halves skip the rows that were already read from it.
+        """
         try:
             report_run = self._completed_report_run(account_id, since, until)
-        except (_JobDidNotComplete, _TooMuchData) as problem:
-            if since == until:
-                raise ReportJobError(
-                    PLATFORM,
-                    f"Meta could not produce the insights report for ad account act_{account_id} on {since} ({problem}). Rerun later; if it persists, lower META_INSIGHTS_LEVEL.",
-                    account_id,
-                ) from None
-            middle = since + (until - since) // 2
-            log.info(
-                "Meta report for act_%s %s..%s did not complete (%s); splitting the range",
-                account_id,
-                since,
-                until,
-                problem,
-            )
-            yield from self._rows_for_range(account_id, since, middle)
-            yield from self._rows_for_range(account_id, middle + dt.timedelta(days=1), until)
+            yield from self._read_results(report_run, account_id, since, until, already_read)
             return
-        yield from self._read_results(report_run, account_id, since, until)
+        except (_JobDidNotComplete, _TooMuchData) as error:
+            problem = error
+        if since == until:
+            raise ReportJobError(
+                PLATFORM,
+                f"Meta could not produce the insights report for ad account act_{account_id} on {since}, not even for that one day ({problem}). Rerun later; if it persists, lower META_INSIGHTS_LEVEL.",
+                account_id,
+            )
+        middle = since + (until - since) // 2
+        log.info(
+            "Meta report for act_%s %s..%s did not complete (%s); splitting the range",
+            account_id,
+            since,
+            until,
+            problem,
+        )
+        yield from self._rows_for_range(account_id, since, middle, already_read)
+        yield from self._rows_for_range(account_id, middle + dt.timedelta(days=1), until, already_read)
 
     def _completed_report_run(self, account_id: str, since: dt.date, until: dt.date) -> AdReportRun:
         """Start the job and wait for it; a failed or skipped job is started once more."""
@@ -287,7 +372,7 @@ class MetaAdsClient:
             "time_increment": 1,
             "action_breakdowns": ["action_type"],
             "use_unified_attribution_setting": True,
-            "filtering": [{"field": "campaign.effective_status", "operator": "IN", "value": ALL_CAMPAIGN_STATUSES}],
+            "filtering": [{"field": f"{level}.effective_status", "operator": "IN", "value": EFFECTIVE_STATUSES[level]}],
             "fields": INSIGHT_FIELDS[level] + METRIC_FIELDS,
         }
         self.report_jobs_started += 1
@@ -313,17 +398,53 @@ class MetaAdsClient:
             waited += interval
             interval = min(interval * 1.5, 60.0)
 
-    def _read_results(self, report_run: AdReportRun, account_id: str, since: dt.date, until: dt.date) -> Iterator[dict]:
-        cursor = self._call(account_id, lambda: report_run.get_result(params={"limit": self.settings.page_size}))
-        while True:
+    def _read_results(
+        self, report_run: AdReportRun, account_id: str, since: dt.date, until: dt.date, already_read: set
+    ) -> Iterator[dict]:
+        # The SDK's cursor over GET /{report_run_id}/insights (what report_run.get_result() builds), made
+        # here without loading, so that every page, the first included, loads under _load_page's handling.
+        cursor = Cursor(
+            target_objects_class=AdsInsights,
+            params={"limit": self.settings.page_size},
+            include_summary=False,
+            api=self._api,
+            node_id=report_run.get_id(),
+            endpoint="insights",
+            object_parser=ObjectParser(target_class=AdsInsights, api=self._api),
+        )
+        while self._load_page(cursor, account_id):
             # The cursor holds one page; next() only pops from it while it is not empty, so rows
-            # leave memory as they are yielded and the next page is fetched under _call's handling.
+            # leave memory as they are yielded and the next page is fetched under _load_page's handling.
             while len(cursor):
                 row = next(cursor)
-                yield parse_insights_row(row.export_all_data(), account_id, self.settings.level, since, until)
+                record = parse_insights_row(row.export_all_data(), account_id, self.settings.level, since, until)
+                key = (record["date"], record["campaign_id"], record["ad_id"])
+                if key not in already_read:
+                    already_read.add(key)
+                    yield record
             self._slow_down_if_near_limits(cursor.headers(), account_id)
-            if not self._call(account_id, cursor.load_next_page):
-                return
+
+    def _load_page(self, cursor: Cursor, account_id: str) -> bool:
+        """Load the cursor's next page; when Meta says it asks too much, ask for half as many rows from the same place.
+
+        A failed load leaves the cursor's `after` where it was, so the smaller page starts at the row the
+        refused one would have. At MIN_PAGE_SIZE the refusal goes up, and the date range is split.
+        """
+        while True:
+            try:
+                return self._call(account_id, cursor.load_next_page)
+            except _TooMuchData as problem:
+                limit = int(cursor.params["limit"])
+                if limit <= MIN_PAGE_SIZE:
+                    raise
+                cursor.params["limit"] = max(MIN_PAGE_SIZE, limit // 2)
+                log.info(
+                    "Meta refused a page of %d rows for act_%s (%s); asking for %d",
+                    limit,
+                    account_id,
+                    problem,
+                    cursor.params["limit"],
+                )
 
     # --- error handling ----------------------------------------------------------------------------
 
@@ -331,7 +452,7 @@ class MetaAdsClient:
         """Run one Graph call, waiting out throttles and retrying transient failures."""
         backoff = self.settings.backoff
         throttle_waited = 0.0
-        attempt = 0
+        attempt = unknown_errors = 0
         while True:
             attempt += 1
             try:
@@ -339,13 +460,15 @@ class MetaAdsClient:
             except FacebookRequestError as error:
                 problem = self._classify(error, account_id)
                 headers = error.http_headers() or {}
-            except (requests.ConnectionError, requests.Timeout) as error:
+                unknown = error.api_error_code() == UNKNOWN_ERROR_CODE
+                unknown_errors += 1 if unknown else 0
+            except requests.RequestException as error:  # broken connections, timeouts, cut-off bodies
                 problem = TransientPlatformError(
                     PLATFORM,
                     f"Could not reach Meta at {self.settings.graph_url} for ad account act_{account_id} ({type(error).__name__}).",
                     account_id,
                 )
-                headers = {}
+                headers, unknown = {}, False
             # Decided outside the except blocks, so the SDK's exception (which carries the request)
             # is never chained onto ours.
             if isinstance(problem, PlatformThrottledError):
@@ -362,7 +485,9 @@ class MetaAdsClient:
                 )
                 self.sleep(wait)
                 continue
-            if isinstance(problem, TransientPlatformError) and attempt < backoff.attempts:
+            # Code 1 is retried once (UNKNOWN_ERROR_TRIES); other transient errors up to backoff.attempts tries.
+            may_retry = unknown_errors < UNKNOWN_ERROR_TRIES if unknown else attempt < backoff.attempts
+            if isinstance(problem, TransientPlatformError) and may_retry:
                 delay = backoff.delay(attempt)
                 log.warning("Meta call for act_%s failed (%s); retry %d in %.1fs", account_id, problem, attempt, delay)
                 self.sleep(delay)
@@ -391,17 +516,51 @@ class MetaAdsClient:
                 f"Meta says {where} does not exist or the token cannot see it ({message}). Check META_AD_ACCOUNT_IDS and the token user's access.",
                 account_id,
             )
-        if (code, subcode) == TOO_MUCH_DATA:
-            return _TooMuchData(message)
+        if code == RETIRED_VERSION_CODE:
+            return PlatformConfigError(
+                PLATFORM,
+                f"Meta no longer serves Graph API {self.graph_version}, the version facebook-business {FacebookAdsApi.SDK_VERSION} calls (code 2635 for {where}: {message}). Upgrade facebook-business to a release made for a current Graph version (raise its pin in pyproject.toml and reinstall), then rerun.",
+                account_id,
+            )
+        if (code, subcode) in TOO_MUCH_DATA_CODES or (
+            code == UNKNOWN_ERROR_CODE and REDUCE_DATA_MESSAGE in message.lower()
+        ):
+            return _TooMuchData(f"code {code}/{subcode}: {message}")
         if code in THROTTLE_CODES:
             return PlatformThrottledError(PLATFORM, f"code {code}: {message}", account_id)
         if code in TRANSIENT_CODES or (error.http_status() or 0) >= 500 or error.api_transient_error():
             return TransientPlatformError(
-                PLATFORM, f"Meta answered HTTP {error.http_status()} for {where} (code {code}: {message}).", account_id
+                PLATFORM,
+                f"Meta answered HTTP {error.http_status()} for {where} (code {code}: {message}). Rerun later.",
+                account_id,
             )
         return PlatformConfigError(
             PLATFORM,
             f"Meta refused the insights request for {where} (code {code}/{subcode}: {message}). This is not retried; check the account settings.",
+            account_id,
+        )
+
+    def _as_platform_error(self, error: Exception, account_id: str) -> PlatformError:
+        """What leaves the connector when something other than a sorted PlatformError stopped an account."""
+        where = f"ad account act_{account_id}"
+        if isinstance(error, FacebookRequestError):
+            error = self._classify(error, account_id)
+            if isinstance(error, PlatformError):
+                return error
+        if isinstance(error, (_TooMuchData, _JobDidNotComplete)):
+            return ReportJobError(
+                PLATFORM,
+                f"Meta could not produce the insights for {where} ({error}). Rerun later; if it persists, lower META_INSIGHTS_LEVEL.",
+                account_id,
+            )
+        if isinstance(error, requests.RequestException):  # its text holds the URL, token included: name it only
+            return TransientPlatformError(
+                PLATFORM, f"Could not read from Meta for {where} ({type(error).__name__}). Rerun later.", account_id
+            )
+        log.error("Unexpected failure reading Meta insights for %s", where, exc_info=error)
+        return PlatformError(
+            PLATFORM,
+            f"The Meta connector failed unexpectedly on {where} ({type(error).__name__}: {str(error)[:200]}); nothing from this account was written. Rerun; if it persists, report it with this message.",
             account_id,
         )
 

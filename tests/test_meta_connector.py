@@ -1,11 +1,28 @@
 """The Meta connector, through the official facebook-business SDK, against the sandbox over HTTP."""
 
+import collections
 import datetime as dt
+import json
 
 import pytest
+import requests
+from facebook_business.api import FacebookAdsApi
 
-from connectors.errors import MalformedPayloadError, PlatformAuthError, PlatformConfigError
-from connectors.meta_ads import MetaAdsClient, MetaAdsSettings, parse_account_time_zone, parse_insights_row
+from connectors import meta_ads
+from connectors.errors import (
+    MalformedPayloadError,
+    PlatformAuthError,
+    PlatformConfigError,
+    PlatformError,
+    TransientPlatformError,
+)
+from connectors.meta_ads import (
+    MetaAdsClient,
+    MetaAdsSettings,
+    fetch_window,
+    parse_account_time_zone,
+    parse_insights_row,
+)
 from connectors.sandbox.meta_figures import meta_deliveries
 from connectors.sandbox.meta_graph import SANDBOX_META_TOKEN
 
@@ -30,9 +47,30 @@ def truth(sandbox, account_id, since, until, restatements=0):
     return list(meta_deliveries(sandbox.advertiser, account_id, since, until, restatements))
 
 
+def by_key(rows):
+    """Rows in one order, whatever order the reports returned them in."""
+    return sorted(rows, key=lambda r: (r["date"], r["campaign_id"], r["ad_id"] or ""))
+
+
+def page_limits(sandbox):
+    """The `limit` of every page of results asked for, in order."""
+    return [int(limit) for _run, _after, limit in sandbox.meta.result_pages_requested]
+
+
+def identical_page_requests(sandbox):
+    """How often the most repeated page request (report, cursor, limit) was sent."""
+    return max(collections.Counter(sandbox.meta.result_pages_requested).values())
+
+
 @pytest.fixture
 def window(yesterday):
     return yesterday - dt.timedelta(days=27), yesterday
+
+
+@pytest.fixture
+def week(yesterday):
+    """A shorter window, for the scenarios that read many small pages."""
+    return yesterday - dt.timedelta(days=7), yesterday
 
 
 @pytest.fixture
@@ -137,13 +175,119 @@ def test_a_report_job_that_keeps_failing_is_split_into_two_halves(sandbox, meta_
     )
 
 
-def test_too_much_data_shrinks_the_range_instead_of_retrying_it(sandbox, meta_settings, account, window):
-    sandbox.faults.arm("meta", "too_much_data", times=1)
+@pytest.mark.parametrize(
+    "kind, phase",
+    [
+        ("too_much_data", "create"),  # 100/1487534 when the job is started
+        ("request_timed_out", "create"),  # 100/1504018 "Try a smaller date range"
+        ("reduce_data", "create"),  # code 1 "Please reduce the amount of data you're asking for"
+        ("too_much_data", "results"),  # 100/1487534 on a page of results
+        ("reduce_data", "results"),
+    ],
+)
+def test_when_meta_says_a_request_asks_too_much_a_smaller_one_brings_exactly_the_undisturbed_rows(
+    sandbox, meta_settings, account, week, kind, phase
+):
+    _, undisturbed = fetch(meta_settings, account, *week, page_size=20)
+    sandbox.meta.result_pages_requested.clear()
+    sandbox.faults.arm("meta", kind, times=1, phase=phase)
 
-    client, rows = fetch(meta_settings, account, *window)
+    client, rows = fetch(meta_settings, account, *week, page_size=20)
 
-    assert client.report_jobs_started == 3
-    assert len(rows) == len(truth(sandbox, account, *window))
+    assert by_key(rows) == by_key(undisturbed)
+    assert identical_page_requests(sandbox) == 1, "the refused request is never sent again as it was"
+    if phase == "create":
+        assert client.report_jobs_started == 3, "the whole range once, then each half"
+    else:
+        assert client.report_jobs_started == 1
+        assert page_limits(sandbox)[:2] == [20, 10], "the refused page is asked for again with half the rows"
+
+
+def test_a_page_refused_part_way_is_read_again_from_the_same_cursor_with_half_the_rows(
+    sandbox, meta_settings, account, week
+):
+    _, undisturbed = fetch(meta_settings, account, *week, page_size=4)
+    sandbox.meta.result_pages_requested.clear()
+    client = MetaAdsClient(MetaAdsSettings(**{**meta_settings.__dict__, "page_size": 4}), sleep=lambda _s: None)
+    reading = client.daily_insights(account, *week)
+    first_rows = [next(reading) for _ in range(6)]  # pages one and two are in; page three comes next
+
+    sandbox.faults.arm("meta", "reduce_data", times=1, phase="results")
+    rows = first_rows + list(reading)
+    client.close()
+
+    assert by_key(rows) == by_key(undisturbed)
+    pages = sandbox.meta.result_pages_requested
+    assert [int(limit) for *_, limit in pages[:4]] == [4, 4, 4, 2]
+    assert pages[2][1] == pages[3][1] is not None, "the smaller page starts where the refused one would have"
+    assert identical_page_requests(sandbox) == 1 and client.report_jobs_started == 1
+
+
+def test_a_page_refused_even_at_one_row_splits_the_range_and_no_row_comes_twice(sandbox, meta_settings, account, week):
+    _, undisturbed = fetch(meta_settings, account, *week, page_size=4)
+    client = MetaAdsClient(MetaAdsSettings(**{**meta_settings.__dict__, "page_size": 4}), sleep=lambda _s: None)
+    reading = client.daily_insights(account, *week)
+    first_rows = [next(reading) for _ in range(6)]
+
+    sandbox.faults.arm("meta", "reduce_data", times=3, phase="results")  # refuses 4, 2 and 1 rows
+    rows = first_rows + list(reading)
+    client.close()
+
+    assert by_key(rows) == by_key(undisturbed)
+    assert client.report_jobs_started == 3, "the whole range, then each half"
+
+
+def test_an_unknown_error_twice_fails_only_that_account_and_as_a_platform_error(
+    sandbox, meta_settings, window, yesterday
+):
+    first, second = (a.id for a in sandbox.advertiser.meta_accounts)
+    sandbox.faults.arm("meta", "server_error", times=2, status=500)  # code 1 "An unknown error occurred"
+
+    outcomes = {}
+    for account_id, records in fetch_window(meta_settings, *window):  # as the pipeline reads each slice
+        try:
+            outcomes[account_id] = len(list(records))
+        except PlatformError as error:
+            outcomes[account_id] = error
+
+    assert isinstance(outcomes[first], TransientPlatformError)
+    assert f"act_{first}" in str(outcomes[first]) and "code 1" in str(outcomes[first])
+    assert outcomes[second] == len(truth(sandbox, second, *window)), "the other account is read in full"
+    version = FacebookAdsApi.API_VERSION
+    assert sandbox.request_log[:3] == [("GET", f"/{version}/act_{first}")] * 2 + [
+        ("GET", f"/{version}/act_{second}")
+    ], "the same call is retried once, then the account is given up"
+
+
+def test_anything_unexpected_leaves_as_a_platform_error_naming_the_account(meta_settings, account, window, monkeypatch):
+    def broken_parser(*_args):
+        raise KeyError("campaign_id")
+
+    monkeypatch.setattr(meta_ads, "parse_insights_row", broken_parser)
+
+    with pytest.raises(PlatformError, match=rf"act_{account}.*KeyError") as raised:
+        fetch(meta_settings, account, *window)
+
+    assert raised.value.account == account and raised.value.__context__ is None
+
+
+@pytest.mark.parametrize("how", ["the SDK calls a retired version", "Meta says so"])
+def test_a_retired_graph_version_is_a_config_error_naming_the_version_and_the_fix(
+    sandbox, meta_settings, account, window, monkeypatch, how
+):
+    if how == "the SDK calls a retired version":
+        monkeypatch.setattr(FacebookAdsApi, "API_VERSION", "v19.0")  # older than the sandbox serves
+    else:
+        sandbox.faults.arm("meta", "deprecated_version", times=1)
+    version = FacebookAdsApi.API_VERSION
+
+    with pytest.raises(PlatformConfigError) as raised:
+        fetch(meta_settings, account, *window)
+
+    message = str(raised.value)
+    assert f"Graph API {version}" in message and "2635" in message and f"act_{account}" in message
+    assert "Upgrade facebook-business" in message and "pyproject.toml" in message
+    assert len(sandbox.request_log) == 1, "a retired version is not retried"
 
 
 def test_an_expired_token_fails_at_once_naming_the_account_and_the_fix(sandbox, meta_settings, account, window, waits):
@@ -177,6 +321,39 @@ def test_a_malformed_number_is_refused_with_the_field_and_value_named(sandbox, m
 def test_an_account_node_without_a_known_time_zone_is_refused_naming_the_account(node):
     with pytest.raises(MalformedPayloadError, match=r"no usable time zone for ad account act_123"):
         parse_account_time_zone(node, "123")
+
+
+def test_deleted_ads_keep_their_history_at_ad_level_because_every_ad_status_is_requested(
+    sandbox, meta_settings, account, window
+):
+    deleted = next(c for c in sandbox.advertiser.campaigns_of(account) if c.status == "DELETED")
+
+    _, rows = fetch(meta_settings, account, *window, level="ad")
+
+    assert set(deleted.ad_ids) <= {r["ad_id"] for r in rows}
+
+
+def test_the_sandbox_leaves_deleted_ads_out_at_ad_level_unless_asked_for_by_ad_effective_status(
+    sandbox, account, window
+):
+    deleted = next(c for c in sandbox.advertiser.campaigns_of(account) if c.status == "DELETED")
+    every_status = ["ACTIVE", "PAUSED", "DELETED", "ARCHIVED", "IN_PROCESS", "WITH_ISSUES"]
+
+    def ad_ids_when_filtering_on(field):
+        query = {
+            "access_token": SANDBOX_META_TOKEN,
+            "level": "ad",
+            "time_range": json.dumps({"since": window[0].isoformat(), "until": window[1].isoformat()}),
+            "time_increment": "1",
+            "fields": json.dumps(["ad_id", "campaign_id"]),
+            "filtering": json.dumps([{"field": field, "operator": "IN", "value": every_status}]),
+            "limit": "5000",
+        }
+        url = f"{sandbox.base_url}/{FacebookAdsApi.API_VERSION}/act_{account}/insights"
+        return {row["ad_id"] for row in requests.get(url, params=query, timeout=5).json()["data"]}
+
+    assert not set(deleted.ad_ids) & ad_ids_when_filtering_on("campaign.effective_status")
+    assert set(deleted.ad_ids) <= ad_ids_when_filtering_on("ad.effective_status")
 
 
 def test_ad_level_rows_add_up_to_the_campaign_level(meta_settings, account, window):

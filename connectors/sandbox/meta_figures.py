@@ -3,8 +3,8 @@
 ``meta_graph.py`` writes these as the Graph API does (every number a string); this module decides
 what the numbers are: which action types a click, a reaction or a purchase is counted under, how the
 aggregate action types (``omni_purchase``, ``lead``, ``post_engagement``) relate to the ones they add up,
-how a campaign's day splits over its two ads so that ad-level rows add up to the campaign's, and
-which OUTCOME_* objective a campaign's rows name.
+how a campaign's day splits over its two ads so that ad-level rows add up to the campaign's,
+which OUTCOME_* objective a campaign's rows name, and which effective status a campaign or ad has.
 """
 
 from __future__ import annotations
@@ -24,6 +24,19 @@ META_OBJECTIVES = {"awareness": "OUTCOME_AWARENESS", "leads": "OUTCOME_LEADS", "
 def meta_objective(campaign: Campaign) -> str:
     """What the campaign was bought for, as Meta's insights rows say it (OUTCOME_*)."""
     return META_OBJECTIVES[campaign.objective]
+
+
+def meta_effective_status(campaign: Campaign, level: str) -> str:
+    """The `effective_status` of the campaign, or of each of its ads, as insights filtering sees it.
+
+    An ad inherits a paused, archived or deleted campaign's status: "all the objects below it automatically
+    inherit that status" (developers.facebook.com/docs/marketing-api/best-practices/storing_adobjects/, "Manage
+    Your Ad Object's Status"); under a paused campaign it reads CAMPAIGN_PAUSED (Ad.EffectiveStatus in the SDK's
+    facebook_business/adobjects/ad.py). The synthetic advertiser switches whole campaigns, never single ads.
+    """
+    if level == "ad" and campaign.status == "PAUSED":
+        return "CAMPAIGN_PAUSED"
+    return campaign.status
 
 
 @dataclasses.dataclass(frozen=True)

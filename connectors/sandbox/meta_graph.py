@@ -10,15 +10,22 @@ HTTP statuses, and the usage headers (x-business-use-case-usage, x-app-usage,
 x-ad-account-usage, x-fb-ads-insights-throttle).
 
 Faithful details worth knowing: numbers are strings; days without delivery are absent; without
-a `filtering` on effective status, DELETED and ARCHIVED campaigns drop out; "Job Running" can show
-100 % before "Job Completed"; `paging.next` is only present when another page exists.
+a `filtering` on the requested level's effective status (`campaign.effective_status` at level campaign,
+`ad.effective_status` at level ad), DELETED and ARCHIVED objects drop out; "Job Running" can show
+100 % before "Job Completed"; `paging.next` is only present when another page exists; a path whose
+Graph version is older than OLDEST_SERVED_VERSION is refused with code 2635.
 
 The figures are Meta's wording of the advertiser's day (``meta_figures.py``); ``environment()`` holds
 the settings that point the Meta connector here.
 
 Fault kinds (``sandbox.faults.arm("meta", kind, ...)``): ``throttle`` (code=17|80004|4|613,
 regain_minutes), ``server_error`` (status=500|503), ``job_failed``, ``job_skipped``,
-``expired_token``, ``permission_denied``, ``malformed_payload``, ``too_much_data``.
+``expired_token``, ``permission_denied``, ``malformed_payload``, ``deprecated_version`` (code 2635),
+and the three ways Meta says a request asks for too much, each with ``phase="create"`` (the insights
+request that starts a job, or the synchronous one) or ``phase="results"`` (a page of a job's results):
+``too_much_data`` (100/1487534, phase create by default), ``reduce_data`` (code 1 "Please reduce the
+amount of data...", HTTP 500, phase results by default), ``request_timed_out`` (100/1504018, create
+only). Arm one phase at a time per kind: a fault armed for the other phase is left armed.
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ from connectors.sandbox.meta_figures import (
     DailyDelivery,
     meta_ad_deliveries,
     meta_deliveries,
+    meta_effective_status,
     meta_objective,
 )
 
@@ -44,6 +52,11 @@ SANDBOX_META_TOKEN = "sandbox-meta-token"
 # The sandbox completes a report after POLLS_TO_COMPLETE polls: polling it every 0.2 s keeps the demo quick.
 SANDBOX_POLL_INTERVAL_SECONDS = "0.2"
 VERSION = r"v\d+\.\d+"
+# The newest Graph version (the one the facebook-business 26.0.x SDK calls), and the oldest the sandbox still
+# serves: a stand-in for Meta's version schedule, whose real cut-off moves with every release. A path with an
+# older version meets code 2635.
+LATEST_VERSION = "v26.0"
+OLDEST_SERVED_VERSION = (24, 0)
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 5000
 POLLS_TO_COMPLETE = 3
@@ -128,6 +141,8 @@ class MetaGraphApi:
         self._calls: dict[str, int] = {}
         self._lock = threading.Lock()
         self.report_runs_created = 0
+        # Every request for a page of a report's results: (report_run_id, after cursor, limit), as asked.
+        self.result_pages_requested: list[tuple[str, str | None, str | None]] = []
 
     def routes(self):
         return [
@@ -165,8 +180,20 @@ class MetaGraphApi:
         }
 
     def _refusal(self, request, account_id: str | None):
-        """The error a request meets before any work is done: auth, permission, throttling, 5xx."""
+        """The error a request meets before any work is done: retired version, auth, permission, throttling, 5xx."""
         faults = self.sandbox.faults
+        version = re.match(r"^/v(\d+)\.(\d+)/", request.path)
+        if faults.take("meta", "deprecated_version") or (
+            version and (int(version.group(1)), int(version.group(2))) < OLDEST_SERVED_VERSION
+        ):
+            # Code 2635 as Meta's reference lists it for the ad account and insights edges
+            # (developers.facebook.com/docs/marketing-api/reference/ad-account/insights/, "Error Codes":
+            # "You are calling a deprecated version of the Ads API. Please update to the latest version.").
+            return _graph_error(
+                400,
+                f"(#2635) You are calling a deprecated version of the Ads API. Please update to the latest version: {LATEST_VERSION}.",
+                2635,
+            )
         token = request.param("access_token")
         if faults.take("meta", "expired_token") or token is None:
             return _graph_error(
@@ -231,23 +258,73 @@ class MetaGraphApi:
             return _graph_error(400, "(#100) Param time_range must be a JSON object with since and until dates", 100)
         if until < since or (until - since).days > 37 * 31:
             return _graph_error(400, "(#100) time_range is invalid or longer than 37 months", 100)
-        if self.sandbox.faults.take("meta", "too_much_data"):
-            return _graph_error(
-                400, "Please reduce the amount of data you're asking for, then retry your request", 100, 1487534
-            )
         fields = self._list_param(request.param("fields")) or ["spend", "impressions"]
-        statuses = {"ACTIVE", "PAUSED"}  # the API hides DELETED and ARCHIVED unless filtered for
-        for condition in json.loads(request.param("filtering") or "[]"):
-            if condition.get("field") in ("campaign.effective_status", "campaign.delivery_info"):
-                statuses = set(condition.get("value", []))
+        # Each `filtering` on <level>.effective_status keeps the objects whose status at that level it lists.
+        # DELETED and ARCHIVED objects of the requested level are left out unless a filter on that level's own
+        # field asks for them: ".../act_<AD_ACCOUNT_ID>/insights?level=ad does not return stats for the deleted
+        # object ... You can query insights for DELETED objects using the ad.effective_status filter"
+        # (developers.facebook.com/docs/marketing-api/best-practices/storing_adobjects/).
+        wanted = {
+            condition["field"].removesuffix(".effective_status"): set(condition.get("value", []))
+            for condition in json.loads(request.param("filtering") or "[]")
+            if condition.get("field") in ("campaign.effective_status", "ad.effective_status")
+        }
+
+        def listed(delivery: DailyDelivery) -> bool:
+            status = {lvl: meta_effective_status(delivery.campaign, lvl) for lvl in ("campaign", "ad")}
+            if status[level] in ("DELETED", "ARCHIVED") and level not in wanted:
+                return False
+            return all(status[lvl] in values for lvl, values in wanted.items())
+
         account = self.advertiser.account(account_id)
         rows = []
         for delivery in meta_deliveries(self.advertiser, account_id, since, until, restatements):
-            if delivery.campaign.status not in statuses:
+            if not listed(delivery):
                 continue
             parts = meta_ad_deliveries(self.advertiser, delivery) if level == "ad" else [delivery]
             rows.extend(self._wire_row(part, account.currency, fields) for part in parts)
         return rows, since, until
+
+    def _take_in_phase(self, kind: str, phase: str, default_phase: str):
+        """One use of an armed fault of `kind` meant for `phase`; a fault armed for the other phase stays armed."""
+        faults = self.sandbox.faults
+        fault = faults.take("meta", kind)
+        if fault is None or fault.options.get("phase", default_phase) == phase:
+            return fault
+        if fault.remaining is not None:  # give the use back: still listed (remaining > 0) or armed anew
+            if fault.remaining > 0:
+                fault.remaining += 1
+            else:
+                faults.arm("meta", kind, times=1, **fault.options)
+        return None
+
+    def _too_much_data(self, phase: str):
+        """The ways Meta refuses a request as too large, when a test armed one for this phase.
+
+        - 100/1487534: the data-per-call limit, "error_code = 100, CodeException (error subcode: 1487534)"
+          (developers.facebook.com/docs/marketing-api/insights/best-practices/, "Data Per Call Limits").
+        - code 1, HTTP 500, "Please reduce the amount of data you're asking for, then retry your request": seen
+          on results pages with `limit` and `after` (github.com/singer-io/tap-facebook/issues/65) and on
+          insights requests (github.com/airbytehq/airbyte/pull/42562); Airbyte halves `limit` on it
+          (source-facebook-marketing, streams/common.py `reduce_request_record_limit`).
+        - 100/1504018 "Request Timed Out" (developers.facebook.com/documentation/ads-commerce/marketing-api/
+          insights/error-codes, where its source is "Sync": served here on the synchronous request that
+          starts a job, and on the synchronous insights edge).
+        """
+        if self._take_in_phase("too_much_data", phase, default_phase="create"):
+            return _graph_error(
+                400, "Please reduce the amount of data you're asking for, then retry your request", 100, 1487534
+            )
+        if self._take_in_phase("reduce_data", phase, default_phase="results"):
+            return _graph_error(500, "Please reduce the amount of data you're asking for, then retry your request", 1)
+        if phase == "create" and self.sandbox.faults.take("meta", "request_timed_out"):
+            return _graph_error(
+                400,
+                "Your request timed out. Try a smaller date range, fetch less data, or use async jobs.",
+                100,
+                1504018,
+            )
+        return None
 
     @staticmethod
     def _wire_row(delivery: DailyDelivery, currency: str, fields: list[str]) -> dict:
@@ -286,6 +363,9 @@ class MetaGraphApi:
         queried = self._query_rows(request, account_id, self.sandbox.restatements_for_new_report())
         if not isinstance(queried, tuple):
             return queried
+        refusal = self._too_much_data("create")
+        if refusal:
+            return refusal
         rows, since, until = queried
         outcome, failure = "Job Completed", None
         if self.sandbox.faults.take("meta", "job_failed"):
@@ -369,7 +449,9 @@ class MetaGraphApi:
             return refusal
         if run is None or run.polls < POLLS_TO_COMPLETE or run.outcome != "Job Completed":
             return _graph_error(400, "(#100) The report is not ready or has failed; poll async_status first", 100)
-        return self._page(request, run.rows, run.account_id)
+        with self._lock:
+            self.result_pages_requested.append((run.id, request.param("after"), request.param("limit")))
+        return self._too_much_data("results") or self._page(request, run.rows, run.account_id)
 
     def sync_insights(self, request, match):
         account_id = match.group(1)
@@ -379,7 +461,7 @@ class MetaGraphApi:
         queried = self._query_rows(request, account_id, self.sandbox.restatements)
         if not isinstance(queried, tuple):
             return queried
-        return self._page(request, queried[0], account_id)
+        return self._too_much_data("create") or self._page(request, queried[0], account_id)
 
     def _page(self, request, rows: list[dict], account_id: str):
         limit = min(int(request.param("limit", str(DEFAULT_PAGE_SIZE))), MAX_PAGE_SIZE)
