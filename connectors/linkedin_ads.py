@@ -8,8 +8,8 @@ Two raw tables, one client:
   Conversions API's finder by account, paged with start/count) give each rule's name and type,
   the ad account its currency; then ONE adAnalytics statistics request with pivots CAMPAIGN and
   CONVERSION: website conversions per campaign × conversion rule × day.
-Both go through the same request, retry, error and parsing code below. adAnalytics requests are
-asked so that LinkedIn answers them whole:
+Both go through the same request, retry and error code below, and the parsers of
+`linkedin_parsing.py`. adAnalytics requests are asked so that LinkedIn answers them whole:
 - at most 20 fields a request, dateRange and pivotValues included: metrics are asked for in chunks
   and merged on (campaign, day);
 - never 15,000 possible elements (campaigns × days) in one request, because LinkedIn cuts larger
@@ -19,16 +19,28 @@ The query string is written by hand: Rest.li's parentheses, colons and commas mu
 are, the URNs inside List(...) percent-encoded. A URL too long for LinkedIn (414) is sent again as
 a POST with X-HTTP-Method-Override: GET and the query in the body.
 
+An empty answer is not taken on trust. LinkedIn answers adAnalytics with no elements "if there's no
+activity to report or if you don't have read access to the requested advertising data"
+(learn.microsoft.com/linkedin/marketing/integrations/ads-reporting/ads-reporting), and a sync
+replaces the window's rows with what it fetched: taken as "no delivery", lost access would delete
+an account's history. So when an account's answer for a window is empty although some of its
+campaigns were scheduled to run then, the connector asks which ad accounts the token's member
+holds a role on (adAccountUsers, finder authenticatedUser); without one it raises a
+PlatformAuthError, and the account's earlier rows stay. Campaigns that ended before the window (or
+never started) make an empty answer plain "no delivery", with no extra call.
+
 Failures: 429 waits (Retry-After, else backoff); 5xx and broken connections retry with backoff and
 jitter; 401 refreshes the access token once when refresh credentials are set; 426 (a retired
 LinkedIn-Version), 400, 403 and 404 stop at once with the account and the fix named.
+
+Versions: LinkedIn serves each monthly version (YYYYMM) for about a year; `version_sunset` gives the
+day this connector expects it to go, and `social-roi check` warns 60 days ahead.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import decimal
 import json
 import logging
 import os
@@ -44,10 +56,28 @@ from connectors.errors import (
     PlatformAuthError,
     PlatformConfigError,
 )
+from connectors.linkedin_parsing import (
+    ACCOUNT_URN,
+    CONVERSION_METRIC_COLUMNS,
+    CONVERSIONS_RAW_COLUMNS,
+    METRIC_COLUMNS,
+    PLATFORM,
+    RAW_COLUMNS,
+    ConversionRule,
+    LinkedInCampaign,
+    accounts_with_a_role,
+    conversion_element_key,
+    element_key,
+    parse_analytics_element,
+    parse_campaign,
+    parse_conversion_element,
+    parse_conversion_rule,
+)
 from connectors.retry import Backoff, HttpRetry
 from connectors.source import (
     CHECK_MAX_THROTTLE_WAIT_SECONDS,
     AccessCheck,
+    CheckWarning,
     RawSource,
     RestatementWindow,
     SliceRecords,
@@ -55,12 +85,12 @@ from connectors.source import (
     fetch_slices,
 )
 
-PLATFORM = "linkedin"
 RAW_TABLE = "linkedin_ads_analytics"
 CONVERSIONS_RAW_TABLE = "linkedin_ads_conversions"
 DEFAULT_API_URL = "https://api.linkedin.com"
 DEFAULT_OAUTH_URL = "https://www.linkedin.com"
 DEFAULT_API_VERSION = "202610"  # LinkedIn-Version, YYYYMM; LinkedIn retires a version after about a year
+API_VERSION_PATTERN = r"20\d\d(0[1-9]|1[0-2])(\.\d{2})?"  # YYYYMM, or with LinkedIn's patch suffix: 202508.02
 RESTLI_PROTOCOL_VERSION = "2.0.0"
 ALL_CAMPAIGN_STATUSES = (
     "ACTIVE",
@@ -76,82 +106,11 @@ ELEMENT_FIELDS = ("dateRange", "pivotValues")  # asked for in every analytics re
 LINKEDIN_FIELD_LIMIT = 20
 LINKEDIN_ELEMENT_LIMIT = 15_000
 MAX_REACH_RANGE_DAYS = 92
-ACCOUNT_URN = "urn:li:sponsoredAccount:"
-CAMPAIGN_URN = "urn:li:sponsoredCampaign:"
-CAMPAIGN_GROUP_URN = "urn:li:sponsoredCampaignGroup:"
-# A conversion rule as adAnalytics names it in pivotValues under the CONVERSION pivot (and as the
-# Conversions API's events refer to it): learn.microsoft.com/linkedin/marketing/integrations/ads-reporting/conversions-api
-CONVERSION_URN = "urn:lla:llaPartnerConversion:"
+MEMBER_ROLES_PAGE_SIZE = 100
+# How long before a version's sunset `social-roi check` starts to warn: time to read a migration guide.
+VERSION_WARNING_DAYS = 60
+VERSIONS_PAGE = "learn.microsoft.com/linkedin/marketing/versioning"
 REFRESH_VARIABLES = ("LINKEDIN_CLIENT_ID", "LINKEDIN_CLIENT_SECRET", "LINKEDIN_REFRESH_TOKEN")
-
-# adAnalytics metric → raw column. Money arrives as decimal strings, counts as integers.
-METRIC_COLUMNS = {
-    "impressions": "impressions",
-    "clicks": "clicks",
-    "landingPageClicks": "landing_page_clicks",
-    "costInLocalCurrency": "cost_in_local_currency",
-    "costInUsd": "cost_in_usd",
-    "externalWebsiteConversions": "external_website_conversions",
-    "oneClickLeads": "one_click_leads",
-    "conversionValueInLocalCurrency": "conversion_value_in_local_currency",
-    "likes": "likes",
-    "comments": "comments",
-    "shares": "shares",
-    "follows": "follows",
-    "totalEngagements": "total_engagements",
-    "videoViews": "video_views",
-    "approximateMemberReach": "approximate_member_reach",
-}
-MONEY_METRICS = {"costInLocalCurrency", "costInUsd", "conversionValueInLocalCurrency"}
-# Reach counts distinct members: not summable, and absent means unknown (NULL), not zero.
-NULLABLE_METRICS = {"approximateMemberReach"}
-
-# The raw table's shape: one row per account × day × campaign, campaign attributes denormalised.
-RAW_COLUMNS = {
-    "account_id": "VARCHAR",
-    "date": "DATE",
-    "campaign_id": "VARCHAR",
-    "campaign_name": "VARCHAR",
-    "campaign_group": "VARCHAR",  # the campaign group's id (urn:li:sponsoredCampaignGroup:<id>)
-    "campaign_status": "VARCHAR",
-    "campaign_type": "VARCHAR",
-    "cost_type": "VARCHAR",
-    "currency": "VARCHAR",  # of the ad account: local-currency metrics and budgets are in it
-    "daily_budget": "DECIMAL(18,2)",
-    "total_budget": "DECIMAL(18,2)",
-    **{column: "DECIMAL(18,2)" if metric in MONEY_METRICS else "BIGINT" for metric, column in METRIC_COLUMNS.items()},
-    "raw_row": "JSON",  # the analytics element as LinkedIn sent it, chunks merged
-    # The campaign's objectiveType (BRAND_AWARENESS, LEAD_GENERATION, WEBSITE_CONVERSION, ...):
-    # what it was bought for, so that an awareness campaign is not judged on conversions.
-    "objective_type": "VARCHAR",
-}
-
-# adAnalytics conversion metrics → raw column of the conversions table. externalWebsiteConversions
-# is the sum of the post-click and the post-view (view-through) conversions; the value is in the
-# ad account's currency (learn.microsoft.com/linkedin/marketing/integrations/ads-reporting/ads-reporting,
-# "Metrics available").
-CONVERSION_METRIC_COLUMNS = {
-    "externalWebsiteConversions": "conversions",
-    "externalWebsitePostClickConversions": "post_click_conversions",
-    "externalWebsitePostViewConversions": "post_view_conversions",
-    "conversionValueInLocalCurrency": "conversion_value",
-}
-
-# One row per account × day × campaign × conversion rule; rules that counted nothing that day are absent.
-CONVERSIONS_RAW_COLUMNS = {
-    "account_id": "VARCHAR",
-    "date": "DATE",
-    "campaign_id": "VARCHAR",
-    "conversion_id": "VARCHAR",  # the conversion rule's id (urn:lla:llaPartnerConversion:<id>)
-    "conversion_name": "VARCHAR",
-    "conversion_type": "VARCHAR",  # the rule's type as LinkedIn sends it: LEAD, PURCHASE, SIGN_UP, ...
-    **{
-        column: "DECIMAL(18,2)" if metric in MONEY_METRICS else "BIGINT"
-        for metric, column in CONVERSION_METRIC_COLUMNS.items()
-    },
-    "currency": "VARCHAR",  # of the ad account, as in linkedin_ads_analytics
-    "raw_row": "JSON",  # the statistics element as LinkedIn sent it
-}
 
 log = logging.getLogger(__name__)
 
@@ -224,7 +183,7 @@ class LinkedInAdsSettings:
                 "LinkedIn credentials are set but LINKEDIN_AD_ACCOUNT_IDS is not: list the ad account ids, comma-separated (123 or urn:li:sponsoredAccount:123).",
             )
         version = value("LINKEDIN_API_VERSION") or DEFAULT_API_VERSION
-        if not re.fullmatch(r"\d{6}(\.\d{2})?", version):
+        if not re.fullmatch(API_VERSION_PATTERN, version):
             raise PlatformConfigError(
                 PLATFORM,
                 f"LINKEDIN_API_VERSION={version!r} is not a LinkedIn API version: use YYYYMM, e.g. {DEFAULT_API_VERSION}.",
@@ -241,6 +200,38 @@ class LinkedInAdsSettings:
         )
 
 
+def version_sunset(version: str) -> dt.date:
+    """The day LinkedIn is expected to stop serving Marketing API version YYYYMM (or YYYYMM.NN): the
+    15th of the same month one year later.
+
+    LinkedIn supports each monthly version for at least a year before its sunset
+    (learn.microsoft.com/linkedin/marketing/versioning), and its migrations table
+    (learn.microsoft.com/linkedin/marketing/integrations/migrations) puts the sunsets between the
+    15th and the 22nd of that month a year on: 202407 on 22 July 2025, 202409 on 15 September 2025,
+    202510 on 15 October 2026, 202603 on 16 March 2027. The 15th, the earliest of them, so that a
+    warning never comes late; past it, LinkedIn's own answer (426) is what counts."""
+    if not re.fullmatch(API_VERSION_PATTERN, version):
+        raise PlatformConfigError(
+            PLATFORM,
+            f"LINKEDIN_API_VERSION={version!r} is not a LinkedIn API version: use YYYYMM, e.g. {DEFAULT_API_VERSION}.",
+        )
+    return dt.date(int(version[:4]) + 1, int(version[4:6]), 15)
+
+
+def version_warning(version: str, today: dt.date) -> str | None:
+    """What to do about a version within VERSION_WARNING_DAYS of its sunset (or past it); None otherwise."""
+    sunset = version_sunset(version)
+    days_left = (sunset - today).days
+    if days_left > VERSION_WARNING_DAYS:
+        return None
+    when = f"in {days_left} days" if days_left > 0 else "a day already past"
+    return (
+        f"LinkedIn retires API version {version} around {sunset} ({when}; each version is served for about a year). "
+        f"Set LINKEDIN_API_VERSION to a version released in the last few months (YYYYMM, listed on {VERSIONS_PAGE}), "
+        "read its migration guide, and run social-roi check again."
+    )
+
+
 def normalize_account_id(value: str) -> str:
     """'urn:li:sponsoredAccount:123', ' 123 ' → '123'."""
     digits = value.strip().removeprefix(ACCOUNT_URN)
@@ -250,35 +241,6 @@ def normalize_account_id(value: str) -> str:
             f"{value.strip()!r} in LINKEDIN_AD_ACCOUNT_IDS is not an ad account id: use the digits, with or without 'urn:li:sponsoredAccount:'.",
         )
     return digits
-
-
-@dataclasses.dataclass(frozen=True)
-class LinkedInCampaign:
-    """A campaign's attributes from the adCampaigns call, named as the raw columns they fill."""
-
-    campaign_id: str
-    campaign_name: str
-    campaign_group: str | None
-    campaign_status: str
-    campaign_type: str | None
-    cost_type: str | None
-    currency: str | None
-    daily_budget: float | None
-    total_budget: float | None
-    objective_type: str | None
-
-    @property
-    def urn(self) -> str:
-        return f"{CAMPAIGN_URN}{self.campaign_id}"
-
-
-@dataclasses.dataclass(frozen=True)
-class ConversionRule:
-    """A conversion rule from the Conversions API, named as the raw columns it fills."""
-
-    conversion_id: str
-    conversion_name: str
-    conversion_type: str | None
 
 
 class LinkedInAdsClient:
@@ -294,6 +256,7 @@ class LinkedInAdsClient:
         self._access_token = settings.access_token
         self._refresh_token = settings.refresh_token
         self._tunnel_urls_from: int | None = None  # the shortest URL LinkedIn answered 414 for
+        self._accounts_with_a_role: set[str] | None = None  # asked once per client, when needed
         self.token_refreshes = 0
 
     def close(self) -> None:
@@ -323,21 +286,37 @@ class LinkedInAdsClient:
                 )
             seen_tokens.add(page_token)
 
-    def check_account(self, account_id: str) -> None:
-        """One read-only call that the token may read this account; raises the sorted error if not.
+    def check_account(self, account_id: str, day: dt.date) -> None:
+        """Cheap read-only calls that the token may read this account and its reports; raises the
+        sorted error if not.
 
         The first campaign of the account (pageSize=1): the same endpoint and access a sync starts
-        with, renewing an expired access token on the way as a sync would.
+        with, renewing an expired access token on the way as a sync would. Then the account's
+        analytics for `day` (pivot ACCOUNT): the reports a sync reads, which answer empty rather
+        than refuse when read access is gone; an empty one is checked against the member's roles,
+        whether or not campaigns ran that day (a check proves access; it cannot lose rows).
         """
         account_id = normalize_account_id(account_id)
         self._get(account_id, f"/rest/adAccounts/{account_id}/adCampaigns", "q=search&pageSize=1", "campaigns")
+        if not self.account_had_activity(account_id, day, day):
+            self.require_a_role(
+                account_id, f"LinkedIn reported no activity at all for ad account {account_id} on {day}"
+            )
 
     def daily_analytics(self, account_id: str, since: dt.date, until: dt.date) -> Iterator[dict]:
-        """Records for one account, one per day × campaign that LinkedIn reports (absent = no delivery)."""
+        """Records for one account, one per day × campaign that LinkedIn reports (absent = no delivery).
+
+        Nothing at all while campaigns were scheduled to run is checked before it is believed
+        (`confirm_nothing_happened`): LinkedIn answers the same when read access is gone."""
         account_id = normalize_account_id(account_id)
         campaigns = self.campaigns(account_id)
+        reported = 0
         for start, end, batch in plan_requests(campaigns, since, until, self.settings.max_elements_per_call):
-            yield from self.analytics_records(account_id, batch, start, end)
+            for record in self.analytics_records(account_id, batch, start, end):
+                reported += 1
+                yield record
+        if not reported:
+            self.confirm_nothing_happened(account_id, campaigns, since, until, "campaign analytics")
 
     def analytics_records(
         self, account_id: str, campaigns: list[LinkedInCampaign], since: dt.date, until: dt.date
@@ -412,11 +391,84 @@ class LinkedInAdsClient:
         self._get(account_id, "/rest/conversions", conversion_rules_query(account_id, 0, 1), "conversion rules")
 
     def daily_conversions(self, account_id: str, since: dt.date, until: dt.date) -> Iterator[dict]:
-        """Records for one account, one per day × campaign × conversion rule that LinkedIn reports."""
+        """Records for one account, one per day × campaign × conversion rule that LinkedIn reports.
+
+        No conversions at all is checked as on the analytics table; only then are the account's
+        campaigns read, to see whether any was scheduled to run."""
         account_id = normalize_account_id(account_id)
         rules = {rule.conversion_id: rule for rule in self.conversion_rules(account_id)}
         currency = self.account_currency(account_id)
-        yield from self.conversion_records(account_id, rules, currency, since, until)
+        reported = 0
+        for record in self.conversion_records(account_id, rules, currency, since, until):
+            reported += 1
+            yield record
+        if not reported:
+            self.confirm_nothing_happened(account_id, self.campaigns(account_id), since, until, "conversions")
+
+    # --- is an empty answer the truth? -----------------------------------------------------------
+
+    def confirm_nothing_happened(
+        self, account_id: str, campaigns: list[LinkedInCampaign], since: dt.date, until: dt.date, what: str
+    ) -> None:
+        """Accept an empty answer for [since, until] as "no delivery", or raise PlatformAuthError.
+
+        Empty is plain when no campaign of the account was scheduled to run in the range (ended
+        before it, starts after it, drafts). Otherwise LinkedIn's empty answer may mean lost read
+        access ("An empty response is returned if there's no activity to report or if you don't
+        have read access to the requested advertising data", ads-reporting docs), so the token's
+        member must still hold a role on the account for it to be believed."""
+        live = [campaign for campaign in campaigns if campaign.could_have_run(since, until)]
+        if not live:
+            return
+        named = ", ".join(repr(campaign.campaign_name) for campaign in live[:3]) + (" …" if len(live) > 3 else "")
+        self.require_a_role(
+            account_id,
+            f"LinkedIn answered no {what} at all for ad account {account_id} over {since}..{until}, although "
+            f"{len(live)} of its campaigns were scheduled to run then ({named})",
+        )
+
+    def require_a_role(self, account_id: str, finding: str) -> None:
+        """Raise PlatformAuthError, starting with `finding`, unless the token's member holds a role on
+        the account: LinkedIn's empty analytics answer cannot tell lost access from a quiet period."""
+        if account_id in self.member_accounts(account_id):
+            return
+        raise PlatformAuthError(
+            PLATFORM,
+            f"{finding}, and the token's member no longer holds a role on the account. LinkedIn answers "
+            "reports empty, not with an error, when read access is gone, so this is not taken as a quiet "
+            f"period: the account's earlier rows stay as they were. Give the token's member a role on ad "
+            f"account {account_id} (Viewer or above, under Manage access in Campaign Manager), check that "
+            "the token still has the r_ads_reporting scope, then run the sync again.",
+            account_id,
+        )
+
+    def member_accounts(self, asking_for: str) -> set[str]:
+        """The ad accounts the token's member holds a role on: adAccountUsers' finder by authenticated
+        user, paged with start and count (create-and-manage-account-users docs); asked once per client.
+        `asking_for`: the account whose answer is in doubt, for the messages of a failed call."""
+        if self._accounts_with_a_role is None:
+            accounts, start, size = set(), 0, MEMBER_ROLES_PAGE_SIZE
+            while True:
+                body = self._get(
+                    asking_for, "/rest/adAccountUsers", member_roles_query(start, size), "ad account roles"
+                )
+                page = accounts_with_a_role(_elements(body, asking_for, "adAccountUsers"))
+                repeated = bool(page) and page <= accounts  # a page seen before: stop rather than loop
+                accounts |= page
+                start += size
+                total = (body.get("paging") or {}).get("total")
+                if len(body["elements"]) < size or (isinstance(total, int) and start >= total) or repeated:
+                    break
+            self._accounts_with_a_role = accounts
+        return self._accounts_with_a_role
+
+    def account_had_activity(self, account_id: str, since: dt.date, until: dt.date) -> bool:
+        """Whether adAnalytics reports anything for the whole account over the range: one small
+        request, pivot ACCOUNT, granularity ALL, two metrics."""
+        body = self._get(
+            account_id, "/rest/adAnalytics", account_analytics_query(account_id, since, until), "account analytics"
+        )
+        return bool(_elements(body, account_id, "adAnalytics"))
 
     def conversion_records(
         self, account_id: str, rules: Mapping[str, ConversionRule], currency: str, since: dt.date, until: dt.date
@@ -425,10 +477,7 @@ class LinkedInAdsClient:
         whole account at once. An answer that reaches the element limit is asked for again in halves
         of the range.
 
-        An empty answer gives no rows, as on the analytics table: LinkedIn answers empty both when
-        nothing happened and when the token cannot read the account ("An empty response is returned
-        if there's no activity to report or if you don't have read access", ads-reporting docs), and
-        cannot tell the two apart; `social-roi check` is where access is proven.
+        An empty answer gives no rows here; `daily_conversions` decides whether to believe it.
         """
         merged = self._merged_elements(
             account_id,
@@ -529,7 +578,12 @@ class LinkedInAdsClient:
         return self._access_token
 
     def _send(self, account_id: str | None, what: str, send: Callable[[], requests.Response]) -> requests.Response:
-        """Send until LinkedIn answers something other than a throttle or a server error."""
+        """Send until LinkedIn answers something other than a throttle or a server error.
+
+        The shared loop of connectors/retry.py, not urllib3's Retry mounted on the session: Retry
+        sleeps with time.sleep (no injectable clock), gives the first retry no backoff, and caps each
+        Retry-After wait (retry_after_max) where this connector caps the total and then stops with
+        PlatformThrottledError; 429s and 5xx would also share one attempt budget."""
         where = f"ad account {account_id}" if account_id else "the token refresh"
         retry = HttpRetry(
             PLATFORM, "LinkedIn", self.settings.backoff, self.settings.max_throttle_wait_seconds, self.sleep
@@ -585,7 +639,7 @@ class LinkedInAdsClient:
         if status == 426:
             return PlatformConfigError(
                 PLATFORM,
-                f"LinkedIn no longer serves API version {self.settings.api_version} (426 {detail}), so {what} for {where} cannot be read. Set LINKEDIN_API_VERSION to a current version (YYYYMM, listed on LinkedIn's Marketing API versioning page) and rerun.",
+                f"LinkedIn does not serve API version {self.settings.api_version} (426 {detail}), so {what} for {where} cannot be read: LinkedIn serves each monthly version for about a year. Set LINKEDIN_API_VERSION to a version released in the last few months, as YYYYMM (the active ones are listed on {VERSIONS_PAGE}), and rerun.",
                 account_id,
             )
         if status == 403:
@@ -725,6 +779,26 @@ def statistics_query(account_id: str, since: dt.date, until: dt.date, metrics: l
     )
 
 
+def account_analytics_query(account_id: str, since: dt.date, until: dt.date) -> str:
+    """The analytics finder for one whole account over the range, one element at most (pivot ACCOUNT,
+    granularity ALL), two metrics: whether anything was delivered, at the least cost."""
+    return "&".join(
+        [
+            "q=analytics",
+            "pivot=(value:ACCOUNT)",
+            "timeGranularity=(value:ALL)",
+            f"dateRange=(start:{_restli_date(since)},end:{_restli_date(until)})",
+            f"accounts=List({urllib.parse.quote(ACCOUNT_URN + account_id, safe='')})",
+            f"fields={','.join([*ELEMENT_FIELDS, 'impressions', 'costInLocalCurrency'])}",
+        ]
+    )
+
+
+def member_roles_query(start: int, count: int) -> str:
+    """adAccountUsers' finder for the ad accounts of the token's member, one page."""
+    return f"q=authenticatedUser&start={start}&count={count}"
+
+
 def conversion_rules_query(account_id: str, start: int, count: int) -> str:
     """The Conversions API's finder by ad account, the account URN percent-encoded (conversion-tracking docs)."""
     return f"q=account&account={urllib.parse.quote(ACCOUNT_URN + account_id, safe='')}&start={start}&count={count}"
@@ -732,224 +806,6 @@ def conversion_rules_query(account_id: str, start: int, count: int) -> str:
 
 def _restli_date(day: dt.date) -> str:
     return f"(year:{day.year},month:{day.month},day:{day.day})"
-
-
-# --- parsing -----------------------------------------------------------------------------------
-
-# LinkedIn's money strings carry long decimals ("107.5300000000000335346") and, in live answers,
-# tiny negatives in exponent form ("-2e-18"): both are numbers. A decimal comma is not.
-_DECIMAL = re.compile(r"-?\d+(\.\d+)?([eE][-+]?\d+)?")
-_CENT = decimal.Decimal("0.01")
-
-
-def parse_money(value, fail: Callable[[str], Exception], field: str) -> float | None:
-    """A LinkedIn amount (string or number) rounded to the cent; None when absent; `fail(what)` when
-    it is not a decimal number."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)) or not _DECIMAL.fullmatch(str(value)):
-        raise fail(f"{field}={value!r} is not a decimal number")
-    try:
-        # Decimal, not float, for the rounding: LinkedIn's costs carry many decimals.
-        cents = decimal.Decimal(str(value)).quantize(_CENT, rounding=decimal.ROUND_HALF_UP)
-    except decimal.InvalidOperation:
-        cents = None
-    if cents is None:
-        raise fail(f"{field}={value!r} is too large for an amount")
-    return float(cents) + 0.0  # + 0.0: "-2e-18" rounds to -0.00, which is plain zero
-
-
-def _malformed(subject: str, account_id: str, element) -> Callable[[str], MalformedPayloadError]:
-    """How a parser refuses what LinkedIn sent: `fail(what)` names the object, the account and the
-    problem, and quotes the start of the element."""
-
-    def fail(what: str) -> MalformedPayloadError:
-        return MalformedPayloadError(
-            PLATFORM,
-            f"LinkedIn returned a malformed {subject} ({what}); nothing from this sync was written. Element: {json.dumps(element)[:300]}",
-            account_id,
-        )
-
-    return fail
-
-
-def parse_campaign(element, account_id: str) -> LinkedInCampaign:
-    """Validate one adCampaigns element and keep the attributes the rows carry."""
-
-    fail = _malformed(f"campaign for ad account {account_id}", account_id, element)
-
-    if not isinstance(element, Mapping):
-        raise fail("not an object")
-    campaign_id = element.get("id")
-    if isinstance(campaign_id, bool) or not isinstance(campaign_id, (int, str)) or not str(campaign_id).isdigit():
-        raise fail(f"id={campaign_id!r} is not a campaign id")
-    if not isinstance(element.get("name"), str) or not isinstance(element.get("status"), str):
-        raise fail("name or status is missing")
-    if element.get("account") not in (None, f"{ACCOUNT_URN}{account_id}"):
-        raise fail(f"account {element.get('account')!r} is not the account asked for")
-    budgets = {
-        key: element.get(key) if isinstance(element.get(key), Mapping) else {}
-        for key in ("dailyBudget", "totalBudget", "unitCost")
-    }
-    currency = next((b["currencyCode"] for b in budgets.values() if b.get("currencyCode")), None)
-    group = element.get("campaignGroup")
-    objective = element.get("objectiveType")
-    return LinkedInCampaign(
-        campaign_id=str(campaign_id),
-        campaign_name=element["name"],
-        campaign_group=group.removeprefix(CAMPAIGN_GROUP_URN) if isinstance(group, str) else None,
-        campaign_status=element["status"],
-        campaign_type=element.get("type"),
-        cost_type=element.get("costType"),
-        currency=currency,
-        daily_budget=parse_money(budgets["dailyBudget"].get("amount"), fail, "dailyBudget.amount"),
-        total_budget=parse_money(budgets["totalBudget"].get("amount"), fail, "totalBudget.amount"),
-        objective_type=objective if isinstance(objective, str) else None,
-    )
-
-
-def parse_conversion_rule(element, account_id: str) -> ConversionRule:
-    """Validate one conversion rule of the Conversions API and keep its id, name and type (schema at
-    learn.microsoft.com/linkedin/marketing/integrations/ads-reporting/conversions-api-schema). Disabled
-    rules (enabled: false) are kept: what they counted before stays in the reports."""
-
-    fail = _malformed(f"conversion rule for ad account {account_id}", account_id, element)
-
-    if not isinstance(element, Mapping):
-        raise fail("not an object")
-    rule_id = element.get("id")
-    if isinstance(rule_id, bool) or not isinstance(rule_id, (int, str)) or not str(rule_id).isdigit():
-        raise fail(f"id={rule_id!r} is not a conversion rule id")
-    if not isinstance(element.get("name"), str):
-        raise fail("name is missing")
-    if element.get("account") not in (None, f"{ACCOUNT_URN}{account_id}"):
-        raise fail(f"account {element.get('account')!r} is not the account asked for")
-    rule_type = element.get("type")
-    return ConversionRule(
-        conversion_id=str(rule_id),
-        conversion_name=element["name"],
-        conversion_type=rule_type if isinstance(rule_type, str) else None,
-    )
-
-
-def _malformed_element(element, account_id: str, problem: str) -> MalformedPayloadError:
-    return MalformedPayloadError(
-        PLATFORM,
-        f"LinkedIn returned a malformed analytics element for ad account {account_id} ({problem}); nothing from this sync was written. Element: {json.dumps(element)[:300]}",
-        account_id,
-    )
-
-
-def _daily_element(element, since: dt.date, until: dt.date, account_id: str) -> tuple[str, list]:
-    """(ISO day, pivotValues) of one daily adAnalytics element, its day checked against the range asked for."""
-    problem = None
-    try:
-        start, end = (
-            (element["dateRange"][side]["year"], element["dateRange"][side]["month"], element["dateRange"][side]["day"])
-            for side in ("start", "end")
-        )
-        day = dt.date(*start)
-        urns = element["pivotValues"]
-    except (KeyError, TypeError, ValueError) as error:
-        problem = f"no readable dateRange or pivotValues ({type(error).__name__})"
-    if problem is None and (start != end or not since <= day <= until):
-        problem = f"a daily element must have start = end within {since}..{until}"
-    if problem is None and not isinstance(urns, list):
-        problem = f"pivotValues {urns!r} is not a list"
-    if problem:
-        raise _malformed_element(element, account_id, problem)
-    return day.isoformat(), urns
-
-
-def element_key(
-    element, by_urn: Mapping[str, LinkedInCampaign], since: dt.date, until: dt.date, account_id: str
-) -> tuple[str, str]:
-    """(ISO day, campaign URN) of one daily analytics element, checked against what was asked."""
-    day, urns = _daily_element(element, since, until, account_id)
-    if len(urns) != 1 or urns[0] not in by_urn:
-        raise _malformed_element(element, account_id, f"pivotValues {urns!r} is not one of the campaigns asked for")
-    return day, urns[0]
-
-
-def conversion_element_key(element, since: dt.date, until: dt.date, account_id: str) -> tuple[str, str, str]:
-    """(ISO day, campaign id, conversion rule id) of one daily statistics element (pivots CAMPAIGN, CONVERSION)."""
-    day, urns = _daily_element(element, since, until, account_id)
-    ids = [
-        urn.removeprefix(prefix)
-        for urn, prefix in zip(urns, (CAMPAIGN_URN, CONVERSION_URN))
-        if isinstance(urn, str) and urn.startswith(prefix) and urn.removeprefix(prefix).isdigit()
-    ]
-    if len(urns) != 2 or len(ids) != 2:
-        raise _malformed_element(
-            element, account_id, f"pivotValues {urns!r} is not [campaign URN, conversion URN] as pivots asked"
-        )
-    return day, ids[0], ids[1]
-
-
-def _metric(element: Mapping, field: str, fail: Callable[[str], Exception]):
-    """One adAnalytics metric: money as cents, counts as integers; an omitted metric is zero, except
-    reach, which is unknown (NULL) when absent."""
-    value = element.get(field)
-    if field in MONEY_METRICS:
-        return parse_money(value, fail, field) or 0.0
-    if value is None:
-        return None if field in NULLABLE_METRICS else 0
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise fail(f"{field}={value!r} is not an integer")
-    return value
-
-
-def parse_analytics_element(element: Mapping, campaign: LinkedInCampaign, account_id: str, day: str) -> dict:
-    """One merged analytics element → the raw-table record (see RAW_COLUMNS)."""
-
-    fail = _malformed(
-        f"analytics element for campaign {campaign.campaign_id} of ad account {account_id} on {day}",
-        account_id,
-        dict(element),
-    )
-
-    if campaign.currency is None:
-        raise fail("the campaign has no currency in its budget or unit cost")
-    values = {
-        "account_id": account_id,
-        "date": day,
-        **dataclasses.asdict(campaign),
-        **{column: _metric(element, field, fail) for field, column in METRIC_COLUMNS.items()},
-        "raw_row": json.dumps(dict(element), separators=(",", ":")),
-    }
-    return {column: values[column] for column in RAW_COLUMNS}
-
-
-def parse_conversion_element(
-    element: Mapping,
-    account_id: str,
-    day: str,
-    campaign_id: str,
-    conversion_id: str,
-    rule: ConversionRule | None,
-    currency: str,
-) -> dict:
-    """One statistics element → the conversions raw-table record (see CONVERSIONS_RAW_COLUMNS). The
-    rule's type lands as LinkedIn sends it: which types count is decided downstream."""
-
-    fail = _malformed(
-        f"conversions element for conversion rule {conversion_id} of campaign {campaign_id} of ad account {account_id} on {day}",
-        account_id,
-        dict(element),
-    )
-
-    values = {
-        "account_id": account_id,
-        "date": day,
-        "campaign_id": campaign_id,
-        "conversion_id": conversion_id,
-        "conversion_name": rule.conversion_name if rule else None,
-        "conversion_type": rule.conversion_type if rule else None,
-        **{column: _metric(element, field, fail) for field, column in CONVERSION_METRIC_COLUMNS.items()},
-        "currency": currency,
-        "raw_row": json.dumps(dict(element), separators=(",", ":")),
-    }
-    return {column: values[column] for column in CONVERSIONS_RAW_COLUMNS}
 
 
 def fetch_window(settings: LinkedInAdsSettings, since: dt.date, until: dt.date) -> Iterator[SliceRecords]:
@@ -973,9 +829,16 @@ def _check(settings: LinkedInAdsSettings, check_one: Callable[[LinkedInAdsClient
     return check_slices(lambda: LinkedInAdsClient(patient_enough), settings.account_ids, check_one)
 
 
-def check_access(settings: LinkedInAdsSettings) -> Iterator[AccessCheck]:
-    """(account id, None) for each ad account the credentials can read, (account id, the error and its fix) for the others."""
-    return _check(settings, LinkedInAdsClient.check_account)
+def check_access(settings: LinkedInAdsSettings, today: dt.date | None = None) -> Iterator[AccessCheck]:
+    """(account id, None) for each ad account whose campaigns and reports the credentials can read,
+    (account id, the error and its fix) for the others; then, when LINKEDIN_API_VERSION is within
+    VERSION_WARNING_DAYS of its sunset, a warning line for it (not a failure: it still works)."""
+    today = today or dt.date.today()
+    yesterday = today - dt.timedelta(days=1)
+    yield from _check(settings, lambda client, account_id: client.check_account(account_id, yesterday))
+    warning = version_warning(settings.api_version, today)
+    if warning:
+        yield f"LinkedIn-Version {settings.api_version}", CheckWarning(warning)
 
 
 def check_conversions_access(settings: LinkedInAdsSettings) -> Iterator[AccessCheck]:

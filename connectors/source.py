@@ -17,8 +17,18 @@ from connectors.errors import PlatformError
 # The records are an iterator so that a slice is streamed page by page, never held whole.
 SliceRecords = tuple[str, Iterator[dict]]
 
-# One account's credential check: its id as the user writes it, and None or the error message.
-AccessCheck = tuple[str, str | None]
+
+@dataclasses.dataclass(frozen=True)
+class CheckWarning:
+    """A check finding that does not fail tonight's sync but needs doing soon (an API version close
+    to its sunset): `social-roi check` prints it as a WARNING line and still exits 0."""
+
+    message: str
+
+
+# One credential check: the account (or setting) as the user writes it, and None (fine), the error
+# message (fails), or a CheckWarning.
+AccessCheck = tuple[str, str | CheckWarning | None]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,7 +54,8 @@ class RawSource:
     # rates, whose first days need the last value published before them.
     lookback_days: int = 0
     # `social-roi check`: one cheap read-only call per account, yielding (account, None) when it
-    # answered and (account, what to fix) when not. None for sources with no credentials to test.
+    # answered and (account, what to fix) when not, and (setting, CheckWarning) for what needs doing
+    # soon. None for sources with no credentials to test.
     check: Callable[[Any], Iterator[AccessCheck]] | None = None
     # The days the nightly sync re-fetches. None: reference data that is fetched over the run's
     # whole range (it is small and is never revised).

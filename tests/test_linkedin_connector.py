@@ -15,13 +15,18 @@ import requests
 
 from connectors.errors import MalformedPayloadError, PlatformAuthError, PlatformConfigError, TransientPlatformError
 from connectors.linkedin_ads import (
-    CONVERSIONS_RAW_COLUMNS,
     CONVERSIONS_SOURCE,
-    METRIC_COLUMNS,
-    RAW_COLUMNS,
+    SOURCE,
     LinkedInAdsClient,
     LinkedInAdsSettings,
     analytics_query,
+    check_access,
+    version_sunset,
+)
+from connectors.linkedin_parsing import (
+    CONVERSIONS_RAW_COLUMNS,
+    METRIC_COLUMNS,
+    RAW_COLUMNS,
     parse_conversion_element,
     parse_money,
 )
@@ -35,6 +40,9 @@ from connectors.sandbox.linkedin_rest import (
     SANDBOX_LINKEDIN_TOKEN,
     SANDBOX_REFRESH_TOKEN,
 )
+from connectors.source import CheckWarning
+from pipelines import warehouse
+from pipelines.check import FAILED, OK, WARNING, check_source
 
 REFRESH_CREDENTIALS = {
     "client_id": SANDBOX_CLIENT_ID,
@@ -513,6 +521,17 @@ def test_conversion_records_load_into_the_raw_column_types(sandbox, settings, wi
     assert value == cents(r["conversion_value"] for r in rows) > 0
 
 
+@pytest.mark.parametrize(
+    ("sent", "parsed"),
+    [("-2E-18", 0.0), ("1.0E-5", 0.0), ("107.5300000000000335346", 107.53)],
+    ids=["tiny-negative-exponent", "tiny-positive-exponent", "long-decimals"],
+)
+def test_each_form_of_linkedin_amount_parses_to_the_cent(sent, parsed):
+    amount = parse_money(sent, lambda what: MalformedPayloadError("linkedin", what), "costInLocalCurrency")
+
+    assert amount == parsed and math.copysign(1, amount) == 1, "plain zero, never -0.0"
+
+
 def test_amounts_with_long_decimals_or_a_tiny_negative_exponent_parse_as_numbers_to_the_cent():
     def fail(what):
         return MalformedPayloadError("linkedin", what)
@@ -534,6 +553,163 @@ def test_campaign_rows_carry_the_campaigns_objective_type(sandbox, settings, acc
     campaigns = {c.id: c for c in sandbox.advertiser.linkedin_campaigns}
     assert all(row["objective_type"] == OBJECTIVE_TYPES[campaigns[row["campaign_id"]].objective] for row in rows)
     assert {row["objective_type"] for row in rows} == {"BRAND_AWARENESS", "LEAD_GENERATION", "WEBSITE_CONVERSION"}
+
+
+# --- an empty answer: no activity, or no read access? -------------------------------------------
+
+
+def sync(source, settings, window, database, staging) -> warehouse.StagedSync:
+    """One sync of the window into the warehouse as the raw asset runs it (stage every slice, replace
+    the slices fetched whole), without Dagster."""
+    staging.mkdir()
+    staged = warehouse.stage_records(source.fetch(settings, *window), staging, *window)
+    warehouse.replace_slices(database, source, staged)
+    return staged
+
+
+def rows_in(database, source) -> int:
+    with duckdb.connect(str(database)) as connection:
+        return connection.execute(f"select count(*) from {warehouse.RAW_SCHEMA}.{source.table}").fetchone()[0]
+
+
+@pytest.mark.parametrize("source", [SOURCE, CONVERSIONS_SOURCE], ids=lambda source: source.table)
+def test_revoked_read_access_on_an_account_that_had_spend_fails_its_slice_and_keeps_its_rows(
+    sandbox, settings, account, window, tmp_path, source
+):
+    database = tmp_path / "warehouse.duckdb"
+    first = sync(source, settings, window, database, tmp_path / "first")
+    sandbox.faults.arm("linkedin", "read_access_revoked", account=account)
+
+    again = sync(source, settings, window, database, tmp_path / "again")
+
+    assert sandbox.linkedin.analytics_calls[-1].elements == 0, "LinkedIn answered empty, not with an error"
+    [failure] = again.failures
+    assert isinstance(failure, PlatformAuthError) and failure.account == account and again.slices == ()
+    assert f"ad account {account}" in str(failure)
+    assert "role on ad account" in str(failure) and "r_ads_reporting" in str(failure), "the fix"
+    assert rows_in(database, source) == first.rows > 0, "the earlier rows stay"
+
+
+@pytest.mark.parametrize("source", [SOURCE, CONVERSIONS_SOURCE], ids=lambda source: source.table)
+def test_an_account_whose_campaigns_all_ended_before_the_window_gives_no_rows_and_no_error(
+    sandbox, settings, account, yesterday, source
+):
+    ended = [campaign for campaign in sandbox.advertiser.linkedin_campaigns if campaign.end is not None]
+    sandbox.advertiser.linkedin_campaigns = ended  # a quiet account: every campaign paused or ended
+    since = max(campaign.end for campaign in ended) + dt.timedelta(days=1)
+
+    [(slice_id, rows)] = list(source.fetch(settings, since, yesterday))
+
+    assert (slice_id, list(rows)) == (account, [])
+    assert ("GET", "/rest/adAccountUsers") not in sandbox.request_log, "no campaign ran: nothing to cross-check"
+
+
+def test_an_empty_answer_while_campaigns_were_live_is_believed_once_the_member_still_holds_a_role(
+    sandbox, settings, account
+):
+    today = sandbox.advertiser.today  # campaigns are live, but a day that has not ended has delivered nothing yet
+
+    _, rows = fetch(settings, account, today, today)
+
+    assert rows == []
+    assert sandbox.request_log.count(("GET", "/rest/adAccountUsers")) == 1
+
+
+def test_check_finds_revoked_read_access_through_the_analytics_call(sandbox, account):
+    sandbox.faults.arm("linkedin", "read_access_revoked", account=account)
+
+    lines = check_source(SOURCE, linkedin_rest.environment(sandbox))
+
+    [(target, status, detail)] = [(line.target, line.status, line.detail) for line in lines]
+    assert (target, status) == (account, FAILED)
+    assert f"no activity at all for ad account {account}" in detail and "r_ads_reporting" in detail
+    [call] = sandbox.linkedin.analytics_calls
+    assert (call.pivot, call.days, call.elements) == ("ACCOUNT", 1, 0)
+
+
+def test_the_sandbox_answers_a_member_without_access_as_linkedin_does(sandbox, account, window):
+    urn = urllib.parse.quote(f"urn:li:sponsoredAccount:{account}", safe="")
+    dates = f"(start:(year:{window[0].year},month:{window[0].month},day:{window[0].day}),end:(year:{window[1].year},month:{window[1].month},day:{window[1].day}))"
+    analytics = f"{sandbox.base_url}/rest/adAnalytics?q=analytics&pivot=(value:ACCOUNT)&timeGranularity=(value:ALL)&dateRange={dates}&accounts=List({urn})&fields=dateRange,pivotValues,impressions"
+    roles = f"{sandbox.base_url}/rest/adAccountUsers?q=authenticatedUser"
+
+    before = [requests.get(url, headers=API_HEADERS, timeout=10) for url in (analytics, roles)]
+    sandbox.faults.arm("linkedin", "read_access_revoked", account=account)
+    after = [requests.get(url, headers=API_HEADERS, timeout=10) for url in (analytics, roles)]
+
+    assert [r.status_code for r in before + after] == [200] * 4
+    assert before[0].json()["elements"][0]["pivotValues"] == [f"urn:li:sponsoredAccount:{account}"]
+    assert [(e["account"], e["role"]) for e in before[1].json()["elements"]] == [
+        (f"urn:li:sponsoredAccount:{account}", "CAMPAIGN_MANAGER")
+    ]
+    assert after[0].json()["elements"] == [] and after[1].json()["elements"] == []
+
+
+# --- API versions --------------------------------------------------------------------------------
+
+
+def test_a_versions_sunset_is_the_15th_of_its_month_a_year_on_never_after_linkedins_published_date():
+    # LinkedIn's migrations table (learn.microsoft.com/linkedin/marketing/integrations/migrations)
+    published = {
+        "202407": dt.date(2025, 7, 22),
+        "202408": dt.date(2025, 8, 18),
+        "202409": dt.date(2025, 9, 15),
+        "202411": dt.date(2025, 11, 17),
+        "202510": dt.date(2026, 10, 15),
+        "202603": dt.date(2027, 3, 16),
+    }
+
+    expected = {version: version_sunset(version) for version in published}
+
+    for version, sunset in expected.items():
+        assert sunset <= published[version] and (sunset.year, sunset.month) == (
+            published[version].year,
+            published[version].month,
+        )
+    assert version_sunset("202508.02") == dt.date(2026, 8, 15)
+
+
+def released_months_before(day: dt.date, months: int) -> str:
+    """The LinkedIn-Version of the month `months` before `day`'s month."""
+    index = day.year * 12 + day.month - 1 - months
+    return f"{index // 12}{index % 12 + 1:02d}"
+
+
+def test_a_version_45_days_from_its_sunset_is_a_warning_from_check_not_a_failure(sandbox, settings, account):
+    # A version that is live in the sandbox today, checked 45 days before its sunset.
+    version = released_months_before(sandbox.advertiser.today + dt.timedelta(days=45), 12)
+    checked_on = version_sunset(version) - dt.timedelta(days=45)
+
+    verdicts = list(check_access(dataclasses.replace(settings, api_version=version), today=checked_on))
+
+    assert verdicts[0] == (account, None)
+    target, warning = verdicts[1]
+    assert target == f"LinkedIn-Version {version}" and isinstance(warning, CheckWarning)
+    assert f"around {version_sunset(version)} (in 45 days" in warning.message
+    assert "LINKEDIN_API_VERSION" in warning.message and "YYYYMM" in warning.message
+
+
+def test_check_prints_a_version_close_to_its_sunset_as_a_warning_line_beside_the_accounts(sandbox, account):
+    version = released_months_before(sandbox.advertiser.today + dt.timedelta(days=45), 12)  # sunset in 29..59 days
+
+    lines = check_source(SOURCE, {**linkedin_rest.environment(sandbox), "LINKEDIN_API_VERSION": version})
+
+    assert [(line.target, line.status) for line in lines] == [(account, OK), (f"LinkedIn-Version {version}", WARNING)]
+    assert not any(line.failed for line in lines)
+
+
+def test_a_version_past_its_supported_year_is_refused_with_426_and_names_linkedin_api_version(
+    sandbox, settings, account, window, waits
+):
+    retired = released_months_before(sandbox.advertiser.today, 13)
+
+    with pytest.raises(PlatformConfigError) as raised:
+        fetch(settings, account, *window, waits=waits, api_version=retired)
+
+    message = str(raised.value)
+    assert f"426 NONEXISTENT_VERSION: Requested version {retired}01 is not active" in message
+    assert "Set LINKEDIN_API_VERSION to a version released in the last few months, as YYYYMM" in message
+    assert waits == [] and len(sandbox.request_log) == 1, "not retried"
 
 
 # --- settings ----------------------------------------------------------------------------------

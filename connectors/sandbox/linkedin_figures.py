@@ -98,6 +98,21 @@ def linkedin_metrics(
     return metrics
 
 
+def linkedin_account_metrics(
+    advertiser: SyntheticAdvertiser, campaigns: list[Campaign], days: list[dt.date], restatements: int = 0
+) -> dict[str, float] | None:
+    """adAnalytics' figures for an ad account over some days (pivot ACCOUNT): its campaigns' figures
+    summed, reach left out (distinct members do not add up); None when nothing was delivered."""
+    totals: dict[str, float] = {}
+    for day in days:
+        for campaign in campaigns:
+            metrics = linkedin_metrics(advertiser, campaign, day, restatements)
+            for name, value in (metrics or {}).items():
+                if name != "approximateMemberReach":
+                    totals[name] = totals.get(name, 0) + value
+    return totals or None
+
+
 def linkedin_conversions(
     advertiser: SyntheticAdvertiser, campaign: Campaign, day: dt.date, restatements: int = 0
 ) -> dict[ConversionRule, dict[str, float]]:

@@ -7,9 +7,14 @@ Served:
   GET  /rest/adAnalytics?q=analytics&pivot=(value:CAMPAIGN)&timeGranularity=(value:DAILY)
        &dateRange=(start:(year:..,month:..,day:..),end:(..))&campaigns=List(urn%3Ali%3A..)&fields=..
        -> {"elements": [...], "paging": {...}}
+  GET  /rest/adAnalytics?q=analytics&pivot=(value:ACCOUNT)&timeGranularity=(value:ALL|DAILY)
+       &dateRange=(..)&accounts=List(urn%3Ali%3AsponsoredAccount%3A..)&fields=..
+       -> the account's campaigns summed (reach is not served by ACCOUNT: it does not add up)
   GET  /rest/adAnalytics?q=statistics&pivots=List(CAMPAIGN,CONVERSION)&timeGranularity=DAILY
        &dateRange=(..)&accounts=List(urn%3Ali%3AsponsoredAccount%3A..)&fields=..
        -> website conversions per campaign × conversion rule × day
+  GET  /rest/adAccountUsers?q=authenticatedUser&start=..&count=..
+       -> the token's member's role on each ad account it may use, {"elements": [...], "paging": {...}}
   GET  /rest/conversions?q=account&account=urn%3Ali%3AsponsoredAccount%3A..&start=..&count=..
        -> the account's conversion rules, {"elements": [...], "paging": {"start", "count", "total", "links"}}
   POST any of these with X-HTTP-Method-Override: GET and the query form-encoded in the body
@@ -29,7 +34,22 @@ Fault kinds (``sandbox.faults.arm("linkedin", kind, ...)``): ``throttle`` (retry
 else no Retry-After header), ``server_error`` (status=500|502|503|504), ``expired_token`` (the
 token presented stays expired; the refresh endpoint issues a new one), ``version_retired`` (426),
 ``uri_too_long`` (414 for a GET; over=N: only once path and query are longer than N characters), ``permission_denied``
-(403), ``malformed_payload`` (a cost written with a decimal comma).
+(403), ``malformed_payload`` (a cost written with a decimal comma), ``read_access_revoked``
+(account=<id>, else every account; lasts for the rest of the sandbox's life): the token's member
+loses its role on the account. What LinkedIn documents for that state is served: adAnalytics
+answers 200 with no elements for the account ("An empty response is returned if there's no activity
+to report or if you don't have read access to the requested advertising data",
+learn.microsoft.com/linkedin/marketing/integrations/ads-reporting/ads-reporting), and the
+adAccountUsers finder by authenticated user, which lists the accounts the member holds a role on
+(learn.microsoft.com/linkedin/marketing/integrations/ads/account-structure/create-and-manage-account-users),
+leaves it out. The campaign-management reads (adCampaigns, the ad account, conversion rules) keep
+answering: LinkedIn documents no answer for them in that state, and this is the worst case for a
+connector, where the only sign is an empty report.
+
+Versions: LinkedIn serves each monthly version for at least a year and its migrations table sunsets
+it mid-month a year on (learn.microsoft.com/linkedin/marketing/integrations/migrations); the sandbox
+answers 426 NONEXISTENT_VERSION from the 15th of the version's month a year on (by the advertiser's
+today), as it does for a version header it cannot read.
 
 The metrics and conversion rules are LinkedIn's wording of the advertiser's day (``linkedin_figures.py``):
 a campaign's website conversions all belong to the one rule of its conversion event, so the
@@ -52,6 +72,7 @@ from connectors.sandbox.http import Request, Response
 from connectors.sandbox.linkedin_figures import (
     CONVERSION_METRICS,
     conversion_rules,
+    linkedin_account_metrics,
     linkedin_conversions,
     linkedin_metrics,
 )
@@ -96,6 +117,10 @@ CAMPAIGN_STATUSES = {"ACTIVE", "PAUSED", "ARCHIVED", "COMPLETED", "CANCELED", "D
 # (learn.microsoft.com/linkedin/marketing/integrations/ads/account-structure/create-and-manage-campaigns:
 # BRAND_AWARENESS, WEBSITE_VISIT, ENGAGEMENT, VIDEO_VIEW, LEAD_GENERATION, WEBSITE_CONVERSION, JOB_APPLICANT).
 OBJECTIVE_TYPES = {"awareness": "BRAND_AWARENESS", "leads": "LEAD_GENERATION", "sales": "WEBSITE_CONVERSION"}
+# The sandbox token's member and its role on every ad account it has not lost (one of VIEWER,
+# CREATIVE_MANAGER, CAMPAIGN_MANAGER, ACCOUNT_MANAGER, ACCOUNT_BILLING_ADMIN: account-access-controls docs).
+SANDBOX_MEMBER = "urn:li:person:sandboxMember1"
+SANDBOX_MEMBER_ROLE = "CAMPAIGN_MANAGER"
 
 
 def environment(sandbox) -> dict[str, str]:
@@ -134,6 +159,7 @@ class AnalyticsCall:
     fields: tuple[str, ...]
     elements: int
     finder: str = "analytics"  # or "statistics"
+    pivot: str = "CAMPAIGN"  # or "ACCOUNT" (analytics finder), "CAMPAIGN,CONVERSION" (statistics)
 
 
 class LinkedInRestApi:
@@ -145,6 +171,7 @@ class LinkedInRestApi:
         self.max_elements = DEFAULT_MAX_ELEMENTS
         self.max_url_length = DEFAULT_MAX_URL_LENGTH
         self.analytics_calls: list[AnalyticsCall] = []
+        self.revoked_accounts: set[str] = set()  # accounts the member lost its role on (read_access_revoked)
         self.tokens_issued = 0
         self._token_numbers = itertools.count(1)
         self._lock = threading.Lock()
@@ -155,6 +182,7 @@ class LinkedInRestApi:
             (re.compile(r"^/rest/adAccounts/(\d+)/adCampaigns$"), self._campaigns),
             (re.compile(r"^/rest/adAccounts/(\d+)$"), self._ad_account),
             (re.compile(r"^/rest/conversions$"), self._conversion_rules),
+            (re.compile(r"^/rest/adAccountUsers$"), self._account_users),
         ]
         routes = []
         for path, handler in rest_routes:
@@ -209,7 +237,7 @@ class LinkedInRestApi:
                 "VERSION_MISSING",
                 "A version must be present. Please specify a version by adding the LinkedIn-Version header.",
             )
-        if faults.take("linkedin", "version_retired") or not re.fullmatch(r"\d{6}(\.\d{2})?", version):
+        if faults.take("linkedin", "version_retired") or not self._version_active(version):
             digits = version.replace(".", "")  # LinkedIn names 202610 as 20261001 in this message
             return _linkedin_error(
                 426,
@@ -232,6 +260,13 @@ class LinkedInRestApi:
             return _linkedin_error(401, "EXPIRED_ACCESS_TOKEN", "The token used in the request has expired", 65601)
         if token not in self.valid_tokens:
             return _linkedin_error(401, "INVALID_ACCESS_TOKEN", "Invalid access token", 65600)
+        revoked = faults.take("linkedin", "read_access_revoked")
+        if revoked:
+            with self._lock:
+                account = revoked.options.get("account")  # 123 or urn:li:sponsoredAccount:123
+                self.revoked_accounts |= (
+                    {str(account).rsplit(":", 1)[-1]} if account else {a.id for a in self.advertiser.linkedin_accounts}
+                )
         if faults.take("linkedin", "permission_denied"):
             return _linkedin_error(
                 403, "ACCESS_DENIED", f"Not enough permissions to access: {request.method} {request.path}", 100
@@ -257,6 +292,18 @@ class LinkedInRestApi:
                 status, code, "Internal Server Error" if status == 500 else code.replace("_", " ").title()
             )
         return None
+
+    def _version_active(self, version: str) -> bool:
+        """A well-formed version (YYYYMM or YYYYMM.NN) not yet at its sunset: the 15th of its month a year on."""
+        if not re.fullmatch(r"20\d\d(0[1-9]|1[0-2])(\.\d{2})?", version):
+            return False
+        return self.advertiser.today < dt.date(int(version[:4]) + 1, int(version[4:6]), 15)
+
+    def readable(self, account_id: str) -> bool:
+        """Whether the token's member may read this account's reports: one of the advertiser's
+        LinkedIn accounts, its role not revoked."""
+        account = self.advertiser.account(account_id)
+        return account in self.advertiser.linkedin_accounts and account_id not in self.revoked_accounts
 
     def _uri_too_long(self, length: int) -> bool:
         if length > self.max_url_length:
@@ -382,6 +429,8 @@ class LinkedInRestApi:
         """adAnalytics' finders (ads-reporting docs): analytics groups by one pivot, statistics by up to three."""
         if params.get("q") == "statistics":
             return self._statistics(request, params)
+        if params.get("pivot") == "(value:ACCOUNT)":
+            return self._account_analytics(request, params)
         return self._analytics(request, match, params)
 
     def _analytics(self, request: Request, match, params: dict[str, str]) -> Response:
@@ -395,7 +444,8 @@ class LinkedInRestApi:
                 f"approximateMemberReach is only available for date ranges of at most {REACH_MAX_DAYS} days",
                 100,
             )
-        by_id = {c.id: c for c in self.advertiser.linkedin_campaigns}
+        # Campaigns of an account the member may not read are left out, not refused (see read_access_revoked).
+        by_id = {c.id: c for c in self.advertiser.linkedin_campaigns if self.readable(c.account_id)}
         campaigns = [by_id[campaign_id] for campaign_id in query.campaign_ids if campaign_id in by_id]
         elements = self._elements(campaigns, query, self.sandbox.restatements_for_new_report())
         if (
@@ -413,6 +463,40 @@ class LinkedInRestApi:
                     query.days,
                     query.fields,
                     len(elements),
+                )
+            )
+        return Response.json(200, {"paging": {"start": 0, "count": 10, "links": []}, "elements": elements})
+
+    def _account_analytics(self, request: Request, params: dict[str, str]) -> Response:
+        """The analytics finder by ACCOUNT: each account's campaigns summed per day (DAILY) or over the
+        whole range (ALL); an account the member may not read answers nothing."""
+        query = _parsed_query(_AccountAnalyticsQuery, params)
+        if isinstance(query, Response):
+            return query
+        restatements = self.sandbox.restatements_for_new_report()
+        periods = (
+            [[query.start + dt.timedelta(days=offset) for offset in range(query.days)]]
+            if query.granularity == "ALL"
+            else [[query.start + dt.timedelta(days=offset)] for offset in range(query.days)]
+        )
+        elements = []
+        for account_id in query.account_ids:
+            campaigns = self.advertiser.campaigns_of(account_id) if self.readable(account_id) else []
+            for days in periods:
+                values = linkedin_account_metrics(self.advertiser, campaigns, days, restatements)
+                element = _element(days[0], [f"urn:li:sponsoredAccount:{account_id}"], values, query.fields, days[-1])
+                if element is not None:
+                    elements.append(element)
+        with self._lock:
+            self.analytics_calls.append(
+                AnalyticsCall(
+                    request.method,
+                    request.raw_query if request.method == "GET" else request.body.decode(),
+                    0,
+                    query.days,
+                    query.fields,
+                    len(elements),
+                    pivot="ACCOUNT",
                 )
             )
         return Response.json(200, {"paging": {"start": 0, "count": 10, "links": []}, "elements": elements})
@@ -439,9 +523,7 @@ class LinkedInRestApi:
             return query
         # An account the token may not read answers empty, not with an error: "An empty response is
         # returned if there's no activity to report or if you don't have read access" (ads-reporting docs).
-        account = self.advertiser.account(query.account_id)
-        readable = account is not None and account in self.advertiser.linkedin_accounts
-        campaigns = self.advertiser.campaigns_of(account.id) if readable else []
+        campaigns = self.advertiser.campaigns_of(query.account_id) if self.readable(query.account_id) else []
         elements = self._conversion_elements(campaigns, query, self.sandbox.restatements_for_new_report())
         with self._lock:
             self.analytics_calls.append(
@@ -453,6 +535,7 @@ class LinkedInRestApi:
                     query.fields,
                     len(elements),
                     "statistics",
+                    "CAMPAIGN,CONVERSION",
                 )
             )
         return Response.json(200, {"paging": {"start": 0, "count": 10, "links": []}, "elements": elements})
@@ -471,6 +554,38 @@ class LinkedInRestApi:
                     if len(elements) == self.max_elements:
                         return elements  # cut silently, as LinkedIn does
         return elements
+
+    # --- adAccountUsers -------------------------------------------------------------------------
+
+    def _account_users(self, request: Request, match, params: dict[str, str]) -> Response:
+        """adAccountUsers' finder by authenticated user (create-and-manage-account-users docs): the
+        member's role on each ad account it may use, paged as a Rest.li collection; an account whose
+        role was revoked is simply not among them."""
+        if params.get("q") != "authenticatedUser":
+            return _linkedin_error(
+                400, "ILLEGAL_ARGUMENT", "The sandbox serves adAccountUsers with q=authenticatedUser", 100
+            )
+        try:
+            start, count = int(params.get("start", "0")), int(params.get("count", str(RESTLI_DEFAULT_COUNT)))
+        except ValueError as problem:
+            return _linkedin_error(400, "ILLEGAL_ARGUMENT", f"Invalid start or count: {problem}", 100)
+        if start < 0 or count < 1:
+            return _linkedin_error(400, "ILLEGAL_ARGUMENT", "start must be >= 0 and count >= 1", 100)
+        created = _epoch_ms(self.advertiser.today - dt.timedelta(days=400))
+        roles = [
+            {
+                "account": f"urn:li:sponsoredAccount:{account.id}",
+                "user": SANDBOX_MEMBER,
+                "role": SANDBOX_MEMBER_ROLE,
+                "changeAuditStamps": {"created": {"time": created}, "lastModified": {"time": created}},
+            }
+            for account in self.advertiser.linkedin_accounts
+            if self.readable(account.id)
+        ]
+        return Response.json(
+            200,
+            {"elements": roles[start : start + count], "paging": {"start": start, "count": count, "total": len(roles)}},
+        )
 
     # --- OAuth ----------------------------------------------------------------------------------
 
@@ -509,14 +624,17 @@ class LinkedInRestApi:
         )
 
 
-def _element(day: dt.date, pivot_values: list[str], values: dict | None, fields: tuple[str, ...]) -> dict | None:
-    """One daily adAnalytics element with the fields asked for, costs as strings and counts as
-    integers; None where LinkedIn leaves the element out (every requested metric zero)."""
+def _element(
+    day: dt.date, pivot_values: list[str], values: dict | None, fields: tuple[str, ...], end: dt.date | None = None
+) -> dict | None:
+    """One adAnalytics element with the fields asked for, costs as strings and counts as integers,
+    for one day or (granularity ALL) `day`..`end`; None where LinkedIn leaves the element out (every
+    requested metric zero)."""
     metrics = [field for field in fields if field in METRIC_FIELDS]
     if values is None or not any(values[m] for m in metrics):
         return None
-    date = {"year": day.year, "month": day.month, "day": day.day}
-    element = {"dateRange": {"start": date, "end": date}, "pivotValues": pivot_values}
+    start, end = ({"year": d.year, "month": d.month, "day": d.day} for d in (day, end or day))
+    element = {"dateRange": {"start": start, "end": end}, "pivotValues": pivot_values}
     element.update({m: f"{values[m]:.2f}" if m in COST_FIELDS else int(values[m]) for m in metrics})
     return {k: v for k, v in element.items() if k in fields}
 
@@ -567,6 +685,36 @@ class _AnalyticsQuery:
         if unknown:
             raise ValueError(f"unknown fields {sorted(unknown)}")
         return cls(start, days, tuple(u.rsplit(":", 1)[1] for u in urns), fields)
+
+
+@dataclasses.dataclass(frozen=True)
+class _AccountAnalyticsQuery:
+    """The analytics finder by ACCOUNT as the sandbox serves it: DAILY or ALL, accounts=List(...)."""
+
+    start: dt.date
+    days: int
+    account_ids: tuple[str, ...]
+    fields: tuple[str, ...]
+    granularity: str
+
+    @classmethod
+    def parse(cls, params: dict[str, str]) -> _AccountAnalyticsQuery:
+        granularity = parse_restli(params["timeGranularity"])
+        if granularity not in ({"value": "DAILY"}, {"value": "ALL"}):
+            raise ValueError("the sandbox serves pivot=(value:ACCOUNT) with timeGranularity=(value:DAILY|ALL)")
+        start, days = _date_range(params)
+        urns = parse_restli(params["accounts"])
+        if (
+            not isinstance(urns, list)
+            or not urns
+            or not all(re.fullmatch(r"urn:li:sponsoredAccount:\d+", u) for u in urns)
+        ):
+            raise ValueError("accounts must be a non-empty List of percent-encoded urn:li:sponsoredAccount URNs")
+        fields = tuple(params.get("fields", "dateRange,pivotValues,impressions,clicks").split(","))
+        unknown = set(fields) - (METRIC_FIELDS - {"approximateMemberReach"}) - {"dateRange", "pivotValues"}
+        if unknown:
+            raise ValueError(f"the sandbox does not serve {sorted(unknown)} by ACCOUNT (reach does not add up)")
+        return cls(start, days, tuple(u.rsplit(":", 1)[1] for u in urns), fields, granularity["value"])
 
 
 @dataclasses.dataclass(frozen=True)
