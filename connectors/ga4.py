@@ -7,20 +7,29 @@ the key-event report (the same rows split by event name, key events only, with e
 value) lands in raw.ga4_key_events. Both go through the same client, paging, quota handling,
 error sorting and parsing; a `Ga4Report` says what each asks for and where the answers land.
 
-Every request asks for the property's quota and slows down before it runs out. Values arrive as
-strings, positionally, and are parsed by the metric types the response declares and the column
-they land in ("12.0" for an integer metric becomes 12, money is rounded to cents).
-Placeholder values such as "(not set)" and "(direct)" are kept as they are.
+Transports: gRPC (the client's default) against Google with the user's credentials; REST without
+credentials for an http:// GA4_API_URL; gRPC on a loopback channel without TLS for GA4_GRPC_TARGET
+(both of the latter for the sandbox and tests only).
+
+Every request asks for the property's quota (`consumed` is what that one request used, `remaining`
+what is left) and slows down before an hourly quota runs out. Values arrive as strings,
+positionally, and are parsed by the metric types the response declares and the column they land
+in ("12.0" for an integer metric becomes 12, money is rounded to cents). Placeholder values such
+as "(not set)" and "(direct)" are kept as they are. The traffic report keeps each response's
+thresholding flags on its rows and warns once per property and window when GA4 set them.
 
 Errors, as GA4 documents them: RESOURCE_EXHAUSTED waits according to which quota ran out (a spent
-daily quota stops the property for this run); UNAVAILABLE, INTERNAL and DEADLINE_EXCEEDED retry
-with backoff; INVALID_ARGUMENT, PERMISSION_DENIED and UNAUTHENTICATED fail at once.
+daily quota stops the property for this run); UNAVAILABLE, INTERNAL and DEADLINE_EXCEEDED are
+retried with backoff by the client library (`google.api_core.retry.Retry`); INVALID_ARGUMENT,
+PERMISSION_DENIED, UNAUTHENTICATED and credentials that cannot be refreshed fail at once.
 """
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import datetime as dt
+import itertools
 import json
 import logging
 import os
@@ -28,6 +37,7 @@ import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 
+import requests
 from google.analytics.data_v1beta import BetaAnalyticsDataClient
 from google.analytics.data_v1beta.types import (
     DateRange,
@@ -39,6 +49,7 @@ from google.analytics.data_v1beta.types import (
     RunReportRequest,
 )
 from google.api_core import exceptions as google_errors
+from google.api_core.retry import Retry
 from google.auth import exceptions as google_auth_errors
 
 from connectors.errors import (
@@ -53,8 +64,44 @@ from connectors.source import AccessCheck, RawSource, RestatementWindow, SliceRe
 
 PLATFORM = "ga4"
 MAX_PAGE_SIZE = 250_000
-# Stop paging gently when less than this share of an hourly token quota is left.
+# Stop paging gently when less than this share of an hourly quota is left.
 QUOTA_SLOWDOWN_SHARE = 0.1
+# The hourly quotas paging watches (PropertyQuota fields) and their documented size for a standard
+# property; Analytics 360 properties have ten times the tokens
+# (https://developers.google.com/analytics/devguides/reporting/data/v1/quotas). QuotaStatus.consumed is
+# "Quota consumed by this request", remaining "Quota remaining after this request" (PropertyQuota
+# reference), so a quota's size is at least what is left plus what this client spent in the hour.
+HOURLY_QUOTA_SIZES = {
+    "tokens_per_hour": 40_000,
+    "tokens_per_project_per_hour": 14_000,
+    "potentially_thresholded_requests_per_hour": 120,
+}
+# The UNAVAILABLE a failing per-call credential turns into on gRPC: grpc core reports an exception
+# in the call-credentials plugin (google-auth's AuthMetadataPlugin refreshing the token) as status
+# UNAVAILABLE with this text, followed by the RefreshError's own (grpc/grpc#13322 chose UNAVAILABLE;
+# seen with google-auth in googleapis/google-cloud-python#10424 "503 Getting metadata from plugin
+# failed with error: ('invalid_grant: Invalid JWT Signature.' ..." and grpc/grpc#23323, where the
+# client's retries then spin on it). The text is all the client passes on: the RefreshError itself
+# never reaches the caller on gRPC, and its `retryable` flag is lost. So on gRPC every failure to get
+# a token is reported as the credential problem it nearly always is; the one it cannot tell apart
+# is a token endpoint that could not be reached at all (google-auth's TransportError), which REST
+# raises as itself and retries. A genuine UNAVAILABLE from GA4 carries GA4's own message.
+CREDENTIAL_PLUGIN_FAILURE = "Getting metadata from plugin failed"
+# Worth retrying: GA4 says to retry UNAVAILABLE, INTERNAL and DEADLINE_EXCEEDED; REST reaches them
+# also as 502/504 from Google's front end, or as a broken connection; google-auth's TransportError
+# is a token endpoint that could not be reached (api-core's own if_transient_error retries it too).
+TRANSIENT_ERRORS = (
+    google_errors.ServiceUnavailable,
+    google_errors.InternalServerError,
+    google_errors.BadGateway,
+    google_errors.GatewayTimeout,
+    google_errors.DeadlineExceeded,
+    requests.ConnectionError,
+    requests.Timeout,
+    google_auth_errors.TransportError,
+)
+# GA4's loopback gRPC endpoints for GA4_GRPC_TARGET: it carries no TLS, so nothing else.
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "[::1]"}
 
 # Every GA4 dimension and metric the reports ask for → its raw column ("date" is parsed apart).
 _COLUMN_OF = {
@@ -75,6 +122,14 @@ _COLUMN_OF = {
 }
 
 
+# ResponseMetaData (https://developers.google.com/analytics/devguides/reporting/data/v1/rest/v1beta/ResponseMetaData):
+# subjectToThresholding "this report is subject to thresholding and only returns data that meets the
+# minimum aggregation thresholds"; dataLossFromOtherRow "some buckets of dimension combinations are
+# rolled into '(other)' row". Both describe a whole response: every row of it carries them, in raw
+# columns named as the client's ResponseMetaData fields.
+THRESHOLDING_COLUMNS = ("subject_to_thresholding", "data_loss_from_other_row")
+
+
 @dataclasses.dataclass(frozen=True)
 class Ga4Report:
     """One runReport shape: what it asks GA4 for and the raw table its rows land in. Columns are
@@ -86,10 +141,14 @@ class Ga4Report:
     metrics: tuple[str, ...]
     columns: Mapping[str, str]  # raw column → DuckDB type, in load order
     dimension_filter: FilterExpression | None = None
+    # Keep each response's metadata.subjectToThresholding / dataLossFromOtherRow on its rows (as the
+    # last two columns) and warn when GA4 set them.
+    records_thresholding: bool = False
 
     def __post_init__(self):
         named = [_COLUMN_OF[name] for name in (*self.dimensions[1:], *self.metrics)]
-        expected = ["property_id", "date", *named, "currency", "time_zone", "raw_row"]
+        flags = list(THRESHOLDING_COLUMNS) if self.records_thresholding else []
+        expected = ["property_id", "date", *named, "currency", "time_zone", "raw_row", *flags]
         if self.dimensions[:1] != ("date",) or list(self.columns) != expected:
             raise ValueError(f"GA4 report {self.table}: columns {list(self.columns)} do not follow {expected}")
 
@@ -131,7 +190,10 @@ TRAFFIC_REPORT = Ga4Report(
         "currency": "VARCHAR",
         "time_zone": "VARCHAR",
         "raw_row": "JSON",
+        "subject_to_thresholding": "BOOLEAN",
+        "data_loss_from_other_row": "BOOLEAN",
     },
+    records_thresholding=True,
 )
 
 # The traffic report's key events split by event name: summed over eventName they give the traffic
@@ -182,12 +244,31 @@ class DailyQuotaExhaustedError(PlatformThrottledError):
 class Ga4Settings:
     property_ids: tuple[str, ...]
     api_url: str | None = None  # None: Google's endpoint over gRPC with the user's credentials
+    # Sandbox and tests only: "host:port" on this machine, spoken to over gRPC without TLS and
+    # without the user's credentials (GA4_GRPC_TARGET).
+    grpc_target: str | None = None
     page_size: int = 10_000
     concurrent_quota_wait_seconds: float = 30
     hourly_quota_wait_seconds: float = 30 * 60
     max_quota_wait_seconds: float = 65 * 60
+    # How long one page's first try may take; retries share it with the backoff's sleeps (see
+    # `Ga4Client._page_deadline_seconds`).
     request_timeout_seconds: float = 120
     backoff: Backoff = Backoff()
+
+    def __post_init__(self):
+        if self.grpc_target is None:
+            return
+        if self.api_url:
+            raise PlatformConfigError(
+                PLATFORM, "GA4_API_URL and GA4_GRPC_TARGET are both set: set one (for Google's own service, neither)."
+            )
+        host, _, port = self.grpc_target.rpartition(":")
+        if host not in LOOPBACK_HOSTS or not port.isdigit():
+            raise PlatformConfigError(
+                PLATFORM,
+                f"GA4_GRPC_TARGET={self.grpc_target!r}: it points the GA4 connector at a local sandbox over gRPC without TLS, so it must be 127.0.0.1:<port> or localhost:<port>. Leave it unset to reach Google.",
+            )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Ga4Settings | None:
@@ -197,6 +278,7 @@ class Ga4Settings:
         return cls(
             property_ids=tuple(normalize_property_id(part) for part in raw_ids.split(",") if part.strip()),
             api_url=(env.get("GA4_API_URL") or "").strip().rstrip("/") or None,
+            grpc_target=(env.get("GA4_GRPC_TARGET") or "").strip() or None,
         )
 
     @property
@@ -215,15 +297,24 @@ def normalize_property_id(value: str) -> str:
     return digits
 
 
-def build_client(settings: Ga4Settings) -> BetaAnalyticsDataClient:
-    """The official client: REST without TLS or credentials for an http:// endpoint (the sandbox),
-    otherwise Google's transport with a service-account file or application default credentials."""
+def build_client(settings: Ga4Settings, credentials=None) -> BetaAnalyticsDataClient:
+    """The official client: gRPC without TLS for a GA4_GRPC_TARGET (the sandbox), REST without TLS for
+    an http:// endpoint (the sandbox), otherwise Google's gRPC transport with a service-account file or
+    application default credentials. `credentials` (google.auth) replaces the user's, for tests:
+    sent on the sandbox transports too, where none are sent otherwise."""
+    if settings.grpc_target:
+        return _loopback_grpc_client(settings.grpc_target, credentials)
     if settings.uses_plain_http:
         from google.auth.credentials import AnonymousCredentials
 
         return BetaAnalyticsDataClient(
-            credentials=AnonymousCredentials(), transport="rest", client_options={"api_endpoint": settings.api_url}
+            credentials=credentials or AnonymousCredentials(),
+            transport="rest",
+            client_options={"api_endpoint": settings.api_url},
         )
+    options = {"api_endpoint": settings.api_url} if settings.api_url else None
+    if credentials is not None:
+        return BetaAnalyticsDataClient(credentials=credentials, client_options=options)
     import google.auth
     from google.auth.exceptions import DefaultCredentialsError
 
@@ -235,13 +326,33 @@ def build_client(settings: Ga4Settings) -> BetaAnalyticsDataClient:
             "No Google credentials found for GA4: set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file whose account has Viewer access to the properties, or run `gcloud auth application-default login`.",
         )
     else:
-        options = {"api_endpoint": settings.api_url} if settings.api_url else None
         return BetaAnalyticsDataClient(credentials=credentials, client_options=options)
     raise problem
 
 
+def _loopback_grpc_client(target: str, credentials) -> BetaAnalyticsDataClient:
+    """The client's own gRPC transport on a channel we build: gRPC local credentials (no TLS; gRPC
+    connects only to loopback peers with them) where Google's channel has TLS, and, when there are
+    `credentials`, the same per-call credentials plugin api-core attaches for Google
+    (google-auth's AuthMetadataPlugin), so a credential fails here as it fails there. A plain
+    grpc.insecure_channel would do for the sandbox, but gRPC refuses call credentials on it."""
+    import grpc
+    from google.analytics.data_v1beta.services.beta_analytics_data.transports import BetaAnalyticsDataGrpcTransport
+
+    channel_credentials = grpc.local_channel_credentials(grpc.LocalConnectionType.LOCAL_TCP)
+    if credentials is not None:
+        from google.auth.transport.grpc import AuthMetadataPlugin
+        from google.auth.transport.requests import Request
+
+        per_call = grpc.metadata_call_credentials(AuthMetadataPlugin(credentials, Request()))
+        channel_credentials = grpc.composite_channel_credentials(channel_credentials, per_call)
+    channel = grpc.secure_channel(target, channel_credentials)
+    return BetaAnalyticsDataClient(transport=BetaAnalyticsDataGrpcTransport(channel=channel))
+
+
 class Ga4Client:
-    """Fetches a report's daily rows per property. `sleep` is injectable so tests record waits."""
+    """Fetches a report's daily rows per property. `sleep` is injectable so tests record the quota
+    waits (the library's backoff between transient retries sleeps on its own)."""
 
     def __init__(
         self,
@@ -252,7 +363,11 @@ class Ga4Client:
         self.settings = settings
         self.sleep = sleep
         self._client = client or build_client(settings)
-        self.requests_sent = 0
+        self.requests_sent = 0  # tries, retries included
+        # (property, hourly quota) → (when, consumed) of this client's requests in the last hour
+        self._spent: dict[tuple[str, str], collections.deque[tuple[float, int]]] = collections.defaultdict(
+            collections.deque
+        )
 
     def close(self) -> None:
         self._client.transport.close()
@@ -267,13 +382,20 @@ class Ga4Client:
         """The report's raw-table records for [since, until]: one runReport, paged."""
         property_id = normalize_property_id(property_id)
         offset, page_size = 0, min(self.settings.page_size, MAX_PAGE_SIZE)
+        flagged: dict[str, set[str]] = collections.defaultdict(set)  # thresholding flag → days
         while True:
             response = self._run_report(report, property_id, since, until, offset, page_size)
-            yield from parse_report(response, report, property_id, since, until)
+            flags = [name for name in THRESHOLDING_COLUMNS if getattr(response.metadata, name)]
+            for record in parse_report(response, report, property_id, since, until):
+                for name in flags:
+                    flagged[name].add(record["date"])
+                yield record
             offset += len(response.rows)
             if not response.rows or offset >= response.row_count:
-                return
+                break
             self._slow_down_before_quota_runs_out(response, property_id)
+        if report.records_thresholding and flagged:
+            _warn_thresholded(report, property_id, since, until, flagged)
 
     def check_property(self, property_id: str) -> None:
         """One minimal read-only report (one metric, yesterday, one row) that the credentials may read
@@ -290,9 +412,9 @@ class Ga4Client:
             self._client.run_report(request=request, retry=None, timeout=self.settings.request_timeout_seconds)
             return
         except google_errors.GoogleAPICallError as error:
-            problem, _wait = self._classify(error, property_id, attempt=1)
-        except google_auth_errors.GoogleAuthError as error:
-            problem = self._unauthenticated(property_id, type(error).__name__)
+            problem, _wait = self._classify(error, property_id, tries=1)
+        except (google_auth_errors.GoogleAuthError, requests.RequestException) as error:
+            problem = self._not_sent(error, property_id, tries=1)
         # Raised outside the except blocks, so Google's exception is never chained onto ours.
         raise problem
 
@@ -313,39 +435,77 @@ class Ga4Client:
         )
 
     def _run_report(self, report: Ga4Report, property_id: str, since: dt.date, until: dt.date, offset: int, limit: int):
+        """One page. Transient errors are retried inside the client by `Retry`; what comes out is
+        either the page or an error to sort: the quota waits are ours, everything else stops."""
         request = self._request(report, property_id, since, until, offset, limit)
-        attempt, quota_waited = 0, 0.0
+        throttles, quota_waited = 0, 0.0
         while True:
-            attempt += 1
+            first_try = self.requests_sent + 1
             self.requests_sent += 1
             try:
-                # retry=None: the client retries nothing by default, and we decide here what to retry.
-                return self._client.run_report(
-                    request=request, retry=None, timeout=self.settings.request_timeout_seconds
+                response = self._client.run_report(
+                    request=request,
+                    retry=self._transient_retry(property_id),
+                    # api-core's deadline semantics: every try gets what is left of it.
+                    timeout=self._page_deadline_seconds,
                 )
+            except google_errors.RetryError as error:
+                problem, wait = self._retries_timed_out(error, property_id), None
             except google_errors.GoogleAPICallError as error:
-                problem, wait = self._classify(error, property_id, attempt)
-            except google_auth_errors.GoogleAuthError as error:
-                # A 401 makes the client refresh its credentials; a revoked key (or the anonymous
-                # credentials of a plain-http endpoint) cannot be refreshed.
-                problem, wait = self._unauthenticated(property_id, type(error).__name__), None
+                throttles += isinstance(error, google_errors.TooManyRequests)
+                problem, wait = self._classify(error, property_id, self.requests_sent - first_try + 1, throttles)
+            except (google_auth_errors.GoogleAuthError, requests.RequestException) as error:
+                problem, wait = self._not_sent(error, property_id, self.requests_sent - first_try + 1), None
+            else:
+                self._book_quota(response, property_id)
+                return response
             if wait is None:
                 raise problem
-            if isinstance(problem, PlatformThrottledError):
-                quota_waited += wait
-                if quota_waited > self.settings.max_quota_wait_seconds:
-                    raise PlatformThrottledError(
-                        PLATFORM,
-                        f"GA4 quota for property {property_id} stayed exhausted for over {self.settings.max_quota_wait_seconds / 60:.0f} minutes ({problem}). Rerun later.",
-                        property_id,
-                    )
-            elif attempt >= self.settings.backoff.attempts:
-                raise problem
+            quota_waited += wait
+            if quota_waited > self.settings.max_quota_wait_seconds:
+                raise PlatformThrottledError(
+                    PLATFORM,
+                    f"GA4 quota for property {property_id} stayed exhausted for over {self.settings.max_quota_wait_seconds / 60:.0f} minutes ({problem}). Rerun later.",
+                    property_id,
+                )
             log.warning("GA4 property %s: %s; waiting %.0fs", property_id, problem, wait)
             self.sleep(wait)
 
-    def _classify(self, error: google_errors.GoogleAPICallError, property_id: str, attempt: int):
-        """(error to raise, seconds to wait before retrying or None to stop)."""
+    @property
+    def _page_deadline_seconds(self) -> float:
+        """A page's whole deadline, retries included: the first try's timeout plus the longest the
+        backoff may sleep between the tries it allows."""
+        backoff = self.settings.backoff
+        sleeps = sum(min(backoff.max_seconds, backoff.base_seconds * 2**n) for n in range(backoff.attempts - 1))
+        return self.settings.request_timeout_seconds + sleeps
+
+    def _transient_retry(self, property_id: str) -> Retry:
+        """The client library's retry for one page: transient errors only, at most `backoff.attempts`
+        tries, exponential backoff with jitter from `backoff`, within the page's deadline."""
+        backoff = self.settings.backoff
+        retries = itertools.count(1)
+
+        def transient(error: Exception) -> bool:
+            # Called once per failed try; `next` runs only for transient errors, so it counts them.
+            return _is_transient(error) and next(retries) < backoff.attempts
+
+        def on_retry(error: Exception) -> None:
+            self.requests_sent += 1
+            log.warning("GA4 property %s: %s; retrying", property_id, _describe(error))
+
+        return Retry(
+            predicate=transient,
+            initial=backoff.base_seconds,
+            maximum=backoff.max_seconds,
+            multiplier=2,
+            timeout=self._page_deadline_seconds,
+            on_error=on_retry,
+        )
+
+    def _classify(
+        self, error: google_errors.GoogleAPICallError, property_id: str, tries: int, throttles: int = 1
+    ) -> tuple[Exception, float | None]:
+        """(error to raise, seconds to wait before asking again or None to stop)."""
         message = _platform_message(error)
         where = f"GA4 property {property_id}"
         if isinstance(error, google_errors.TooManyRequests):
@@ -360,9 +520,14 @@ class Ga4Client:
                 return PlatformThrottledError(
                     PLATFORM, message, property_id
                 ), self.settings.concurrent_quota_wait_seconds
-            if "per hour" in text:
+            # "Exhausted potentially thresholded requests quota.": 120 such requests per property per
+            # hour (PropertyQuota.potentiallyThresholdedRequestsPerHour); hourly, so waited out like
+            # the hourly token quotas.
+            if "per hour" in text or "potentially thresholded" in text:
                 return PlatformThrottledError(PLATFORM, message, property_id), self.settings.hourly_quota_wait_seconds
-            return PlatformThrottledError(PLATFORM, message, property_id), self.settings.backoff.delay(attempt)
+            return PlatformThrottledError(PLATFORM, message, property_id), self.settings.backoff.delay(throttles)
+        if _is_credential_failure(error):
+            return self._cannot_refresh(property_id, message), None
         if isinstance(error, google_errors.Unauthorized):
             return self._unauthenticated(property_id, message), None
         if isinstance(error, google_errors.Forbidden):
@@ -371,15 +536,30 @@ class Ga4Client:
                 f"The GA4 credentials may not read {where} (PERMISSION_DENIED: {message}). Add the service account's e-mail as a Viewer in GA4 Admin → Property access management, or check GA4_PROPERTY_IDS.",
                 property_id,
             ), None
-        if isinstance(error, (google_errors.ServerError, google_errors.DeadlineExceeded)):
-            return TransientPlatformError(
-                PLATFORM, f"GA4 answered {type(error).__name__} for {where} ({message}).", property_id
-            ), self.settings.backoff.delay(attempt)
+        if isinstance(error, TRANSIENT_ERRORS):
+            return _kept_failing(property_id, type(error).__name__, message, tries), None
         return PlatformConfigError(
             PLATFORM,
             f"GA4 refused the report request for {where} ({type(error).__name__}: {message}). This is not retried.",
             property_id,
         ), None
+
+    def _not_sent(self, error: Exception, property_id: str, tries: int) -> Exception:
+        """An error raised before GA4 answered: REST raises google-auth's RefreshError itself (the
+        token could not be refreshed), or a broken connection that outlasted the retries."""
+        if isinstance(error, google_auth_errors.RefreshError):
+            return self._cannot_refresh(property_id, str(error))
+        if isinstance(error, google_auth_errors.GoogleAuthError) and not isinstance(error, TRANSIENT_ERRORS):
+            return self._unauthenticated(property_id, type(error).__name__)
+        return _kept_failing(property_id, type(error).__name__, str(error), tries)
+
+    def _retries_timed_out(self, error: google_errors.RetryError, property_id: str) -> TransientPlatformError:
+        detail = _describe(error.cause) if error.cause is not None else error.message
+        return TransientPlatformError(
+            PLATFORM,
+            f"GA4 kept failing for GA4 property {property_id} until the page's deadline of {self._page_deadline_seconds:.0f}s ({detail}). Rerun later.",
+            property_id,
+        )
 
     @staticmethod
     def _unauthenticated(property_id: str, detail: str) -> PlatformAuthError:
@@ -389,29 +569,98 @@ class Ga4Client:
             property_id,
         )
 
+    @staticmethod
+    def _cannot_refresh(property_id: str, detail: str) -> PlatformAuthError:
+        # google-auth has already retried a token endpoint that failed transiently (oauth2._client
+        # retries 5xx and 429), so what arrives here is for the user to fix.
+        return PlatformAuthError(
+            PLATFORM,
+            f"The GA4 credentials could not get an access token for GA4 property {property_id} ({detail}). Point GOOGLE_APPLICATION_CREDENTIALS at a valid, enabled service-account key file, or renew application default credentials with `gcloud auth application-default login`.",
+            property_id,
+        )
+
+    def _book_quota(self, response, property_id: str) -> None:
+        """Remember what each request used of the hourly quotas, for an hour."""
+        quota, now = response.property_quota, time.monotonic()
+        for name in HOURLY_QUOTA_SIZES:
+            if name in quota:
+                spent = self._spent[property_id, name]
+                spent.append((now, getattr(quota, name).consumed))
+                while spent and spent[0][0] <= now - 3600:
+                    spent.popleft()
+
     def _slow_down_before_quota_runs_out(self, response, property_id: str) -> None:
+        """Before the next page: stop if today's tokens would not pay for another page like this one,
+        pause when less than QUOTA_SLOWDOWN_SHARE of an hourly quota is left."""
         quota = response.property_quota
-        for name in ("tokens_per_hour", "tokens_per_project_per_hour"):
-            status = getattr(quota, name)
-            total = status.consumed + status.remaining
-            if total and status.remaining < QUOTA_SLOWDOWN_SHARE * total:
-                wait = self.settings.hourly_quota_wait_seconds * (1 - status.remaining / (QUOTA_SLOWDOWN_SHARE * total))
+        if "tokens_per_day" in quota and quota.tokens_per_day.remaining < quota.tokens_per_day.consumed:
+            raise DailyQuotaExhaustedError(
+                PLATFORM,
+                f"GA4 property {property_id} is about to run out of today's tokens ({quota.tokens_per_day.remaining} left, the last page took {quota.tokens_per_day.consumed}). It is skipped for this run; GA4 resets the daily quota at midnight Pacific time.",
+                property_id,
+            )
+        for name, documented_size in HOURLY_QUOTA_SIZES.items():
+            if name not in quota:
+                continue
+            remaining = getattr(quota, name).remaining
+            size = max(documented_size, remaining + sum(consumed for _, consumed in self._spent[property_id, name]))
+            floor = QUOTA_SLOWDOWN_SHARE * size
+            if remaining < floor:
+                wait = self.settings.hourly_quota_wait_seconds * (1 - remaining / floor)
                 log.info(
-                    "GA4 property %s: %s nearly spent (%d left); pausing %.0fs",
+                    "GA4 property %s: %s nearly spent (%d of about %d left); pausing %.0fs",
                     property_id,
                     name,
-                    status.remaining,
+                    remaining,
+                    size,
                     wait,
                 )
                 self.sleep(wait)
                 return
-        daily = quota.tokens_per_day
-        if daily.consumed and daily.remaining < daily.consumed / max(self.requests_sent, 1):
-            raise DailyQuotaExhaustedError(
-                PLATFORM,
-                f"GA4 property {property_id} is about to run out of today's tokens ({daily.remaining} left). It is skipped for this run; GA4 resets the daily quota at midnight Pacific time.",
-                property_id,
-            )
+
+
+def _is_credential_failure(error: Exception) -> bool:
+    """A RefreshError inside gRPC's call-credentials plugin, which gRPC reports as UNAVAILABLE."""
+    return isinstance(error, google_errors.ServiceUnavailable) and CREDENTIAL_PLUGIN_FAILURE in (error.message or "")
+
+
+def _is_transient(error: Exception) -> bool:
+    return isinstance(error, TRANSIENT_ERRORS) and not _is_credential_failure(error)
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, google_errors.GoogleAPICallError):
+        return f"{type(error).__name__}: {_platform_message(error)}"
+    return f"{type(error).__name__}: {error}"
+
+
+def _kept_failing(property_id: str, error_name: str, message: str, tries: int) -> TransientPlatformError:
+    return TransientPlatformError(
+        PLATFORM,
+        f"GA4 answered {error_name} for GA4 property {property_id} ({message}) on {tries} {'try' if tries == 1 else 'tries'}. Rerun later.",
+        property_id,
+    )
+
+
+def _warn_thresholded(
+    report: Ga4Report, property_id: str, since: dt.date, until: dt.date, flagged: Mapping[str, set[str]]
+) -> None:
+    """One warning per property and window, naming the days whose rows GA4 flagged."""
+    what = {
+        "subject_to_thresholding": "subject to thresholding (rows under GA4's privacy thresholds withheld)",
+        "data_loss_from_other_row": "with rows rolled into '(other)'",
+    }
+    days = sorted(set().union(*flagged.values()))
+    log.warning(
+        "GA4 property %s: the report for %s..%s came back %s; days affected: %s. Their figures may be low; the rows carry %s in raw.%s.",
+        property_id,
+        since,
+        until,
+        " and ".join(what[name] for name in THRESHOLDING_COLUMNS if name in flagged),
+        ", ".join(days),
+        " / ".join(name for name in THRESHOLDING_COLUMNS if name in flagged),
+        report.table,
+    )
 
 
 def _platform_message(error: google_errors.GoogleAPICallError) -> str:
@@ -425,6 +674,9 @@ def parse_report(response, report: Ga4Report, property_id: str, since: dt.date, 
     metric_headers = [(header.name, header.type_) for header in response.metric_headers]
     metric_names = [name for name, _ in metric_headers]
     currency, time_zone = response.metadata.currency_code, response.metadata.time_zone
+    flags = (
+        {name: getattr(response.metadata, name) for name in THRESHOLDING_COLUMNS} if report.records_thresholding else {}
+    )
     if dimension_names != list(report.dimensions) or metric_names != list(report.metrics):
         raise MalformedPayloadError(
             PLATFORM,
@@ -454,7 +706,7 @@ def parse_report(response, report: Ga4Report, property_id: str, since: dt.date, 
         for (name, metric_type), value in zip(metric_headers, metrics):
             column = _COLUMN_OF[name]
             record[column] = _metric_value(value, metric_type, report.columns[column], name, property_id)
-        record.update(currency=currency, time_zone=time_zone, raw_row=json.dumps(raw, separators=(",", ":")))
+        record.update(currency=currency, time_zone=time_zone, raw_row=json.dumps(raw, separators=(",", ":")), **flags)
         yield record
 
 
@@ -517,7 +769,7 @@ SOURCE = RawSource(
     # GA4 finishes processing a day within 24-48 hours (data freshness:
     # https://support.google.com/analytics/answer/11198161).
     restatement=RestatementWindow(nightly_days=3, weekly_days=3),
-    setting_names=("GA4_PROPERTY_IDS", "GOOGLE_APPLICATION_CREDENTIALS", "GA4_API_URL"),
+    setting_names=("GA4_PROPERTY_IDS", "GOOGLE_APPLICATION_CREDENTIALS", "GA4_API_URL", "GA4_GRPC_TARGET"),
 )
 
 # The same properties, settings and restatement window as the traffic report. No check of its own:

@@ -1,18 +1,31 @@
-"""The GA4 Data API (v1beta runReport) in the REST JSON the official client's REST transport parses.
+"""The GA4 Data API (v1beta runReport) as the official client's REST and gRPC transports see it.
 
 Served: POST /v1beta/properties/{id}:runReport with dateRanges, dimensions, metrics, limit,
 offset, returnPropertyQuota, keepEmptyRows and a dimensionFilter (string and in-list filters in
-and/or/not groups). Faithful details: every value is a string, positionally under
-dimensionHeaders/metricHeaders; some integer metrics come as "12.0"; rowCount is the total
-before paging; rows whose metrics are all zero are left out; metadata carries currencyCode and
-timeZone; errors use Google's JSON error shape with the gRPC status name. A request that asks by
-event (eventName or isKeyEvent, as a dimension or in the filter) reads each row's key events by
-name: the sandbox knows key events only, so it answers such requests for keyEvents and eventValue
-and refuses other metrics.
+and/or/not groups); the same report over gRPC (``ga4_grpc.py``), answered by the same
+``Ga4DataApi.report``: same rows, same faults, errors as the gRPC status of the same name. Faithful
+details: every value is a string, positionally under dimensionHeaders/metricHeaders; some integer
+metrics come as "12.0"; rowCount is the total before paging; rows whose metrics are all zero are
+left out; metadata carries currencyCode and timeZone (and subjectToThresholding /
+dataLossFromOtherRow when set); propertyQuota's ``consumed`` is what this one request used and
+``remaining`` what is left of the quota; errors use Google's JSON error shape with the gRPC status
+name. A request that asks by event (eventName or isKeyEvent, as a dimension or in the filter) reads
+each row's key events by name: the sandbox knows key events only, so it answers such requests for
+keyEvents and eventValue and refuses other metrics.
+
+Credentials: requests without any are answered (the REST client sends none to a plain-http
+endpoint); a bearer token other than the one ``POST /token`` hands out is UNAUTHENTICATED. ``POST
+/token`` stands in for Google's OAuth token endpoint: it refreshes SANDBOX_GA4_REFRESH_TOKEN and
+answers any other refresh token ``invalid_grant``, as Google does for a revoked one.
 
 Fault kinds (``sandbox.faults.arm("ga4", kind, ...)``): ``concurrent_quota``, ``hourly_quota``,
-``project_hourly_quota``, ``daily_quota`` (each the RESOURCE_EXHAUSTED message GA4 sends),
-``unavailable``, ``internal``, ``unauthenticated``, ``permission_denied``.
+``project_hourly_quota``, ``daily_quota``, ``thresholded_quota`` (each the RESOURCE_EXHAUSTED
+message GA4 sends), ``unavailable``, ``internal``, ``unauthenticated``, ``permission_denied``; and
+two that change answers rather than refuse them, armed with ``times=None`` and optionally
+``days=[date, ...]``: ``thresholded`` (metadata.subjectToThresholding) and ``other_row_data_loss``
+(metadata.dataLossFromOtherRow) on every report whose date range covers one of the days (every
+report without ``days``). They only flag: the sandbox withholds no rows. ``spend_tokens_elsewhere``
+makes other apps' use of the property's quota visible in propertyQuota.
 
 The rows are GA4's view of the advertiser's day (``ga4_figures.py``); ``environment()`` holds the
 settings that point the GA4 connector here.
@@ -61,12 +74,20 @@ TOKENS_PER_DAY = 200_000
 TOKENS_PER_HOUR = 40_000
 TOKENS_PER_PROJECT_PER_HOUR = 14_000
 
+POTENTIALLY_THRESHOLDED_REQUESTS_PER_HOUR = 120
+# Google's OAuth token endpoint in the sandbox: the one refresh token it honours and the access token it gives.
+SANDBOX_GA4_REFRESH_TOKEN = "sandbox-ga4-refresh-token"
+SANDBOX_GA4_ACCESS_TOKEN = "sandbox-ga4-access-token"
+
 QUOTA_MESSAGES = {
     "concurrent_quota": "Exhausted concurrent requests quota.",
     "hourly_quota": "Exhausted property tokens per hour.",
     "project_hourly_quota": "Exhausted property tokens for a project per hour.",
     "daily_quota": "Exhausted property tokens per day.",
+    "thresholded_quota": "Exhausted potentially thresholded requests quota.",
 }
+# Faults that flag a report's metadata instead of refusing it: fault kind → ResponseMetaData field.
+METADATA_FLAGS = {"thresholded": "subjectToThresholding", "other_row_data_loss": "dataLossFromOtherRow"}
 OTHER_FAULTS = {
     "unavailable": (503, "UNAVAILABLE", "The service is currently unavailable."),
     "internal": (500, "INTERNAL", "Internal error encountered."),
@@ -91,8 +112,16 @@ def environment(sandbox) -> dict[str, str]:
     }
 
 
-def _google_error(status: int, status_name: str, message: str) -> Response:
-    return Response.json(status, {"error": {"code": status, "message": message, "status": status_name}})
+class Ga4ApiError(Exception):
+    """An error runReport answers with: HTTP status, gRPC status name and GA4's message."""
+
+    def __init__(self, http_status: int, status_name: str, message: str):
+        super().__init__(message)
+        self.http_status, self.status_name, self.message = http_status, status_name, message
+
+
+def _invalid(message: str) -> Ga4ApiError:
+    return Ga4ApiError(400, "INVALID_ARGUMENT", message)
 
 
 class _Refused(Exception):
@@ -158,64 +187,115 @@ class Ga4DataApi:
     def __init__(self, sandbox):
         self.sandbox = sandbox
         self.advertiser = sandbox.advertiser
-        self._tokens_used = 0
+        self._tokens_used = 0  # by this (the only) Cloud project
+        self._tokens_used_elsewhere = 0  # by other apps reading the property
+        self._thresholded_requests = 0
         self._lock = threading.Lock()
         self.reports_served = 0
+        self.report_requests = 0  # every runReport that arrived, over REST or gRPC, answered or refused
+        self.token_requests = 0
 
     def routes(self):
-        return [("POST", re.compile(r"^/v1beta/properties/(\d+):runReport$"), self.run_report)]
+        return [
+            ("POST", re.compile(r"^/v1beta/properties/(\d+):runReport$"), self.run_report),
+            ("POST", re.compile(r"^/token$"), self.token),
+        ]
 
-    def _fault(self, property_id: str):
+    def spend_tokens_elsewhere(self, tokens: int) -> None:
+        """Other apps read the property: `tokens` fewer left of its hourly and daily quotas (not of
+        this project's per-project quota)."""
+        with self._lock:
+            self._tokens_used_elsewhere += tokens
+
+    def run_report(self, request, match):
+        """runReport over REST: the JSON body the client's REST transport sends, Google's JSON error shape."""
+        try:
+            payload = self.report(
+                match.group(1), json.loads(request.body or b"{}"), request.headers.get("authorization")
+            )
+        except Ga4ApiError as error:
+            body = {"error": {"code": error.http_status, "message": error.message, "status": error.status_name}}
+            return Response.json(error.http_status, body)
+        return Response.json(200, payload)
+
+    def token(self, request, _match):
+        """Google's OAuth token endpoint, for the refresh-token grant (oauth2.googleapis.com/token)."""
+        with self._lock:
+            self.token_requests += 1
+        if (
+            request.form.get("grant_type") == "refresh_token"
+            and request.form.get("refresh_token") == SANDBOX_GA4_REFRESH_TOKEN
+        ):
+            return Response.json(
+                200,
+                {
+                    "access_token": SANDBOX_GA4_ACCESS_TOKEN,
+                    "expires_in": 3599,
+                    "scope": "https://www.googleapis.com/auth/analytics.readonly",
+                    "token_type": "Bearer",
+                },
+            )
+        return Response.json(400, {"error": "invalid_grant", "error_description": "Token has been expired or revoked."})
+
+    def _refusal(self, property_id: str, authorization: str | None) -> Ga4ApiError | None:
         faults = self.sandbox.faults
         for kind, (status, name, message) in OTHER_FAULTS.items():
             if faults.take("ga4", kind):
-                return _google_error(status, name, message)
+                return Ga4ApiError(status, name, message)
+        if authorization is not None and authorization != f"Bearer {SANDBOX_GA4_ACCESS_TOKEN}":
+            return Ga4ApiError(*OTHER_FAULTS["unauthenticated"])
         for kind, message in QUOTA_MESSAGES.items():
             if faults.take("ga4", kind):
-                return _google_error(429, "RESOURCE_EXHAUSTED", message)
+                return Ga4ApiError(429, "RESOURCE_EXHAUSTED", message)
         if property_id != self.advertiser.ga4_property.id:
-            return _google_error(403, "PERMISSION_DENIED", OTHER_FAULTS["permission_denied"][2])
+            return Ga4ApiError(*OTHER_FAULTS["permission_denied"])
         return None
 
-    def run_report(self, request, match):
-        property_id = match.group(1)
-        refusal = self._fault(property_id)
+    def _metadata_flags(self, since: dt.date, until: dt.date) -> dict[str, bool]:
+        flags = {}
+        for kind, field in METADATA_FLAGS.items():
+            fault = self.sandbox.faults.take("ga4", kind)
+            days = None if fault is None else fault.options.get("days")
+            if fault and (days is None or any(since <= dt.date.fromisoformat(str(day)) <= until for day in days)):
+                flags[field] = True  # proto3 JSON leaves out false
+        return flags
+
+    def report(self, property_id: str, body: dict, authorization: str | None = None) -> dict:
+        """runReport's answer (the RunReportResponse as JSON) to `body` (the RunReportRequest as
+        JSON, without `property`), or the Ga4ApiError it refuses with. `authorization` is the
+        request's "Bearer ..." credential, None when it carries none."""
+        with self._lock:
+            self.report_requests += 1
+        refusal = self._refusal(property_id, authorization)
         if refusal:
-            return refusal
-        body = json.loads(request.body or b"{}")
+            raise refusal
         dimensions = [d["name"] for d in body.get("dimensions", [])]
         metrics = [m["name"] for m in body.get("metrics", [])]
         if len(dimensions) > 9 or len(metrics) > 10 or not metrics:
-            return _google_error(
-                400, "INVALID_ARGUMENT", "A request may have at most 9 dimensions and between 1 and 10 metrics."
-            )
+            raise _invalid("A request may have at most 9 dimensions and between 1 and 10 metrics.")
         unknown = [n for n in dimensions if n not in DIMENSION_NAMES] + [n for n in metrics if n not in METRIC_TYPES]
         if unknown:
-            return _google_error(400, "INVALID_ARGUMENT", str(_unknown_field(unknown[0])))
+            raise _invalid(str(_unknown_field(unknown[0])))
         dimension_filter = body.get("dimensionFilter")
         try:
             filtered_on = _filter_fields(dimension_filter) if dimension_filter else []
         except _Refused as refusal:
-            return _google_error(400, "INVALID_ARGUMENT", str(refusal))
+            raise _invalid(str(refusal)) from None
         if body.get("metricFilter"):
-            return _google_error(400, "INVALID_ARGUMENT", "This sandbox does not serve metricFilter.")
+            raise _invalid("This sandbox does not serve metricFilter.")
         by_event = bool(EVENT_DIMENSIONS & {*dimensions, *filtered_on})
         if by_event and not set(metrics) <= EVENT_METRICS:
-            return _google_error(
-                400,
-                "INVALID_ARGUMENT",
-                f"This sandbox splits only {sorted(EVENT_METRICS)} by event (eventName, isKeyEvent); it knows no other events.",
+            raise _invalid(
+                f"This sandbox splits only {sorted(EVENT_METRICS)} by event (eventName, isKeyEvent); it knows no other events."
             )
         try:
             [date_range] = body["dateRanges"]
             since = dt.date.fromisoformat(date_range["startDate"])
             until = dt.date.fromisoformat(date_range["endDate"])
         except (KeyError, ValueError):
-            return _google_error(
-                400,
-                "INVALID_ARGUMENT",
-                "This sandbox serves exactly one date range with startDate and endDate as YYYY-MM-DD.",
-            )
+            raise _invalid(
+                "This sandbox serves exactly one date range with startDate and endDate as YYYY-MM-DD."
+            ) from None
         limit = min(int(body.get("limit") or DEFAULT_LIMIT), MAX_LIMIT)
         offset = int(body.get("offset") or 0)
 
@@ -232,10 +312,17 @@ class Ga4DataApi:
             body.get("keepEmptyRows", False),
         )
         page = rows[offset : offset + limit]
+        flags = self._metadata_flags(since, until)
+        thresholded = 1 if flags.get("subjectToThresholding") else 0
         with self._lock:
             cost = 10 + len(page) // 100
             self._tokens_used += cost
-            used = self._tokens_used
+            self._thresholded_requests += thresholded
+            own, elsewhere, thresholded_so_far = (
+                self._tokens_used,
+                self._tokens_used_elsewhere,
+                self._thresholded_requests,
+            )
             self.reports_served += 1
         payload = {
             "dimensionHeaders": [{"name": n} for n in dimensions],
@@ -245,6 +332,7 @@ class Ga4DataApi:
             "metadata": {
                 "currencyCode": self.advertiser.ga4_property.currency,
                 "timeZone": self.advertiser.ga4_property.timezone,
+                **flags,
             },
             "kind": "analyticsData#runReport",
         }
@@ -253,15 +341,20 @@ class Ga4DataApi:
         if not rows:
             del payload["rowCount"]  # proto3 JSON leaves out zero values
         if body.get("returnPropertyQuota"):
+            # QuotaStatus: "consumed: Quota consumed by this request. remaining: Quota remaining after
+            # this request." (https://developers.google.com/analytics/devguides/reporting/data/v1/rest/v1beta/PropertyQuota)
             payload["propertyQuota"] = {
-                "tokensPerDay": {"consumed": cost, "remaining": max(0, TOKENS_PER_DAY - used)},
-                "tokensPerHour": {"consumed": cost, "remaining": max(0, TOKENS_PER_HOUR - used)},
+                "tokensPerDay": {"consumed": cost, "remaining": max(0, TOKENS_PER_DAY - own - elsewhere)},
+                "tokensPerHour": {"consumed": cost, "remaining": max(0, TOKENS_PER_HOUR - own - elsewhere)},
                 "concurrentRequests": {"consumed": 0, "remaining": 10},
                 "serverErrorsPerProjectPerHour": {"consumed": 0, "remaining": 10},
-                "potentiallyThresholdedRequestsPerHour": {"consumed": 0, "remaining": 120},
-                "tokensPerProjectPerHour": {"consumed": cost, "remaining": max(0, TOKENS_PER_PROJECT_PER_HOUR - used)},
+                "potentiallyThresholdedRequestsPerHour": {
+                    "consumed": thresholded,
+                    "remaining": max(0, POTENTIALLY_THRESHOLDED_REQUESTS_PER_HOUR - thresholded_so_far),
+                },
+                "tokensPerProjectPerHour": {"consumed": cost, "remaining": max(0, TOKENS_PER_PROJECT_PER_HOUR - own)},
             }
-        return Response.json(200, payload)
+        return payload
 
     def _rows(
         self, since, until, dimensions, metrics, restatements, by_event, dimension_filter, keep_empty_rows

@@ -54,7 +54,9 @@ select
     t.purchase_revenue,
     t.total_revenue                                               as revenue,
     t.currency,
-    t.time_zone
+    t.time_zone,
+    t.subject_to_thresholding,
+    t.data_loss_from_other_row
 from traffic as t
 left join mapping as m
     on m.channel = t.channel and m.utm_campaign_key = t.utm_campaign_key

@@ -19,5 +19,8 @@ select
     cast(total_revenue as decimal(18, 2))      as total_revenue,
     transactions,
     upper(currency)                            as currency,
-    time_zone
+    time_zone,
+    -- NULL in rows landed before the connector stored the flags: not known to be incomplete
+    coalesce(subject_to_thresholding, false)   as subject_to_thresholding,
+    coalesce(data_loss_from_other_row, false)  as data_loss_from_other_row
 from {{ source('raw', 'ga4_traffic') }}
