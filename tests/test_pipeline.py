@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
 from connectors.sandbox.meta_figures import meta_deliveries
@@ -114,7 +115,11 @@ def test_a_restated_day_is_updated_on_every_platform_and_no_other_day_moves(work
     )
 
     sandbox.restate()  # late conversions arrive, GA4 finishes processing yesterday
-    assert run_sync(yesterday, yesterday).success
+    # and the real APIs' rough edges on the way: Meta asks for smaller pages, GA4 thresholds the day
+    sandbox.faults.arm("meta", "reduce_data", times=1, phase="results")
+    sandbox.faults.arm("ga4", "thresholded", times=None, days=[yesterday.isoformat()])
+    result = run_sync(yesterday, yesterday)
+    assert result.success
 
     after = {platform: dict(query(work_env, sql)) for platform, sql in by_day.items()}
     for platform in by_day:
@@ -136,6 +141,18 @@ def test_a_restated_day_is_updated_on_every_platform_and_no_other_day_moves(work
         )
         > roi_before
     )
+    assert query(
+        work_env,
+        "select date_day, bool_or(subject_to_thresholding) from marts.ga4_traffic_by_campaign "
+        "where date_day >= ? group by 1 order by 1",
+        yesterday - dt.timedelta(days=1),
+    ) == [(yesterday - dt.timedelta(days=1), False), (yesterday, True)], "the thresholded day says so"
+    warnings = {
+        evaluation.check_name
+        for evaluation in result.get_asset_check_evaluations()
+        if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.WARN
+    }
+    assert "ga4_days_subject_to_thresholding" in warnings, "and the run warns about it"
 
 
 def test_an_account_that_fails_on_each_platform_loses_nothing_and_the_rest_completes(work_env, sandbox, yesterday):
@@ -150,11 +167,20 @@ def test_an_account_that_fails_on_each_platform_loses_nothing_and_the_rest_compl
 
     sandbox.faults.arm("meta", "expired_token", times=1)  # the first account's request meets code 190
     sandbox.faults.arm("ga4", "unauthenticated", times=None)  # the service account's key was revoked
+    linkedin_account = sandbox.advertiser.linkedin_accounts[0].id
+    sandbox.faults.arm("linkedin", "read_access_revoked", account=linkedin_account)  # LinkedIn answers empty
+    linkedin_earlier = query(work_env, "select count(*), sum(cost_in_local_currency) from raw.linkedin_ads_analytics")
     result = run_sync(day, day, raise_on_error=False)
 
     assert result.success, "the other accounts and platforms complete"
     failed = {e.asset_key.to_user_string(): e.description for e in result.get_asset_check_evaluations() if not e.passed}
-    assert set(failed) == {"raw/meta_ads_insights", "raw/ga4_traffic", "raw/ga4_key_events"}
+    assert set(failed) == {
+        "raw/meta_ads_insights",
+        "raw/ga4_traffic",
+        "raw/ga4_key_events",
+        "raw/linkedin_ads_analytics",
+        "raw/linkedin_ads_conversions",
+    }
     meta = failed["raw/meta_ads_insights"]
     assert f"act_{first_account}" in meta and "code 190" in meta and "META_ACCESS_TOKEN" in meta
     assert (
@@ -164,7 +190,13 @@ def test_an_account_that_fails_on_each_platform_loses_nothing_and_the_rest_compl
     assert now[first_account] == earlier[first_account], "the failed account keeps its earlier data"
     assert now[second_account][2] > earlier[second_account][2], "the other account was replaced"
     assert query(work_env, "select count(*), sum(sessions), max(_loaded_at) from raw.ga4_traffic") == ga4_earlier
-    assert query(work_env, "select max(_loaded_at) from raw.linkedin_ads_analytics") > linkedin_before
+    linkedin = failed["raw/linkedin_ads_analytics"]
+    assert linkedin_account in linkedin and "role" in linkedin, "lost read access is named with its fix"
+    assert (
+        query(work_env, "select count(*), sum(cost_in_local_currency) from raw.linkedin_ads_analytics")
+        == linkedin_earlier
+    ), "an empty answer did not wipe the account's spend"
+    assert query(work_env, "select max(_loaded_at) from raw.linkedin_ads_analytics") == linkedin_before
 
 
 def test_no_token_reaches_run_logs_metadata_or_the_warehouse(settled):

@@ -23,6 +23,9 @@ from connectors.sandbox import ga4_data, ga4_grpc, linkedin_rest, meta_graph, no
 from connectors.sandbox.advertiser import SyntheticAdvertiser
 from connectors.sandbox.http import Request, Response, Route
 
+# How often the serving loop looks for a stop request (socketserver's default is 0.5 s).
+STOP_POLL_SECONDS = 0.02
+
 # Every platform module the sandbox serves; each has routes (through its API class) and environment(sandbox).
 PLATFORMS = (meta_graph, ga4_data, linkedin_rest, norges_bank)
 
@@ -129,14 +132,17 @@ class Sandbox:
 
     def start(self) -> Self:
         self.ga4_grpc.start()
-        self._thread = threading.Thread(target=self._server.serve_forever, name="sandbox", daemon=True)
+        # A short poll: stop() waits for the serving loop's next poll, and tests stop a sandbox each.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": STOP_POLL_SECONDS}, name="sandbox", daemon=True
+        )
         self._thread.start()
         return self
 
     def serve_forever(self) -> None:
         self.ga4_grpc.start()
         try:
-            self._server.serve_forever()
+            self._server.serve_forever(poll_interval=STOP_POLL_SECONDS)
         finally:
             self.ga4_grpc.stop()
 
