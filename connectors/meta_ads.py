@@ -600,7 +600,9 @@ def _json_header(headers: Mapping[str, str], name: str) -> dict:
 
 # --- parsing -----------------------------------------------------------------------------------
 
-_DECIMAL = re.compile(r"-?\d+(\.\d+)?")
+# Graph sends decimals as plain strings ("12.34"); an exponent form ("1.0E-5", "-2E-18"), which
+# other ad APIs do send for near-zero amounts, is accepted too and money is rounded to cents.
+_DECIMAL = re.compile(r"-?\d+(\.\d+)?([eE][-+]?\d+)?")
 _INTEGER = re.compile(r"-?\d+(\.0+)?")
 
 
@@ -673,7 +675,7 @@ def parse_insights_row(row: Mapping, account_id: str, level: str, since: dt.date
         "ad_id": row.get("ad_id"),
         "ad_name": row.get("ad_name"),
         "account_currency": row["account_currency"],
-        "spend": number("spend", _DECIMAL, lambda v: round(v, 2)),
+        "spend": number("spend", _DECIMAL, lambda v: round(v, 2) + 0.0),  # + 0.0: never -0.0
         "impressions": number("impressions", _INTEGER, int),
         "reach": number("reach", _INTEGER, int),
         "frequency": number("frequency", _DECIMAL, float),

@@ -317,6 +317,24 @@ def test_a_malformed_number_is_refused_with_the_field_and_value_named(sandbox, m
         fetch(meta_settings, account, *window)
 
 
+@pytest.mark.parametrize(
+    "sent, stored", [("-2E-18", 0.0), ("1.0E-5", 0.0), ("107.5300000000000335346", 107.53), ("12.3", 12.3)]
+)
+def test_every_numeric_form_of_spend_is_stored_to_the_cent(sent, stored):
+    row = {
+        "account_id": "123",
+        "date_start": "2026-11-20",
+        "date_stop": "2026-11-20",
+        "campaign_id": "9",
+        "account_currency": "NOK",
+        "spend": sent,
+    }
+
+    record = parse_insights_row(row, "123", "campaign", dt.date(2026, 11, 20), dt.date(2026, 11, 20))
+
+    assert record["spend"] == stored and str(record["spend"]) != "-0.0"
+
+
 @pytest.mark.parametrize("node", [{}, {"timezone_name": ""}, {"timezone_name": "Oslo time"}])
 def test_an_account_node_without_a_known_time_zone_is_refused_naming_the_account(node):
     with pytest.raises(MalformedPayloadError, match=r"no usable time zone for ad account act_123"):
