@@ -139,7 +139,32 @@ def demo(days: int) -> int:
         os.environ.update(sandbox.environment())
         os.environ.update(write_demo_plans(warehouse_path().parent / "demo", start, end))
         print(f"Sandbox serving the platform APIs at {sandbox.base_url}.")
-        return _run_and_report(start, end)
+        status = _run_and_report(start, end)
+    if status == 0:
+        # the report a manager would get for these days, from the warehouse just built
+        status = write_report_by_hand(None, start, end, None, pdf=False, email=False)
+    return status
+
+
+def write_report_by_hand(
+    period: str | None, start: dt.date | None, end: dt.date | None, out: Path | None, pdf: bool, email: bool
+) -> int:
+    from pipelines.report_run import ReportNotWritten, deliver, write_period_report
+
+    try:
+        written = write_period_report(period, start, end, out, pdf=pdf or email)
+    except ReportNotWritten as problem:
+        raise FileNotFoundError(str(problem)) from None
+    print(f"Report: {written.html}")
+    if pdf or email:
+        print(f"PDF: {written.pdf}" if written.pdf else f"No PDF: {written.pdf_problem}")
+    if email:
+        delivery = deliver(written, required=True)
+        if delivery.problem:
+            print(f"social-roi: the report was written but not mailed: {delivery.problem}", file=sys.stderr)
+            return 1
+        print(f"Mailed: {delivery.outcome}")
+    return 0
 
 
 def serve_sandbox(port: int, seed: int) -> int:
@@ -176,6 +201,19 @@ def main(argv: list[str] | None = None) -> int:
     rebuild_cmd.add_argument(
         "--end", type=dt.date.fromisoformat, metavar="YYYY-MM-DD", help="default: the last day loaded"
     )
+    report_cmd = commands.add_parser(
+        "report", help="write the report for management (HTML, optionally PDF) from the warehouse, without syncing"
+    )
+    report_cmd.add_argument("--period", metavar="YYYY-MM", help="a calendar month (default: the last complete one)")
+    report_cmd.add_argument("--start", type=dt.date.fromisoformat, metavar="YYYY-MM-DD")
+    report_cmd.add_argument("--end", type=dt.date.fromisoformat, metavar="YYYY-MM-DD")
+    report_cmd.add_argument(
+        "--out", type=Path, metavar="PATH", help="the HTML file (default: in SOCIAL_ROI_REPORT_DIR)"
+    )
+    report_cmd.add_argument("--pdf", action="store_true", help="also print it to PDF with headless Chromium")
+    report_cmd.add_argument(
+        "--email", action="store_true", help="mail it as SOCIAL_ROI_REPORT_EMAIL_TO and SMTP settings say"
+    )
     sql_cmd = commands.add_parser("sql", help="run a query against the published read-only copy of the warehouse")
     sql_cmd.add_argument("query")
     commands.add_parser(
@@ -198,6 +236,8 @@ def main(argv: list[str] | None = None) -> int:
 
             first, last = loaded_days(warehouse_path()) if not (args.start and args.end) else (args.start, args.end)
             return _run_and_report(args.start or first, args.end or last, rebuild=True)
+        if args.command == "report":
+            return write_report_by_hand(args.period, args.start, args.end, args.out, args.pdf, args.email)
         if args.command == "sql":
             from pipelines.adhoc_sql import run_sql
 

@@ -4,16 +4,24 @@ import dagster as dg
 
 from pipelines.assets.publish import build_publish_asset
 from pipelines.assets.raw import raw_assets
+from pipelines.assets.report import monthly_report
 from pipelines.assets.transform import dbt_models, dbt_resource
 from pipelines.progress import progress_logger
-from pipelines.schedules import REBUILD_JOB_NAME, SYNC_JOB_NAME, build_nightly_schedule
+from pipelines.schedules import (
+    REBUILD_JOB_NAME,
+    REPORT_JOB_NAME,
+    SYNC_JOB_NAME,
+    build_monthly_report_schedule,
+    build_nightly_schedule,
+)
 
 # The last step of every sync: analysts query this copy, never the file the sync writes.
 published_warehouse = build_publish_asset(after=[dbt_models])
 
 sync_job = dg.define_asset_job(
     SYNC_JOB_NAME,
-    selection=dg.AssetSelection.all(),
+    # everything the days feed; the monthly report is a file per month, written by its own job
+    selection=dg.AssetSelection.all() - dg.AssetSelection.assets(monthly_report),
     description="Pull every configured platform for the selected days, then rebuild the marts and ROI for them.",
 )
 
@@ -25,10 +33,17 @@ rebuild_job = dg.define_asset_job(
     description="Rebuild the marts and ROI for the selected days from the raw data already loaded, then republish.",
 )
 
+# Last month's report, from the warehouse as the nightly syncs left it (no platform is called).
+report_job = dg.define_asset_job(
+    REPORT_JOB_NAME,
+    selection=dg.AssetSelection.assets(monthly_report),
+    description="Write (and mail, when configured) the report for management for a month: the last complete one by default.",
+)
+
 defs = dg.Definitions(
-    assets=[*raw_assets, dbt_models, published_warehouse],
-    jobs=[sync_job, rebuild_job],
-    schedules=[build_nightly_schedule(sync_job)],
+    assets=[*raw_assets, dbt_models, published_warehouse, monthly_report],
+    jobs=[sync_job, rebuild_job, report_job],
+    schedules=[build_nightly_schedule(sync_job), build_monthly_report_schedule(report_job)],
     resources={"dbt": dbt_resource},
     # Every run of this code location (our sync job, the UI's "Materialize all", a backfill,
     # `dagster asset materialize`) runs its steps one after another in one process: DuckDB allows

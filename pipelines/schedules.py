@@ -27,6 +27,8 @@ if TYPE_CHECKING:  # what define_asset_job returns; not exported under `dagster`
 SCHEDULE_NAME = "nightly_sync"
 SYNC_JOB_NAME = "sync"
 REBUILD_JOB_NAME = "rebuild"
+REPORT_JOB_NAME = "monthly_report"
+REPORT_SCHEDULE_NAME = "monthly_report"
 PASS_TAG = "social_roi/pass"
 
 
@@ -105,3 +107,43 @@ def build_nightly_schedule(
         return nightly_run_request(local.date(), settings, last_partition)
 
     return nightly_sync
+
+
+def last_month(day: dt.date) -> tuple[dt.date, dt.date]:
+    """The calendar month before `day`'s: (first day, last day)."""
+    last = day.replace(day=1) - dt.timedelta(days=1)
+    return last.replace(day=1), last
+
+
+def build_monthly_report_schedule(
+    job: "dg.JobDefinition | UnresolvedAssetJobDefinition | str" = REPORT_JOB_NAME,
+    settings: ScheduleSettings | None = None,
+) -> dg.ScheduleDefinition:
+    """On the 1st of each month, two hours after the nightly sync, write last month's report and
+    mail it. The month's last days are still provisional then; the report says which."""
+    settings = settings or ScheduleSettings.from_env()
+    timezone = zoneinfo.ZoneInfo(settings.timezone)
+    hour = (settings.hour + 2) % 24
+    target = {"job_name": job} if isinstance(job, str) else {"job": job}
+
+    @dg.schedule(
+        name=REPORT_SCHEDULE_NAME,
+        cron_schedule=f"0 {hour} 1 * *",
+        execution_timezone=settings.timezone,
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description=f"On the 1st of every month at {hour:02d}:00 {settings.timezone}: last month's report for "
+        "management, mailed when SOCIAL_ROI_REPORT_EMAIL_TO is set.",
+        **target,
+    )
+    def monthly_report(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+        fired_at = context.scheduled_execution_time or dt.datetime.now(timezone)  # None when evaluated by hand
+        local = fired_at.replace(tzinfo=timezone) if fired_at.tzinfo is None else fired_at.astimezone(timezone)
+        first, last = last_month(local.date())
+        first = max(first, first_and_last_day()[0])
+        return dg.RunRequest(
+            run_key=f"{REPORT_SCHEDULE_NAME}:{last:%Y-%m}",  # one report per month, however often evaluated
+            tags=range_tags(first, last),
+            run_config={"ops": {"reports__monthly_report": {"config": {"deliver": True}}}},
+        )
+
+    return monthly_report

@@ -30,6 +30,19 @@ SCHEDULE_TIMEZONE = "SOCIAL_ROI_SCHEDULE_TIMEZONE"
 SCHEDULE_HOUR = "SOCIAL_ROI_SCHEDULE_HOUR"
 WEEKLY_PASS_DAY = "SOCIAL_ROI_WEEKLY_PASS_DAY"
 DAGSTER_HOME = "DAGSTER_HOME"
+REPORT_LOCALE = "SOCIAL_ROI_REPORT_LOCALE"
+REPORT_DIR = "SOCIAL_ROI_REPORT_DIR"
+# Delivery of the monthly report by email (read in pipelines/report/delivery.py).
+REPORT_EMAIL_SETTINGS = (
+    "SOCIAL_ROI_REPORT_EMAIL_TO",
+    "SOCIAL_ROI_REPORT_EMAIL_FROM",
+    "SOCIAL_ROI_SMTP_HOST",
+    "SOCIAL_ROI_SMTP_PORT",
+    "SOCIAL_ROI_SMTP_USER",
+    "SOCIAL_ROI_SMTP_PASSWORD",
+    "SOCIAL_ROI_SMTP_SECURITY",
+)
+REPORT_LOCALES = ("nb", "en")
 
 DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
 PUBLISHED_FILE_NAME = "published.duckdb"
@@ -57,6 +70,9 @@ SETTING_NAMES = (
     SCHEDULE_HOUR,
     WEEKLY_PASS_DAY,
     DAGSTER_HOME,
+    REPORT_LOCALE,
+    REPORT_DIR,
+    *REPORT_EMAIL_SETTINGS,
 )
 
 
@@ -255,3 +271,19 @@ def dagster_home(env: Mapping[str, str] = os.environ) -> Path:
             "concurrency:\n  runs:\n    max_concurrent_runs: 1\n  pools:\n    default_limit: 1\n    granularity: run\n"
         )
     return path
+
+
+@dataclasses.dataclass(frozen=True)
+class ReportSettings:
+    """Where the monthly report is written and in which language and number format."""
+
+    directory: Path
+    locale: str = "nb"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> ReportSettings:
+        locale = (_text(env, REPORT_LOCALE) or "nb").lower()
+        if locale not in REPORT_LOCALES:
+            raise SettingsError(f"{REPORT_LOCALE}={locale!r}: use one of {', '.join(REPORT_LOCALES)}.")
+        default = _path(env, WAREHOUSE, DEFAULT_WAREHOUSE).parent / "reports"
+        return cls(directory=_path(env, REPORT_DIR, default), locale=locale)

@@ -37,3 +37,5 @@ def test_the_demo_prints_roi_and_leaves_a_warehouse_anyone_can_query(tmp_path):
     ), "claimed and observed side by side"
     assert "linkedin" in finished.stdout and "KPI targets" in finished.stdout
     assert (tmp_path / ".dagster_home").is_dir(), "the run is recorded in a Dagster instance"
+    [report] = re.findall(r"^Report: (.+\.html)$", finished.stdout, flags=re.MULTILINE)
+    assert Path(report).is_file() and Path(report).stat().st_size < 3 * 1024 * 1024, "the demo's report, under 3 MB"

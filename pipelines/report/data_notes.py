@@ -1,0 +1,77 @@
+"""What a reader should know before trusting the figures: days missing or still provisional, GA4
+days it reported as incomplete, time zones that do not line up, currencies converted and where
+the rates came from, and spend or revenue no campaign could be matched to."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipelines.report.labels import channel_name
+from pipelines.report.sections import Sections
+
+
+def data_notes(sections: Sections) -> dict[str, Any]:
+    figures, fmt, words = sections.figures, sections.fmt, sections.words
+    notes = []
+    if figures.missing_days:
+        notes.append(words["missing_days"].format(days=fmt.day_ranges(figures.missing_days)))
+    provisional: dict[str, int] = {}
+    for row in figures.channels:
+        if row["is_provisional"]:
+            provisional[row["channel"]] = max(provisional.get(row["channel"], 0), row["provisional_days"])
+    for channel, days in provisional.items():
+        notes.append(words["provisional"].format(channel=channel_name(channel), days=fmt.count(days)))
+    flagged = [row["date_day"] for row in figures.ga4_flagged_days]
+    notes.append(words["ga4_flagged"].format(days=fmt.day_ranges(flagged)) if flagged else words["ga4_not_flagged"])
+    zones = {}
+    for row in figures.channels:
+        if row["time_zone_warning"]:
+            zones.setdefault(row["channel"], row["time_zones"])
+    for channel, listed in zones.items():
+        notes.append(
+            words["time_zone"].format(
+                channel=channel_name(channel), count=fmt.count(len(listed.split(", "))), zones=listed
+            )
+        )
+    notes.append(_currencies(sections))
+    notes.append(words["definitions"])
+    return {"notes": notes, "unmatched": _unmatched(sections)}
+
+
+def _currencies(sections: Sections) -> str:
+    figures, fmt, words = sections.figures, sections.fmt, sections.words
+    if not figures.currencies:
+        return words["currencies_none"].format(currency=figures.currency)
+    listing = []
+    for row in figures.currencies:
+        used_for = ", ".join(words[f"used_for_{use}"] for use in row["used_for"])
+        if row["source"] is None:
+            listing.append(words["currency_item_derived"].format(currency=row["currency"], used_for=used_for))
+            continue
+        listing.append(
+            words["currency_item"].format(
+                currency=row["currency"],
+                used_for=used_for,
+                rate_days=fmt.count(row["rate_days"]),
+                min_rate=fmt.decimal(row["min_rate"], 4),
+                max_rate=fmt.decimal(row["max_rate"], 4),
+                source=words[f"source_{row['source']}"],
+            )
+        )
+    return words["currencies"].format(currency=figures.currency, listing="; ".join(listing))
+
+
+def _unmatched(sections: Sections) -> list[dict[str, str]]:
+    fmt = sections.fmt
+    return [
+        {
+            "problem": sections.code("problem", row["problem"]),
+            "channel": channel_name(row["channel"]) if row["channel"] else fmt.none,
+            "campaign": row["campaign_or_utm"] or fmt.none,
+            "days": fmt.period(row["first_day"], row["last_day"]) if row["first_day"] and row["last_day"] else fmt.none,
+            "spend": fmt.money(row["spend"], row["currency"]) if row["spend"] else fmt.none,
+            "sessions": fmt.count(row["sessions"]),
+            "revenue": fmt.money(row["revenue"], row["currency"]) if row["revenue"] else fmt.none,
+        }
+        for row in sections.figures.unmatched
+    ]

@@ -1,0 +1,125 @@
+"""What the report states, read from the warehouse with the warehouse's own definitions.
+
+Every figure comes from the marts: the ROI table macros for the period (`roi_by_channel_between`,
+`roi_by_campaign_between`), the daily marts for the series over time, `kpi_progress`,
+`unmatched_campaigns`, GA4's incompleteness flags and the exchange rates. The queries are the
+`.sql` files beside this module; nothing here computes a ratio of its own.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipelines.report.periods import days_of, previous_period, year_before
+
+SQL_DIR = Path(__file__).parent / "sql"
+
+Row = dict[str, Any]
+
+
+class ReportError(ValueError):
+    """The report cannot be built; the message says what to do."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Figures:
+    """Everything the report shows for one period, as the warehouse holds it (numbers unformatted)."""
+
+    period: tuple[dt.date, dt.date]
+    previous_period: tuple[dt.date, dt.date]
+    year_before: tuple[dt.date, dt.date] | None  # only when the warehouse holds data for it
+    currency: str
+    revenue_source: str
+    totals: Row  # all social, this period (social_totals.sql)
+    previous_totals: Row
+    year_before_totals: Row | None
+    channels: list[Row]  # the ad channels' rows of roi_by_channel_between, paid and organic apart
+    previous_channels: list[Row]
+    campaigns: list[Row]  # roi_by_campaign_between, by return
+    daily: list[Row]  # date_day × channel: spend, return_value (paid)
+    kpi: list[Row]
+    unmatched: list[Row]
+    ga4_flagged_days: list[Row]
+    currencies: list[Row]
+    days_with_data: list[dt.date]
+    loaded: tuple[dt.date | None, dt.date | None]  # the first and last day the warehouse holds
+
+    @property
+    def missing_days(self) -> list[dt.date]:
+        held = set(self.days_with_data)
+        return [day for day in days_of(*self.period) if day not in held]
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.days_with_data
+
+
+def read_figures(warehouse: Path, start: dt.date, end: dt.date) -> Figures:
+    """Read the period's figures (and its comparison periods') from the warehouse, read-only."""
+    if end < start:
+        raise ReportError(f"The period ends ({end}) before it starts ({start}): give the start first.")
+    if not warehouse.exists():
+        raise ReportError(
+            f"There is no warehouse at {warehouse}: run a sync first (social-roi sync, or social-roi demo)."
+        )
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        _require_roi_tables(connection, warehouse)
+        connection.execute(_sql("report_macros"))
+        period = {"start": start, "end": end}
+        before = previous_period(start, end)
+        previous = {"start": before[0], "end": before[1]}
+        [settings] = _rows(connection, "warehouse_settings")
+        currency = settings["reporting_currency"] or "NOK"
+        last_year = year_before(start, end)
+        last_year_params = {"start": last_year[0], "end": last_year[1]}
+        has_last_year = bool(_rows(connection, "days_with_data", **last_year_params))
+        [loaded] = _rows(connection, "loaded_days")
+        return Figures(
+            period=(start, end),
+            previous_period=before,
+            year_before=last_year if has_last_year else None,
+            currency=currency,
+            revenue_source=settings["revenue_source"] or "ga4",
+            totals=_rows(connection, "social_totals", **period)[0],
+            previous_totals=_rows(connection, "social_totals", **previous)[0],
+            year_before_totals=_rows(connection, "social_totals", **last_year_params)[0] if has_last_year else None,
+            channels=_rows(connection, "channels", **period),
+            previous_channels=_rows(connection, "channels", **previous),
+            campaigns=_rows(connection, "campaigns", **period),
+            daily=_rows(connection, "daily_spend_and_return", **period),
+            kpi=_rows(connection, "kpi_targets", **period),
+            unmatched=_rows(connection, "unmatched", **period),
+            ga4_flagged_days=_rows(connection, "ga4_flagged_days", **period),
+            currencies=_rows(connection, "currencies", **period, reporting_currency=currency),
+            days_with_data=sorted(row["date_day"] for row in _rows(connection, "days_with_data", **period)),
+            loaded=(loaded["first_day"], loaded["last_day"]),
+        )
+
+
+def _require_roi_tables(connection: duckdb.DuckDBPyConnection, warehouse: Path) -> None:
+    [(macros,)] = connection.execute(
+        "select count(*) from duckdb_functions() where schema_name = 'marts' "
+        "and function_name in ('roi_by_channel_between', 'roi_by_campaign_between')"
+    ).fetchall()
+    if macros < 2:
+        raise ReportError(
+            f"The warehouse at {warehouse} has no ROI tables yet (marts.roi_by_channel_between): "
+            "run a sync (social-roi sync) or social-roi rebuild first."
+        )
+
+
+def _rows(connection: duckdb.DuckDBPyConnection, query: str, **parameters: Any) -> list[Row]:
+    cursor = connection.execute(_sql(query), parameters)
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, values)) for values in cursor.fetchall()]
+
+
+@cache
+def _sql(name: str) -> str:
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")

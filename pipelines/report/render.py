@@ -1,0 +1,90 @@
+"""The report's HTML: one self-contained file (inline CSS and SVG, system fonts, no script, nothing
+fetched), readable on a laptop and printed on A4 with a page per section."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from pipelines.report.campaigns import campaign_tables, top_campaigns
+from pipelines.report.data_notes import data_notes
+from pipelines.report.figures import Figures
+from pipelines.report.labels import channel_name
+from pipelines.report.sections import Sections
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def render_html(figures: Figures, locale: str, today: dt.date) -> str:
+    return _template("report.html.j2").render(report_context(figures, locale, today))
+
+
+def render_summary(figures: Figures, locale: str) -> str:
+    """The headline and the KPI status as a small HTML fragment, e.g. for a mail's body."""
+    return _template("summary.html.j2").render(report_context(figures, locale, None))
+
+
+def report_context(figures: Figures, locale: str, today: dt.date | None) -> dict[str, Any]:
+    sections = Sections(figures, locale)
+    fmt, words = sections.fmt, sections.words
+    start, end = figures.period
+    context: dict[str, Any] = {
+        "lang": locale,
+        "w": words,
+        "title": words["title"],
+        "period": fmt.period(start, end),
+        "period_days": f"{fmt.date(start)} – {fmt.date(end)}",
+        "previous_period": fmt.period(*figures.previous_period),
+        "year_before": fmt.period(*figures.year_before) if figures.year_before else None,
+        "currency_note": words["currency_note"].format(
+            currency=figures.currency, revenue_source=words[f"revenue_source_{figures.revenue_source}"]
+        ),
+        "generated": words["generated"].format(date=fmt.date(today)) if today else "",
+        "empty": figures.is_empty,
+        "partly_loaded": words["partly_loaded"].format(days=fmt.day_ranges(figures.missing_days))
+        if figures.missing_days and not figures.is_empty
+        else None,
+    }
+    if figures.is_empty:
+        first, last = figures.loaded
+        context["loaded_note"] = (
+            words["no_data_loaded"].format(first=fmt.date(first), last=fmt.date(last))
+            if first
+            else words["no_data_at_all"]
+        )
+        return context
+    return context | {
+        "headline_scope": words["headline_scope"].format(
+            channels=", ".join(channel_name(channel) for channel in figures.totals["channels"] or [])
+        ),
+        "headline": sections.headline(),
+        "kpi": sections.kpi(),
+        "channels": sections.channels(),
+        "efficiency": sections.efficiency_charts(),
+        "campaigns": campaign_tables(sections),
+        "over_time": sections.over_time_charts(),
+        "funnel": sections.funnel(),
+        "claims": sections.claims(),
+        "top": top_campaigns(sections),
+        "conversions_label": words[f"conversions_{sections.counted}"],
+        "notes": data_notes(sections),
+    }
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _template(name: str) -> jinja2.Template:
+    return _environment().get_template(name)

@@ -1,0 +1,256 @@
+"""The report's sections as the template shows them: the warehouse's figures formatted for the
+reader's locale, and the charts drawn from them. Rows come from the ROI tables as they are; the
+only arithmetic here is adding up additive counts for an "all" column and ratios of those sums."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from itertools import groupby
+from typing import Any
+
+from pipelines.report import charts
+from pipelines.report.figures import Figures, Row
+from pipelines.report.formatting import Formatter
+from pipelines.report.labels import CODES, LABELS, channel_name
+
+# goal → (stem of its count columns, its cost-per-conversion column), as the ROI tables name them
+GOALS = {
+    "purchase": ("purchases", "cpa_purchase"),
+    "lead": ("leads", "cpl"),
+    "sign_up": ("sign_ups", "cost_per_sign_up"),
+    "registration": ("registrations", "cost_per_registration"),
+}
+TOP_CAMPAIGNS = 5
+TOP_PER_GOAL = 3
+
+
+class Sections:
+    """Builds each section's view of one period's figures."""
+
+    def __init__(self, figures: Figures, locale: str) -> None:
+        self.figures = figures
+        self.fmt = Formatter(locale, figures.currency)
+        self.words = LABELS[locale]
+        self.codes = CODES[locale]
+        self.paid = [row for row in figures.channels if row["media_type"] == "paid"]
+        # the count behind each cost per conversion: GA4's, or the platforms' when they are the revenue source
+        self.counted = "ga4" if figures.revenue_source == "ga4" else "claimed"
+
+    def code(self, kind: str, value: str | None) -> str:
+        return self.codes[kind].get(value, value) if value else self.words["none"]
+
+    def row_name(self, row: Row) -> str:
+        return f"{channel_name(row['channel'])} {self.media_type_word(row['media_type'])}"
+
+    def media_type_word(self, media_type: str) -> str:
+        return self.words.get(media_type, media_type)
+
+    def roi_text(self, row: Row) -> str:
+        if row["roi"] is None and row.get("roi_null_reason"):
+            return f"{self.words['none']} ({self.code('roi_null_reason', row['roi_null_reason'])})"
+        return self.fmt.percent(row["roi"])
+
+    # headline and KPI targets
+
+    def headline(self) -> list[dict[str, Any]]:
+        """Total cost, return, ROI and ROAS of all social, against the previous period (and last year)."""
+        totals, previous, last_year = self.figures.totals, self.figures.previous_totals, self.figures.year_before_totals
+        fmt, words = self.fmt, self.words
+        hints = {
+            "total_cost": words["total_cost_hint"].format(
+                spend=fmt.money(totals["spend"]), other=fmt.money(totals["other_costs"])
+            ),
+            "return_value": words["return_value_hint"].format(
+                revenue=fmt.money(totals["revenue"]), valued=fmt.money(totals["valued_conversions_value"])
+            ),
+            "roi": words["roi_hint"],
+            "roas": words["roas_hint"],
+        }
+        kinds: dict[str, tuple[Callable, Callable]] = {
+            "total_cost": (fmt.money, fmt.change_percent),
+            "return_value": (fmt.money, fmt.change_percent),
+            "roi": (fmt.percent, fmt.change_points),
+            "roas": (fmt.ratio, fmt.change_ratio),
+        }
+        cards = []
+        for key, (show, change) in kinds.items():
+            card = {"label": words[key], "value": show(totals[key]), "hint": hints[key]}
+            if key == "roi":
+                card["value"] = self.roi_text(totals)
+            if previous["channel_rows"]:
+                card |= {"previous": show(previous[key]), "change": change(totals[key], previous[key])}
+            if last_year and last_year["channel_rows"]:
+                card |= {"year_before": show(last_year[key]), "year_change": change(totals[key], last_year[key])}
+            cards.append(card)
+        return cards
+
+    def kpi(self) -> list[dict[str, Any]]:
+        rows = []
+        for target in self.figures.kpi:
+            metric = target["metric"]
+            if target["campaign_id"]:
+                scope = f"{target['campaign_name'] or target['campaign_id']} ({channel_name(target['channel'] or '')})"
+            else:
+                scope = channel_name(target["channel"]) if target["channel"] else self.words["kpi_all_channels"]
+            pacing = None
+            if target["status"] in ("on_track", "at_risk"):
+                pacing = {
+                    "label": self.words["kpi_pacing"].format(
+                        elapsed=self.fmt.count(target["days_elapsed"]), days=self.fmt.count(target["days_in_period"])
+                    ),
+                    "value": f"{self.fmt.metric(metric, target['expected_to_date'])} / "
+                    f"{self.fmt.metric(metric, target['projected_value'])}",
+                }
+            rows.append(
+                {
+                    "id": target["target_id"],
+                    "metric": self.code("metric", metric),
+                    "scope": scope,
+                    "period": self.fmt.period(target["period_start"], target["period_end"]),
+                    "target": f"{self.words[target['direction']]} {self.fmt.metric(metric, target['target_value'])}",
+                    "actual": self.fmt.metric(metric, target["actual_value"]),
+                    "status": self.code("status", target["status"]),
+                    "status_code": target["status"],
+                    "pacing": pacing,
+                    "note": target["note"],
+                }
+            )
+        return rows
+
+    # channels
+
+    def channels(self) -> dict[str, Any]:
+        previous = {(row["channel"], row["media_type"]): row for row in self.figures.previous_channels}
+        rows = [
+            {
+                "name": self.row_name(row),
+                "total_cost": self.fmt.money(row["total_cost"]),
+                "return_value": self.fmt.money(row["return_value"]),
+                "roi": self.roi_text(row),
+                "roas": self.fmt.ratio(row["roas"]),
+                "roi_previous": self.roi_text(previous[(row["channel"], row["media_type"])])
+                if (row["channel"], row["media_type"]) in previous
+                else self.words["none"],
+                "provisional": row["is_provisional"],
+            }
+            for row in self.figures.channels
+        ]
+        names = [self.row_name(row) for row in self.figures.channels]
+        roi_chart = charts.bar_chart(
+            self.words["chart_roi"],
+            names,
+            [charts.Series(self.words["roi"], [_float(row["roi"]) for row in self.figures.channels])],
+            self.words["chart_channel_axis"],
+            charts.Axis(self.words["chart_roi_axis"], self.fmt.axis_percent, self.fmt.percent),
+        )
+        roas_chart = charts.bar_chart(
+            self.words["chart_roas"],
+            names,
+            [charts.Series(self.words["roas"], [_float(row["roas"]) for row in self.figures.channels])],
+            self.words["chart_channel_axis"],
+            charts.Axis(self.words["chart_roas_axis"], lambda value: self.fmt.axis_number(value, 1), self.fmt.ratio),
+        )
+        return {"rows": rows, "charts": [roi_chart, roas_chart]}
+
+    def efficiency_charts(self) -> list[str]:
+        """CPC (link clicks) and CPM of the paid rows, side by side in the reporting currency."""
+        names = [channel_name(row["channel"]) for row in self.paid]
+        money_axis = self.words["chart_cost_axis"].format(currency=self.figures.currency)
+        return [
+            charts.bar_chart(
+                self.words[title],
+                names,
+                [charts.Series(self.words[series], [_float(row[column]) for row in self.paid])],
+                self.words["channel"],
+                charts.Axis(money_axis, self.fmt.axis_number, self.fmt.money),
+            )
+            for title, series, column in (("chart_cpc", "cpc", "cpc_link"), ("chart_cpm", "cpm", "cpm"))
+        ]
+
+    def over_time_charts(self) -> list[str]:
+        """Spend and return per day, one chart per ad channel; days without data are gaps."""
+        held = set(self.figures.days_with_data)
+        by_channel = {
+            channel: list(rows) for channel, rows in groupby(self.figures.daily, key=lambda row: row["channel"])
+        }
+        result = []
+        # in the channel table's order: the channel that spent most first
+        for channel in dict.fromkeys(row["channel"] for row in self.figures.channels):
+            days = by_channel.get(channel, [])
+            result.append(
+                charts.line_chart(
+                    self.words["chart_over_time"].format(channel=channel_name(channel)),
+                    [self.fmt.day(row["date_day"]) for row in days],
+                    [
+                        charts.Series(
+                            self.words[name], [_float(row[column]) if row["date_day"] in held else None for row in days]
+                        )
+                        for name, column in (("spend", "spend"), ("return_value", "return_value"))
+                    ],
+                    self.words["chart_date_axis"],
+                    charts.Axis(
+                        self.words["chart_money_axis"].format(currency=self.figures.currency), self.fmt.axis_number
+                    ),
+                )
+            )
+        return result
+
+    def funnel(self) -> dict[str, Any]:
+        """Impressions → link clicks → GA4 sessions → conversions per goal → value, paid rows."""
+        columns = [channel_name(row["channel"]) for row in self.paid] + [self.words["all_paid_social"]]
+        steps: list[tuple[str, str, Callable]] = [
+            (self.words["impressions"], "impressions", self.fmt.count),
+            (self.words["link_clicks"], "link_clicks", self.fmt.count),
+            (self.words["ctr"], "ctr_link", self.fmt.percent),
+            (self.words["ga4_sessions"], "ga4_sessions", self.fmt.count),
+            *[
+                (_capitalised(f"{self.code('goal', goal)} (GA4)"), f"{stem}_ga4", self.fmt.count)
+                for goal, (stem, _) in GOALS.items()
+            ],
+            (self.words["value"], "return_value", self.fmt.money),
+        ]
+        total = {column: _sum(self.paid, column) for _, column, _ in steps if column != "ctr_link"}
+        total["ctr_link"] = _ratio(total["link_clicks"], total["impressions"])
+        rows = [
+            {"label": label, "values": [show(row[column]) for row in self.paid] + [show(total[column])]}
+            for label, column, show in steps
+        ]
+        return {"columns": columns, "rows": rows}
+
+    def claims(self) -> list[dict[str, str]]:
+        """Platform-claimed against GA4-observed conversions, per paid channel and goal."""
+        rows = []
+        for row in self.paid:
+            goals = [
+                (self.code("goal", goal), f"{stem}_claimed", f"{stem}_ga4", f"over_claim_ratio_{stem}")
+                for goal, (stem, _) in GOALS.items()
+            ]
+            goals.append((self.words["all_goals"], "platform_conversions", "ga4_key_events", "over_claim_ratio"))
+            for goal, claimed, observed, ratio in goals:
+                if row[claimed] or row[observed]:
+                    rows.append(
+                        {
+                            "channel": channel_name(row["channel"]),
+                            "goal": goal,
+                            "claimed": self.fmt.count(row[claimed]),
+                            "observed": self.fmt.count(row[observed]),
+                            "over_claim": self.fmt.ratio(row[ratio]),
+                        }
+                    )
+        return rows
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _sum(rows: list[Row], column: str) -> Any:
+    return sum((row[column] or 0) for row in rows)
+
+
+def _ratio(numerator: Any, denominator: Any) -> float | None:
+    return float(numerator) / float(denominator) if denominator else None

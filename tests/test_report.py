@@ -1,0 +1,158 @@
+"""The report for management: the warehouse's own figures, in Norwegian or English, in one HTML file
+that needs nothing from the network.
+
+Reports are built from the session's settled sync (read-only); expected strings are formatted
+with Babel straight from the ROI tables' values.
+"""
+
+import copy
+import datetime as dt
+import html
+import re
+
+import pytest
+from babel import Locale
+from babel.dates import format_interval
+from babel.numbers import format_currency
+
+from pipelines.report import build_report, month_period, previous_period, write_report
+from pipelines.report.figures import read_figures
+from warehouse_sql import query
+
+LOCALES = ("nb", "en")
+# What the report calls K2's status (`not_met` in marts.kpi_progress) in each language.
+NOT_MET = {"nb": "ikke nådd", "en": "not met"}
+
+
+def days(first, last):
+    return [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def percent(value, locale):
+    """A ratio as the report prints it: the locale's percent pattern with one decimal."""
+    pattern = copy.copy(Locale.parse(locale).percent_formats[None])
+    pattern.frac_prec = (1, 1)
+    return pattern.apply(value, Locale.parse(locale))
+
+
+@pytest.fixture(scope="module")
+def window_reports(settled):
+    """The report for the settled sync's days, in each language."""
+    return {locale: build_report(settled.warehouse, *settled.window, locale=locale) for locale in LOCALES}
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_report_states_the_roi_tables_figures_in_the_readers_language(settled, window_reports, locale):
+    report = window_reports[locale]
+    # the settled window is every day loaded, so the headline is roi_social_totals' "all social"
+    [(total_cost, roi)] = query(
+        settled.warehouse, "select total_cost, roi from marts.roi_social_totals where scope = 'all social'"
+    )
+    channels = query(
+        settled.warehouse,
+        "select channel, media_type, roi from marts.roi_by_channel_between(?, ?) "
+        "where channel in ('meta', 'linkedin') and roi is not null",
+        *settled.window,
+    )
+    [(top_campaign,)] = query(
+        settled.warehouse,
+        "select campaign_name from marts.roi_by_campaign_between(?, ?) order by return_value desc limit 1",
+        *settled.window,
+    )
+
+    assert format_currency(total_cost, "NOK", locale=locale) in report.html
+    assert percent(roi, locale) in report.html
+    assert len(channels) == 2
+    for _, _, channel_roi in channels:
+        assert percent(channel_roi, locale) in report.html
+    assert html.escape(top_campaign) in report.html
+    [k2_row] = [row for row in report.html.split("<tr>") if re.search(r"<td>K2\b", row)]
+    assert NOT_MET[locale] in k2_row
+
+
+def test_the_same_amount_is_written_the_norwegian_and_the_english_way(window_reports):
+    amount = window_reports["nb"].headline["total_cost"]
+    norwegian, english = format_currency(amount, "NOK", locale="nb"), format_currency(amount, "NOK", locale="en")
+
+    assert "\N{NO-BREAK SPACE}" in norwegian and "," in norwegian and norwegian.endswith("kr")
+    assert norwegian in window_reports["nb"].html and norwegian not in window_reports["en"].html
+    assert english in window_reports["en"].html and english not in window_reports["nb"].html
+
+
+def test_the_headline_figures_are_plain_numbers_for_the_run_metadata(settled, window_reports):
+    [(total_cost, return_value, roi, roas)] = query(
+        settled.warehouse,
+        "select total_cost, return_value, roi, roas from marts.roi_social_totals where scope = 'all social'",
+    )
+    headline = window_reports["en"].headline
+
+    assert headline["total_cost"] == pytest.approx(float(total_cost))
+    assert headline["return_value"] == pytest.approx(float(return_value))
+    assert headline["roi"] == pytest.approx(roi)
+    assert headline["roas"] == pytest.approx(roas)
+    # nothing was loaded before the window: there is nothing to compare with
+    assert headline["previous_total_cost"] == 0 and headline["previous_roi"] is None
+
+
+def test_a_period_without_data_says_so(settled):
+    long_before = settled.window[0] - dt.timedelta(days=400)
+    start, end = month_period(f"{long_before:%Y-%m}")
+
+    report = build_report(settled.warehouse, start, end, locale="en")
+
+    assert report.is_empty
+    assert report.missing_days == days(start, end)
+    assert "The warehouse has no data for this period." in report.html
+
+
+def test_a_partly_loaded_period_names_the_days_missing(settled):
+    first, last = settled.window
+    start = first - dt.timedelta(days=3)
+
+    report = build_report(settled.warehouse, start, last, locale="en")
+
+    assert not report.is_empty
+    assert report.missing_days == days(start, first - dt.timedelta(days=1))
+    assert format_interval(start, first - dt.timedelta(days=1), skeleton="yMMMd", locale="en") in report.html
+
+
+def test_a_calendar_month_is_compared_with_the_month_before(settled):
+    start, end = month_period(f"{settled.window[1]:%Y-%m}")
+
+    report = build_report(settled.warehouse, start, end, locale="nb")
+
+    assert report.previous_period == (
+        (start - dt.timedelta(days=1)).replace(day=1),
+        start - dt.timedelta(days=1),
+    )
+    loaded = days(*settled.window)
+    assert report.missing_days == [day for day in days(start, end) if day not in loaded]
+
+
+def test_periods_are_months_or_the_same_number_of_days_before():
+    assert month_period("2026-10") == (dt.date(2026, 10, 1), dt.date(2026, 10, 31))
+    assert previous_period(*month_period("2026-03")) == (dt.date(2026, 2, 1), dt.date(2026, 2, 28))
+    assert previous_period(dt.date(2026, 10, 10), dt.date(2026, 10, 16)) == (dt.date(2026, 10, 3), dt.date(2026, 10, 9))
+    with pytest.raises(ValueError, match="YYYY-MM"):
+        month_period("2026-13")
+
+
+def test_the_daily_series_add_up_to_each_channels_paid_row(settled):
+    figures = read_figures(settled.warehouse, *settled.window)
+
+    for row in (row for row in figures.channels if row["media_type"] == "paid"):
+        daily = [day for day in figures.daily if day["channel"] == row["channel"]]
+        assert sum(day["spend"] for day in daily) == row["spend"]
+        assert sum(day["return_value"] for day in daily) == row["return_value"]
+
+
+def test_the_html_file_is_self_contained_small_and_printable(window_reports, tmp_path):
+    written = write_report(window_reports["nb"], tmp_path / "report.html")
+    text = written.read_text(encoding="utf-8")
+
+    assert text == window_reports["nb"].html
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//|url\(\s*["']?\s*(https?:)?//""", text, re.I)
+    assert "<script" not in text and "<link" not in text and "@import" not in text
+    assert written.stat().st_size < 3 * 1024 * 1024
+    assert "@page" in text and "A4" in text and "break-before: page" in text
+    assert text.count("<svg") >= 5  # ROI, ROAS, CPC, CPM and a day-by-day chart per channel

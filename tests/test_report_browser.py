@@ -1,0 +1,98 @@
+"""The report as a reader sees it: opened in headless Chromium (Playwright), every chart drawn, no
+request off the file, no script error; and printed to an A4 PDF as the monthly run does."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from browser import chromium_or_skip, visit
+from pipelines.report import build_report, pdf, write_report
+from pipelines.report.pdf import CHROMIUM_FLAGS, ChromiumMissingError, PdfError, html_to_pdf
+
+A4_POINTS = (595, 842)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the session (per test worker), from the distribution's package."""
+    chromium = chromium_or_skip()
+    sync_api = pytest.importorskip("playwright.sync_api", reason="the browser tests drive Chromium with Playwright")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium, args=list(CHROMIUM_FLAGS), timeout=60_000)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="session")
+def report_html(settled, tmp_path_factory) -> Path:
+    """The report of the settled warehouse, written as the CLI writes it."""
+    directory = tmp_path_factory.mktemp("browser_report")
+    return write_report(build_report(settled.warehouse, *settled.window, "nb"), directory / "report.html")
+
+
+def test_the_report_draws_every_chart_offline_and_without_errors(report_html, browser, tmp_path):
+    with visit(browser, report_html) as page:
+        charts = page.charts()
+        screenshot = page.page.screenshot(path=tmp_path / "report.png", full_page=True)
+
+    assert charts, "the report has no <svg> chart"
+    # Laid out with a size, with elements in it, and those elements drawn somewhere (a flat line has no height).
+    undrawn = [
+        chart
+        for chart in charts
+        if not (chart["width"] > 0 and chart["height"] > 0 and chart["children"] > 0)
+        or not (chart["drawn_width"] > 0 or chart["drawn_height"] > 0)
+    ]
+    assert not undrawn, f"charts that show nothing: {undrawn}"
+    assert [url for url in page.requests if not url.startswith("data:")] == [report_html.resolve().as_uri()]
+    assert page.errors == []
+    assert screenshot.startswith(b"\x89PNG") and (tmp_path / "report.png").stat().st_size > 0
+
+
+def test_the_report_prints_to_an_a4_pdf(report_html, tmp_path):
+    chromium_or_skip()
+
+    printed = html_to_pdf(report_html, tmp_path / "report.pdf")
+
+    content = printed.read_bytes()
+    assert content.startswith(b"%PDF")
+    pages = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", content)
+    assert pages and all(sorted(round(float(side)) for side in page) == list(A4_POINTS) for page in pages)
+
+
+def test_without_chromium_the_pdf_says_how_to_install_it(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(pdf, "CHROMIUM_FALLBACK", tmp_path / "chromium")
+    (tmp_path / "report.html").write_text("<!doctype html><title>report</title><p>report</p>", encoding="utf-8")
+
+    with pytest.raises(ChromiumMissingError, match="apt-get install chromium"):
+        html_to_pdf(tmp_path / "report.html", tmp_path / "report.pdf")
+
+    assert not (tmp_path / "report.pdf").exists()
+
+
+def test_a_chromium_that_hangs_is_stopped_at_the_timeout_with_its_helpers(monkeypatch, tmp_path):
+    helper = tmp_path / "helper.pid"
+    hanging = tmp_path / "chromium"
+    hanging.write_text(f"#!/bin/sh\n/bin/sleep 30 &\necho $! > {helper}\nwait\n")
+    hanging.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    (tmp_path / "report.html").write_text("<!doctype html><title>report</title><p>report</p>", encoding="utf-8")
+
+    with pytest.raises(PdfError, match="did not print .* within 0.5 s"):
+        html_to_pdf(tmp_path / "report.html", tmp_path / "report.pdf", timeout=0.5)
+
+    assert not (tmp_path / "report.pdf").exists()
+    assert not _running(int(helper.read_text()))
+
+
+def _running(pid: int) -> bool:
+    """Alive and not merely a zombie waiting for a parent that does not reap (PID 1 in a container)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"

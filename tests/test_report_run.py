@@ -1,0 +1,130 @@
+"""The report as users get it: `social-roi report` from the warehouse as it stands, and the monthly
+asset that writes it and mails it, whose delivery is an asset check that never fails the report."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dagster as dg
+import pytest
+
+from conftest import copy_of_settled
+from test_report_delivery import PASSWORD, RECIPIENTS, USER, mail_server
+
+pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+
+
+@pytest.fixture
+def report_env(settled, work_directory, tmp_path, monkeypatch):
+    """The settled sync's settings pointed at a copy of its warehouse, reports written under tmp_path."""
+    copy = copy_of_settled(settled, work_directory)
+    for name, value in settled.env_for(copy).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("SOCIAL_ROI_PUBLISHED", str(tmp_path / "not-published-yet.duckdb"))
+    monkeypatch.setenv("SOCIAL_ROI_REPORT_DIR", str(tmp_path / "reports"))
+    return tmp_path / "reports"
+
+
+def test_social_roi_report_writes_the_file_from_the_warehouse_without_syncing(settled, report_env, capsys):
+    from pipelines.cli import main
+
+    first, last = settled.window
+    status = main(["report", "--start", str(first), "--end", str(last)])
+
+    printed = capsys.readouterr()
+    assert status == 0, printed.err
+    [written] = report_env.glob("*.html")
+    assert f"Report: {written}" in printed.out
+    assert written.name == f"social-roi-report-{first}_{last}.html"
+    assert "<svg" in written.read_text(encoding="utf-8")
+
+
+def test_a_bad_period_is_refused_with_the_form_to_use(report_env, capsys):
+    from pipelines.cli import main
+
+    status = main(["report", "--period", "oktober"])
+
+    assert status == 2
+    assert "give a month as YYYY-MM" in capsys.readouterr().err
+
+
+def mail_settings(monkeypatch, port: int, password: str) -> None:
+    settings = {
+        "SOCIAL_ROI_REPORT_EMAIL_TO": ",".join(RECIPIENTS),
+        "SOCIAL_ROI_REPORT_EMAIL_FROM": USER,
+        "SOCIAL_ROI_SMTP_HOST": "127.0.0.1",
+        "SOCIAL_ROI_SMTP_PORT": str(port),
+        "SOCIAL_ROI_SMTP_USER": USER,
+        "SOCIAL_ROI_SMTP_PASSWORD": password,
+        "SOCIAL_ROI_SMTP_SECURITY": "none",
+    }
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+
+
+def materialize_report(first: dt.date, last: dt.date, instance) -> dg.ExecuteInProcessResult:
+    """The report asset for first..last, asked to mail it, as the monthly schedule runs it."""
+    from pipelines.assets.report import monthly_report
+    from pipelines.run_window import range_tags
+
+    return dg.materialize(
+        [monthly_report],
+        instance=instance,
+        tags=range_tags(first, last),
+        run_config={"ops": {"reports__monthly_report": {"config": {"deliver": True}}}},
+        raise_on_error=False,
+    )
+
+
+def test_the_monthly_report_is_written_and_mailed_with_its_summary_and_both_files(
+    settled, report_env, monkeypatch, instance
+):
+    first, last = settled.window
+    with mail_server(auth_require_tls=False) as mailbox:  # a relay on this machine
+        mail_settings(monkeypatch, mailbox.port, PASSWORD)
+        result = materialize_report(first, last, instance)
+
+    assert result.success
+    [check] = result.get_asset_check_evaluations()
+    assert check.passed, check.description
+    [message] = mailbox.messages
+    attachments = {part.get_filename(): part.get_content_type() for part in message.iter_attachments()}
+    assert attachments == {
+        f"social-roi-report-{first}_{last}.html": "text/html",
+        f"social-roi-report-{first}_{last}.pdf": "application/pdf",
+    }
+    body = message.get_body(preferencelist=("html",)).get_content()
+    assert "ROI" in body, "the headline figures are in the mail itself"
+    materializations = result.asset_materializations_for_node("reports__monthly_report")
+    assert materializations and all("headline" in m.metadata and "path" in m.metadata for m in materializations)
+
+
+def test_a_refused_mail_login_fails_the_delivery_check_and_never_the_report(settled, report_env, monkeypatch, instance):
+    first, last = settled.window
+    wrong = "not-the-password-" + dt.date.today().isoformat()
+    with mail_server(auth_require_tls=False) as mailbox:  # a relay on this machine
+        mail_settings(monkeypatch, mailbox.port, wrong)
+        result = materialize_report(first, last, instance)
+
+    assert result.success, "the report itself is written"
+    assert list(report_env.glob(f"social-roi-report-{first}_{last}.html"))
+    [check] = result.get_asset_check_evaluations()
+    assert not check.passed and USER in check.description
+    logged = " ".join(str(record.user_message) for record in instance.all_logs(result.run_id))
+    assert wrong not in check.description and wrong not in logged
+    assert mailbox.messages == []
+
+
+def test_the_monthly_schedule_writes_and_mails_last_months_report_after_the_nightly_sync():
+    from pipelines.definitions import defs
+
+    schedule = defs.resolve_schedule_def("monthly_report")
+    fired = dt.datetime(2026, 11, 1, 7, tzinfo=dt.UTC)
+    [request] = schedule.evaluate_tick(dg.build_schedule_context(scheduled_execution_time=fired)).run_requests
+
+    assert schedule.cron_schedule == "0 7 1 * *", "the 1st, two hours after the 05:00 nightly sync"
+    assert schedule.job_name == "monthly_report"
+    assert request.tags["dagster/asset_partition_range_start"] == "2026-10-01"
+    assert request.tags["dagster/asset_partition_range_end"] == "2026-10-31"
+    assert request.run_config["ops"]["reports__monthly_report"]["config"] == {"deliver": True}
+    assert request.run_key == "monthly_report:2026-10", "one report per month, however often evaluated"
