@@ -10,11 +10,13 @@ import datetime as dt
 import html
 import re
 
+import duckdb
 import pytest
 from babel import Locale
 from babel.dates import format_interval
 from babel.numbers import format_currency
 
+from conftest import copy_of_settled
 from pipelines.report import build_report, month_period, previous_period, write_report
 from pipelines.report.figures import read_figures
 from warehouse_sql import query
@@ -114,6 +116,33 @@ def test_a_partly_loaded_period_names_the_days_missing(settled):
     assert not report.is_empty
     assert report.missing_days == days(start, first - dt.timedelta(days=1))
     assert format_interval(start, first - dt.timedelta(days=1), skeleton="yMMMd", locale="en") in report.html
+
+
+def test_a_change_against_a_partly_loaded_period_is_not_printed(settled):
+    first, _last = settled.window
+    start, end = first + dt.timedelta(days=2), first + dt.timedelta(days=5)  # the 4 days before: 2 loaded
+
+    partial = build_report(settled.warehouse, start, end, locale="en")
+    whole = build_report(settled.warehouse, start + dt.timedelta(days=4), end + dt.timedelta(days=4), locale="en")
+
+    assert partial.html.count("not comparable") == 4, "no change on any headline card"
+    assert "not comparable" not in whole.html
+
+
+def test_the_headline_counts_only_the_ad_channels_whatever_the_channel_mapping_says(settled, work_directory):
+    copy = copy_of_settled(settled, work_directory)
+    first, last = settled.window
+    before = build_report(copy, first, last, locale="en").headline
+
+    with duckdb.connect(str(copy)) as connection:  # a search channel marked paid in the channel_mapping seed
+        connection.execute("update marts.cost_daily set channel = 'google_ads' where channel = 'other'")
+        connection.execute(
+            "update marts.conversions_daily set channel = 'google_ads', media_type = 'paid' where channel = 'direct'"
+        )
+
+    after = build_report(copy, first, last, locale="en").headline
+
+    assert after["roi"] == before["roi"] and after["return_value"] == before["return_value"]
 
 
 def test_a_calendar_month_is_compared_with_the_month_before(settled):

@@ -22,6 +22,7 @@ def campaign_tables(sections: Sections) -> dict[str, list[dict[str, Any]]]:
             "verdict_basis": sections.code("verdict_basis", row["verdict_basis"]),
             "awareness": row["verdict_basis"] == "awareness",
             "spend": fmt.money(row["spend"]),
+            "total_cost": fmt.money(row["total_cost"]),  # what ROI divides by: spend and allocated costs
             "return_value": fmt.money(row["return_value"]),
             "roi": sections.roi_text(row),
             "cpa_purchase": fmt.money(row["cpa_purchase"]),

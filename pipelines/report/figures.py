@@ -48,12 +48,18 @@ class Figures:
     ga4_flagged_days: list[Row]
     currencies: list[Row]
     days_with_data: list[dt.date]
+    previous_days_with_data: list[dt.date]
     loaded: tuple[dt.date | None, dt.date | None]  # the first and last day the warehouse holds
 
     @property
     def missing_days(self) -> list[dt.date]:
         held = set(self.days_with_data)
         return [day for day in days_of(*self.period) if day not in held]
+
+    @property
+    def comparable(self) -> bool:
+        """Both this period and the previous one are fully loaded: only then is a change meaningful."""
+        return not self.missing_days and len(self.previous_days_with_data) == len(days_of(*self.previous_period))
 
     @property
     def is_empty(self) -> bool:
@@ -98,6 +104,7 @@ def read_figures(warehouse: Path, start: dt.date, end: dt.date) -> Figures:
             ga4_flagged_days=_rows(connection, "ga4_flagged_days", **period),
             currencies=_rows(connection, "currencies", **period, reporting_currency=currency),
             days_with_data=sorted(row["date_day"] for row in _rows(connection, "days_with_data", **period)),
+            previous_days_with_data=sorted(row["date_day"] for row in _rows(connection, "days_with_data", **previous)),
             loaded=(loaded["first_day"], loaded["last_day"]),
         )
 

@@ -53,6 +53,7 @@ LABELS: dict[str, dict[str, str]] = {
         "kpi_status": "Status",
         "kpi_pacing": "Forventet hittil / prognose ({elapsed} av {days} dager)",
         "kpi_all_channels": "alle kanaler",
+        "partial": "ikke sammenlignbar: en av periodene er bare delvis lastet",
         "at_least": "minst",
         "at_most": "høyst",
         # channels and campaigns
@@ -184,6 +185,7 @@ LABELS: dict[str, dict[str, str]] = {
         "kpi_status": "Status",
         "kpi_pacing": "Expected to date / projected ({elapsed} of {days} days)",
         "kpi_all_channels": "all channels",
+        "partial": "not comparable: one of the periods is only partly loaded",
         "at_least": "at least",
         "at_most": "at most",
         "channels": "ROI and ROAS by channel",

@@ -78,7 +78,9 @@ class Sections:
             if key == "roi":
                 card["value"] = self.roi_text(totals)
             if previous["channel_rows"]:
-                card |= {"previous": show(previous[key]), "change": change(totals[key], previous[key])}
+                card["previous"] = show(previous[key])
+                # a change against days that are not all loaded (on either side) would be an artefact
+                card["change"] = change(totals[key], previous[key]) if self.figures.comparable else words["partial"]
             if last_year and last_year["channel_rows"]:
                 card |= {"year_before": show(last_year[key]), "year_change": change(totals[key], last_year[key])}
             cards.append(card)
@@ -91,7 +93,8 @@ class Sections:
             if target["campaign_id"]:
                 scope = f"{target['campaign_name'] or target['campaign_id']} ({channel_name(target['channel'] or '')})"
             else:
-                scope = channel_name(target["channel"]) if target["channel"] else self.words["kpi_all_channels"]
+                over_all = not target["channel"] or target["channel"] == "all channels"  # kpi_progress' own words
+                scope = self.words["kpi_all_channels"] if over_all else channel_name(target["channel"])
             pacing = None
             if target["status"] in ("on_track", "at_risk"):
                 pacing = {

@@ -1,18 +1,16 @@
 -- Temporary table macros the report's queries share (they live in this read-only session only).
 
 -- The ad channels' rows of marts.roi_by_channel_between for a period, paid and organic apart: the
--- channels that bought something or carry paid or organic traffic (meta, linkedin), read from the
--- data, not a list kept here. Direct, search, email and referral traffic are not social media.
+-- channels of the ad platforms' campaigns (meta, linkedin), the ones roi_social_totals sums, read
+-- from the warehouse, not a list kept here. Direct, search, email and referral traffic are not
+-- social media, whatever media type a channel_mapping row gives them.
 create or replace temp macro ad_channel_rows(start_date, end_date) as table
 with channels as (
     select * from marts.roi_by_channel_between(start_date, end_date)
 ),
 
 ad_channels as (
-    select channel
-    from channels
-    group by channel
-    having bool_or(spend > 0 or media_type in ('paid', 'organic'))
+    select distinct channel from intermediate.int_ad_campaigns
 )
 
 select channels.*
