@@ -548,6 +548,10 @@ class Ga4Client:
         """An error raised before GA4 answered: REST raises google-auth's RefreshError itself (the
         token could not be refreshed), or a broken connection that outlasted the retries."""
         if isinstance(error, google_auth_errors.RefreshError):
+            # google-auth marks a refresh that failed on a 5xx or a timeout as retryable: an outage of
+            # the token endpoint, not a key for the user to replace
+            if getattr(error, "retryable", False):
+                return _kept_failing(property_id, type(error).__name__, str(error), tries)
             return self._cannot_refresh(property_id, str(error))
         if isinstance(error, google_auth_errors.GoogleAuthError) and not isinstance(error, TRANSIENT_ERRORS):
             return self._unauthenticated(property_id, type(error).__name__)
@@ -619,9 +623,19 @@ class Ga4Client:
                 return
 
 
+# OAuth 2.0's refusals of a token request (RFC 6749 section 5.2): the credential is wrong or revoked.
+# Anything else from the token endpoint (a 5xx, no connection) is transient and retried.
+OAUTH_REFUSALS = ("invalid_grant", "invalid_client", "unauthorized_client", "invalid_scope", "access_denied")
+
+
 def _is_credential_failure(error: Exception) -> bool:
-    """A RefreshError inside gRPC's call-credentials plugin, which gRPC reports as UNAVAILABLE."""
-    return isinstance(error, google_errors.ServiceUnavailable) and CREDENTIAL_PLUGIN_FAILURE in (error.message or "")
+    """A token refusal inside gRPC's call-credentials plugin, which gRPC reports as UNAVAILABLE."""
+    message = getattr(error, "message", None) or ""
+    return (
+        isinstance(error, google_errors.ServiceUnavailable)
+        and CREDENTIAL_PLUGIN_FAILURE in message
+        and any(refusal in message for refusal in OAUTH_REFUSALS)
+    )
 
 
 def _is_transient(error: Exception) -> bool:

@@ -418,7 +418,12 @@ class MetaAdsClient:
             while len(cursor):
                 row = next(cursor)
                 record = parse_insights_row(row.export_all_data(), account_id, self.settings.level, since, until)
-                key = (record["date"], record["campaign_id"], record["ad_id"])
+                # one exact integer per row (Meta's ids fit in 64 bits): a quarter of a tuple's memory
+                key = (
+                    (dt.date.fromisoformat(record["date"]).toordinal() << 128)
+                    | (int(record["campaign_id"]) << 64)
+                    | int(record["ad_id"] or 0)
+                )
                 if key not in already_read:
                     already_read.add(key)
                     yield record
@@ -432,7 +437,7 @@ class MetaAdsClient:
         """
         while True:
             try:
-                return self._call(account_id, cursor.load_next_page)
+                loaded = self._call(account_id, cursor.load_next_page)
             except _TooMuchData as problem:
                 limit = int(cursor.params["limit"])
                 if limit <= MIN_PAGE_SIZE:
@@ -445,6 +450,11 @@ class MetaAdsClient:
                     problem,
                     cursor.params["limit"],
                 )
+                continue
+            # Only the refused page needed fewer rows: grow back towards the setting, so one refusal
+            # does not read the rest of a large job a row at a time (the next call has a new `after`).
+            cursor.params["limit"] = min(self.settings.page_size, int(cursor.params["limit"]) * 2)
+            return loaded
 
     # --- error handling ----------------------------------------------------------------------------
 

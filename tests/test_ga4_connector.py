@@ -19,7 +19,7 @@ from connectors.ga4 import (
     build_client,
 )
 from connectors.retry import Backoff
-from connectors.sandbox.ga4_data import TOKENS_PER_DAY, TOKENS_PER_HOUR
+from connectors.sandbox.ga4_data import SANDBOX_GA4_REFRESH_TOKEN, TOKENS_PER_DAY, TOKENS_PER_HOUR
 from connectors.sandbox.ga4_figures import SIGN_UP_DEFAULT_VALUE, ga4_rows
 
 
@@ -281,6 +281,25 @@ def test_a_credential_that_cannot_refresh_fails_at_once_naming_google_applicatio
     assert sandbox.ga4.report_requests == 0 and waits == []
 
 
+def test_an_outage_of_the_token_endpoint_is_transient_not_a_key_to_replace(
+    sandbox, transport_settings, fortnight, waits
+):
+    sandbox.faults.arm("ga4", "token_endpoint_down", times=None)
+    valid = google.oauth2.credentials.Credentials(
+        token=None,
+        refresh_token=SANDBOX_GA4_REFRESH_TOKEN,
+        token_uri=f"{sandbox.base_url}/token",
+        client_id="sandbox-client",
+        client_secret="sandbox-secret",
+    )
+
+    with pytest.raises(TransientPlatformError) as raised:
+        fetch(transport_settings, *fortnight, waits=waits, credentials=valid)
+
+    assert not isinstance(raised.value, PlatformAuthError) and "GOOGLE_APPLICATION_CREDENTIALS" not in str(raised.value)
+    assert sandbox.ga4.report_requests == 0, "nothing reached GA4 without a token"
+
+
 def test_an_invalid_token_over_grpc_is_unauthenticated_at_once(sandbox, grpc_settings, fortnight, waits):
     forged = google.oauth2.credentials.Credentials(token="not-a-token-google-issued")
 
@@ -292,7 +311,6 @@ def test_an_invalid_token_over_grpc_is_unauthenticated_at_once(sandbox, grpc_set
 
 
 def test_valid_credentials_over_grpc_are_refreshed_once_and_sent(sandbox, grpc_settings, fortnight):
-    from connectors.sandbox.ga4_data import SANDBOX_GA4_REFRESH_TOKEN
 
     credentials = google.oauth2.credentials.Credentials(
         token=None,

@@ -218,7 +218,7 @@ def test_a_page_refused_part_way_is_read_again_from_the_same_cursor_with_half_th
 
     assert by_key(rows) == by_key(undisturbed)
     pages = sandbox.meta.result_pages_requested
-    assert [int(limit) for *_, limit in pages[:4]] == [4, 4, 4, 2]
+    assert [int(limit) for *_, limit in pages[:5]] == [4, 4, 4, 2, 4], "then back to the setting"
     assert pages[2][1] == pages[3][1] is not None, "the smaller page starts where the refused one would have"
     assert identical_page_requests(sandbox) == 1 and client.report_jobs_started == 1
 

@@ -222,6 +222,10 @@ class Ga4DataApi:
         """Google's OAuth token endpoint, for the refresh-token grant (oauth2.googleapis.com/token)."""
         with self._lock:
             self.token_requests += 1
+        if self.sandbox.faults.take("ga4", "token_endpoint_down"):
+            # An outage of Google's token endpoint answers 5xx; google-auth retries it and then raises a
+            # RefreshError marked retryable (google/auth/_exponential_backoff.py, oauth2/_client.py).
+            return Response.json(503, {"error": "internal_failure", "error_description": "Backend Error"})
         if (
             request.form.get("grant_type") == "refresh_token"
             and request.form.get("refresh_token") == SANDBOX_GA4_REFRESH_TOKEN
