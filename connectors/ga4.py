@@ -569,17 +569,17 @@ class Ga4Client:
     def _unauthenticated(property_id: str, detail: str) -> PlatformAuthError:
         return PlatformAuthError(
             PLATFORM,
-            f"GA4 rejected the credentials for GA4 property {property_id} (UNAUTHENTICATED: {detail}). Point GOOGLE_APPLICATION_CREDENTIALS at a valid service-account key file, or renew application default credentials with `gcloud auth application-default login`.",
+            f"GA4 rejected the credentials for GA4 property {property_id} (UNAUTHENTICATED: {detail}). {CREDENTIALS_FIX}",
             property_id,
         )
 
     @staticmethod
     def _cannot_refresh(property_id: str, detail: str) -> PlatformAuthError:
-        # google-auth has already retried a token endpoint that failed transiently (oauth2._client
-        # retries 5xx and 429), so what arrives here is for the user to fix.
+        # Only a refusal reaches here (invalid_grant and the like): an outage of the token endpoint
+        # is retryable and reported as transient (_not_sent, _is_credential_failure).
         return PlatformAuthError(
             PLATFORM,
-            f"The GA4 credentials could not get an access token for GA4 property {property_id} ({detail}). Point GOOGLE_APPLICATION_CREDENTIALS at a valid, enabled service-account key file, or renew application default credentials with `gcloud auth application-default login`.",
+            f"The GA4 credentials could not get an access token for GA4 property {property_id} ({detail}). {CREDENTIALS_FIX}",
             property_id,
         )
 
@@ -623,6 +623,11 @@ class Ga4Client:
                 return
 
 
+# What to do about credentials GA4 or Google's token endpoint refused.
+CREDENTIALS_FIX = (
+    "Point GOOGLE_APPLICATION_CREDENTIALS at a valid, enabled service-account key file, or renew application "
+    "default credentials with `gcloud auth application-default login`."
+)
 # OAuth 2.0's refusals of a token request (RFC 6749 section 5.2): the credential is wrong or revoked.
 # Anything else from the token endpoint (a 5xx, no connection) is transient and retried.
 OAUTH_REFUSALS = ("invalid_grant", "invalid_client", "unauthorized_client", "invalid_scope", "access_denied")
