@@ -1,10 +1,11 @@
 """The platforms the pipeline ingests, in the order a sync fetches them."""
 
-from connectors import fx_rates, ga4, linkedin_ads, meta_ads
+from connectors import facebook_pages, fx_rates, ga4, linkedin_ads, meta_ads
 from connectors.source import RawSource
 
 RAW_SOURCES: tuple[RawSource, ...] = (
     meta_ads.SOURCE,
+    facebook_pages.SOURCE,
     linkedin_ads.SOURCE,
     linkedin_ads.CONVERSIONS_SOURCE,
     ga4.SOURCE,

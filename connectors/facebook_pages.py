@@ -1,0 +1,320 @@
+"""Facebook Page organic insights (followers, views, engagement) through the official facebook-business SDK.
+
+Per Page and day: ``Page(page_id).get_insights(params={"metric": PAGE_METRICS, "period": "day", ...})``, at most
+90 days per call, one row per day with every metric side by side and the raw values kept as JSON.
+
+A daily value's ``end_time`` is the END of its day: midnight starting the next day in Meta's reporting zone,
+written in UTC ("if you set ``since`` to January 1, 2018, the ``end_time`` will be January 2, 2018 at 8:00 GMT",
+developers.facebook.com/documentation/pages-api/platforminsights/page, "Limitations"). So ``until`` is the first
+day not returned, and a value's day is the day before the midnight nearest its ``end_time``.
+
+Errors: a retired metric fails the whole request with code 100 "The value must be a valid insights metric": the
+connector names the metric and its replacement (RETIRED_METRICS). A Page token without ``read_insights`` /
+``pages_read_engagement`` (code 10, 200-299) fails that Page only, naming it and the permission; an expired
+token (190) likewise. Throttling and transient errors are retried as in ``meta_ads.py``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import logging
+import os
+import time
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+
+import requests
+from facebook_business.adobjects.page import Page
+from facebook_business.api import FacebookAdsApi
+from facebook_business.exceptions import FacebookRequestError
+from facebook_business.session import FacebookSession
+
+from connectors.errors import (
+    MalformedPayloadError,
+    PlatformAuthError,
+    PlatformConfigError,
+    PlatformError,
+    PlatformThrottledError,
+    TransientPlatformError,
+)
+from connectors.retry import Backoff
+from connectors.source import AccessCheck, RawSource, RestatementWindow, SliceRecords, check_slices, fetch_slices
+
+PLATFORM = "facebook_pages"
+DEFAULT_GRAPH_URL = "https://graph.facebook.com"
+RAW_TABLE = "facebook_page_insights"
+# The Page metrics read, and the column each lands in. Checked for Graph API v26.0 (facebook-business 26.0.x)
+# against Meta's deprecated-metrics list (developers.facebook.com/docs/platforminsights/page/deprecated-metrics/:
+# page_fans, page_fan_adds, page_impressions* and more retired on 2025-11-15 and 2026-06-15, "By June 15, 2026, a
+# number of the Page Insights metrics will be deprecated for all API versions") and the replacements connectors
+# moved to (github.com/airbytehq/airbyte/pull/84408 and /80740, verified against the live Graph API).
+METRICS_CHECKED_FOR_GRAPH_VERSION = "v26.0"
+PAGE_METRICS = {
+    "page_follows": "follows_total",  # lifetime total of followers at the end of the day
+    "page_daily_follows_unique": "follows",
+    "page_daily_unfollows_unique": "unfollows",
+    "page_media_view": "media_views",
+    "page_total_media_view_unique": "media_viewers",  # unique people: never summed across days
+    "page_post_engagements": "post_engagements",
+    "page_views_total": "page_views",
+}
+# Metrics Meta retired, and what replaced them: named in the error when an old list asks for one.
+RETIRED_METRICS = {
+    "page_fans": "page_follows",
+    "page_fan_adds": "page_daily_follows_unique",
+    "page_fan_adds_unique": "page_daily_follows_unique",
+    "page_fan_removes": "page_daily_unfollows_unique",
+    "page_fan_removes_unique": "page_daily_unfollows_unique",
+    "page_impressions": "page_media_view",
+    "page_impressions_unique": "page_total_media_view_unique",
+}
+INVALID_METRIC_MESSAGE = "valid insights metric"
+MAX_DAYS_PER_REQUEST = 90  # "Only 90 days of insights can be viewed at one time" (Page Insights reference)
+THROTTLE_CODES = {4, 17, 32, 613}
+TRANSIENT_CODES = {1, 2}
+EXPIRED_TOKEN_CODE = 190
+PERMISSION_CODES = {10, *range(200, 300)}
+
+RAW_COLUMNS = {
+    "page_id": "VARCHAR",
+    "date": "DATE",
+    "follows_total": "BIGINT",
+    "follows": "BIGINT",
+    "unfollows": "BIGINT",
+    "media_views": "BIGINT",
+    "media_viewers": "BIGINT",
+    "post_engagements": "BIGINT",
+    "page_views": "BIGINT",
+    "raw_row": "JSON",
+}
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class FacebookPagesSettings:
+    access_token: str = dataclasses.field(repr=False)
+    page_ids: tuple[str, ...]
+    graph_url: str = DEFAULT_GRAPH_URL
+    metrics: tuple[str, ...] = tuple(PAGE_METRICS)
+    max_throttle_wait_seconds: float = 15 * 60
+    backoff: Backoff = Backoff()
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> FacebookPagesSettings | None:
+        """None without META_PAGE_IDS; a Page token (else the Meta system-user token) is then required."""
+        pages = env.get("META_PAGE_IDS", "").strip()
+        if not pages:
+            return None
+        token = (env.get("META_PAGE_ACCESS_TOKEN") or env.get("META_ACCESS_TOKEN") or "").strip()
+        if not token:
+            raise PlatformConfigError(
+                PLATFORM,
+                "META_PAGE_IDS is set but neither META_PAGE_ACCESS_TOKEN nor META_ACCESS_TOKEN is: set a token with the read_insights and pages_read_engagement permissions on the Pages.",
+            )
+        page_ids = tuple(part.strip() for part in pages.split(",") if part.strip())
+        for page_id in page_ids:
+            if not page_id.isdigit():
+                raise PlatformConfigError(
+                    PLATFORM, f"{page_id!r} in META_PAGE_IDS is not a Facebook Page id: use the Page's numeric id."
+                )
+        return cls(
+            access_token=token,
+            page_ids=page_ids,
+            graph_url=(env.get("META_GRAPH_URL") or DEFAULT_GRAPH_URL).rstrip("/"),
+        )
+
+
+class FacebookPagesClient:
+    """Reads daily Page insights; `sleep` is the clock it waits with (tests record instead of sleeping)."""
+
+    def __init__(self, settings: FacebookPagesSettings, sleep: Callable[[float], None] = time.sleep):
+        self.settings = settings
+        self.sleep = sleep
+        session = FacebookSession(access_token=settings.access_token, timeout=120)
+        session.GRAPH = settings.graph_url  # the SDK's documented base-URL attribute
+        self._api = FacebookAdsApi(session, api_version=FacebookAdsApi.API_VERSION)
+
+    def close(self) -> None:
+        self._api._session.requests.close()
+
+    def daily_insights(self, page_id: str, since: dt.date, until: dt.date) -> Iterator[dict]:
+        """One record per day of [since, until] that Meta has figures for; failures leave as a PlatformError."""
+        start = since
+        while start <= until:
+            end = min(until, start + dt.timedelta(days=MAX_DAYS_PER_REQUEST - 1))
+            entries = self._call(page_id, lambda s=start, e=end: self._insights(page_id, self.settings.metrics, s, e))
+            yield from parse_page_insights(entries, page_id, start, end)
+            start = end + dt.timedelta(days=1)
+
+    def check_page(self, page_id: str) -> None:
+        """One cheap call needing the same permissions as a sync: yesterday's follower total."""
+        yesterday = dt.date.today() - dt.timedelta(days=1)
+        self._call(page_id, lambda: self._insights(page_id, ("page_follows",), yesterday, yesterday))
+
+    def _insights(self, page_id: str, metrics, since: dt.date, until: dt.date) -> list[dict]:
+        params = {
+            "metric": list(metrics),
+            "period": "day",
+            "since": since.isoformat(),
+            "until": (until + dt.timedelta(days=1)).isoformat(),  # the first day NOT returned
+        }
+        with warnings.catch_warnings():
+            # The SDK's type checker declares `metric` as list<Object> and warns about any list of names it is given.
+            warnings.filterwarnings("ignore", message="value of metric might not be compatible")
+            cursor = Page(page_id, api=self._api).get_insights(params=params)
+        entries = []
+        while len(cursor):  # the one page of this range: `paging.next` is the next range, not more of this one
+            entries.append(next(cursor).export_all_data())
+        return entries
+
+    def _call(self, page_id: str, operation: Callable):
+        backoff = self.settings.backoff
+        waited = 0.0
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return operation()
+            except FacebookRequestError as error:
+                problem = self._classify(error, page_id)
+            except requests.RequestException as error:
+                problem = TransientPlatformError(
+                    PLATFORM, f"Could not reach Meta for Facebook Page {page_id} ({type(error).__name__}).", page_id
+                )
+            # Decided outside the except blocks: the SDK's exception (which carries the token) is not chained.
+            if problem.retryable and attempt < backoff.attempts:
+                delay = backoff.delay(attempt)
+                waited += delay if isinstance(problem, PlatformThrottledError) else 0
+                if waited <= self.settings.max_throttle_wait_seconds:
+                    log.warning("Meta Page insights for %s failed (%s); retry in %.1fs", page_id, problem, delay)
+                    self.sleep(delay)
+                    continue
+            raise problem
+
+    def _classify(self, error: FacebookRequestError, page_id: str) -> PlatformError:
+        code = error.api_error_code()
+        message = error.api_error_message() or f"HTTP {error.http_status()}"
+        where = f"Facebook Page {page_id}"
+        if code == EXPIRED_TOKEN_CODE:
+            return PlatformAuthError(
+                PLATFORM,
+                f"Meta rejected the Page access token while reading {where} (code 190: {message}). Generate a new Page token and set META_PAGE_ACCESS_TOKEN.",
+                page_id,
+            )
+        if code in PERMISSION_CODES:
+            return PlatformAuthError(
+                PLATFORM,
+                f"The token may not read insights of {where} (code {code}: {message}). Give it the read_insights and pages_read_engagement permissions on this Page (a Page token from a user with a task on the Page), then set META_PAGE_ACCESS_TOKEN.",
+                page_id,
+            )
+        if code == 100 and INVALID_METRIC_MESSAGE in message:
+            return self._retired_metric_error(page_id, message)
+        if code in THROTTLE_CODES:
+            return PlatformThrottledError(PLATFORM, f"Meta throttled {where} (code {code}: {message}).", page_id)
+        if code in TRANSIENT_CODES or (error.http_status() or 0) >= 500:
+            return TransientPlatformError(
+                PLATFORM, f"Meta answered HTTP {error.http_status()} for {where} (code {code}: {message}).", page_id
+            )
+        return PlatformConfigError(
+            PLATFORM, f"Meta refused the Page insights request for {where} (code {code}: {message}).", page_id
+        )
+
+    def _retired_metric_error(self, page_id: str, message: str) -> PlatformConfigError:
+        """Meta does not say which metric it refused: a known retired one, or else the one that fails alone."""
+        metrics = self.settings.metrics
+        retired = [name for name in metrics if name in RETIRED_METRICS]
+        if not retired:
+            retired = [name for name in metrics if self._refused_alone(page_id, name)]
+        named = ", ".join(
+            f"{name} (use {RETIRED_METRICS[name]})" if name in RETIRED_METRICS else f"{name} (no replacement known)"
+            for name in retired
+        )
+        return PlatformConfigError(
+            PLATFORM,
+            f"Meta no longer serves the Page insights metric {named or ', '.join(metrics)} for Facebook Page {page_id} ({message}). Update PAGE_METRICS in connectors/facebook_pages.py from Meta's deprecated-metrics list (checked for Graph {METRICS_CHECKED_FOR_GRAPH_VERSION}).",
+            page_id,
+        )
+
+    def _refused_alone(self, page_id: str, metric: str) -> bool:
+        yesterday = dt.date.today() - dt.timedelta(days=1)
+        try:
+            self._insights(page_id, (metric,), yesterday, yesterday)
+        except FacebookRequestError as error:
+            return error.api_error_code() == 100 and INVALID_METRIC_MESSAGE in (error.api_error_message() or "")
+        return False
+
+
+def parse_page_insights(entries: list[Mapping], page_id: str, since: dt.date, until: dt.date) -> Iterator[dict]:
+    """Pivot Meta's per-metric value lists into one record per day (see RAW_COLUMNS); absent means zero."""
+
+    def fail(what: str) -> MalformedPayloadError:
+        return MalformedPayloadError(
+            PLATFORM, f"Meta returned malformed Page insights for Facebook Page {page_id} ({what}).", page_id
+        )
+
+    days: dict[dt.date, dict] = {}
+    for entry in entries:
+        name = entry.get("name")
+        if name not in PAGE_METRICS or entry.get("period") != "day":
+            raise fail(f"unexpected metric {name!r} / period {entry.get('period')!r}")
+        for value in entry.get("values") or []:
+            day = day_of_end_time(value.get("end_time"), fail)
+            if not since <= day <= until:
+                raise fail(f"end_time {value.get('end_time')!r} lies outside {since}..{until}")
+            number = value.get("value", 0)
+            if not isinstance(number, int | float) or isinstance(number, bool) or number != int(number):
+                raise fail(f"{name} value {number!r} is not a whole number")
+            days.setdefault(day, {})[name] = int(number)
+    for day in sorted(days):
+        values = days[day]
+        record = {"page_id": page_id, "date": day.isoformat()}
+        record.update({column: values.get(metric, 0) for metric, column in PAGE_METRICS.items()})
+        record["raw_row"] = json.dumps(values, separators=(",", ":"), sort_keys=True)
+        yield record
+
+
+def day_of_end_time(value, fail) -> dt.date:
+    """The day a daily value covers: the one ending at the midnight nearest `end_time`.
+
+    `end_time` is local midnight written in UTC, at most 12 hours from UTC midnight for zones UTC-12..UTC+12
+    (Meta's Pacific reporting zone among them).
+    """
+    try:
+        moment = dt.datetime.strptime(str(value), "%Y-%m-%dT%H:%M:%S%z").astimezone(dt.UTC)
+    except ValueError:
+        raise fail(f"end_time {value!r} is not a timestamp") from None
+    return (moment + dt.timedelta(hours=12)).date() - dt.timedelta(days=1)
+
+
+def fetch_window(settings: FacebookPagesSettings, since: dt.date, until: dt.date) -> Iterator[SliceRecords]:
+    """Every configured Page's rows for [since, until], one Page at a time: one Page's failure spares the others."""
+    return fetch_slices(
+        FacebookPagesClient(settings), settings.page_ids, FacebookPagesClient.daily_insights, since, until
+    )
+
+
+def check_access(settings: FacebookPagesSettings) -> Iterator[AccessCheck]:
+    """(page id, None) for each Page whose insights the token can read, (page id, what to fix) for the others."""
+    return check_slices(lambda: FacebookPagesClient(settings), settings.page_ids, FacebookPagesClient.check_page)
+
+
+SOURCE = RawSource(
+    platform=PLATFORM,
+    table=RAW_TABLE,
+    columns=RAW_COLUMNS,
+    slice_column="page_id",
+    date_column="date",
+    credentials_hint="META_PAGE_IDS and META_PAGE_ACCESS_TOKEN (or META_ACCESS_TOKEN)",
+    settings_from_env=FacebookPagesSettings.from_env,
+    fetch=fetch_window,
+    check=check_access,
+    # Engagement and views keep accruing for days after a post is published, and Meta recomputes a day's values
+    # from later collections ("The values for period are calculated from the initial collection of the data
+    # point", "Most metrics will update once every 24 hours": developers.facebook.com/docs/graph-api/reference/
+    # insights, "Limitations"): 3 days nightly, 28 (Meta's longest daily window, days_28) weekly.
+    restatement=RestatementWindow(nightly_days=3, weekly_days=28),
+    setting_names=("META_PAGE_IDS", "META_PAGE_ACCESS_TOKEN", "META_ACCESS_TOKEN", "META_GRAPH_URL"),
+)

@@ -1,0 +1,105 @@
+"""The advertiser's organic side: its Facebook Pages and what happened on them each day.
+
+One Page per Meta ad account (the Page its ads run from), with a follower total that grows with the
+seasons: each day's follows and unfollows are drawn first, and the total is the running sum of
+follows minus unfollows from the start of the Page's history, so the three always agree. Views,
+viewers (unique people, never summed), post engagements and Page views follow the day's activity.
+
+The figures depend only on (seed, page, day), like the paid figures in ``advertiser.py``: the same
+seed always gives the same Pages and the same days, however the API pages or slices the request.
+``facebook_pages.py`` words them as the Graph API's Page insights do.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import functools
+import math
+
+from connectors.sandbox.advertiser import SyntheticAdvertiser, seeded_random
+
+# How far back a Page's history goes: Meta keeps Page insights for two years.
+HISTORY_DAYS = 2 * 365
+
+
+@dataclasses.dataclass(frozen=True)
+class FacebookPage:
+    id: str
+    name: str
+    # The zone whose days Page insights count in: the days end at midnight Pacific time (a daily value's
+    # `end_time` is "<next day>T08:00:00+0000" in winter, developers.facebook.com/documentation/pages-api/
+    # platforminsights/page, "Limitations").
+    timezone: str
+    started_with_followers: int
+
+
+@dataclasses.dataclass(frozen=True)
+class PageDay:
+    """One Page's real day, as numbers."""
+
+    page: FacebookPage
+    day: dt.date
+    follows_total: int  # followers at the end of the day
+    follows: int
+    unfollows: int
+    media_views: int
+    media_viewers: int  # unique people: not additive across days
+    post_engagements: int
+    page_views: int
+
+
+def facebook_pages(advertiser: SyntheticAdvertiser) -> list[FacebookPage]:
+    """The advertiser's Pages: one per Meta ad account, named after it."""
+    rng = seeded_random("facebook_pages", advertiser.seed)
+    return [
+        FacebookPage(
+            id=str(100_000_000_000_000 + rng.randrange(10**12) * 10 + index),
+            name=account.name,
+            timezone="America/Los_Angeles",
+            started_with_followers=rng.randint(4_000, 20_000),
+        )
+        for index, account in enumerate(advertiser.meta_accounts)
+    ]
+
+
+def facebook_page(advertiser: SyntheticAdvertiser, page_id: str) -> FacebookPage | None:
+    return next((page for page in facebook_pages(advertiser) if page.id == page_id), None)
+
+
+def page_days(advertiser: SyntheticAdvertiser, page: FacebookPage, since: dt.date, until: dt.date) -> list[PageDay]:
+    """The Page's days in [since, until] that lie in its history and are over (before today)."""
+    history = _history(advertiser.seed, page, advertiser.today)
+    return [history[day] for day in _days(since, until) if day in history]
+
+
+@functools.lru_cache(maxsize=16)
+def _history(seed: int, page: FacebookPage, today: dt.date) -> dict[dt.date, PageDay]:
+    total = page.started_with_followers
+    history = {}
+    for day in _days(today - dt.timedelta(days=HISTORY_DAYS), today - dt.timedelta(days=1)):
+        rng = seeded_random("facebook_page_day", seed, page.id, day.isoformat())
+        # Seasonality: more new followers around the winter season and on weekends.
+        season = 1 + 0.35 * math.cos(2 * math.pi * (day.timetuple().tm_yday - 335) / 365)
+        weekend = 1.2 if day.weekday() >= 5 else 1.0
+        follows = int(total * 0.0012 * season * weekend * rng.uniform(0.6, 1.4))
+        unfollows = int(follows * rng.uniform(0.15, 0.55))
+        total += follows - unfollows
+        media_viewers = int(total * rng.uniform(0.08, 0.2) * season)
+        media_views = int(media_viewers * rng.uniform(1.3, 2.4))
+        history[day] = PageDay(
+            page=page,
+            day=day,
+            follows_total=total,
+            follows=follows,
+            unfollows=unfollows,
+            media_views=media_views,
+            media_viewers=media_viewers,
+            post_engagements=int(media_views * rng.uniform(0.01, 0.05)),
+            page_views=int(media_viewers * rng.uniform(0.02, 0.06)),
+        )
+    return history
+
+
+def _days(since: dt.date, until: dt.date):
+    return (since + dt.timedelta(days=offset) for offset in range((until - since).days + 1))

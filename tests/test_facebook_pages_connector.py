@@ -1,0 +1,133 @@
+"""The Facebook Pages connector, through the official facebook-business SDK, against the sandbox over HTTP."""
+
+import dataclasses
+import datetime as dt
+
+import pytest
+
+from connectors.errors import PlatformAuthError, PlatformConfigError
+from connectors.facebook_pages import FacebookPagesClient, FacebookPagesSettings, check_access, fetch_window
+from connectors.retry import Backoff
+from connectors.sandbox.facebook_pages import SANDBOX_PAGE_TOKEN
+from connectors.sandbox.organic_figures import facebook_pages, page_days
+
+
+@pytest.fixture
+def page_settings(sandbox):
+    return FacebookPagesSettings(
+        access_token=SANDBOX_PAGE_TOKEN,
+        page_ids=tuple(page.id for page in facebook_pages(sandbox.advertiser)),
+        graph_url=sandbox.base_url,
+        backoff=Backoff(attempts=3, base_seconds=0.01, max_seconds=0.05),
+    )
+
+
+@pytest.fixture
+def month(yesterday):
+    return yesterday - dt.timedelta(days=29), yesterday
+
+
+def read_page(settings, page_id, since, until):
+    client = FacebookPagesClient(settings, sleep=lambda _s: None)
+    try:
+        return list(client.daily_insights(page_id, since, until))
+    finally:
+        client.close()
+
+
+def test_a_month_of_a_page_equals_what_the_page_really_did(sandbox, page_settings, month):
+    page = facebook_pages(sandbox.advertiser)[0]
+
+    rows = read_page(page_settings, page.id, *month)
+
+    truth = page_days(sandbox.advertiser, page, *month)
+    assert [(r["date"], r["follows_total"], r["follows"], r["unfollows"]) for r in rows] == [
+        (d.day.isoformat(), d.follows_total, d.follows, d.unfollows) for d in truth
+    ]
+    assert [(r["media_views"], r["media_viewers"], r["post_engagements"], r["page_views"]) for r in rows] == [
+        (d.media_views, d.media_viewers, d.post_engagements, d.page_views) for d in truth
+    ]
+    assert len(rows) == 30 and all(r["page_id"] == page.id for r in rows)
+    for before, after in zip(rows, rows[1:], strict=False):
+        assert after["follows"] - after["unfollows"] == after["follows_total"] - before["follows_total"]
+
+
+def test_a_range_longer_than_meta_serves_at_once_is_read_in_90_day_requests(sandbox, page_settings, yesterday):
+    page = facebook_pages(sandbox.advertiser)[0]
+    since = yesterday - dt.timedelta(days=199)
+
+    rows = read_page(page_settings, page.id, since, yesterday)
+
+    assert [r["date"] for r in rows] == [(since + dt.timedelta(days=n)).isoformat() for n in range(200)]
+    assert len(sandbox.facebook_pages.requests) == 3
+
+
+def test_an_old_metric_list_fails_naming_the_retired_metric_and_its_replacement(sandbox, page_settings, month):
+    page = facebook_pages(sandbox.advertiser)[0]
+    old_list = dataclasses.replace(page_settings, metrics=("page_fans", "page_daily_unfollows_unique"))
+
+    with pytest.raises(PlatformConfigError) as raised:
+        read_page(old_list, page.id, *month)
+
+    assert "page_fans" in str(raised.value) and "page_follows" in str(raised.value)
+    assert raised.value.account == page.id
+
+
+def test_a_metric_meta_retires_without_notice_is_named(sandbox, page_settings, month):
+    page = facebook_pages(sandbox.advertiser)[0]
+    sandbox.faults.arm("facebook_pages", "retired_metric", times=None, metric="page_views_total")
+
+    with pytest.raises(PlatformConfigError) as raised:
+        read_page(page_settings, page.id, *month)
+
+    assert "page_views_total" in str(raised.value) and "page_media_view " not in str(raised.value)
+
+
+def test_a_page_without_insights_permission_fails_alone_naming_page_and_permission(sandbox, page_settings, month):
+    denied, allowed = facebook_pages(sandbox.advertiser)
+    sandbox.faults.arm("facebook_pages", "page_permission_denied", times=None, page=denied.id)
+
+    outcome = {}
+    for page_id, records in fetch_window(page_settings, *month):
+        try:
+            outcome[page_id] = len(list(records))
+        except PlatformAuthError as error:
+            outcome[page_id] = error
+
+    error = outcome[denied.id]
+    assert isinstance(error, PlatformAuthError) and denied.id in str(error)
+    assert "read_insights" in str(error) and "pages_read_engagement" in str(error)
+    assert outcome[allowed.id] == 30
+
+
+def test_settings_read_pages_and_the_page_token_else_the_meta_token():
+    page_token = FacebookPagesSettings.from_env(
+        {"META_PAGE_IDS": " 123, 456 ", "META_PAGE_ACCESS_TOKEN": "page", "META_ACCESS_TOKEN": "system"}
+    )
+    meta_token = FacebookPagesSettings.from_env(
+        {"META_PAGE_IDS": "123", "META_ACCESS_TOKEN": "system", "META_GRAPH_URL": "http://127.0.0.1:9/"}
+    )
+
+    assert page_token.page_ids == ("123", "456") and page_token.access_token == "page"
+    assert meta_token.access_token == "system" and meta_token.graph_url == "http://127.0.0.1:9"
+    assert FacebookPagesSettings.from_env({"META_ACCESS_TOKEN": "system"}) is None
+    with pytest.raises(PlatformConfigError, match="META_PAGE_ACCESS_TOKEN"):
+        FacebookPagesSettings.from_env({"META_PAGE_IDS": "123"})
+    with pytest.raises(PlatformConfigError, match="numeric"):
+        FacebookPagesSettings.from_env({"META_PAGE_IDS": "nordlys", "META_PAGE_ACCESS_TOKEN": "page"})
+
+
+def test_the_sandbox_environment_turns_on_every_page(sandbox):
+    settings = FacebookPagesSettings.from_env(sandbox.environment())
+
+    assert settings.page_ids == tuple(page.id for page in facebook_pages(sandbox.advertiser))
+    assert settings.access_token == SANDBOX_PAGE_TOKEN and settings.graph_url == sandbox.base_url
+
+
+def test_check_reports_each_page(sandbox, page_settings):
+    denied, allowed = facebook_pages(sandbox.advertiser)
+    sandbox.faults.arm("facebook_pages", "page_permission_denied", times=None, page=denied.id)
+
+    results = dict(check_access(page_settings))
+
+    assert results[allowed.id] is None and "read_insights" in results[denied.id]
