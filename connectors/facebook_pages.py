@@ -39,6 +39,9 @@ from connectors.errors import (
     PlatformThrottledError,
     TransientPlatformError,
 )
+
+# The Graph API's error codes, the same for Pages as for Ads: kept once, in meta_ads.py.
+from connectors.meta_ads import EXPIRED_TOKEN_CODE, PERMISSION_CODES, THROTTLE_CODES, TRANSIENT_CODES
 from connectors.retry import Backoff
 from connectors.source import AccessCheck, RawSource, RestatementWindow, SliceRecords, check_slices, fetch_slices
 
@@ -72,10 +75,6 @@ RETIRED_METRICS = {
 }
 INVALID_METRIC_MESSAGE = "valid insights metric"
 MAX_DAYS_PER_REQUEST = 90  # "Only 90 days of insights can be viewed at one time" (Page Insights reference)
-THROTTLE_CODES = {4, 17, 32, 613}
-TRANSIENT_CODES = {1, 2}
-EXPIRED_TOKEN_CODE = 190
-PERMISSION_CODES = {10, *range(200, 300)}
 
 RAW_COLUMNS = {
     "page_id": "VARCHAR",
