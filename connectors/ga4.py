@@ -791,17 +791,12 @@ SOURCE = RawSource(
     setting_names=("GA4_PROPERTY_IDS", "GOOGLE_APPLICATION_CREDENTIALS", "GA4_API_URL", "GA4_GRPC_TARGET"),
 )
 
-# The same properties, settings and restatement window as the traffic report. No check of its own:
-# SOURCE's check already tries every property with the same credentials.
-KEY_EVENTS_SOURCE = RawSource(
-    platform=PLATFORM,
+# The same properties, settings, check and restatement window as the traffic report (`social-roi
+# check` checks a platform once: the same credentials read both reports).
+KEY_EVENTS_SOURCE = dataclasses.replace(
+    SOURCE,
     table=KEY_EVENTS_REPORT.table,
     columns=KEY_EVENTS_REPORT.columns,
-    slice_column="property_id",
-    date_column="date",
-    credentials_hint=SOURCE.credentials_hint,
-    settings_from_env=Ga4Settings.from_env,
     fetch=fetch_key_events_window,
-    check=None,
-    restatement=SOURCE.restatement,
+    setting_names=(),  # SOURCE lists them
 )

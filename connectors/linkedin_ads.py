@@ -385,11 +385,6 @@ class LinkedInAdsClient:
             )
         return currency
 
-    def check_conversion_rules(self, account_id: str) -> None:
-        """One read-only call that the token may read this account's conversion rules (count=1)."""
-        account_id = normalize_account_id(account_id)
-        self._get(account_id, "/rest/conversions", conversion_rules_query(account_id, 0, 1), "conversion rules")
-
     def daily_conversions(self, account_id: str, since: dt.date, until: dt.date) -> Iterator[dict]:
         """Records for one account, one per day × campaign × conversion rule that LinkedIn reports.
 
@@ -841,11 +836,6 @@ def check_access(settings: LinkedInAdsSettings, today: dt.date | None = None) ->
         yield f"LinkedIn-Version {settings.api_version}", CheckWarning(warning)
 
 
-def check_conversions_access(settings: LinkedInAdsSettings) -> Iterator[AccessCheck]:
-    """As check_access, through the conversion rules a conversions sync starts with."""
-    return _check(settings, LinkedInAdsClient.check_conversion_rules)
-
-
 CREDENTIALS_HINT = "LINKEDIN_AD_ACCOUNT_IDS with LINKEDIN_ACCESS_TOKEN or LINKEDIN_CLIENT_ID, LINKEDIN_CLIENT_SECRET and LINKEDIN_REFRESH_TOKEN"
 # LinkedIn's conversion window is 30 days by default and it revises reach and conversions for
 # weeks; 90 days keeps a weekly request within its 92-day reach limit.
@@ -874,17 +864,12 @@ SOURCE = RawSource(
     ),
 )
 
-# The same settings as SOURCE (listed there), the same restatement: conversions are revised as
-# long as the campaign figures they belong to.
-CONVERSIONS_SOURCE = RawSource(
-    platform=PLATFORM,
+# The same settings, check (`social-roi check` checks a platform once) and restatement as SOURCE:
+# conversions are revised as long as the campaign figures they belong to.
+CONVERSIONS_SOURCE = dataclasses.replace(
+    SOURCE,
     table=CONVERSIONS_RAW_TABLE,
     columns=CONVERSIONS_RAW_COLUMNS,
-    slice_column="account_id",
-    date_column="date",
-    credentials_hint=CREDENTIALS_HINT,
-    settings_from_env=LinkedInAdsSettings.from_env,
     fetch=fetch_conversions_window,
-    check=check_conversions_access,
-    restatement=RESTATEMENT,
+    setting_names=(),
 )

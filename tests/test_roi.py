@@ -306,6 +306,10 @@ def test_any_window_is_one_query_away(settled):
     )
 
     assert between == by_hand
+    social = "select scope, spend, total_cost, return_value, roi from marts.{}"
+    assert query(settled.warehouse, social.format("roi_social_totals_between('1900-01-01', '2999-12-31')")) == query(
+        settled.warehouse, social.format("roi_social_totals")
+    ), "the social totals for any window too"
 
 
 def test_a_cost_booked_to_a_campaign_that_stopped_spending_stays_on_it_when_only_recent_days_are_rebuilt(

@@ -223,6 +223,8 @@ order by {% if by_month %}month, {% endif %}spend desc, {{ keys | join(', ') }}
         {{ roi_query('campaign', false, 'start_date', 'end_date', marts) }};
     create or replace macro marts.roi_by_channel_between(start_date, end_date) as table
         {{ roi_query('channel', false, 'start_date', 'end_date', marts) }};
+    create or replace macro marts.roi_social_totals_between(start_date, end_date) as table
+        {{ roi_query('social', false, 'start_date', 'end_date', marts) }};
     {%- endif %}
 {%- endmacro %}
 

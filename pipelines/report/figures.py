@@ -112,9 +112,9 @@ def read_figures(warehouse: Path, start: dt.date, end: dt.date) -> Figures:
 def _require_roi_tables(connection: duckdb.DuckDBPyConnection, warehouse: Path) -> None:
     [(macros,)] = connection.execute(
         "select count(*) from duckdb_functions() where schema_name = 'marts' "
-        "and function_name in ('roi_by_channel_between', 'roi_by_campaign_between')"
+        "and function_name in ('roi_by_channel_between', 'roi_by_campaign_between', 'roi_social_totals_between')"
     ).fetchall()
-    if macros < 2:
+    if macros < 3:
         raise ReportError(
             f"The warehouse at {warehouse} has no ROI tables yet (marts.roi_by_channel_between): "
             "run a sync (social-roi sync) or social-roi rebuild first."

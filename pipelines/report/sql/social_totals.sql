@@ -1,28 +1,34 @@
--- The headline: all social (every ad channel's paid and organic rows together), summed as
--- marts.roi_social_totals sums its 'all social' scope, for any period. Ratios are sums over sums;
--- ROI is NULL with its reason when the channels spent and GA4 saw none of their traffic.
-with totals as (
-    select
-        count(*)                                    as channel_rows,
-        list(distinct channel order by channel)     as channels,
-        any_value(reporting_currency)               as reporting_currency,
-        any_value(revenue_source)                   as revenue_source,
-        coalesce(sum(spend), 0)                     as spend,
-        coalesce(sum(other_costs), 0)               as other_costs,
-        coalesce(sum(total_cost), 0)                as total_cost,
-        coalesce(sum(revenue), 0)                   as revenue,
-        coalesce(sum(valued_conversions_value), 0)  as valued_conversions_value,
-        coalesce(sum(return_value), 0)              as return_value,
-        coalesce(sum(ga4_sessions), 0)              as ga4_sessions
+-- The headline: marts.roi_social_totals' 'all social' row for the period (the warehouse's own sums
+-- and ratios, through its table macro, never summed again here), with the channel rows it covers.
+-- A period without data still gives one row: zero amounts, NULL ratios.
+with covered as (
+    select count(*) as channel_rows, list(distinct channel order by channel) as channels
     from ad_channel_rows($start, $end)
+),
+
+social as (
+    select * from marts.roi_social_totals_between($start, $end) where scope = 'all social'
+),
+
+settings as (
+    select any_value(reporting_currency) as reporting_currency, any_value(revenue_source) as revenue_source
+    from marts.roi_social_totals
 )
 
 select
-    * exclude (ga4_sessions),
-    revenue / nullif(spend, 0)                                                    as roas,
-    case when spend > 0 and ga4_sessions = 0 and revenue_source = 'ga4' then 'no_tracked_traffic' end
-                                                                                  as roi_null_reason,
-    case when not (spend > 0 and ga4_sessions = 0 and revenue_source = 'ga4')
-        then (return_value - total_cost) / nullif(total_cost, 0)
-    end                                                                           as roi
-from totals
+    covered.channel_rows,
+    covered.channels,
+    coalesce(social.reporting_currency, settings.reporting_currency)  as reporting_currency,
+    coalesce(social.revenue_source, settings.revenue_source)          as revenue_source,
+    coalesce(social.spend, 0)                                         as spend,
+    coalesce(social.other_costs, 0)                                   as other_costs,
+    coalesce(social.total_cost, 0)                                    as total_cost,
+    coalesce(social.revenue, 0)                                       as revenue,
+    coalesce(social.valued_conversions_value, 0)                      as valued_conversions_value,
+    coalesce(social.return_value, 0)                                  as return_value,
+    social.roas,
+    social.roi_null_reason,
+    social.roi
+from covered
+cross join settings
+left join social on true
