@@ -1,4 +1,4 @@
-"""Facebook Page organic insights (followers, views, engagement) through the official facebook-business SDK.
+"""Facebook Page organic insights (followers, views, engagement) and posts through the official facebook-business SDK.
 
 Per Page and day: ``Page(page_id).get_insights(params={"metric": PAGE_METRICS, "period": "day", ...})``, at most
 90 days per call, one row per day with every metric side by side and the raw values kept as JSON.
@@ -7,6 +7,10 @@ A daily value's ``end_time`` is the END of its day: midnight starting the next d
 written in UTC ("if you set ``since`` to January 1, 2018, the ``end_time`` will be January 2, 2018 at 8:00 GMT",
 developers.facebook.com/documentation/pages-api/platforminsights/page, "Limitations"). So ``until`` is the first
 day not returned, and a value's day is the day before the midnight nearest its ``end_time``.
+
+Per post published in the window (POSTS_SOURCE): ``Page(page_id).get_published_posts(fields=[..., POST_INSIGHTS])``,
+the post's lifetime figures as they stand at the fetch, read in the same request through field expansion. Per Page
+(``fetch_follower_totals``): the Page node's ``followers_count`` now, for the snapshot table kept forever.
 
 Errors: a retired metric fails the whole request with code 100 "The value must be a valid insights metric": the
 connector names the metric and its replacement (RETIRED_METRICS). A Page token without ``read_insights`` /
@@ -73,6 +77,28 @@ RETIRED_METRICS = {
     "page_impressions": "page_media_view",
     "page_impressions_unique": "page_total_media_view_unique",
 }
+# A post's lifetime metrics, read with the posts (same version check as PAGE_METRICS; post_impressions* retired in
+# 2025 for post_media_view and post_total_media_view_unique).
+POST_METRICS = {
+    "post_media_view": "views",
+    "post_total_media_view_unique": "viewers",  # unique people
+    "post_clicks_by_type": "link_clicks",  # a breakdown by click type: its "link clicks"
+}
+RETIRED_METRICS.update(
+    {"post_impressions": "post_media_view", "post_impressions_unique": "post_total_media_view_unique"}
+)
+POST_FIELDS = (
+    "id",
+    "created_time",
+    "permalink_url",
+    "message",
+    "shares",
+    # Counts only: a summary without the reactions and comments themselves.
+    "reactions.summary(total_count).limit(0)",
+    "comments.summary(total_count).limit(0)",
+)
+POSTS_PAGE_SIZE = 100
+POSTS_TABLE = "facebook_page_posts"
 INVALID_METRIC_MESSAGE = "valid insights metric"
 MAX_DAYS_PER_REQUEST = 90  # "Only 90 days of insights can be viewed at one time" (Page Insights reference)
 
@@ -86,6 +112,22 @@ RAW_COLUMNS = {
     "media_viewers": "BIGINT",
     "post_engagements": "BIGINT",
     "page_views": "BIGINT",
+    "raw_row": "JSON",
+}
+
+POSTS_COLUMNS = {
+    "page_id": "VARCHAR",
+    "post_id": "VARCHAR",
+    "published_date": "DATE",  # the UTC day of created_time
+    "published_at": "TIMESTAMP",  # UTC
+    "permalink": "VARCHAR",
+    "message": "VARCHAR",
+    "views": "BIGINT",
+    "viewers": "BIGINT",
+    "reactions": "BIGINT",
+    "comments": "BIGINT",
+    "shares": "BIGINT",
+    "link_clicks": "BIGINT",
     "raw_row": "JSON",
 }
 
@@ -147,6 +189,32 @@ class FacebookPagesClient:
             entries = self._call(page_id, lambda s=start, e=end: self._insights(page_id, self.settings.metrics, s, e))
             yield from parse_page_insights(entries, page_id, start, end)
             start = end + dt.timedelta(days=1)
+
+    def posts(self, page_id: str, since: dt.date, until: dt.date) -> Iterator[dict]:
+        """One record per post published (UTC day) in [since, until], with its lifetime figures so far."""
+        start = dt.datetime.combine(since, dt.time(), dt.UTC)
+        end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), dt.UTC)
+        params = {"since": int(start.timestamp()), "until": int(end.timestamp()), "limit": POSTS_PAGE_SIZE}
+        fields = [*POST_FIELDS, f"insights.metric({','.join(POST_METRICS)})"]
+        cursor = self._call(page_id, lambda: self._published_posts(page_id, fields, params))
+        while True:
+            # The SDK fetches the next page when the current one is used up: each fetch may fail as the first did.
+            post = self._call(page_id, lambda: next(cursor, None))
+            if post is None:
+                return
+            yield parse_page_post(post.export_all_data(), page_id, since, until)
+
+    def _published_posts(self, page_id: str, fields: list[str], params: dict):
+        with warnings.catch_warnings():
+            # The SDK knows the edge's plain fields only and warns about each expanded one (`reactions.summary(...)`,
+            # `insights.metric(...)`), which Graph accepts.
+            warnings.filterwarnings("ignore", message="published_posts does not allow field")
+            return Page(page_id, api=self._api).get_published_posts(fields, params)
+
+    def follower_total(self, page_id: str, *_window) -> Iterator[dict]:
+        """The one record of the Page's follower total as it stands now (whatever the window)."""
+        node = self._call(page_id, lambda: Page(page_id, api=self._api).api_get(fields=["followers_count"]))
+        yield parse_follower_total(node.export_all_data(), page_id)
 
     def check_page(self, page_id: str) -> None:
         """One cheap call needing the same permissions as a sync: yesterday's follower total."""
@@ -275,6 +343,70 @@ def parse_page_insights(entries: list[Mapping], page_id: str, since: dt.date, un
         yield record
 
 
+def _malformed(page_id: str, what: str) -> MalformedPayloadError:
+    return MalformedPayloadError(
+        PLATFORM, f"Meta returned malformed data for Facebook Page {page_id} ({what}).", page_id
+    )
+
+
+def _count(value, what: str, page_id: str) -> int:
+    if value is None:
+        return 0
+    if not isinstance(value, int | float) or isinstance(value, bool) or value != int(value) or value < 0:
+        raise _malformed(page_id, f"{what} {value!r} is not a count")
+    return int(value)
+
+
+def parse_page_post(post: Mapping, page_id: str, since: dt.date, until: dt.date) -> dict:
+    """One post as a record of POSTS_COLUMNS. Absent counts are zero (Graph leaves out `shares` of a post nobody
+    shared); `post_clicks_by_type` is a breakdown whose "link clicks" are the clicks kept."""
+    post_id = post.get("id")
+    if not isinstance(post_id, str) or not post_id:
+        raise _malformed(page_id, "a post without an id")
+    try:
+        published = dt.datetime.strptime(str(post.get("created_time")), "%Y-%m-%dT%H:%M:%S%z").astimezone(dt.UTC)
+    except ValueError:
+        raise _malformed(page_id, f"post {post_id} has created_time {post.get('created_time')!r}") from None
+    if not since <= published.date() <= until:
+        raise _malformed(page_id, f"post {post_id} was published on {published.date()}, outside {since}..{until}")
+    insights = {
+        entry.get("name"): (entry.get("values") or [{}])[0].get("value")
+        for entry in (post.get("insights") or {}).get("data", [])
+    }
+    record = {column: 0 for column in POST_METRICS.values()}
+    for metric, column in POST_METRICS.items():
+        value = insights.get(metric)
+        if metric == "post_clicks_by_type":
+            value = (value or {}).get("link clicks") if isinstance(value, dict) or value is None else value
+        record[column] = _count(value, f"post {post_id} {metric}", page_id)
+    return {
+        "page_id": page_id,
+        "post_id": post_id,
+        "published_date": published.date().isoformat(),
+        "published_at": published.strftime("%Y-%m-%d %H:%M:%S"),
+        "permalink": post.get("permalink_url"),
+        "message": post.get("message"),
+        **record,
+        "reactions": _count(
+            ((post.get("reactions") or {}).get("summary") or {}).get("total_count"),
+            f"post {post_id} reactions",
+            page_id,
+        ),
+        "comments": _count(
+            ((post.get("comments") or {}).get("summary") or {}).get("total_count"), f"post {post_id} comments", page_id
+        ),
+        "shares": _count((post.get("shares") or {}).get("count"), f"post {post_id} shares", page_id),
+        "raw_row": json.dumps(post, separators=(",", ":"), sort_keys=True, ensure_ascii=False),
+    }
+
+
+def parse_follower_total(node: Mapping, page_id: str) -> dict:
+    if "followers_count" not in node:
+        raise _malformed(page_id, "the Page node has no followers_count")
+    followers = _count(node["followers_count"], "followers_count", page_id)
+    return {"followers": followers, "raw_row": json.dumps(dict(node), separators=(",", ":"), sort_keys=True)}
+
+
 def day_of_end_time(value, fail) -> dt.date:
     """The day a daily value covers: the one ending at the midnight nearest `end_time`.
 
@@ -295,10 +427,25 @@ def fetch_window(settings: FacebookPagesSettings, since: dt.date, until: dt.date
     )
 
 
+def fetch_posts(settings: FacebookPagesSettings, since: dt.date, until: dt.date) -> Iterator[SliceRecords]:
+    """Every configured Page's posts published in [since, until], one Page at a time."""
+    return fetch_slices(FacebookPagesClient(settings), settings.page_ids, FacebookPagesClient.posts, since, until)
+
+
+def fetch_follower_totals(settings: FacebookPagesSettings) -> Iterator[SliceRecords]:
+    """(page id, the one record of its follower total now) for each configured Page, a failing Page alone."""
+    return fetch_slices(
+        FacebookPagesClient(settings), settings.page_ids, FacebookPagesClient.follower_total, None, None
+    )
+
+
 def check_access(settings: FacebookPagesSettings) -> Iterator[AccessCheck]:
     """(page id, None) for each Page whose insights the token can read, (page id, what to fix) for the others."""
     return check_slices(lambda: FacebookPagesClient(settings), settings.page_ids, FacebookPagesClient.check_page)
 
+
+SETTING_NAMES = ("META_PAGE_IDS", "META_PAGE_ACCESS_TOKEN", "META_ACCESS_TOKEN", "META_GRAPH_URL")
+POSTS_RESTATEMENT = RestatementWindow(nightly_days=7, weekly_days=28)
 
 SOURCE = RawSource(
     platform=PLATFORM,
@@ -313,7 +460,23 @@ SOURCE = RawSource(
     # Engagement and views keep accruing for days after a post is published, and Meta recomputes a day's values
     # from later collections ("The values for period are calculated from the initial collection of the data
     # point", "Most metrics will update once every 24 hours": developers.facebook.com/docs/graph-api/reference/
-    # insights, "Limitations"): 3 days nightly, 28 (Meta's longest daily window, days_28) weekly.
-    restatement=RestatementWindow(nightly_days=3, weekly_days=28),
-    setting_names=("META_PAGE_IDS", "META_PAGE_ACCESS_TOKEN", "META_ACCESS_TOKEN", "META_GRAPH_URL"),
+    # insights, "Limitations"): 7 days nightly (the week a post's engagement keeps arriving, shared with the posts
+    # below), 28 (Meta's longest daily window, days_28) weekly.
+    restatement=POSTS_RESTATEMENT,
+    setting_names=SETTING_NAMES,
+)
+
+POSTS_SOURCE = RawSource(
+    platform=PLATFORM,
+    table=POSTS_TABLE,
+    columns=POSTS_COLUMNS,
+    slice_column="page_id",
+    date_column="published_date",
+    credentials_hint=SOURCE.credentials_hint,
+    settings_from_env=FacebookPagesSettings.from_env,
+    fetch=fetch_posts,
+    # A post's lifetime figures keep growing for about a week after it is published: the posts of those days
+    # are fetched again every night and replaced whole.
+    restatement=POSTS_RESTATEMENT,
+    setting_names=SETTING_NAMES,
 )

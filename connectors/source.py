@@ -66,6 +66,16 @@ class RawSource:
     # Public reference data (exchange rates) rather than a platform of the user's: it alone does
     # not make a sync worth running.
     reference_data: bool = False
+    # Rows no platform can give again (a follower total as it stood when the sync ran): a sync
+    # inserts the (identity) rows not held yet and never deletes or rewrites one, so the record
+    # outlives the platform's own history.
+    snapshots: bool = False
+    # What makes a row the same row, in snapshot mode: by default (slice, day).
+    identity_columns: tuple[str, ...] = ()
+
+    @property
+    def identity(self) -> tuple[str, ...]:
+        return self.identity_columns or (self.slice_column, self.date_column)
 
 
 def fetch_slices(

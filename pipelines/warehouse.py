@@ -83,6 +83,9 @@ def replace_slices(database: Path, source: RawSource, staged: StagedSync) -> Non
 
     Days inside the window that came back empty are deleted too: absent from the API means no
     delivery, and an earlier sync's figures for them are no longer true.
+
+    A snapshot source's rows are only ever added: those whose identity the table already holds are
+    left as they were (the first snapshot of a day stands).
     """
     table = f"{RAW_SCHEMA}.{source.table}"
     column_spec = "{" + ", ".join(f"'{name}': '{sql_type}'" for name, sql_type in source.columns.items()) + "}"
@@ -93,14 +96,17 @@ def replace_slices(database: Path, source: RawSource, staged: StagedSync) -> Non
         ensure_raw_table(connection, source)
         connection.execute("begin transaction")
         try:
-            connection.execute(
-                f"delete from {table} where {source.slice_column} in (select unnest(?)) and {source.date_column} between ? and ?",
-                [list(staged.slices), staged.since, staged.until],
-            )
+            if not source.snapshots:
+                connection.execute(
+                    f"delete from {table} where {source.slice_column} in (select unnest(?)) and {source.date_column} between ? and ?",
+                    [list(staged.slices), staged.since, staged.until],
+                )
             if staged.rows:
+                held = " and ".join(f'held."{name}" = fetched."{name}"' for name in source.identity)
+                keep_held = f" where not exists (select 1 from {table} held where {held})" if source.snapshots else ""
                 connection.execute(
                     f"insert into {table} ({names}, _loaded_at) select {names}, now() "
-                    f"from read_json(?, format='newline_delimited', columns={column_spec})",
+                    f"from read_json(?, format='newline_delimited', columns={column_spec}) fetched{keep_held}",
                     [[str(file) for file in staged.files]],
                 )
             connection.execute("commit")

@@ -6,10 +6,16 @@ import datetime as dt
 import pytest
 
 from connectors.errors import PlatformAuthError, PlatformConfigError
-from connectors.facebook_pages import FacebookPagesClient, FacebookPagesSettings, check_access, fetch_window
+from connectors.facebook_pages import (
+    FacebookPagesClient,
+    FacebookPagesSettings,
+    check_access,
+    fetch_follower_totals,
+    fetch_window,
+)
 from connectors.retry import Backoff
 from connectors.sandbox.facebook_pages import SANDBOX_PAGE_TOKEN
-from connectors.sandbox.organic_figures import facebook_pages, page_days
+from connectors.sandbox.organic_figures import current_followers, facebook_pages, page_days, page_posts
 
 
 @pytest.fixture
@@ -131,3 +137,58 @@ def test_check_reports_each_page(sandbox, page_settings):
     results = dict(check_access(page_settings))
 
     assert results[allowed.id] is None and "read_insights" in results[denied.id]
+
+
+def read_posts(settings, page_id, since, until):
+    client = FacebookPagesClient(settings, sleep=lambda _s: None)
+    try:
+        return list(client.posts(page_id, since, until))
+    finally:
+        client.close()
+
+
+def test_the_posts_of_a_month_arrive_with_their_figures_and_permalinks(sandbox, page_settings, month):
+    page = facebook_pages(sandbox.advertiser)[0]
+
+    rows = read_posts(page_settings, page.id, *month)
+
+    truth = page_posts(sandbox.advertiser, page, *month)
+    assert len(truth) > 5
+    assert [
+        (r["post_id"], r["published_date"], r["permalink"], r["views"], r["viewers"], r["link_clicks"]) for r in rows
+    ] == [(p.id, p.published_at.date().isoformat(), p.permalink, p.views, p.viewers, p.link_clicks) for p in truth]
+    assert [(r["reactions"], r["comments"], r["shares"]) for r in rows] == [
+        (p.reactions, p.comments, p.shares) for p in truth
+    ]
+
+
+def test_posts_are_read_a_page_of_results_at_a_time(sandbox, page_settings, yesterday, monkeypatch):
+    page = facebook_pages(sandbox.advertiser)[0]
+    since = yesterday - dt.timedelta(days=99)
+    monkeypatch.setattr("connectors.facebook_pages.POSTS_PAGE_SIZE", 10)
+
+    rows = read_posts(page_settings, page.id, since, yesterday)
+
+    assert [r["post_id"] for r in rows] == [p.id for p in page_posts(sandbox.advertiser, page, since, yesterday)]
+    assert len([r for r in sandbox.facebook_pages.requests if r[1][0] == "published_posts"]) == -(-len(rows) // 10)
+
+
+def test_late_engagement_moves_the_figures_of_last_weeks_posts_only(sandbox, page_settings, month):
+    page = facebook_pages(sandbox.advertiser)[0]
+    before = {r["post_id"]: r for r in read_posts(page_settings, page.id, *month)}
+
+    sandbox.restate()
+    after = {r["post_id"]: r for r in read_posts(page_settings, page.id, *month)}
+
+    week_ago = (sandbox.advertiser.today - dt.timedelta(days=7)).isoformat()
+    recent = [post_id for post_id, row in before.items() if row["published_date"] > week_ago]
+    assert recent and all(after[p]["views"] > before[p]["views"] for p in recent)
+    assert all(after[p] == before[p] for p in before if p not in recent)
+
+
+def test_the_follower_total_now_is_read_from_the_page(sandbox, page_settings):
+    totals = {page_id: list(records) for page_id, records in fetch_follower_totals(page_settings)}
+
+    assert {page_id: rows[0]["followers"] for page_id, rows in totals.items()} == {
+        page.id: current_followers(sandbox.advertiser, page) for page in facebook_pages(sandbox.advertiser)
+    }

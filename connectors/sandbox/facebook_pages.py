@@ -1,7 +1,8 @@
 """Facebook Page insights on the Graph API, as the official facebook-business SDK's ``Page.get_insights`` calls it.
 
-Served: ``GET /{version}/{page_id}/insights?metric=...&period=day&since=...&until=...`` for the advertiser's
-Pages (``organic_figures.py``). The answer has Meta's shape: one entry per metric,
+Served, for the advertiser's Pages (``organic_figures.py``): ``GET /{version}/{page_id}/insights?metric=...&period=day
+&since=...&until=...``, the Page node ``GET /{version}/{page_id}?fields=followers_count`` and its posts with their
+lifetime figures, ``GET /{version}/{page_id}/published_posts?fields=...,insights.metric(...)&since=...&until=...``. The answer has Meta's shape: one entry per metric,
 ``{"name", "period", "values": [{"value", "end_time"}], "title", "description", "id"}``, and time-based
 ``paging`` (``previous`` / ``next`` URLs for the neighbouring ranges, no cursors).
 
@@ -29,7 +30,16 @@ import zoneinfo
 
 from connectors.sandbox.http import Response
 from connectors.sandbox.meta_graph import VERSION, _graph_error
-from connectors.sandbox.organic_figures import FacebookPage, PageDay, facebook_page, facebook_pages, page_days
+from connectors.sandbox.organic_figures import (
+    FacebookPage,
+    PageDay,
+    PagePost,
+    current_followers,
+    facebook_page,
+    facebook_pages,
+    page_days,
+    page_posts,
+)
 
 FAULT_PLATFORM = "facebook_pages"
 SANDBOX_PAGE_TOKEN = "sandbox-page-token"
@@ -45,6 +55,16 @@ METRICS = {
     "page_post_engagements": ("post_engagements", "Daily Post Engagements", "Interactions with your posts."),
     "page_views_total": ("page_views", "Daily Page Views", "The number of times your Page's profile was viewed."),
 }
+# The post metrics served (lifetime), and what each is of a post: post_impressions* gave way to the media-view
+# metrics in 2025 (the deprecated-metrics list above).
+POST_METRICS = {
+    "post_media_view": ("views", "Lifetime Media Views", "The number of times your post was played or shown."),
+    "post_total_media_view_unique": ("viewers", "Lifetime Media Viewers", "People who saw your post."),
+    "post_clicks_by_type": ("link_clicks", "Lifetime Post Clicks by Type", "Clicks on your post, by type."),
+}
+# Graph's default page size for edges ("limit": developers.facebook.com/docs/graph-api/results, "Cursor-based
+# Pagination").
+DEFAULT_LIMIT = 25
 # Retired in 2025-2026: asked for, they fail the request (the deprecated-metrics list above).
 RETIRED_METRICS = {
     "page_fans",
@@ -58,6 +78,10 @@ RETIRED_METRICS = {
     "page_impressions_organic_unique",
     "page_impressions_viral",
     "page_engaged_users",
+    "post_impressions",
+    "post_impressions_unique",
+    "post_impressions_organic",
+    "post_engaged_users",
 }
 
 
@@ -80,14 +104,15 @@ class FacebookPagesApi:
     def routes(self):
         # Only the advertiser's Page ids: the Meta module serves /{report_run_id}/insights on the same shape of path.
         ids = "|".join(page.id for page in facebook_pages(self.advertiser))
-        return [("GET", re.compile(rf"^/{VERSION}/({ids})/insights$"), self.page_insights)]
+        return [
+            ("GET", re.compile(rf"^/{VERSION}/({ids})/insights$"), self.page_insights),
+            ("GET", re.compile(rf"^/{VERSION}/({ids})/published_posts$"), self.published_posts),
+            ("GET", re.compile(rf"^/{VERSION}/({ids})$"), self.page_node),
+        ]
 
-    def page_insights(self, request, match):
-        page = facebook_page(self.advertiser, match.group(1))
-        metrics = [name for name in (request.param("metric") or "").strip("[]").replace('"', "").split(",") if name]
-        self.requests.append((page.id, metrics))
-        token = request.param("access_token")
-        if token != SANDBOX_PAGE_TOKEN:
+    def _refusal(self, request, page: FacebookPage) -> Response | None:
+        """The token and permission checks every Page read passes first."""
+        if request.param("access_token") != SANDBOX_PAGE_TOKEN:
             return _graph_error(400, "Invalid OAuth access token - Cannot parse access token", 190)
         if self._permission_denied(page.id):
             return _graph_error(
@@ -95,6 +120,58 @@ class FacebookPagesApi:
                 "(#10) This endpoint requires the 'read_insights' permission or the 'pages_read_engagement' permission.",
                 10,
             )
+        return None
+
+    def page_node(self, request, match):
+        """The Page node with the fields asked for (followers_count: "The number of followers of the Page",
+        developers.facebook.com/docs/graph-api/reference/page/); Graph always adds the id."""
+        page = facebook_page(self.advertiser, match.group(1))
+        self.requests.append((page.id, ["node"]))
+        if (refused := self._refusal(request, page)) is not None:
+            return refused
+        fields = {"followers_count": current_followers(self.advertiser, page), "name": page.name}
+        wanted = [name for name in (request.param("fields") or "").split(",") if name]
+        return Response.json(200, {**{name: fields[name] for name in wanted if name in fields}, "id": page.id})
+
+    def published_posts(self, request, match):
+        """The Page's posts, newest first, with the fields asked for and the lifetime insights asked for through
+        field expansion (``insights.metric(...)``: developers.facebook.com/docs/graph-api/reference/insights,
+        "Field expansion"). ``since``/``until`` bound the posts' created_time (time-based pagination,
+        developers.facebook.com/docs/graph-api/results); the pages themselves are cursor-paged with ``after``.
+        A count nobody added to is left out, as Graph leaves out ``shares`` of a post never shared."""
+        page = facebook_page(self.advertiser, match.group(1))
+        fields = _top_level_fields(request.param("fields") or "id")
+        insights = next((field for field in fields if field.startswith("insights")), "")
+        metrics = re.findall(r"[a-z_]+", insights.partition(".metric(")[2])
+        self.requests.append((page.id, ["published_posts", *metrics]))
+        if (refused := self._refusal(request, page)) is not None:
+            return refused
+        if any(name in self._retired_now() or name not in POST_METRICS for name in metrics):
+            return _graph_error(400, "(#100) The value must be a valid insights metric", 100)
+        try:
+            since = _instant(request.param("since") or "1970-01-01")
+            until = _instant(request.param("until") or self.advertiser.today.isoformat())
+            offset = int(request.param("after") or "0", 16)
+        except ValueError:
+            return _graph_error(400, "(#100) since, until and after must be dates, unix timestamps or cursors", 100)
+        listed = page_posts(self.advertiser, page, since.date(), until.date(), self.sandbox.restatements)
+        posts = [post for post in listed if since <= post.published_at < until]
+        limit = int(request.param("limit") or DEFAULT_LIMIT)
+        chosen = posts[offset : offset + limit]
+        data = [_post(post, fields, metrics) for post in chosen]
+        paging = {"cursors": {"before": format(offset, "x"), "after": format(offset + len(chosen), "x")}}
+        if offset + limit < len(posts):
+            query = {k: v for k, v in request.query.items() if k != "access_token"}
+            query["after"] = paging["cursors"]["after"]
+            paging["next"] = f"{request.base_url}{request.path}?{urllib.parse.urlencode(query)}"
+        return Response.json(200, {"data": data, "paging": paging})
+
+    def page_insights(self, request, match):
+        page = facebook_page(self.advertiser, match.group(1))
+        metrics = [name for name in (request.param("metric") or "").strip("[]").replace('"', "").split(",") if name]
+        self.requests.append((page.id, metrics))
+        if (refused := self._refusal(request, page)) is not None:
+            return refused
         retired = self._retired_now()
         if not metrics or any(name in retired or name not in METRICS for name in metrics):
             return _graph_error(400, "(#100) The value must be a valid insights metric", 100)
@@ -137,6 +214,61 @@ class FacebookPagesApi:
     def _retired_now(self) -> set[str]:
         fault = self.sandbox.faults.take(FAULT_PLATFORM, "retired_metric")
         return RETIRED_METRICS | ({fault.options.get("metric", "page_views_total")} if fault else set())
+
+
+def _instant(value: str) -> dt.datetime:
+    """A since/until bounding posts' created_time: a unix timestamp, or a date read as its UTC midnight."""
+    if value.isdigit():
+        return dt.datetime.fromtimestamp(int(value), dt.UTC)
+    return dt.datetime.combine(dt.date.fromisoformat(value[:10]), dt.time(), dt.UTC)
+
+
+def _top_level_fields(fields: str) -> list[str]:
+    """`a,b.summary(total_count).limit(0),insights.metric(x,y)` → its top-level fields, commas in brackets kept."""
+    parts, depth, current = [], 0, ""
+    for char in fields:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    return [part.strip() for part in [*parts, current] if part.strip()]
+
+
+def _post(post: PagePost, fields: list[str], metrics: list[str]) -> dict:
+    """A Page post as Graph writes it, with only the fields asked for."""
+    body: dict = {"id": post.id}
+    for field in fields:
+        name = field.split(".")[0]
+        if name == "created_time":
+            body[name] = post.published_at.strftime("%Y-%m-%dT%H:%M:%S+0000")
+        elif name == "permalink_url":
+            body[name] = post.permalink
+        elif name == "message":
+            body[name] = post.message
+        elif name == "shares" and post.shares:
+            body[name] = {"count": post.shares}
+        elif name in ("reactions", "comments"):
+            body[name] = {"data": [], "summary": {"total_count": getattr(post, name)}}
+        elif name == "insights":
+            body[name] = {"data": [_post_metric(post, metric) for metric in metrics]}
+    return body
+
+
+def _post_metric(post: PagePost, metric: str) -> dict:
+    attribute, title, description = POST_METRICS[metric]
+    value = getattr(post, attribute)
+    if metric == "post_clicks_by_type":  # a breakdown by click type, "link clicks" among them
+        value = {"link clicks": value, "other clicks": value // 3} if value else {}
+    return {
+        "name": metric,
+        "period": "lifetime",
+        "values": [{"value": value}],
+        "title": title,
+        "description": description,
+        "id": f"{post.id}/insights/{metric}/lifetime",
+    }
 
 
 def _day(value: str | None, page: FacebookPage) -> dt.date:

@@ -103,3 +103,88 @@ def _history(seed: int, page: FacebookPage, today: dt.date) -> dict[dt.date, Pag
 
 def _days(since: dt.date, until: dt.date):
     return (since + dt.timedelta(days=offset) for offset in range((until - since).days + 1))
+
+
+# --- Posts: shared by every organic platform's sandbox ------------------------------------------------------------
+
+# Engagement on a post keeps arriving for about a week after it is published; after that its figures are final.
+ENGAGEMENT_ACCRUAL_DAYS = 7
+
+
+def accrued_share(published: dt.date, today: dt.date, restatements: int = 0) -> float:
+    """The share of a post's final figures it has gathered by `today` (the sandbox's today).
+
+    Each `Sandbox.restate()` is one more day of late engagement for the posts still accruing: a post older than
+    ENGAGEMENT_ACCRUAL_DAYS is final and never moves, so a restatement changes recent posts and no others.
+    """
+    age = (today - published).days + restatements
+    return min(1.0, 0.5 + 0.5 * max(age, 0) / ENGAGEMENT_ACCRUAL_DAYS)
+
+
+def posts_published(seed: int, channel: str, account_id: str, day: dt.date) -> int:
+    """How many posts an account published on `day`: about three a week, more before the winter season."""
+    rng = seeded_random("organic_posts", seed, channel, account_id, day.isoformat())
+    season = 1 + 0.3 * math.cos(2 * math.pi * (day.timetuple().tm_yday - 335) / 365)
+    chance = 0.42 * season * (0.5 if day.weekday() >= 5 else 1.0)
+    return (rng.random() < chance) + (rng.random() < chance / 4)
+
+
+@dataclasses.dataclass(frozen=True)
+class PagePost:
+    """A Page post and the figures it has gathered so far (lifetime, as Graph reports them)."""
+
+    page: FacebookPage
+    id: str  # "<page id>_<post id>", as Graph writes a Page post's id
+    published_at: dt.datetime  # UTC
+    message: str
+    views: int
+    viewers: int  # unique people
+    reactions: int
+    comments: int
+    shares: int
+    link_clicks: int
+
+    @property
+    def permalink(self) -> str:
+        return f"https://www.facebook.com/{self.page.id}/posts/{self.id.split('_')[1]}"
+
+
+POST_TOPICS = ("Høstsalg", "Nyhetsbrev", "Kundehistorie", "Webinar", "Bak kulissene", "Tips og triks", "Julegaver")
+
+
+def page_posts(
+    advertiser: SyntheticAdvertiser, page: FacebookPage, since: dt.date, until: dt.date, restatements: int = 0
+) -> list[PagePost]:
+    """The Page's posts published (UTC day) in [since, until], before today, newest first as Graph lists them."""
+    history = _history(advertiser.seed, page, advertiser.today)
+    posts = []
+    for day in _days(since, min(until, advertiser.today - dt.timedelta(days=1))):
+        if day not in history:
+            continue
+        for number in range(posts_published(advertiser.seed, "facebook", page.id, day)):
+            rng = seeded_random("facebook_post", advertiser.seed, page.id, day.isoformat(), number)
+            share = accrued_share(day, advertiser.today, restatements)
+            viewers = int(history[day].follows_total * rng.uniform(0.05, 0.3))
+            final = {
+                "views": int(viewers * rng.uniform(1.1, 1.8)),
+                "viewers": viewers,
+                "reactions": int(viewers * rng.uniform(0.01, 0.06)),
+                "comments": int(viewers * rng.uniform(0.001, 0.01)),
+                "shares": int(viewers * rng.uniform(0.0, 0.005)),
+                "link_clicks": int(viewers * rng.uniform(0.002, 0.02)),
+            }
+            posts.append(
+                PagePost(
+                    page=page,
+                    id=f"{page.id}_{day.strftime('%Y%m%d')}{number:02d}{rng.randrange(10**6):06d}",
+                    published_at=dt.datetime.combine(day, dt.time(7 + rng.randrange(12), rng.randrange(60)), dt.UTC),
+                    message=f"{rng.choice(POST_TOPICS)}: {page.name}",
+                    **{name: int(value * share) for name, value in final.items()},
+                )
+            )
+    return sorted(posts, key=lambda post: post.published_at, reverse=True)
+
+
+def current_followers(advertiser: SyntheticAdvertiser, page: FacebookPage) -> int:
+    """The Page's follower total now: the total at the end of yesterday (today is still under way)."""
+    return _history(advertiser.seed, page, advertiser.today)[advertiser.today - dt.timedelta(days=1)].follows_total

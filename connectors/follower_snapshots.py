@@ -1,0 +1,93 @@
+"""A follower snapshot of every organic account, taken at each sync and kept forever.
+
+The platforms keep only months to two years of organic history, and some give no daily follower
+total at all (Instagram and LinkedIn give the day's follows or gains; the total is only "now"). So
+each sync records every configured Page's, Instagram account's and LinkedIn organization's follower
+total as it stands, as the total at the end of yesterday (the last complete day; the sync runs in
+the night). The table only grows: a day already held keeps its first snapshot (RawSource.snapshots),
+so a re-run, a backfill or a platform that has forgotten the day never rewrites one.
+
+Each organic connector module says how to read its totals (`fetch_follower_totals(settings)`); this
+module only puts them side by side, one slice per (platform, account).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from connectors import facebook_pages
+from connectors.source import RawSource, SliceRecords
+
+PLATFORM = "follower_snapshots"
+RAW_TABLE = "follower_snapshots"
+RAW_COLUMNS = {
+    "platform": "VARCHAR",  # the organic source: facebook_pages, instagram, linkedin_pages
+    "account_id": "VARCHAR",  # the Page, Instagram account or organization id
+    "date": "DATE",  # the day whose end the total describes: the day before the sync ran (UTC)
+    "followers": "BIGINT",
+    "taken_at": "TIMESTAMP",  # when the sync read it (UTC)
+    "raw_row": "JSON",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class OrganicPlatform:
+    platform: str
+    settings_from_env: Callable[[Mapping[str, str]], Any]
+    fetch_follower_totals: Callable[[Any], Iterator[SliceRecords]]
+    setting_names: tuple[str, ...]
+
+
+ORGANIC_PLATFORMS = (
+    OrganicPlatform(
+        facebook_pages.PLATFORM,
+        facebook_pages.FacebookPagesSettings.from_env,
+        facebook_pages.fetch_follower_totals,
+        facebook_pages.SETTING_NAMES,
+    ),
+)
+
+
+def settings_from_env(env: Mapping[str, str]) -> dict[str, Any] | None:
+    """Each configured organic platform's settings; None when none is configured."""
+    configured = {platform.platform: platform.settings_from_env(env) for platform in ORGANIC_PLATFORMS}
+    configured = {name: settings for name, settings in configured.items() if settings is not None}
+    return configured or None
+
+
+def fetch_snapshots(settings: dict[str, Any], _since: dt.date, _until: dt.date) -> Iterator[SliceRecords]:
+    """One slice per configured account: its follower total now, whatever days the run covers."""
+    taken_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    day = taken_at.date() - dt.timedelta(days=1)
+    for platform in ORGANIC_PLATFORMS:
+        if platform.platform in settings:
+            for account_id, records in platform.fetch_follower_totals(settings[platform.platform]):
+                yield account_id, _stamped(records, platform.platform, account_id, day, taken_at)
+
+
+def _stamped(records: Iterator[dict], platform: str, account_id: str, day: dt.date, taken_at: dt.datetime):
+    for record in records:
+        yield {
+            "platform": platform,
+            "account_id": account_id,
+            "date": day.isoformat(),
+            "taken_at": taken_at.strftime("%Y-%m-%d %H:%M:%S"),
+            **record,
+        }
+
+
+SOURCE = RawSource(
+    platform=PLATFORM,
+    table=RAW_TABLE,
+    columns=RAW_COLUMNS,
+    slice_column="account_id",
+    date_column="date",
+    credentials_hint="META_PAGE_IDS, INSTAGRAM_ACCOUNT_IDS or LINKEDIN_ORGANIZATION_IDS",
+    settings_from_env=settings_from_env,
+    fetch=fetch_snapshots,
+    snapshots=True,
+    identity_columns=("platform", "account_id", "date"),
+)
