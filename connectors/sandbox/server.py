@@ -19,7 +19,16 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Self
 
-from connectors.sandbox import facebook_pages, ga4_data, ga4_grpc, linkedin_rest, meta_graph, norges_bank
+from connectors.sandbox import (
+    facebook_pages,
+    ga4_data,
+    ga4_grpc,
+    instagram,
+    linkedin_organization,
+    linkedin_rest,
+    meta_graph,
+    norges_bank,
+)
 from connectors.sandbox.advertiser import SyntheticAdvertiser
 from connectors.sandbox.http import Request, Response, Route
 
@@ -27,7 +36,7 @@ from connectors.sandbox.http import Request, Response, Route
 STOP_POLL_SECONDS = 0.02
 
 # Every platform module the sandbox serves; each has routes (through its API class) and environment(sandbox).
-PLATFORMS = (meta_graph, facebook_pages, ga4_data, linkedin_rest, norges_bank)
+PLATFORMS = (meta_graph, facebook_pages, instagram, ga4_data, linkedin_rest, linkedin_organization, norges_bank)
 
 
 @dataclasses.dataclass
@@ -86,15 +95,19 @@ class Sandbox:
         self.ga4_grpc = ga4_grpc.Ga4GrpcServer(self.ga4)  # GA4 over gRPC, on a loopback port of its own
         self.norges_bank = norges_bank.NorgesBankApi(self)
         self.linkedin = linkedin_rest.LinkedInRestApi(self)
+        self.linkedin_pages = linkedin_organization.LinkedInOrganizationApi(self)
         self.facebook_pages = facebook_pages.FacebookPagesApi(self)
+        self.instagram = instagram.InstagramApi(self)
         self._routes: list[tuple[str, re.Pattern, Route]] = [
             ("POST", re.compile(r"^/_sandbox/faults$"), self._arm_fault),
             ("POST", re.compile(r"^/_sandbox/restate$"), self._restate_route),
             # Before Meta's: both serve /{version}/{numeric id}/insights, the Pages module only for its Page ids.
             *self.facebook_pages.routes(),
+            *self.instagram.routes(),
             *self.meta.routes(),
             *self.ga4.routes(),
             *self.linkedin.routes(),
+            *self.linkedin_pages.routes(),
             *self.norges_bank.routes(),
         ]
         self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())

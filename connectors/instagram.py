@@ -1,0 +1,497 @@
+"""Instagram professional accounts (followers, reach, views, media) through the official facebook-business SDK.
+
+Three reads per account, each through the SDK's ``IGUser`` / ``IGMedia`` objects:
+
+- ``SOURCE``, one row per account and day: ``IGUser(id).get_insights`` with ``metric_type=total_value``.
+  A total_value metric is ONE value for the whole since..until range, and reach over a range counts each account
+  once, so a day's figure needs a one-day range: one request per day for ACCOUNT_METRICS and one for
+  ``follows_and_unfollows`` with ``breakdown=follow_type`` (FOLLOWER = follows, NON_FOLLOWER = unfollows), as
+  Airbyte's user_insights steps one day per request (``step: P1D``, github.com/airbytehq/airbyte,
+  airbyte-integrations/connectors/source-instagram/manifest.yaml). ``since`` / ``until`` are Unix timestamps and
+  the account's days are Pacific days, as for Facebook Pages (daily values end at "...T08:00:00+0000" in January,
+  github.com/sns-sdks/python-facebook/issues/55, and at "...T07:00:00+00:00" in March, github.com/airbytehq/
+  airbyte/issues/1814; "periods ending on UTC−07:00", developers.facebook.com/docs/instagram-api/reference/
+  ig-user/insights).
+- ``POSTS_SOURCE``, one row per media item published in the window with its LIFETIME figures as of the fetch:
+  ``IGUser(id).get_media`` (newest first, cursor paging, stopped at the first page reaching older media), then
+  ``IGMedia(id).get_insights`` per item.
+- ``fetch_follower_totals``: the account's ``followers_count`` now (an IG User field), for the nightly snapshot;
+  Instagram keeps no follower history worth the name (``follower_count`` is 30 days at most and absent under 100
+  followers, developers.facebook.com/documentation/instagram-platform/api-reference/instagram-user/insights).
+
+Errors, as in ``facebook_pages.py``: a retired metric fails the whole request with code 100 "(#100) metric[<i>]
+must be one of the following values: ..." (github.com/janu-software/facebook-php-sdk/issues/17): the connector
+names the refused metric and its replacement (RETIRED_METRICS). A token without ``instagram_basic`` /
+``instagram_manage_insights`` (code 10, 200-299) fails that account only; an expired token (190) names the setting.
+Throttling and transient errors are retried as in ``meta_ads.py``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import logging
+import os
+import re
+import time
+import warnings
+import zoneinfo
+from collections.abc import Callable, Iterator, Mapping
+
+import requests
+from facebook_business.adobjects.igmedia import IGMedia
+from facebook_business.adobjects.iguser import IGUser
+from facebook_business.api import FacebookAdsApi
+from facebook_business.exceptions import FacebookRequestError
+from facebook_business.session import FacebookSession
+
+from connectors.errors import (
+    MalformedPayloadError,
+    PlatformAuthError,
+    PlatformConfigError,
+    PlatformError,
+    PlatformThrottledError,
+    TransientPlatformError,
+)
+
+# The Graph API's error codes, the same for Instagram as for Ads: kept once, in meta_ads.py.
+from connectors.meta_ads import EXPIRED_TOKEN_CODE, PERMISSION_CODES, THROTTLE_CODES, TRANSIENT_CODES
+from connectors.retry import Backoff
+from connectors.source import AccessCheck, RawSource, RestatementWindow, SliceRecords, check_slices, fetch_slices
+
+PLATFORM = "instagram"
+DEFAULT_GRAPH_URL = "https://graph.facebook.com"
+PERMISSIONS = "instagram_basic and instagram_manage_insights"
+
+# The metrics read, and the column each lands in. Checked for Graph API v26.0 (facebook-business 26.0.x) against
+# the Instagram Account Insights and Media Insights references (developers.facebook.com/documentation/
+# instagram-platform/api-reference/instagram-user/insights and .../reference/instagram-media/insights, updated
+# June 2026): `impressions` retired for all versions on 2025-04-21 "Introducing the new views metric with
+# total_value metric type"; on media `plays`, `clips_replays_count`, `ig_reels_aggregated_all_plays_count`,
+# `impressions` and `video_views` retired the same way.
+METRICS_CHECKED_FOR_GRAPH_VERSION = "v26.0"
+# Account metrics per day, all asked with metric_type=total_value in one request.
+ACCOUNT_METRICS = {
+    "reach": "reach",  # unique accounts that day: never summed across days
+    "views": "views",
+    "profile_views": "profile_views",
+    "accounts_engaged": "accounts_engaged",
+    "total_interactions": "total_interactions",
+}
+# Follows and unfollows: one metric broken down by follow_type, asked alone.
+FOLLOWS_METRIC = "follows_and_unfollows"
+FOLLOW_TYPE_COLUMNS = {"FOLLOWER": "follows", "NON_FOLLOWER": "unfollows"}
+# Media metrics, lifetime.
+MEDIA_METRICS = {
+    "views": "views",
+    "reach": "reach",
+    "likes": "likes",
+    "comments": "comments",
+    "saved": "saves",
+    "shares": "shares",
+    "total_interactions": "total_interactions",
+}
+# Metrics Meta retired, and what replaced them: named in the error when an old list asks for one.
+RETIRED_METRICS = {
+    "impressions": "views",
+    "plays": "views",
+    "video_views": "views",
+    "clips_replays_count": "views",
+    "ig_reels_aggregated_all_plays_count": "views",
+    # Retired for all versions on 2025-01-08 (v21.0 changelog): the taps on the profile's contact buttons.
+    "email_contacts": "profile_links_taps",
+    "phone_call_clicks": "profile_links_taps",
+    "text_message_clicks": "profile_links_taps",
+    "get_directions_clicks": "profile_links_taps",
+}
+NOT_ENOUGH_VIEWERS = "Not enough viewers"
+INVALID_METRIC_MESSAGE = re.compile(r"metric\[(\d+)\] must be one of the following values")
+# Account insights days end at midnight Pacific time (see the module docstring).
+INSIGHTS_DAY_ZONE = zoneinfo.ZoneInfo("America/Los_Angeles")
+MEDIA_FIELDS = ["id", "timestamp", "media_type", "media_product_type", "permalink", "caption"]
+MEDIA_PAGE_SIZE = 100  # as Airbyte's media stream asks (manifest.yaml above)
+
+RAW_COLUMNS = {
+    "account_id": "VARCHAR",
+    "date": "DATE",
+    "follows": "BIGINT",
+    "unfollows": "BIGINT",
+    "reach": "BIGINT",
+    "views": "BIGINT",
+    "profile_views": "BIGINT",
+    "accounts_engaged": "BIGINT",
+    "total_interactions": "BIGINT",
+    "raw_row": "JSON",
+}
+MEDIA_COLUMNS = {
+    "account_id": "VARCHAR",
+    "media_id": "VARCHAR",
+    "published_date": "DATE",
+    "published_at": "TIMESTAMP",
+    "media_type": "VARCHAR",
+    "permalink": "VARCHAR",
+    "caption": "VARCHAR",
+    "views": "BIGINT",
+    "reach": "BIGINT",
+    "likes": "BIGINT",
+    "comments": "BIGINT",
+    "saves": "BIGINT",
+    "shares": "BIGINT",
+    "total_interactions": "BIGINT",
+    "raw_row": "JSON",
+}
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class InstagramSettings:
+    access_token: str = dataclasses.field(repr=False)
+    account_ids: tuple[str, ...]
+    graph_url: str = DEFAULT_GRAPH_URL
+    account_metrics: tuple[str, ...] = tuple(ACCOUNT_METRICS)
+    media_metrics: tuple[str, ...] = tuple(MEDIA_METRICS)
+    max_throttle_wait_seconds: float = 15 * 60
+    backoff: Backoff = Backoff()
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> InstagramSettings | None:
+        """None without INSTAGRAM_ACCOUNT_IDS; a Page token (else the Meta system-user token) is then required."""
+        accounts = env.get("INSTAGRAM_ACCOUNT_IDS", "").strip()
+        if not accounts:
+            return None
+        token = (env.get("META_PAGE_ACCESS_TOKEN") or env.get("META_ACCESS_TOKEN") or "").strip()
+        if not token:
+            raise PlatformConfigError(
+                PLATFORM,
+                f"INSTAGRAM_ACCOUNT_IDS is set but neither META_PAGE_ACCESS_TOKEN nor META_ACCESS_TOKEN is: set a token with the {PERMISSIONS} permissions (from a user with a task on the Facebook Page the Instagram account is connected to).",
+            )
+        account_ids = tuple(part.strip() for part in accounts.split(",") if part.strip())
+        for account_id in account_ids:
+            if not account_id.isdigit():
+                raise PlatformConfigError(
+                    PLATFORM,
+                    f"{account_id!r} in INSTAGRAM_ACCOUNT_IDS is not an Instagram account id: use the professional account's numeric id (the Page's instagram_business_account, e.g. 17841400000000000), not its @username.",
+                )
+        return cls(
+            access_token=token,
+            account_ids=account_ids,
+            graph_url=(env.get("META_GRAPH_URL") or DEFAULT_GRAPH_URL).rstrip("/"),
+        )
+
+
+class InstagramClient:
+    """Reads Instagram account and media insights; `sleep` is the clock it waits with (tests record instead)."""
+
+    def __init__(self, settings: InstagramSettings, sleep: Callable[[float], None] = time.sleep):
+        self.settings = settings
+        self.sleep = sleep
+        session = FacebookSession(access_token=settings.access_token, timeout=120)
+        session.GRAPH = settings.graph_url  # the SDK's documented base-URL attribute
+        self._api = FacebookAdsApi(session, api_version=FacebookAdsApi.API_VERSION)
+
+    def close(self) -> None:
+        self._api._session.requests.close()
+
+    def daily_insights(self, account_id: str, since: dt.date, until: dt.date) -> Iterator[dict]:
+        """One record per day of [since, until] that Instagram has figures for: two requests a day."""
+        totals_metrics = self.settings.account_metrics
+        day = since
+        while day <= until:
+            totals = self._call(
+                account_id, lambda d=day: self._account_insights(account_id, totals_metrics, d), totals_metrics
+            )
+            follows = self._call(
+                account_id,
+                lambda d=day: self._account_insights(account_id, (FOLLOWS_METRIC,), d, breakdown="follow_type"),
+                (FOLLOWS_METRIC,),
+            )
+            record = parse_account_day(totals + follows, account_id, day)
+            if record is not None:
+                yield record
+            day += dt.timedelta(days=1)
+
+    def media_insights(self, account_id: str, since: dt.date, until: dt.date) -> Iterator[dict]:
+        """One record per media item published on [since, until] (UTC days), with its lifetime figures now."""
+        metrics = self.settings.media_metrics
+        for media in self._media_published(account_id, since, until):
+            entries = self._call(account_id, lambda m=media["id"]: self._media_metrics(m, metrics), metrics)
+            yield parse_media(media, entries, account_id)
+
+    def follower_total(self, account_id: str) -> Iterator[dict]:
+        """The account's follower total now, as one record; a failure leaves when the record is asked for."""
+        node = self._call(account_id, lambda: self._user_fields(account_id, ["id", "followers_count"]))
+        followers = node.get("followers_count")
+        if not isinstance(followers, int) or isinstance(followers, bool):
+            raise MalformedPayloadError(
+                PLATFORM,
+                f"Meta returned no followers_count for Instagram account {account_id} ({followers!r}): is it a professional (business or creator) account?",
+                account_id,
+            )
+        yield {"followers": followers, "raw_row": json.dumps(node, separators=(",", ":"), sort_keys=True)}
+
+    def check_account(self, account_id: str) -> None:
+        """One cheap call needing the same permissions as a sync: yesterday's reach."""
+        yesterday = dt.date.today() - dt.timedelta(days=1)
+        self._call(account_id, lambda: self._account_insights(account_id, ("reach",), yesterday), ("reach",))
+
+    def _account_insights(self, account_id: str, metrics, day: dt.date, breakdown: str | None = None) -> list[dict]:
+        start = dt.datetime.combine(day, dt.time(), INSIGHTS_DAY_ZONE)
+        params = {
+            "metric": list(metrics),
+            "period": ["day"],
+            "metric_type": "total_value",
+            "since": int(start.timestamp()),
+            # One day (23 or 25 hours when the clocks change): a total_value covers the whole range.
+            "until": int(dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), INSIGHTS_DAY_ZONE).timestamp()),
+        }
+        if breakdown:
+            params["breakdown"] = [breakdown]
+        with warnings.catch_warnings():
+            # The SDK's enum of metrics lists the media metrics only, and warns about any account metric.
+            warnings.filterwarnings("ignore", message="value of metric might not be compatible")
+            cursor = IGUser(account_id, api=self._api).get_insights(params=params)
+        return [cursor[index].export_all_data() for index in range(len(cursor))]
+
+    def _media_metrics(self, media_id: str, metrics) -> list[dict] | None:
+        """The item's lifetime insights; None when Instagram shows none for it (too few viewers)."""
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="value of metric might not be compatible")
+            try:
+                cursor = IGMedia(media_id, api=self._api).get_insights(params={"metric": list(metrics)})
+            except FacebookRequestError as error:
+                # Code 10 "(#10) Not enough viewers for the media to show insights" (Media Insights reference,
+                # "Limitations") is about this item, not the token: its figures stay empty, the account loads.
+                if error.api_error_code() == 10 and NOT_ENOUGH_VIEWERS in (error.api_error_message() or ""):
+                    return None
+                raise
+        return [cursor[index].export_all_data() for index in range(len(cursor))]
+
+    def _user_fields(self, account_id: str, fields: list[str]) -> dict:
+        return IGUser(account_id, api=self._api).api_get(fields=fields).export_all_data()
+
+    def _media_published(self, account_id: str, since: dt.date, until: dt.date) -> Iterator[dict]:
+        """The account's media published on [since, until], newest first; no page is asked past the window."""
+        cursor = self._call(
+            account_id,
+            lambda: IGUser(account_id, api=self._api).get_media(fields=MEDIA_FIELDS, params={"limit": MEDIA_PAGE_SIZE}),
+        )
+        while True:
+            page = [cursor[index].export_all_data() for index in range(len(cursor))]
+            days = [published_at(media, account_id).date() for media in page]
+            yield from (media for media, day in zip(page, days, strict=True) if since <= day <= until)
+            if not page or min(days) < since or not self._call(account_id, cursor.load_next_page):
+                return
+
+    def _call(self, account_id: str, operation: Callable, metrics: tuple[str, ...] = ()):
+        backoff = self.settings.backoff
+        waited = 0.0
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return operation()
+            except FacebookRequestError as error:
+                problem = self._classify(error, account_id, metrics)
+            except requests.RequestException as error:
+                problem = TransientPlatformError(
+                    PLATFORM,
+                    f"Could not reach Meta for Instagram account {account_id} ({type(error).__name__}).",
+                    account_id,
+                )
+            # Decided outside the except blocks: the SDK's exception (which carries the token) is not chained.
+            if problem.retryable and attempt < backoff.attempts:
+                delay = backoff.delay(attempt)
+                waited += delay if isinstance(problem, PlatformThrottledError) else 0
+                if waited <= self.settings.max_throttle_wait_seconds:
+                    log.warning("Instagram insights for %s failed (%s); retry in %.1fs", account_id, problem, delay)
+                    self.sleep(delay)
+                    continue
+            raise problem
+
+    def _classify(self, error: FacebookRequestError, account_id: str, metrics: tuple[str, ...]) -> PlatformError:
+        """The Graph error as one of ours; the same codes as facebook_pages.py, worded for Instagram."""
+        code = error.api_error_code()
+        message = error.api_error_message() or f"HTTP {error.http_status()}"
+        where = f"Instagram account {account_id}"
+        if code == EXPIRED_TOKEN_CODE:
+            return PlatformAuthError(
+                PLATFORM,
+                f"Meta rejected the access token while reading {where} (code 190: {message}). Generate a new Page token and set META_PAGE_ACCESS_TOKEN.",
+                account_id,
+            )
+        if code in PERMISSION_CODES:
+            return PlatformAuthError(
+                PLATFORM,
+                f"The token may not read insights of {where} (code {code}: {message}). Give it the {PERMISSIONS} permissions (a token from a user with a task on the Facebook Page this account is connected to), then set META_PAGE_ACCESS_TOKEN.",
+                account_id,
+            )
+        if code == 100 and (refused := INVALID_METRIC_MESSAGE.search(message)):
+            return _retired_metric_error(account_id, metrics, int(refused.group(1)))
+        if code in THROTTLE_CODES:
+            return PlatformThrottledError(PLATFORM, f"Meta throttled {where} (code {code}: {message}).", account_id)
+        if code in TRANSIENT_CODES or (error.http_status() or 0) >= 500:
+            return TransientPlatformError(
+                PLATFORM, f"Meta answered HTTP {error.http_status()} for {where} (code {code}: {message}).", account_id
+            )
+        return PlatformConfigError(
+            PLATFORM, f"Meta refused the Instagram request for {where} (code {code}: {message}).", account_id
+        )
+
+
+def _retired_metric_error(account_id: str, metrics: tuple[str, ...], index: int) -> PlatformConfigError:
+    """Meta names the refused metric by its position in the request; known retired ones are named with it."""
+    refused = [metrics[index]] if index < len(metrics) else []
+    refused += [name for name in metrics if name in RETIRED_METRICS and name not in refused]
+    named = ", ".join(
+        f"{name} (use {RETIRED_METRICS[name]})" if name in RETIRED_METRICS else f"{name} (no replacement known)"
+        for name in refused
+    )
+    return PlatformConfigError(
+        PLATFORM,
+        f"Meta no longer serves the Instagram insights metric {named or ', '.join(metrics)} for Instagram account {account_id}. Update ACCOUNT_METRICS / MEDIA_METRICS in connectors/instagram.py from Meta's Instagram Platform changelog (checked for Graph {METRICS_CHECKED_FOR_GRAPH_VERSION}).",
+        account_id,
+    )
+
+
+def _malformed(account_id: str, what: str) -> MalformedPayloadError:
+    return MalformedPayloadError(
+        PLATFORM, f"Meta returned malformed Instagram insights for Instagram account {account_id} ({what}).", account_id
+    )
+
+
+def _whole_number(value, name: str, account_id: str) -> int:
+    if not isinstance(value, int | float) or isinstance(value, bool) or value != int(value):
+        raise _malformed(account_id, f"{name} value {value!r} is not a whole number")
+    return int(value)
+
+
+def parse_account_day(entries: list[Mapping], account_id: str, day: dt.date) -> dict | None:
+    """One day's total_value entries as one record (see RAW_COLUMNS); None when Instagram has no data for the day."""
+    if not entries:
+        return None
+    values: dict[str, object] = {}
+    record = {"account_id": account_id, "date": day.isoformat(), **dict.fromkeys(FOLLOW_TYPE_COLUMNS.values(), 0)}
+    record.update(dict.fromkeys(ACCOUNT_METRICS.values(), 0))
+    for entry in entries:
+        name, total = entry.get("name"), entry.get("total_value")
+        if not isinstance(total, Mapping) or (name != FOLLOWS_METRIC and name not in ACCOUNT_METRICS):
+            raise _malformed(account_id, f"unexpected metric {name!r} without a total_value on {day}")
+        if name == FOLLOWS_METRIC:
+            values[name] = breakdown = _follow_types(total, account_id)
+            for kind, column in FOLLOW_TYPE_COLUMNS.items():
+                record[column] = _whole_number(breakdown.get(kind, 0), f"{name} {kind}", account_id)
+        else:
+            values[name] = record[ACCOUNT_METRICS[name]] = _whole_number(total.get("value", 0), name, account_id)
+    record["raw_row"] = json.dumps(values, separators=(",", ":"), sort_keys=True)
+    return record
+
+
+def _follow_types(total: Mapping, account_id: str) -> dict[str, object]:
+    """{"FOLLOWER": n, "NON_FOLLOWER": m, ...} from a follow_type breakdown."""
+    counts: dict[str, object] = {}
+    for breakdown in total.get("breakdowns") or []:
+        if breakdown.get("dimension_keys") != ["follow_type"]:
+            raise _malformed(account_id, f"unexpected breakdown {breakdown.get('dimension_keys')!r}")
+        for result in breakdown.get("results") or []:
+            dimension = result.get("dimension_values") or [None]
+            counts[str(dimension[0])] = result.get("value", 0)
+    return counts
+
+
+def published_at(media: Mapping, account_id: str) -> dt.datetime:
+    """The media's `timestamp` ("2019-04-05T07:56:32+0000") in UTC."""
+    try:
+        return dt.datetime.strptime(str(media.get("timestamp")), "%Y-%m-%dT%H:%M:%S%z").astimezone(dt.UTC)
+    except ValueError:
+        raise _malformed(account_id, f"media timestamp {media.get('timestamp')!r} is not a timestamp") from None
+
+
+def parse_media(media: Mapping, entries: list[Mapping] | None, account_id: str) -> dict:
+    """A media item and its lifetime insights as one record (see MEDIA_COLUMNS); absent metrics are zero, and all
+    of them null when Instagram shows no insights for the item (`entries` None)."""
+    moment = published_at(media, account_id)
+    insights = {}
+    for entry in entries or []:
+        name, values = entry.get("name"), entry.get("values")
+        if name not in MEDIA_METRICS or not isinstance(values, list) or len(values) != 1:
+            raise _malformed(account_id, f"media {media.get('id')}: unexpected metric {name!r} / values {values!r}")
+        insights[name] = _whole_number(values[0].get("value", 0), name, account_id)
+    record = {
+        "account_id": account_id,
+        "media_id": str(media.get("id")),
+        "published_date": moment.date().isoformat(),
+        "published_at": moment.replace(tzinfo=None).isoformat(sep=" "),
+        "media_type": media.get("media_type"),
+        "permalink": media.get("permalink"),
+        "caption": media.get("caption"),
+    }
+    record.update(
+        {column: None if entries is None else insights.get(metric, 0) for metric, column in MEDIA_METRICS.items()}
+    )
+    record["raw_row"] = json.dumps(
+        {"media": dict(media), "insights": insights}, separators=(",", ":"), sort_keys=True, ensure_ascii=False
+    )
+    return record
+
+
+def fetch_window(settings: InstagramSettings, since: dt.date, until: dt.date) -> Iterator[SliceRecords]:
+    """Every configured account's daily rows for [since, until], one account at a time: one failure spares the rest."""
+    return fetch_slices(InstagramClient(settings), settings.account_ids, InstagramClient.daily_insights, since, until)
+
+
+def fetch_media_window(settings: InstagramSettings, since: dt.date, until: dt.date) -> Iterator[SliceRecords]:
+    """Every configured account's media published on [since, until], with their lifetime figures as of now."""
+    return fetch_slices(InstagramClient(settings), settings.account_ids, InstagramClient.media_insights, since, until)
+
+
+def fetch_follower_totals(settings: InstagramSettings) -> Iterator[SliceRecords]:
+    """(account id, one record {"followers", "raw_row"}) per account: its follower total now, for the snapshot."""
+    client = InstagramClient(settings)
+    try:
+        for account_id in settings.account_ids:
+            yield account_id, client.follower_total(account_id)
+    finally:
+        client.close()
+
+
+def check_access(settings: InstagramSettings) -> Iterator[AccessCheck]:
+    """(account id, None) for each account whose insights the token can read, (account id, what to fix) otherwise."""
+    return check_slices(lambda: InstagramClient(settings), settings.account_ids, InstagramClient.check_account)
+
+
+SETTING_NAMES = ("INSTAGRAM_ACCOUNT_IDS", "META_PAGE_ACCESS_TOKEN", "META_ACCESS_TOKEN", "META_GRAPH_URL")
+CREDENTIALS_HINT = "INSTAGRAM_ACCOUNT_IDS and META_PAGE_ACCESS_TOKEN (or META_ACCESS_TOKEN)"
+
+SOURCE = RawSource(
+    platform=PLATFORM,
+    table="instagram_account_insights",
+    columns=RAW_COLUMNS,
+    slice_column="account_id",
+    date_column="date",
+    credentials_hint=CREDENTIALS_HINT,
+    settings_from_env=InstagramSettings.from_env,
+    fetch=fetch_window,
+    check=check_access,
+    # "Data used to calculate metrics may be delayed up to 48 hours" (Account Insights reference, "Limitations"),
+    # and the nightly sync has one window per platform, which the media below need for the week their engagement
+    # keeps arriving: 7 days nightly; weekly 28 days, as for the Facebook Pages.
+    restatement=RestatementWindow(nightly_days=7, weekly_days=28),
+    setting_names=SETTING_NAMES,
+)
+
+POSTS_SOURCE = RawSource(
+    platform=PLATFORM,
+    table="instagram_media",
+    columns=MEDIA_COLUMNS,
+    slice_column="account_id",
+    date_column="published_date",
+    credentials_hint=CREDENTIALS_HINT,
+    settings_from_env=InstagramSettings.from_env,
+    fetch=fetch_media_window,
+    check=check_access,
+    # A post's engagement accrues for about a week: re-read a week's media nightly, four weeks weekly.
+    restatement=RestatementWindow(nightly_days=7, weekly_days=28),
+    setting_names=SETTING_NAMES,
+)

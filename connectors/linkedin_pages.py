@@ -1,0 +1,555 @@
+"""LinkedIn organization pages (Community Management API, versioned REST, Rest.li 2.0), with `requests`.
+
+Same app, token, base URL and LinkedIn-Version as LinkedIn Ads (``linkedin_ads.py``); three reads per organization:
+- `linkedin_organization_daily` (SOURCE): per UTC day, the follower gains of
+  ``organizationalEntityFollowerStatistics`` and the page's share statistics of
+  ``organizationalEntityShareStatistics``, both asked for with the same
+  ``timeIntervals=(timeRange:(start:<ms>,end:<ms>),timeGranularityType:DAY)`` and merged on the day.
+- `linkedin_organization_posts` (POSTS_SOURCE): the posts the organization published in the window, from the Posts
+  API (``q=author``, ``sortBy=CREATED``: newest first, paged with start/count, read until past the window), each with
+  its LIFETIME share statistics as they stand at the fetch (``shares=List(..)`` for ``urn:li:share`` posts,
+  ``ugcPosts=List(..)`` for ``urn:li:ugcPost`` ones: the schema's ``share`` field is a Share URN, ``ugcPost`` a UGC
+  Post URN), POST_STATISTICS_BATCH posts a request.
+- `fetch_follower_totals`: the follower total now, ``networkSizes/{organization URN}?edgeType=COMPANY_FOLLOWED_BY_MEMBER``
+  → ``firstDegreeSize``. The follower statistics "no longer [return] totalFollowerCounts. Use the networkSizes API
+  ... to retrieve an organization's total follower count" (learn.microsoft.com/linkedin/marketing/
+  community-management/organizations/follower-statistics); the versioned edge type is Airbyte's
+  (source-linkedin-pages manifest.yaml, LinkedIn-Version 20250301).
+
+What the gains are (researched for issue 14): the time-bound statistics return "the aggregate follower count for
+both paid and organic followers during the days ... of the selected date range" (follower-statistics page), in
+``followerGains.organicFollowerGain`` / ``paidFollowerGain``, signed longs. LinkedIn documents no unfollow or loss
+figure anywhere in the API, and does not say whether a gain is net of unfollows; public clients (Airbyte's schema,
+the ebx-linkedin-sdk's ``FollowerGain``) read plain numbers and none shows a negative one. So the columns hold the
+gains as reported (a negative value is kept, not refused), and a daily total can NOT be derived from them: not from
+gains only, and LinkedIn also removes hibernated and restricted members from page follower totals without any gain
+entry (LinkedIn's notice of October 2023). The total comes from networkSizes only, snapshotted nightly.
+
+Limits: statistics exist "only within the past 12 months, using a rolling 12-month window" (share-statistics page);
+a time range starting earlier answers 400 "Invalid timeIntervals parameter" (Airbyte's manifest: "Start Date must be
+atmost 12 months before the request date"). A window reaching further back is refused here before any request, so a
+backfill never replaces stored days with an empty answer. No other maximum range is documented: one request per
+endpoint covers a window. ``timeRange.start`` is inclusive and ``timeRange.end`` exclusive, epoch milliseconds, the
+smallest granularity a day (share-statistics, view li-lms-2025-11): [since 00:00 UTC, until+1 00:00 UTC) asks for
+the days since..until. ``uniqueImpressionsCount`` is listed for time-bound statistics without a restriction by
+granularity, and Airbyte's time-bound schema carries it; where it is absent it lands as NULL (unknown), never 0.
+``engagement`` is LinkedIn's own rate, kept as reported.
+
+Failures: 401 names LINKEDIN_ACCESS_TOKEN; 403 (the member is not an ADMINISTRATOR of the page, or the app lacks
+rw_organization_admin / r_organization_social) fails that organization only, naming it and the permission; 426
+names LINKEDIN_API_VERSION; 429 and 5xx are retried as in ``linkedin_ads.py``; a payload that cannot be read is a
+MalformedPayloadError naming the organization.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import os
+import re
+import time
+import urllib.parse
+from collections.abc import Callable, Iterator, Mapping
+
+import requests
+
+from connectors.errors import MalformedPayloadError, PlatformAuthError, PlatformConfigError
+from connectors.linkedin_ads import (
+    API_VERSION_PATTERN,
+    DEFAULT_API_URL,
+    DEFAULT_API_VERSION,
+    RESTLI_PROTOCOL_VERSION,
+    VERSIONS_PAGE,
+    _error_detail,
+)
+from connectors.retry import Backoff, HttpRetry
+from connectors.source import (
+    CHECK_MAX_THROTTLE_WAIT_SECONDS,
+    AccessCheck,
+    RawSource,
+    RestatementWindow,
+    SliceRecords,
+    check_slices,
+    fetch_slices,
+)
+
+PLATFORM = "linkedin_pages"
+RAW_TABLE = "linkedin_organization_daily"
+POSTS_RAW_TABLE = "linkedin_organization_posts"
+ORGANIZATION_URN = "urn:li:organization:"
+POST_URN = re.compile(r"urn:li:(share|ugcPost):\d+")
+DAY_MS = 86_400_000
+POSTS_PAGE_SIZE = 50  # the sandbox, like the Posts API, serves up to 100
+# LinkedIn documents no maximum for shares=/ugcPosts= lists; 20 URNs keep a URL around 1,500 characters.
+POST_STATISTICS_BATCH = 20
+STATISTICS_PERMISSION = "rw_organization_admin (and the ADMINISTRATOR role on the page for the token's member)"
+POSTS_PERMISSION = "r_organization_social (and the ADMINISTRATOR role on the page for the token's member)"
+
+RAW_COLUMNS = {
+    "organization_id": "VARCHAR",
+    "date": "DATE",  # a UTC day
+    "organic_follower_gain": "BIGINT",  # as reported: gains, never a daily total (see above)
+    "paid_follower_gain": "BIGINT",
+    "impressions": "BIGINT",
+    "unique_impressions": "BIGINT",  # distinct members: not summable across days; NULL when not reported
+    "clicks": "BIGINT",
+    "reactions": "BIGINT",  # likeCount: every reaction counts as a like
+    "comments": "BIGINT",
+    "shares": "BIGINT",
+    "engagement": "DOUBLE",  # LinkedIn's own rate, kept as reported
+    "raw_row": "JSON",  # both elements of the day as LinkedIn sent them
+}
+POSTS_RAW_COLUMNS = {
+    "organization_id": "VARCHAR",
+    "post_urn": "VARCHAR",
+    "published_date": "DATE",  # the UTC day of publishedAt (createdAt when not published yet)
+    "published_at": "TIMESTAMP",  # UTC
+    "permalink": "VARCHAR",
+    "commentary": "VARCHAR",
+    "impressions": "BIGINT",  # lifetime figures as of the fetch
+    "unique_impressions": "BIGINT",
+    "clicks": "BIGINT",
+    "reactions": "BIGINT",
+    "comments": "BIGINT",
+    "shares": "BIGINT",
+    "engagement": "DOUBLE",
+    "raw_row": "JSON",  # {"post": the Posts API element, "statistics": the share statistics element}
+}
+# totalShareStatistics field → column
+SHARE_STATISTICS = {
+    "impressionCount": "impressions",
+    "uniqueImpressionsCount": "unique_impressions",
+    "clickCount": "clicks",
+    "likeCount": "reactions",
+    "commentCount": "comments",
+    "shareCount": "shares",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class LinkedInPagesSettings:
+    organization_ids: tuple[str, ...]
+    access_token: str = dataclasses.field(repr=False)
+    api_url: str = DEFAULT_API_URL
+    api_version: str = DEFAULT_API_VERSION
+    posts_page_size: int = POSTS_PAGE_SIZE
+    post_statistics_batch: int = POST_STATISTICS_BATCH
+    max_throttle_wait_seconds: float = 15 * 60
+    timeout_seconds: float = 120.0
+    backoff: Backoff = Backoff()
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> LinkedInPagesSettings | None:
+        """None without LINKEDIN_ORGANIZATION_IDS; then the LinkedIn Ads token, URL and version settings apply."""
+
+        def value(name: str) -> str:
+            return env.get(name, "").strip()
+
+        organizations = value("LINKEDIN_ORGANIZATION_IDS")
+        if not organizations:
+            return None
+        token = value("LINKEDIN_ACCESS_TOKEN")
+        if not token:
+            raise PlatformConfigError(
+                PLATFORM,
+                "LINKEDIN_ORGANIZATION_IDS is set but LINKEDIN_ACCESS_TOKEN is not: set a token of a member who is an ADMINISTRATOR of the pages, from an app with the rw_organization_admin and r_organization_social scopes.",
+            )
+        version = value("LINKEDIN_API_VERSION") or DEFAULT_API_VERSION
+        if not re.fullmatch(API_VERSION_PATTERN, version):
+            raise PlatformConfigError(
+                PLATFORM,
+                f"LINKEDIN_API_VERSION={version!r} is not a LinkedIn API version: use YYYYMM, e.g. {DEFAULT_API_VERSION}.",
+            )
+        return cls(
+            organization_ids=tuple(
+                normalize_organization_id(part) for part in organizations.split(",") if part.strip()
+            ),
+            access_token=token,
+            api_url=(value("LINKEDIN_API_URL") or DEFAULT_API_URL).rstrip("/"),
+            api_version=version,
+        )
+
+
+def normalize_organization_id(value: str) -> str:
+    """'urn:li:organization:123', ' 123 ' → '123'."""
+    digits = value.strip().removeprefix(ORGANIZATION_URN)
+    if not digits.isdigit():
+        raise PlatformConfigError(
+            PLATFORM,
+            f"{value.strip()!r} in LINKEDIN_ORGANIZATION_IDS is not an organization id: use the page's number, with or without 'urn:li:organization:' (the number in the page admin URL linkedin.com/company/<number>/admin).",
+        )
+    return digits
+
+
+def earliest_day(today: dt.date) -> dt.date:
+    """The first day of LinkedIn's rolling 12-month window: the same date a year before today (28 February for 29)."""
+    if (today.month, today.day) == (2, 29):
+        return dt.date(today.year - 1, 2, 28)
+    return today.replace(year=today.year - 1)
+
+
+class LinkedInPagesClient:
+    """Reads organization statistics, posts and follower totals over one HTTP session; `sleep` is its clock."""
+
+    def __init__(self, settings: LinkedInPagesSettings, sleep: Callable[[float], None] = time.sleep):
+        self.settings = settings
+        self.sleep = sleep
+        self._session = requests.Session()
+
+    def close(self) -> None:
+        self._session.close()
+
+    # --- public ---------------------------------------------------------------------------------
+
+    def daily_statistics(self, organization_id: str, since: dt.date, until: dt.date) -> Iterator[dict]:
+        """One record per UTC day of [since, until] LinkedIn has statistics for (see RAW_COLUMNS)."""
+        window = self._window(organization_id, since, until)
+        if window is None:
+            return
+        query = f"q=organizationalEntity&organizationalEntity={_encoded_urn(organization_id)}&timeIntervals={_time_intervals(*window)}"
+        what = "follower statistics"
+        followers = self._get(organization_id, "/rest/organizationalEntityFollowerStatistics", query, what)
+        shares = self._get(organization_id, "/rest/organizationalEntityShareStatistics", query, "share statistics")
+        by_day: dict[dt.date, dict] = {}
+        for element in _elements(followers, organization_id, what):
+            by_day.setdefault(_element_day(element, organization_id, *window), {})["followerStatistics"] = element
+        for element in _elements(shares, organization_id, "share statistics"):
+            by_day.setdefault(_element_day(element, organization_id, *window), {})["shareStatistics"] = element
+        for day in sorted(by_day):
+            yield parse_day(by_day[day], organization_id, day)
+
+    def posts(self, organization_id: str, since: dt.date, until: dt.date) -> Iterator[dict]:
+        """One record per post published on the UTC days [since, until], with its lifetime statistics now."""
+        window = self._window(organization_id, since, until)
+        if window is None:
+            return
+        posts = list(self._posts_in(organization_id, *window))
+        statistics: dict[str, dict] = {}
+        batch = self.settings.post_statistics_batch
+        for first in range(0, len(posts), batch):
+            urns = [post["id"] for post in posts[first : first + batch]]
+            statistics.update(self._post_statistics(organization_id, urns))
+        for post in posts:
+            yield parse_post(post, statistics.get(post["id"]), organization_id)
+
+    def follower_total(self, organization_id: str, _since=None, _until=None) -> Iterator[dict]:
+        """The one record of the organization's follower total now: {"followers", "raw_row"}."""
+        path = f"/rest/networkSizes/{_encoded_urn(organization_id)}"
+        body = self._get(organization_id, path, "edgeType=COMPANY_FOLLOWED_BY_MEMBER", "follower count")
+        followers = body.get("firstDegreeSize")
+        if isinstance(followers, bool) or not isinstance(followers, int) or followers < 0:
+            raise _malformed(organization_id, "networkSizes answer", f"firstDegreeSize={followers!r}", body)
+        yield {"followers": followers, "raw_row": json.dumps(body, separators=(",", ":"), sort_keys=True)}
+
+    def check_organization(self, organization_id: str) -> None:
+        """One cheap call needing what a sync needs: the follower gains of the day before yesterday."""
+        day = dt.date.today() - dt.timedelta(days=2)
+        query = f"q=organizationalEntity&organizationalEntity={_encoded_urn(organization_id)}&timeIntervals={_time_intervals(day, day)}"
+        self._get(organization_id, "/rest/organizationalEntityFollowerStatistics", query, "follower statistics")
+
+    # --- reading ----------------------------------------------------------------------------------
+
+    def _window(self, organization_id: str, since: dt.date, until: dt.date) -> tuple[dt.date, dt.date] | None:
+        """[since, until] cut at yesterday (no day after it is over); refused when it reaches past 12 months."""
+        today = dt.date.today()
+        if since < earliest_day(today):
+            raise PlatformConfigError(
+                PLATFORM,
+                f"LinkedIn serves organization statistics for the last 12 months only, so {since}..{until} cannot be read for organization {organization_id}; the days it already holds are kept. Start the range on {earliest_day(today)} or later.",
+                organization_id,
+            )
+        until = min(until, today - dt.timedelta(days=1))
+        return (since, until) if since <= until else None
+
+    def _posts_in(self, organization_id: str, since: dt.date, until: dt.date) -> Iterator[dict]:
+        """The Posts API's posts of the organization published in [since, until], newest created first; the
+        listing stops at the first post created before the window (a post scheduled before the window and
+        published in it is not seen)."""
+        first_ms = _epoch_ms(since)
+        size, start = self.settings.posts_page_size, 0
+        while True:
+            query = f"q=author&author={_encoded_urn(organization_id)}&sortBy=CREATED&start={start}&count={size}"
+            elements = _elements(self._get(organization_id, "/rest/posts", query, "posts"), organization_id, "posts")
+            for element in elements:
+                published_ms = _post_time(element, organization_id)
+                created_ms = element.get("createdAt")  # the order sortBy=CREATED lists in
+                if (created_ms if isinstance(created_ms, int) else published_ms) < first_ms:
+                    return
+                published = dt.datetime.fromtimestamp(published_ms / 1000, dt.UTC).date()
+                if since <= published <= until and element.get("lifecycleState", "PUBLISHED") == "PUBLISHED":
+                    yield element
+            if len(elements) < size:
+                return
+            start += size
+
+    def _post_statistics(self, organization_id: str, urns: list[str]) -> dict[str, dict]:
+        """Lifetime statistics of the posts, by URN: shares and ugcPosts in the list each kind belongs in."""
+        lists = {
+            parameter: [urn for urn in urns if urn.startswith(f"urn:li:{kind}:")]
+            for parameter, kind in (("shares", "share"), ("ugcPosts", "ugcPost"))
+        }
+        query = f"q=organizationalEntity&organizationalEntity={_encoded_urn(organization_id)}" + "".join(
+            f"&{parameter}=List({','.join(urllib.parse.quote(urn, safe='') for urn in members)})"
+            for parameter, members in lists.items()
+            if members
+        )
+        what = "post statistics"
+        body = self._get(organization_id, "/rest/organizationalEntityShareStatistics", query, what)
+        found = {}
+        for element in _elements(body, organization_id, what):
+            urn = element.get("share") or element.get("ugcPost") if isinstance(element, Mapping) else None
+            if urn not in urns:
+                raise _malformed(organization_id, "post statistics element", f"post {urn!r} was not asked for", element)
+            found[urn] = element
+        return found
+
+    # --- HTTP -------------------------------------------------------------------------------------
+
+    def _get(self, organization_id: str, path: str, query: str, what: str) -> dict:
+        # A URL string, not a params dict: requests would percent-encode the Rest.li syntax.
+        url = f"{self.settings.api_url}{path}?{query}"
+        headers = {
+            "Authorization": f"Bearer {self.settings.access_token}",
+            "LinkedIn-Version": self.settings.api_version,
+            "X-Restli-Protocol-Version": RESTLI_PROTOCOL_VERSION,
+        }
+        retry = HttpRetry(
+            PLATFORM, "LinkedIn", self.settings.backoff, self.settings.max_throttle_wait_seconds, self.sleep
+        )
+        response = retry.send(
+            lambda: self._session.get(url, headers=headers, timeout=self.settings.timeout_seconds),
+            f"the {what} calls for organization {organization_id} (API at {self.settings.api_url})",
+            organization_id,
+            detail=self._detail,
+            throttle_hint=" The daily call limit resets at midnight UTC.",
+        )
+        if response.status_code != 200:
+            raise self._refusal(response, organization_id, what)
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            raise _malformed(organization_id, f"{what} answer", "not a JSON object", response.text[:200])
+        return body
+
+    def _detail(self, response: requests.Response) -> str:
+        return _error_detail(response, [self.settings.access_token])
+
+    def _refusal(self, response: requests.Response, organization_id: str, what: str) -> Exception:
+        status, detail = response.status_code, self._detail(response)
+        where = f"LinkedIn organization {organization_id}"
+        if status == 401:
+            return PlatformAuthError(
+                PLATFORM,
+                f"LinkedIn rejected the access token while reading {what} of {where} (401 {detail}). Create a new token (they live 60 days) for a member who is an ADMINISTRATOR of the pages, with the rw_organization_admin and r_organization_social scopes, and set LINKEDIN_ACCESS_TOKEN.",
+                organization_id,
+            )
+        if status == 403:
+            permission = POSTS_PERMISSION if what == "posts" else STATISTICS_PERMISSION
+            return PlatformAuthError(
+                PLATFORM,
+                f"The LinkedIn token may not read {what} of {where} (403 {detail}). It needs {permission}: give the member the ADMINISTRATOR role on the page (page admin tools, Manage admins) and the app that scope, then create a new token.",
+                organization_id,
+            )
+        if status == 426:
+            return PlatformConfigError(
+                PLATFORM,
+                f"LinkedIn does not serve API version {self.settings.api_version} (426 {detail}), so {what} of {where} cannot be read: LinkedIn serves each monthly version for about a year. Set LINKEDIN_API_VERSION to a version released in the last few months, as YYYYMM (listed on {VERSIONS_PAGE}), and rerun.",
+                organization_id,
+            )
+        return PlatformConfigError(
+            PLATFORM,
+            f"LinkedIn refused the {what} request for {where} (HTTP {status} {detail}). This is not retried; check LINKEDIN_ORGANIZATION_IDS and LINKEDIN_API_VERSION.",
+            organization_id,
+        )
+
+
+# --- parsing ---------------------------------------------------------------------------------------
+
+
+def parse_day(elements: Mapping[str, Mapping], organization_id: str, day: dt.date) -> dict:
+    """The follower and share statistics elements of one day → the raw-table record (see RAW_COLUMNS). A day one
+    endpoint left out counts zero there (absent means zero), except unique impressions and engagement: unknown."""
+    followers = elements.get("followerStatistics") or {}
+    statistics = elements.get("shareStatistics") or {}
+    gains = followers.get("followerGains", {}) if followers else {}
+    totals = statistics.get("totalShareStatistics", {}) if statistics else {}
+    if not isinstance(gains, Mapping) or not isinstance(totals, Mapping):
+        raise _malformed(organization_id, f"statistics element of {day}", "no readable gains or totals", dict(elements))
+    subject = f"statistics of {day}"
+    record = {
+        "organization_id": organization_id,
+        "date": day.isoformat(),
+        "organic_follower_gain": _count(gains, "organicFollowerGain", organization_id, subject, signed=True),
+        "paid_follower_gain": _count(gains, "paidFollowerGain", organization_id, subject, signed=True),
+        **_share_statistics(totals, organization_id, subject),
+        "raw_row": json.dumps(dict(elements), separators=(",", ":"), sort_keys=True),
+    }
+    if not statistics:
+        record["engagement"] = None
+    return {column: record[column] for column in RAW_COLUMNS}
+
+
+def parse_post(post: Mapping, statistics: Mapping | None, organization_id: str) -> dict:
+    """A Posts API element and its lifetime share statistics → the posts raw-table record (see POSTS_RAW_COLUMNS)."""
+    urn = post["id"]
+    published_at = dt.datetime.fromtimestamp(_post_time(post, organization_id) / 1000, dt.UTC)
+    totals = (statistics or {}).get("totalShareStatistics", {})
+    if not isinstance(totals, Mapping):
+        raise _malformed(
+            organization_id, f"statistics of post {urn}", "totalShareStatistics is not an object", statistics
+        )
+    commentary = post.get("commentary")
+    record = {
+        "organization_id": organization_id,
+        "post_urn": urn,
+        "published_date": published_at.date().isoformat(),
+        "published_at": published_at.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3],
+        "permalink": f"https://www.linkedin.com/feed/update/{urn}/",
+        "commentary": commentary if isinstance(commentary, str) else None,
+        **_share_statistics(totals, organization_id, f"statistics of post {urn}"),
+        "raw_row": json.dumps({"post": post, "statistics": statistics}, separators=(",", ":"), sort_keys=True),
+    }
+    if statistics is None:
+        record["engagement"] = None
+    return {column: record[column] for column in POSTS_RAW_COLUMNS}
+
+
+def _share_statistics(totals: Mapping, organization_id: str, subject: str) -> dict:
+    values = {column: _count(totals, field, organization_id, subject) for field, column in SHARE_STATISTICS.items()}
+    if "uniqueImpressionsCount" not in totals:
+        values["unique_impressions"] = None  # distinct members: unknown, not zero
+    engagement = totals.get("engagement", 0.0)
+    if isinstance(engagement, bool) or not isinstance(engagement, int | float):
+        raise _malformed(organization_id, subject, f"engagement={engagement!r} is not a number", dict(totals))
+    return {**values, "engagement": float(engagement)}
+
+
+def _count(values: Mapping, field: str, organization_id: str, subject: str, signed: bool = False) -> int:
+    value = values.get(field, 0)
+    if isinstance(value, bool) or not isinstance(value, int) or (value < 0 and not signed):
+        raise _malformed(organization_id, subject, f"{field}={value!r} is not a count", dict(values))
+    return value
+
+
+def _element_day(element, organization_id: str, since: dt.date, until: dt.date) -> dt.date:
+    """The UTC day a DAY element covers, checked: one whole day within the range, of the organization asked for."""
+    try:
+        start, end = element["timeRange"]["start"], element["timeRange"]["end"]
+        day = dt.datetime.fromtimestamp(start / 1000, dt.UTC).date()
+    except (KeyError, TypeError, ValueError, OverflowError):
+        raise _malformed(organization_id, "statistics element", "no readable timeRange", element) from None
+    entity = element.get("organizationalEntity")
+    if end - start != DAY_MS or start % DAY_MS or not since <= day <= until:
+        raise _malformed(organization_id, "statistics element", f"not one UTC day within {since}..{until}", element)
+    if entity not in (None, f"{ORGANIZATION_URN}{organization_id}"):
+        raise _malformed(organization_id, "statistics element", f"organizationalEntity {entity!r}", element)
+    return day
+
+
+def _post_time(post, organization_id: str) -> int:
+    """When the post was published (else created), epoch milliseconds; its id checked too."""
+    moment = post.get("publishedAt") or post.get("createdAt") if isinstance(post, Mapping) else None
+    if not isinstance(post, Mapping) or not POST_URN.fullmatch(str(post.get("id"))):
+        raise _malformed(organization_id, "post", "id is not a share or ugcPost URN", post)
+    if isinstance(moment, bool) or not isinstance(moment, int):
+        raise _malformed(organization_id, f"post {post['id']}", "no publishedAt or createdAt in epoch ms", post)
+    return moment
+
+
+def _elements(body: dict, organization_id: str, what: str) -> list:
+    elements = body.get("elements")
+    if not isinstance(elements, list):
+        raise _malformed(organization_id, f"{what} answer", "no elements list", body)
+    return elements
+
+
+def _malformed(organization_id: str, subject: str, problem: str, payload) -> MalformedPayloadError:
+    return MalformedPayloadError(
+        PLATFORM,
+        f"LinkedIn returned a malformed {subject} for organization {organization_id} ({problem}); nothing of it was written. Payload: {json.dumps(payload, default=str)[:300]}",
+        organization_id,
+    )
+
+
+def _encoded_urn(organization_id: str) -> str:
+    return urllib.parse.quote(f"{ORGANIZATION_URN}{organization_id}", safe="")
+
+
+def _epoch_ms(day: dt.date) -> int:
+    return int(dt.datetime.combine(day, dt.time(), dt.UTC).timestamp() * 1000)
+
+
+def _time_intervals(since: dt.date, until: dt.date) -> str:
+    """DAY granularity over [since 00:00 UTC, until + 1 00:00 UTC): start inclusive, end exclusive."""
+    return f"(timeRange:(start:{_epoch_ms(since)},end:{_epoch_ms(until) + DAY_MS}),timeGranularityType:DAY)"
+
+
+# --- what the pipeline calls -------------------------------------------------------------------------
+
+
+def fetch_window(settings: LinkedInPagesSettings, since: dt.date, until: dt.date) -> Iterator[SliceRecords]:
+    """Every configured organization's days of [since, until], one at a time: one's failure spares the others."""
+    return fetch_slices(
+        LinkedInPagesClient(settings), settings.organization_ids, LinkedInPagesClient.daily_statistics, since, until
+    )
+
+
+def fetch_posts(settings: LinkedInPagesSettings, since: dt.date, until: dt.date) -> Iterator[SliceRecords]:
+    """Every configured organization's posts published in [since, until], one organization at a time."""
+    return fetch_slices(
+        LinkedInPagesClient(settings), settings.organization_ids, LinkedInPagesClient.posts, since, until
+    )
+
+
+def fetch_follower_totals(settings: LinkedInPagesSettings) -> Iterator[SliceRecords]:
+    """(organization id, the one record of its follower total now) per organization; a failing one raises when
+    its records are read, so the others still load."""
+    return fetch_slices(
+        LinkedInPagesClient(settings), settings.organization_ids, LinkedInPagesClient.follower_total, None, None
+    )
+
+
+def check_access(settings: LinkedInPagesSettings) -> Iterator[AccessCheck]:
+    """(organization id, None) for each organization whose statistics the token can read, else what to fix."""
+    patient_enough = dataclasses.replace(
+        settings, max_throttle_wait_seconds=min(settings.max_throttle_wait_seconds, CHECK_MAX_THROTTLE_WAIT_SECONDS)
+    )
+    return check_slices(
+        lambda: LinkedInPagesClient(patient_enough),
+        settings.organization_ids,
+        LinkedInPagesClient.check_organization,
+    )
+
+
+SETTING_NAMES = ("LINKEDIN_ORGANIZATION_IDS", "LINKEDIN_ACCESS_TOKEN", "LINKEDIN_API_VERSION", "LINKEDIN_API_URL")
+
+SOURCE = RawSource(
+    platform=PLATFORM,
+    table=RAW_TABLE,
+    columns=RAW_COLUMNS,
+    slice_column="organization_id",
+    date_column="date",
+    credentials_hint="LINKEDIN_ORGANIZATION_IDS with LINKEDIN_ACCESS_TOKEN",
+    settings_from_env=LinkedInPagesSettings.from_env,
+    fetch=fetch_window,
+    check=check_access,
+    # A day's statistics are complete about two days later (Airbyte's manifest: the range must end "atleast 2
+    # days prior to the request date"), and a post's engagement keeps arriving for a week: the nightly sync has
+    # one window per platform, so both tables take the posts' 7 days; 28 weekly.
+    restatement=RestatementWindow(nightly_days=7, weekly_days=28),
+    setting_names=SETTING_NAMES,
+)
+
+# The same settings and check (`social-roi check` checks a platform once): a post's lifetime figures keep growing
+# for about a week after it is published, so the posts of the last 7 days are fetched again every night.
+POSTS_SOURCE = dataclasses.replace(
+    SOURCE,
+    table=POSTS_RAW_TABLE,
+    columns=POSTS_RAW_COLUMNS,
+    date_column="published_date",
+    fetch=fetch_posts,
+    setting_names=(),
+)

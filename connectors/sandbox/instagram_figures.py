@@ -1,0 +1,243 @@
+"""The advertiser's Instagram professional accounts: what happened on them each day, and what they published.
+
+One Instagram account per Meta ad account (the account its ads run on, as with the Facebook Pages in
+``organic_figures.py``). Each day's follows and unfollows are drawn first and the follower total is their running
+sum from the start of the account's history, so the three always agree; reach (unique accounts, never summed),
+views, profile views, accounts engaged and total interactions follow the day's followers, season and posts.
+
+Media: ``organic_figures.posts_published`` says how many items an account published each day. Each item has FINAL
+lifetime figures, and what the API shows is the share of them gathered so far (``organic_figures.accrued_share``):
+``Sandbox.restate()`` adds a day of late engagement to media younger than a week and never moves older media.
+
+The figures depend only on (seed, account, day), like the paid figures in ``advertiser.py``. ``instagram.py``
+words them as the Graph API's Instagram endpoints do; tests compute their hand truths from the functions below.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import functools
+import math
+
+from connectors.sandbox.advertiser import SyntheticAdvertiser, seeded_random
+from connectors.sandbox.organic_figures import accrued_share, posts_published
+
+CHANNEL = "instagram"
+# Instagram keeps insights for two years ("Metrics data is stored for up to 2 years", developers.facebook.com/
+# documentation/instagram-platform/reference/instagram-media/insights, "Limitations").
+HISTORY_DAYS = 2 * 365
+# (media_type, media_product_type, share of items, how far it travels beyond the followers)
+MEDIA_KINDS = (("IMAGE", "FEED", 0.45, 1.0), ("CAROUSEL_ALBUM", "FEED", 0.25, 1.3), ("VIDEO", "REELS", 0.30, 2.6))
+SHORTCODE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
+CAPTIONS = (
+    "Behind the scenes at {name}",
+    "Three tips before the winter season",
+    "New this week: {name}",
+    "Our team, your questions",
+    "Swipe for the details",
+    "The season starts here",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class InstagramAccount:
+    id: str
+    username: str
+    name: str
+    started_with_followers: int
+
+
+@dataclasses.dataclass(frozen=True)
+class AccountDay:
+    """One account's day (a Pacific day, as Instagram's account insights count them), as numbers."""
+
+    account: InstagramAccount
+    day: dt.date
+    followers: int  # at the end of the day
+    follows: int
+    unfollows: int
+    reach: int  # unique accounts: not additive across days
+    views: int
+    profile_views: int
+    accounts_engaged: int
+    total_interactions: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Media:
+    """One published item and its lifetime figures as of the sandbox's today (after `restatements`)."""
+
+    account: InstagramAccount
+    id: str
+    published_at: dt.datetime  # UTC
+    media_type: str
+    media_product_type: str
+    shortcode: str
+    caption: str
+    views: int
+    reach: int
+    likes: int
+    comments: int
+    saves: int
+    shares: int
+
+    @property
+    def published_date(self) -> dt.date:
+        return self.published_at.date()
+
+    @property
+    def permalink(self) -> str:
+        kind = "reel" if self.media_product_type == "REELS" else "p"
+        return f"https://www.instagram.com/{kind}/{self.shortcode}/"
+
+    @property
+    def total_interactions(self) -> int:
+        return self.likes + self.comments + self.saves + self.shares
+
+
+def instagram_accounts(advertiser: SyntheticAdvertiser) -> list[InstagramAccount]:
+    """The advertiser's Instagram accounts: one per Meta ad account, named after it."""
+    rng = seeded_random("instagram_accounts", advertiser.seed)
+    accounts = []
+    for index, account in enumerate(advertiser.meta_accounts):
+        # Instagram professional account ids are 17-digit numbers starting 1784 (e.g. 17841400192320675).
+        accounts.append(
+            InstagramAccount(
+                id=str(17_841_400_000_000_000 + rng.randrange(10**11) * 10 + index),
+                username="".join(ch for ch in account.name.lower() if ch.isalnum())[:24] or f"account{index}",
+                name=account.name,
+                started_with_followers=rng.randint(3_000, 15_000),
+            )
+        )
+    return accounts
+
+
+def instagram_account(advertiser: SyntheticAdvertiser, account_id: str) -> InstagramAccount | None:
+    return next((account for account in instagram_accounts(advertiser) if account.id == account_id), None)
+
+
+def account_days(
+    advertiser: SyntheticAdvertiser, account: InstagramAccount, since: dt.date, until: dt.date
+) -> list[AccountDay]:
+    """The account's days in [since, until] that lie in its history and are over (before today)."""
+    history = _history(advertiser.seed, account, advertiser.today)
+    return [history[day] for day in _days(since, until) if day in history]
+
+
+def current_followers(advertiser: SyntheticAdvertiser, account: InstagramAccount) -> int:
+    """The account's `followers_count` now: the total at the end of yesterday."""
+    return _history(advertiser.seed, account, advertiser.today)[advertiser.today - dt.timedelta(days=1)].followers
+
+
+def media_of(
+    advertiser: SyntheticAdvertiser, account: InstagramAccount, since: dt.date, until: dt.date, restatements: int = 0
+) -> list[Media]:
+    """The account's media published on [since, until] (UTC days), oldest first, with the figures gathered so far."""
+    return [
+        _accrued(item, advertiser.today, restatements)
+        for item in _final_media(advertiser.seed, account, advertiser.today)
+        if since <= item.published_date <= until
+    ]
+
+
+def all_media(advertiser: SyntheticAdvertiser, account: InstagramAccount, restatements: int = 0) -> list[Media]:
+    """Every item of the account's history, newest first (the order the `/media` edge lists them in)."""
+    items = _final_media(advertiser.seed, account, advertiser.today)
+    return [_accrued(item, advertiser.today, restatements) for item in reversed(items)]
+
+
+def find_media(advertiser: SyntheticAdvertiser, media_id: str, restatements: int = 0) -> Media | None:
+    for account in instagram_accounts(advertiser):
+        item = _media_by_id(advertiser.seed, account, advertiser.today).get(media_id)
+        if item is not None:
+            return _accrued(item, advertiser.today, restatements)
+    return None
+
+
+def _season(day: dt.date) -> float:
+    """More activity around the winter season."""
+    return 1 + 0.35 * math.cos(2 * math.pi * (day.timetuple().tm_yday - 335) / 365)
+
+
+@functools.lru_cache(maxsize=16)
+def _history(seed: int, account: InstagramAccount, today: dt.date) -> dict[dt.date, AccountDay]:
+    total = account.started_with_followers
+    history = {}
+    for day in _days(today - dt.timedelta(days=HISTORY_DAYS), today - dt.timedelta(days=1)):
+        rng = seeded_random("instagram_day", seed, account.id, day.isoformat())
+        season = _season(day)
+        weekend = 1.25 if day.weekday() >= 5 else 1.0
+        follows = int(total * 0.0015 * season * weekend * rng.uniform(0.6, 1.4))
+        unfollows = int(follows * rng.uniform(0.2, 0.6))
+        total += follows - unfollows
+        activity = 1 + 0.6 * posts_published(seed, CHANNEL, account.id, day)
+        reach = int(total * rng.uniform(0.05, 0.12) * season * activity)
+        views = int(reach * rng.uniform(1.6, 3.2))
+        accounts_engaged = int(reach * rng.uniform(0.02, 0.07))
+        history[day] = AccountDay(
+            account=account,
+            day=day,
+            followers=total,
+            follows=follows,
+            unfollows=unfollows,
+            reach=reach,
+            views=views,
+            profile_views=int(reach * rng.uniform(0.01, 0.04)),
+            accounts_engaged=accounts_engaged,
+            total_interactions=int(accounts_engaged * rng.uniform(1.2, 2.2)),
+        )
+    return history
+
+
+@functools.lru_cache(maxsize=16)
+def _final_media(seed: int, account: InstagramAccount, today: dt.date) -> tuple[Media, ...]:
+    """Every item the account published in its history, oldest first, with its FINAL lifetime figures."""
+    history = _history(seed, account, today)
+    items = []
+    for day in sorted(history):
+        for number in range(posts_published(seed, CHANNEL, account.id, day)):
+            rng = seeded_random("instagram_media", seed, account.id, day.isoformat(), number)
+            media_type, product_type, _share, travel = rng.choices(MEDIA_KINDS, [kind[2] for kind in MEDIA_KINDS])[0]
+            reach = int(history[day].followers * rng.uniform(0.15, 0.45) * travel)
+            likes = int(reach * rng.uniform(0.03, 0.09))
+            items.append(
+                Media(
+                    account=account,
+                    # Media ids are 17-digit numbers (e.g. 17886258890677897); the sandbox's start 179.
+                    id=str(17_900_000_000_000_000 + rng.randrange(10**14)),
+                    published_at=dt.datetime.combine(day, dt.time(), dt.UTC)
+                    + dt.timedelta(seconds=rng.randrange(7 * 3600, 22 * 3600)),
+                    media_type=media_type,
+                    media_product_type=product_type,
+                    shortcode="".join(rng.choice(SHORTCODE_ALPHABET) for _ in range(11)),
+                    caption=rng.choice(CAPTIONS).format(name=account.name),
+                    views=int(reach * rng.uniform(1.2, 2.5)),
+                    reach=reach,
+                    likes=likes,
+                    comments=int(likes * rng.uniform(0.02, 0.1)),
+                    saves=int(likes * rng.uniform(0.05, 0.2)),
+                    shares=int(likes * rng.uniform(0.03, 0.15)),
+                )
+            )
+    return tuple(sorted(items, key=lambda item: item.published_at))
+
+
+@functools.lru_cache(maxsize=16)
+def _media_by_id(seed: int, account: InstagramAccount, today: dt.date) -> dict[str, Media]:
+    return {item.id: item for item in _final_media(seed, account, today)}
+
+
+def _accrued(item: Media, today: dt.date, restatements: int) -> Media:
+    share = accrued_share(item.published_date, today, restatements)
+    return dataclasses.replace(
+        item,
+        **{
+            name: int(getattr(item, name) * share)
+            for name in ("views", "reach", "likes", "comments", "saves", "shares")
+        },
+    )
+
+
+def _days(since: dt.date, until: dt.date):
+    return (since + dt.timedelta(days=offset) for offset in range((until - since).days + 1))

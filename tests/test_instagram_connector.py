@@ -1,0 +1,254 @@
+"""The Instagram connector, through the official facebook-business SDK, against the sandbox over HTTP."""
+
+import dataclasses
+import datetime as dt
+from collections import Counter
+
+import pytest
+
+from connectors.errors import MalformedPayloadError, PlatformAuthError, PlatformConfigError
+from connectors.instagram import (
+    InstagramClient,
+    InstagramSettings,
+    check_access,
+    fetch_follower_totals,
+    fetch_media_window,
+    fetch_window,
+    parse_account_day,
+)
+from connectors.retry import Backoff
+from connectors.sandbox import Sandbox
+from connectors.sandbox.facebook_pages import SANDBOX_PAGE_TOKEN
+from connectors.sandbox.instagram_figures import account_days, current_followers, instagram_accounts, media_of
+
+# A sandbox day whose last week has media on the first account (the restatement test needs some).
+PINNED_TODAY = dt.date(2026, 11, 25)
+
+
+def settings_for(sandbox) -> InstagramSettings:
+    return InstagramSettings(
+        access_token=SANDBOX_PAGE_TOKEN,
+        account_ids=tuple(account.id for account in instagram_accounts(sandbox.advertiser)),
+        graph_url=sandbox.base_url,
+        backoff=Backoff(attempts=3, base_seconds=0.01, max_seconds=0.05),
+    )
+
+
+@pytest.fixture
+def settings(sandbox):
+    return settings_for(sandbox)
+
+
+@pytest.fixture
+def month(yesterday):
+    return yesterday - dt.timedelta(days=29), yesterday
+
+
+def read(settings, fetch, account_id, since, until):
+    client = InstagramClient(settings, sleep=lambda _s: None)
+    try:
+        return list(fetch(client, account_id, since, until))
+    finally:
+        client.close()
+
+
+def outcome_per_account(slices) -> dict:
+    """Each account's records, or the PlatformError its records raised."""
+    outcome = {}
+    for account_id, records in slices:
+        try:
+            outcome[account_id] = list(records)
+        except PlatformAuthError as error:
+            outcome[account_id] = error
+    return outcome
+
+
+def test_a_month_of_an_account_equals_what_the_account_really_did(sandbox, settings, month):
+    account = instagram_accounts(sandbox.advertiser)[0]
+
+    rows = read(settings, InstagramClient.daily_insights, account.id, *month)
+
+    truth = account_days(sandbox.advertiser, account, *month)
+    assert [(r["date"], r["follows"], r["unfollows"], r["reach"], r["views"]) for r in rows] == [
+        (d.day.isoformat(), d.follows, d.unfollows, d.reach, d.views) for d in truth
+    ]
+    assert [(r["profile_views"], r["accounts_engaged"], r["total_interactions"]) for r in rows] == [
+        (d.profile_views, d.accounts_engaged, d.total_interactions) for d in truth
+    ]
+    assert len(rows) == 30 and all(r["account_id"] == account.id for r in rows)
+
+
+def test_each_day_is_asked_alone_because_a_total_value_covers_its_whole_range(sandbox, settings, month):
+    account = instagram_accounts(sandbox.advertiser)[0]
+
+    read(settings, InstagramClient.daily_insights, account.id, *month)
+
+    # Two requests a day: the day's totals, and follows_and_unfollows broken down by follow_type.
+    assert Counter(kind for kind, _ in sandbox.instagram.requests) == {"insights": 60}
+
+
+def test_media_rows_equal_what_was_published_with_their_lifetime_figures(sandbox, settings, month):
+    account = instagram_accounts(sandbox.advertiser)[0]
+
+    rows = read(settings, InstagramClient.media_insights, account.id, *month)
+
+    truth = media_of(sandbox.advertiser, account, *month)
+    assert sorted((r["media_id"], r["published_date"], r["published_at"], r["permalink"]) for r in rows) == sorted(
+        (m.id, m.published_date.isoformat(), m.published_at.strftime("%Y-%m-%d %H:%M:%S"), m.permalink) for m in truth
+    )
+    by_id = {r["media_id"]: r for r in rows}
+    assert [
+        tuple(by_id[m.id][c] for c in ("media_type", "caption", "views", "reach", "likes", "comments", "saves"))
+        for m in truth
+    ] == [(m.media_type, m.caption, m.views, m.reach, m.likes, m.comments, m.saves) for m in truth]
+    assert [(by_id[m.id]["shares"], by_id[m.id]["total_interactions"]) for m in truth] == [
+        (m.shares, m.total_interactions) for m in truth
+    ]
+    assert truth, "a month without media would prove nothing"
+
+
+def test_listing_media_stops_at_the_first_page_reaching_older_media(sandbox, settings, yesterday):
+    account = instagram_accounts(sandbox.advertiser)[0]
+    week = (yesterday - dt.timedelta(days=6), yesterday)
+
+    rows = read(settings, InstagramClient.media_insights, account.id, *week)
+
+    requests = Counter(kind for kind, _ in sandbox.instagram.requests)
+    assert requests == {"media": 1, "media_insights": len(rows)}
+
+
+def test_a_restatement_grows_last_weeks_media_and_leaves_older_media_alone():
+    with Sandbox(seed=7, today=PINNED_TODAY) as sandbox:
+        account = instagram_accounts(sandbox.advertiser)[0]
+        window = (PINNED_TODAY - dt.timedelta(days=28), PINNED_TODAY - dt.timedelta(days=1))
+        settings = settings_for(sandbox)
+        before = {r["media_id"]: r for r in read(settings, InstagramClient.media_insights, account.id, *window)}
+
+        sandbox.restate()
+        after = {r["media_id"]: r for r in read(settings, InstagramClient.media_insights, account.id, *window)}
+
+    # Engagement accrues for a week: media published fewer than 7 days before today are still gathering it.
+    recent = [m for m in before if (PINNED_TODAY - dt.date.fromisoformat(before[m]["published_date"])).days < 7]
+    older = [m for m in before if m not in recent]
+    assert recent and older and after.keys() == before.keys()
+    figures = ("views", "reach", "likes", "comments", "saves", "shares", "total_interactions")
+    for media in recent:
+        assert after[media]["views"] > before[media]["views"] and after[media]["reach"] > before[media]["reach"]
+        assert all(after[media][f] >= before[media][f] for f in figures)
+    assert [after[m] for m in older] == [before[m] for m in older]
+
+
+def test_an_old_metric_list_fails_naming_the_retired_metric_and_its_replacement(sandbox, settings, month):
+    account = instagram_accounts(sandbox.advertiser)[0]
+    old_list = dataclasses.replace(settings, account_metrics=("reach", "impressions"))
+
+    with pytest.raises(PlatformConfigError) as raised:
+        read(old_list, InstagramClient.daily_insights, account.id, *month)
+
+    assert "impressions (use views)" in str(raised.value) and raised.value.account == account.id
+
+
+def test_a_metric_meta_retires_without_notice_is_named(sandbox, settings, month):
+    account = instagram_accounts(sandbox.advertiser)[0]
+    sandbox.faults.arm("instagram", "retired_metric", times=None, metric="profile_views")
+
+    with pytest.raises(PlatformConfigError) as raised:
+        read(settings, InstagramClient.daily_insights, account.id, *month)
+
+    assert "profile_views (no replacement known)" in str(raised.value) and "reach (" not in str(raised.value)
+
+
+def test_an_account_without_permission_fails_alone_naming_account_and_permissions(sandbox, settings, yesterday):
+    denied, allowed = instagram_accounts(sandbox.advertiser)
+    sandbox.faults.arm("instagram", "account_permission_denied", times=None, account=denied.id)
+
+    outcome = outcome_per_account(fetch_window(settings, yesterday - dt.timedelta(days=6), yesterday))
+
+    error = outcome[denied.id]
+    assert isinstance(error, PlatformAuthError) and denied.id in str(error) and error.account == denied.id
+    assert "instagram_basic" in str(error) and "instagram_manage_insights" in str(error)
+    assert len(outcome[allowed.id]) == 7
+
+
+def test_media_of_an_account_without_permission_fail_alone(sandbox, settings, month):
+    denied, allowed = instagram_accounts(sandbox.advertiser)
+    sandbox.faults.arm("instagram", "account_permission_denied", times=None, account=denied.id)
+
+    outcome = outcome_per_account(fetch_media_window(settings, *month))
+
+    assert isinstance(outcome[denied.id], PlatformAuthError)
+    assert len(outcome[allowed.id]) == len(media_of(sandbox.advertiser, allowed, *month))
+
+
+def test_a_media_item_with_too_few_viewers_loads_without_figures(sandbox, settings, month):
+    account = instagram_accounts(sandbox.advertiser)[0]
+    sandbox.faults.arm("instagram", "not_enough_viewers", times=1)
+
+    rows = read(settings, InstagramClient.media_insights, account.id, *month)
+
+    assert len(rows) == len(media_of(sandbox.advertiser, account, *month))
+    assert [r["views"] for r in rows].count(None) == 1 and rows[0]["views"] is None and rows[0]["permalink"]
+
+
+def test_a_malformed_answer_fails_naming_the_account():
+    entries = [{"name": "reach", "period": "day", "total_value": {"value": "many"}}]
+
+    with pytest.raises(MalformedPayloadError) as raised:
+        parse_account_day(entries, "17841400000000001", dt.date(2026, 11, 1))
+
+    assert raised.value.account == "17841400000000001" and "17841400000000001" in str(raised.value)
+
+
+def test_follower_totals_equal_each_accounts_followers_at_the_end_of_yesterday(sandbox, settings, yesterday):
+    totals = {account_id: list(records) for account_id, records in fetch_follower_totals(settings)}
+
+    accounts = instagram_accounts(sandbox.advertiser)
+    assert {a: [r["followers"] for r in records] for a, records in totals.items()} == {
+        account.id: [current_followers(sandbox.advertiser, account)] for account in accounts
+    }
+    last_day = account_days(sandbox.advertiser, accounts[0], yesterday, yesterday)[0]
+    assert totals[accounts[0].id][0]["followers"] == last_day.followers
+    assert '"followers_count"' in totals[accounts[0].id][0]["raw_row"]
+
+
+def test_a_follower_total_that_fails_fails_alone(sandbox, settings):
+    denied, allowed = instagram_accounts(sandbox.advertiser)
+    sandbox.faults.arm("instagram", "account_permission_denied", times=None, account=denied.id)
+
+    outcome = outcome_per_account(fetch_follower_totals(settings))
+
+    assert isinstance(outcome[denied.id], PlatformAuthError)
+    assert [r["followers"] for r in outcome[allowed.id]] == [current_followers(sandbox.advertiser, allowed)]
+
+
+def test_settings_read_accounts_and_the_page_token_else_the_meta_token():
+    page_token = InstagramSettings.from_env(
+        {"INSTAGRAM_ACCOUNT_IDS": " 17841400000000001, 17841400000000002 ", "META_PAGE_ACCESS_TOKEN": "page"}
+    )
+    meta_token = InstagramSettings.from_env(
+        {"INSTAGRAM_ACCOUNT_IDS": "17841400000000001", "META_ACCESS_TOKEN": "system", "META_GRAPH_URL": "http://h:9/"}
+    )
+
+    assert page_token.account_ids == ("17841400000000001", "17841400000000002") and page_token.access_token == "page"
+    assert meta_token.access_token == "system" and meta_token.graph_url == "http://h:9"
+    assert InstagramSettings.from_env({"META_PAGE_ACCESS_TOKEN": "page"}) is None
+    with pytest.raises(PlatformConfigError, match="META_PAGE_ACCESS_TOKEN"):
+        InstagramSettings.from_env({"INSTAGRAM_ACCOUNT_IDS": "17841400000000001"})
+    with pytest.raises(PlatformConfigError, match="numeric"):
+        InstagramSettings.from_env({"INSTAGRAM_ACCOUNT_IDS": "@nordlys", "META_PAGE_ACCESS_TOKEN": "page"})
+
+
+def test_the_sandbox_environment_turns_on_every_account(sandbox):
+    settings = InstagramSettings.from_env(sandbox.environment())
+
+    assert settings.account_ids == tuple(account.id for account in instagram_accounts(sandbox.advertiser))
+    assert settings.access_token == SANDBOX_PAGE_TOKEN and settings.graph_url == sandbox.base_url
+
+
+def test_check_reports_each_account(sandbox, settings):
+    denied, allowed = instagram_accounts(sandbox.advertiser)
+    sandbox.faults.arm("instagram", "account_permission_denied", times=None, account=denied.id)
+
+    results = dict(check_access(settings))
+
+    assert results[allowed.id] is None and "instagram_manage_insights" in results[denied.id]

@@ -1,0 +1,223 @@
+"""The LinkedIn organization-page connector, over versioned REST with `requests`, against the sandbox over HTTP."""
+
+import datetime as dt
+
+import pytest
+
+from connectors.errors import PlatformAuthError, PlatformConfigError
+from connectors.linkedin_pages import (
+    LinkedInPagesClient,
+    LinkedInPagesSettings,
+    check_access,
+    fetch_follower_totals,
+    fetch_posts,
+    fetch_window,
+    parse_day,
+)
+from connectors.retry import Backoff
+from connectors.sandbox.linkedin_organization_figures import (
+    follower_total,
+    linkedin_organizations,
+    organization_days,
+    organization_posts,
+)
+from connectors.sandbox.linkedin_rest import SANDBOX_LINKEDIN_TOKEN
+
+
+@pytest.fixture
+def settings(sandbox):
+    return LinkedInPagesSettings(
+        organization_ids=tuple(organization.id for organization in linkedin_organizations(sandbox.advertiser)),
+        access_token=SANDBOX_LINKEDIN_TOKEN,
+        api_url=sandbox.base_url,
+        backoff=Backoff(attempts=3, base_seconds=0.01, max_seconds=0.05),
+    )
+
+
+@pytest.fixture
+def month(yesterday):
+    return yesterday - dt.timedelta(days=29), yesterday
+
+
+def read(settings, read_one, organization_id, since, until):
+    client = LinkedInPagesClient(settings, sleep=lambda _s: None)
+    try:
+        return list(read_one(client, organization_id, since, until))
+    finally:
+        client.close()
+
+
+def outcomes(slices) -> dict:
+    """Each slice's records, or the error reading them raised."""
+    found = {}
+    for organization_id, records in slices:
+        try:
+            found[organization_id] = list(records)
+        except PlatformAuthError as error:
+            found[organization_id] = error
+    return found
+
+
+def test_thirty_days_of_an_organization_equal_what_the_page_really_did(sandbox, settings, month):
+    organization = linkedin_organizations(sandbox.advertiser)[0]
+
+    rows = read(settings, LinkedInPagesClient.daily_statistics, organization.id, *month)
+
+    truth = organization_days(sandbox.advertiser, organization, *month)
+    assert [(r["date"], r["organic_follower_gain"], r["paid_follower_gain"]) for r in rows] == [
+        (d.day.isoformat(), d.organic_follower_gain, d.paid_follower_gain) for d in truth
+    ]
+    assert [
+        (r["impressions"], r["unique_impressions"], r["clicks"], r["reactions"], r["comments"], r["shares"])
+        for r in rows
+    ] == [(d.impressions, d.unique_impressions, d.clicks, d.reactions, d.comments, d.shares) for d in truth]
+    assert [r["engagement"] for r in rows] == pytest.approx([d.engagement for d in truth])
+    assert len(rows) == 30 and all(r["organization_id"] == organization.id for r in rows)
+    # One request per endpoint for the whole month: follower statistics and share statistics.
+    assert [resource for resource, _ in sandbox.linkedin_pages.requests] == [
+        "organizationalEntityFollowerStatistics.FINDER-organizationalEntity",
+        "organizationalEntityShareStatistics.FINDER-organizationalEntity",
+    ]
+
+
+def test_posts_of_the_window_equal_the_posts_published_with_their_lifetime_figures(sandbox, settings, month):
+    organization = linkedin_organizations(sandbox.advertiser)[0]
+
+    rows = read(settings, LinkedInPagesClient.posts, organization.id, *month)
+
+    truth = organization_posts(sandbox.advertiser, organization, *month)
+    today = sandbox.advertiser.today
+    assert sorted((r["post_urn"], r["published_date"], r["permalink"], r["commentary"]) for r in rows) == sorted(
+        (p.urn, p.published_date.isoformat(), p.permalink, p.commentary) for p in truth
+    )
+    by_urn = {r["post_urn"]: r for r in rows}
+    for post in truth:
+        figures, row = post.figures(today), by_urn[post.urn]
+        assert {name: row[name] for name in post.final} == {name: figures[name] for name in post.final}
+        assert row["engagement"] == pytest.approx(figures["engagement"])
+        assert row["published_at"].startswith(post.published_at.strftime("%Y-%m-%d %H:%M:%S"))
+    assert {urn.split(":")[2] for urn in by_urn} == {"share", "ugcPost"}, "both kinds of post, both statistics lists"
+    assert rows[0]["permalink"] == f"https://www.linkedin.com/feed/update/{rows[0]['post_urn']}/"
+
+
+def test_after_a_restatement_last_weeks_posts_gathered_more_and_older_posts_are_unchanged(sandbox, settings, month):
+    organization = linkedin_organizations(sandbox.advertiser)[0]
+    week_ago = sandbox.advertiser.today - dt.timedelta(days=7)
+    before = {r["post_urn"]: r for r in read(settings, LinkedInPagesClient.posts, organization.id, *month)}
+
+    sandbox.restate()
+    after = {r["post_urn"]: r for r in read(settings, LinkedInPagesClient.posts, organization.id, *month)}
+
+    recent = [urn for urn, row in before.items() if row["published_date"] > week_ago.isoformat()]
+    older = [urn for urn, row in before.items() if row["published_date"] <= week_ago.isoformat()]
+    assert recent and older and after.keys() == before.keys()
+    assert all(after[urn]["impressions"] > before[urn]["impressions"] for urn in recent)
+    assert all(after[urn] == before[urn] for urn in older)
+
+
+def test_an_organization_without_the_admin_role_fails_alone_naming_it_and_the_permission(sandbox, settings, month):
+    denied, allowed = linkedin_organizations(sandbox.advertiser)
+    sandbox.faults.arm("linkedin_pages", "organization_permission_denied", times=None, organization=denied.urn)
+
+    days, posts = outcomes(fetch_window(settings, *month)), outcomes(fetch_posts(settings, *month))
+
+    for outcome, permission in ((days, "rw_organization_admin"), (posts, "r_organization_social")):
+        error = outcome[denied.id]
+        assert isinstance(error, PlatformAuthError) and error.account == denied.id
+        assert denied.id in str(error) and permission in str(error) and "ADMINISTRATOR" in str(error)
+    assert len(days[allowed.id]) == 30 and posts[allowed.id]
+
+
+def test_follower_totals_are_the_totals_at_the_end_of_yesterday_and_a_refused_one_fails_alone(sandbox, settings):
+    denied, allowed = linkedin_organizations(sandbox.advertiser)
+    sandbox.faults.arm("linkedin_pages", "organization_permission_denied", times=None, organization=denied.id)
+
+    totals = outcomes(fetch_follower_totals(settings))
+
+    assert [record["followers"] for record in totals[allowed.id]] == [follower_total(sandbox.advertiser, allowed)]
+    assert isinstance(totals[denied.id], PlatformAuthError) and denied.id in str(totals[denied.id])
+    yesterday = organization_days(
+        sandbox.advertiser, allowed, sandbox.advertiser.today - dt.timedelta(days=1), sandbox.advertiser.today
+    )
+    assert follower_total(sandbox.advertiser, allowed) == yesterday[0].followers_total
+
+
+def test_a_range_older_than_linkedins_twelve_months_is_refused_before_any_request(sandbox, settings, yesterday):
+    organization = linkedin_organizations(sandbox.advertiser)[0]
+
+    with pytest.raises(PlatformConfigError, match="12 months") as raised:
+        read(
+            settings,
+            LinkedInPagesClient.daily_statistics,
+            organization.id,
+            yesterday - dt.timedelta(days=400),
+            yesterday,
+        )
+
+    assert raised.value.account == organization.id and sandbox.linkedin_pages.requests == []
+
+
+def test_throttles_and_server_errors_are_waited_out(sandbox, settings, month):
+    organization = linkedin_organizations(sandbox.advertiser)[0]
+    sandbox.faults.arm("linkedin", "throttle", times=1, retry_after=0)
+    sandbox.faults.arm("linkedin", "server_error", times=1, status=503)
+
+    rows = read(settings, LinkedInPagesClient.daily_statistics, organization.id, *month)
+
+    assert len(rows) == 30
+
+
+def test_a_retired_version_names_linkedin_api_version(sandbox, settings, month):
+    organization = linkedin_organizations(sandbox.advertiser)[0]
+    sandbox.faults.arm("linkedin", "version_retired", times=1)
+
+    with pytest.raises(PlatformConfigError, match="LINKEDIN_API_VERSION"):
+        read(settings, LinkedInPagesClient.daily_statistics, organization.id, *month)
+
+
+def test_a_negative_gain_is_kept_as_linkedin_reports_it():
+    element = {"followerGains": {"organicFollowerGain": -3, "paidFollowerGain": 2}}
+
+    record = parse_day({"followerStatistics": element}, "123", dt.date(2026, 10, 1))
+
+    assert (record["organic_follower_gain"], record["paid_follower_gain"]) == (-3, 2)
+    assert record["impressions"] == 0 and record["unique_impressions"] is None and record["engagement"] is None
+
+
+def test_settings_read_organizations_as_numbers_or_urns_with_the_linkedin_ads_token():
+    settings = LinkedInPagesSettings.from_env(
+        {
+            "LINKEDIN_ORGANIZATION_IDS": " 123, urn:li:organization:456 ",
+            "LINKEDIN_ACCESS_TOKEN": "token",
+            "LINKEDIN_API_URL": "http://127.0.0.1:9/",
+            "LINKEDIN_API_VERSION": "202608",
+        }
+    )
+
+    assert settings.organization_ids == ("123", "456") and settings.access_token == "token"
+    assert settings.api_url == "http://127.0.0.1:9" and settings.api_version == "202608"
+    assert LinkedInPagesSettings.from_env({"LINKEDIN_ACCESS_TOKEN": "token"}) is None
+    with pytest.raises(PlatformConfigError, match="LINKEDIN_ACCESS_TOKEN"):
+        LinkedInPagesSettings.from_env({"LINKEDIN_ORGANIZATION_IDS": "123"})
+    with pytest.raises(PlatformConfigError, match="nordlys-outdoor"):
+        LinkedInPagesSettings.from_env({"LINKEDIN_ORGANIZATION_IDS": "nordlys-outdoor", "LINKEDIN_ACCESS_TOKEN": "t"})
+    with pytest.raises(PlatformConfigError, match="LINKEDIN_API_VERSION"):
+        LinkedInPagesSettings.from_env(
+            {"LINKEDIN_ORGANIZATION_IDS": "123", "LINKEDIN_ACCESS_TOKEN": "t", "LINKEDIN_API_VERSION": "2026-10"}
+        )
+
+
+def test_the_sandbox_environment_turns_on_every_organization(sandbox):
+    settings = LinkedInPagesSettings.from_env(sandbox.environment())
+
+    assert settings.organization_ids == tuple(o.id for o in linkedin_organizations(sandbox.advertiser))
+    assert settings.access_token == SANDBOX_LINKEDIN_TOKEN and settings.api_url == sandbox.base_url
+
+
+def test_check_reports_each_organization(sandbox, settings):
+    denied, allowed = linkedin_organizations(sandbox.advertiser)
+    sandbox.faults.arm("linkedin_pages", "organization_permission_denied", times=None, organization=denied.id)
+
+    results = dict(check_access(settings))
+
+    assert results[allowed.id] is None and "rw_organization_admin" in results[denied.id]
