@@ -18,7 +18,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from connectors import facebook_pages
+from connectors import facebook_pages, instagram, linkedin_pages
 from connectors.source import RawSource, SliceRecords
 
 PLATFORM = "follower_snapshots"
@@ -47,6 +47,18 @@ ORGANIC_PLATFORMS = (
         facebook_pages.FacebookPagesSettings.from_env,
         facebook_pages.fetch_follower_totals,
         facebook_pages.SETTING_NAMES,
+    ),
+    OrganicPlatform(
+        instagram.PLATFORM,
+        instagram.InstagramSettings.from_env,
+        instagram.fetch_follower_totals,
+        instagram.SETTING_NAMES,
+    ),
+    OrganicPlatform(
+        linkedin_pages.PLATFORM,
+        linkedin_pages.LinkedInPagesSettings.from_env,
+        linkedin_pages.fetch_follower_totals,
+        linkedin_pages.SETTING_NAMES,
     ),
 )
 

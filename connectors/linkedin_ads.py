@@ -157,7 +157,8 @@ class LinkedInAdsSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> LinkedInAdsSettings | None:
-        """None when LinkedIn is not configured at all; an error when it is only half configured."""
+        """None when LinkedIn Ads is not configured at all (or its credentials serve only the organization pages);
+        an error when it is only half configured."""
 
         def value(name: str) -> str:
             return env.get(name, "").strip()
@@ -177,6 +178,8 @@ class LinkedInAdsSettings:
                 PLATFORM,
                 "LINKEDIN_AD_ACCOUNT_IDS is set but no LinkedIn credentials are: set LINKEDIN_ACCESS_TOKEN (a token with the r_ads and r_ads_reporting scopes), or LINKEDIN_CLIENT_ID, LINKEDIN_CLIENT_SECRET and LINKEDIN_REFRESH_TOKEN.",
             )
+        if not accounts and value("LINKEDIN_ORGANIZATION_IDS"):
+            return None  # the credentials are for the organization pages only (connectors/linkedin_pages.py)
         if not accounts:
             raise PlatformConfigError(
                 PLATFORM,

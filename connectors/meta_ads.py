@@ -191,11 +191,14 @@ class MetaAdsSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> MetaAdsSettings | None:
-        """None when Meta is not configured at all; an error when it is only half configured."""
+        """None when Meta Ads is not configured at all (or its token serves only the Pages and Instagram accounts);
+        an error when it is only half configured."""
         token = env.get("META_ACCESS_TOKEN", "").strip()
         accounts = env.get("META_AD_ACCOUNT_IDS", "").strip()
         if not token and not accounts:
             return None
+        if not accounts and (env.get("META_PAGE_IDS", "").strip() or env.get("INSTAGRAM_ACCOUNT_IDS", "").strip()):
+            return None  # the token serves the Pages and Instagram accounts only (facebook_pages.py, instagram.py)
         if not token:
             raise PlatformConfigError(
                 PLATFORM,

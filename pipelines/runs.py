@@ -2,11 +2,12 @@
 
 import datetime as dt
 import os
+from collections.abc import Mapping
 
 import dagster as dg
 
 from pipelines.definitions import defs
-from pipelines.run_window import first_and_last_day, range_tags
+from pipelines.run_window import first_and_last_day, range_tags, window_tags
 from pipelines.schedules import REBUILD_JOB_NAME, SYNC_JOB_NAME
 from pipelines.settings import dagster_home
 
@@ -24,9 +25,11 @@ def run_sync(
     raise_on_error: bool = True,
     progress: bool = False,
     job_name: str = SYNC_JOB_NAME,
+    windows: Mapping[str, tuple[dt.date, dt.date]] | None = None,
 ) -> dg.ExecuteInProcessResult:
     """Materialize every asset of the job (by default the sync: everything) for the days start..end
-    (inclusive) in a single run.
+    (inclusive) in a single run. `windows` gives platforms a window of their own, as the nightly
+    schedule does (`pipelines.run_window.source_window`).
 
     The instance records every log line. The console shows the run's own log (warnings and
     errors), or with `progress` only one line per platform and account as it lands, then dbt and
@@ -43,7 +46,7 @@ def run_sync(
     return defs.resolve_job_def(job_name).execute_in_process(
         instance=instance or dagster_instance(),
         run_config={"loggers": loggers},
-        tags=range_tags(start, end),
+        tags={**range_tags(start, end), **window_tags(windows or {})},
         raise_on_error=raise_on_error,
     )
 

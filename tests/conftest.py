@@ -1,6 +1,6 @@
 """Shared scenario pieces.
 
-The expensive one is `settled`: ONE whole sync per test session (the real SDKs over HTTP against
+The expensive one is `settled`: ONE whole sync per test session (shared by the xdist workers) (the real SDKs over HTTP against
 the sandbox, a real Dagster run in-process, real dbt, a real DuckDB file), with a cost ledger and
 KPI targets configured. Tests that only read figures query it; tests that change data start from
 a copy of it (`work_env`) and run only their own action.
@@ -19,6 +19,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from filelock import FileLock
 
 from connectors.meta_ads import MetaAdsSettings
 from connectors.retry import Backoff
@@ -32,6 +33,16 @@ YESTERDAY = dt.date.today() - dt.timedelta(days=1)
 SETTLED_WINDOW = (YESTERDAY - dt.timedelta(days=16), YESTERDAY)
 # Days no late conversion or late GA4 data moves any more: hand computations use these.
 QUIET_WINDOW = (YESTERDAY - dt.timedelta(days=16), YESTERDAY - dt.timedelta(days=4))
+
+# The organic sources fetch a month in the settled sync (back to the eve of yesterday's month at
+# least), so that a calendar month's follower growth has its start; the paid ones SETTLED_WINDOW.
+ORGANIC_PLATFORMS = ("facebook_pages", "instagram", "linkedin_pages")
+ORGANIC_WINDOW = (min(YESTERDAY - dt.timedelta(days=29), YESTERDAY.replace(day=1) - dt.timedelta(days=1)), YESTERDAY)
+
+# Organic KPI targets: Instagram follower growth over a quarter that began the day after the organic
+# window's first day (still running), Facebook's engagement rate by followers over the window's last week.
+FOLLOWER_QUARTER = (ORGANIC_WINDOW[0] + dt.timedelta(days=1), ORGANIC_WINDOW[0] + dt.timedelta(days=90))
+ENGAGEMENT_WEEK = (YESTERDAY - dt.timedelta(days=6), YESTERDAY)
 
 # A quarter that began with the settled sync's first day and is still running.
 QUARTER = (SETTLED_WINDOW[0], SETTLED_WINDOW[0] + dt.timedelta(days=89))
@@ -54,8 +65,8 @@ class Settled:
     warehouse: Path
     env: dict[str, str]  # the settings the sync ran with (pointing at a sandbox that is gone)
     window: tuple[dt.date, dt.date]
-    result: dg.ExecuteInProcessResult
-    instance: dg.DagsterInstance
+    run_id: str
+    instance: dg.DagsterInstance  # where the run is recorded (shared by every test worker)
     tools_campaign_id: str
 
     def env_for(self, warehouse: Path, **settings: Path) -> dict[str, str]:
@@ -67,21 +78,35 @@ class Settled:
             **{name: str(path) for name, path in settings.items()},
         }
 
+    @property
+    def succeeded(self) -> bool:
+        return self.instance.get_run_by_id(self.run_id).status == dg.DagsterRunStatus.SUCCESS
+
+    def check_evaluations(self) -> list:
+        return [event.dagster_event.event_specific_data for event in self._events("ASSET_CHECK_EVALUATION")]
+
+    def materialization_metadata(self, table: str) -> list[dict]:
+        return [
+            event.dagster_event.event_specific_data.materialization.metadata
+            for event in self._events("ASSET_MATERIALIZATION")
+            if event.dagster_event.event_specific_data.materialization.asset_key.path[-1] == table
+        ]
+
+    def _events(self, kind: str):
+        records = self.instance.get_records_for_run(self.run_id, of_type=dg.DagsterEventType[kind], limit=100_000)
+        return [record.event_log_entry for record in records.records]
+
 
 def sandbox_settings(sandbox: Sandbox) -> dict[str, str]:
-    settings = {**sandbox.environment(), "META_POLL_INTERVAL_SECONDS": "0.01"}
-    # No model reads the Facebook Pages table yet: the test syncs leave the source out (one Dagster
-    # step less in each); tests/test_facebook_pages_connector.py and the demo exercise it.
-    settings.pop("META_PAGE_IDS", None)
-    return settings
+    return {**sandbox.environment(), "META_POLL_INTERVAL_SECONDS": "0.01"}
 
 
-@pytest.fixture(scope="session")
-def settled(tmp_path_factory) -> Settled:
+def _settled_sync(directory: Path) -> dict:
+    """THE settled sync, into `directory`: what the session's tests read (see the module docstring)."""
     from pipelines.runs import run_sync
 
-    directory = tmp_path_factory.mktemp("settled")
-    with dg.instance_for_test() as instance:
+    (directory / "instance").mkdir()
+    with dg.instance_for_test(temp_dir=str(directory / "instance"), set_dagster_home=False) as instance:
         with Sandbox(seed=7) as sandbox, pytest.MonkeyPatch.context() as patch:
             tools_campaign = next(c for c in sandbox.advertiser.meta_campaigns if c.name.startswith("Black Friday"))
             awareness = next(c for c in sandbox.advertiser.meta_campaigns if c.objective == "awareness")
@@ -106,6 +131,8 @@ def settled(tmp_path_factory) -> Settled:
                 + f"Q1,spend,meta,,{QUARTER[0]},{QUARTER[1]},1000000,at_least,a quarter still running\n"
                 + f"Q2,cpc_link,meta,,{QUARTER[0]},{QUARTER[1]},1000,at_most,a ratio in a running quarter\n"
                 + f"A1,cpm,meta,{awareness.id},{QUIET_WINDOW[0]},{QUIET_WINDOW[1]},150,at_most,awareness on CPM\n"
+                + f"F1,follower_growth,instagram,,{FOLLOWER_QUARTER[0]},{FOLLOWER_QUARTER[1]},0.05,at_least,+5 % a quarter\n"
+                + f"E1,engagement_rate_by_followers,facebook,,{ENGAGEMENT_WEEK[0]},{ENGAGEMENT_WEEK[1]},0.001,at_least,\n"
             )
             env = {
                 **sandbox_settings(sandbox),
@@ -117,9 +144,37 @@ def settled(tmp_path_factory) -> Settled:
             }
             for name, value in env.items():
                 patch.setenv(name, value)
-            result = run_sync(*SETTLED_WINDOW, instance=instance, raise_on_error=False)
+            result = run_sync(
+                *SETTLED_WINDOW,
+                instance=instance,
+                raise_on_error=False,
+                windows=dict.fromkeys(ORGANIC_PLATFORMS, ORGANIC_WINDOW),
+            )
         assert result.success, "the settled sync failed: every test that reads it would fail"
-        yield Settled(directory / "warehouse.duckdb", env, SETTLED_WINDOW, result, instance, tools_campaign.id)
+        return {"env": env, "run_id": result.run_id, "tools_campaign_id": tools_campaign.id}
+
+
+@pytest.fixture(scope="session")
+def settled(tmp_path_factory, worker_id) -> Settled:
+    """Built once for the whole session, whichever test worker needs it first; the others wait for
+    it and read the same files (a sync per worker would cost each of them half a minute)."""
+    shared = tmp_path_factory.getbasetemp() if worker_id == "master" else tmp_path_factory.getbasetemp().parent
+    directory = shared / "settled"
+    with FileLock(str(shared / "settled.lock")):
+        built = directory / "settled.json"
+        if not built.exists():
+            directory.mkdir(exist_ok=True)
+            built.write_text(json.dumps(_settled_sync(directory)))
+        facts = json.loads(built.read_text())
+    with dg.instance_for_test(temp_dir=str(directory / "instance"), set_dagster_home=False) as instance:
+        yield Settled(
+            directory / "warehouse.duckdb",
+            facts["env"],
+            SETTLED_WINDOW,
+            facts["run_id"],
+            instance,
+            facts["tools_campaign_id"],
+        )
 
 
 @pytest.fixture

@@ -83,7 +83,8 @@ def test_a_platform_without_settings_is_reported_as_not_configured_with_what_to_
 
 
 def test_a_half_configured_platform_fails_with_what_is_missing(env):
-    lines = check_all({**env, "META_AD_ACCOUNT_IDS": ""}, PLATFORM_SOURCES)
+    pages_only = {"META_PAGE_IDS": "", "INSTAGRAM_ACCOUNT_IDS": ""}  # else the token would be for the pages
+    lines = check_all({**env, **pages_only, "META_AD_ACCOUNT_IDS": ""}, PLATFORM_SOURCES)
 
     assert verdicts(lines, "meta") == {
         "-": (

@@ -42,6 +42,7 @@ def test_lineage_runs_from_raw_through_staging_and_mart_to_roi_as_one_graph():
         key(["marts", "engagement_daily"]),
         key(["marts", "conversions_by_goal"]),
         key(["intermediate", "int_ad_campaigns"]),
+        key(["marts", "audience_daily"]),  # the organic pages' reach and engagement, on organic rows only
     }
     assert key(["intermediate", "int_campaign_day"]) in upstream_of_mart
     assert upstream_of_staging == {key(["raw", "meta_ads_insights"])}

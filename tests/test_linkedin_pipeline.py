@@ -29,7 +29,7 @@ def test_days_linkedin_omits_are_zero_in_the_marts_not_missing_data(settled):
     [(raw_spend,)] = query(settled.warehouse, "select sum(cost_in_local_currency) from raw.linkedin_ads_analytics")
     [(mart_spend,)] = query(settled.warehouse, "select sum(spend) from marts.cost_daily where channel = 'linkedin'")
     assert mart_spend == raw_spend
-    assert all(e.passed for e in settled.result.get_asset_check_evaluations()), (
+    assert all(e.passed for e in settled.check_evaluations()), (
         "the raw-vs-mart reconciliation passes with the omitted days"
     )
 

@@ -13,8 +13,10 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from conftest import ORGANIC_PLATFORMS
 from connectors.sandbox.meta_figures import meta_deliveries
 from pipelines.runs import run_sync
+from test_organic_pipeline import OrganicBefore
 from test_roi import CONVERSION_TYPES
 from warehouse_sql import query
 
@@ -50,8 +52,8 @@ def figures(warehouse):
 
 
 def test_a_full_sync_lands_every_platform_and_passes_every_check(settled):
-    assert settled.result.success
-    evaluations = settled.result.get_asset_check_evaluations()
+    assert settled.succeeded
+    evaluations = settled.check_evaluations()
     assert [e.check_name for e in evaluations if not e.passed] == [], (
         "the raw-vs-mart reconciliation and every dbt test pass"
     )
@@ -104,6 +106,10 @@ def test_materializing_days_again_from_the_dagster_cli_changes_no_figure_and_mee
 
 
 def test_a_restated_day_is_updated_on_every_platform_and_no_other_day_moves(work_env, sandbox, yesterday):
+    """The nightly re-sync after the platforms restate: a restated day moves and no other; last
+    week's organic posts gain their late engagement and no older post moves; a snapshot taken on
+    an earlier night is never rewritten; a Page whose token lost its permission keeps what it had."""
+    organic = OrganicBefore.read(work_env, sandbox, yesterday)
     by_day = {
         "meta": "select date_day, sum(platform_conversions) from marts.conversions_daily where channel = 'meta' group by 1",
         "linkedin": "select date_day, sum(platform_conversions) from marts.conversions_daily where channel = 'linkedin' group by 1",
@@ -118,8 +124,12 @@ def test_a_restated_day_is_updated_on_every_platform_and_no_other_day_moves(work
     # and the real APIs' rough edges on the way: Meta asks for smaller pages, GA4 thresholds the day
     sandbox.faults.arm("meta", "reduce_data", times=1, phase="results")
     sandbox.faults.arm("ga4", "thresholded", times=None, days=[yesterday.isoformat()])
-    result = run_sync(yesterday, yesterday)
+    sandbox.faults.arm("facebook_pages", "page_permission_denied", times=None, page=organic.denied_page)
+    # the organic pages re-read the posts of their nightly week, as the schedule has them do
+    week = (yesterday - dt.timedelta(days=6), yesterday)
+    result = run_sync(yesterday, yesterday, windows=dict.fromkeys(ORGANIC_PLATFORMS, week), raise_on_error=False)
     assert result.success
+    organic.assert_resynced(work_env, result, week)
 
     after = {platform: dict(query(work_env, sql)) for platform, sql in by_day.items()}
     for platform in by_day:
@@ -202,14 +212,13 @@ def test_an_account_that_fails_on_each_platform_loses_nothing_and_the_rest_compl
 def test_no_token_reaches_run_logs_metadata_or_the_warehouse(settled):
     tokens = [value for name, value in settled.env.items() if name.endswith(("_TOKEN", "_SECRET")) and value]
     assert len(tokens) >= 4, "Meta and LinkedIn tokens, LinkedIn client secret and refresh token"
-    result = settled.result
-
-    logged = "\n".join(str(record) for record in settled.instance.all_logs(result.run_id))
+    logged = "\n".join(str(record) for record in settled.instance.all_logs(settled.run_id))
     metadata = "\n".join(
-        str(m.metadata)
-        for node in ("raw_meta_ads_insights", "raw_linkedin_ads_analytics")
-        for m in result.asset_materializations_for_node(node)
+        str(metadata)
+        for table in ("meta_ads_insights", "linkedin_ads_analytics")
+        for metadata in settled.materialization_metadata(table)
     )
+    assert metadata
     text_columns = query(
         settled.warehouse,
         "select table_schema, table_name, string_agg(format('\"{}\"::varchar', column_name), ', ') "
@@ -288,7 +297,7 @@ def test_a_sync_that_dbt_stops_tells_the_user_which_ledger_row_to_fix(
 def test_rebuild_recomputes_every_loaded_day_from_the_warehouse_without_calling_a_platform(
     work_env, sandbox, monkeypatch, tmp_path, capsys
 ):
-    from conftest import LEDGER_HEADER, SETTLED_WINDOW
+    from conftest import LEDGER_HEADER, ORGANIC_WINDOW, SETTLED_WINDOW
     from pipelines.cli import main
     from pipelines.settings import published_path
 
@@ -306,7 +315,7 @@ def test_rebuild_recomputes_every_loaded_day_from_the_warehouse_without_calling_
 
     printed = capsys.readouterr()
     assert status == 0, printed.err
-    assert f"Rebuilding {first}..{last}" in printed.out
+    assert f"Rebuilding {ORGANIC_WINDOW[0]}..{last}" in printed.out, "from the first organic day loaded"
     assert sandbox.request_log == [], "no platform was called"
     assert float(before) > 15_000, "the settled ledger's staff time"
     assert float(query(work_env, other_costs)[0][0]) == pytest.approx(100 * ((last - first).days + 1), abs=0.05), (

@@ -180,8 +180,38 @@ def test_the_html_file_is_self_contained_small_and_printable(window_reports, tmp
     text = written.read_text(encoding="utf-8")
 
     assert text == window_reports["nb"].html
-    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//|url\(\s*["']?\s*(https?:)?//""", text, re.I)
+    # nothing is loaded from elsewhere (a link to a post, <a href>, loads nothing until clicked)
+    assert not re.search(r"""src\s*=\s*["']?\s*(https?:)?//|url\(\s*["']?\s*(https?:)?//""", text, re.I)
     assert "<script" not in text and "<link" not in text and "@import" not in text
     assert written.stat().st_size < 3 * 1024 * 1024
     assert "@page" in text and "A4" in text and "break-before: page" in text
     assert text.count("<svg") >= 5  # ROI, ROAS, CPC, CPM and a day-by-day chart per channel
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_report_shows_each_networks_follower_growth_and_the_posts_that_engaged_most(
+    settled, window_reports, locale
+):
+    first, last = settled.window
+    followers = dict(
+        query(
+            settled.warehouse,
+            "select network || '/' || date_day, sum(followers) from marts.audience_daily"
+            " where date_day in (?, ?) group by all",
+            first - dt.timedelta(days=1),
+            last,
+        )
+    )
+    [(top_permalink,)] = query(
+        settled.warehouse,
+        "select permalink from marts.posts where published_date between ? and ? order by engagements desc limit 1",
+        first,
+        last,
+    )
+
+    audience = html.unescape(re.search(r'<section id="audience">.*?</section>', window_reports[locale].html, re.S)[0])
+    for network in ("facebook", "instagram"):
+        start, end = followers[f"{network}/{first - dt.timedelta(days=1)}"], followers[f"{network}/{last}"]
+        row = re.search(rf"<tr><td>{network.capitalize()}</td>(.*?)</tr>", audience, re.S)[1]
+        assert percent((end - start) / start, locale) in row, network
+    assert f'href="{top_permalink}"' in audience

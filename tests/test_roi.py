@@ -14,6 +14,7 @@ import pytest
 from conftest import (
     LEAD_VALUE_NOK,
     LEDGER_HEADER,
+    ORGANIC_WINDOW,
     QUIET_WINDOW,
     REGISTRATION_CLOSE_RATE,
     REGISTRATION_DEAL_EUR,
@@ -236,7 +237,13 @@ def test_no_table_sums_reach_without_saying_so(settled):
         )
     }
 
-    assert reach_columns == {"reach_daily", "reach_sum_of_daily_upper_bound", "engagement_rate_by_daily_reach"}
+    assert reach_columns == {
+        "reach_daily",
+        "reach_sum_of_daily_upper_bound",
+        "engagement_rate_by_daily_reach",
+        "lifetime_reach",  # one post's own unique reach (marts.posts)
+        "engagement_rate_by_lifetime_reach",
+    }
 
 
 def test_kpi_targets_show_actual_against_target(settled):
@@ -371,7 +378,8 @@ def test_months_are_dates_and_a_month_the_warehouse_holds_in_part_says_so(settle
         "select distinct typeof(month), month, days_in_data, is_partial_month from marts.roi_by_channel_monthly order by month",
     )
 
-    first, last = settled.window
+    # the organic pages were synced from further back than the ads (conftest.ORGANIC_WINDOW)
+    first, last = ORGANIC_WINDOW[0], settled.window[1]
     expected = {}
     for offset in range((last - first).days + 1):
         day = first + dt.timedelta(days=offset)
@@ -392,6 +400,7 @@ def test_channels_without_ads_have_no_over_claim_ratio(settled):
     assert ratios[("meta", "paid")] > 0 and ratios[("linkedin", "paid")] > 0
     assert {key: ratio for key, ratio in ratios.items() if key[1] != "paid"} == {
         ("meta", "organic"): None,
+        ("linkedin", "organic"): None,  # the organization pages' engagement
         ("direct", "other"): None,
         ("email", "other"): None,
         ("organic", "other"): None,

@@ -44,12 +44,16 @@ windowed as (
     where
         date_day between cast({{ start_date }} as date) and cast({{ end_date }} as date)
         and channel in ({{ quoted_list(ad_channels()) }})
+        -- organic engagement stands on the channels' organic rows only: set against ad impressions it would
+        -- inflate the engagement rate
+        and organic_audience is null
     {%- else %}
     select *, {{ period }} as period_month
     from facts
     where date_day between cast({{ start_date }} as date) and cast({{ end_date }} as date)
     {%- if level == 'campaign' %}
       and channel in ({{ quoted_list(ad_channels()) }})
+      and organic_audience is null
     {%- endif %}
     {%- endif %}
 ),
@@ -210,13 +214,13 @@ order by {% if by_month %}month, {% endif %}spend desc, {{ keys | join(', ') }}
 {%- endmacro %}
 
 {% macro roi_marts_as_refs() -%}
-    {{ return({'cost_daily': ref('cost_daily'), 'conversions_daily': ref('conversions_daily'), 'engagement_daily': ref('engagement_daily'), 'conversions_by_goal': ref('conversions_by_goal'), 'campaigns': ref('int_ad_campaigns')}) }}
+    {{ return({'cost_daily': ref('cost_daily'), 'conversions_daily': ref('conversions_daily'), 'engagement_daily': ref('engagement_daily'), 'conversions_by_goal': ref('conversions_by_goal'), 'campaigns': ref('int_ad_campaigns'), 'audience_daily': ref('audience_daily')}) }}
 {%- endmacro %}
 
 {#- Run at the end of every dbt build: table macros for any window, e.g.
     select * from marts.roi_by_campaign_between('2026-10-01', '2026-10-31'); -#}
 {% macro create_roi_window_macros() -%}
-    {%- set marts = {'cost_daily': 'marts.cost_daily', 'conversions_daily': 'marts.conversions_daily', 'engagement_daily': 'marts.engagement_daily', 'conversions_by_goal': 'marts.conversions_by_goal', 'campaigns': 'intermediate.int_ad_campaigns'} -%}
+    {%- set marts = {'cost_daily': 'marts.cost_daily', 'conversions_daily': 'marts.conversions_daily', 'engagement_daily': 'marts.engagement_daily', 'conversions_by_goal': 'marts.conversions_by_goal', 'campaigns': 'intermediate.int_ad_campaigns', 'audience_daily': 'marts.audience_daily'} -%}
     {#- Only after a build in which every model succeeded: otherwise a mart may be missing. -#}
     {%- if execute and (results | selectattr('status', 'in', ['error', 'fail']) | list | length) == 0 %}
     create or replace macro marts.roi_by_campaign_between(start_date, end_date) as table
@@ -231,7 +235,9 @@ order by {% if by_month %}month, {% endif %}spend desc, {{ keys | join(', ') }}
 {#- Every daily money and volume figure of the marts at date × channel × media type × account ×
     campaign, one fact per row (union by name, so a figure a mart lacks is NULL there): summing a
     union never fans out the way joining the marts would. cost_daily and conversions_daily say
-    their own media type; engagement is what the ads bought (`paid`). -#}
+    their own media type; engagement is what the ads bought (`paid`); audience_daily is the organic
+    pages' own reach and engagement (`organic_audience`), which only the channels' organic rows
+    count. -#}
 {% macro roi_facts(marts) -%}
 {%- set bought = "case when channel in (" ~ quoted_list(ad_channels()) ~ ") then 'paid' else 'other' end" -%}
 select date_day, channel, media_type, account_id, campaign_id, campaign_name,
@@ -255,6 +261,10 @@ select date_day, channel, media_type, account_id, campaign_id,
        {%- endfor %}
        valued_conversions_value_reporting as valued_conversions_value
 from {{ marts['conversions_by_goal'] }}
+union all by name
+select date_day, channel, 'organic' as media_type, account_id, engagements, reach_daily,
+       time_zone as account_time_zone, true as organic_audience
+from {{ marts['audience_daily'] }}
 {%- endmacro %}
 
 {#- The goals the ROI tables show apart (column stem → goal), each with its cost per conversion.

@@ -44,6 +44,8 @@ class Figures:
     campaigns: list[Row]  # roi_by_campaign_between, by return
     daily: list[Row]  # date_day × channel: spend, return_value (paid)
     kpi: list[Row]
+    audience: list[Row]  # per network: followers at the start and end, growth, engagements (audience.sql)
+    top_posts: list[Row]
     unmatched: list[Row]
     ga4_flagged_days: list[Row]
     currencies: list[Row]
@@ -100,6 +102,8 @@ def read_figures(warehouse: Path, start: dt.date, end: dt.date) -> Figures:
             campaigns=_rows(connection, "campaigns", **period),
             daily=_rows(connection, "daily_spend_and_return", **period),
             kpi=_rows(connection, "kpi_targets", **period),
+            audience=_rows(connection, "audience", **period),
+            top_posts=_rows(connection, "top_posts", **period),
             unmatched=_rows(connection, "unmatched", **period),
             ga4_flagged_days=_rows(connection, "ga4_flagged_days", **period),
             currencies=_rows(connection, "currencies", **period, reporting_currency=currency),

@@ -32,7 +32,13 @@ MONEY_METRICS = {
     "cpa_ga4_key_event",
     "cpc_link",
 }
-PERCENT_METRICS = {"roi", "ctr_link", "engagement_rate_by_impressions"}
+PERCENT_METRICS = {
+    "roi",
+    "ctr_link",
+    "engagement_rate_by_impressions",
+    "follower_growth",
+    "engagement_rate_by_followers",
+}
 RATIO_METRICS = {"roas"}
 
 

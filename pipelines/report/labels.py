@@ -10,7 +10,13 @@ from __future__ import annotations
 LOCALES = ("nb", "en")
 
 # The platforms' own names, the same in every language.
-CHANNEL_NAMES = {"meta": "Meta", "linkedin": "LinkedIn", "ga4": "GA4"}
+CHANNEL_NAMES = {
+    "meta": "Meta",
+    "linkedin": "LinkedIn",
+    "ga4": "GA4",
+    "facebook": "Facebook",
+    "instagram": "Instagram",
+}
 
 LABELS: dict[str, dict[str, str]] = {
     "nb": {
@@ -113,6 +119,24 @@ LABELS: dict[str, dict[str, str]] = {
         "over_claim": "Overtelling",
         "all_goals": "alle konverteringer",
         # top campaigns
+        "audience": "Organisk publikum",
+        "audience_intro": "Følgere på sidene og profilene, ikke unike personer. LinkedIn oppgir ikke hvor mange som slutter å følge: der telles følgere bare de nettene et øyeblikksbilde ble tatt.",
+        "network": "Nettverk",
+        "followers_start": "Følgere ved start",
+        "followers_end": "Følgere ved slutt",
+        "follower_growth": "Vekst",
+        "followers_gained": "Nye",
+        "followers_lost": "Sluttet",
+        "engagement_per_follower": "Engasjement per følger",
+        "top_posts": "Innleggene som engasjerte mest",
+        "post": "Innlegg",
+        "published": "Publisert",
+        "views": "Visninger",
+        "reach": "Rekkevidde",
+        "engagement_per_reach": "Engasjement per nådd",
+        "settling": "tallene vokser fortsatt",
+        "no_posts": "Ingen organiske innlegg i perioden.",
+        "no_audience": "Ingen organiske sider er koblet til (META_PAGE_IDS, INSTAGRAM_ACCOUNT_IDS, LINKEDIN_ORGANIZATION_IDS).",
         "top": "Toppkampanjer",
         "top_by_return": "Størst avkastning",
         "top_by_cost": "Lavest kostnad per konvertering, per mål",
@@ -239,6 +263,24 @@ LABELS: dict[str, dict[str, str]] = {
         "observed": "GA4",
         "over_claim": "Over-claim",
         "all_goals": "all conversions",
+        "audience": "Organic audience",
+        "audience_intro": "Followers of the pages and profiles, not unique people. LinkedIn does not report unfollows: its followers are known on the nights a snapshot was taken.",
+        "network": "Network",
+        "followers_start": "Followers at start",
+        "followers_end": "Followers at end",
+        "follower_growth": "Growth",
+        "followers_gained": "New",
+        "followers_lost": "Unfollowed",
+        "engagement_per_follower": "Engagement per follower",
+        "top_posts": "The posts that engaged most",
+        "post": "Post",
+        "published": "Published",
+        "views": "Views",
+        "reach": "Reach",
+        "engagement_per_reach": "Engagement per person reached",
+        "settling": "figures still growing",
+        "no_posts": "No organic posts in the period.",
+        "no_audience": "No organic pages are connected (META_PAGE_IDS, INSTAGRAM_ACCOUNT_IDS, LINKEDIN_ORGANIZATION_IDS).",
         "top": "Top campaigns",
         "top_by_return": "Largest return",
         "top_by_cost": "Lowest cost per conversion, per goal",
@@ -310,6 +352,9 @@ CODES: dict[str, dict[str, dict[str, str]]] = {
             "cpc_link": "CPC (lenkeklikk)",
             "ctr_link": "CTR (lenkeklikk)",
             "engagement_rate_by_impressions": "engasjement per visning",
+            "follower_growth": "følgervekst",
+            "net_follower_growth": "netto nye følgere",
+            "engagement_rate_by_followers": "engasjement per følger",
         },
     },
     "en": {
@@ -347,6 +392,9 @@ CODES: dict[str, dict[str, dict[str, str]]] = {
             "cpc_link": "CPC (link clicks)",
             "ctr_link": "CTR (link clicks)",
             "engagement_rate_by_impressions": "engagement per impression",
+            "follower_growth": "follower growth",
+            "net_follower_growth": "net new followers",
+            "engagement_rate_by_followers": "engagement per follower",
         },
     },
 }

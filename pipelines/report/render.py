@@ -70,6 +70,7 @@ def report_context(figures: Figures, locale: str, today: dt.date | None) -> dict
         "funnel": sections.funnel(),
         "claims": sections.claims(),
         "top": top_campaigns(sections),
+        "audience": sections.audience(),
         "conversions_label": words[f"conversions_{sections.counted}"],
         "notes": data_notes(sections),
     }

@@ -220,6 +220,38 @@ class Sections:
         ]
         return {"columns": columns, "rows": rows}
 
+    def audience(self) -> dict[str, Any]:
+        """The organic pages: followers and their growth per network, and the posts that engaged most."""
+        fmt, none = self.fmt, self.words["none"]
+        networks = [
+            {
+                "name": channel_name(row["network"]),
+                "followers_start": fmt.count(row["followers_start"]),
+                "followers_end": fmt.count(row["followers_end"]),
+                "growth": fmt.percent(row["follower_growth_rate"]),
+                "gained": fmt.count(row["followers_gained"]),
+                "lost": none if row["followers_lost"] is None else fmt.count(row["followers_lost"]),
+                "engagements": fmt.count(row["engagements"]),
+                "engagement_rate": fmt.percent(row["engagement_rate_by_followers"]),
+            }
+            for row in self.figures.audience
+        ]
+        posts = [
+            {
+                "network": channel_name(row["network"]),
+                "date": fmt.date(row["published_date"]),
+                "text": _shortened(row["post_text"] or ""),
+                "permalink": row["permalink"],
+                "views": fmt.count(row["views"]),
+                "reach": fmt.count(row["lifetime_reach"]),
+                "engagements": fmt.count(row["engagements"]),
+                "engagement_rate": fmt.percent(row["engagement_rate_by_lifetime_reach"]),
+                "settling": row["figures_settling"],
+            }
+            for row in self.figures.top_posts
+        ]
+        return {"networks": networks, "posts": posts}
+
     def claims(self) -> list[dict[str, str]]:
         """Platform-claimed against GA4-observed conversions, per paid channel and goal."""
         rows = []
@@ -241,6 +273,10 @@ class Sections:
                         }
                     )
         return rows
+
+
+def _shortened(text: str, length: int = 90) -> str:
+    return text if len(text) <= length else text[: length - 1].rstrip() + "…"
 
 
 def _capitalised(text: str) -> str:

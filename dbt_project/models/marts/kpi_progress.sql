@@ -1,6 +1,6 @@
 {{ config(materialized='table') }}
 -- depends_on: {{ ref('cost_daily') }}, {{ ref('conversions_daily') }}, {{ ref('engagement_daily') }}
--- depends_on: {{ ref('conversions_by_goal') }}, {{ ref('int_ad_campaigns') }}
+-- depends_on: {{ ref('conversions_by_goal') }}, {{ ref('int_ad_campaigns') }}, {{ ref('audience_daily') }}
 -- Actual against the targets agreed with management (config/kpi_targets.csv, or the file named by
 -- SOCIAL_ROI_KPI_TARGETS): one row per target, the actual computed from the marts over the
 -- target's own period, channel and campaign with the same definitions as the ROI tables. A row
@@ -26,12 +26,22 @@
     'cpc_link': 'spend / nullif(link_clicks, 0)',
     'ctr_link': 'link_clicks / nullif(impressions, 0)',
     'engagement_rate_by_impressions': 'engagements / nullif(impressions, 0)',
+    'follower_growth': '(followers_end - followers_start) / nullif(followers_start, 0)',
+    'net_follower_growth': 'followers_end - followers_start',
+    'engagement_rate_by_followers': 'organic_engagements / nullif(follower_days, 0)',
 } %}
+{#- The organic audience's metrics, measured on marts.audience_daily: over the target's channel, or one
+    network (facebook, instagram, linkedin), or every organic account. Follower growth compares the
+    followers at the end of the period's eve with those at its last loaded day; the engagement rate
+    by followers is Σ engagements / Σ followers over the period's days (each day's rate, weighted
+    by its followers). -#}
+{%- set organic_metrics = ['follower_growth', 'net_follower_growth', 'engagement_rate_by_followers'] %}
+{%- set networks = ['facebook', 'instagram', 'linkedin'] %}
 {#- Metrics that add up over days: pacing scales the target with the share of the period elapsed.
     The others are ratios, whose expected value to date is the target itself. -#}
 {%- set additive = [
     'spend', 'total_cost', 'revenue', 'return_value', 'ga4_revenue', 'ga4_key_events', 'ga4_sessions',
-    'platform_conversions'
+    'platform_conversions', 'follower_growth', 'net_follower_growth'
 ] %}
 {#- Metrics that set ad spend or a platform's own claims against something every channel shares:
     over all channels they would divide the whole site's revenue by ad spend, or add up different
@@ -64,7 +74,16 @@ problems as (
             when t.period_start is null or t.period_end is null then 'period_start and period_end are required'
             when t.period_end < t.period_start then 'period_end is before period_start'
             when coalesce(t.direction, '') not in ('at_least', 'at_most') then 'direction must be at_least or at_most'
-            when t.channel is not null and lower(trim(t.channel)) not in (select kc.channel from known_channels as kc)
+            when
+                t.metric in ({{ quoted_list(organic_metrics) }}) and t.channel is not null
+                and lower(trim(t.channel)) not in ({{ quoted_list(ad_channels() + networks) }})
+                then t.metric || ' is measured on the organic pages: channel must be one of '
+                || '{{ (ad_channels() + networks) | join(", ") }}, or empty for every organic account'
+            when t.metric in ({{ quoted_list(organic_metrics) }}) and t.campaign_id is not null
+                then t.metric || ' is measured on the organic pages, not on a campaign: leave campaign_id empty'
+            when
+                t.channel is not null and t.metric not in ({{ quoted_list(organic_metrics) }})
+                and lower(trim(t.channel)) not in (select kc.channel from known_channels as kc)
                 then 'channel ''' || t.channel || ''' is unknown: use one of '
                 || (select string_agg(kc.channel, ', ' order by kc.channel) from known_channels as kc)
                 || ', or leave it empty for all channels'
@@ -131,7 +150,44 @@ sums as (
         and (t.campaign_id is null or f.campaign_id = t.campaign_id)
         -- a channel's or campaign's target measures what was bought; over all channels, everything
         and (t.channel is null and t.campaign_id is null or f.media_type <> 'organic')
+        -- the organic pages' own engagement is for the organic metrics below
+        and f.organic_audience is null
     group by t.target_id
+),
+
+organic_per_account as (
+    select
+        t.target_id,
+        a.network,
+        a.account_id,
+        max(a.followers) filter (where a.date_day = t.period_start - 1)                             as followers_start,
+        max_by(a.followers, a.date_day) filter (where a.date_day between t.period_start and t.period_end)
+            as followers_end,
+        sum(a.engagements) filter (
+            where a.date_day between t.period_start and t.period_end and a.followers is not null
+        )                                                                                            as engagements,
+        sum(a.followers) filter (
+            where a.date_day between t.period_start and t.period_end and a.engagements is not null
+        )                                                                                            as follower_days,
+        max(a.date_day) filter (where a.date_day between t.period_start and t.period_end)          as data_until
+    from checked as t
+    inner join {{ ref('audience_daily') }} as a
+        on t.channel is null or a.channel = t.channel or a.network = t.channel
+    where t.metric in ({{ quoted_list(organic_metrics) }})
+    group by t.target_id, a.network, a.account_id
+),
+
+organic_sums as (
+    -- all accounts of the scope together, and only when every one of them has the day
+    select
+        target_id,
+        case when count(followers_start) = count(*) then sum(followers_start) end as followers_start,
+        case when count(followers_end) = count(*) then sum(followers_end) end     as followers_end,
+        sum(engagements)                                                          as organic_engagements,
+        sum(follower_days)                                                        as follower_days,
+        max(data_until)                                                           as organic_data_until
+    from organic_per_account
+    group by target_id
 ),
 
 last_loaded as (
@@ -142,7 +198,8 @@ last_loaded as (
 actuals as (
     select
         t.*,
-        s.data_until,
+        case when t.metric in ({{ quoted_list(organic_metrics) }}) then o.organic_data_until else s.data_until end
+            as data_until,
         greatest(0, least(t.period_end, l.last_day) - t.period_start + 1) as days_elapsed,
         t.period_end - t.period_start + 1                                  as days_in_period,
         case t.metric
@@ -152,6 +209,7 @@ actuals as (
         end                                                                as actual_value
     from checked as t
     inner join sums as s using (target_id)
+    left join organic_sums as o using (target_id)
     cross join last_loaded as l
 ),
 
