@@ -279,3 +279,11 @@ def meta_settings(sandbox):
 @pytest.fixture
 def yesterday() -> dt.date:
     return YESTERDAY
+
+
+def pytest_collection_modifyitems(config, items):
+    """One test that needs the settled sync first, then every test that does not, then the rest: the
+    first test worker starts building the sync at once while the other runs the tests that need no
+    sync, instead of both reaching the sync together and one waiting idle for it."""
+    needs_sync = [item for item in items if "settled" in item.fixturenames]
+    items[:] = needs_sync[:1] + [item for item in items if "settled" not in item.fixturenames] + needs_sync[1:]
