@@ -12,7 +12,7 @@ Per post published in the window (POSTS_SOURCE): ``Page(page_id).get_published_p
 the post's lifetime figures as they stand at the fetch, read in the same request through field expansion. Per Page
 (``fetch_follower_totals``): the Page node's ``followers_count`` now, for the snapshot table kept forever.
 
-Errors: a retired metric fails the whole request with code 100 "The value must be a valid insights metric": the
+Errors (classified in ``meta_organic.py``, shared with Instagram): a retired metric fails the whole request with code 100 "The value must be a valid insights metric": the
 connector names the metric and its replacement (RETIRED_METRICS). A Page token without ``read_insights`` /
 ``pages_read_engagement`` (code 10, 200-299) fails that Page only, naming it and the permission; an expired
 token (190) likewise. Throttling and transient errors are retried as in ``meta_ads.py``.
@@ -23,34 +23,20 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import logging
 import os
-import time
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 
-import requests
 from facebook_business.adobjects.page import Page
-from facebook_business.api import FacebookAdsApi
 from facebook_business.exceptions import FacebookRequestError
-from facebook_business.session import FacebookSession
 
-from connectors.errors import (
-    MalformedPayloadError,
-    PlatformAuthError,
-    PlatformConfigError,
-    PlatformError,
-    PlatformThrottledError,
-    TransientPlatformError,
-)
-
-# The Graph API's error codes, the same for Pages as for Ads: kept once, in meta_ads.py.
-from connectors.meta_ads import EXPIRED_TOKEN_CODE, PERMISSION_CODES, THROTTLE_CODES, TRANSIENT_CODES
+from connectors.errors import MalformedPayloadError, PlatformConfigError
+from connectors.meta_organic import DEFAULT_GRAPH_URL, TOKEN_SETTINGS, OrganicGraphClient, ids_and_token
 from connectors.retry import Backoff
 from connectors.source import AccessCheck, RawSource, RestatementWindow, SliceRecords, check_slices, fetch_slices
 
 PLATFORM = "facebook_pages"
-DEFAULT_GRAPH_URL = "https://graph.facebook.com"
+PERMISSIONS = "read_insights and pages_read_engagement"
 RAW_TABLE = "facebook_page_insights"
 # The Page metrics read, and the column each lands in. Checked for Graph API v26.0 (facebook-business 26.0.x)
 # against Meta's deprecated-metrics list (developers.facebook.com/docs/platforminsights/page/deprecated-metrics/:
@@ -131,8 +117,6 @@ POSTS_COLUMNS = {
     "raw_row": "JSON",
 }
 
-log = logging.getLogger(__name__)
-
 
 @dataclasses.dataclass(frozen=True)
 class FacebookPagesSettings:
@@ -146,40 +130,22 @@ class FacebookPagesSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> FacebookPagesSettings | None:
         """None without META_PAGE_IDS; a Page token (else the Meta system-user token) is then required."""
-        pages = env.get("META_PAGE_IDS", "").strip()
-        if not pages:
-            return None
-        token = (env.get("META_PAGE_ACCESS_TOKEN") or env.get("META_ACCESS_TOKEN") or "").strip()
-        if not token:
-            raise PlatformConfigError(
-                PLATFORM,
-                "META_PAGE_IDS is set but neither META_PAGE_ACCESS_TOKEN nor META_ACCESS_TOKEN is: set a token with the read_insights and pages_read_engagement permissions on the Pages.",
-            )
-        page_ids = tuple(part.strip() for part in pages.split(",") if part.strip())
-        for page_id in page_ids:
-            if not page_id.isdigit():
-                raise PlatformConfigError(
-                    PLATFORM, f"{page_id!r} in META_PAGE_IDS is not a Facebook Page id: use the Page's numeric id."
-                )
-        return cls(
-            access_token=token,
-            page_ids=page_ids,
-            graph_url=(env.get("META_GRAPH_URL") or DEFAULT_GRAPH_URL).rstrip("/"),
+        read = ids_and_token(
+            env, PLATFORM, "META_PAGE_IDS", PERMISSIONS, "use the Facebook Page's numeric id (its About section)"
         )
+        if read is None:
+            return None
+        page_ids, token, graph_url = read
+        return cls(access_token=token, page_ids=page_ids, graph_url=graph_url)
 
 
-class FacebookPagesClient:
-    """Reads daily Page insights; `sleep` is the clock it waits with (tests record instead of sleeping)."""
+class FacebookPagesClient(OrganicGraphClient):
+    """Reads Page insights, posts and follower totals; `sleep` is the clock it waits with (tests record instead)."""
 
-    def __init__(self, settings: FacebookPagesSettings, sleep: Callable[[float], None] = time.sleep):
-        self.settings = settings
-        self.sleep = sleep
-        session = FacebookSession(access_token=settings.access_token, timeout=120)
-        session.GRAPH = settings.graph_url  # the SDK's documented base-URL attribute
-        self._api = FacebookAdsApi(session, api_version=FacebookAdsApi.API_VERSION)
-
-    def close(self) -> None:
-        self._api._session.requests.close()
+    PLATFORM = PLATFORM
+    NOUN = "Facebook Page"
+    PERMISSIONS = PERMISSIONS
+    PERMISSION_ADVICE = "a Page token from a user with a task on the Page"
 
     def daily_insights(self, page_id: str, since: dt.date, until: dt.date) -> Iterator[dict]:
         """One record per day of [since, until] that Meta has figures for; failures leave as a PlatformError."""
@@ -237,60 +203,10 @@ class FacebookPagesClient:
             entries.append(next(cursor).export_all_data())
         return entries
 
-    def _call(self, page_id: str, operation: Callable):
-        backoff = self.settings.backoff
-        waited = 0.0
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                return operation()
-            except FacebookRequestError as error:
-                problem = self._classify(error, page_id)
-            except requests.RequestException as error:
-                problem = TransientPlatformError(
-                    PLATFORM, f"Could not reach Meta for Facebook Page {page_id} ({type(error).__name__}).", page_id
-                )
-            # Decided outside the except blocks: the SDK's exception (which carries the token) is not chained.
-            if problem.retryable and attempt < backoff.attempts:
-                delay = backoff.delay(attempt)
-                waited += delay if isinstance(problem, PlatformThrottledError) else 0
-                if waited <= self.settings.max_throttle_wait_seconds:
-                    log.warning("Meta Page insights for %s failed (%s); retry in %.1fs", page_id, problem, delay)
-                    self.sleep(delay)
-                    continue
-            raise problem
-
-    def _classify(self, error: FacebookRequestError, page_id: str) -> PlatformError:
-        code = error.api_error_code()
-        message = error.api_error_message() or f"HTTP {error.http_status()}"
-        where = f"Facebook Page {page_id}"
-        if code == EXPIRED_TOKEN_CODE:
-            return PlatformAuthError(
-                PLATFORM,
-                f"Meta rejected the Page access token while reading {where} (code 190: {message}). Generate a new Page token and set META_PAGE_ACCESS_TOKEN.",
-                page_id,
-            )
-        if code in PERMISSION_CODES:
-            return PlatformAuthError(
-                PLATFORM,
-                f"The token may not read insights of {where} (code {code}: {message}). Give it the read_insights and pages_read_engagement permissions on this Page (a Page token from a user with a task on the Page), then set META_PAGE_ACCESS_TOKEN.",
-                page_id,
-            )
-        if code == 100 and INVALID_METRIC_MESSAGE in message:
-            return self._retired_metric_error(page_id, message)
-        if code in THROTTLE_CODES:
-            return PlatformThrottledError(PLATFORM, f"Meta throttled {where} (code {code}: {message}).", page_id)
-        if code in TRANSIENT_CODES or (error.http_status() or 0) >= 500:
-            return TransientPlatformError(
-                PLATFORM, f"Meta answered HTTP {error.http_status()} for {where} (code {code}: {message}).", page_id
-            )
-        return PlatformConfigError(
-            PLATFORM, f"Meta refused the Page insights request for {where} (code {code}: {message}).", page_id
-        )
-
-    def _retired_metric_error(self, page_id: str, message: str) -> PlatformConfigError:
+    def retired_metric_error(self, page_id: str, message: str, _metrics=()) -> PlatformConfigError | None:
         """Meta does not say which metric it refused: a known retired one, or else the one that fails alone."""
+        if INVALID_METRIC_MESSAGE not in message:
+            return None
         metrics = self.settings.metrics
         retired = [name for name in metrics if name in RETIRED_METRICS]
         if not retired:
@@ -444,7 +360,7 @@ def check_access(settings: FacebookPagesSettings) -> Iterator[AccessCheck]:
     return check_slices(lambda: FacebookPagesClient(settings), settings.page_ids, FacebookPagesClient.check_page)
 
 
-SETTING_NAMES = ("META_PAGE_IDS", "META_PAGE_ACCESS_TOKEN", "META_ACCESS_TOKEN", "META_GRAPH_URL")
+SETTING_NAMES = ("META_PAGE_IDS", *TOKEN_SETTINGS, "META_GRAPH_URL")
 POSTS_RESTATEMENT = RestatementWindow(nightly_days=7, weekly_days=28)
 
 SOURCE = RawSource(
@@ -466,17 +382,8 @@ SOURCE = RawSource(
     setting_names=SETTING_NAMES,
 )
 
-POSTS_SOURCE = RawSource(
-    platform=PLATFORM,
-    table=POSTS_TABLE,
-    columns=POSTS_COLUMNS,
-    slice_column="page_id",
-    date_column="published_date",
-    credentials_hint=SOURCE.credentials_hint,
-    settings_from_env=FacebookPagesSettings.from_env,
-    fetch=fetch_posts,
-    # A post's lifetime figures keep growing for about a week after it is published: the posts of those days
-    # are fetched again every night and replaced whole.
-    restatement=POSTS_RESTATEMENT,
-    setting_names=SETTING_NAMES,
+# The same settings and check (`social-roi check` checks a platform once). A post's lifetime figures keep growing
+# for about a week after it is published: the posts of those days are fetched again every night and replaced whole.
+POSTS_SOURCE = dataclasses.replace(
+    SOURCE, table=POSTS_TABLE, columns=POSTS_COLUMNS, date_column="published_date", fetch=fetch_posts
 )

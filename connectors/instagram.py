@@ -19,7 +19,7 @@ Three reads per account, each through the SDK's ``IGUser`` / ``IGMedia`` objects
   Instagram keeps no follower history worth the name (``follower_count`` is 30 days at most and absent under 100
   followers, developers.facebook.com/documentation/instagram-platform/api-reference/instagram-user/insights).
 
-Errors, as in ``facebook_pages.py``: a retired metric fails the whole request with code 100 "(#100) metric[<i>]
+Errors, as in ``facebook_pages.py`` (classified in ``meta_organic.py``): a retired metric fails the whole request with code 100 "(#100) metric[<i>]
 must be one of the following values: ..." (github.com/janu-software/facebook-php-sdk/issues/17): the connector
 names the refused metric and its replacement (RETIRED_METRICS). A token without ``instagram_basic`` /
 ``instagram_manage_insights`` (code 10, 200-299) fails that account only; an expired token (190) names the setting.
@@ -31,37 +31,22 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import logging
 import os
 import re
-import time
 import warnings
 import zoneinfo
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 
-import requests
 from facebook_business.adobjects.igmedia import IGMedia
 from facebook_business.adobjects.iguser import IGUser
-from facebook_business.api import FacebookAdsApi
 from facebook_business.exceptions import FacebookRequestError
-from facebook_business.session import FacebookSession
 
-from connectors.errors import (
-    MalformedPayloadError,
-    PlatformAuthError,
-    PlatformConfigError,
-    PlatformError,
-    PlatformThrottledError,
-    TransientPlatformError,
-)
-
-# The Graph API's error codes, the same for Instagram as for Ads: kept once, in meta_ads.py.
-from connectors.meta_ads import EXPIRED_TOKEN_CODE, PERMISSION_CODES, THROTTLE_CODES, TRANSIENT_CODES
+from connectors.errors import MalformedPayloadError, PlatformConfigError
+from connectors.meta_organic import DEFAULT_GRAPH_URL, TOKEN_SETTINGS, OrganicGraphClient, ids_and_token
 from connectors.retry import Backoff
 from connectors.source import AccessCheck, RawSource, RestatementWindow, SliceRecords, check_slices, fetch_slices
 
 PLATFORM = "instagram"
-DEFAULT_GRAPH_URL = "https://graph.facebook.com"
 PERMISSIONS = "instagram_basic and instagram_manage_insights"
 
 # The metrics read, and the column each lands in. Checked for Graph API v26.0 (facebook-business 26.0.x) against
@@ -142,8 +127,6 @@ MEDIA_COLUMNS = {
     "raw_row": "JSON",
 }
 
-log = logging.getLogger(__name__)
-
 
 @dataclasses.dataclass(frozen=True)
 class InstagramSettings:
@@ -158,41 +141,33 @@ class InstagramSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> InstagramSettings | None:
         """None without INSTAGRAM_ACCOUNT_IDS; a Page token (else the Meta system-user token) is then required."""
-        accounts = env.get("INSTAGRAM_ACCOUNT_IDS", "").strip()
-        if not accounts:
-            return None
-        token = (env.get("META_PAGE_ACCESS_TOKEN") or env.get("META_ACCESS_TOKEN") or "").strip()
-        if not token:
-            raise PlatformConfigError(
-                PLATFORM,
-                f"INSTAGRAM_ACCOUNT_IDS is set but neither META_PAGE_ACCESS_TOKEN nor META_ACCESS_TOKEN is: set a token with the {PERMISSIONS} permissions (from a user with a task on the Facebook Page the Instagram account is connected to).",
-            )
-        account_ids = tuple(part.strip() for part in accounts.split(",") if part.strip())
-        for account_id in account_ids:
-            if not account_id.isdigit():
-                raise PlatformConfigError(
-                    PLATFORM,
-                    f"{account_id!r} in INSTAGRAM_ACCOUNT_IDS is not an Instagram account id: use the professional account's numeric id (the Page's instagram_business_account, e.g. 17841400000000000), not its @username.",
-                )
-        return cls(
-            access_token=token,
-            account_ids=account_ids,
-            graph_url=(env.get("META_GRAPH_URL") or DEFAULT_GRAPH_URL).rstrip("/"),
+        read = ids_and_token(
+            env,
+            PLATFORM,
+            "INSTAGRAM_ACCOUNT_IDS",
+            PERMISSIONS,
+            "use the professional account's numeric id (the Page's instagram_business_account, e.g. 17841400000000000), not its @username",
         )
+        if read is None:
+            return None
+        account_ids, token, graph_url = read
+        return cls(access_token=token, account_ids=account_ids, graph_url=graph_url)
 
 
-class InstagramClient:
+class InstagramClient(OrganicGraphClient):
     """Reads Instagram account and media insights; `sleep` is the clock it waits with (tests record instead)."""
 
-    def __init__(self, settings: InstagramSettings, sleep: Callable[[float], None] = time.sleep):
-        self.settings = settings
-        self.sleep = sleep
-        session = FacebookSession(access_token=settings.access_token, timeout=120)
-        session.GRAPH = settings.graph_url  # the SDK's documented base-URL attribute
-        self._api = FacebookAdsApi(session, api_version=FacebookAdsApi.API_VERSION)
+    PLATFORM = PLATFORM
+    NOUN = "Instagram account"
+    PERMISSIONS = PERMISSIONS
+    PERMISSION_ADVICE = "a token from a user with a task on the Facebook Page this account is connected to"
 
-    def close(self) -> None:
-        self._api._session.requests.close()
+    def retired_metric_error(
+        self, account_id: str, message: str, metrics: tuple[str, ...]
+    ) -> PlatformConfigError | None:
+        """Meta names the refused metric by its position in the request (`metric[<i>]`)."""
+        refused = INVALID_METRIC_MESSAGE.search(message)
+        return None if refused is None else _retired_metric_error(account_id, metrics, int(refused.group(1)))
 
     def daily_insights(self, account_id: str, since: dt.date, until: dt.date) -> Iterator[dict]:
         """One record per day of [since, until] that Instagram has figures for: two requests a day."""
@@ -283,61 +258,6 @@ class InstagramClient:
             yield from (media for media, day in zip(page, days, strict=True) if since <= day <= until)
             if not page or min(days) < since or not self._call(account_id, cursor.load_next_page):
                 return
-
-    def _call(self, account_id: str, operation: Callable, metrics: tuple[str, ...] = ()):
-        backoff = self.settings.backoff
-        waited = 0.0
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                return operation()
-            except FacebookRequestError as error:
-                problem = self._classify(error, account_id, metrics)
-            except requests.RequestException as error:
-                problem = TransientPlatformError(
-                    PLATFORM,
-                    f"Could not reach Meta for Instagram account {account_id} ({type(error).__name__}).",
-                    account_id,
-                )
-            # Decided outside the except blocks: the SDK's exception (which carries the token) is not chained.
-            if problem.retryable and attempt < backoff.attempts:
-                delay = backoff.delay(attempt)
-                waited += delay if isinstance(problem, PlatformThrottledError) else 0
-                if waited <= self.settings.max_throttle_wait_seconds:
-                    log.warning("Instagram insights for %s failed (%s); retry in %.1fs", account_id, problem, delay)
-                    self.sleep(delay)
-                    continue
-            raise problem
-
-    def _classify(self, error: FacebookRequestError, account_id: str, metrics: tuple[str, ...]) -> PlatformError:
-        """The Graph error as one of ours; the same codes as facebook_pages.py, worded for Instagram."""
-        code = error.api_error_code()
-        message = error.api_error_message() or f"HTTP {error.http_status()}"
-        where = f"Instagram account {account_id}"
-        if code == EXPIRED_TOKEN_CODE:
-            return PlatformAuthError(
-                PLATFORM,
-                f"Meta rejected the access token while reading {where} (code 190: {message}). Generate a new Page token and set META_PAGE_ACCESS_TOKEN.",
-                account_id,
-            )
-        if code in PERMISSION_CODES:
-            return PlatformAuthError(
-                PLATFORM,
-                f"The token may not read insights of {where} (code {code}: {message}). Give it the {PERMISSIONS} permissions (a token from a user with a task on the Facebook Page this account is connected to), then set META_PAGE_ACCESS_TOKEN.",
-                account_id,
-            )
-        if code == 100 and (refused := INVALID_METRIC_MESSAGE.search(message)):
-            return _retired_metric_error(account_id, metrics, int(refused.group(1)))
-        if code in THROTTLE_CODES:
-            return PlatformThrottledError(PLATFORM, f"Meta throttled {where} (code {code}: {message}).", account_id)
-        if code in TRANSIENT_CODES or (error.http_status() or 0) >= 500:
-            return TransientPlatformError(
-                PLATFORM, f"Meta answered HTTP {error.http_status()} for {where} (code {code}: {message}).", account_id
-            )
-        return PlatformConfigError(
-            PLATFORM, f"Meta refused the Instagram request for {where} (code {code}: {message}).", account_id
-        )
 
 
 def _retired_metric_error(account_id: str, metrics: tuple[str, ...], index: int) -> PlatformConfigError:
@@ -461,7 +381,7 @@ def check_access(settings: InstagramSettings) -> Iterator[AccessCheck]:
     return check_slices(lambda: InstagramClient(settings), settings.account_ids, InstagramClient.check_account)
 
 
-SETTING_NAMES = ("INSTAGRAM_ACCOUNT_IDS", "META_PAGE_ACCESS_TOKEN", "META_ACCESS_TOKEN", "META_GRAPH_URL")
+SETTING_NAMES = ("INSTAGRAM_ACCOUNT_IDS", *TOKEN_SETTINGS, "META_GRAPH_URL")
 CREDENTIALS_HINT = "INSTAGRAM_ACCOUNT_IDS and META_PAGE_ACCESS_TOKEN (or META_ACCESS_TOKEN)"
 
 SOURCE = RawSource(
@@ -481,17 +401,7 @@ SOURCE = RawSource(
     setting_names=SETTING_NAMES,
 )
 
-POSTS_SOURCE = RawSource(
-    platform=PLATFORM,
-    table="instagram_media",
-    columns=MEDIA_COLUMNS,
-    slice_column="account_id",
-    date_column="published_date",
-    credentials_hint=CREDENTIALS_HINT,
-    settings_from_env=InstagramSettings.from_env,
-    fetch=fetch_media_window,
-    check=check_access,
-    # A post's engagement accrues for about a week: re-read a week's media nightly, four weeks weekly.
-    restatement=RestatementWindow(nightly_days=7, weekly_days=28),
-    setting_names=SETTING_NAMES,
+# The same settings, check and window (a post's engagement accrues for about a week: re-read nightly).
+POSTS_SOURCE = dataclasses.replace(
+    SOURCE, table="instagram_media", columns=MEDIA_COLUMNS, date_column="published_date", fetch=fetch_media_window
 )

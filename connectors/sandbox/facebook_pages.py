@@ -200,16 +200,7 @@ class FacebookPagesApi:
         return Response.json(200, {"data": data, "paging": _paging(request, since, until)})
 
     def _permission_denied(self, page_id: str) -> bool:
-        faults = self.sandbox.faults
-        fault = faults.take(FAULT_PLATFORM, "page_permission_denied")
-        if fault is None or fault.options.get("page") in (None, page_id):
-            return fault is not None
-        if fault.remaining is not None:  # meant for another Page: give the use back
-            if fault.remaining > 0:
-                fault.remaining += 1
-            else:
-                faults.arm(FAULT_PLATFORM, "page_permission_denied", times=1, **fault.options)
-        return False
+        return self.sandbox.faults.take_for(FAULT_PLATFORM, "page_permission_denied", "page", page_id) is not None
 
     def _retired_now(self) -> set[str]:
         fault = self.sandbox.faults.take(FAULT_PLATFORM, "retired_metric")

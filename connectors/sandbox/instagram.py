@@ -268,16 +268,9 @@ class InstagramApi:
         return None if metrics else _graph_error(400, "(#100) The parameter metric is required", 100)
 
     def _permission_denied(self, account_id: str) -> bool:
-        faults = self.sandbox.faults
-        fault = faults.take(FAULT_PLATFORM, "account_permission_denied")
-        if fault is None or fault.options.get("account") in (None, account_id):
-            return fault is not None
-        if fault.remaining is not None:  # meant for another account: give the use back
-            if fault.remaining > 0:
-                fault.remaining += 1
-            else:
-                faults.arm(FAULT_PLATFORM, "account_permission_denied", times=1, **fault.options)
-        return False
+        return (
+            self.sandbox.faults.take_for(FAULT_PLATFORM, "account_permission_denied", "account", account_id) is not None
+        )
 
 
 def _names(value: str | None) -> list[str]:

@@ -150,17 +150,12 @@ class LinkedInOrganizationApi:
         return organization
 
     def _permission_denied(self, organization_id: str) -> bool:
-        faults = self.sandbox.faults
-        fault = faults.take(FAULT_PLATFORM, "organization_permission_denied")
-        meant_for = str(fault.options.get("organization", "")).rsplit(":", 1)[-1] if fault else ""
-        if fault is None or meant_for in ("", organization_id):
-            return fault is not None
-        if fault.remaining is not None:  # meant for another page: give the use back
-            if fault.remaining > 0:
-                fault.remaining += 1
-            else:
-                faults.arm(FAULT_PLATFORM, "organization_permission_denied", times=1, **fault.options)
-        return False
+        return (
+            self.sandbox.faults.take_for(
+                FAULT_PLATFORM, "organization_permission_denied", "organization", organization_id
+            )
+            is not None
+        )
 
     # --- statistics -----------------------------------------------------------------------------
 

@@ -70,6 +70,20 @@ class FaultSwitches:
                     return fault
         return None
 
+    def take_for(self, platform: str, kind: str, option: str, target: str) -> Fault | None:
+        """Consume one use of an armed fault of this kind meant for `target`: its `option` names it, or
+        is not given (every target). A fault meant for another target is left as it was."""
+        with self._lock:
+            for fault in self._faults:
+                meant_for = str(fault.options.get(option, "")).rsplit(":", 1)[-1]  # an id or a URN
+                if fault.platform == platform and fault.kind == kind and meant_for in ("", target):
+                    if fault.remaining is not None:
+                        fault.remaining -= 1
+                        if fault.remaining <= 0:
+                            self._faults.remove(fault)
+                    return fault
+        return None
+
     def clear(self) -> None:
         with self._lock:
             self._faults.clear()
