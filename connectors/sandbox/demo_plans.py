@@ -24,6 +24,9 @@ def write_demo_plans(directory: Path, start: dt.date, end: dt.date) -> dict[str,
         f"roas-meta,roas,meta,,{start},{end},1.0,at_least,Meta pays for its media\n"
         f"cpa-linkedin,cpa_ga4_key_event,linkedin,,{start},{end},400,at_most,a lead for at most 400\n"
         f"revenue-all,ga4_revenue,,,{start},{end},100000,at_least,revenue from all channels\n"
+        # growth is measured from the end of the period's eve: the window's first day
+        f"followers-instagram,follower_growth,instagram,,{start + dt.timedelta(days=1)},{end},0.05,at_least,"
+        "Instagram +5 % a month\n"
     )
     values = directory / "demo_conversion_values.csv"
     values.write_text(

@@ -39,6 +39,32 @@ select
 from marts.roi_by_campaign
 order by roi desc nulls last;
 
+-- report: Organic audience per month; growth = (followers at the end - at the month's eve) / at the eve
+select
+    month,
+    network,
+    followers_start,
+    followers_end,
+    round(follower_growth_rate, 4) as growth,
+    followers_gained as gained,
+    followers_lost as lost,
+    engagements
+from marts.follower_growth_monthly
+order by month desc, network asc;
+
+-- report: Organic posts that engaged most
+select
+    network,
+    published_date,
+    left(post_text, 50) as post,
+    engagements,
+    lifetime_reach as reach,
+    round(engagement_rate_by_lifetime_reach, 3) as eng_rate,
+    permalink
+from marts.posts
+order by engagements desc, published_date desc
+limit 5;
+
 -- report: KPI targets
 select
     target_id,
