@@ -39,7 +39,7 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 bench: $(MANIFEST)
-	$(BIN)/python -m benchmarks.load_speed
+	$(BIN)/python -m benchmarks
 
 sandbox: $(STAMP)
 	$(BIN)/social-roi sandbox

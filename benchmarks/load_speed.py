@@ -30,7 +30,7 @@ def wire_rows(count: int) -> list[dict]:
     return [dict(sample[i % len(sample)], campaign_id=str(i)) for i in range(count)]
 
 
-def main() -> None:
+def main() -> dict:
     rows = wire_rows(ROWS)
     account = rows[0]["account_id"]
     since, until = dt.date(2026, 9, 1), dt.date(2026, 10, 31)
@@ -43,19 +43,14 @@ def main() -> None:
         warehouse.replace_slices(Path(tmp) / "bench.duckdb", SOURCE, staged)
         loaded_at = time.perf_counter()
     rss_growth_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before
-    print(
-        json.dumps(
-            {
-                "rows": staged.rows,
-                "parse_and_stage_rows_per_s": round(staged.rows / (staged_at - started)),
-                "bulk_replace_rows_per_s": round(staged.rows / (loaded_at - staged_at)),
-                "end_to_end_rows_per_s": round(staged.rows / (loaded_at - started)),
-                "peak_rss_growth_mib_beyond_input": round(rss_growth_kib / 1024, 1),
-            },
-            indent=2,
-        )
-    )
+    return {
+        "rows": staged.rows,
+        "parse_and_stage_rows_per_s": round(staged.rows / (staged_at - started)),
+        "bulk_replace_rows_per_s": round(staged.rows / (loaded_at - staged_at)),
+        "end_to_end_rows_per_s": round(staged.rows / (loaded_at - started)),
+        "peak_rss_growth_mib_beyond_input": round(rss_growth_kib / 1024, 1),
+    }
 
 
 if __name__ == "__main__":
-    main()
+    print(json.dumps(main(), indent=2))

@@ -99,7 +99,8 @@ def _run_and_report(start: dt.date, end: dt.date, rebuild: bool = False) -> int:
     settings = Settings.from_env()
     # dbt's own output goes to a file; the console shows progress (pipelines/progress.py), failures and the report.
     dbt_log = dagster_home() / "last_cli_run.log"
-    print(f"{'Rebuilding' if rebuild else 'Syncing'} {start}..{end} in one Dagster run:", flush=True)
+    runs = "one Dagster run" if rebuild else "two Dagster runs (the platforms, then the models)"
+    print(f"{'Rebuilding' if rebuild else 'Syncing'} {start}..{end} in {runs}:", flush=True)
     with dbt_log.open("w") as sink, contextlib.redirect_stdout(sink):
         result = (run_rebuild if rebuild else run_sync)(start, end, raise_on_error=False, progress=True)
     if not result.success:
@@ -124,7 +125,10 @@ def _run_and_report(start: dt.date, end: dt.date, rebuild: bool = False) -> int:
         )
     if any(evaluation.severity == dg.AssetCheckSeverity.ERROR for evaluation in failed_checks):
         return 1
-    print(f"Run {result.run_id} is recorded in DAGSTER_HOME={os.environ['DAGSTER_HOME']}; `make dev` shows it.")
+    print(
+        f"Run{'s' if len(result.run_ids) > 1 else ''} {', '.join(result.run_ids)} recorded in "
+        f"DAGSTER_HOME={os.environ['DAGSTER_HOME']}; `make dev` shows {'them' if len(result.run_ids) > 1 else 'it'}."
+    )
     return 0
 
 

@@ -11,6 +11,7 @@ from pipelines.schedules import (
     REBUILD_JOB_NAME,
     REPORT_JOB_NAME,
     SYNC_JOB_NAME,
+    build_models_after_sync_sensor,
     build_monthly_report_schedule,
     build_nightly_schedule,
 )
@@ -18,19 +19,26 @@ from pipelines.schedules import (
 # The last step of every sync: analysts query this copy, never the file the sync writes.
 published_warehouse = build_publish_asset(after=[dbt_models])
 
+# A sync is two runs (pipelines/runs.py): this one lands the raw tables for a partition range of days;
+# the rebuild job then builds the models and publishes for the same days (models_after_sync).
+# dbt's tests of the raw tables (source tests) are checks of the raw assets run by the dbt step: with the models.
+dbt_tests_of_raw_tables = dg.AssetSelection.checks(
+    *(key for key in dbt_models.check_keys if key.asset_key in {asset.key for asset in raw_assets})
+)
 sync_job = dg.define_asset_job(
     SYNC_JOB_NAME,
-    # everything the days feed; the monthly report is a file per month, written by its own job
-    selection=dg.AssetSelection.all() - dg.AssetSelection.assets(monthly_report),
-    description="Pull every configured platform for the selected days, then rebuild the marts and ROI for them.",
+    selection=dg.AssetSelection.assets(*raw_assets) - dbt_tests_of_raw_tables,
+    description="Pull every configured platform for the selected days; the models, ROI and publication follow in a "
+    "rebuild run for the same days (sensor models_after_sync).",
 )
 
-# After editing a seed, the cost ledger or the KPI targets: recompute the marts for the days chosen
-# from the raw data already loaded, and republish. No platform is called.
+# After a sync, and after editing a seed, the cost ledger or the KPI targets: recompute the marts for
+# the days chosen from the raw data already loaded, and republish. No platform is called.
 rebuild_job = dg.define_asset_job(
     REBUILD_JOB_NAME,
-    selection=dg.AssetSelection.assets(dbt_models, published_warehouse),
-    description="Rebuild the marts and ROI for the selected days from the raw data already loaded, then republish.",
+    selection=dg.AssetSelection.assets(dbt_models, published_warehouse) | dbt_tests_of_raw_tables,
+    description="Rebuild the marts and ROI for the selected days (tag social_roi/days=<first>..<last>; without it, every "
+    "day loaded) from the raw data already loaded, then republish.",
 )
 
 # Last month's report, from the warehouse as the nightly syncs left it (no platform is called).
@@ -44,6 +52,7 @@ defs = dg.Definitions(
     assets=[*raw_assets, dbt_models, published_warehouse, monthly_report],
     jobs=[sync_job, rebuild_job, report_job],
     schedules=[build_nightly_schedule(sync_job), build_monthly_report_schedule(report_job)],
+    sensors=[build_models_after_sync_sensor(sync_job, rebuild_job)],
     resources={"dbt": dbt_resource},
     # Every run of this code location (our sync job, the UI's "Materialize all", a backfill,
     # `dagster asset materialize`) runs its steps one after another in one process: DuckDB allows

@@ -1,10 +1,12 @@
-"""Which days a run covers: the one daily partitioning every asset shares, the run tags that carry a
+"""Which days a run covers: the daily partitioning of the raw tables, the run tags that carry a
 range of days, and each source's own window inside that range.
 
-A run materializes one partition range (a backfill, `social-roi sync --start --end`, the nightly
-schedule), named by Dagster's own range tags. The nightly schedule may narrow a source to its
-restatement window with a `social_roi/window/<platform>` tag; without one a source fetches the
-whole range.
+A sync is two runs. The ingestion run materializes one partition range of the raw tables (a
+backfill, `social-roi sync --start --end`, the nightly schedule), named by Dagster's own range tags;
+the nightly schedule may narrow a source to its restatement window with a
+`social_roi/window/<platform>` tag, and without one a source fetches the whole range. The models'
+run that follows (the rebuild job) carries the same days in one `social_roi/days` tag: the models
+are not partitioned (DECISIONLOG.md, "Only the raw tables are partitioned by day").
 """
 
 from __future__ import annotations
@@ -14,7 +16,11 @@ import warnings
 from collections.abc import Mapping
 
 import dagster as dg
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+    PARTITION_NAME_TAG,
+)
 
 # The ad platforms keep about three years of history (e.g. 37 months of Meta insights); nobody
 # backfills further than that.
@@ -30,6 +36,9 @@ warnings.filterwarnings(
 )
 
 WINDOW_TAG_PREFIX = "social_roi/window/"
+# The days a run of the models covers (the rebuild job): not a partition range, so that Dagster
+# records one materialization per model and run rather than one per model and day.
+DAYS_TAG = "social_roi/days"
 
 
 def first_and_last_day() -> tuple[dt.date, dt.date]:
@@ -49,6 +58,31 @@ def partition_dates(context: dg.AssetExecutionContext) -> tuple[dt.date, dt.date
     """The inclusive first and last day of the partitions being materialized."""
     window = context.partition_time_window
     return window.start.date(), (window.end - dt.timedelta(days=1)).date()
+
+
+def days_tags(start: dt.date, end: dt.date) -> dict[str, str]:
+    """The tag that gives a run of the models the days start..end (inclusive)."""
+    return {DAYS_TAG: f"{start.isoformat()}..{end.isoformat()}"}
+
+
+def run_dates(context: dg.AssetExecutionContext) -> tuple[dt.date, dt.date] | None:
+    """The days a run covers, for the steps that are not partitioned (dbt, publication): its days tag
+    (the models after a sync, a rebuild), else its partition range (`dagster asset materialize
+    --partition-range`) or its one partition; None for a run of no days at all (the UI's
+    "Materialize" on the models alone), which rebuilds every day loaded."""
+    tags = context.run.tags
+    if DAYS_TAG in tags:
+        first, _, last = tags[DAYS_TAG].partition("..")
+        return dt.date.fromisoformat(first), dt.date.fromisoformat(last)
+    if ASSET_PARTITION_RANGE_START_TAG in tags and ASSET_PARTITION_RANGE_END_TAG in tags:
+        return (
+            dt.date.fromisoformat(tags[ASSET_PARTITION_RANGE_START_TAG]),
+            dt.date.fromisoformat(tags[ASSET_PARTITION_RANGE_END_TAG]),
+        )
+    if PARTITION_NAME_TAG in tags:
+        day = dt.date.fromisoformat(tags[PARTITION_NAME_TAG])
+        return day, day
+    return None
 
 
 def window_tags(windows: Mapping[str, tuple[dt.date, dt.date]]) -> dict[str, str]:

@@ -5,8 +5,9 @@ that led to it, up to an attribution window earlier, so those days' figures chan
 first loaded. Each night therefore re-syncs yesterday and the N days before it, N per platform;
 one night a week (Sunday by default) with a longer N that catches the slow restatements.
 
-The job materializes every asset over one partition range, so the run covers the union of the
-windows (earliest start .. yesterday). Each platform's own window travels in a run tag
+The sync job lands the raw tables over one partition range, so the run covers the union of the
+windows (earliest start .. yesterday); when it succeeds, the `models_after_sync` sensor launches the
+rebuild job (the models and publication) for the same days. Each platform's own window travels in a run tag
 (`social_roi/window/<platform>=<start>..<end>`), so its raw asset can narrow its fetch to it:
 `platform_window_from_tags`. Everything is configured from the environment when the definitions
 load (see pipelines.settings.ScheduleSettings); each platform's default window is its source's.
@@ -17,14 +18,16 @@ import zoneinfo
 from typing import TYPE_CHECKING
 
 import dagster as dg
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
-from pipelines.run_window import daily_partitions, first_and_last_day, range_tags, window_tags
+from pipelines.run_window import daily_partitions, days_tags, first_and_last_day, range_tags, window_tags
 from pipelines.settings import WEEKDAYS, ScheduleSettings
 
 if TYPE_CHECKING:  # what define_asset_job returns; not exported under `dagster`
     from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 SCHEDULE_NAME = "nightly_sync"
+MODELS_SENSOR_NAME = "models_after_sync"
 SYNC_JOB_NAME = "sync"
 REBUILD_JOB_NAME = "rebuild"
 REPORT_JOB_NAME = "monthly_report"
@@ -107,6 +110,40 @@ def build_nightly_schedule(
         return nightly_run_request(local.date(), settings, last_partition)
 
     return nightly_sync
+
+
+def models_run_request(sync_run: dg.DagsterRun) -> dg.RunRequest | None:
+    """The models' run after a successful ingestion run: the same days, in a days tag (not a partition
+    range: the models are not partitioned). None for a run that covered no range of days."""
+    tags = sync_run.tags
+    if ASSET_PARTITION_RANGE_START_TAG not in tags or ASSET_PARTITION_RANGE_END_TAG not in tags:
+        return None
+    first = dt.date.fromisoformat(tags[ASSET_PARTITION_RANGE_START_TAG])
+    last = dt.date.fromisoformat(tags[ASSET_PARTITION_RANGE_END_TAG])
+    # one models' run per ingestion run, however often the sensor sees it
+    return dg.RunRequest(run_key=f"{MODELS_SENSOR_NAME}:{sync_run.run_id}", tags=days_tags(first, last))
+
+
+def build_models_after_sync_sensor(
+    sync_job: "dg.JobDefinition | UnresolvedAssetJobDefinition",
+    rebuild_job: "dg.JobDefinition | UnresolvedAssetJobDefinition",
+) -> dg.SensorDefinition:
+    """When an ingestion run (the nightly one, or a sync launched from the UI) succeeds, build the
+    models and publish for its days. A failed ingestion run launches nothing: analysts keep the last
+    good published copy, as before."""
+
+    @dg.run_status_sensor(
+        name=MODELS_SENSOR_NAME,
+        run_status=dg.DagsterRunStatus.SUCCESS,
+        monitored_jobs=[sync_job],
+        request_job=rebuild_job,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="After each successful sync run: rebuild the marts and ROI for its days and republish.",
+    )
+    def models_after_sync(context: dg.RunStatusSensorContext):
+        return models_run_request(context.dagster_run) or dg.SkipReason("the sync run covered no range of days")
+
+    return models_after_sync
 
 
 def last_month(day: dt.date) -> tuple[dt.date, dt.date]:

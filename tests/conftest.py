@@ -65,8 +65,8 @@ class Settled:
     warehouse: Path
     env: dict[str, str]  # the settings the sync ran with (pointing at a sandbox that is gone)
     window: tuple[dt.date, dt.date]
-    run_id: str
-    instance: dg.DagsterInstance  # where the run is recorded (shared by every test worker)
+    run_ids: list[str]  # the ingestion run and the models' run
+    instance: dg.DagsterInstance  # where the runs are recorded (shared by every test worker)
     tools_campaign_id: str
 
     def env_for(self, warehouse: Path, **settings: Path) -> dict[str, str]:
@@ -80,7 +80,10 @@ class Settled:
 
     @property
     def succeeded(self) -> bool:
-        return self.instance.get_run_by_id(self.run_id).status == dg.DagsterRunStatus.SUCCESS
+        return all(self.instance.get_run_by_id(run).status == dg.DagsterRunStatus.SUCCESS for run in self.run_ids)
+
+    def logs(self) -> list:
+        return [record for run in self.run_ids for record in self.instance.all_logs(run)]
 
     def check_evaluations(self) -> list:
         return [event.dagster_event.event_specific_data for event in self._events("ASSET_CHECK_EVALUATION")]
@@ -93,8 +96,13 @@ class Settled:
         ]
 
     def _events(self, kind: str):
-        records = self.instance.get_records_for_run(self.run_id, of_type=dg.DagsterEventType[kind], limit=100_000)
-        return [record.event_log_entry for record in records.records]
+        return [
+            record.event_log_entry
+            for run in self.run_ids
+            for record in self.instance.get_records_for_run(
+                run, of_type=dg.DagsterEventType[kind], limit=100_000
+            ).records
+        ]
 
 
 def sandbox_settings(sandbox: Sandbox) -> dict[str, str]:
@@ -151,7 +159,7 @@ def _settled_sync(directory: Path) -> dict:
                 windows=dict.fromkeys(ORGANIC_PLATFORMS, ORGANIC_WINDOW),
             )
         assert result.success, "the settled sync failed: every test that reads it would fail"
-        return {"env": env, "run_id": result.run_id, "tools_campaign_id": tools_campaign.id}
+        return {"env": env, "run_ids": list(result.run_ids), "tools_campaign_id": tools_campaign.id}
 
 
 @pytest.fixture(scope="session")
@@ -171,7 +179,7 @@ def settled(tmp_path_factory, worker_id) -> Settled:
             directory / "warehouse.duckdb",
             facts["env"],
             SETTLED_WINDOW,
-            facts["run_id"],
+            facts["run_ids"],
             instance,
             facts["tools_campaign_id"],
         )

@@ -14,8 +14,14 @@ import dagster as dg
 import pytest
 
 from connectors.registry import RAW_SOURCES
-from pipelines.run_window import daily_partitions, platform_window_from_tags, single_run
-from pipelines.schedules import SCHEDULE_NAME, build_nightly_schedule, platform_windows
+from pipelines.run_window import DAYS_TAG, daily_partitions, platform_window_from_tags, single_run
+from pipelines.schedules import (
+    MODELS_SENSOR_NAME,
+    SCHEDULE_NAME,
+    build_models_after_sync_sensor,
+    build_nightly_schedule,
+    platform_windows,
+)
 from pipelines.settings import ScheduleSettings, SettingsError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -228,3 +234,32 @@ def test_each_platforms_default_window_is_declared_by_its_source():
         and declared["linkedin"].weekly_days == 90
         and declared["ga4"].nightly_days == 3
     )
+
+
+@dg.asset(deps=[raw_stand_in], backfill_policy=single_run)
+def models_stand_in(context: dg.AssetExecutionContext) -> None:
+    context.log.info("would build the models")
+
+
+def test_a_successful_sync_run_is_followed_by_the_models_run_for_its_days_once():
+    rebuild_stand_in = dg.define_asset_job("rebuild", selection=[models_stand_in])
+    sensor = build_models_after_sync_sensor(stand_in_job, rebuild_stand_in)
+    defs = dg.Definitions(
+        assets=[raw_stand_in, models_stand_in], jobs=[stand_in_job, rebuild_stand_in], sensors=[sensor]
+    )
+    with dg.instance_for_test() as instance:
+        synced = defs.resolve_job_def("sync").execute_in_process(
+            instance=instance, tags={RANGE_START: "2026-11-10", RANGE_END: "2026-11-24"}
+        )
+        success = next(event for event in synced.all_events if event.event_type == dg.DagsterEventType.RUN_SUCCESS)
+        context = dg.build_run_status_sensor_context(
+            sensor_name=MODELS_SENSOR_NAME,
+            dagster_event=success,
+            dagster_instance=instance,
+            dagster_run=instance.get_run_by_id(synced.run_id),
+        )
+
+        request = sensor(context)
+
+    assert request.tags == {DAYS_TAG: "2026-11-10..2026-11-24"}, "the days, not a partition range"
+    assert request.run_key == f"{MODELS_SENSOR_NAME}:{synced.run_id}", "one models' run per sync run"

@@ -6,7 +6,7 @@ import dagster as dg
 
 from pipelines.progress import report_progress
 from pipelines.publication import PublishError, publish
-from pipelines.run_window import daily_partitions, single_run
+from pipelines.run_window import single_run
 from pipelines.settings import Settings
 
 
@@ -14,9 +14,9 @@ def build_publish_asset(after: Sequence[dg.AssetKey | dg.AssetsDefinition]) -> d
     """The sync's last step: publish once everything in `after` (the ROI tables) is built.
 
     Downstream of the final tables, so a run whose ingestion, dbt or ROI step failed never gets
-    here and analysts keep the last good copy. Same partitions and single-run policy as every asset
-    of the job (mixed policies would split a range into one run per day), and the warehouse pool:
-    the checkpoint needs the writer's lock.
+    here and analysts keep the last good copy. Not partitioned (one publication per run, whatever its
+    days), with the single-run policy so that a partition range from the CLI takes it along; and the
+    warehouse pool: the checkpoint needs the writer's lock.
     """
 
     @dg.asset(
@@ -26,7 +26,6 @@ def build_publish_asset(after: Sequence[dg.AssetKey | dg.AssetsDefinition]) -> d
         "Query it with `social-roi sql`, or duckdb -readonly on the file.",
         group_name="publication",
         kinds={"duckdb"},
-        partitions_def=daily_partitions,
         backfill_policy=single_run,
         pool="warehouse",
     )

@@ -1,4 +1,10 @@
-"""The dbt project as Dagster assets: staging → marts, built for the materialized date window only."""
+"""The dbt project as Dagster assets: staging → marts, built for the run's date window only.
+
+The models are not partitioned: a run's days reach dbt as vars (min_date, max_date) from the run's
+partition range, and Dagster records one materialization per model and run, not one per model and
+day (a 3-year backfill would otherwise record tens of thousands). Only the raw tables keep daily
+partitions, for their per-day status (DECISIONLOG.md, "Only the raw tables are partitioned by day").
+"""
 
 import functools
 import json
@@ -15,7 +21,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from connectors.registry import RAW_SOURCES
 from pipelines import warehouse
 from pipelines.progress import report_progress
-from pipelines.run_window import daily_partitions, partition_dates, single_run
+from pipelines.run_window import run_dates, single_run
 from pipelines.settings import DBT_PROJECT_DIR, ScheduleSettings, Settings
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -73,7 +79,8 @@ class SocialRoiTranslator(DagsterDbtTranslator):
 @dbt_assets(
     manifest=prepared_manifest(),
     project=dbt_project,
-    partitions_def=daily_partitions,
+    # not partitioned (see the module docstring); single_run lets `dagster asset materialize
+    # --partition-range` take the models along with the raw tables in one run
     backfill_policy=single_run,
     dagster_dbt_translator=SocialRoiTranslator(
         settings=DagsterDbtTranslatorSettings(enable_source_tests_as_checks=True)
@@ -81,12 +88,12 @@ class SocialRoiTranslator(DagsterDbtTranslator):
     pool="warehouse",
 )
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    since, until = partition_dates(context)
+    days = run_dates(context)
     try:
         settings = Settings.from_env()
         dbt_vars = {
-            "min_date": since.isoformat(),
-            "max_date": until.isoformat(),
+            # without days, dbt's own defaults: every day loaded
+            **({"min_date": days[0].isoformat(), "max_date": days[1].isoformat()} if days else {}),
             **settings.dbt_vars(),
             # the days each platform still restates: the ROI tables flag them as provisional
             "restatement_days": {
@@ -100,7 +107,8 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     os.environ.update(paths)
     # A rebuild may be the first run after an upgrade: raw tables get the columns staging reads.
     warehouse.ensure_raw_tables(settings.warehouse, RAW_SOURCES)
-    report_progress(context, f"dbt: building the models and running their tests for {since}..{until}")
+    window = f"{days[0]}..{days[1]}" if days else "every day loaded"
+    report_progress(context, f"dbt: building the models and running their tests for {window}")
     yield from dbt.cli(
         ["build", "--vars", json.dumps(dbt_vars)],
         context=context,

@@ -1,0 +1,150 @@
+"""What a sync costs beyond its data (run with `make bench`, after the load-speed figures).
+
+Against the sandbox's demo advertiser, each in a fresh DAGSTER_HOME and warehouse:
+- a 30-day sync, then the nightly run the schedule would launch tonight on that warehouse;
+- a 3-year backfill (one run, as `social-roi sync --start --end` makes it), then tonight's nightly run on it;
+and for each run: wall time, DAGSTER_HOME growth, the time spent in ingestion and in dbt, the raw rows
+written, and the requests each platform's accounts cost (counted by the sandbox). The figures are
+printed and written to benchmarks/results.json.
+
+LinkedIn organization pages are left out of the backfill: LinkedIn serves 12 months of page statistics,
+and the connector refuses an older window rather than emptying it.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import datetime as dt
+import json
+import os
+import re
+import tempfile
+import time
+from pathlib import Path
+
+import dagster as dg
+
+from connectors.sandbox import Sandbox
+from pipelines.definitions import defs
+from pipelines.run_window import range_tags
+from pipelines.schedules import SYNC_JOB_NAME, nightly_run_request
+from pipelines.settings import ScheduleSettings
+
+BACKFILL_DAYS = 3 * 365
+MONTH_DAYS = 30
+# Which platform a sandbox request belongs to, by its path.
+PLATFORM_PATHS = {
+    # the ad account node, its async report jobs (the sandbox numbers them from 6100000000000001), their pages
+    "meta_ads": re.compile(r"^/v[\d.]+/(act_\d+|61\d{14})"),
+    "linkedin_ads": re.compile(r"^/rest/(adAnalytics|adAccounts|adAccountUsers|conversions)"),
+    "ga4": re.compile(r"properties/\d+:runReport"),
+}
+
+
+def directory_bytes(path: Path) -> int:
+    return sum(file.stat().st_size for file in path.rglob("*") if file.is_file())
+
+
+def step_seconds(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:
+    """Seconds per step of a run, from its recorded start and end events."""
+    started, spent = {}, {}
+    for record in instance.all_logs(run_id):
+        event = record.dagster_event
+        if event is None or event.step_key is None:
+            continue
+        if event.event_type_value == "STEP_START":
+            started[event.step_key] = record.timestamp
+        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
+            spent[event.step_key] = record.timestamp - started[event.step_key]
+    return spent
+
+
+def raw_rows(result: dg.ExecuteInProcessResult) -> int:
+    """Rows the run's raw steps wrote (each step's metadata is repeated on every day it covers: counted once)."""
+    rows = {}
+    for event in result.get_asset_materialization_events():
+        materialization = event.step_materialization_data.materialization
+        if materialization.asset_key.path[0] == "raw" and "rows" in materialization.metadata:
+            rows[materialization.asset_key] = materialization.metadata["rows"].value
+    return sum(rows.values())
+
+
+def requests_per_account(sandbox: Sandbox, log_from: int) -> dict[str, float]:
+    accounts = {
+        "meta_ads": len(sandbox.advertiser.meta_accounts),
+        "linkedin_ads": len(sandbox.advertiser.linkedin_accounts),
+        "ga4": 1,  # the advertiser's one property
+    }
+    counted = collections.Counter(
+        platform
+        for _method, path in sandbox.request_log[log_from:]
+        for platform, pattern in PLATFORM_PATHS.items()
+        if pattern.search(path)
+    )
+    return {platform: round(counted[platform] / accounts[platform], 1) for platform in accounts}
+
+
+def measured_run(sandbox: Sandbox, home: Path, tags: dict[str, str]) -> dict:
+    """One sync run with `tags` in the instance at `home`: what it cost."""
+    before, log_from = directory_bytes(home), len(sandbox.request_log)
+    with dg.instance_for_test(temp_dir=str(home), set_dagster_home=False) as instance:
+        started = time.perf_counter()
+        result = defs.resolve_job_def(SYNC_JOB_NAME).execute_in_process(
+            instance=instance, tags=tags, raise_on_error=False
+        )
+        wall = time.perf_counter() - started
+        steps = step_seconds(instance, result.run_id)
+    return {
+        "success": result.success,
+        "wall_seconds": round(wall, 1),
+        "ingestion_seconds": round(sum(s for step, s in steps.items() if step.startswith("raw__")), 1),
+        "dbt_seconds": round(steps.get("dbt_models", 0.0), 1),
+        "publish_seconds": round(steps.get("published__warehouse", 0.0), 1),
+        "dagster_overhead_seconds": round(wall - sum(steps.values()), 1),
+        "dagster_home_growth_mb": round((directory_bytes(home) - before) / 1e6, 1),
+        "raw_rows_written": raw_rows(result),
+        "requests_per_account": requests_per_account(sandbox, log_from),
+    }
+
+
+@contextlib.contextmanager
+def environment(settings: dict[str, str]):
+    saved = dict(os.environ)
+    os.environ.update(settings)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def history_and_tonight(sandbox: Sandbox, root: Path, days: int, leave_out: tuple[str, ...] = ()) -> dict:
+    """A sync of the last `days` days into a fresh warehouse, then tonight's nightly run on it."""
+    home = root / "dagster_home"
+    home.mkdir(parents=True)
+    settings = {**sandbox.environment(), "SOCIAL_ROI_WAREHOUSE": str(root / "warehouse.duckdb")}
+    settings.update(dict.fromkeys(leave_out, ""))
+    today = dt.date.today()
+    yesterday = today - dt.timedelta(days=1)
+    with environment(settings):
+        history = measured_run(sandbox, home, range_tags(yesterday - dt.timedelta(days=days - 1), yesterday))
+        tonight = measured_run(sandbox, home, dict(nightly_run_request(today, ScheduleSettings.from_env()).tags))
+    return {"days": days, "sync": history, "nightly": tonight}
+
+
+def main() -> dict:
+    with tempfile.TemporaryDirectory(prefix="social-roi-bench-") as scratch, Sandbox(seed=7) as sandbox:
+        month = history_and_tonight(sandbox, Path(scratch) / "month", MONTH_DAYS)
+        years = history_and_tonight(
+            sandbox, Path(scratch) / "years", BACKFILL_DAYS, leave_out=("LINKEDIN_ORGANIZATION_IDS",)
+        )
+    return {
+        "month": month,
+        "three_years": years,
+        "nightly_at_3_years_vs_30_days": round(years["nightly"]["wall_seconds"] / month["nightly"]["wall_seconds"], 2),
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(main(), indent=2))
