@@ -541,6 +541,7 @@ SOURCE = RawSource(
     # one window per platform, so both tables take the posts' 7 days; 28 weekly.
     restatement=RestatementWindow(nightly_days=7, weekly_days=28),
     setting_names=SETTING_NAMES,
+    earliest_day=earliest_day,
 )
 
 # The same settings and check (`social-roi check` checks a platform once): a post's lifetime figures keep growing

@@ -66,6 +66,10 @@ class RawSource:
     # Public reference data (exchange rates) rather than a platform of the user's: it alone does
     # not make a sync worth running.
     reference_data: bool = False
+    # The first day the platform still serves, given today (LinkedIn's page statistics: 12 months back).
+    # A run asking for earlier days fetches and replaces only from that day: what the warehouse holds
+    # before it stays as loaded. None: the platform's history reaches as far as anyone backfills.
+    earliest_day: Callable[[dt.date], dt.date] | None = None
     # Rows no platform can give again (a follower total as it stood when the sync ran): a sync
     # inserts the (identity) rows not held yet and never deletes or rewrites one, so the record
     # outlives the platform's own history.

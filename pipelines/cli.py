@@ -107,9 +107,8 @@ def _run_and_report(start: dt.date, end: dt.date, rebuild: bool = False) -> int:
         failures = [
             event.event_specific_data.error.message.strip() for event in result.all_events if event.is_step_failure
         ]
-        print(
-            f"The sync run {result.run_id} failed:", *failures, f"(dbt output: {dbt_log})", sep="\n  ", file=sys.stderr
-        )
+        failed_run = next(run.run_id for run in result.runs if not run.success)
+        print(f"The run {failed_run} failed:", *failures, f"(dbt output: {dbt_log})", sep="\n  ", file=sys.stderr)
         return 1
     print_roi_report(str(settings.warehouse))
     print(f"Warehouse: {settings.warehouse} (written by syncs); published read-only copy: {settings.published}")

@@ -5,6 +5,7 @@ sandbox's truth."""
 import dataclasses
 import datetime as dt
 
+import dagster as dg
 import duckdb
 import pytest
 
@@ -225,3 +226,42 @@ class OrganicBefore:
         assert failed and all(
             self.denied_page in (e.description or "") and "read_insights" in e.description for e in failed
         )
+
+
+def test_a_backfill_reaching_past_linkedins_12_months_loads_what_it_serves_and_keeps_the_rest(
+    work_env, sandbox, yesterday, instance
+):
+    from connectors.linkedin_pages import earliest_day
+    from pipelines.assets.raw import raw_assets
+    from pipelines.run_window import range_tags
+
+    organization = linkedin_organizations(sandbox.advertiser)[0].id
+    long_ago = yesterday - dt.timedelta(days=400)
+    with duckdb.connect(str(work_env)) as connection:
+        # a day an earlier sync loaded, which LinkedIn no longer serves
+        connection.execute(
+            "insert into raw.linkedin_organization_daily (organization_id, date, organic_follower_gain) values (?, ?, 7)",
+            [organization, long_ago],
+        )
+    [asset] = [a for a in raw_assets if a.key.path[-1] == "linkedin_organization_daily"]
+    first = earliest_day(dt.date.today())
+
+    result = dg.materialize([asset], instance=instance, tags=range_tags(long_ago, first + dt.timedelta(days=9)))
+
+    assert result.success
+    assert [e.passed for e in result.get_asset_check_evaluations()] == [True]
+    days = query(
+        work_env,
+        "select min(date), count(distinct date) from raw.linkedin_organization_daily where organization_id = ?"
+        " and date between ? and ?",
+        organization,
+        first,
+        first + dt.timedelta(days=9),
+    )
+    assert days == [(first, 10)], "the days LinkedIn still serves are loaded"
+    assert query(
+        work_env,
+        "select organic_follower_gain from raw.linkedin_organization_daily where organization_id = ? and date = ?",
+        organization,
+        long_ago,
+    ) == [(7,)], "the older day keeps what was loaded"

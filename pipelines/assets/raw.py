@@ -65,6 +65,20 @@ def build_raw_asset(source: RawSource) -> dg.AssetsDefinition:
                     )
                 ],
             )
+        if source.earliest_day is not None and since < (earliest := source.earliest_day(dt.date.today())):
+            # the platform no longer serves those days: an empty answer must not replace what was loaded
+            report_progress(
+                context,
+                f"{source.platform}: the platform serves {earliest} onwards only; days before it keep what the warehouse holds.",
+            )
+            since = earliest
+        if since > until:
+            return dg.MaterializeResult(
+                metadata={"rows": 0, "window": "none the platform still serves"},
+                check_results=[
+                    dg.AssetCheckResult(check_name=EVERY_SLICE_SYNCED, passed=True, metadata={"skipped": "too old"})
+                ],
+            )
         report_progress(context, f"{source.platform}: fetching {since}..{until}")
         with tempfile.TemporaryDirectory(prefix=f"social-roi-{source.platform}-") as staging_dir:
             staged = warehouse.stage_records(
