@@ -8,8 +8,8 @@ for each sync (the ingestion run and the models' run after it): wall time, DAGST
 written, and the requests each platform's accounts cost (counted by the sandbox). The figures are
 printed and written to benchmarks/results.json.
 
-LinkedIn organization pages are left out of the backfill: LinkedIn serves 12 months of page statistics,
-and the connector refuses an older window rather than emptying it.
+LinkedIn organization pages are left out of the backfill (LinkedIn serves 12 months of page statistics,
+so older days would be skipped anyway). Requests are counted for the ad platforms only.
 """
 
 from __future__ import annotations

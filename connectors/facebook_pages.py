@@ -168,7 +168,9 @@ class FacebookPagesClient(OrganicGraphClient):
             post = self._call(page_id, lambda: next(cursor, None))
             if post is None:
                 return
-            yield parse_page_post(post.export_all_data(), page_id, since, until)
+            record = parse_page_post(post.export_all_data(), page_id, since, until)
+            if record is not None:
+                yield record
 
     def _published_posts(self, page_id: str, fields: list[str], params: dict):
         with warnings.catch_warnings():
@@ -231,7 +233,8 @@ class FacebookPagesClient(OrganicGraphClient):
 
 
 def parse_page_insights(entries: list[Mapping], page_id: str, since: dt.date, until: dt.date) -> Iterator[dict]:
-    """Pivot Meta's per-metric value lists into one record per day (see RAW_COLUMNS); absent means zero."""
+    """Pivot Meta's per-metric value lists into one record per day (see RAW_COLUMNS); an absent count means
+    zero, an absent follower total NULL."""
 
     def fail(what: str) -> MalformedPayloadError:
         return MalformedPayloadError(
@@ -254,7 +257,13 @@ def parse_page_insights(entries: list[Mapping], page_id: str, since: dt.date, un
     for day in sorted(days):
         values = days[day]
         record = {"page_id": page_id, "date": day.isoformat()}
-        record.update({column: values.get(metric, 0) for metric, column in PAGE_METRICS.items()})
+        # an absent daily count is zero; an absent lifetime total is unknown, never zero followers
+        record.update(
+            {
+                column: values.get(metric, None if column == "follows_total" else 0)
+                for metric, column in PAGE_METRICS.items()
+            }
+        )
         record["raw_row"] = json.dumps(values, separators=(",", ":"), sort_keys=True)
         yield record
 
@@ -273,7 +282,7 @@ def _count(value, what: str, page_id: str) -> int:
     return int(value)
 
 
-def parse_page_post(post: Mapping, page_id: str, since: dt.date, until: dt.date) -> dict:
+def parse_page_post(post: Mapping, page_id: str, since: dt.date, until: dt.date) -> dict | None:
     """One post as a record of POSTS_COLUMNS. Absent counts are zero (Graph leaves out `shares` of a post nobody
     shared); `post_clicks_by_type` is a breakdown whose "link clicks" are the clicks kept."""
     post_id = post.get("id")
@@ -284,7 +293,7 @@ def parse_page_post(post: Mapping, page_id: str, since: dt.date, until: dt.date)
     except ValueError:
         raise _malformed(page_id, f"post {post_id} has created_time {post.get('created_time')!r}") from None
     if not since <= published.date() <= until:
-        raise _malformed(page_id, f"post {post_id} was published on {published.date()}, outside {since}..{until}")
+        return None  # backdated or republished outside the window: another window's post
     insights = {
         entry.get("name"): (entry.get("values") or [{}])[0].get("value")
         for entry in (post.get("insights") or {}).get("data", [])

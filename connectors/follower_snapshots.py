@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from connectors import facebook_pages, instagram, linkedin_pages
+from connectors.errors import PlatformError
 from connectors.source import RawSource, SliceRecords
 
 PLATFORM = "follower_snapshots"
@@ -64,9 +65,17 @@ ORGANIC_PLATFORMS = (
 
 
 def settings_from_env(env: Mapping[str, str]) -> dict[str, Any] | None:
-    """Each configured organic platform's settings; None when none is configured."""
-    configured = {platform.platform: platform.settings_from_env(env) for platform in ORGANIC_PLATFORMS}
-    configured = {name: settings for name, settings in configured.items() if settings is not None}
+    """Each configured organic platform's settings; None when none is configured. A platform whose
+    settings are wrong is left out here (its own raw table fails naming the setting): a snapshot
+    missed is missed for good, so the others are still taken."""
+    configured = {}
+    for platform in ORGANIC_PLATFORMS:
+        try:
+            settings = platform.settings_from_env(env)
+        except PlatformError:
+            continue
+        if settings is not None:
+            configured[platform.platform] = settings
     return configured or None
 
 

@@ -1,6 +1,7 @@
 """What the organic Graph sources (Facebook Pages, Instagram accounts) share: reading the ids and the
-Page token from the settings, one SDK session, and Graph's errors as ours with the retries the ad
-connector makes (the error codes themselves live once, in meta_ads.py).
+Page token from the settings, one SDK session, and Graph's errors as ours (the error codes live once,
+in meta_ads.py), retried with backoff a few times when Graph throttles or fails transiently. Unlike
+the ad connector, it does not read Meta's usage headers to wait out a throttle.
 
 A source subclasses `OrganicGraphClient`, names what it reads (`NOUN`, `PERMISSIONS`, `PERMISSION_ADVICE`)
 and says how Graph words a metric it no longer serves (`retired_metric_error`).

@@ -52,7 +52,7 @@ defs = dg.Definitions(
     assets=[*raw_assets, dbt_models, published_warehouse, monthly_report],
     jobs=[sync_job, rebuild_job, report_job],
     schedules=[build_nightly_schedule(sync_job), build_monthly_report_schedule(report_job)],
-    sensors=[build_models_after_sync_sensor(sync_job, rebuild_job)],
+    sensors=[build_models_after_sync_sensor({asset.key for asset in raw_assets}, rebuild_job)],
     resources={"dbt": dbt_resource},
     # Every run of this code location (our sync job, the UI's "Materialize all", a backfill,
     # `dagster asset materialize`) runs its steps one after another in one process: DuckDB allows

@@ -74,6 +74,11 @@ def run_dates(context: dg.AssetExecutionContext) -> tuple[dt.date, dt.date] | No
     if DAYS_TAG in tags:
         first, _, last = tags[DAYS_TAG].partition("..")
         return dt.date.fromisoformat(first), dt.date.fromisoformat(last)
+    return partition_days(tags)
+
+
+def partition_days(tags: Mapping[str, str]) -> tuple[dt.date, dt.date] | None:
+    """The days of a run's partition range, or of its one partition; None for a run of no partition."""
     if ASSET_PARTITION_RANGE_START_TAG in tags and ASSET_PARTITION_RANGE_END_TAG in tags:
         return (
             dt.date.fromisoformat(tags[ASSET_PARTITION_RANGE_START_TAG]),

@@ -18,9 +18,15 @@ import zoneinfo
 from typing import TYPE_CHECKING
 
 import dagster as dg
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
-from pipelines.run_window import daily_partitions, days_tags, first_and_last_day, range_tags, window_tags
+from pipelines.run_window import (
+    daily_partitions,
+    days_tags,
+    first_and_last_day,
+    partition_days,
+    range_tags,
+    window_tags,
+)
 from pipelines.settings import WEEKDAYS, ScheduleSettings
 
 if TYPE_CHECKING:  # what define_asset_job returns; not exported under `dagster`
@@ -112,36 +118,38 @@ def build_nightly_schedule(
     return nightly_sync
 
 
-def models_run_request(sync_run: dg.DagsterRun) -> dg.RunRequest | None:
-    """The models' run after a successful ingestion run: the same days, in a days tag (not a partition
-    range: the models are not partitioned). None for a run that covered no range of days."""
-    tags = sync_run.tags
-    if ASSET_PARTITION_RANGE_START_TAG not in tags or ASSET_PARTITION_RANGE_END_TAG not in tags:
+def models_run_request(run: dg.DagsterRun, raw_tables: set[dg.AssetKey]) -> dg.RunRequest | None:
+    """The models' run after a successful run that loaded raw tables for some days (the sync job, or
+    a materialization or backfill of raw days from the UI): the same days, in a days tag (the models
+    are not partitioned). None for a run that loaded no raw table, built the models itself, or
+    covered no days."""
+    selection = run.asset_selection
+    if run.job_name != SYNC_JOB_NAME and (selection is None or not selection & raw_tables or selection - raw_tables):
         return None
-    first = dt.date.fromisoformat(tags[ASSET_PARTITION_RANGE_START_TAG])
-    last = dt.date.fromisoformat(tags[ASSET_PARTITION_RANGE_END_TAG])
-    # one models' run per ingestion run, however often the sensor sees it
-    return dg.RunRequest(run_key=f"{MODELS_SENSOR_NAME}:{sync_run.run_id}", tags=days_tags(first, last))
+    days = partition_days(run.tags)
+    if days is None:
+        return None
+    # one models' run per loading run, however often the sensor sees it
+    return dg.RunRequest(run_key=f"{MODELS_SENSOR_NAME}:{run.run_id}", tags=days_tags(*days))
 
 
 def build_models_after_sync_sensor(
-    sync_job: "dg.JobDefinition | UnresolvedAssetJobDefinition",
-    rebuild_job: "dg.JobDefinition | UnresolvedAssetJobDefinition",
+    raw_tables: set[dg.AssetKey], rebuild_job: "dg.JobDefinition | UnresolvedAssetJobDefinition"
 ) -> dg.SensorDefinition:
-    """When an ingestion run (the nightly one, or a sync launched from the UI) succeeds, build the
-    models and publish for its days. A failed ingestion run launches nothing: analysts keep the last
-    good published copy, as before."""
+    """When a run that loaded raw days succeeds (the nightly sync, a sync or a backfill of raw days
+    launched from the UI), build the models and publish for its days. A failed run launches
+    nothing: analysts keep the last good published copy, as before."""
 
     @dg.run_status_sensor(
         name=MODELS_SENSOR_NAME,
         run_status=dg.DagsterRunStatus.SUCCESS,
-        monitored_jobs=[sync_job],
         request_job=rebuild_job,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        description="After each successful sync run: rebuild the marts and ROI for its days and republish.",
+        description="After each successful run that loaded raw days: rebuild the marts and ROI for those days and republish.",
     )
     def models_after_sync(context: dg.RunStatusSensorContext):
-        return models_run_request(context.dagster_run) or dg.SkipReason("the sync run covered no range of days")
+        request = models_run_request(context.dagster_run, raw_tables)
+        return request or dg.SkipReason(f"run {context.dagster_run.run_id} loaded no raw days on its own")
 
     return models_after_sync
 

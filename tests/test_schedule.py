@@ -8,6 +8,7 @@ import subprocess
 import sys
 import types
 import zoneinfo
+from collections.abc import Callable
 from pathlib import Path
 
 import dagster as dg
@@ -241,25 +242,54 @@ def models_stand_in(context: dg.AssetExecutionContext) -> None:
     context.log.info("would build the models")
 
 
-def test_a_successful_sync_run_is_followed_by_the_models_run_for_its_days_once():
+def models_after(run_of: Callable[[dg.Definitions, dg.DagsterInstance], dg.ExecuteInProcessResult]):
+    """The sensor's answer to the successful run `run_of` makes, in definitions like ours (stand-ins)."""
     rebuild_stand_in = dg.define_asset_job("rebuild", selection=[models_stand_in])
-    sensor = build_models_after_sync_sensor(stand_in_job, rebuild_stand_in)
+    sensor = build_models_after_sync_sensor({raw_stand_in.key}, rebuild_stand_in)
     defs = dg.Definitions(
         assets=[raw_stand_in, models_stand_in], jobs=[stand_in_job, rebuild_stand_in], sensors=[sensor]
     )
     with dg.instance_for_test() as instance:
-        synced = defs.resolve_job_def("sync").execute_in_process(
-            instance=instance, tags={RANGE_START: "2026-11-10", RANGE_END: "2026-11-24"}
-        )
-        success = next(event for event in synced.all_events if event.event_type == dg.DagsterEventType.RUN_SUCCESS)
+        ran = run_of(defs, instance)
+        success = next(event for event in ran.all_events if event.event_type == dg.DagsterEventType.RUN_SUCCESS)
         context = dg.build_run_status_sensor_context(
             sensor_name=MODELS_SENSOR_NAME,
             dagster_event=success,
             dagster_instance=instance,
-            dagster_run=instance.get_run_by_id(synced.run_id),
+            dagster_run=instance.get_run_by_id(ran.run_id),
         )
+        return ran.run_id, sensor(context)
 
-        request = sensor(context)
+
+def test_a_successful_sync_run_is_followed_by_the_models_run_for_its_days_once():
+    run_id, request = models_after(
+        lambda defs, instance: defs.resolve_job_def("sync").execute_in_process(
+            instance=instance, tags={RANGE_START: "2026-11-10", RANGE_END: "2026-11-24"}
+        )
+    )
 
     assert request.tags == {DAYS_TAG: "2026-11-10..2026-11-24"}, "the days, not a partition range"
-    assert request.run_key == f"{MODELS_SENSOR_NAME}:{synced.run_id}", "one models' run per sync run"
+    assert request.run_key == f"{MODELS_SENSOR_NAME}:{run_id}", "one models' run per sync run"
+
+
+def test_one_raw_day_materialized_from_the_ui_is_followed_by_the_models_for_that_day():
+    # as the UI launches it: the code location's asset job, with the assets picked
+    _run_id, request = models_after(
+        lambda defs, instance: defs.resolve_implicit_global_asset_job_def().execute_in_process(
+            instance=instance, asset_selection=[raw_stand_in.key], partition_key="2026-11-20"
+        )
+    )
+
+    assert request.tags == {DAYS_TAG: "2026-11-20..2026-11-20"}
+
+
+def test_a_run_that_built_the_models_itself_launches_no_second_models_run():
+    _run_id, answer = models_after(
+        lambda _defs, instance: dg.materialize(
+            [raw_stand_in, models_stand_in],
+            instance=instance,
+            tags={RANGE_START: "2026-11-10", RANGE_END: "2026-11-12"},
+        )
+    )
+
+    assert isinstance(answer, dg.SkipReason)

@@ -26,7 +26,7 @@ per_account as (
         m.account_id,
         m.month,
         eve.followers                                     as followers_start,
-        max_by(a.followers, a.date_day)                   as followers_end,
+        arg_max_null(a.followers, a.date_day)             as followers_end,
         max(a.date_day)                                   as last_loaded_day,
         count(*)                                          as days_in_data,
         sum(a.followers_gained)                           as followers_gained,

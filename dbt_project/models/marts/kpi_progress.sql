@@ -161,7 +161,7 @@ organic_per_account as (
         a.network,
         a.account_id,
         max(a.followers) filter (where a.date_day = t.period_start - 1)                             as followers_start,
-        max_by(a.followers, a.date_day) filter (where a.date_day between t.period_start and t.period_end)
+        arg_max_null(a.followers, a.date_day) filter (where a.date_day between t.period_start and t.period_end)
             as followers_end,
         sum(a.engagements) filter (
             where a.date_day between t.period_start and t.period_end and a.followers is not null
@@ -172,7 +172,9 @@ organic_per_account as (
         max(a.date_day) filter (where a.date_day between t.period_start and t.period_end)          as data_until
     from checked as t
     inner join {{ ref('audience_daily') }} as a
-        on t.channel is null or a.channel = t.channel or a.network = t.channel
+        on  (t.channel is null or a.channel = t.channel or a.network = t.channel)
+        -- only the accounts the period holds: a Page dropped from the settings before it is not missing
+        and a.date_day between t.period_start - 1 and t.period_end
     where t.metric in ({{ quoted_list(organic_metrics) }})
     group by t.target_id, a.network, a.account_id
 ),

@@ -6,7 +6,7 @@ with per_account as (
         network,
         account_id,
         max(followers) filter (where date_day = $start - 1)                             as followers_start,
-        max_by(followers, date_day) filter (where date_day >= $start)                  as followers_end,
+        arg_max_null(followers, date_day) filter (where date_day >= $start)            as followers_end,
         sum(followers_gained) filter (where date_day >= $start)                        as followers_gained,
         sum(followers_lost) filter (where date_day >= $start)                          as followers_lost,
         sum(engagements) filter (where date_day >= $start and followers is not null)   as engagements_with_followers,
