@@ -194,8 +194,9 @@ class InstagramClient(OrganicGraphClient):
             entries = self._call(account_id, lambda m=media["id"]: self._media_metrics(m, metrics), metrics)
             yield parse_media(media, entries, account_id)
 
-    def follower_total(self, account_id: str) -> Iterator[dict]:
-        """The account's follower total now, as one record; a failure leaves when the record is asked for."""
+    def follower_total(self, account_id: str, *_window) -> Iterator[dict]:
+        """The account's follower total now (whatever the window), as one record; a failure leaves when the
+        record is asked for."""
         node = self._call(account_id, lambda: self._user_fields(account_id, ["id", "followers_count"]))
         followers = node.get("followers_count")
         if not isinstance(followers, int) or isinstance(followers, bool):
@@ -368,12 +369,7 @@ def fetch_media_window(settings: InstagramSettings, since: dt.date, until: dt.da
 
 def fetch_follower_totals(settings: InstagramSettings) -> Iterator[SliceRecords]:
     """(account id, one record {"followers", "raw_row"}) per account: its follower total now, for the snapshot."""
-    client = InstagramClient(settings)
-    try:
-        for account_id in settings.account_ids:
-            yield account_id, client.follower_total(account_id)
-    finally:
-        client.close()
+    return fetch_slices(InstagramClient(settings), settings.account_ids, InstagramClient.follower_total, None, None)
 
 
 def check_access(settings: InstagramSettings) -> Iterator[AccessCheck]:
