@@ -73,14 +73,26 @@ def run_sync(
     errors), or with `progress` only one line per platform and account as it lands, then dbt and
     publication.
     """
-    _check_days(start, end)
     instance = instance or dagster_instance()
-    ingestion = _execute(
-        SYNC_JOB_NAME, {**range_tags(start, end), **window_tags(windows or {})}, instance, raise_on_error, progress
-    )
+    ingestion = run_ingestion(start, end, instance, raise_on_error, progress, windows)
     if not ingestion.success:
-        return SyncRuns((ingestion,))
-    return SyncRuns((ingestion, _execute(REBUILD_JOB_NAME, days_tags(start, end), instance, raise_on_error, progress)))
+        return ingestion
+    models = _execute(REBUILD_JOB_NAME, days_tags(start, end), instance, raise_on_error, progress)
+    return SyncRuns((*ingestion.runs, models))
+
+
+def run_ingestion(
+    start: dt.date,
+    end: dt.date,
+    instance: dg.DagsterInstance | None = None,
+    raise_on_error: bool = True,
+    progress: bool = False,
+    windows: Mapping[str, tuple[dt.date, dt.date]] | None = None,
+) -> SyncRuns:
+    """The first half of a sync: the raw tables for start..end, in ONE run; the models are not built."""
+    _check_days(start, end)
+    tags = {**range_tags(start, end), **window_tags(windows or {})}
+    return SyncRuns((_execute(SYNC_JOB_NAME, tags, instance or dagster_instance(), raise_on_error, progress),))
 
 
 def run_rebuild(
