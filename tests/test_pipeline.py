@@ -211,11 +211,18 @@ def test_an_account_that_fails_on_each_platform_loses_nothing_and_the_rest_compl
 
 def test_no_token_reaches_run_logs_metadata_or_the_warehouse(settled):
     tokens = [value for name, value in settled.env.items() if name.endswith(("_TOKEN", "_SECRET")) and value]
-    assert len(tokens) >= 4, "Meta and LinkedIn tokens, LinkedIn client secret and refresh token"
+    assert len(tokens) >= 5, "Meta, Page and LinkedIn tokens, LinkedIn client secret and refresh token"
     logged = "\n".join(str(record) for record in settled.logs())
     metadata = "\n".join(
         str(metadata)
-        for table in ("meta_ads_insights", "linkedin_ads_analytics")
+        for table in (
+            "meta_ads_insights",
+            "linkedin_ads_analytics",
+            "facebook_page_insights",
+            "instagram_account_insights",
+            "linkedin_organization_daily",
+            "follower_snapshots",
+        )
         for metadata in settled.materialization_metadata(table)
     )
     assert metadata
