@@ -3,7 +3,8 @@
 Against the sandbox's demo advertiser, each in a fresh DAGSTER_HOME and warehouse:
 - a 30-day sync, then the nightly run the schedule would launch tonight on that warehouse;
 - a 3-year backfill (one run, as `social-roi sync --start --end` makes it), then tonight's nightly run on it;
-the fixed start-up of Python with the Dagster definitions and of the dbt CLI, the month's report; and
+the fixed start-up of Python with the Dagster definitions and of the dbt CLI, the month's report, the
+peak memory of a 30-day sync against one with 10 times the rows; and
 for each sync (the ingestion run and the models' run after it): wall time, DAGSTER_HOME growth, the time spent in ingestion and in dbt, the raw rows
 written, and the requests each platform's accounts cost (counted by the sandbox). The figures are
 printed and written to benchmarks/results.json.
@@ -29,6 +30,7 @@ from pathlib import Path
 import dagster as dg
 
 from connectors.sandbox import Sandbox
+from pipelines.assets.raw import raw_assets
 from pipelines.definitions import defs
 from pipelines.report import build_report, write_report
 from pipelines.run_window import range_tags
@@ -36,6 +38,7 @@ from pipelines.schedules import REBUILD_JOB_NAME, SYNC_JOB_NAME, models_run_requ
 from pipelines.settings import ScheduleSettings
 
 BACKFILL_DAYS = 3 * 365
+RAW_TABLES = {asset.key for asset in raw_assets}
 # The console shows warnings and errors only, as `social-roi sync` has it.
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 MONTH_DAYS = 30
@@ -100,7 +103,7 @@ def measured_run(sandbox: Sandbox, home: Path, tags: dict[str, str]) -> dict:
         ingestion = defs.resolve_job_def(SYNC_JOB_NAME).execute_in_process(
             instance=instance, tags=tags, raise_on_error=False, run_config=QUIET
         )
-        models_request = models_run_request(instance.get_run_by_id(ingestion.run_id))
+        models_request = models_run_request(instance.get_run_by_id(ingestion.run_id), RAW_TABLES)
         models = defs.resolve_job_def(REBUILD_JOB_NAME).execute_in_process(
             instance=instance, tags=models_request.tags, raise_on_error=False, run_config=QUIET
         )
@@ -169,6 +172,29 @@ def report_seconds(warehouse: Path) -> float:
     return round(time.perf_counter() - started, 1)
 
 
+# Extra LinkedIn campaigns that make a 30-day sync write about 10 times the demo's raw rows (each adds about 113).
+TEN_TIMES_EXTRA_CAMPAIGNS = 123
+
+
+def memory_at_scale() -> dict:
+    """Peak RSS of a 30-day sync of the demo advertiser, and of one with about 10 times its raw rows,
+    each in a fresh process (benchmarks/sync_memory.py)."""
+
+    def measured(extra: int) -> dict:
+        finished = subprocess.run(
+            [sys.executable, "-m", "benchmarks.sync_memory", str(extra)], check=True, capture_output=True, text=True
+        )
+        return json.loads(finished.stdout.strip().splitlines()[-1])
+
+    default, ten_times = measured(0), measured(TEN_TIMES_EXTRA_CAMPAIGNS)
+    return {
+        "default": default,
+        "ten_times": ten_times,
+        "rows_ratio": round(ten_times["raw_rows"] / default["raw_rows"], 1),
+        "peak_rss_ratio": round(ten_times["peak_rss_mib"] / default["peak_rss_mib"], 2),
+    }
+
+
 def main() -> dict:
     with tempfile.TemporaryDirectory(prefix="social-roi-bench-") as scratch, Sandbox(seed=7) as sandbox:
         month = history_and_tonight(sandbox, Path(scratch) / "month", MONTH_DAYS)
@@ -178,6 +204,7 @@ def main() -> dict:
         )
     return {
         "startup": startup_seconds(),
+        "memory": memory_at_scale(),
         "month": month,
         "three_years": years,
         "nightly_at_3_years_vs_30_days": round(years["nightly"]["wall_seconds"] / month["nightly"]["wall_seconds"], 2),
