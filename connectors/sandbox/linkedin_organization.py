@@ -70,7 +70,6 @@ RESTLI_DEFAULT_COUNT = 10
 DAY_MS = 86_400_000
 # Parameters in Rest.li syntax on these endpoints: their ( ) , must arrive unencoded.
 RESTLI_PARAMS = ("timeIntervals", "shares", "ugcPosts")
-_ENCODED_SYNTAX = re.compile(r"%(28|29|2C)", re.IGNORECASE)
 _ORGANIZATION = re.compile(r"urn:li:organization:(\d+)")
 
 
@@ -112,27 +111,9 @@ class LinkedInOrganizationApi:
     # --- what every request meets first ---------------------------------------------------------
 
     def _answer(self, request: Request, match, handler) -> Response:
-        # LinkedIn's gateway: version, protocol header, token, throttling, server errors (linkedin_rest.py).
-        refusal = self.sandbox.linkedin._refusal(request, request.raw_query)
-        if refusal:
-            return refusal
-        reencoded = [
-            name
-            for name, _, value in (part.partition("=") for part in request.raw_query.split("&"))
-            if name in RESTLI_PARAMS and _ENCODED_SYNTAX.search(value)
-        ]
-        if reencoded:
-            return _linkedin_error(
-                400,
-                "ILLEGAL_ARGUMENT",
-                f"Query parameters {', '.join(reencoded)} arrived percent-encoded: the query was re-encoded. Send Rest.li syntax ( ) : , as is and percent-encode only the values inside it, such as URNs.",
-                100,
-            )
-        params = {
-            urllib.parse.unquote(name): value
-            for name, _, value in (part.partition("=") for part in request.raw_query.split("&") if part)
-        }
-        return handler(request, match, params)
+        # LinkedIn's gateway, as for the ads endpoints (linkedin_rest.py): version, protocol header, token,
+        # throttling, server errors, a re-encoded Rest.li query; then the parameters.
+        return self.sandbox.linkedin._answer(request, match, request.raw_query, handler, RESTLI_PARAMS)
 
     def _organization(self, request: Request, urn: str | None, resource: str) -> LinkedInOrganization | Response:
         """The page a request is about, or the answer LinkedIn gives about it: 400 for no organization URN, 403 for

@@ -77,6 +77,7 @@ from connectors.sandbox.linkedin_figures import (
     linkedin_metrics,
 )
 from connectors.sandbox.linkedin_restli import (
+    RESTLI_PARAMS,
     RestliSyntaxError,
     parse_restli,
     reencoded_params,
@@ -207,11 +208,16 @@ class LinkedInRestApi:
             )
         return self._answer(request, match, request.body.decode(), handler)
 
-    def _answer(self, request: Request, match, raw_query: str, handler) -> Response:
+    def _answer(
+        self, request: Request, match, raw_query: str, handler, restli_params: tuple[str, ...] = RESTLI_PARAMS
+    ) -> Response:
+        """What every LinkedIn REST request meets (gateway refusals, a re-encoded Rest.li query), then
+        `handler(request, match, params)`; the organization pages' endpoints pass their own Rest.li
+        parameters."""
         refusal = self._refusal(request, raw_query)
         if refusal:
             return refusal
-        reencoded = reencoded_params(raw_query)
+        reencoded = reencoded_params(raw_query, restli_params)
         if reencoded:
             return _linkedin_error(
                 400,

@@ -52,12 +52,13 @@ def _restli_sequence(text: str, pos: int, kind: type):
     return items, pos + 1
 
 
-def reencoded_params(raw_query: str) -> list[str]:
-    """The Rest.li parameters whose syntax arrived percent-encoded. Only URNs inside List(...) may
-    carry an encoded colon; encoded parentheses or commas anywhere mean the query was re-encoded."""
+def reencoded_params(raw_query: str, restli_params: tuple[str, ...] = RESTLI_PARAMS) -> list[str]:
+    """The Rest.li parameters (of `restli_params`: the endpoint's) whose syntax arrived percent-encoded.
+    Only URNs inside List(...) may carry an encoded colon; encoded parentheses or commas anywhere mean
+    the query was re-encoded."""
     found = []
     for name, _, value in (part.partition("=") for part in raw_query.split("&")):
-        if name in RESTLI_PARAMS and (
+        if name in restli_params and (
             _ENCODED_SYNTAX.search(value) or (_ENCODED_COLON.search(value) and not value.startswith("List("))
         ):
             found.append(name)
