@@ -32,13 +32,12 @@ import re
 import time
 import zoneinfo
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 
 import requests
 from facebook_business.adobjects.adaccount import AdAccount
 from facebook_business.adobjects.adreportrun import AdReportRun
-from facebook_business.adobjects.adsinsights import AdsInsights
-from facebook_business.adobjects.objectparser import ObjectParser
-from facebook_business.api import Cursor, FacebookAdsApi
+from facebook_business.api import FacebookAdsApi, FacebookResponse
 from facebook_business.exceptions import FacebookRequestError
 from facebook_business.session import FacebookSession
 
@@ -264,25 +263,72 @@ class MetaAdsClient:
 
     # --- public ---------------------------------------------------------------------------------
 
+    def insights_pages(self, account_id: str, since: dt.date, until: dt.date) -> Iterator[str]:
+        """One account's insights as the Graph API sent them: one line per page of results, for DuckDB to parse.
+
+        Each line wraps the page's body, untouched, with what was asked for (see meta_ads_pages.sql):
+        Python handles pages here, never rows. What goes wrong leaves as a PlatformError naming the account.
+        """
+        account_id = normalize_account_id(account_id)
+        yield from self._guarded(account_id, self._landed_pages(account_id, since, until))
+
     def daily_insights(self, account_id: str, since: dt.date, until: dt.date) -> Iterator[dict]:
         """Parsed insights rows for one account, one per day × campaign (× ad) that had delivery.
 
-        Whatever goes wrong leaves as a PlatformError naming the account, so the caller can drop this
-        account's slice and keep the others.
+        The row-by-row reading of the pages insights_pages lands: the reference the page path's SQL is tested
+        against (tests/test_meta_pages.py), and the "before" figure of `make bench`. What goes wrong leaves
+        as a PlatformError naming the account.
         """
         account_id = normalize_account_id(account_id)
+        yield from self._guarded(account_id, self._parsed_rows(account_id, since, until))
+
+    def _guarded(self, account_id: str, reading: Iterator) -> Iterator:
+        """What `reading` yields; anything else than a PlatformError that stops it becomes one naming the
+        account, so the caller can drop this account's slice and keep the others."""
         failure = None
         try:
-            time_zone = self._account_time_zone(account_id)
-            for record in self._rows_for_range(account_id, since, until, already_read=set()):
-                record["account_timezone"] = time_zone
-                yield record
+            yield from reading
         except PlatformError:
             raise
         except Exception as error:
             failure = self._as_platform_error(error, account_id)
         if failure is not None:
             raise failure  # outside the except block: the original error (and its request) is not chained
+
+    def _pages(self, account_id: str, since: dt.date, until: dt.date) -> Iterator[tuple[str, dt.date, dt.date, str]]:
+        """(account time zone, job's since, job's until, page body) for every page of the account's results."""
+        time_zone = self._account_time_zone(account_id)
+        for job_since, job_until, body in self._pages_for_range(account_id, since, until):
+            yield time_zone, job_since, job_until, body
+
+    def _landed_pages(self, account_id: str, since: dt.date, until: dt.date) -> Iterator[str]:
+        for number, (time_zone, job_since, job_until, body) in enumerate(self._pages(account_id, since, until)):
+            yield landed_page(account_id, self.settings.level, time_zone, job_since, job_until, number, body)
+
+    def _parsed_rows(self, account_id: str, since: dt.date, until: dt.date) -> Iterator[dict]:
+        """A row read twice (a range split after its job failed part-way) is yielded once, as first read."""
+        already_read = set()
+        for time_zone, job_since, job_until, body in self._pages(account_id, since, until):
+            page = json.loads(body)
+            rows = page.get("data") if isinstance(page, dict) else None
+            if not isinstance(rows, list):
+                raise MalformedPayloadError(
+                    PLATFORM,
+                    f"Meta returned a page of insights without a data list for ad account act_{account_id}; nothing from this sync was written. Rerun later; if it persists, report it with this message.",
+                    account_id,
+                )
+            for row in rows:
+                record = parse_insights_row(row, account_id, self.settings.level, job_since, job_until)
+                record["account_timezone"] = time_zone
+                # one exact integer per row (Meta's ids fit in 64 bits): a quarter of a tuple's memory
+                key = (
+                    (dt.date.fromisoformat(record["date"]).toordinal() << 128)
+                    | (int(record["campaign_id"]) << 64)
+                    | int(record["ad_id"] or 0)
+                )
+                if key not in already_read:
+                    already_read.add(key)
+                    yield record
 
     def check_account(self, account_id: str) -> None:
         """One read-only call that the token may read this account's insights; raises the sorted error if not.
@@ -323,15 +369,18 @@ class MetaAdsClient:
 
     # --- the async job flow ----------------------------------------------------------------------
 
-    def _rows_for_range(self, account_id: str, since: dt.date, until: dt.date, already_read: set) -> Iterator[dict]:
-        """The range's rows from one job; when the job fails twice or asks too much, from each half of the range.
+    def _pages_for_range(
+        self, account_id: str, since: dt.date, until: dt.date
+    ) -> Iterator[tuple[dt.date, dt.date, str]]:
+        """(job's since, job's until, page body) from one job; when the job fails twice or asks too much, from each half.
 
-        `already_read` holds the keys of the rows yielded so far: when a job's results fail part-way, its
-        halves skip the rows that were already read from it.
+        When a job's results fail part-way, its halves read their rows again: the readers keep the first
+        reading of a row (daily_insights' `already_read`, the page SQL's `first_read`).
         """
         try:
             report_run = self._completed_report_run(account_id, since, until)
-            yield from self._read_results(report_run, account_id, since, until, already_read)
+            for body in self._read_pages(report_run, account_id):
+                yield since, until, body
             return
         except (_JobDidNotComplete, _TooMuchData) as error:
             problem = error
@@ -349,8 +398,8 @@ class MetaAdsClient:
             until,
             problem,
         )
-        yield from self._rows_for_range(account_id, since, middle, already_read)
-        yield from self._rows_for_range(account_id, middle + dt.timedelta(days=1), until, already_read)
+        yield from self._pages_for_range(account_id, since, middle)
+        yield from self._pages_for_range(account_id, middle + dt.timedelta(days=1), until)
 
     def _completed_report_run(self, account_id: str, since: dt.date, until: dt.date) -> AdReportRun:
         """Start the job and wait for it; a failed or skipped job is started once more."""
@@ -401,63 +450,50 @@ class MetaAdsClient:
             waited += interval
             interval = min(interval * 1.5, 60.0)
 
-    def _read_results(
-        self, report_run: AdReportRun, account_id: str, since: dt.date, until: dt.date, already_read: set
-    ) -> Iterator[dict]:
-        # The SDK's cursor over GET /{report_run_id}/insights (what report_run.get_result() builds), made
-        # here without loading, so that every page, the first included, loads under _load_page's handling.
-        cursor = Cursor(
-            target_objects_class=AdsInsights,
-            params={"limit": self.settings.page_size},
-            include_summary=False,
-            api=self._api,
-            node_id=report_run.get_id(),
-            endpoint="insights",
-            object_parser=ObjectParser(target_class=AdsInsights, api=self._api),
-        )
-        while self._load_page(cursor, account_id):
-            # The cursor holds one page; next() only pops from it while it is not empty, so rows
-            # leave memory as they are yielded and the next page is fetched under _load_page's handling.
-            while len(cursor):
-                row = next(cursor)
-                record = parse_insights_row(row.export_all_data(), account_id, self.settings.level, since, until)
-                # one exact integer per row (Meta's ids fit in 64 bits): a quarter of a tuple's memory
-                key = (
-                    (dt.date.fromisoformat(record["date"]).toordinal() << 128)
-                    | (int(record["campaign_id"]) << 64)
-                    | int(record["ad_id"] or 0)
-                )
-                if key not in already_read:
-                    already_read.add(key)
-                    yield record
-            self._slow_down_if_near_limits(cursor.headers(), account_id)
+    def _read_pages(self, report_run: AdReportRun, account_id: str) -> Iterator[str]:
+        """Every page of GET /{report_run_id}/insights, each body as Graph sent it.
 
-    def _load_page(self, cursor: Cursor, account_id: str) -> bool:
-        """Load the cursor's next page; when Meta says it asks too much, ask for half as many rows from the same place.
+        The request is the SDK's own (FacebookAdsApi.call, what its Cursor sends for report_run.get_result()),
+        so the SDK signs it, raises Graph's errors as FacebookRequestError, and _call sorts them; only the
+        building of one SDK object per row is left out. Pages load one at a time: memory holds one page.
+        """
+        params = {"limit": self.settings.page_size}
+        while True:
+            response = self._load_page(report_run.get_id(), params, account_id)
+            body = response.body()
+            yield body
+            self._slow_down_if_near_limits(response.headers(), account_id)
+            after = next_page_cursor(body)
+            if after is None:
+                return
+            params["after"] = after
 
-        A failed load leaves the cursor's `after` where it was, so the smaller page starts at the row the
-        refused one would have. At MIN_PAGE_SIZE the refusal goes up, and the date range is split.
+    def _load_page(self, node_id: str, params: dict, account_id: str) -> FacebookResponse:
+        """Load the next page; when Meta says it asks too much, ask for half as many rows from the same place.
+
+        A refused load leaves `after` where it was, so the smaller page starts at the row the refused one
+        would have. At MIN_PAGE_SIZE the refusal goes up, and the date range is split.
         """
         while True:
             try:
-                loaded = self._call(account_id, cursor.load_next_page)
+                response = self._call(account_id, lambda: self._api.call("GET", (node_id, "insights"), params=params))
             except _TooMuchData as problem:
-                limit = int(cursor.params["limit"])
+                limit = int(params["limit"])
                 if limit <= MIN_PAGE_SIZE:
                     raise
-                cursor.params["limit"] = max(MIN_PAGE_SIZE, limit // 2)
+                params["limit"] = max(MIN_PAGE_SIZE, limit // 2)
                 log.info(
                     "Meta refused a page of %d rows for act_%s (%s); asking for %d",
                     limit,
                     account_id,
                     problem,
-                    cursor.params["limit"],
+                    params["limit"],
                 )
                 continue
             # Only the refused page needed fewer rows: grow back towards the setting, so one refusal
             # does not read the rest of a large job a row at a time (the next call has a new `after`).
-            cursor.params["limit"] = min(self.settings.page_size, int(cursor.params["limit"]) * 2)
-            return loaded
+            params["limit"] = min(self.settings.page_size, int(params["limit"]) * 2)
+            return response
 
     # --- error handling ----------------------------------------------------------------------------
 
@@ -619,6 +655,54 @@ _DECIMAL = re.compile(r"-?\d+(\.\d+)?([eE][-+]?\d+)?")
 _INTEGER = re.compile(r"-?\d+(\.0+)?")
 
 
+_WHITESPACE = re.compile(r"[ \t\r\n]*")
+_DECODER = json.JSONDecoder()
+
+
+def next_page_cursor(body: str) -> str | None:
+    """The `after` cursor of the next page, or None on the last: the rule of the SDK's Cursor.load_next_page
+    (facebook_business/api.py), where `paging.next` present means another page follows.
+
+    Read from the page's `paging` object alone, which Graph writes after `data`: the SDK has parsed the body
+    once already (FacebookResponse.is_success), and a second whole parse would cost more than the load.
+    The key cannot be matched inside a row: a quote inside a JSON string is always escaped.
+    """
+    start = body.rfind('"paging"')
+    if start < 0:
+        return None
+    colon = _WHITESPACE.match(body, start + len('"paging"')).end()
+    if body[colon : colon + 1] != ":":
+        return None
+    try:
+        paging, _ = _DECODER.raw_decode(body, _WHITESPACE.match(body, colon + 1).end())
+    except ValueError:
+        return None
+    if not isinstance(paging, dict) or "next" not in paging:
+        return None
+    after = (paging.get("cursors") or {}).get("after")
+    return after if isinstance(after, str) and after else None
+
+
+def landed_page(
+    account_id: str, level: str, time_zone: str, since: dt.date, until: dt.date, number: int, body: str
+) -> str:
+    """One line of an account's landed file (meta_ads_pages.sql reads it): the page's body as Graph sent
+    it, beside what was asked for. String work on the page, nothing per row."""
+    request = {
+        "account_id": account_id,
+        "level": level,
+        "account_timezone": time_zone,
+        "since": since.isoformat(),
+        "until": until.isoformat(),
+        "page_number": number,
+    }
+    # A raw line break can only be whitespace between JSON tokens (inside strings it is escaped):
+    # replacing it keeps the page's meaning and makes it one line.
+    if "\n" in body or "\r" in body:
+        body = body.replace("\r", " ").replace("\n", " ")
+    return f'{json.dumps(request, separators=(",", ":"))[:-1]},"page":{body}}}'
+
+
 def parse_account_time_zone(node: Mapping, account_id: str) -> str:
     """The account node's `timezone_name`, refused unless it is a zone name DuckDB and Python know."""
     name = node.get("timezone_name")
@@ -702,8 +786,12 @@ def parse_insights_row(row: Mapping, account_id: str, level: str, since: dt.date
 
 
 def fetch_window(settings: MetaAdsSettings, since: dt.date, until: dt.date) -> Iterator[SliceRecords]:
-    """Every configured account's rows for [since, until], one account at a time."""
-    return fetch_slices(MetaAdsClient(settings), settings.account_ids, MetaAdsClient.daily_insights, since, until)
+    """Every configured account's pages of insights for [since, until], one account at a time."""
+    return fetch_slices(MetaAdsClient(settings), settings.account_ids, MetaAdsClient.insights_pages, since, until)
+
+
+# What DuckDB runs on an account's landed pages to make its raw rows (RawSource.pages_sql).
+LANDED_PAGES_SQL = (Path(__file__).parent / "meta_ads_pages.sql").read_text(encoding="utf-8")
 
 
 def check_access(settings: MetaAdsSettings) -> Iterator[AccessCheck]:
@@ -728,6 +816,7 @@ SOURCE = RawSource(
     credentials_hint="META_ACCESS_TOKEN and META_AD_ACCOUNT_IDS",
     settings_from_env=MetaAdsSettings.from_env,
     fetch=fetch_window,
+    pages_sql=LANDED_PAGES_SQL,
     check=check_access,
     # Meta credits conversions up to 7 days after a click by default (28 with a 28-day attribution
     # setting): https://www.facebook.com/business/help/458681590974355

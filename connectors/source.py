@@ -13,9 +13,10 @@ from typing import Any
 
 from connectors.errors import PlatformError
 
-# One fetched slice: the account (or property) id and its records for the requested window.
-# The records are an iterator so that a slice is streamed page by page, never held whole.
-SliceRecords = tuple[str, Iterator[dict]]
+# One fetched slice: the account (or property) id and its records for the requested window: dicts in
+# the raw table's columns, or, for a source with `pages_sql`, lines of JSON each holding one response
+# page as the platform sent it. An iterator, so that a slice is streamed page by page, never held whole.
+SliceRecords = tuple[str, Iterator[dict] | Iterator[str]]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,6 +77,11 @@ class RawSource:
     snapshots: bool = False
     # What makes a row the same row, in snapshot mode: by default (slice, day).
     identity_columns: tuple[str, ...] = ()
+    # The source lands response pages, not records: this SELECT, run by DuckDB on one slice's landed
+    # file (its one parameter), parses, casts and checks the rows. It returns `columns`, `problem` (the
+    # error message for a malformed row, NULL for a good one) and `first_read` (false for a row the
+    # connector read twice). A slice with any problem is not loaded, and its earlier rows stay.
+    pages_sql: str | None = None
 
     @property
     def identity(self) -> tuple[str, ...]:

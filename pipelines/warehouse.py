@@ -4,6 +4,9 @@ Records stream from a connector into a newline-delimited JSON file, so memory st
 long the window is. Only then is the warehouse opened (no API call ever waits while we hold the
 DuckDB lock), and the fetched (slice, day) ranges are deleted and re-inserted in one transaction
 with DuckDB's own JSON reader: a sync either lands whole or not at all.
+
+A source with `pages_sql` stages the platform's response pages instead, a line each, and DuckDB
+parses them: one statement per slice casts and checks every row, so Python never touches a row.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from connectors.errors import PlatformError
+from connectors.errors import MalformedPayloadError, PlatformError
 from connectors.source import RawSource, SliceRecords
 
 RAW_SCHEMA = "raw"
@@ -31,7 +34,7 @@ class StagedSync:
     failures: tuple[PlatformError, ...]  # slices that failed: their earlier data stays as it was
     since: dt.date
     until: dt.date
-    rows: int
+    rows: int  # records, or pages for a source with `pages_sql` until replace_slices has parsed them
 
 
 def stage_records(
@@ -50,7 +53,8 @@ def stage_records(
         try:
             with file.open("w", encoding="utf-8") as out:
                 for record in records:
-                    out.write(json.dumps(record, separators=(",", ":")))
+                    # a page line arrives as JSON text already; a record is written as JSON
+                    out.write(record if isinstance(record, str) else json.dumps(record, separators=(",", ":")))
                     out.write("\n")
                     slice_rows += 1
         except PlatformError as error:
@@ -78,7 +82,7 @@ def ensure_raw_table(connection: duckdb.DuckDBPyConnection, source: RawSource) -
         connection.execute(f'alter table {RAW_SCHEMA}.{source.table} add column if not exists "{name}" {sql_type}')
 
 
-def replace_slices(database: Path, source: RawSource, staged: StagedSync) -> None:
+def replace_slices(database: Path, source: RawSource, staged: StagedSync) -> StagedSync:
     """Delete every fetched (slice, day) in the window, insert the staged rows: one transaction.
 
     Days inside the window that came back empty are deleted too: absent from the API means no
@@ -86,14 +90,26 @@ def replace_slices(database: Path, source: RawSource, staged: StagedSync) -> Non
 
     A snapshot source's rows are only ever added: those whose identity the table already holds are
     left as they were (the first snapshot of a day stands).
+
+    Returns what was loaded: for a page source, the slices whose pages held a malformed row have
+    moved to the failures (their earlier rows stay), and `rows` counts the rows parsed.
     """
     table = f"{RAW_SCHEMA}.{source.table}"
-    column_spec = "{" + ", ".join(f"'{name}': '{sql_type}'" for name, sql_type in source.columns.items()) + "}"
     names = ", ".join(f'"{name}"' for name in source.columns)
     if not staged.slices:
-        return
+        return staged
     with duckdb.connect(str(database)) as connection:
         ensure_raw_table(connection, source)
+        if source.pages_sql is not None:
+            staged, parsed_tables = _parse_pages(connection, source, staged)
+            fetched = " union all ".join(f"select * from {name} where first_read" for name in parsed_tables)
+            fetched_rows, parameters = f"({fetched or f'select {names} from {table} limit 0'})", []
+        else:
+            column_spec = "{" + ", ".join(f"'{name}': '{sql_type}'" for name, sql_type in source.columns.items()) + "}"
+            fetched_rows = f"read_json(?, format='newline_delimited', columns={column_spec})"
+            parameters = [[str(file) for file in staged.files]]
+        if not staged.slices:
+            return staged
         connection.execute("begin transaction")
         try:
             if not source.snapshots:
@@ -105,14 +121,49 @@ def replace_slices(database: Path, source: RawSource, staged: StagedSync) -> Non
                 held = " and ".join(f'held."{name}" = fetched."{name}"' for name in source.identity)
                 keep_held = f" where not exists (select 1 from {table} held where {held})" if source.snapshots else ""
                 connection.execute(
-                    f"insert into {table} ({names}, _loaded_at) select {names}, now() "
-                    f"from read_json(?, format='newline_delimited', columns={column_spec}) fetched{keep_held}",
-                    [[str(file) for file in staged.files]],
+                    f"insert into {table} ({names}, _loaded_at) select {names}, now() from {fetched_rows} fetched{keep_held}",
+                    parameters,
                 )
             connection.execute("commit")
         except BaseException:
             connection.execute("rollback")
             raise
+    return staged
+
+
+def _parse_pages(
+    connection: duckdb.DuckDBPyConnection, source: RawSource, staged: StagedSync
+) -> tuple[StagedSync, list[str]]:
+    """Each slice's pages parsed by the source's SQL into a temporary table of its own, before the
+    load's transaction: a slice whose pages DuckDB cannot read, or that holds a malformed row, is
+    set aside with the first problem found, and the others load."""
+    slices, failures, tables, rows = [], list(staged.failures), [], 0
+    for number, (file, slice_key) in enumerate(zip(staged.files, staged.slices)):
+        name = f"parsed_pages_{number:04d}"
+        try:
+            connection.execute(f"create or replace temp table {name} as {source.pages_sql}", [str(file)])
+        except (duckdb.InvalidInputException, duckdb.ConversionException) as error:  # JSON it cannot read
+            # DuckDB quotes the offending input, which may hold a paging URL and its token: not repeated here
+            reason = str(error).split("\n")[0].split(" Input:")[0][:200]
+            failures.append(
+                MalformedPayloadError(
+                    source.platform,
+                    f"{source.platform} sent a page for {source.slice_column} {slice_key} that is not the JSON it documents ({reason}); nothing from this sync was written for it. Rerun later; if it persists, report it with this message.",
+                    slice_key,
+                )
+            )
+            continue
+        problem, slice_rows = connection.execute(
+            f"select min(problem), count(*) filter (where first_read) from {name}"
+        ).fetchone()
+        if problem is not None:
+            failures.append(MalformedPayloadError(source.platform, problem, slice_key))
+            connection.execute(f"drop table {name}")
+            continue
+        slices.append(slice_key)
+        tables.append(name)
+        rows += slice_rows
+    return dataclasses.replace(staged, slices=tuple(slices), failures=tuple(failures), rows=rows), tables
 
 
 def ensure_raw_tables(database: Path, sources: Iterable[RawSource]) -> None:

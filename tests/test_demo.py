@@ -21,7 +21,10 @@ def test_the_demo_prints_roi_and_leaves_a_warehouse_anyone_can_query(tmp_path):
     assert not re.search(r"\w+Warning\b", finished.stderr + before_the_report), "no library warning reaches the console"
     assert "dbt=" not in before_the_report, "dbt's own output goes to the log file"
     progress = [line.strip() for line in before_the_report.splitlines() if line.startswith("  ")]
-    assert any(line.startswith("meta ") and "rows for" in line for line in progress), "one line per account as it lands"
+    assert any(line.startswith("meta ") and "pages for" in line for line in progress), (
+        "one line per account as it lands"
+    )
+    assert any(line.startswith("linkedin ") and "rows for" in line for line in progress)
     assert progress[-2].startswith("dbt:") and progress[-1].startswith("published:"), "then dbt, then publication"
     assert "ROI by channel" in finished.stdout and "ROI by campaign" in finished.stdout
     assert "marts.roi_by_campaign" in finished.stdout

@@ -244,9 +244,9 @@ def test_an_unknown_error_twice_fails_only_that_account_and_as_a_platform_error(
     sandbox.faults.arm("meta", "server_error", times=2, status=500)  # code 1 "An unknown error occurred"
 
     outcomes = {}
-    for account_id, records in fetch_window(meta_settings, *window):  # as the pipeline reads each slice
+    for account_id, pages in fetch_window(meta_settings, *window):  # as the pipeline reads each slice
         try:
-            outcomes[account_id] = len(list(records))
+            outcomes[account_id] = sum(len(json.loads(page)["page"]["data"]) for page in pages)
         except PlatformError as error:
             outcomes[account_id] = error
 

@@ -86,11 +86,12 @@ def build_raw_asset(source: RawSource) -> dg.AssetsDefinition:
                 Path(staging_dir),
                 since,
                 until,
-                on_slice=lambda slice_id, rows: report_progress(
-                    context, f"{source.platform} {slice_id}: {rows} rows for {since}..{until}"
+                on_slice=lambda slice_id, lines: report_progress(
+                    context,
+                    f"{source.platform} {slice_id}: {lines} {'pages' if source.pages_sql else 'rows'} for {since}..{until}",
                 ),
             )
-            warehouse.replace_slices(database, source, staged)
+            staged = warehouse.replace_slices(database, source, staged)
         for failure in staged.failures:
             # One line per failure, in words a non-engineer can act on; the others are loaded.
             context.log.error(f"{source.platform} {failure.account or ''}: {failure}")

@@ -1,0 +1,166 @@
+"""Meta's page path: the Graph API's pages landed as sent and parsed by DuckDB (meta_ads_pages.sql) give
+exactly the rows the row-by-row parse gave, and a bad page costs only its own account.
+
+Both paths read the same sandbox through the official SDK; the rows land in real DuckDB files.
+"""
+
+import dataclasses
+import datetime as dt
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from connectors.errors import MalformedPayloadError
+from connectors.meta_ads import SOURCE, MetaAdsClient, MetaAdsSettings, fetch_window, next_page_cursor
+from connectors.sandbox.meta_figures import meta_deliveries
+from connectors.source import fetch_slices
+from pipelines import warehouse
+
+# The same table, loaded the way it was before the page path: records parsed in Python, NDJSON, read_json.
+ROW_BY_ROW_SOURCE = dataclasses.replace(SOURCE, pages_sql=None)
+COMPARED = "select * exclude (_loaded_at, raw_row) from raw.meta_ads_insights"
+
+
+@pytest.fixture
+def window(yesterday):
+    return yesterday - dt.timedelta(days=27), yesterday
+
+
+def truth(sandbox, account_id, since, until):
+    return list(meta_deliveries(sandbox.advertiser, account_id, since, until, sandbox.restatements))
+
+
+def settings_with(meta_settings: MetaAdsSettings, **overrides) -> MetaAdsSettings:
+    return dataclasses.replace(meta_settings, **overrides)
+
+
+def load(database: Path, source, fetched, since, until, staging: Path) -> warehouse.StagedSync:
+    staging.mkdir(parents=True, exist_ok=True)
+    staged = warehouse.stage_records(fetched, staging, since, until)
+    return warehouse.replace_slices(database, source, staged)
+
+
+def load_row_by_row(settings, since, until, database, staging):
+    client = MetaAdsClient(settings, sleep=lambda _s: None)
+    fetched = fetch_slices(client, settings.account_ids, MetaAdsClient.daily_insights, since, until)
+    return load(database, ROW_BY_ROW_SOURCE, fetched, since, until, staging)
+
+
+def load_pages(settings, since, until, database, staging):
+    return load(database, SOURCE, fetch_window(settings, since, until), since, until, staging)
+
+
+def rows(database: Path, query: str = COMPARED) -> list[tuple]:
+    with duckdb.connect(str(database), read_only=True) as connection:
+        return sorted(connection.execute(query).fetchall(), key=repr)
+
+
+def raw_rows(database: Path) -> dict[tuple, dict]:
+    """Each row's raw_row as the API's object, by (day, campaign, ad). The row-by-row path stored it as
+    a JSON string holding the object; the page path stores the object."""
+    found = {}
+    for day, campaign, ad, raw in rows(database, "select date, campaign_id, ad_id, raw_row from raw.meta_ads_insights"):
+        value = json.loads(raw)
+        found[(day, campaign, ad)] = json.loads(value) if isinstance(value, str) else value
+    return found
+
+
+@pytest.mark.parametrize("level", ["campaign", "ad"])
+def test_the_page_path_lands_exactly_the_rows_the_row_by_row_parse_did_before_and_after_a_restatement(
+    sandbox, meta_settings, window, tmp_path, level
+):
+    settings = settings_with(meta_settings, level=level, page_size=9)  # many pages, one cut mid-day
+    before, after = tmp_path / "row_by_row.duckdb", tmp_path / "pages.duckdb"
+
+    row_by_row = load_row_by_row(settings, *window, before, tmp_path / "a")
+    pages = load_pages(settings, *window, after, tmp_path / "b")
+    first = rows(after)
+
+    assert rows(after) == rows(before) and pages.rows == row_by_row.rows > 100
+    assert raw_rows(after) == raw_rows(before), "the raw row is the API's own, as before"
+    with_actions = [row for row in raw_rows(after).values() if row.get("actions")]
+    assert with_actions and all(isinstance(entry["value"], str) for entry in with_actions[0]["actions"])
+    delivered = sum(len(truth(sandbox, account, *window)) for account in settings.account_ids)
+    campaign_days = sum(len(sandbox.advertiser.campaigns_of(account)) for account in settings.account_ids) * 28
+    campaign_days_landed = {(row[1], row[3]) for row in first}  # (date, campaign_id)
+    assert len(campaign_days_landed) == delivered < campaign_days, "a campaign's day without delivery is no row"
+
+    sandbox.restate()  # Meta revises the last days' conversions: both paths replace them alike
+    load_row_by_row(settings, *window, before, tmp_path / "c")
+    load_pages(settings, *window, after, tmp_path / "d")
+
+    assert rows(after) == rows(before)
+    assert rows(after) != first, "the restated figures replaced the first ones"
+
+
+def test_rows_read_twice_after_a_range_was_split_land_once_as_first_read(sandbox, meta_settings, tmp_path):
+    week = dt.date.today() - dt.timedelta(days=7), dt.date.today() - dt.timedelta(days=1)
+    settings = settings_with(meta_settings, page_size=4)
+    account = settings.account_ids[0]
+    undisturbed = load_pages(settings, *week, tmp_path / "undisturbed.duckdb", tmp_path / "a")
+
+    client = MetaAdsClient(settings, sleep=lambda _s: None)
+    reading = client.insights_pages(account, *week)
+    first_pages = [next(reading) for _ in range(2)]
+    sandbox.faults.arm("meta", "reduce_data", times=3, phase="results")  # refuses 4, 2 and 1 rows: the range splits
+    lines = first_pages + list(reading)
+    client.close()
+    loaded = load(tmp_path / "split.duckdb", SOURCE, [(account, iter(lines))], *week, tmp_path / "b")
+
+    assert client.report_jobs_started == 3, "the whole range, then each half"
+    assert sum(len(json.loads(line)["page"]["data"]) for line in lines) > loaded.rows, "some rows came twice"
+    only_first_account = f"{COMPARED} where account_id = '{account}'"
+    assert rows(tmp_path / "split.duckdb") == rows(tmp_path / "undisturbed.duckdb", only_first_account)
+    assert loaded.rows < undisturbed.rows
+
+
+def test_a_malformed_row_fails_only_its_account_and_its_earlier_rows_stay(sandbox, meta_settings, window, tmp_path):
+    database = tmp_path / "warehouse.duckdb"
+    load_pages(meta_settings, *window, database, tmp_path / "a")
+    earlier = rows(database)
+    first, second = meta_settings.account_ids
+    sandbox.restate()
+    sandbox.faults.arm("meta", "malformed_payload", times=1)  # the first account's first page: spend '1.234,56'
+
+    loaded = load_pages(meta_settings, *window, database, tmp_path / "b")
+
+    assert loaded.slices == (second,)
+    [failure] = loaded.failures
+    assert isinstance(failure, MalformedPayloadError) and failure.account == first
+    assert f"act_{first}" in str(failure) and 'spend="1.234,56" is not a number' in str(failure)
+    assert "Row: {" in str(failure), "the row is quoted, to report"
+    kept = [row for row in rows(database) if row[0] == first]
+    assert kept == [row for row in earlier if row[0] == first], "the failed account keeps its earlier rows whole"
+    assert [row for row in rows(database) if row[0] == second] != [row for row in earlier if row[0] == second]
+
+
+def test_a_page_that_is_not_json_fails_only_its_account_without_quoting_the_page(meta_settings, window, tmp_path):
+    first, second = meta_settings.account_ids
+    client = MetaAdsClient(meta_settings, sleep=lambda _s: None)
+    good = list(client.insights_pages(second, *window))
+    cut_off = list(client.insights_pages(first, *window))
+    client.close()
+    secret_link = ',"paging":{"next":"https://graph.facebook.com/v1/x?access_token=EAAB-secret"}'
+    cut_off[0] = cut_off[0][: len(cut_off[0]) // 2] + secret_link  # a page that ends mid-row
+
+    loaded = load(tmp_path / "w.duckdb", SOURCE, [(first, iter(cut_off)), (second, iter(good))], *window, tmp_path)
+
+    assert loaded.slices == (second,) and loaded.rows == len(rows(tmp_path / "w.duckdb")) > 0
+    [failure] = loaded.failures
+    assert failure.account == first and f"account_id {first}" in str(failure) and "not the JSON" in str(failure)
+    assert "secret" not in str(failure)
+
+
+@pytest.mark.parametrize(
+    ("body", "after"),
+    [
+        ('{"data":[],"paging":{"cursors":{"before":"QQ","after":"Qg"},"next":"https://x/?after=Qg"}}', "Qg"),
+        ('{"data": [], "paging" : {"cursors": {"after": "Qg"}, "next": "https://x"}}', "Qg"),  # spaced out
+        ('{"data":[{"campaign_name":"\\"paging\\": {}"}],"paging":{"cursors":{"after":"Qg"}}}', None),  # last page
+        ('{"data":[]}', None),
+    ],
+)
+def test_the_next_page_is_read_from_paging_as_the_sdks_cursor_reads_it(body, after):
+    assert next_page_cursor(body) == after
