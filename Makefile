@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-from-lock
+# `make bench` alone also installs the benchmark's extras (dlt, pyarrow), within the versions of the main lock.
+BENCH_STAMP := $(VENV)/.installed-bench-from-lock
 # The dbt manifest the Dagster definitions are built from: parsed again whenever a dbt file changed,
 # so that importing the definitions only reads it.
 MANIFEST := dbt_project/target/manifest.json
@@ -18,6 +20,10 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+$(BENCH_STAMP): $(STAMP) requirements-bench.lock
+	$(BIN)/python -m pip install --quiet -r requirements-bench.lock -c requirements.lock
+	touch $(BENCH_STAMP)
 
 $(MANIFEST): $(STAMP) $(DBT_SOURCES)
 	cd dbt_project && ../$(BIN)/dbt parse --quiet --profiles-dir . --target-path target
@@ -38,7 +44,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: $(MANIFEST)
+bench: $(MANIFEST) $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks
 
 sandbox: $(STAMP)
@@ -50,12 +56,15 @@ dev: $(MANIFEST)
 	DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/python -c "from pipelines.settings import dagster_home; dagster_home()"
 	DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/dagster dev -w workspace.yaml
 
-# Regenerate the lock file from the ranges in pyproject.toml, in a throwaway environment.
+# Regenerate the lock files from the ranges in pyproject.toml, in a throwaway environment: the
+# benchmark's lock holds only what its extras add, resolved within the main lock.
 lock:
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/python -m pip install --quiet --upgrade pip
 	.lock-venv/bin/python -m pip install --quiet -e '.[dev]'
 	.lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^social-roi' > requirements.lock
+	.lock-venv/bin/python -m pip install --quiet -e '.[dev,bench]' -c requirements.lock
+	.lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^social-roi' | grep -vxFf requirements.lock > requirements-bench.lock
 	rm -rf .lock-venv
 
 clean:

@@ -374,8 +374,8 @@ class MetaAdsClient:
     ) -> Iterator[tuple[dt.date, dt.date, str]]:
         """(job's since, job's until, page body) from one job; when the job fails twice or asks too much, from each half.
 
-        When a job's results fail part-way, its halves read their rows again: the readers keep the first
-        reading of a row (daily_insights' `already_read`, the page SQL's `first_read`).
+        When a job's results fail part-way, its halves read its rows again: the row-by-row reader keeps the
+        first reading of a row (`already_read`), the page SQL leaves out the split job's pages (`split_jobs`).
         """
         try:
             report_run = self._completed_report_run(account_id, since, until)

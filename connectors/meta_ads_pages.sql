@@ -1,9 +1,9 @@
 -- Meta insights pages, landed as the Graph API sent them, parsed into raw.meta_ads_insights rows.
 --
--- The one parameter is the landed file of one ad account: a line per page of GET /{report_run_id}/insights,
+-- The one parameter ($1) is the landed file of one ad account: a line per page of GET /{report_run_id}/insights,
 -- the page's body untouched in `page`, beside what was asked for (MetaAdsClient.insights_pages).
--- One row out per insights row in: the columns of RAW_COLUMNS, `problem` (why the row is malformed, NULL
--- when it is not) and `first_read` (false for a row read again after a split range).
+-- One row out per insights row in: the columns of RAW_COLUMNS and `problem` (why the row is malformed, NULL
+-- when it is not).
 --
 -- The checks and casts are those of parse_insights_row in meta_ads.py, which tests/test_meta_pages.py holds
 -- this file to: Graph sends numbers as strings, a metric with nothing to report is left out (zero), an
@@ -19,7 +19,7 @@ with landed as (
         page_number,
         page.data as rows_of_page
     from read_json(
-        ?,
+        $1,
         format = 'newline_delimited',
         columns = {
             account_id: 'VARCHAR',
@@ -33,6 +33,23 @@ with landed as (
     )
 ),
 
+-- The file read a second time for the report jobs' ranges alone: cheaper than holding its pages.
+job_ranges as (
+    select distinct since, until
+    from read_json($1, format = 'newline_delimited', columns = {since: 'DATE', until: 'DATE'})
+),
+
+-- A report job whose pages failed part-way was split: its halves read every row of its range again, so
+-- the rows of its own pages are left out (a row is landed once, from the job that read it whole).
+split_jobs as (
+    select whole.since, whole.until
+    from job_ranges as whole
+    semi join job_ranges as half
+        on  half.since >= whole.since
+        and half.until <= whole.until
+        and (half.since > whole.since or half.until < whole.until)
+),
+
 wire as (
     select
         asked_account_id,
@@ -40,10 +57,9 @@ wire as (
         account_timezone,
         since,
         until,
-        page_number,
-        unnest(rows_of_page) as wire_row,
-        unnest(range(len(rows_of_page))) as row_of_page
+        unnest(rows_of_page) as wire_row
     from landed
+    anti join split_jobs using (since, until)
 ),
 
 fields as (
@@ -147,8 +163,5 @@ select
     case when what_is_wrong is not null then
         'Meta returned a malformed insights row for ad account act_' || asked_account_id || ' (' || what_is_wrong
         || '); nothing from this sync was written. Row: ' || left(cast(wire_row as varchar), 300)
-    end as problem,
-    row_number() over (
-        partition by day, f.campaign_id, f.ad_id order by page_number, row_of_page
-    ) = 1 as first_read
+    end as problem
 from checked

@@ -78,9 +78,9 @@ class RawSource:
     # What makes a row the same row, in snapshot mode: by default (slice, day).
     identity_columns: tuple[str, ...] = ()
     # The source lands response pages, not records: this SELECT, run by DuckDB on one slice's landed
-    # file (its one parameter), parses, casts and checks the rows. It returns `columns`, `problem` (the
-    # error message for a malformed row, NULL for a good one) and `first_read` (false for a row the
-    # connector read twice). A slice with any problem is not loaded, and its earlier rows stay.
+    # file (its one parameter), parses, casts and checks the rows. It returns `columns` and `problem`
+    # (the error message for a malformed row, NULL for a good one). A slice with any problem is not
+    # loaded, and its earlier rows stay.
     pages_sql: str | None = None
 
     @property

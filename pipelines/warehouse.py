@@ -23,6 +23,11 @@ from connectors.errors import MalformedPayloadError, PlatformError
 from connectors.source import RawSource, SliceRecords
 
 RAW_SCHEMA = "raw"
+# DuckDB's memory while it parses and loads a sync (its own default is 80 % of the machine): beyond
+# this it spills to disk, so a bigger window costs time, not memory. Measured on Meta's page path:
+# 300,000 rows loaded in 4.0 s with 396 MiB of peak growth, against 4.6 s and 891 MiB without a
+# limit; at 256 MB, 100,000 rows ran out of memory.
+LOAD_MEMORY_LIMIT = "512MB"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,11 +103,11 @@ def replace_slices(database: Path, source: RawSource, staged: StagedSync) -> Sta
     names = ", ".join(f'"{name}"' for name in source.columns)
     if not staged.slices:
         return staged
-    with duckdb.connect(str(database)) as connection:
+    with duckdb.connect(str(database), config={"memory_limit": LOAD_MEMORY_LIMIT}) as connection:
         ensure_raw_table(connection, source)
         if source.pages_sql is not None:
             staged, parsed_tables = _parse_pages(connection, source, staged)
-            fetched = " union all ".join(f"select * from {name} where first_read" for name in parsed_tables)
+            fetched = " union all ".join(f"select * from {name}" for name in parsed_tables)
             fetched_rows, parameters = f"({fetched or f'select {names} from {table} limit 0'})", []
         else:
             column_spec = "{" + ", ".join(f"'{name}': '{sql_type}'" for name, sql_type in source.columns.items()) + "}"
@@ -153,9 +158,7 @@ def _parse_pages(
                 )
             )
             continue
-        problem, slice_rows = connection.execute(
-            f"select min(problem), count(*) filter (where first_read) from {name}"
-        ).fetchone()
+        problem, slice_rows = connection.execute(f"select min(problem), count(*) from {name}").fetchone()
         if problem is not None:
             failures.append(MalformedPayloadError(source.platform, problem, slice_key))
             connection.execute(f"drop table {name}")
