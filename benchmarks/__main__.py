@@ -6,7 +6,7 @@ import os
 import platform
 from pathlib import Path
 
-from benchmarks import load_speed, pipeline_costs
+from benchmarks import agency_scale, load_speed, pipeline_costs
 
 RESULTS = Path(__file__).parent / "results.json"
 
@@ -16,6 +16,7 @@ def main() -> None:
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "system": platform.platform()},
         "load_speed": load_speed.main(),
         "pipeline_costs": pipeline_costs.main(),
+        "agency_scale": agency_scale.main(),
     }
     RESULTS.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(figures, indent=2))

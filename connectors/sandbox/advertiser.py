@@ -150,11 +150,33 @@ def slugify(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
 
 
+@dataclasses.dataclass(frozen=True)
+class AgencyScale:
+    """An agency's book instead of one client (`make bench`): this many accounts and properties in all.
+
+    The demo client's accounts come first, as they are; each further ad account runs
+    `campaigns_per_account` always-on campaigns, and each further GA4 property sees the traffic the
+    first one sees (a load to carry and requests to count, not figures to reconcile).
+    """
+
+    meta_accounts: int = 50
+    linkedin_accounts: int = 20
+    ga4_properties: int = 20
+    campaigns_per_account: int = 40
+
+
 class SyntheticAdvertiser:
     """A small agency client: two Meta ad accounts (NOK), one LinkedIn ad account (EUR), one GA4
-    property (NOK) that sees the traffic all of them send, tagged as CAMPAIGN_PLAN says."""
+    property (NOK) that sees the traffic all of them send, tagged as CAMPAIGN_PLAN says. With an
+    AgencyScale, the agency's other clients' accounts beside them."""
 
-    def __init__(self, seed: int = 7, today: dt.date | None = None, extra_linkedin_campaigns: int = 0):
+    def __init__(
+        self,
+        seed: int = 7,
+        today: dt.date | None = None,
+        extra_linkedin_campaigns: int = 0,
+        agency: AgencyScale | None = None,
+    ):
         self.seed = seed
         self.today = today or dt.date.today()
         rng = seeded_random("advertiser", seed)
@@ -186,8 +208,65 @@ class SyntheticAdvertiser:
             for n in range(extra_linkedin_campaigns)
         ]
         campaigns = [self._campaign(rng, *entry) for entry in plan]
+        # Each GA4 property sees its own client's traffic: the advertiser's sees every campaign of its own.
+        self.ga4_properties = [self.ga4_property]
+        self._ga4_campaigns = {self.ga4_property.id: campaigns}
+        if agency is not None:
+            campaigns = campaigns + self._agency_accounts(agency)
         self.meta_campaigns = [c for c in campaigns if c.platform == "meta"]
         self.linkedin_campaigns = [c for c in campaigns if c.platform == "linkedin"]
+        self._accounts = {a.id: a for a in self.meta_accounts + self.linkedin_accounts}
+
+    def _agency_accounts(self, agency: AgencyScale) -> list[Campaign]:
+        """The other clients' accounts, campaigns and properties, drawn from a generator of their own so
+        that the demo client's figures stay as they are. Client k (from 1) has the k-th further Meta
+        account, LinkedIn account and GA4 property, as far as each platform's count goes."""
+        rng = seeded_random("agency", self.seed)
+        clients = max(
+            agency.meta_accounts - len(self.meta_accounts),
+            agency.linkedin_accounts - len(self.linkedin_accounts),
+            agency.ga4_properties - 1,
+        )
+        campaigns: list[Campaign] = []
+        for client in range(1, clients + 1):
+            seen = []
+            for platform, accounts, wanted, currency, source, medium in (
+                ("meta", self.meta_accounts, agency.meta_accounts, "NOK", "facebook", "paid_social"),
+                ("linkedin", self.linkedin_accounts, agency.linkedin_accounts, "EUR", "linkedin", "cpc"),
+            ):
+                if len(accounts) >= wanted:
+                    continue
+                accounts.append(
+                    AdAccount(
+                        id=str((1_000_000_000 if platform == "meta" else 500_000_000) + rng.randrange(10_000_000) * 10),
+                        name=f"Agency client {client:02d}",
+                        currency=currency,
+                        timezone="Europe/Oslo",
+                        business_id=str(2_000_000_000 + rng.randrange(10_000_000)) if platform == "meta" else "",
+                    )
+                )
+                seen += [
+                    self._campaign(
+                        rng,
+                        platform,
+                        len(accounts) - 1,
+                        f"Client {client:02d} Always On {{year}} - {n:02d}",
+                        "purchase",
+                        "ACTIVE",
+                        source,
+                        medium,
+                        "slug",
+                    )
+                    for n in range(agency.campaigns_per_account)
+                ]
+            if len(self.ga4_properties) < agency.ga4_properties:
+                prop = Ga4Property(
+                    id=str(400_000_000 + rng.randrange(10_000_000)), currency="NOK", timezone="Europe/Oslo"
+                )
+                self.ga4_properties.append(prop)
+                self._ga4_campaigns[prop.id] = seen
+            campaigns += seen
+        return campaigns
 
     def _campaign(self, rng, platform, account_index, name, goal, status, source, medium, utm) -> Campaign:
         account = (self.meta_accounts if platform == "meta" else self.linkedin_accounts)[account_index]
@@ -226,7 +305,11 @@ class SyntheticAdvertiser:
         )
 
     def account(self, account_id: str) -> AdAccount | None:
-        return next((a for a in self.meta_accounts + self.linkedin_accounts if a.id == account_id), None)
+        return self._accounts.get(account_id)
+
+    def campaigns_seen_by(self, property_id: str) -> list[Campaign]:
+        """The campaigns whose traffic a GA4 property sees (tagged or not)."""
+        return self._ga4_campaigns.get(property_id, [])
 
     def campaigns_of(self, account_id: str) -> list[Campaign]:
         return [c for c in self.meta_campaigns + self.linkedin_campaigns if c.account_id == account_id]

@@ -107,7 +107,7 @@ OTHER_FAULTS = {
 def environment(sandbox) -> dict[str, str]:
     """The settings that point the GA4 connector at this sandbox (plain HTTP: no TLS, no credentials)."""
     return {
-        "GA4_PROPERTY_IDS": sandbox.advertiser.ga4_property.id,
+        "GA4_PROPERTY_IDS": ",".join(prop.id for prop in sandbox.advertiser.ga4_properties),
         "GA4_API_URL": sandbox.base_url,
     }
 
@@ -251,7 +251,7 @@ class Ga4DataApi:
         for kind, message in QUOTA_MESSAGES.items():
             if faults.take("ga4", kind):
                 return Ga4ApiError(429, "RESOURCE_EXHAUSTED", message)
-        if property_id != self.advertiser.ga4_property.id:
+        if property_id not in {prop.id for prop in self.advertiser.ga4_properties}:
             return Ga4ApiError(*OTHER_FAULTS["permission_denied"])
         return None
 
@@ -306,6 +306,7 @@ class Ga4DataApi:
         # The first page of a report is a new sync; later pages read the same figures.
         restatements = self.sandbox.restatements_for_new_report() if offset == 0 else self.sandbox.restatements
         rows = self._rows(
+            property_id,
             since,
             until,
             dimensions,
@@ -361,14 +362,14 @@ class Ga4DataApi:
         return payload
 
     def _rows(
-        self, since, until, dimensions, metrics, restatements, by_event, dimension_filter, keep_empty_rows
+        self, property_id, since, until, dimensions, metrics, restatements, by_event, dimension_filter, keep_empty_rows
     ) -> list[dict]:
         """The advertiser's traffic (or, by event, each traffic row's key events by name) that the
         filter keeps, grouped by the requested dimensions, sorted like GA4 pages it."""
         grouped: dict[tuple, list[float]] = {}
         day = since
         while day <= until:
-            for source_row in ga4_rows(self.advertiser, day, restatements):
+            for source_row in ga4_rows(self.advertiser, day, restatements, property_id):
                 values = dict(
                     source_row,
                     date=day.strftime("%Y%m%d"),

@@ -65,11 +65,14 @@ def ga4_channel_group(source: str, medium: str) -> str:
     return "Referral"
 
 
-def ga4_rows(advertiser: SyntheticAdvertiser, day: dt.date, restatements: int = 0) -> list[dict]:
+def ga4_rows(
+    advertiser: SyntheticAdvertiser, day: dt.date, restatements: int = 0, property_id: str | None = None
+) -> list[dict]:
     """GA4's report for one day: one row per (source, medium, campaign), revenue in the
     property currency. Paid rows follow the ads' link clicks and real conversions (GA4 sees
     fewer conversions than the platforms claim); unpaid traffic comes on top. Each row's
-    "events" split its keyEvents by event name (see `_key_events`)."""
+    "events" split its keyEvents by event name (see `_key_events`). The advertiser's own property
+    unless `property_id` names another (AgencyScale: another client's site)."""
     if day >= advertiser.today:
         return []
     settle = (
@@ -78,7 +81,7 @@ def ga4_rows(advertiser: SyntheticAdvertiser, day: dt.date, restatements: int = 
         else min(1.0, 0.7 + 0.1 * (advertiser.today - day).days + 0.15 * restatements)
     )
     rows = []
-    for campaign in advertiser.meta_campaigns + advertiser.linkedin_campaigns:
+    for campaign in advertiser.campaigns_seen_by(property_id or advertiser.ga4_property.id):
         truth = advertiser.campaign_day(campaign, day)
         if truth is None or campaign.utm_source is None:
             continue
