@@ -1,8 +1,10 @@
 """The Meta connector, through the official facebook-business SDK, against the sandbox over HTTP."""
 
 import collections
+import dataclasses
 import datetime as dt
 import json
+import re
 
 import pytest
 import requests
@@ -23,6 +25,8 @@ from connectors.meta_ads import (
     parse_account_time_zone,
     parse_insights_row,
 )
+from connectors.sandbox import Sandbox
+from connectors.sandbox.advertiser import AgencyScale
 from connectors.sandbox.meta_figures import meta_deliveries
 from connectors.sandbox.meta_graph import SANDBOX_META_TOKEN
 
@@ -441,3 +445,72 @@ def test_meta_not_configured_is_none_and_half_configured_is_a_clear_error():
         MetaAdsSettings.from_env({"META_AD_ACCOUNT_IDS": "act_1"})
     with pytest.raises(PlatformConfigError, match="not an ad account id"):
         MetaAdsSettings.from_env({"META_ACCESS_TOKEN": "t", "META_AD_ACCOUNT_IDS": "my-shop"})
+
+
+@pytest.fixture
+def agency_sandbox():
+    """Five Meta ad accounts (the demo's two and three more clients'), Meta taking half a second per report."""
+    with Sandbox(seed=7, meta_report_seconds=0.5, agency=AgencyScale(5, 1, 1, campaigns_per_account=2)) as running:
+        yield running
+
+
+def agency_settings(sandbox, **overrides) -> MetaAdsSettings:
+    settings = MetaAdsSettings(
+        access_token=SANDBOX_META_TOKEN,
+        account_ids=tuple(account.id for account in sandbox.advertiser.meta_accounts),
+        graph_url=sandbox.base_url,
+        poll_interval_seconds=0.05,
+    )
+    return dataclasses.replace(settings, **overrides)
+
+
+def report_requests(sandbox) -> list[str]:
+    """Each job started ('start <account>') and each first page of results read ('read'), in order."""
+    requests_made = []
+    for method, path in sandbox.request_log:
+        if method == "POST" and path.endswith("/insights"):
+            requests_made.append(f"start {path.split('/')[2].removeprefix('act_')}")
+        elif method == "GET" and re.fullmatch(r"/v[\d.]+/61\d+/insights", path):
+            requests_made.append("read")
+    return requests_made
+
+
+def test_an_agencys_report_jobs_run_side_by_side_while_the_first_account_is_read(agency_sandbox, window):
+    settings = agency_settings(agency_sandbox)
+    accounts = settings.account_ids
+
+    read = {
+        account: sum(len(json.loads(page)["page"]["data"]) for page in pages)
+        for account, pages in fetch_window(settings, *window)
+    }
+
+    assert report_requests(agency_sandbox)[: len(accounts) + 1] == [f"start {a}" for a in accounts] + ["read"]
+    assert agency_sandbox.meta.report_runs_created == len(accounts), "one job per account, none started twice"
+    assert read == {a: len(truth(agency_sandbox, a, *window)) for a in accounts}
+
+
+def test_no_more_jobs_run_at_once_than_the_setting_allows(agency_sandbox, window):
+    settings = agency_settings(agency_sandbox, jobs_in_flight=2)
+
+    for _account, pages in fetch_window(settings, *window):
+        list(pages)
+
+    starts_before_first_read = report_requests(agency_sandbox).index("read")
+    assert starts_before_first_read == 2, "the account being read and the one after it"
+    assert agency_sandbox.meta.report_runs_created == len(settings.account_ids)
+
+
+def test_an_account_whose_job_cannot_be_started_ahead_fails_alone_in_its_turn(agency_sandbox, window):
+    settings = agency_settings(agency_sandbox)
+    first, second, *others = settings.account_ids
+    agency_sandbox.faults.arm("meta", "permission_denied", times=None, account=second)  # the token lost it
+
+    outcomes = {}
+    for account, pages in fetch_window(settings, *window):
+        try:
+            outcomes[account] = sum(1 for _ in pages)
+        except PlatformError as error:
+            outcomes[account] = error
+
+    assert isinstance(outcomes[second], PlatformConfigError) and f"act_{second}" in str(outcomes[second])
+    assert all(isinstance(outcomes[account], int) and outcomes[account] > 0 for account in [first, *others])

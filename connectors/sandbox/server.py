@@ -95,12 +95,24 @@ class Sandbox:
     ``restate_each_sync``: when true (the demo), every new report a platform is asked for sees
     more late conversions than the one before, as the real platforms restate recent days. Tests
     leave it off and call ``restate()`` when they want a restatement.
+
+    ``meta_report_seconds``: how long Meta takes to produce an insights report once started (at
+    least; the sandbox also wants its polls). 0, the default, leaves only the polls: tests stay quick.
     """
 
-    def __init__(self, seed: int = 7, port: int = 0, restate_each_sync: bool = False, today=None, **advertiser_options):
+    def __init__(
+        self,
+        seed: int = 7,
+        port: int = 0,
+        restate_each_sync: bool = False,
+        today=None,
+        meta_report_seconds: float = 0.0,
+        **advertiser_options,
+    ):
         self.advertiser = SyntheticAdvertiser(seed=seed, today=today, **advertiser_options)
         self.faults = FaultSwitches()
         self.restate_each_sync = restate_each_sync
+        self.meta_report_seconds = meta_report_seconds
         self.restatements = 0
         self.request_log: list[tuple[str, str]] = []
         self._lock = threading.Lock()
