@@ -57,7 +57,8 @@ wire as (
         account_timezone,
         since,
         until,
-        unnest(rows_of_page) as wire_row
+        -- a page without a data list is one NULL row: flagged below, never read as a day without delivery
+        unnest(coalesce(rows_of_page, [null::json])) as wire_row
     from landed
     anti join split_jobs using (since, until)
 ),
@@ -90,6 +91,7 @@ checked as (
         *,
         try_cast(f.date_start as date) as day,
         case
+            when wire_row is null then 'a page without a data list, or a null row'
             when try_cast(f.date_start as date) is null
                 then 'date_start=' || coalesce(wire_row ->> 'date_start', 'None') || ' is not a date'
             when
@@ -162,6 +164,6 @@ select
     f.objective ->> '$' as objective,
     case when what_is_wrong is not null then
         'Meta returned a malformed insights row for ad account act_' || asked_account_id || ' (' || what_is_wrong
-        || '); nothing from this sync was written. Row: ' || left(cast(wire_row as varchar), 300)
+        || '); nothing from this sync was written. Row: ' || coalesce(left(cast(wire_row as varchar), 300), 'null')
     end as problem
 from checked

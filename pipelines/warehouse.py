@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -107,8 +108,8 @@ def replace_slices(database: Path, source: RawSource, staged: StagedSync) -> Sta
         ensure_raw_table(connection, source)
         if source.pages_sql is not None:
             staged, parsed_tables = _parse_pages(connection, source, staged)
-            fetched = " union all ".join(f"select * from {name}" for name in parsed_tables)
-            fetched_rows, parameters = f"({fetched or f'select {names} from {table} limit 0'})", []
+            fetched_rows = "(" + " union all ".join(f"select * from {name}" for name in parsed_tables) + ")"
+            parameters = []
         else:
             column_spec = "{" + ", ".join(f"'{name}': '{sql_type}'" for name, sql_type in source.columns.items()) + "}"
             fetched_rows = f"read_json(?, format='newline_delimited', columns={column_spec})"
@@ -149,7 +150,7 @@ def _parse_pages(
             connection.execute(f"create or replace temp table {name} as {source.pages_sql}", [str(file)])
         except (duckdb.InvalidInputException, duckdb.ConversionException) as error:  # JSON it cannot read
             # DuckDB quotes the offending input, which may hold a paging URL and its token: not repeated here
-            reason = str(error).split("\n")[0].split(" Input:")[0][:200]
+            reason = re.sub(r"(but got \w+).*", r"\1", str(error).split("\n")[0].split(" Input:")[0])[:200]
             failures.append(
                 MalformedPayloadError(
                     source.platform,

@@ -136,21 +136,38 @@ def test_a_malformed_row_fails_only_its_account_and_its_earlier_rows_stay(sandbo
     assert [row for row in rows(database) if row[0] == second] != [row for row in earlier if row[0] == second]
 
 
-def test_a_page_that_is_not_json_fails_only_its_account_without_quoting_the_page(meta_settings, window, tmp_path):
+SECRET_LINK = '"paging":{"next":"https://graph.facebook.com/v1/x?access_token=EAAB-secret"}'
+
+
+@pytest.mark.parametrize(
+    ("broken", "said"),
+    [
+        (lambda line: line[: len(line) // 2] + "," + SECRET_LINK, "not the JSON"),  # cut off mid-row
+        (lambda line: line[: line.index('"page":')] + '"page":{' + SECRET_LINK + "}}", "without a data list"),
+        (lambda line: line[: line.index('"page":')] + '"page":{"data":{"a":1},' + SECRET_LINK + "}}", "not the JSON"),
+        (
+            lambda line: line[: line.index('"page":')] + '"page":"' + SECRET_LINK.replace('"', "'") + '"}',
+            "not the JSON",
+        ),
+    ],
+    ids=["cut off", "no data list", "data not a list", "a string"],
+)
+def test_a_page_not_as_graph_documents_it_fails_only_its_account_without_quoting_the_page(
+    meta_settings, window, tmp_path, broken, said
+):
     first, second = meta_settings.account_ids
     client = MetaAdsClient(meta_settings, sleep=lambda _s: None)
     good = list(client.insights_pages(second, *window))
-    cut_off = list(client.insights_pages(first, *window))
+    bad = list(client.insights_pages(first, *window))
     client.close()
-    secret_link = ',"paging":{"next":"https://graph.facebook.com/v1/x?access_token=EAAB-secret"}'
-    cut_off[0] = cut_off[0][: len(cut_off[0]) // 2] + secret_link  # a page that ends mid-row
+    bad[0] = broken(bad[0])
 
-    loaded = load(tmp_path / "w.duckdb", SOURCE, [(first, iter(cut_off)), (second, iter(good))], *window, tmp_path)
+    loaded = load(tmp_path / "w.duckdb", SOURCE, [(first, iter(bad)), (second, iter(good))], *window, tmp_path)
 
     assert loaded.slices == (second,) and loaded.rows == len(rows(tmp_path / "w.duckdb")) > 0
     [failure] = loaded.failures
-    assert failure.account == first and f"account_id {first}" in str(failure) and "not the JSON" in str(failure)
-    assert "secret" not in str(failure)
+    assert failure.account == first and first in str(failure) and said in str(failure)
+    assert "secret" not in str(failure), "a real paging link carries the token"
 
 
 @pytest.mark.parametrize(
