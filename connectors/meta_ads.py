@@ -16,7 +16,7 @@ When Meta says a request asks for too much (100/1487534, 100/1504018, or code 1 
 amount of data you're asking for"), the same request is never sent again: the connector asks for
 less. A page of results is asked for again with half as many rows, from the same cursor, down to one
 row; a job that cannot be started, or a page that fails even at one row, has its date range split in
-halves (rows already read are not read twice). A single day that still asks too much fails the
+halves (their rows replace those the split job had read). A single day that still asks too much fails the
 account with a ReportJobError. Not built: querying a day campaign by campaign (Meta's advice for
 the heaviest accounts, and Airbyte's split by edge object), should one day at level=ad ever be too much.
 
@@ -150,6 +150,9 @@ USAGE_SLOWDOWN_PERCENT = 85
 # developers.facebook.com/docs/marketing-api/insights/best-practices/). Airbyte's source-facebook-marketing
 # keeps up to 50 jobs in flight (streams/async_job_manager.py, MAX_JOBS_IN_QUEUE).
 JOBS_IN_FLIGHT = 50
+# No job is started ahead while the last page said the account's or the app's insights usage stood at this
+# share of its limit or more (Airbyte's THROTTLE_LIMIT in the same file): the account being read needs it.
+AHEAD_USAGE_LIMIT_PERCENT = 70
 
 # The raw table's shape: one row per account × day × campaign (× ad at ad level). DuckDB types.
 RAW_COLUMNS = {
@@ -270,6 +273,7 @@ class MetaAdsClient:
         self._reading: tuple[tuple[str, ...], dt.date | None, dt.date | None] = ((), None, None)
         self._jobs_ahead: dict[tuple[str, dt.date, dt.date], AdReportRun] = {}
         self._started_ahead: set[tuple[str, dt.date, dt.date]] = set()
+        self._insights_usage_percent = 0.0  # as the last page of results said (x-fb-ads-insights-throttle)
 
     def close(self) -> None:
         self._api._session.requests.close()
@@ -361,10 +365,12 @@ class MetaAdsClient:
             job = (following, since, until)
             if job in self._started_ahead:
                 continue
+            if self._insights_usage_percent >= AHEAD_USAGE_LIMIT_PERCENT:
+                return
             self._started_ahead.add(job)
             try:
                 self._jobs_ahead[job] = self._start_job(*job)
-            except (FacebookRequestError, requests.RequestException):
+            except Exception:  # whatever it was, the account's own turn meets it again and sorts it
                 return
 
     def check_account(self, account_id: str) -> None:
@@ -673,6 +679,7 @@ class MetaAdsClient:
             float(_json_header(headers, "x-ad-account-usage").get("acc_id_util_pct") or 0),
         ]
         peak = max(usage)
+        self._insights_usage_percent = peak
         if peak >= USAGE_SLOWDOWN_PERCENT:
             wait = (peak - USAGE_SLOWDOWN_PERCENT + 1) * 2.0
             log.info("Meta usage for act_%s at %.0f%%; pausing %.0fs", account_id, peak, wait)
@@ -697,6 +704,7 @@ _INTEGER = re.compile(r"-?\d+(\.0+)?")
 
 
 _WHITESPACE = re.compile(r"[ \t\r\n]*")
+_TOKEN_IN_LINK = re.compile(r"access_token=[^&\"\\]*")
 _DECODER = json.JSONDecoder()
 
 
@@ -741,6 +749,9 @@ def landed_page(
     # replacing it keeps the page's meaning and makes it one line.
     if "\n" in body or "\r" in body:
         body = body.replace("\r", " ").replace("\n", " ")
+    # Graph's paging links carry the access token: it never reaches the staging file.
+    if "access_token=" in body:
+        body = _TOKEN_IN_LINK.sub("access_token=redacted", body)
     return f'{json.dumps(request, separators=(",", ":"))[:-1]},"page":{body}}}'
 
 
@@ -861,6 +872,7 @@ SOURCE = RawSource(
     settings_from_env=MetaAdsSettings.from_env,
     fetch=fetch_window,
     pages_sql=LANDED_PAGES_SQL,
+    row_key=("date", "campaign_id", "ad_id"),
     check=check_access,
     # Meta credits conversions up to 7 days after a click by default (28 with a 28-day attribution
     # setting): https://www.facebook.com/business/help/458681590974355

@@ -78,12 +78,24 @@ fields as (
     from wire
 ),
 
+-- A missing, null or otherwise empty value ("", {}, false, 0) is no actions, as `row.get(field) or []`
+-- has it; what is left must be a list.
+action_lists as (
+    select
+        *,
+        case when cast(f.actions as varchar) in ('""', '{}', 'false', '0') then null else f.actions end as actions_json,
+        case
+            when cast(f.action_values as varchar) in ('""', '{}', 'false', '0') then null else f.action_values
+        end as action_values_json
+    from fields
+),
+
 actions as (
     select
         *,
-        try_cast(f.actions as struct(action_type varchar, value varchar)[]) as action_entries,
-        try_cast(f.action_values as struct(action_type varchar, value varchar)[]) as action_value_entries
-    from fields
+        try_cast(actions_json as struct(action_type varchar, value varchar)[]) as action_entries,
+        try_cast(action_values_json as struct(action_type varchar, value varchar)[]) as action_value_entries
+    from action_lists
 ),
 
 checked as (
@@ -92,7 +104,7 @@ checked as (
         try_cast(f.date_start as date) as day,
         case
             when wire_row is null then 'a page without a data list, or a null row'
-            when try_cast(f.date_start as date) is null
+            when not regexp_full_match(coalesce(f.date_start, ''), '\d{4}-\d{2}-\d{2}') or try_cast(f.date_start as date) is null
                 then 'date_start=' || coalesce(wire_row ->> 'date_start', 'None') || ' is not a date'
             when
                 f.date_stop is distinct from f.date_start
@@ -117,15 +129,15 @@ checked as (
                 then 'clicks=' || cast(wire_row -> 'clicks' as varchar) || ' is not a number'
             when not regexp_full_match(coalesce(f.inline_link_clicks, '0'), '-?\d+(\.0+)?')
                 then 'inline_link_clicks=' || cast(wire_row -> 'inline_link_clicks' as varchar) || ' is not a number'
-            when json_type(f.actions) not in ('ARRAY', 'NULL') then 'actions is not a list'
-            when json_type(f.action_values) not in ('ARRAY', 'NULL') then 'action_values is not a list'
-            when action_entries is null and json_type(f.actions) = 'ARRAY'
+            when json_type(actions_json) not in ('ARRAY', 'NULL') then 'actions is not a list'
+            when json_type(action_values_json) not in ('ARRAY', 'NULL') then 'action_values is not a list'
+            when action_entries is null and json_type(actions_json) = 'ARRAY'
                 or list_bool_or(list_transform(
                     action_entries,
                     lambda e: e.action_type is null or not regexp_full_match(coalesce(e.value, ''), '-?\d+(\.\d+)?([eE][-+]?\d+)?')
                 ))
                 then 'an actions entry lacks action_type or a numeric value'
-            when action_value_entries is null and json_type(f.action_values) = 'ARRAY'
+            when action_value_entries is null and json_type(action_values_json) = 'ARRAY'
                 or list_bool_or(list_transform(
                     action_value_entries,
                     lambda e: e.action_type is null or not regexp_full_match(coalesce(e.value, ''), '-?\d+(\.\d+)?([eE][-+]?\d+)?')
@@ -146,8 +158,8 @@ select
     f.ad_name,
     f.account_currency,
     account_timezone,
-    -- as parse_insights_row: round(float(value), 2), then to a decimal
-    cast(round(coalesce(try_cast(f.spend as double), 0), 2) as decimal(18, 2)) as spend,
+    -- as parse_insights_row: Python's round(float(value), 2), which rounds an exact half to even
+    cast(round_even(coalesce(try_cast(f.spend as double), 0), 2) as decimal(18, 2)) as spend,
     cast(coalesce(try_cast(f.impressions as double), 0) as bigint) as impressions,
     cast(coalesce(try_cast(f.reach as double), 0) as bigint) as reach,
     coalesce(try_cast(f.frequency as double), 0) as frequency,

@@ -82,6 +82,9 @@ class RawSource:
     # (the error message for a malformed row, NULL for a good one). A slice with any problem is not
     # loaded, and its earlier rows stay.
     pages_sql: str | None = None
+    # What makes a row one row within a slice, for a page source: pages that hold one twice fail
+    # the slice rather than count it twice.
+    row_key: tuple[str, ...] = ()
 
     @property
     def identity(self) -> tuple[str, ...]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -24,11 +23,14 @@ from connectors.errors import MalformedPayloadError, PlatformError
 from connectors.source import RawSource, SliceRecords
 
 RAW_SCHEMA = "raw"
-# DuckDB's memory while it parses and loads a sync (its own default is 80 % of the machine): beyond
-# this it spills to disk, so a bigger window costs time, not memory. Measured on Meta's page path:
-# 300,000 rows loaded in 4.0 s with 396 MiB of peak growth, against 4.6 s and 891 MiB without a
-# limit; at 256 MB, 100,000 rows ran out of memory.
+# DuckDB's memory and threads while it parses and loads a sync (its own defaults: 80 % of the
+# machine, a thread per core). Beyond the limit it spills what it can to disk, but its buffers grow
+# with the threads: the two hold together. Measured on Meta's page path: 300,000 rows loaded in 4.0 s
+# with 396 MiB of peak growth, against 4.6 s and 891 MiB without a limit; at 512 MB with 8 threads,
+# or at 256 MB with 2, 100,000 rows ran out of memory. One account's rows that still do not fit fail
+# that account, with the window to shorten.
 LOAD_MEMORY_LIMIT = "512MB"
+LOAD_THREADS = 2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,7 +106,9 @@ def replace_slices(database: Path, source: RawSource, staged: StagedSync) -> Sta
     names = ", ".join(f'"{name}"' for name in source.columns)
     if not staged.slices:
         return staged
-    with duckdb.connect(str(database), config={"memory_limit": LOAD_MEMORY_LIMIT}) as connection:
+    with duckdb.connect(
+        str(database), config={"memory_limit": LOAD_MEMORY_LIMIT, "threads": LOAD_THREADS}
+    ) as connection:
         ensure_raw_table(connection, source)
         if source.pages_sql is not None:
             staged, parsed_tables = _parse_pages(connection, source, staged)
@@ -141,25 +145,39 @@ def _parse_pages(
     connection: duckdb.DuckDBPyConnection, source: RawSource, staged: StagedSync
 ) -> tuple[StagedSync, list[str]]:
     """Each slice's pages parsed by the source's SQL into a temporary table of its own, before the
-    load's transaction: a slice whose pages DuckDB cannot read, or that holds a malformed row, is
-    set aside with the first problem found, and the others load."""
+    load's transaction: a slice whose pages DuckDB cannot read, that holds a malformed row, or that
+    holds a row twice, is set aside with one of its problems, and the others load."""
     slices, failures, tables, rows = [], list(staged.failures), [], 0
+    key = ", ".join(f'"{name}"' for name in source.row_key)
     for number, (file, slice_key) in enumerate(zip(staged.files, staged.slices)):
         name = f"parsed_pages_{number:04d}"
+        where = f"{source.platform} {source.slice_column} {slice_key}"
         try:
             connection.execute(f"create or replace temp table {name} as {source.pages_sql}", [str(file)])
-        except (duckdb.InvalidInputException, duckdb.ConversionException) as error:  # JSON it cannot read
-            # DuckDB quotes the offending input, which may hold a paging URL and its token: not repeated here
-            reason = re.sub(r"(but got \w+).*", r"\1", str(error).split("\n")[0].split(" Input:")[0])[:200]
+        # DuckDB's own words quote the input, which may hold a paging link and its token: not repeated
+        except (duckdb.InvalidInputException, duckdb.ConversionException):
             failures.append(
                 MalformedPayloadError(
                     source.platform,
-                    f"{source.platform} sent a page for {source.slice_column} {slice_key} that is not the JSON it documents ({reason}); nothing from this sync was written for it. Rerun later; if it persists, report it with this message.",
+                    f"{source.platform} sent a page for {source.slice_column} {slice_key} that is not the JSON it documents (no `data` list of rows, or not JSON at all); nothing from this sync was written for it. Rerun later; if it persists, report it with this message.",
                     slice_key,
                 )
             )
             continue
-        problem, slice_rows = connection.execute(f"select min(problem), count(*) from {name}").fetchone()
+        except duckdb.OutOfMemoryException:
+            failures.append(
+                PlatformError(
+                    source.platform,
+                    f"The rows of {where} for {staged.since}..{staged.until} did not fit in the load's {LOAD_MEMORY_LIMIT} of memory; nothing from this sync was written for it. Sync it over a shorter window (social-roi sync --start/--end), a few months at a time.",
+                    slice_key,
+                )
+            )
+            continue
+        problem, slice_rows, distinct_rows = connection.execute(
+            f"select min(problem), count(*), count(distinct ({key or 'null'})) from {name}"
+        ).fetchone()
+        if problem is None and key and distinct_rows < slice_rows:
+            problem = f"{source.platform} sent the same row ({', '.join(source.row_key)}) twice for {source.slice_column} {slice_key}; nothing from this sync was written for it. Rerun later; if it persists, report it with this message."
         if problem is not None:
             failures.append(MalformedPayloadError(source.platform, problem, slice_key))
             connection.execute(f"drop table {name}")

@@ -465,13 +465,13 @@ def agency_settings(sandbox, **overrides) -> MetaAdsSettings:
 
 
 def report_requests(sandbox) -> list[str]:
-    """Each job started ('start <account>') and each first page of results read ('read'), in order."""
+    """Each job started ('start <account>') and each page of results read ('read <account>'), in order."""
     requests_made = []
     for method, path in sandbox.request_log:
         if method == "POST" and path.endswith("/insights"):
             requests_made.append(f"start {path.split('/')[2].removeprefix('act_')}")
-        elif method == "GET" and re.fullmatch(r"/v[\d.]+/61\d+/insights", path):
-            requests_made.append("read")
+        elif method == "GET" and (results := re.fullmatch(r"/v[\d.]+/(61\d+)/insights", path)):
+            requests_made.append(f"read {sandbox.meta._runs[results.group(1)].account_id}")
     return requests_made
 
 
@@ -484,9 +484,21 @@ def test_an_agencys_report_jobs_run_side_by_side_while_the_first_account_is_read
         for account, pages in fetch_window(settings, *window)
     }
 
-    assert report_requests(agency_sandbox)[: len(accounts) + 1] == [f"start {a}" for a in accounts] + ["read"]
+    assert report_requests(agency_sandbox)[: len(accounts) + 1] == [f"start {a}" for a in accounts] + [
+        f"read {accounts[0]}"
+    ]
     assert agency_sandbox.meta.report_runs_created == len(accounts), "one job per account, none started twice"
     assert read == {a: len(truth(agency_sandbox, a, *window)) for a in accounts}
+
+
+def jobs_ahead_of_reading(requests_made: list[str]) -> int:
+    """The most jobs started for accounts whose results were not being read yet."""
+    started, reading, most = [], set(), 0
+    for request in requests_made:
+        verb, account = request.split()
+        (started.append if verb == "start" else reading.add)(account)
+        most = max(most, len([a for a in started if a not in reading]))
+    return most
 
 
 def test_no_more_jobs_run_at_once_than_the_setting_allows(agency_sandbox, window):
@@ -495,9 +507,21 @@ def test_no_more_jobs_run_at_once_than_the_setting_allows(agency_sandbox, window
     for _account, pages in fetch_window(settings, *window):
         list(pages)
 
-    starts_before_first_read = report_requests(agency_sandbox).index("read")
-    assert starts_before_first_read == 2, "the account being read and the one after it"
+    assert jobs_ahead_of_reading(report_requests(agency_sandbox)) == 2, "the account being read and the next one"
     assert agency_sandbox.meta.report_runs_created == len(settings.account_ids)
+
+
+def test_no_job_is_started_ahead_while_meta_says_insights_usage_is_high(agency_sandbox, window):
+    settings = agency_settings(agency_sandbox, jobs_in_flight=3)
+    agency_sandbox.faults.arm("meta", "high_usage", times=None, percent=75)  # under the 85 % slowdown
+
+    for _account, pages in fetch_window(settings, *window):
+        list(pages)
+
+    requests_made = report_requests(agency_sandbox)
+    first, second, third, fourth, _ = settings.account_ids
+    assert requests_made[:3] == [f"start {first}", f"start {second}", f"start {third}"], "nothing said yet"
+    assert requests_made.index(f"start {fourth}") > requests_made.index(f"read {third}"), "its own turn"
 
 
 def test_an_account_whose_job_cannot_be_started_ahead_fails_alone_in_its_turn(agency_sandbox, window):

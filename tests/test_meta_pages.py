@@ -13,7 +13,15 @@ import duckdb
 import pytest
 
 from connectors.errors import MalformedPayloadError
-from connectors.meta_ads import SOURCE, MetaAdsClient, MetaAdsSettings, fetch_window, next_page_cursor
+from connectors.meta_ads import (
+    SOURCE,
+    MetaAdsClient,
+    MetaAdsSettings,
+    fetch_window,
+    landed_page,
+    next_page_cursor,
+    parse_insights_row,
+)
 from connectors.sandbox.meta_figures import meta_deliveries
 from connectors.source import fetch_slices
 from pipelines import warehouse
@@ -113,7 +121,7 @@ def test_rows_read_twice_after_a_range_was_split_land_once(sandbox, meta_setting
     assert sum(len(json.loads(line)["page"]["data"]) for line in lines) > loaded.rows, "some rows came twice"
     only_first_account = f"{COMPARED} where account_id = '{account}'"
     assert rows(tmp_path / "split.duckdb") == rows(tmp_path / "undisturbed.duckdb", only_first_account)
-    assert loaded.rows < undisturbed.rows
+    assert loaded.rows == len(rows(tmp_path / "undisturbed.duckdb", only_first_account)) < undisturbed.rows
 
 
 def test_a_malformed_row_fails_only_its_account_and_its_earlier_rows_stay(sandbox, meta_settings, window, tmp_path):
@@ -136,6 +144,12 @@ def test_a_malformed_row_fails_only_its_account_and_its_earlier_rows_stay(sandbo
     assert [row for row in rows(database) if row[0] == second] != [row for row in earlier if row[0] == second]
 
 
+def repaged(line: str, change_rows) -> str:
+    """The landed line with its page's rows changed."""
+    page = json.loads(line)["page"]
+    return line[: line.index('"page":')] + '"page":' + json.dumps({**page, "data": change_rows(page["data"])}) + "}"
+
+
 SECRET_LINK = '"paging":{"next":"https://graph.facebook.com/v1/x?access_token=EAAB-secret"}'
 
 
@@ -149,8 +163,10 @@ SECRET_LINK = '"paging":{"next":"https://graph.facebook.com/v1/x?access_token=EA
             lambda line: line[: line.index('"page":')] + '"page":"' + SECRET_LINK.replace('"', "'") + '"}',
             "not the JSON",
         ),
+        (lambda line: line.replace('"page":{', '"page":{"data":[],' + SECRET_LINK + ",", 1), "not the JSON"),
+        (lambda line: repaged(line, lambda rows: rows[:1] + rows), "the same row"),
     ],
-    ids=["cut off", "no data list", "data not a list", "a string"],
+    ids=["cut off", "no data list", "data not a list", "a string", "a key twice", "a row twice"],
 )
 def test_a_page_not_as_graph_documents_it_fails_only_its_account_without_quoting_the_page(
     meta_settings, window, tmp_path, broken, said
@@ -170,6 +186,16 @@ def test_a_page_not_as_graph_documents_it_fails_only_its_account_without_quoting
     assert "secret" not in str(failure), "a real paging link carries the token"
 
 
+def test_the_token_in_graphs_paging_links_never_reaches_the_staging_file():
+    body = (
+        '{"data":[],"paging":{"next":"https://graph.facebook.com/v26.0/1/insights?access_token=EAAB-secret&limit=500"}}'
+    )
+
+    line = landed_page("123", "campaign", "Europe/Oslo", dt.date(2026, 11, 1), dt.date(2026, 11, 1), 0, body)
+
+    assert "EAAB-secret" not in line and "access_token=redacted&limit=500" in line
+
+
 @pytest.mark.parametrize(
     ("body", "after"),
     [
@@ -181,3 +207,83 @@ def test_a_page_not_as_graph_documents_it_fails_only_its_account_without_quoting
 )
 def test_the_next_page_is_read_from_paging_as_the_sdks_cursor_reads_it(body, after):
     assert next_page_cursor(body) == after
+
+
+WIRE_ROW = {
+    "account_id": "123",
+    "account_currency": "NOK",
+    "campaign_id": "238500001",
+    "campaign_name": "Høstkampanje – æøå",
+    "objective": "OUTCOME_SALES",
+    "spend": "12.34",
+    "impressions": "1000",
+    "reach": "800",
+    "frequency": "1.25",
+    "clicks": "40",
+    "inline_link_clicks": "30",
+    "actions": [{"action_type": "purchase", "value": "2"}],
+    "action_values": [{"action_type": "purchase", "value": "999.5"}],
+    "date_start": "2026-11-02",
+    "date_stop": "2026-11-02",
+}
+
+
+def parsed_both_ways(row: dict, tmp_path: Path):
+    """The row as parse_insights_row makes it (or "refused"), and as the page SQL loads it (or "refused")."""
+    day = dt.date(2026, 11, 2)
+    try:
+        by_python = parse_insights_row(row, "123", "campaign", day, day)
+        by_python = (by_python["spend"], by_python["impressions"], by_python["reach"], by_python["frequency"],
+                     by_python["clicks"], by_python["inline_link_clicks"], by_python["campaign_name"],
+                     by_python["objective"], [tuple(a.values()) for a in by_python["actions"]],
+                     [tuple(a.values()) for a in by_python["action_values"]])  # fmt: skip
+    except MalformedPayloadError:
+        by_python = "refused"
+    page = json.dumps({"data": [row]})
+    line = landed_page("123", "campaign", "Europe/Oslo", day, day, 0, page)
+    loaded = load(tmp_path / "w.duckdb", SOURCE, [("123", iter([line]))], day, day, tmp_path)
+    if loaded.failures:
+        return by_python, "refused"
+    [by_sql] = rows(
+        tmp_path / "w.duckdb",
+        "select spend, impressions, reach, frequency, clicks, inline_link_clicks, campaign_name, objective, "
+        "[(a.action_type, a.value) for a in actions], [(a.action_type, a.value) for a in action_values] "
+        "from raw.meta_ads_insights",
+    )
+    return by_python, (float(by_sql[0]), *by_sql[1:8], [tuple(a) for a in by_sql[8]], [tuple(a) for a in by_sql[9]])
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {},
+        {"spend": "0.125"},  # an exact half: Python rounds it to even
+        {"spend": "0.625"},
+        {"spend": "1.0E-5"},  # an exponent form
+        {"spend": 12.5, "impressions": 1000},  # numbers, not strings
+        {"spend": None, "reach": None},  # nothing to report: zero
+        {"impressions": "1000.0"},
+        {"actions": None, "action_values": []},
+        {"actions": "", "action_values": {}},  # empty in other words: no actions
+        {"objective": None},
+        {"spend": "1.234,56"},  # refused both ways
+        {"impressions": "12.5"},
+        {"date_start": " 2026-11-02"},
+        {"date_stop": "2026-11-03"},
+        {"account_id": "124"},
+        {"campaign_id": ""},
+        {"objective": 7},
+        {"actions": "purchase"},
+        {"actions": [{"action_type": "purchase"}]},
+        {"action_values": [{"action_type": "purchase", "value": "9,5"}]},
+    ],
+    ids=repr,
+)
+def test_a_single_row_is_read_by_the_page_sql_as_the_row_by_row_parse_reads_it(change, tmp_path):
+    row = {key: value for key, value in {**WIRE_ROW, **change}.items()}
+    for key in [key for key, value in change.items() if value is None and key != "objective"]:
+        del row[key]  # Meta leaves out a metric with nothing to report
+
+    by_python, by_sql = parsed_both_ways(row, tmp_path)
+
+    assert by_sql == by_python

@@ -488,13 +488,18 @@ class MetaGraphApi:
         if page and self.sandbox.faults.take("meta", "malformed_payload"):
             page[-1]["spend"] = "1.234,56"  # a decimal comma: the kind of value a parser must refuse
         body: dict = {"data": page}
+        # Usage near the limit, in the headers Meta sends with every insights answer
+        # (developers.facebook.com/docs/marketing-api/insights/best-practices/, "Insights Call Load":
+        # x-fb-ads-insights-throttle's acc_id_util_pct and app_id_util_pct).
+        busy = self.sandbox.faults.take("meta", "high_usage")
+        pressure = busy.options.get("percent", 80) if busy else 0
         if page:
             body["paging"] = {"cursors": {"before": _cursor(offset), "after": _cursor(offset + len(page))}}
             if offset + len(page) < len(rows):
                 query = {k: v for k, v in request.query.items() if k != "access_token"}
                 query.update(after=_cursor(offset + len(page)), limit=str(limit))
                 body["paging"]["next"] = f"{request.base_url}{request.path}?{urllib.parse.urlencode(query)}"
-        return Response.json(200, body, self._usage_headers(account_id))
+        return Response.json(200, body, self._usage_headers(account_id, pressure=pressure))
 
 
 def _cursor(offset: int) -> str:

@@ -31,8 +31,8 @@ entry_days as (
     from entries as e
     cross join last_loaded as l,
         generate_series(
-            greatest(e.period_start, cast('{{ var("min_date") }}' as date)),
-            least(e.period_end, cast('{{ var("max_date") }}' as date), l.last_day),
+            greatest(e.period_start, cast('{{ date_window_start() }}' as date)),
+            least(e.period_end, cast('{{ date_window_end() }}' as date), l.last_day),
             interval 1 day
         ) as period_days (day)
 ),
