@@ -25,6 +25,7 @@ from connectors.meta_ads import MetaAdsSettings
 from connectors.retry import Backoff
 from connectors.sandbox import Sandbox
 from connectors.sandbox.meta_graph import SANDBOX_META_TOKEN
+from pipelines.assets.transform import DBT_MAX_DATE, DBT_MIN_DATE
 from pipelines.settings import DBT_PROJECT_DIR
 
 YESTERDAY = dt.date.today() - dt.timedelta(days=1)
@@ -241,8 +242,14 @@ def _replace_with_a_copy(target: Path, source: Path) -> Path:
 def run_dbt(
     args: list[str], env: dict[str, str], project_dir: Path = DBT_PROJECT_DIR, **dbt_vars
 ) -> subprocess.CompletedProcess:
-    """dbt alone, as the pipeline calls it (same vars and settings), for behaviours that need no ingestion."""
+    """dbt alone, as the pipeline calls it (same vars and settings), for behaviours that need no ingestion.
+    The window (min_date, max_date) goes in the environment, as the pipeline passes it."""
     dbt = Path(sys.executable).parent / "dbt"
+    window = {
+        name: dbt_vars.pop(var)
+        for var, name in (("min_date", DBT_MIN_DATE), ("max_date", DBT_MAX_DATE))
+        if var in dbt_vars
+    }
     variables = {"reporting_currency": "NOK", "revenue_source": "ga4", "gross_margin": "", **dbt_vars}
     # dbt's artifacts beside the warehouse, as the pipeline keeps them.
     target = Path({**os.environ, **env}["SOCIAL_ROI_WAREHOUSE"]).parent / "dbt_target"
@@ -260,7 +267,7 @@ def run_dbt(
         "--vars",
         json.dumps(variables),
     ]
-    return subprocess.run(command, env={**os.environ, **env}, capture_output=True, text=True, timeout=300)
+    return subprocess.run(command, env={**os.environ, **env, **window}, capture_output=True, text=True, timeout=300)
 
 
 class _Waits(list):
