@@ -16,6 +16,7 @@ import json
 import re
 import threading
 import urllib.parse
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Self
 
@@ -60,23 +61,23 @@ class FaultSwitches:
 
     def take(self, platform: str, kind: str) -> Fault | None:
         """Consume one use of an armed fault of this kind, if any."""
-        with self._lock:
-            for fault in self._faults:
-                if fault.platform == platform and fault.kind == kind:
-                    if fault.remaining is not None:
-                        fault.remaining -= 1
-                        if fault.remaining <= 0:
-                            self._faults.remove(fault)
-                    return fault
-        return None
+        return self._take(lambda fault: fault.platform == platform and fault.kind == kind)
 
     def take_for(self, platform: str, kind: str, option: str, target: str) -> Fault | None:
         """Consume one use of an armed fault of this kind meant for `target`: its `option` names it, or
         is not given (every target). A fault meant for another target is left as it was."""
+
+        def meant_for_target(fault: Fault) -> bool:
+            meant_for = str(fault.options.get(option, "")).rsplit(":", 1)[-1]  # an id or a URN
+            return fault.platform == platform and fault.kind == kind and meant_for in ("", target)
+
+        return self._take(meant_for_target)
+
+    def _take(self, wanted: Callable[[Fault], bool]) -> Fault | None:
+        """Consume one use of the first armed fault `wanted` accepts; a fault used up is disarmed."""
         with self._lock:
             for fault in self._faults:
-                meant_for = str(fault.options.get(option, "")).rsplit(":", 1)[-1]  # an id or a URN
-                if fault.platform == platform and fault.kind == kind and meant_for in ("", target):
+                if wanted(fault):
                     if fault.remaining is not None:
                         fault.remaining -= 1
                         if fault.remaining <= 0:
