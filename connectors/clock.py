@@ -24,7 +24,7 @@ class ClockSettingError(ValueError):
 
 def today() -> dt.date:
     """The day the pipeline runs on: `SOCIAL_ROI_TODAY` when set, else the machine's local day."""
-    return _set_day() or dt.date.today()
+    return fixed_day() or dt.date.today()
 
 
 def yesterday() -> dt.date:
@@ -36,13 +36,13 @@ def now(zone: dt.tzinfo = dt.UTC) -> dt.datetime:
     """The present moment in `zone`, moved by as many whole days as `SOCIAL_ROI_TODAY` moves the
     calendar (the time of day stays the real one)."""
     real = dt.datetime.now(zone)
-    set_day = _set_day()
+    set_day = fixed_day()
     if set_day is None:
         return real
     return real + (set_day - dt.date.today())
 
 
-def _set_day() -> dt.date | None:
+def fixed_day() -> dt.date | None:
     value = os.environ.get(TODAY_SETTING, "").strip()
     if not value:
         return None

@@ -30,6 +30,7 @@ from collections.abc import Iterator, Mapping
 from facebook_business.adobjects.page import Page
 from facebook_business.exceptions import FacebookRequestError
 
+from connectors import clock
 from connectors.errors import MalformedPayloadError, PlatformConfigError
 from connectors.meta_organic import DEFAULT_GRAPH_URL, TOKEN_SETTINGS, OrganicGraphClient, ids_and_token
 from connectors.retry import Backoff
@@ -186,7 +187,7 @@ class FacebookPagesClient(OrganicGraphClient):
 
     def check_page(self, page_id: str) -> None:
         """One cheap call needing the same permissions as a sync: yesterday's follower total."""
-        yesterday = dt.date.today() - dt.timedelta(days=1)
+        yesterday = clock.yesterday()
         self._call(page_id, lambda: self._insights(page_id, ("page_follows",), yesterday, yesterday))
 
     def _insights(self, page_id: str, metrics, since: dt.date, until: dt.date) -> list[dict]:
@@ -224,7 +225,7 @@ class FacebookPagesClient(OrganicGraphClient):
         )
 
     def _refused_alone(self, page_id: str, metric: str) -> bool:
-        yesterday = dt.date.today() - dt.timedelta(days=1)
+        yesterday = clock.yesterday()
         try:
             self._insights(page_id, (metric,), yesterday, yesterday)
         except FacebookRequestError as error:

@@ -18,7 +18,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from connectors import facebook_pages, instagram, linkedin_pages
+from connectors import clock, facebook_pages, instagram, linkedin_pages
 from connectors.errors import PlatformError
 from connectors.source import RawSource, SliceRecords
 
@@ -81,7 +81,7 @@ def settings_from_env(env: Mapping[str, str]) -> dict[str, Any] | None:
 
 def fetch_snapshots(settings: dict[str, Any], _since: dt.date, _until: dt.date) -> Iterator[SliceRecords]:
     """One slice per configured account: its follower total now, whatever days the run covers."""
-    taken_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    taken_at = clock.now(dt.UTC).replace(microsecond=0)
     day = taken_at.date() - dt.timedelta(days=1)
     for platform in ORGANIC_PLATFORMS:
         if platform.platform in settings:

@@ -52,6 +52,7 @@ from google.api_core import exceptions as google_errors
 from google.api_core.retry import Retry
 from google.auth import exceptions as google_auth_errors
 
+from connectors import clock
 from connectors.errors import (
     MalformedPayloadError,
     PlatformAuthError,
@@ -401,7 +402,7 @@ class Ga4Client:
         """One minimal read-only report (one metric, yesterday, one row) that the credentials may read
         this property; raises the sorted error if not. Not retried: a check reports, it does not wait."""
         property_id = normalize_property_id(property_id)
-        yesterday = (dt.date.today() - dt.timedelta(days=1)).isoformat()
+        yesterday = clock.yesterday().isoformat()
         request = RunReportRequest(
             property=f"properties/{property_id}",
             date_ranges=[DateRange(start_date=yesterday, end_date=yesterday)],

@@ -41,6 +41,7 @@ from facebook_business.adobjects.igmedia import IGMedia
 from facebook_business.adobjects.iguser import IGUser
 from facebook_business.exceptions import FacebookRequestError
 
+from connectors import clock
 from connectors.errors import MalformedPayloadError, PlatformConfigError
 from connectors.meta_organic import DEFAULT_GRAPH_URL, TOKEN_SETTINGS, OrganicGraphClient, ids_and_token
 from connectors.retry import Backoff
@@ -209,7 +210,7 @@ class InstagramClient(OrganicGraphClient):
 
     def check_account(self, account_id: str) -> None:
         """One cheap call needing the same permissions as a sync: yesterday's reach."""
-        yesterday = dt.date.today() - dt.timedelta(days=1)
+        yesterday = clock.yesterday()
         self._call(account_id, lambda: self._account_insights(account_id, ("reach",), yesterday), ("reach",))
 
     def _account_insights(self, account_id: str, metrics, day: dt.date, breakdown: str | None = None) -> list[dict]:

@@ -51,6 +51,7 @@ from collections.abc import Callable, Iterator, Mapping
 
 import requests
 
+from connectors import clock
 from connectors.errors import (
     MalformedPayloadError,
     PlatformAuthError,
@@ -831,7 +832,7 @@ def check_access(settings: LinkedInAdsSettings, today: dt.date | None = None) ->
     """(account id, None) for each ad account whose campaigns and reports the credentials can read,
     (account id, the error and its fix) for the others; then, when LINKEDIN_API_VERSION is within
     VERSION_WARNING_DAYS of its sunset, a warning line for it (not a failure: it still works)."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     yesterday = today - dt.timedelta(days=1)
     yield from _check(settings, lambda client, account_id: client.check_account(account_id, yesterday))
     warning = version_warning(settings.api_version, today)

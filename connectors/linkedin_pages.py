@@ -54,6 +54,7 @@ from collections.abc import Callable, Iterator, Mapping
 
 import requests
 
+from connectors import clock
 from connectors.errors import MalformedPayloadError, PlatformAuthError, PlatformConfigError
 from connectors.linkedin_ads import (
     API_VERSION_PATTERN,
@@ -244,7 +245,7 @@ class LinkedInPagesClient:
 
     def check_organization(self, organization_id: str) -> None:
         """One cheap call needing what a sync needs: the follower gains of the day before yesterday."""
-        day = dt.date.today() - dt.timedelta(days=2)
+        day = clock.today() - dt.timedelta(days=2)
         query = f"q=organizationalEntity&organizationalEntity={_encoded_urn(organization_id)}&timeIntervals={_time_intervals(day, day)}"
         self._get(organization_id, "/rest/organizationalEntityFollowerStatistics", query, "follower statistics")
 
@@ -252,7 +253,7 @@ class LinkedInPagesClient:
 
     def _window(self, organization_id: str, since: dt.date, until: dt.date) -> tuple[dt.date, dt.date] | None:
         """[since, until] cut at yesterday (no day after it is over); refused when it reaches past 12 months."""
-        today = dt.date.today()
+        today = clock.today()
         if since < earliest_day(today):
             raise PlatformConfigError(
                 PLATFORM,

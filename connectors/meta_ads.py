@@ -43,6 +43,7 @@ from facebook_business.api import FacebookAdsApi, FacebookResponse
 from facebook_business.exceptions import FacebookRequestError
 from facebook_business.session import FacebookSession
 
+from connectors import clock
 from connectors.errors import (
     MalformedPayloadError,
     PlatformAuthError,
@@ -380,7 +381,7 @@ class MetaAdsClient:
         sync needs (ads_read on the account), where reading the account node would need less.
         """
         account_id = normalize_account_id(account_id)
-        yesterday = (dt.date.today() - dt.timedelta(days=1)).isoformat()
+        yesterday = clock.yesterday().isoformat()
         params = {
             "level": "campaign",
             "time_range": {"since": yesterday, "until": yesterday},

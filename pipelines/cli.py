@@ -8,6 +8,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from connectors import clock
 from connectors.errors import PlatformError
 from pipelines.settings import DBT_PROJECT_DIR
 
@@ -136,7 +137,7 @@ def demo(days: int) -> int:
     from connectors.sandbox.demo_plans import write_demo_plans
     from pipelines.settings import warehouse_path
 
-    end = dt.date.today() - dt.timedelta(days=1)
+    end = clock.yesterday()
     start = end - dt.timedelta(days=days - 1)
     with Sandbox(restate_each_sync=True) as sandbox:
         os.environ.update(sandbox.environment())

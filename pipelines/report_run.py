@@ -12,6 +12,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from connectors import clock
 from pipelines.settings import ReportSettings, Settings
 
 
@@ -54,7 +55,7 @@ def resolve_period(period: str | None, start: dt.date | None, end: dt.date | Non
             raise ValueError(f"--end {end} is before --start {start}")
         return start, end
     try:
-        return month_period(period or last_complete_month(dt.date.today()))
+        return month_period(period or last_complete_month(clock.today()))
     except ValueError:
         raise ValueError(f"--period {period!r}: give a month as YYYY-MM, e.g. 2026-10") from None
 

@@ -22,9 +22,23 @@ from dagster._core.storage.tags import (
     PARTITION_NAME_TAG,
 )
 
+from connectors import clock
+
+
 # The ad platforms keep about three years of history (e.g. 37 months of Meta insights); nobody
-# backfills further than that.
-daily_partitions = dg.DailyPartitionsDefinition(start_date="2023-01-01")
+# backfills further than that. The partitions end with the last complete day in UTC.
+def _calendar_end() -> dict[str, object]:
+    """Where the partitions end when the calendar is fixed (SOCIAL_ROI_TODAY, connectors/clock.py):
+    Dagster reads the real clock and never counts past its present, so a fixed day ahead of it needs
+    `end_offset` to reach it and `end_date` to stop there; a fixed day behind it only `end_date`."""
+    fixed = clock.fixed_day()
+    if fixed is None:
+        return {}
+    ahead = (fixed - dt.datetime.now(dt.UTC).date()).days + 1
+    return {"end_date": fixed.isoformat(), "end_offset": max(0, ahead)}
+
+
+daily_partitions = dg.DailyPartitionsDefinition(start_date="2023-01-01", **_calendar_end())
 
 # Every partitioned asset uses the same policy: a range is ONE run, never one run per day that
 # would race for the DuckDB lock (see reference/dagster-dbt-notes.md, point 6).

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 
+from connectors import clock
 from pipelines.run_window import (
     daily_partitions,
     days_tags,
@@ -109,7 +110,7 @@ def build_nightly_schedule(
         **target,
     )
     def nightly_sync(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-        fired_at = context.scheduled_execution_time or dt.datetime.now(timezone)  # None when evaluated by hand
+        fired_at = context.scheduled_execution_time or clock.now(timezone)  # None when evaluated by hand
         local = fired_at.replace(tzinfo=timezone) if fired_at.tzinfo is None else fired_at.astimezone(timezone)
         # The daily partitions end with the last complete day in their own time zone (UTC).
         last_partition = local.astimezone(zoneinfo.ZoneInfo(daily_partitions.timezone)).date() - dt.timedelta(days=1)
@@ -181,7 +182,7 @@ def build_monthly_report_schedule(
         **target,
     )
     def monthly_report(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-        fired_at = context.scheduled_execution_time or dt.datetime.now(timezone)  # None when evaluated by hand
+        fired_at = context.scheduled_execution_time or clock.now(timezone)  # None when evaluated by hand
         local = fired_at.replace(tzinfo=timezone) if fired_at.tzinfo is None else fired_at.astimezone(timezone)
         first, last = last_month(local.date())
         first = max(first, first_and_last_day()[0])

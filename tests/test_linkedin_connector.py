@@ -13,6 +13,7 @@ import duckdb
 import pytest
 import requests
 
+from connectors import clock
 from connectors.errors import MalformedPayloadError, PlatformAuthError, PlatformConfigError, TransientPlatformError
 from connectors.linkedin_ads import (
     CONVERSIONS_SOURCE,
@@ -254,7 +255,7 @@ def test_a_quarter_of_two_hundred_campaigns_stays_under_15000_elements_per_reque
         settings = LinkedInAdsSettings(
             account_ids=(account,), access_token=SANDBOX_LINKEDIN_TOKEN, api_url=sandbox.base_url
         )
-        until = dt.date.today() - dt.timedelta(days=1)
+        until = clock.yesterday()
         since = until - dt.timedelta(days=91)
 
         _, rows = fetch(settings, account, since, until)

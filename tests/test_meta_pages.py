@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from connectors import clock
 from connectors.errors import MalformedPayloadError
 from connectors.meta_ads import (
     SOURCE,
@@ -104,7 +105,7 @@ def test_the_page_path_lands_exactly_the_rows_the_row_by_row_parse_did_before_an
 
 
 def test_rows_read_twice_after_a_range_was_split_land_once(sandbox, meta_settings, tmp_path):
-    week = dt.date.today() - dt.timedelta(days=7), dt.date.today() - dt.timedelta(days=1)
+    week = clock.today() - dt.timedelta(days=7), clock.yesterday()
     settings = settings_with(meta_settings, page_size=4)
     account = settings.account_ids[0]
     undisturbed = load_pages(settings, *week, tmp_path / "undisturbed.duckdb", tmp_path / "a")

@@ -17,6 +17,7 @@ from conftest import (
     copy_of_settled,
     run_dbt,
 )
+from connectors import clock
 from connectors.sandbox.advertiser import SyntheticAdvertiser
 from connectors.sandbox.instagram_figures import account_days, instagram_accounts, media_of
 from connectors.sandbox.linkedin_organization_figures import (
@@ -244,7 +245,7 @@ def test_a_backfill_reaching_past_linkedins_12_months_loads_what_it_serves_and_k
             [organization, long_ago],
         )
     [asset] = [a for a in raw_assets if a.key.path[-1] == "linkedin_organization_daily"]
-    first = earliest_day(dt.date.today())
+    first = earliest_day(clock.today())
 
     result = dg.materialize([asset], instance=instance, tags=range_tags(long_ago, first + dt.timedelta(days=9)))
 

@@ -13,7 +13,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from conftest import ORGANIC_PLATFORMS
+from conftest import ORGANIC_PLATFORMS, TOOLS_PERIOD
+from connectors import clock
 from connectors.sandbox.meta_figures import meta_deliveries
 from pipelines.runs import run_ingestion, run_sync
 from test_organic_pipeline import OrganicBefore
@@ -64,8 +65,24 @@ def test_a_full_sync_lands_every_platform_and_passes_every_check(settled):
         ("marts/cost_daily", "spend_without_tracked_traffic_share"),
     } <= checked
     counts = figures(settled.warehouse)
+    assert counts["raw"][0][0] > 0
+    # Every campaign-day Meta delivered on is a cost row; the only other Meta cost rows are the
+    # tool's ledger cost on days its campaign delivered nothing (a cost all the same), whichever
+    # days of the window those are.
+    delivered = "select 1 from raw.meta_ads_insights r where cast(r.date as date) = c.date_day and r.campaign_id = c.campaign_id"
+    undelivered = query(
+        settled.warehouse,
+        f"select campaign_id, date_day, spend, other_costs_reporting from marts.cost_daily c where channel = 'meta' and not exists ({delivered})",
+    )
+    assert all(
+        campaign == settled.tools_campaign_id and TOOLS_PERIOD[0] <= day <= TOOLS_PERIOD[1] and spend == 0 and other > 0
+        for campaign, day, spend, other in undelivered
+    ), undelivered
+    raw_campaign_days = query(
+        settled.warehouse, "select count(distinct (date, campaign_id)) from raw.meta_ads_insights"
+    )
     meta_cost_rows = next(rows for channel, rows, *_ in counts["cost"] if channel == "meta")
-    assert counts["raw"][0][0] > 0 and meta_cost_rows == counts["raw"][0][0]
+    assert meta_cost_rows == raw_campaign_days[0][0] + len(undelivered)
     assert counts["linkedin_raw"][0][0] > 0
     assert counts["ga4_raw"][0][0] > 0 and counts["ga4_mart"][0][0] == counts["ga4_raw"][0][0]
 
@@ -75,7 +92,7 @@ def test_materializing_days_again_from_the_dagster_cli_changes_no_figure_and_mee
     code location's default executor runs the steps one after another, so no step meets DuckDB's
     lock or waits for a retry; and re-running days already loaded leaves every figure as it was."""
     before = figures(work_env)
-    days = (dt.date.today() - dt.timedelta(days=9), dt.date.today() - dt.timedelta(days=8))
+    days = (clock.today() - dt.timedelta(days=9), clock.today() - dt.timedelta(days=8))
     dagster = Path(sys.executable).parent / "dagster"
     (tmp_path / "fresh_home").mkdir()
 

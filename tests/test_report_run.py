@@ -9,6 +9,7 @@ import dagster as dg
 import pytest
 
 from conftest import copy_of_settled
+from connectors import clock
 from test_report_delivery import PASSWORD, RECIPIENTS, USER, mail_server
 
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
@@ -101,7 +102,7 @@ def test_the_monthly_report_is_written_and_mailed_with_its_summary_and_both_file
 
 def test_a_refused_mail_login_fails_the_delivery_check_and_never_the_report(settled, report_env, monkeypatch, instance):
     first, last = settled.window
-    wrong = "not-the-password-" + dt.date.today().isoformat()
+    wrong = "not-the-password-" + clock.today().isoformat()
     with mail_server(auth_require_tls=False) as mailbox:  # a relay on this machine
         mail_settings(monkeypatch, mailbox.port, wrong)
         result = materialize_report(first, last, instance)

@@ -23,6 +23,8 @@ import math
 import random
 import re
 
+from connectors import clock
+
 # Days whose conversions are still arriving: the platforms restate them on later syncs.
 LATE_CONVERSION_DAYS = 3
 
@@ -178,7 +180,7 @@ class SyntheticAdvertiser:
         agency: AgencyScale | None = None,
     ):
         self.seed = seed
-        self.today = today or dt.date.today()
+        self.today = today or clock.today()
         rng = seeded_random("advertiser", seed)
         self.meta_accounts = [
             AdAccount(

@@ -40,6 +40,7 @@ import time
 import urllib.parse
 import zoneinfo
 
+from connectors import clock
 from connectors.sandbox.http import Response
 from connectors.sandbox.meta_figures import (
     DailyDelivery,
@@ -402,7 +403,7 @@ class MetaGraphApi:
             return refusal
         account = self.advertiser.account(account_id)
         zone = zoneinfo.ZoneInfo(account.timezone)
-        offset = dt.datetime.now(zone).utcoffset() or dt.timedelta()
+        offset = clock.now(zone).utcoffset() or dt.timedelta()
         node = {
             "account_id": account.id,
             "name": account.name,

@@ -28,6 +28,7 @@ import re
 import threading
 import urllib.parse
 
+from connectors import clock
 from connectors.sandbox.http import Response
 
 DECIMALS = 4
@@ -154,7 +155,7 @@ class NorgesBankApi:
             first = series["0:0:0:0"]["observations"]["0"]
             first[0] = fault.options.get("value", first[0].replace(".", ",") if "." in first[0] else f"{first[0]},5")
         relationship = {"dimensions": ["BASE_CUR", "QUOTE_CUR", "TENOR"]}
-        now = dt.datetime.now().replace(microsecond=0).isoformat()
+        now = clock.now().replace(microsecond=0, tzinfo=None).isoformat()
         return {
             "meta": {
                 "id": f"IREF{100000 + self.requests_served}",

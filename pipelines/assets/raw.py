@@ -7,6 +7,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from connectors import clock
 from connectors.errors import PlatformError
 from connectors.registry import RAW_SOURCES
 from connectors.source import RawSource
@@ -65,7 +66,7 @@ def build_raw_asset(source: RawSource) -> dg.AssetsDefinition:
                     )
                 ],
             )
-        if source.earliest_day is not None and since < (earliest := source.earliest_day(dt.date.today())):
+        if source.earliest_day is not None and since < (earliest := source.earliest_day(clock.today())):
             # the platform no longer serves those days: an empty answer must not replace what was loaded
             report_progress(
                 context,

@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 from pathlib import Path
 
+from connectors import clock
 from pipelines.report.figures import Figures, ReportError, read_figures
 from pipelines.report.labels import LOCALES
 from pipelines.report.render import render_html, render_summary
@@ -36,7 +37,7 @@ def build_report(warehouse: Path, start: dt.date, end: dt.date, locale: str = "n
         raise ReportError(f"The report speaks {' and '.join(LOCALES)}, not {locale!r}: pick one of those.")
     figures = read_figures(Path(warehouse), start, end)
     return Report(
-        html=render_html(figures, locale, dt.date.today()),
+        html=render_html(figures, locale, clock.today()),
         headline=headline_numbers(figures),
         period=figures.period,
         previous_period=figures.previous_period,
