@@ -12,7 +12,7 @@ MANIFEST := dbt_project/target/manifest.json
 DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' -o -name '*.md' \) -print)
 
-.PHONY: demo test lint format bench lock sandbox dev clean
+.PHONY: demo test calendar lint format bench lock sandbox dev clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ demo: $(MANIFEST)
 
 test: $(MANIFEST)
 	$(BIN)/python -m pytest
+
+# The date-sensitive tests (marked `calendar`) on 40+ days of a year: month ends, 1 January,
+# 29 February 2028, Europe/Oslo's clock changes. Outside `make test`: a settled sync per day.
+calendar: $(MANIFEST)
+	$(BIN)/python tests/calendar_days.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

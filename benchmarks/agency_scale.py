@@ -1,6 +1,6 @@
 """An agency's book, synced (run with `make bench`): 50 Meta ad accounts read at ad level, 20 LinkedIn ad
 accounts and 20 GA4 properties, 40 campaigns in each further ad account (connectors/sandbox/advertiser.py,
-AgencyScale). A 30-day sync into a fresh warehouse, then tonight's nightly run on it, measured as
+AgencyScale). A 30-day sync into a fresh warehouse, then the schedule's nightly and weekly passes on it, measured as
 pipeline_costs measures the demo advertiser's: wall time, where it went, raw rows, requests per account.
 
 Meta takes META_REPORT_SECONDS to produce each report here, as its reports take seconds to minutes for
@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from benchmarks.pipeline_costs import MONTH_DAYS, history_and_tonight
+from connectors import clock
 from connectors.meta_ads import MetaAdsSettings, fetch_window
 from connectors.sandbox import Sandbox
 from connectors.sandbox.advertiser import AgencyScale
@@ -35,7 +36,7 @@ def meta_reports_seconds(sandbox: Sandbox, accounts: int, jobs_in_flight: int) -
     """Seconds to read the nightly window's insights pages of the first `accounts` Meta accounts."""
     settings = MetaAdsSettings.from_env({**sandbox.environment(), "META_INSIGHTS_LEVEL": "ad"})
     settings = dataclasses.replace(settings, account_ids=settings.account_ids[:accounts], jobs_in_flight=jobs_in_flight)
-    yesterday = dt.date.today() - dt.timedelta(days=1)
+    yesterday = clock.yesterday()
     started = time.perf_counter()
     for _account, pages in fetch_window(settings, yesterday - dt.timedelta(days=NIGHTLY_DAYS - 1), yesterday):
         for _page in pages:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from connectors import clock
 from connectors.sandbox import Sandbox
 from pipelines.runs import run_sync
 from pipelines.warehouse import RAW_SCHEMA
@@ -25,7 +26,7 @@ def peak_rss_mib() -> int:
 
 
 def main(extra_linkedin_campaigns: int) -> dict:
-    yesterday = dt.date.today() - dt.timedelta(days=1)
+    yesterday = clock.yesterday()
     with tempfile.TemporaryDirectory(prefix="social-roi-memory-") as scratch:
         with Sandbox(seed=7, extra_linkedin_campaigns=extra_linkedin_campaigns) as sandbox:
             os.environ.update({**sandbox.environment(), "SOCIAL_ROI_WAREHOUSE": f"{scratch}/warehouse.duckdb"})

@@ -16,6 +16,9 @@ from connectors.sandbox.ga4_figures import UNPAID_TRAFFIC, ga4_rows
 from pipelines.settings import DBT_PROJECT_DIR
 from warehouse_sql import query
 
+# Depends on the calendar day: `make calendar` runs it on 40+ days (tests/calendar_days.py).
+pytestmark = pytest.mark.calendar
+
 
 @pytest.fixture(scope="module")
 def advertiser():

@@ -249,6 +249,7 @@ def test_a_range_whose_campaigns_times_days_exceed_the_element_limit_is_split_an
     assert keys(rows) == set(truth(sandbox.advertiser, *window))
 
 
+@pytest.mark.calendar
 def test_a_quarter_of_two_hundred_campaigns_stays_under_15000_elements_per_request():
     with Sandbox(seed=7, extra_linkedin_campaigns=200) as sandbox:
         account = sandbox.advertiser.linkedin_accounts[0].id

@@ -23,6 +23,9 @@ from connectors.sandbox.linkedin_organization_figures import (
 )
 from connectors.sandbox.linkedin_rest import SANDBOX_LINKEDIN_TOKEN
 
+# Depends on the calendar day: `make calendar` runs it on 40+ days (tests/calendar_days.py).
+pytestmark = pytest.mark.calendar
+
 
 @pytest.fixture
 def settings(sandbox):

@@ -3,9 +3,14 @@ session's settled sync (its restated days are tested with every platform in test
 
 import datetime as dt
 
+import pytest
+
 from connectors.sandbox.advertiser import SyntheticAdvertiser
 from connectors.sandbox.linkedin_figures import linkedin_metrics
 from warehouse_sql import query
+
+# Depends on the calendar day: `make calendar` runs it on 40+ days (tests/calendar_days.py).
+pytestmark = pytest.mark.calendar
 
 
 def test_days_linkedin_omits_are_zero_in_the_marts_not_missing_data(settled):

@@ -104,6 +104,7 @@ def test_the_page_path_lands_exactly_the_rows_the_row_by_row_parse_did_before_an
     assert rows(after) != first, "the restated figures replaced the first ones"
 
 
+@pytest.mark.calendar
 def test_rows_read_twice_after_a_range_was_split_land_once(sandbox, meta_settings, tmp_path):
     week = clock.today() - dt.timedelta(days=7), clock.yesterday()
     settings = settings_with(meta_settings, page_size=4)

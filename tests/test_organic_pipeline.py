@@ -28,6 +28,9 @@ from connectors.sandbox.linkedin_organization_figures import (
 from connectors.sandbox.organic_figures import facebook_pages, page_days, page_posts
 from warehouse_sql import query
 
+# Depends on the calendar day: `make calendar` runs it on 40+ days (tests/calendar_days.py).
+pytestmark = pytest.mark.calendar
+
 ADVERTISER = SyntheticAdvertiser(seed=7)  # the settled sync's advertiser (its sandbox has stopped)
 
 

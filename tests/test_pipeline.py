@@ -52,6 +52,7 @@ def figures(warehouse):
     }
 
 
+@pytest.mark.calendar
 def test_a_full_sync_lands_every_platform_and_passes_every_check(settled):
     assert settled.succeeded
     evaluations = settled.check_evaluations()

@@ -21,6 +21,9 @@ from pipelines.report import build_report, month_period, previous_period, write_
 from pipelines.report.figures import read_figures
 from warehouse_sql import query
 
+# Depends on the calendar day: `make calendar` runs it on 40+ days (tests/calendar_days.py).
+pytestmark = pytest.mark.calendar
+
 LOCALES = ("nb", "en")
 # What the report calls K2's status (`not_met` in marts.kpi_progress) in each language.
 NOT_MET = {"nb": "ikke nådd", "en": "not met"}

@@ -12,7 +12,11 @@ from conftest import copy_of_settled
 from connectors import clock
 from test_report_delivery import PASSWORD, RECIPIENTS, USER, mail_server
 
-pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS"),
+    # Depends on the calendar day: `make calendar` runs it on 40+ days (tests/calendar_days.py).
+    pytest.mark.calendar,
+]
 
 
 @pytest.fixture

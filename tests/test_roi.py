@@ -31,6 +31,9 @@ from connectors.sandbox.meta_figures import meta_deliveries
 from connectors.sandbox.norges_bank import is_publication_day
 from warehouse_sql import query
 
+# Depends on the calendar day: `make calendar` runs it on 40+ days (tests/calendar_days.py).
+pytestmark = pytest.mark.calendar
+
 # The Meta action types the marts count as conversions (dbt var meta_conversion_action_types).
 CONVERSION_TYPES = {
     "offsite_conversion.fb_pixel_purchase",

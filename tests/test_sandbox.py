@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+import pytest
 import requests
 
 from connectors.fx_rates import FxRatesSettings
@@ -11,6 +12,9 @@ from connectors.meta_ads import MetaAdsSettings
 from connectors.sandbox import Sandbox
 from connectors.sandbox.advertiser import LATE_CONVERSION_DAYS, SyntheticAdvertiser
 from connectors.sandbox.meta_figures import meta_deliveries
+
+# Depends on the calendar day: `make calendar` runs it on 40+ days (tests/calendar_days.py).
+pytestmark = pytest.mark.calendar
 
 TODAY = dt.date(2026, 11, 25)
 
