@@ -11,10 +11,10 @@ Faithful details:
   or 80002, the same for "this Instagram account" (the "Error Codes" tables of the Page and IG User references).
 - It carries ``X-Business-Use-Case-Usage``: {"<business object id>": [{"type": "pages"|"instagram", "call_count",
   "total_cputime", "total_time" (percent), "estimated_time_to_regain_access" (minutes)}]} (same rate-limiting
-  page; the shape sns-sdks/python-facebook tests in tests/test_ratelimit.py). One Instagram read counts against
-  the account AND its business, and the header names both (a client recorded from the live API, in the public
-  code search of this project's research: "GET /{ig-id} — one read, reported under the business AND the
-  account"); the sandbox names both for Pages too.
+  page; the shape sns-sdks/python-facebook tests in tests/test_ratelimit.py, keyed by a Page id for "pages").
+  The sandbox names both the account and its business, as a public client's fixture recorded for one Instagram
+  read ("reported under the business AND the account"); Meta's documentation does not say which ids an 80001 or
+  80002 answer's header names, so this is an assumption, kept for Pages too.
 
 The advertiser's Page i and Instagram account i belong to the business of its Meta ad account i
 (``advertiser.meta_accounts[i].business_id``).
@@ -35,8 +35,7 @@ from connectors.sandbox.organic_figures import facebook_pages
 
 # platform → (error code, what the message calls the account, the use case type in the header)
 USE_CASES = {"facebook_pages": (80001, "Page", "pages"), "instagram": (80002, "Instagram", "instagram")}
-# The subcode a live 80002 answer carried (a client's recorded fixture in the same code search); Meta does not
-# document one.
+# The subcode public clients' 80002 fixtures carry; Meta documents none for 80001/80002.
 THROTTLE_SUBCODE = 2446079
 
 
