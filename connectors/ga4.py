@@ -15,8 +15,13 @@ Every request asks for the property's quota (`consumed` is what that one request
 what is left) and slows down before an hourly quota runs out. Values arrive as strings,
 positionally, and are parsed by the metric types the response declares and the column they land
 in ("12.0" for an integer metric becomes 12, money is rounded to cents). Placeholder values such
-as "(not set)" and "(direct)" are kept as they are. The traffic report keeps each response's
-thresholding flags on its rows and warns once per property and window when GA4 set them.
+as "(not set)" and "(direct)" are kept as they are, and so is "(other)", the row GA4 folds the
+rarest dimension combinations into. Both reports keep each response's thresholding flags on their
+rows and warn once per property and window when GA4 set them: the key-event report above all, as
+it splits by eventName on top of four session dimensions and a filter, the many-dimension queries
+whose tables pass their row limit and fold the rarest values into "(other)" (reports with
+secondary dimensions, filters or comparisons are the likeliest to have an (other) row:
+support.google.com/analytics/answer/9309767, "About the (other) row").
 
 Errors, as GA4 documents them: RESOURCE_EXHAUSTED waits according to which quota ran out (a spent
 daily quota stops the property for this run); UNAVAILABLE, INTERNAL and DEADLINE_EXCEEDED are
@@ -223,7 +228,10 @@ KEY_EVENTS_REPORT = Ga4Report(
         "currency": "VARCHAR",
         "time_zone": "VARCHAR",
         "raw_row": "JSON",
+        "subject_to_thresholding": "BOOLEAN",
+        "data_loss_from_other_row": "BOOLEAN",
     },
+    records_thresholding=True,
     dimension_filter=FilterExpression(
         filter=Filter(
             field_name="isKeyEvent",

@@ -27,8 +27,10 @@ entry (LinkedIn's notice of October 2023). The total comes from networkSizes onl
 
 Limits: statistics exist "only within the past 12 months, using a rolling 12-month window" (share-statistics page);
 a time range starting earlier answers 400 "Invalid timeIntervals parameter" (Airbyte's manifest: "Start Date must be
-atmost 12 months before the request date"). A window reaching further back is refused here before any request, so a
-backfill never replaces stored days with an empty answer. No other maximum range is documented: one request per
+atmost 12 months before the request date"). The 12 months count back from the request time in UTC, and a range
+starts at a UTC midnight: so the first day served is the day AFTER the same date a year before the request's UTC
+day (`earliest_day`). A window reaching further back is refused here before any request, so a backfill never
+replaces stored days with an empty answer. No other maximum range is documented: one request per
 endpoint covers a window. ``timeRange.start`` is inclusive and ``timeRange.end`` exclusive, epoch milliseconds, the
 smallest granularity a day (share-statistics, view li-lms-2025-11): [since 00:00 UTC, until+1 00:00 UTC) asks for
 the days since..until. ``uniqueImpressionsCount`` is listed for time-bound statistics without a restriction by
@@ -37,8 +39,13 @@ granularity, and Airbyte's time-bound schema carries it; where it is absent it l
 
 Failures: 401 names LINKEDIN_ACCESS_TOKEN; 403 (the member is not an ADMINISTRATOR of the page, or the app lacks
 rw_organization_admin / r_organization_social) fails that organization only, naming it and the permission; 426
-names LINKEDIN_API_VERSION; 429 and 5xx are retried as in ``linkedin_ads.py``; a payload that cannot be read is a
-MalformedPayloadError naming the organization.
+names LINKEDIN_API_VERSION; 5xx and a 429 with Retry-After are retried as in ``linkedin_ads.py``; a payload that
+cannot be read is a MalformedPayloadError naming the organization. A 429 without Retry-After is a daily limit: "Rate
+limits specify the maximum number of API calls that can be made in a 24 hour period. These limits reset at midnight
+UTC every day", per application and per member, and they vary "based on which API endpoint you are using"
+(learn.microsoft.com/en-us/linkedin/shared/api-guide/concepts/rate-limits). No wait within a run outlasts it, so it
+fails at once, and every later call of the same source to that endpoint is skipped (one call per source, not one
+per organization), its organizations failing with one message that says when the limit resets.
 """
 
 from __future__ import annotations
@@ -55,7 +62,7 @@ from collections.abc import Callable, Iterator, Mapping
 import requests
 
 from connectors import clock
-from connectors.errors import MalformedPayloadError, PlatformAuthError, PlatformConfigError
+from connectors.errors import MalformedPayloadError, PlatformAuthError, PlatformConfigError, PlatformThrottledError
 from connectors.linkedin_ads import (
     API_VERSION_PATTERN,
     DEFAULT_API_URL,
@@ -184,10 +191,19 @@ def normalize_organization_id(value: str) -> str:
 
 
 def earliest_day(today: dt.date) -> dt.date:
-    """The first day of LinkedIn's rolling 12-month window: the same date a year before today (28 February for 29)."""
-    if (today.month, today.day) == (2, 29):
-        return dt.date(today.year - 1, 2, 28)
-    return today.replace(year=today.year - 1)
+    """The first day LinkedIn serves statistics for when asked now: the day after the same date a year before the
+    request's UTC day (28 February standing for 29). A range starting on the year-ago date itself starts at its UTC
+    midnight, which is already more than 12 months before the request time, and LinkedIn answers 400.
+
+    `today` is the pipeline's day; west of UTC the request's UTC day can be the next one, so the later of the two
+    counts."""
+    request_day = max(today, clock.now(dt.UTC).date())
+    year_ago = (
+        dt.date(request_day.year - 1, 2, 28)
+        if (request_day.month, request_day.day) == (2, 29)
+        else request_day.replace(year=request_day.year - 1)
+    )
+    return year_ago + dt.timedelta(days=1)
 
 
 class LinkedInPagesClient:
@@ -197,6 +213,8 @@ class LinkedInPagesClient:
         self.settings = settings
         self.sleep = sleep
         self._session = requests.Session()
+        # Endpoint (e.g. "posts") → the daily-limit error met on it: later calls to it are skipped, not sent.
+        self._spent_for_the_day: dict[str, PlatformThrottledError] = {}
 
     def close(self) -> None:
         self._session.close()
@@ -254,10 +272,10 @@ class LinkedInPagesClient:
     def _window(self, organization_id: str, since: dt.date, until: dt.date) -> tuple[dt.date, dt.date] | None:
         """[since, until] cut at yesterday (no day after it is over); refused when it reaches past 12 months."""
         today = clock.today()
-        if since < earliest_day(today):
+        if since < (first := earliest_day(today)):
             raise PlatformConfigError(
                 PLATFORM,
-                f"LinkedIn serves organization statistics for the last 12 months only, so {since}..{until} cannot be read for organization {organization_id}; the days it already holds are kept. Start the range on {earliest_day(today)} or later.",
+                f"LinkedIn serves organization statistics for the last 12 months only, so {since}..{until} cannot be read for organization {organization_id}; the days it already holds are kept. Start the range on {first} or later.",
                 organization_id,
             )
         until = min(until, today - dt.timedelta(days=1))
@@ -308,6 +326,9 @@ class LinkedInPagesClient:
     # --- HTTP -------------------------------------------------------------------------------------
 
     def _get(self, organization_id: str, path: str, query: str, what: str) -> dict:
+        endpoint = path.removeprefix("/rest/").split("/")[0]
+        if (spent := self._spent_for_the_day.get(endpoint)) is not None:
+            raise PlatformThrottledError(PLATFORM, f"Not read: {spent}", organization_id)
         # A URL string, not a params dict: requests would percent-encode the Rest.li syntax.
         url = f"{self.settings.api_url}{path}?{query}"
         headers = {
@@ -316,7 +337,12 @@ class LinkedInPagesClient:
             "X-Restli-Protocol-Version": RESTLI_PROTOCOL_VERSION,
         }
         retry = HttpRetry(
-            PLATFORM, "LinkedIn", self.settings.backoff, self.settings.max_throttle_wait_seconds, self.sleep
+            PLATFORM,
+            "LinkedIn",
+            self.settings.backoff,
+            self.settings.max_throttle_wait_seconds,
+            self.sleep,
+            throttled_for_the_day=lambda response: self._daily_limit_met(response, endpoint, organization_id, what),
         )
         response = retry.send(
             lambda: self._session.get(url, headers=headers, timeout=self.settings.timeout_seconds),
@@ -334,6 +360,21 @@ class LinkedInPagesClient:
         if not isinstance(body, dict):
             raise _malformed(organization_id, f"{what} answer", "not a JSON object", response.text[:200])
         return body
+
+    def _daily_limit_met(
+        self, response: requests.Response, endpoint: str, organization_id: str, what: str
+    ) -> PlatformThrottledError:
+        """The error of a daily limit met on `endpoint`, remembered so that the source's other organizations skip it."""
+        now = clock.now(dt.UTC)
+        reset = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(), dt.UTC)
+        hours = (reset - now).total_seconds() / 3600
+        error = PlatformThrottledError(
+            PLATFORM,
+            f"LinkedIn's daily call limit for {endpoint} is spent (429 without Retry-After on the {what} of organization {organization_id}: {self._detail(response)}). It resets at midnight UTC, in {hours:.1f} hours; the organizations not read keep their earlier data. Rerun the sync for these days after 00:00 UTC, or let the next nightly sync fetch them; if it happens every night, ask LinkedIn for a higher limit (Developer Portal, your app's Analytics tab shows each endpoint's).",
+            organization_id,
+        )
+        self._spent_for_the_day[endpoint] = error
+        return error
 
     def _detail(self, response: requests.Response) -> str:
         return _error_detail(response, [self.settings.access_token])

@@ -53,6 +53,14 @@ from connectors.errors import (
     ReportJobError,
     TransientPlatformError,
 )
+from connectors.graph_api import (
+    EXPIRED_TOKEN_CODE,
+    PERMISSION_CODES,
+    THROTTLE_CODES,
+    TRANSIENT_CODES,
+    json_header,
+    regain_seconds_by_business,
+)
 from connectors.retry import Backoff
 from connectors.source import (
     CHECK_MAX_THROTTLE_WAIT_SECONDS,
@@ -118,16 +126,11 @@ METRIC_FIELDS = [
     "actions",
     "action_values",
 ]
-# Graph error codes, from Meta's error reference (developers.facebook.com/docs/marketing-api/error-reference)
-# and the Graph error-handling guide (developers.facebook.com/docs/graph-api/guides/error-handling).
-THROTTLE_CODES = {4, 17, 32, 341, 613, *range(80000, 80015)}
-TRANSIENT_CODES = {1, 2}
+# Graph's error codes and usage headers are every Graph client's (graph_api.py); those below are the Marketing API's.
 # Code 1, "API Unknown": "Wait and retry the operation. If it occurs again, check that you are requesting an
 # existing API" (error-handling guide): one identical retry, then the account fails.
 UNKNOWN_ERROR_CODE = 1
 UNKNOWN_ERROR_TRIES = 2
-EXPIRED_TOKEN_CODE = 190
-PERMISSION_CODES = {10, *range(200, 300)}
 UNKNOWN_OBJECT = (100, 33)
 # "You are calling a deprecated version of the Ads API. Please update to the latest version." (the Error Codes
 # of developers.facebook.com/docs/marketing-api/reference/ad-account/insights/).
@@ -663,21 +666,16 @@ class MetaAdsClient:
 
     def _throttle_wait(self, headers: Mapping[str, str], attempt: int) -> float:
         """Seconds to wait, as the usage headers say; exponential backoff when they say nothing."""
-        minutes = [
-            float(entry.get("estimated_time_to_regain_access") or 0)
-            for entries in _json_header(headers, "x-business-use-case-usage").values()
-            for entry in (entries if isinstance(entries, list) else [])
-        ]
-        seconds = max(minutes, default=0.0) * 60
-        seconds = max(seconds, float(_json_header(headers, "x-ad-account-usage").get("reset_time_duration") or 0))
+        seconds = max(regain_seconds_by_business(headers).values(), default=0.0)
+        seconds = max(seconds, float(json_header(headers, "x-ad-account-usage").get("reset_time_duration") or 0))
         return seconds or self.settings.backoff.delay(attempt)
 
     def _slow_down_if_near_limits(self, headers: Mapping[str, str], account_id: str) -> None:
         """Pause before the next call when the account or app is close to its rate limit."""
         usage = [
-            float(_json_header(headers, "x-fb-ads-insights-throttle").get("acc_id_util_pct") or 0),
-            float(_json_header(headers, "x-fb-ads-insights-throttle").get("app_id_util_pct") or 0),
-            float(_json_header(headers, "x-ad-account-usage").get("acc_id_util_pct") or 0),
+            float(json_header(headers, "x-fb-ads-insights-throttle").get("acc_id_util_pct") or 0),
+            float(json_header(headers, "x-fb-ads-insights-throttle").get("app_id_util_pct") or 0),
+            float(json_header(headers, "x-ad-account-usage").get("acc_id_util_pct") or 0),
         ]
         peak = max(usage)
         self._insights_usage_percent = peak
@@ -685,15 +683,6 @@ class MetaAdsClient:
             wait = (peak - USAGE_SLOWDOWN_PERCENT + 1) * 2.0
             log.info("Meta usage for act_%s at %.0f%%; pausing %.0fs", account_id, peak, wait)
             self.sleep(wait)
-
-
-def _json_header(headers: Mapping[str, str], name: str) -> dict:
-    value = next((v for k, v in headers.items() if k.lower() == name), None)
-    try:
-        parsed = json.loads(value) if value else {}
-    except ValueError:
-        return {}
-    return parsed if isinstance(parsed, dict) else {}
 
 
 # --- parsing -----------------------------------------------------------------------------------

@@ -1,7 +1,17 @@
 """What the organic Graph sources (Facebook Pages, Instagram accounts) share: reading the ids and the
-Page token from the settings, one SDK session, and Graph's errors as ours (the error codes live once,
-in meta_ads.py), retried with backoff a few times when Graph throttles or fails transiently. Unlike
-the ad connector, it does not read Meta's usage headers to wait out a throttle.
+Page token from the settings, one SDK session, and Graph's errors as ours (the error codes and usage
+headers live once, in graph_api.py), retried with backoff a few times when Graph fails transiently.
+
+Throttles: Page and Instagram calls made with a Page token count against Business Use Case limits, per
+business object ("requests made with system user or page access tokens are subject to Business Use Case
+Rate Limits"; 80001 is the Pages use case, 80002 Instagram's), and once one is reached "any subsequent
+requests made by your app will fail ... until enough time has passed" (developers.facebook.com/docs/
+graph-api/overview/rate-limiting). So a throttle is read from `X-Business-Use-Case-Usage`: a wait the
+run allows (`max_throttle_wait_seconds`) is waited out once; a longer one is never retried: the business
+objects it names are remembered until Meta says they regain access (`BUSINESS_THROTTLES`, shared by every
+organic client of the process, so by every source of a run), and every later call for an account of
+theirs fails at once, without a request, with the one message that says which, until when, and what to do.
+A throttle without the header (the app's code 4, the user's 17) is retried with backoff as before.
 
 A source subclasses `OrganicGraphClient`, names what it reads (`NOUN`, `PERMISSIONS`, `PERMISSION_ADVICE`)
 and says how Graph words a metric it no longer serves (`retired_metric_error`).
@@ -9,7 +19,10 @@ and says how Graph words a metric it no longer serves (`retired_metric_error`).
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping
 
@@ -18,6 +31,7 @@ from facebook_business.api import FacebookAdsApi
 from facebook_business.exceptions import FacebookRequestError
 from facebook_business.session import FacebookSession
 
+from connectors import clock
 from connectors.errors import (
     PlatformAuthError,
     PlatformConfigError,
@@ -25,7 +39,13 @@ from connectors.errors import (
     PlatformThrottledError,
     TransientPlatformError,
 )
-from connectors.meta_ads import EXPIRED_TOKEN_CODE, PERMISSION_CODES, THROTTLE_CODES, TRANSIENT_CODES
+from connectors.graph_api import (
+    EXPIRED_TOKEN_CODE,
+    PERMISSION_CODES,
+    THROTTLE_CODES,
+    TRANSIENT_CODES,
+    regain_seconds_by_business,
+)
 
 DEFAULT_GRAPH_URL = "https://graph.facebook.com"
 TOKEN_SETTINGS = ("META_PAGE_ACCESS_TOKEN", "META_ACCESS_TOKEN")
@@ -54,6 +74,48 @@ def ids_and_token(
     return ids, token, (env.get("META_GRAPH_URL") or DEFAULT_GRAPH_URL).rstrip("/")
 
 
+@dataclasses.dataclass(frozen=True)
+class BusinessThrottle:
+    """Meta's word that a business object may not call before `regains_at`, and the message that says so."""
+
+    business_id: str
+    regains_at: dt.datetime  # UTC
+    message: str
+
+
+class BusinessThrottles:
+    """The business objects Meta throttles for longer than a run waits, and which accounts count against which,
+    as the usage headers named them. Keyed by Graph URL too: another Graph (a test's sandbox) is another Meta."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._throttled: dict[tuple[str, str], BusinessThrottle] = {}
+        self._businesses_of: dict[tuple[str, str], set[str]] = {}
+
+    def throttling(self, graph_url: str, account_id: str) -> BusinessThrottle | None:
+        """The throttle that still holds for a business `account_id` counts against (itself included), if any."""
+        now = clock.now(dt.UTC)
+        with self._lock:
+            businesses = {account_id} | self._businesses_of.get((graph_url, account_id), set())
+            holding = [self._throttled.get((graph_url, business)) for business in sorted(businesses)]
+        return next((throttle for throttle in holding if throttle is not None and throttle.regains_at > now), None)
+
+    def remember(self, graph_url: str, account_id: str, throttles: list[BusinessThrottle]) -> None:
+        with self._lock:
+            self._businesses_of.setdefault((graph_url, account_id), set()).update(t.business_id for t in throttles)
+            for throttle in throttles:
+                self._throttled[(graph_url, throttle.business_id)] = throttle
+
+    def clear(self) -> None:
+        with self._lock:
+            self._throttled.clear()
+            self._businesses_of.clear()
+
+
+# One per process: a run's sources run one after another in it (pipelines/definitions.py, in_process_executor).
+BUSINESS_THROTTLES = BusinessThrottles()
+
+
 class OrganicGraphClient:
     """One SDK session, and every Graph call made through `_call`; `sleep` is the clock it waits with."""
 
@@ -78,16 +140,24 @@ class OrganicGraphClient:
         raise NotImplementedError
 
     def _call(self, object_id: str, operation: Callable, metrics: tuple[str, ...] = ()):
-        """`operation()`, retried while Graph throttles or fails transiently; otherwise its error as ours."""
+        """`operation()`, retried while Graph throttles or fails transiently; otherwise its error as ours. An
+        account of a business Meta throttles beyond the run's patience is not called at all."""
+        graph_url = self.settings.graph_url
+        if (throttle := BUSINESS_THROTTLES.throttling(graph_url, object_id)) is not None:
+            raise PlatformThrottledError(self.PLATFORM, f"Not read: {throttle.message}", object_id)
         backoff = self.settings.backoff
         waited = 0.0
         attempt = 0
         while True:
             attempt += 1
+            regain: dict[str, float] = {}
             try:
                 return operation()
             except FacebookRequestError as error:
                 problem = self._classify(error, object_id, metrics)
+                if isinstance(problem, PlatformThrottledError):
+                    regain = regain_seconds_by_business(error.http_headers() or {})
+                    said = f"code {error.api_error_code()}: {error.api_error_message() or error.http_status()}"
             except requests.RequestException as error:
                 problem = TransientPlatformError(
                     self.PLATFORM,
@@ -95,6 +165,20 @@ class OrganicGraphClient:
                     object_id,
                 )
             # Decided outside the except blocks: the SDK's exception (which carries the token) is not chained.
+            if regain:  # Meta said how long: wait that long once, or give the business up for the run
+                wait = max(regain.values())
+                if waited + wait > self.settings.max_throttle_wait_seconds:
+                    raise self._throttled_beyond_patience(object_id, regain, said)
+                log.warning(
+                    "Meta throttled %s %s (%s); waiting %.0fs as the usage header asks",
+                    self.NOUN,
+                    object_id,
+                    said,
+                    wait,
+                )
+                waited += wait
+                self.sleep(wait)
+                continue
             if problem.retryable and attempt < backoff.attempts:
                 delay = backoff.delay(attempt)
                 waited += delay if isinstance(problem, PlatformThrottledError) else 0
@@ -103,6 +187,28 @@ class OrganicGraphClient:
                     self.sleep(delay)
                     continue
             raise problem
+
+    def _throttled_beyond_patience(self, object_id: str, regain: dict[str, float], said: str) -> PlatformThrottledError:
+        """The one message for a business throttled longer than the run waits; its accounts are remembered, so
+        that the run's later calls for them fail with it at once."""
+        now = clock.now(dt.UTC)
+        regains_at = now + dt.timedelta(seconds=max(regain.values()))
+        businesses = " and ".join(sorted(regain))
+        message = (
+            f"Meta throttles the calls counted against {businesses} (its Business Use Case rate limit; met reading "
+            f"{self.NOUN} {object_id}, {said}) until about {regains_at:%Y-%m-%d %H:%M} UTC, longer than a run waits "
+            f"({self.settings.max_throttle_wait_seconds / 60:.0f} minutes). Its accounts are not called again in this "
+            f"run and keep their earlier data. Rerun the sync for these days after {regains_at:%H:%M} UTC, or let the "
+            "next nightly sync fetch them; if it recurs, the limit grows with the Page's or account's engaged "
+            "audience, and fewer days per run spend fewer calls."
+        )
+        throttles = [
+            BusinessThrottle(business, now + dt.timedelta(seconds=seconds), message)
+            for business, seconds in regain.items()
+        ]
+        BUSINESS_THROTTLES.remember(self.settings.graph_url, object_id, throttles)
+        log.warning("%s", message)
+        return PlatformThrottledError(self.PLATFORM, message, object_id)
 
     def _classify(self, error: FacebookRequestError, object_id: str, metrics: tuple[str, ...]) -> PlatformError:
         code = error.api_error_code()

@@ -54,6 +54,9 @@ class HttpRetry:
     backoff: Backoff
     max_throttle_wait_seconds: float
     sleep: Callable[[float], None]
+    # What a 429 without Retry-After raises at once, instead of being backed off: for a platform whose limits
+    # without Retry-After are daily ones, which no wait within a run outlasts. None: back off as for any 429.
+    throttled_for_the_day: Callable[[requests.Response], PlatformThrottledError] | None = None
 
     def send(
         self,
@@ -75,6 +78,8 @@ class HttpRetry:
             if response is not None and response.status_code == 429:
                 throttles += 1
                 wait = retry_after_seconds(response.headers)
+                if wait is None and self.throttled_for_the_day is not None:
+                    raise self.throttled_for_the_day(response)
                 wait = self.backoff.delay(throttles) if wait is None else wait
                 throttle_waited += wait
                 if throttle_waited > self.max_throttle_wait_seconds:

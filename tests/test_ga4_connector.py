@@ -380,6 +380,24 @@ def test_a_thresholded_report_flags_its_rows_and_warns_once_naming_the_property_
     )
 
 
+def test_the_key_event_report_keeps_its_own_thresholding_flags_and_warns_naming_its_table(
+    sandbox, transport_settings, fortnight, caplog
+):
+    # GA4 flags each response on its own: here only the report split by event name.
+    sandbox.faults.arm("ga4", "thresholded", times=None, by_event=True)
+    sandbox.faults.arm("ga4", "other_row_data_loss", times=None, by_event=True)
+
+    with caplog.at_level(logging.WARNING, logger="connectors.ga4"):
+        _, traffic = fetch(transport_settings, *fortnight)
+        _, key_events = fetch(transport_settings, *fortnight, report=KEY_EVENTS_REPORT)
+
+    assert list(KEY_EVENTS_REPORT.columns)[-2:] == ["subject_to_thresholding", "data_loss_from_other_row"]
+    assert key_events and all(r["subject_to_thresholding"] and r["data_loss_from_other_row"] for r in key_events)
+    assert traffic and not any(r["subject_to_thresholding"] or r["data_loss_from_other_row"] for r in traffic)
+    [warning] = [record.getMessage() for record in caplog.records if record.levelno == logging.WARNING]
+    assert "raw.ga4_key_events" in warning and "(other)" in warning and "thresholding" in warning
+
+
 def test_a_report_that_misses_the_flagged_days_carries_no_flags_and_no_warning(
     sandbox, ga4_settings, fortnight, caplog
 ):

@@ -3,12 +3,15 @@
 import datetime as dt
 
 import pytest
+import requests
 
-from connectors.errors import PlatformAuthError, PlatformConfigError
+from connectors import clock
+from connectors.errors import PlatformAuthError, PlatformConfigError, PlatformThrottledError
 from connectors.linkedin_pages import (
     LinkedInPagesClient,
     LinkedInPagesSettings,
     check_access,
+    earliest_day,
     fetch_follower_totals,
     fetch_posts,
     fetch_window,
@@ -56,7 +59,7 @@ def outcomes(slices) -> dict:
     for organization_id, records in slices:
         try:
             found[organization_id] = list(records)
-        except PlatformAuthError as error:
+        except (PlatformAuthError, PlatformThrottledError) as error:
             found[organization_id] = error
     return found
 
@@ -158,6 +161,59 @@ def test_a_range_older_than_linkedins_twelve_months_is_refused_before_any_reques
         )
 
     assert raised.value.account == organization.id and sandbox.linkedin_pages.requests == []
+
+
+def test_a_full_twelve_month_backfill_from_the_earliest_day_is_served(sandbox, settings, yesterday):
+    organization = linkedin_organizations(sandbox.advertiser)[0]
+    first = earliest_day(clock.today())
+
+    rows = read(settings, LinkedInPagesClient.daily_statistics, organization.id, first, yesterday)
+
+    assert rows[0]["date"] == first.isoformat() and len(rows) == (yesterday - first).days + 1
+
+
+def test_linkedin_refuses_a_range_starting_at_the_midnight_a_year_before_today(sandbox):
+    """The sandbox's own strictness, which the backfill above relies on to fail when the start is a day early."""
+    organization = linkedin_organizations(sandbox.advertiser)[0]
+    utc_day = clock.now(dt.UTC).date()
+    year_ago = utc_day.replace(
+        year=utc_day.year - 1, day=28 if (utc_day.month, utc_day.day) == (2, 29) else utc_day.day
+    )
+    start = int(dt.datetime.combine(year_ago, dt.time(), dt.UTC).timestamp() * 1000)
+    query = (
+        f"q=organizationalEntity&organizationalEntity=urn%3Ali%3Aorganization%3A{organization.id}"
+        f"&timeIntervals=(timeRange:(start:{start},end:{start + 86_400_000}),timeGranularityType:DAY)"
+    )
+    headers = {
+        "Authorization": f"Bearer {SANDBOX_LINKEDIN_TOKEN}",
+        "LinkedIn-Version": LinkedInPagesSettings.api_version,
+        "X-Restli-Protocol-Version": "2.0.0",
+    }
+
+    answer = requests.get(
+        f"{sandbox.base_url}/rest/organizationalEntityFollowerStatistics?{query}", headers=headers, timeout=10
+    )
+
+    assert answer.status_code == 400 and "Invalid timeIntervals parameter" in answer.json()["message"]
+
+
+def test_a_daily_limit_costs_one_call_per_source_and_says_when_it_resets(sandbox, settings, month):
+    # LinkedIn's daily limits answer 429 without Retry-After (linkedin_rest.py's "throttle" fault without retry_after).
+    sandbox.faults.arm("linkedin", "throttle", times=None)
+    organizations = [organization.id for organization in linkedin_organizations(sandbox.advertiser)]
+
+    outcomes_by_source = [
+        outcomes(fetch_window(settings, *month)),
+        outcomes(fetch_posts(settings, *month)),
+        outcomes(fetch_follower_totals(settings)),
+    ]
+
+    assert len(sandbox.request_log) == 3, "one call per source, none per further organization"
+    for outcome in outcomes_by_source:
+        assert list(outcome) == organizations
+        for error in outcome.values():
+            assert isinstance(error, PlatformThrottledError) and "resets at midnight UTC" in str(error)
+        assert str(outcome[organizations[1]]) == f"Not read: {outcome[organizations[0]]}"
 
 
 def test_throttles_and_server_errors_are_waited_out(sandbox, settings, month):

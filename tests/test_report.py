@@ -218,3 +218,18 @@ def test_the_report_shows_each_networks_follower_growth_and_the_posts_that_engag
         row = re.search(rf"<tr><td>{network.capitalize()}</td>(.*?)</tr>", audience, re.S)[1]
         assert percent((end - start) / start, locale) in row, network
     assert f'href="{top_permalink}"' in audience
+
+
+def test_key_event_days_ga4_thresholded_are_named_in_the_data_notes(settled, work_directory):
+    copy = copy_of_settled(settled, work_directory)
+    first, last = settled.window
+    property_id = query(copy, "select min(property_id) from marts.ga4_traffic_by_campaign")[0][0]
+    with duckdb.connect(str(copy)) as connection:  # GA4 thresholded the key events by event name on one day
+        connection.execute(
+            "insert into marts.ga4_flagged_days values (?, ?, 'key_events', true, false, 0)", [last, property_id]
+        )
+
+    report = build_report(copy, first, last, locale="en")
+
+    assert "in the key events by event name" in report.html
+    assert "GA4 reported no thresholding" not in report.html

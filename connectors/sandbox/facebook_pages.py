@@ -28,6 +28,7 @@ import re
 import urllib.parse
 import zoneinfo
 
+from connectors.sandbox.graph_usage import business_throttle
 from connectors.sandbox.http import Response
 from connectors.sandbox.meta_graph import VERSION, _graph_error
 from connectors.sandbox.organic_figures import (
@@ -114,6 +115,8 @@ class FacebookPagesApi:
         """The token and permission checks every Page read passes first."""
         if request.param("access_token") != SANDBOX_PAGE_TOKEN:
             return _graph_error(400, "Invalid OAuth access token - Cannot parse access token", 190)
+        if (throttled := business_throttle(self.sandbox, FAULT_PLATFORM, page.id)) is not None:
+            return throttled
         if self._permission_denied(page.id):
             return _graph_error(
                 400,

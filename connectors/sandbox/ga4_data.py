@@ -24,7 +24,11 @@ message GA4 sends), ``unavailable``, ``internal``, ``unauthenticated``, ``permis
 two that change answers rather than refuse them, armed with ``times=None`` and optionally
 ``days=[date, ...]``: ``thresholded`` (metadata.subjectToThresholding) and ``other_row_data_loss``
 (metadata.dataLossFromOtherRow) on every report whose date range covers one of the days (every
-report without ``days``). They only flag: the sandbox withholds no rows. ``spend_tokens_elsewhere``
+report without ``days``); with ``by_event=True`` only on reports split by event (eventName or
+isKeyEvent), with ``by_event=False`` only on the others: GA4 flags each response on its own, and a
+report split by event name on top of the session dimensions is the one most likely to meet a
+table's row limit ("About the (other) row", support.google.com/analytics/answer/9309767: reports
+with more dimensions and filters are the likeliest). They only flag: the sandbox withholds no rows. ``spend_tokens_elsewhere``
 makes other apps' use of the property's quota visible in propertyQuota.
 
 The rows are GA4's view of the advertiser's day (``ga4_figures.py``); ``environment()`` holds the
@@ -255,10 +259,12 @@ class Ga4DataApi:
             return Ga4ApiError(*OTHER_FAULTS["permission_denied"])
         return None
 
-    def _metadata_flags(self, since: dt.date, until: dt.date) -> dict[str, bool]:
+    def _metadata_flags(self, since: dt.date, until: dt.date, by_event: bool) -> dict[str, bool]:
         flags = {}
         for kind, field in METADATA_FLAGS.items():
-            fault = self.sandbox.faults.take("ga4", kind)
+            fault = self.sandbox.faults.take_matching(
+                "ga4", kind, lambda fault: fault.options.get("by_event") in (None, by_event)
+            )
             days = None if fault is None else fault.options.get("days")
             if fault and (days is None or any(since <= dt.date.fromisoformat(str(day)) <= until for day in days)):
                 flags[field] = True  # proto3 JSON leaves out false
@@ -317,7 +323,7 @@ class Ga4DataApi:
             body.get("keepEmptyRows", False),
         )
         page = rows[offset : offset + limit]
-        flags = self._metadata_flags(since, until)
+        flags = self._metadata_flags(since, until, by_event)
         thresholded = 1 if flags.get("subjectToThresholding") else 0
         with self._lock:
             cost = 10 + len(page) // 100

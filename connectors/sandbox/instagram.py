@@ -55,6 +55,7 @@ import urllib.parse
 import zoneinfo
 
 from connectors.sandbox.facebook_pages import SANDBOX_PAGE_TOKEN
+from connectors.sandbox.graph_usage import business_throttle
 from connectors.sandbox.http import Response
 from connectors.sandbox.instagram_figures import (
     Media,
@@ -250,6 +251,8 @@ class InstagramApi:
     def _refusal(self, request, account_id: str) -> Response | None:
         if request.param("access_token") != SANDBOX_PAGE_TOKEN:
             return _graph_error(400, "Invalid OAuth access token - Cannot parse access token", 190)
+        if (throttled := business_throttle(self.sandbox, FAULT_PLATFORM, account_id)) is not None:
+            return throttled
         if self._permission_denied(account_id):
             return _graph_error(400, "(#10) Application does not have permission for this action", 10)
         return None

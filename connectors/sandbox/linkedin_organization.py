@@ -21,8 +21,10 @@ Faithful details, with where they come from:
   statistics are organic only; ``timeRange.start`` inclusive, ``timeRange.end`` exclusive, in epoch milliseconds,
   the smallest granularity a day (learn.microsoft.com/linkedin/marketing/community-management/organizations/
   share-statistics, view li-lms-2025-11; follower-statistics for the follower gains). A time range starting more
-  than 12 months back answers 400 with "Invalid timeIntervals parameter" (the message Airbyte's source-linkedin-pages
-  matches in its manifest.yaml: "Start Date must be atmost 12 months before the request date").
+  than 12 months before the request time answers 400 with "Invalid timeIntervals parameter" (the message Airbyte's
+  source-linkedin-pages matches in its manifest.yaml: "Start Date must be atmost 12 months before the request
+  date"). The sandbox counts the 12 months back from the moment it answers, in UTC, as the rolling window does: a
+  range starting at the UTC midnight of the date a year before today is already refused.
 - Time-bound follower statistics carry gains only, organic and paid, not segmented by facet; the total follower
   count is no longer in these statistics: "Use the networkSizes API ... to retrieve an organization's total follower
   count" (follower-statistics page); ``edgeType=COMPANY_FOLLOWED_BY_MEMBER`` answers ``firstDegreeSize`` (Airbyte's
@@ -51,6 +53,7 @@ import datetime as dt
 import re
 import urllib.parse
 
+from connectors import clock
 from connectors.sandbox.http import Request, Response
 from connectors.sandbox.linkedin_organization_figures import (
     LinkedInOrganization,
@@ -266,11 +269,11 @@ class LinkedInOrganizationApi:
             )
         since = dt.datetime.fromtimestamp(start / 1000, dt.UTC).date()
         until = dt.datetime.fromtimestamp(end / 1000, dt.UTC).date() - dt.timedelta(days=1)
-        if since < earliest_day(self.advertiser.today):
+        if start < _twelve_months_before(clock.now(dt.UTC)).timestamp() * 1000:
             return _linkedin_error(
                 400,
                 "ILLEGAL_ARGUMENT",
-                f"Invalid timeIntervals parameter: timeRange.start {start} is more than 12 months before the request date",
+                f"Invalid timeIntervals parameter: timeRange.start {start} is more than 12 months before the request time",
                 100,
             )
         return _TimeRange(since, until)
@@ -325,6 +328,13 @@ def earliest_day(today: dt.date) -> dt.date:
     if (today.month, today.day) == (2, 29):
         return dt.date(today.year - 1, 2, 28)
     return today.replace(year=today.year - 1)
+
+
+def _twelve_months_before(moment: dt.datetime) -> dt.datetime:
+    """The same instant a year earlier (28 February standing for 29): where the rolling 12 months begin."""
+    if (moment.month, moment.day) == (2, 29):
+        return moment.replace(year=moment.year - 1, day=28)
+    return moment.replace(year=moment.year - 1)
 
 
 def _time_range_of(day: dt.date) -> dict:

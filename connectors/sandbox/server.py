@@ -73,6 +73,11 @@ class FaultSwitches:
 
         return self._take(meant_for_target)
 
+    def take_matching(self, platform: str, kind: str, meant_for: Callable[[Fault], bool]) -> Fault | None:
+        """Consume one use of an armed fault of this kind that `meant_for` accepts (a target the fault's options
+        name indirectly, such as the business an account belongs to)."""
+        return self._take(lambda fault: fault.platform == platform and fault.kind == kind and meant_for(fault))
+
     def _take(self, wanted: Callable[[Fault], bool]) -> Fault | None:
         """Consume one use of the first armed fault `wanted` accepts; a fault used up is disarmed."""
         with self._lock:

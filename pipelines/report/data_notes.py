@@ -21,8 +21,15 @@ def data_notes(sections: Sections) -> dict[str, Any]:
             provisional[row["channel"]] = max(provisional.get(row["channel"], 0), row["provisional_days"])
     for channel, days in provisional.items():
         notes.append(words["provisional"].format(channel=channel_name(channel), days=fmt.count(days)))
-    flagged = [row["date_day"] for row in figures.ga4_flagged_days]
-    notes.append(words["ga4_flagged"].format(days=fmt.day_ranges(flagged)) if flagged else words["ga4_not_flagged"])
+    flagged: dict[str, list] = {}
+    for row in figures.ga4_flagged_days:
+        flagged.setdefault(row["report"], []).append(row["date_day"])
+    if not flagged:
+        notes.append(words["ga4_not_flagged"])
+    # the traffic report's days (sessions, revenue), then the key events split by event name (the goals)
+    for report, note in (("traffic", "ga4_flagged"), ("key_events", "ga4_key_events_flagged")):
+        if report in flagged:
+            notes.append(words[note].format(days=fmt.day_ranges(flagged[report])))
     zones = {}
     for row in figures.channels:
         if row["time_zone_warning"]:

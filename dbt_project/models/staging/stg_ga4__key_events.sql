@@ -11,5 +11,8 @@ select
     key_events,
     cast(event_value as decimal(18, 2))        as event_value,
     upper(currency)                            as currency,
-    time_zone
+    time_zone,
+    -- NULL in rows landed before the connector stored the flags: not known to be incomplete
+    coalesce(subject_to_thresholding, false)   as subject_to_thresholding,
+    coalesce(data_loss_from_other_row, false)  as data_loss_from_other_row
 from {{ source('raw', 'ga4_key_events') }}
