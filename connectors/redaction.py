@@ -164,7 +164,8 @@ _PARAMETER_PATTERNS = tuple(
         name,
         (
             # in a link or a form: `=` as is, percent-encoded or JSON-escaped; the value runs to the next parameter
-            re.compile(rf"({name}(?:=|%(?:25)*3[dD]|\\*u003[dD]))[^&\s\"'\\<>#]*"),
+            # (an `&` of a percent-encoded link, %26, ends it too)
+            re.compile(rf"({name}(?:=|%(?:25)*3[dD]|\\*u003[dD]))(?:(?!%(?:25)*26)[^&\s\"'\\<>#])*"),
             # in JSON, escaped or not: "name": "value"
             re.compile(rf'({name}\\*"\s*:\s*\\*")[^"\\]*'),
         ),
