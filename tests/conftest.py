@@ -8,6 +8,7 @@ a copy of it (`work_env`) and run only their own action.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import json
@@ -15,6 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import dagster as dg
@@ -106,6 +108,18 @@ class Settled:
         ]
 
 
+class _KeptTemporaryDirectory(tempfile.TemporaryDirectory):
+    """A temporary directory left in place after use: the settled sync's staging files stay for
+    test_no_secret_reaches_any_file_or_output_of_a_sync to search."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._finalizer.detach()
+
+    def cleanup(self) -> None:
+        pass
+
+
 def sandbox_settings(sandbox: Sandbox) -> dict[str, str]:
     return {**sandbox.environment(), "META_POLL_INTERVAL_SECONDS": "0.01"}
 
@@ -153,12 +167,21 @@ def _settled_sync(directory: Path) -> dict:
             }
             for name, value in env.items():
                 patch.setenv(name, value)
-            result = run_sync(
-                *SETTLED_WINDOW,
-                instance=instance,
-                raise_on_error=False,
-                windows=dict.fromkeys(ORGANIC_PLATFORMS, ORGANIC_WINDOW),
-            )
+            # What a sync leaves anywhere stays for the secrets test: its staging directories, and what it printed.
+            (directory / "tmp").mkdir()
+            patch.setattr(tempfile, "tempdir", str(directory / "tmp"))
+            patch.setattr(tempfile, "TemporaryDirectory", _KeptTemporaryDirectory)
+            with (
+                (directory / "printed.txt").open("w") as printed,
+                contextlib.redirect_stdout(printed),
+                contextlib.redirect_stderr(printed),
+            ):
+                result = run_sync(
+                    *SETTLED_WINDOW,
+                    instance=instance,
+                    raise_on_error=False,
+                    windows=dict.fromkeys(ORGANIC_PLATFORMS, ORGANIC_WINDOW),
+                )
         assert result.success, "the settled sync failed: every test that reads it would fail"
         return {"env": env, "run_ids": list(result.run_ids), "tools_campaign_id": tools_campaign.id}
 
