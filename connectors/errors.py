@@ -1,8 +1,11 @@
 """Errors every connector raises, sorted by what the caller should do about them.
 
 Messages name the platform, the account and the fix, and never carry a token: the platforms' own
-exception objects (which embed the request, token included) are not chained onto these.
+exception objects (which embed the request, token included) are not chained onto these, and every message
+is scrubbed of the run's secrets as it is made (connectors/redaction.py), whatever it quotes.
 """
+
+from connectors.redaction import scrub
 
 
 class PlatformError(Exception):
@@ -13,7 +16,7 @@ class PlatformError(Exception):
     def __init__(self, platform: str, message: str, account: str | None = None):
         self.platform = platform
         self.account = account
-        super().__init__(message)
+        super().__init__(scrub(message))
 
 
 class PlatformConfigError(PlatformError):

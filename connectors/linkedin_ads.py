@@ -74,6 +74,7 @@ from connectors.linkedin_parsing import (
     parse_conversion_element,
     parse_conversion_rule,
 )
+from connectors.redaction import excerpt, remember
 from connectors.retry import Backoff, HttpRetry
 from connectors.source import (
     CHECK_MAX_THROTTLE_WAIT_SECONDS,
@@ -617,6 +618,7 @@ class LinkedInAdsClient:
             )
         self._access_token = token
         self._refresh_token = body.get("refresh_token") or self._refresh_token
+        remember(self._access_token, self._refresh_token)  # new secrets of this run: scrubbed wherever they go
         self.token_refreshes += 1
         log.info("Refreshed the LinkedIn access token")
 
@@ -668,7 +670,8 @@ class LinkedInAdsClient:
 
 
 def _error_detail(response: requests.Response, secrets: list[str]) -> str:
-    """LinkedIn's error code and message (or the OAuth error), with any secret blanked out."""
+    """LinkedIn's error code and message (or the OAuth error), with any secret blanked out: the whole answer is
+    scrubbed before it is cut, so that no half of a secret is left at the cut."""
     try:
         body = response.json()
     except ValueError:
@@ -676,11 +679,8 @@ def _error_detail(response: requests.Response, secrets: list[str]) -> str:
     if isinstance(body, dict):
         code = body.get("code") or body.get("error") or body.get("serviceErrorCode") or ""
         detail = f"{code}: {body.get('message') or body.get('error_description') or ''}".strip(": ")
-    else:
-        detail = response.text[:200]
-    for secret in secrets:
-        detail = detail.replace(secret, "***")
-    return detail[:300]
+        return excerpt(detail, 300, secrets)
+    return excerpt(response.text, 200, secrets)
 
 
 def _json_body(response: requests.Response, account_id: str | None, what: str) -> dict:
@@ -691,7 +691,7 @@ def _json_body(response: requests.Response, account_id: str | None, what: str) -
     if not isinstance(body, dict):
         raise MalformedPayloadError(
             PLATFORM,
-            f"LinkedIn answered the {what} request{f' for ad account {account_id}' if account_id else ''} with something that is not a JSON object: {response.text[:200]!r}",
+            f"LinkedIn answered the {what} request{f' for ad account {account_id}' if account_id else ''} with something that is not a JSON object: {excerpt(response.text, 200)!r}",
             account_id,
         )
     return body
@@ -702,7 +702,7 @@ def _elements(body: dict, account_id: str, endpoint: str) -> list:
     if not isinstance(elements, list):
         raise MalformedPayloadError(
             PLATFORM,
-            f"LinkedIn's {endpoint} answer for ad account {account_id} has no elements list: {json.dumps(body)[:300]}",
+            f"LinkedIn's {endpoint} answer for ad account {account_id} has no elements list: {excerpt(json.dumps(body), 300)}",
             account_id,
         )
     return elements

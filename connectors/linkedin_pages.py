@@ -71,6 +71,7 @@ from connectors.linkedin_ads import (
     VERSIONS_PAGE,
     _error_detail,
 )
+from connectors.redaction import excerpt
 from connectors.retry import Backoff, HttpRetry
 from connectors.source import (
     CHECK_MAX_THROTTLE_WAIT_SECONDS,
@@ -358,7 +359,7 @@ class LinkedInPagesClient:
         except ValueError:
             body = None
         if not isinstance(body, dict):
-            raise _malformed(organization_id, f"{what} answer", "not a JSON object", response.text[:200])
+            raise _malformed(organization_id, f"{what} answer", "not a JSON object", response.text)
         return body
 
     def _daily_limit_met(
@@ -511,7 +512,7 @@ def _elements(body: dict, organization_id: str, what: str) -> list:
 def _malformed(organization_id: str, subject: str, problem: str, payload) -> MalformedPayloadError:
     return MalformedPayloadError(
         PLATFORM,
-        f"LinkedIn returned a malformed {subject} for organization {organization_id} ({problem}); nothing of it was written. Payload: {json.dumps(payload, default=str)[:300]}",
+        f"LinkedIn returned a malformed {subject} for organization {organization_id} ({problem}); nothing of it was written. Payload: {excerpt(json.dumps(payload, default=str), 300)}",
         organization_id,
     )
 

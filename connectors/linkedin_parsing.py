@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 
 from connectors.errors import MalformedPayloadError
+from connectors.redaction import excerpt
 
 PLATFORM = "linkedin"
 
@@ -173,7 +174,7 @@ def _malformed(subject: str, account_id: str, element) -> Callable[[str], Malfor
     def fail(what: str) -> MalformedPayloadError:
         return MalformedPayloadError(
             PLATFORM,
-            f"LinkedIn returned a malformed {subject} ({what}); nothing from this sync was written. Element: {json.dumps(element)[:300]}",
+            f"LinkedIn returned a malformed {subject} ({what}); nothing from this sync was written. Element: {excerpt(json.dumps(element), 300)}",
             account_id,
         )
 
@@ -273,7 +274,7 @@ def parse_conversion_rule(element, account_id: str) -> ConversionRule:
 def _malformed_element(element, account_id: str, problem: str) -> MalformedPayloadError:
     return MalformedPayloadError(
         PLATFORM,
-        f"LinkedIn returned a malformed analytics element for ad account {account_id} ({problem}); nothing from this sync was written. Element: {json.dumps(element)[:300]}",
+        f"LinkedIn returned a malformed analytics element for ad account {account_id} ({problem}); nothing from this sync was written. Element: {excerpt(json.dumps(element), 300)}",
         account_id,
     )
 

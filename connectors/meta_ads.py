@@ -61,6 +61,7 @@ from connectors.graph_api import (
     json_header,
     regain_seconds_by_business,
 )
+from connectors.redaction import excerpt
 from connectors.retry import Backoff
 from connectors.source import (
     CHECK_MAX_THROTTLE_WAIT_SECONDS,
@@ -660,7 +661,7 @@ class MetaAdsClient:
         log.error("Unexpected failure reading Meta insights for %s", where, exc_info=error)
         return PlatformError(
             PLATFORM,
-            f"The Meta connector failed unexpectedly on {where} ({type(error).__name__}: {str(error)[:200]}); nothing from this account was written. Rerun; if it persists, report it with this message.",
+            f"The Meta connector failed unexpectedly on {where} ({type(error).__name__}: {excerpt(str(error), 200)}); nothing from this account was written. Rerun; if it persists, report it with this message.",
             account_id,
         )
 
@@ -694,7 +695,6 @@ _INTEGER = re.compile(r"-?\d+(\.0+)?")
 
 
 _WHITESPACE = re.compile(r"[ \t\r\n]*")
-_TOKEN_IN_LINK = re.compile(r"access_token=[^&\"\\]*")
 _DECODER = json.JSONDecoder()
 
 
@@ -739,9 +739,8 @@ def landed_page(
     # replacing it keeps the page's meaning and makes it one line.
     if "\n" in body or "\r" in body:
         body = body.replace("\r", " ").replace("\n", " ")
-    # Graph's paging links carry the access token: it never reaches the staging file.
-    if "access_token=" in body:
-        body = _TOKEN_IN_LINK.sub("access_token=redacted", body)
+    # Graph's paging links carry the access token: the staging file's writer scrubs it out of the whole line
+    # (pipelines/warehouse.py, connectors/redaction.py).
     return f'{json.dumps(request, separators=(",", ":"))[:-1]},"page":{body}}}'
 
 
@@ -763,7 +762,7 @@ def parse_insights_row(row: Mapping, account_id: str, level: str, since: dt.date
     def fail(what: str) -> MalformedPayloadError:
         return MalformedPayloadError(
             PLATFORM,
-            f"Meta returned a malformed insights row for ad account act_{account_id} ({what}); nothing from this sync was written. Row: {json.dumps(dict(row))[:300]}",
+            f"Meta returned a malformed insights row for ad account act_{account_id} ({what}); nothing from this sync was written. Row: {excerpt(json.dumps(dict(row)), 300)}",
             account_id,
         )
 

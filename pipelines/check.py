@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import re
 import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from connectors.errors import PlatformError
+from connectors.redaction import scrub, secret_settings
 from connectors.registry import RAW_SOURCES
 from connectors.source import CheckWarning, RawSource
 from pipelines.settings import PUBLISHED, WAREHOUSE, published_path, warehouse_path
@@ -25,10 +25,6 @@ FAILED = "FAILED"
 WARNING = "WARNING"  # works tonight, needs doing soon (an API version close to its sunset); not a failure
 NOT_CONFIGURED = "not configured"
 NOT_CHECKED = "configured"  # a source with nothing to log in to (public reference data)
-
-# Settings whose values are secrets: blanked out of any message, whichever library produced it.
-_SECRET_SETTING = re.compile(r"TOKEN|SECRET|PASSWORD|PRIVATE|API_KEY", re.IGNORECASE)
-_SHORTEST_SECRET = 6  # shorter values (flags, "1") would blank out ordinary words
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,10 +51,9 @@ def check_all(env: Mapping[str, str] = os.environ, sources: Iterable[RawSource] 
         if source.platform not in checked_platforms:
             lines.extend(check_source(source, env))
         checked_platforms.add(source.platform)
-    secrets = [
-        value for name, value in env.items() if _SECRET_SETTING.search(name) and len(value or "") >= _SHORTEST_SECRET
-    ]
-    return [_without_secrets(line, secrets) for line in lines]
+    # The settings checked may not be the process's own: their secrets are blanked out too, whichever library quoted them.
+    secrets = secret_settings(env)
+    return [dataclasses.replace(line, detail=line.detail and scrub(line.detail, secrets)) for line in lines]
 
 
 def check_source(source: RawSource, env: Mapping[str, str]) -> list[CheckLine]:
@@ -134,11 +129,3 @@ def run_check(env: Mapping[str, str] = os.environ) -> tuple[str, int]:
     """The report to print and the exit code: 1 when any line FAILED, else 0."""
     lines = check_all(env)
     return format_lines(lines), 1 if any(line.failed for line in lines) else 0
-
-
-def _without_secrets(line: CheckLine, secrets: list[str]) -> CheckLine:
-    detail = line.detail
-    for secret in secrets:
-        if detail:
-            detail = detail.replace(secret, "***")
-    return dataclasses.replace(line, detail=detail)

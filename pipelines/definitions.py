@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from connectors.redaction import scrub_every_log_record
 from pipelines.assets.publish import build_publish_asset
 from pipelines.assets.raw import raw_assets
 from pipelines.assets.report import monthly_report
@@ -15,6 +16,10 @@ from pipelines.schedules import (
     build_monthly_report_schedule,
     build_nightly_schedule,
 )
+
+# Every log line of every run in this process (ours, the connectors', Dagster's own) is scrubbed of the run's
+# secrets as it is made, before any handler or Dagster's storage sees it.
+scrub_every_log_record()
 
 # The last step of every sync: analysts query this copy, never the file the sync writes.
 published_warehouse = build_publish_asset(after=[dbt_models])

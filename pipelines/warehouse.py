@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import duckdb
 
+from connectors import redaction
 from connectors.errors import MalformedPayloadError, PlatformError
 from connectors.source import RawSource, SliceRecords
 
@@ -53,8 +53,12 @@ def stage_records(
     on_slice: Callable[[str, int], None] = lambda _slice, _rows: None,
 ) -> StagedSync:
     """Write each slice to its own file. A slice that fails part-way is dropped whole, so that one
-    account's expired token or spent quota loses nothing of the others."""
+    account's expired token or spent quota loses nothing of the others.
+
+    Each line is written as `redaction.stored_line` makes it: nested paging objects dropped, the run's
+    secrets scrubbed from the finished line, so that no token reaches the file or the warehouse."""
     files, slices, failures, rows = [], [], [], 0
+    scrub = redaction.Scrubber()
     for number, (slice_key, records) in enumerate(fetched):
         file = directory / f"slice-{number:04d}.ndjson"
         slice_rows = 0
@@ -62,7 +66,7 @@ def stage_records(
             with file.open("w", encoding="utf-8") as out:
                 for record in records:
                     # a page line arrives as JSON text already; a record is written as JSON
-                    out.write(record if isinstance(record, str) else json.dumps(record, separators=(",", ":")))
+                    out.write(redaction.stored_line(record, scrub))
                     out.write("\n")
                     slice_rows += 1
         except PlatformError as error:

@@ -23,12 +23,14 @@ from connectors.clock import TODAY_SETTING
 SUITE_DAY = "2026-12-06"
 os.environ.setdefault(TODAY_SETTING, SUITE_DAY)
 
+import contextlib
 import dataclasses
 import datetime as dt
 import json
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import dagster as dg
@@ -121,6 +123,18 @@ class Settled:
         ]
 
 
+class _KeptTemporaryDirectory(tempfile.TemporaryDirectory):
+    """A temporary directory left in place after use: the settled sync's staging files stay for
+    test_no_secret_reaches_any_file_or_output_of_a_sync to search."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._finalizer.detach()
+
+    def cleanup(self) -> None:
+        pass
+
+
 def sandbox_settings(sandbox: Sandbox) -> dict[str, str]:
     return {**sandbox.environment(), "META_POLL_INTERVAL_SECONDS": "0.01"}
 
@@ -168,12 +182,21 @@ def _settled_sync(directory: Path) -> dict:
             }
             for name, value in env.items():
                 patch.setenv(name, value)
-            result = run_sync(
-                *SETTLED_WINDOW,
-                instance=instance,
-                raise_on_error=False,
-                windows=dict.fromkeys(ORGANIC_PLATFORMS, ORGANIC_WINDOW),
-            )
+            # What a sync leaves anywhere stays for the secrets test: its staging directories, and what it printed.
+            (directory / "tmp").mkdir()
+            patch.setattr(tempfile, "tempdir", str(directory / "tmp"))
+            patch.setattr(tempfile, "TemporaryDirectory", _KeptTemporaryDirectory)
+            with (
+                (directory / "printed.txt").open("w") as printed,
+                contextlib.redirect_stdout(printed),
+                contextlib.redirect_stderr(printed),
+            ):
+                result = run_sync(
+                    *SETTLED_WINDOW,
+                    instance=instance,
+                    raise_on_error=False,
+                    windows=dict.fromkeys(ORGANIC_PLATFORMS, ORGANIC_WINDOW),
+                )
         assert result.success, "the settled sync failed: every test that reads it would fail"
         return {"env": env, "run_ids": list(result.run_ids), "tools_campaign_id": tools_campaign.id}
 

@@ -188,14 +188,26 @@ def test_a_page_not_as_graph_documents_it_fails_only_its_account_without_quoting
     assert "secret" not in str(failure), "a real paging link carries the token"
 
 
-def test_the_token_in_graphs_paging_links_never_reaches_the_staging_file():
-    body = (
-        '{"data":[],"paging":{"next":"https://graph.facebook.com/v26.0/1/insights?access_token=EAAB-secret&limit=500"}}'
-    )
+# Graph writes the token into every paging link; a JSON encoder may escape its `=` (Gson's `\u003d`).
+@pytest.mark.parametrize(
+    "link",
+    [
+        "https://graph.facebook.com/v26.0/1/insights?access_token=EAAB+se/cret=&limit=500",
+        "https://graph.facebook.com/v26.0/1/insights?access_token=EAAB%2Bse%2Fcret%3D&limit=500",
+        "https://graph.facebook.com/v26.0/1/insights?access_token\\u003dEAAB+se\\/cret\\u003d\\u0026limit=500",
+    ],
+    ids=["plain", "percent-encoded", "json-escaped"],
+)
+def test_the_token_in_graphs_paging_links_never_reaches_the_staging_file(link, tmp_path, monkeypatch):
+    monkeypatch.setenv("META_ACCESS_TOKEN", "EAAB+se/cret=")
+    body = f'{{"data":[],"paging":{{"next":"{link}"}}}}'
+    page = landed_page("123", "campaign", "Europe/Oslo", dt.date(2026, 11, 1), dt.date(2026, 11, 1), 0, body)
 
-    line = landed_page("123", "campaign", "Europe/Oslo", dt.date(2026, 11, 1), dt.date(2026, 11, 1), 0, body)
+    staged = warehouse.stage_records([("123", iter([page]))], tmp_path, dt.date(2026, 11, 1), dt.date(2026, 11, 1))
 
-    assert "EAAB-secret" not in line and "access_token=redacted&limit=500" in line
+    [line] = staged.files[0].read_text().splitlines()
+    assert "EAAB" not in line and "cret" not in line and "limit" in line
+    assert json.loads(line)["page"]["paging"]["next"].startswith("https://graph.facebook.com/v26.0/1/insights?")
 
 
 @pytest.mark.parametrize(

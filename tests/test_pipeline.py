@@ -5,17 +5,25 @@ starts from a copy of it and runs only its own action.
 """
 
 import datetime as dt
+import json
 import os
 import subprocess
 import sys
+import urllib.parse
 from pathlib import Path
 
 import dagster as dg
 import pytest
+import requests
+from facebook_business.api import FacebookAdsApi
 
-from conftest import ORGANIC_PLATFORMS, TOOLS_PERIOD
+from conftest import ORGANIC_PLATFORMS, TOOLS_PERIOD, copy_of_settled
 from connectors import clock
+from connectors.redaction import SECRET_SETTING
+from connectors.sandbox.facebook_pages import SANDBOX_PAGE_TOKEN
 from connectors.sandbox.meta_figures import meta_deliveries
+from connectors.sandbox.organic_figures import facebook_pages
+from pipelines.cli import main
 from pipelines.runs import run_ingestion, run_sync
 from test_organic_pipeline import OrganicBefore
 from test_roi import CONVERSION_TYPES
@@ -227,35 +235,75 @@ def test_an_account_that_fails_on_each_platform_loses_nothing_and_the_rest_compl
     assert query(work_env, "select max(_loaded_at) from raw.linkedin_ads_analytics") == linkedin_before
 
 
-def test_no_token_reaches_run_logs_metadata_or_the_warehouse(settled):
-    tokens = [value for name, value in settled.env.items() if name.endswith(("_TOKEN", "_SECRET")) and value]
-    assert len(tokens) >= 5, "Meta, Page and LinkedIn tokens, LinkedIn client secret and refresh token"
-    logged = "\n".join(str(record) for record in settled.logs())
-    metadata = "\n".join(
-        str(metadata)
-        for table in (
-            "meta_ads_insights",
-            "linkedin_ads_analytics",
-            "facebook_page_insights",
-            "instagram_account_insights",
-            "linkedin_organization_daily",
-            "follower_snapshots",
+def secret_forms(env: dict[str, str]) -> dict[str, str]:
+    """Every secret setting's value as it may be written: plain, percent-encoded and JSON-escaped."""
+    return {
+        form: secret
+        for name, value in env.items()
+        if SECRET_SETTING.search(name) and value
+        for secret in (value, urllib.parse.quote(value, safe=""), json.dumps(value)[1:-1])
+        for form in [f"{name} as {secret!r}"]
+    }
+
+
+def test_no_secret_reaches_any_file_or_output_of_a_sync(
+    settled, sandbox, work_directory, tmp_path, monkeypatch, capsys
+):
+    # The sandbox answers with the token where Graph puts it: in the paging links of a post's insights edge.
+    page = facebook_pages(sandbox.advertiser)[0]
+    answer = requests.get(
+        f"{sandbox.base_url}/{FacebookAdsApi.API_VERSION}/{page.id}/published_posts",
+        params={"fields": "id,insights.metric(post_media_view)", "access_token": SANDBOX_PAGE_TOKEN},
+        timeout=30,
+    ).json()
+    assert f"access_token={SANDBOX_PAGE_TOKEN}" in answer["data"][0]["insights"]["paging"]["next"]
+    secrets = secret_forms(settled.env)
+    assert len({secret for secret in secrets.values()}) >= 5, "Meta, Page and LinkedIn tokens, LinkedIn's secrets"
+    # The monthly report of the synced days, as `social-roi report` writes it (from a copy: the settled files stay).
+    copy = copy_of_settled(settled, work_directory)
+    for name, value in settled.env_for(copy, SOCIAL_ROI_REPORT_DIR=tmp_path / "reports").items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("SOCIAL_ROI_PUBLISHED", str(tmp_path / "not-published-yet.duckdb"))
+    assert main(["report", "--start", str(settled.window[0]), "--end", str(settled.window[1])]) == 0
+
+    # Every file the sync left (warehouse, published copy, staging directories, the Dagster instance and
+    # DAGSTER_HOME, what it printed), the report, and what the report command printed.
+    printed = capsys.readouterr()
+    files = [
+        path
+        for root in (settled.warehouse.parent, tmp_path / "reports")
+        for path in root.rglob("*")
+        if path.is_file() and path.name != "settled.json"  # the test session's own record of the settings
+    ]
+    assert {"warehouse.duckdb", "published.duckdb", "printed.txt"} <= {path.name for path in files}
+    assert any(path.name.startswith("slice-") for path in files), "the staging files were kept"
+    assert any(path.suffix == ".html" for path in files)
+    found = [
+        f"{what} in {path}"
+        for path in files
+        for what, secret in secrets.items()
+        if secret.encode() in path.read_bytes()
+    ]
+    found += [f"{what} in what was printed" for what, secret in secrets.items() if secret in printed.out + printed.err]
+    # DuckDB compresses stored strings: the warehouse and its published copy are searched with SQL, column by column.
+    for database in (settled.warehouse, settled.warehouse.parent / "published.duckdb"):
+        text_columns = query(
+            database,
+            "select table_schema, table_name, string_agg(format('\"{}\"::varchar', column_name), ', ') "
+            "from information_schema.columns where data_type in ('VARCHAR', 'JSON') group by all",
         )
-        for metadata in settled.materialization_metadata(table)
-    )
-    assert metadata
-    text_columns = query(
-        settled.warehouse,
-        "select table_schema, table_name, string_agg(format('\"{}\"::varchar', column_name), ', ') "
-        "from information_schema.columns where data_type in ('VARCHAR', 'JSON') group by all",
-    )
-    for token in tokens:
-        assert token not in logged and token not in metadata
-    for schema, table, text in text_columns:
-        found = " or ".join(f"contains(concat_ws(' ', {text}), ?)" for _ in tokens)
-        assert query(settled.warehouse, f'select count(*) from "{schema}"."{table}" where {found}', *tokens) == [
-            (0,)
-        ], f"{schema}.{table}"
+        assert len(text_columns) > 10
+        for schema, table, text in text_columns:
+            for what, secret in secrets.items():
+                hits = query(
+                    database,
+                    f'select count(*) from "{schema}"."{table}" where contains(concat_ws(\' \', {text}), ?)',
+                    secret,
+                )
+                found += [f"{what} in {database.name} {schema}.{table}"] if hits != [(0,)] else []
+    logged = "\n".join(str(record) for record in settled.logs())
+    found += [f"{what} in the run logs" for what, secret in secrets.items() if secret in logged]
+    assert found == []
 
 
 def test_a_platform_without_credentials_is_skipped_with_one_log_line(work_env, instance, monkeypatch, yesterday):

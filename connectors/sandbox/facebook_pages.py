@@ -30,7 +30,7 @@ import zoneinfo
 
 from connectors.sandbox.graph_usage import business_throttle
 from connectors.sandbox.http import Response
-from connectors.sandbox.meta_graph import VERSION, _graph_error
+from connectors.sandbox.meta_graph import VERSION, _graph_error, graph_link
 from connectors.sandbox.organic_figures import (
     FacebookPage,
     PageDay,
@@ -161,7 +161,7 @@ class FacebookPagesApi:
         posts = [post for post in listed if since <= post.published_at < until]
         limit = int(request.param("limit") or DEFAULT_LIMIT)
         chosen = posts[offset : offset + limit]
-        data = [_post(post, fields, metrics) for post in chosen]
+        data = [_post(post, fields, metrics, request) for post in chosen]
         paging = {"cursors": {"before": format(offset, "x"), "after": format(offset + len(chosen), "x")}}
         if offset + limit < len(posts):
             query = {k: v for k, v in request.query.items() if k != "access_token"}
@@ -230,7 +230,7 @@ def _top_level_fields(fields: str) -> list[str]:
     return [part.strip() for part in [*parts, current] if part.strip()]
 
 
-def _post(post: PagePost, fields: list[str], metrics: list[str]) -> dict:
+def _post(post: PagePost, fields: list[str], metrics: list[str], request) -> dict:
     """A Page post as Graph writes it, with only the fields asked for."""
     body: dict = {"id": post.id}
     for field in fields:
@@ -246,8 +246,25 @@ def _post(post: PagePost, fields: list[str], metrics: list[str]) -> dict:
         elif name in ("reactions", "comments"):
             body[name] = {"data": [], "summary": {"total_count": getattr(post, name)}}
         elif name == "insights":
-            body[name] = {"data": [_post_metric(post, metric) for metric in metrics]}
+            body[name] = {
+                "data": [_post_metric(post, metric) for metric in metrics],
+                "paging": _edge_paging(post, metrics, request),
+            }
     return body
+
+
+def _edge_paging(post: PagePost, metrics: list[str], request) -> dict:
+    """The paging of a post's insights edge, as Graph nests it in the post: the day before and after the post's
+    as time ranges, the Page token in both links (graph_link)."""
+    published = int(post.published_at.timestamp())
+    day = 24 * 3600
+
+    def link(since: int, until: int) -> str:
+        return graph_link(
+            request, {"metric": ",".join(metrics), "since": str(since), "until": str(until)}, f"{post.id}/insights"
+        )
+
+    return {"previous": link(published - day, published), "next": link(published + day, published + 2 * day)}
 
 
 def _post_metric(post: PagePost, metric: str) -> dict:
@@ -283,9 +300,8 @@ def _end_time(day: PageDay) -> str:
 def _paging(request, since: dt.date, until: dt.date) -> dict:
     """Time-based paging as Graph gives it for insights: the ranges just before and just after this one."""
     span = until - since
-    query = {k: v for k, v in request.query.items() if k != "access_token"}
 
     def url(start: dt.date, end: dt.date) -> str:
-        return f"{request.base_url}{request.path}?{urllib.parse.urlencode({**query, 'since': start.isoformat(), 'until': end.isoformat()})}"
+        return graph_link(request, {**request.query, "since": start.isoformat(), "until": end.isoformat()})
 
     return {"previous": url(since - span, since), "next": url(until, until + span)}

@@ -51,7 +51,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import re
-import urllib.parse
 import zoneinfo
 
 from connectors.sandbox.facebook_pages import SANDBOX_PAGE_TOKEN
@@ -66,7 +65,7 @@ from connectors.sandbox.instagram_figures import (
     instagram_account,
     instagram_accounts,
 )
-from connectors.sandbox.meta_graph import VERSION, _graph_error
+from connectors.sandbox.meta_graph import VERSION, _graph_error, graph_link
 
 FAULT_PLATFORM = "instagram"
 # Account insights count Pacific days (see the module docstring).
@@ -214,9 +213,7 @@ class InstagramApi:
         if page:
             body["paging"] = {"cursors": {"before": _cursor(start), "after": _cursor(start + len(page) - 1)}}
             if start + len(page) < len(items):
-                query = {k: v for k, v in request.query.items() if k != "access_token"}
-                query["after"] = body["paging"]["cursors"]["after"]
-                body["paging"]["next"] = f"{request.base_url}{request.path}?{urllib.parse.urlencode(query)}"
+                body["paging"]["next"] = graph_link(request, {**request.query, "after": _cursor(start + len(page) - 1)})
         return Response.json(200, body)
 
     def media_insights(self, request, match):

@@ -33,7 +33,9 @@ reports (restatements). Error bodies have LinkedIn's shape {"status", "serviceEr
 Fault kinds (``sandbox.faults.arm("linkedin", kind, ...)``): ``throttle`` (retry_after=seconds,
 else no Retry-After header), ``server_error`` (status=500|502|503|504), ``expired_token`` (the
 token presented stays expired; the refresh endpoint issues a new one), ``version_retired`` (426),
-``uri_too_long`` (414 for a GET; over=N: only once path and query are longer than N characters), ``permission_denied``
+``uri_too_long`` (414 for a GET; over=N: only once path and query are longer than N characters), ``token_answer_not_json``
+(status=200: the refreshed tokens form-encoded; another status: a text page quoting the secrets it refused, see
+``_token_answer_not_json``), ``permission_denied``
 (403), ``malformed_payload`` (a cost written with a decimal comma), ``read_access_revoked``
 (account=<id>, else every account; lasts for the rest of the sandbox's life): the token's member
 loses its role on the account. What LinkedIn documents for that state is served: adAnalytics
@@ -619,15 +621,35 @@ class LinkedInRestApi:
         with self._lock:
             self.valid_tokens.add(token)
             self.tokens_issued += 1
-        return Response.json(
-            200,
-            {
-                "access_token": token,
-                "expires_in": 5_184_000,
-                "refresh_token": SANDBOX_REFRESH_TOKEN,
-                "refresh_token_expires_in": 31_536_000,
-            },
+        answer = {
+            "access_token": token,
+            "expires_in": 5_184_000,
+            "refresh_token": SANDBOX_REFRESH_TOKEN,
+            "refresh_token_expires_in": 31_536_000,
+        }
+        if (not_json := self.sandbox.faults.take("linkedin", "token_answer_not_json")) is not None:
+            return _token_answer_not_json(not_json.options, answer, form)
+        return Response.json(200, answer)
+
+
+def _token_answer_not_json(options: dict, answer: dict, form: dict) -> Response:
+    """The token endpoint's answer when something other than LinkedIn's JSON comes back (fault
+    ``token_answer_not_json``): with status 200, the tokens form-encoded, the default answer of OAuth
+    servers such as GitHub's ("By default, the response takes the following form:
+    access_token=...&scope=...&token_type=bearer", docs.github.com/apps/oauth-apps/building-oauth-apps/
+    authorizing-oauth-apps); with another status, a text page of a gateway in front of it that quotes
+    the refresh token and client secret it refused, the refresh token from character ``at`` (190), so
+    that a 200-character excerpt would cut it in half. LinkedIn documents JSON only
+    (learn.microsoft.com/linkedin/shared/authentication/programmatic-refresh-tokens): this is what a
+    connector must survive without quoting a secret, not LinkedIn's own answer."""
+    status = int(options.get("status", 200))
+    if status == 200:
+        return Response(
+            200, urllib.parse.urlencode(answer).encode(), {"Content-Type": "application/x-www-form-urlencoded"}
         )
+    quoted = f"{form.get('refresh_token', '')} {form.get('client_secret', '')}"
+    page = "The gateway refused this request: ".ljust(int(options.get("at", 190)), ".") + quoted
+    return Response(status, page.encode(), {"Content-Type": "text/plain"})
 
 
 def _element(

@@ -6,6 +6,7 @@ import dagster as dg
 
 from pipelines.progress import report_progress
 from pipelines.publication import PublishError, publish
+from pipelines.redaction import keeps_secrets_out
 from pipelines.run_window import single_run
 from pipelines.settings import Settings
 
@@ -29,6 +30,7 @@ def build_publish_asset(after: Sequence[dg.AssetKey | dg.AssetsDefinition]) -> d
         backfill_policy=single_run,
         pool="warehouse",
     )
+    @keeps_secrets_out
     def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         try:
             settings = Settings.from_env()

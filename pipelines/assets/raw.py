@@ -13,6 +13,7 @@ from connectors.registry import RAW_SOURCES
 from connectors.source import RawSource
 from pipelines import warehouse
 from pipelines.progress import report_progress
+from pipelines.redaction import keeps_secrets_out
 from pipelines.run_window import daily_partitions, single_run, source_window
 from pipelines.settings import warehouse_path
 
@@ -46,6 +47,7 @@ def build_raw_asset(source: RawSource) -> dg.AssetsDefinition:
             )
         ],
     )
+    @keeps_secrets_out
     def raw_asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         since, until = source_window(context, source.platform, source.lookback_days)
         database = warehouse_path()

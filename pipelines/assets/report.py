@@ -11,6 +11,7 @@ never the report.
 import dagster as dg
 
 from pipelines.progress import report_progress
+from pipelines.redaction import keeps_secrets_out
 from pipelines.report_run import Delivery, ReportNotWritten, deliver, write_period_report
 from pipelines.run_window import daily_partitions, partition_dates, single_run
 
@@ -54,6 +55,7 @@ class ReportDelivery(dg.Config):
         )
     ],
 )
+@keeps_secrets_out
 def monthly_report(context: dg.AssetExecutionContext, config: ReportDelivery) -> dg.MaterializeResult:
     start, end = partition_dates(context)
     try:

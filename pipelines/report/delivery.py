@@ -22,6 +22,7 @@ from email.message import EmailMessage
 from html.parser import HTMLParser
 from pathlib import Path
 
+from connectors.redaction import scrub
 from pipelines.settings import REPORT_EMAIL_SETTINGS, SettingsError
 
 # The names live with every other setting (pipelines/settings.py), in this order.
@@ -159,8 +160,7 @@ def send_report(settings: EmailSettings, subject: str, summary_html: str, attach
     else:
         return
     # Servers echo what they were sent; the password must not travel on in a message or a log.
-    if settings.password:
-        problem = problem.replace(settings.password, "***")
+    problem = scrub(problem, [settings.password])
     raise DeliveryError(problem[0].upper() + problem[1:])
 
 
