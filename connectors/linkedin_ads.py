@@ -94,6 +94,14 @@ DEFAULT_OAUTH_URL = "https://www.linkedin.com"
 DEFAULT_API_VERSION = "202610"  # LinkedIn-Version, YYYYMM; LinkedIn retires a version after about a year
 API_VERSION_PATTERN = r"20\d\d(0[1-9]|1[0-2])(\.\d{2})?"  # YYYYMM, or with LinkedIn's patch suffix: 202508.02
 RESTLI_PROTOCOL_VERSION = "2.0.0"
+
+
+def configured_api_version() -> str:
+    """The LinkedIn-Version every LinkedIn client sends unless its settings name one: the
+    LINKEDIN_API_VERSION setting, else the version this release was written against."""
+    return os.environ.get("LINKEDIN_API_VERSION") or DEFAULT_API_VERSION
+
+
 ALL_CAMPAIGN_STATUSES = (
     "ACTIVE",
     "PAUSED",
@@ -132,7 +140,7 @@ class LinkedInAdsSettings:
     refresh_token: str | None = dataclasses.field(default=None, repr=False)
     api_url: str = DEFAULT_API_URL
     oauth_url: str = DEFAULT_OAUTH_URL
-    api_version: str = DEFAULT_API_VERSION
+    api_version: str = dataclasses.field(default_factory=configured_api_version)
     campaign_page_size: int = 100
     conversion_rule_page_size: int = 100
     max_fields_per_call: int = LINKEDIN_FIELD_LIMIT
@@ -187,7 +195,7 @@ class LinkedInAdsSettings:
                 PLATFORM,
                 "LinkedIn credentials are set but LINKEDIN_AD_ACCOUNT_IDS is not: list the ad account ids, comma-separated (123 or urn:li:sponsoredAccount:123).",
             )
-        version = value("LINKEDIN_API_VERSION") or DEFAULT_API_VERSION
+        version = value("LINKEDIN_API_VERSION") or configured_api_version()
         if not re.fullmatch(API_VERSION_PATTERN, version):
             raise PlatformConfigError(
                 PLATFORM,

@@ -70,6 +70,7 @@ from connectors.linkedin_ads import (
     RESTLI_PROTOCOL_VERSION,
     VERSIONS_PAGE,
     _error_detail,
+    configured_api_version,
 )
 from connectors.redaction import excerpt
 from connectors.retry import Backoff, HttpRetry
@@ -141,7 +142,7 @@ class LinkedInPagesSettings:
     organization_ids: tuple[str, ...]
     access_token: str = dataclasses.field(repr=False)
     api_url: str = DEFAULT_API_URL
-    api_version: str = DEFAULT_API_VERSION
+    api_version: str = dataclasses.field(default_factory=configured_api_version)
     posts_page_size: int = POSTS_PAGE_SIZE
     post_statistics_batch: int = POST_STATISTICS_BATCH
     max_throttle_wait_seconds: float = 15 * 60
@@ -164,7 +165,7 @@ class LinkedInPagesSettings:
                 PLATFORM,
                 "LINKEDIN_ORGANIZATION_IDS is set but LINKEDIN_ACCESS_TOKEN is not: set a token of a member who is an ADMINISTRATOR of the pages, from an app with the rw_organization_admin and r_organization_social scopes.",
             )
-        version = value("LINKEDIN_API_VERSION") or DEFAULT_API_VERSION
+        version = value("LINKEDIN_API_VERSION") or configured_api_version()
         if not re.fullmatch(API_VERSION_PATTERN, version):
             raise PlatformConfigError(
                 PLATFORM,

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 from connectors.clock import TODAY_SETTING
+from connectors.linkedin_ads import DEFAULT_API_VERSION, version_sunset
 
 # A year from March 2027 to March 2028 (which has a 29 February), and the day CI first went red.
 MONTH_ENDS_AND_FIRSTS = [
@@ -41,12 +42,23 @@ DAYS = sorted(set(MONTH_ENDS_AND_FIRSTS + DAYLIGHT_SAVING_CHANGES + ORDINARY_DAY
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
+def maintained_linkedin_version(day: dt.date) -> dict[str, str]:
+    """LinkedIn retires each monthly API version mid-month a year on (the sandbox answers 426 then,
+    as LinkedIn does): the version this release pins stops working on that day, and the release that
+    runs then pins a newer one. From that day on, the calendar runs with the version of three months
+    before the day, as such a release would; before it, with the pinned one."""
+    if day < version_sunset(DEFAULT_API_VERSION):
+        return {}
+    month = (day.year * 12 + day.month - 1) - 3
+    return {"LINKEDIN_API_VERSION": f"{month // 12}{month % 12 + 1:02d}"}
+
+
 def run_day(day: str) -> tuple[bool, float, str]:
     started = time.monotonic()
     finished = subprocess.run(
-        [sys.executable, "-m", "pytest", "-m", "calendar", "-q", "-p", "no:cacheprovider", "--durations=0"],
+        [sys.executable, "-m", "pytest", "-m", "calendar", "-q", "-p", "no:cacheprovider"],
         cwd=PROJECT_ROOT,
-        env={**os.environ, TODAY_SETTING: day},
+        env={**os.environ, TODAY_SETTING: day, **maintained_linkedin_version(dt.date.fromisoformat(day))},
         capture_output=True,
         text=True,
     )

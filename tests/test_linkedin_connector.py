@@ -22,6 +22,7 @@ from connectors.linkedin_ads import (
     LinkedInAdsSettings,
     analytics_query,
     check_access,
+    configured_api_version,
     version_sunset,
 )
 from connectors.linkedin_parsing import (
@@ -52,7 +53,7 @@ REFRESH_CREDENTIALS = {
 }
 API_HEADERS = {
     "Authorization": f"Bearer {SANDBOX_LINKEDIN_TOKEN}",
-    "LinkedIn-Version": "202610",
+    "LinkedIn-Version": configured_api_version(),
     "X-Restli-Protocol-Version": "2.0.0",
 }
 
@@ -429,7 +430,7 @@ def test_a_refused_refresh_token_fails_naming_the_setting_without_leaking_secret
 def test_a_retired_api_version_fails_fast_naming_linkedin_api_version(sandbox, settings, account, window, waits):
     sandbox.faults.arm("linkedin", "version_retired", times=1)
 
-    with pytest.raises(PlatformConfigError, match=r"202610.*LINKEDIN_API_VERSION"):
+    with pytest.raises(PlatformConfigError, match=rf"{settings.api_version}.*LINKEDIN_API_VERSION"):
         fetch(settings, account, *window, waits=waits)
 
     assert waits == [] and len(sandbox.request_log) == 1

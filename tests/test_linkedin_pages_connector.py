@@ -7,6 +7,7 @@ import requests
 
 from connectors import clock
 from connectors.errors import PlatformAuthError, PlatformConfigError, PlatformThrottledError
+from connectors.linkedin_ads import configured_api_version
 from connectors.linkedin_pages import (
     LinkedInPagesClient,
     LinkedInPagesSettings,
@@ -186,7 +187,7 @@ def test_linkedin_refuses_a_range_starting_at_the_midnight_a_year_before_today(s
     )
     headers = {
         "Authorization": f"Bearer {SANDBOX_LINKEDIN_TOKEN}",
-        "LinkedIn-Version": LinkedInPagesSettings.api_version,
+        "LinkedIn-Version": configured_api_version(),
         "X-Restli-Protocol-Version": "2.0.0",
     }
 
