@@ -1,5 +1,7 @@
 """The published copy: analysts' sessions never block a sync, and never see half of one."""
 
+import os
+import stat
 import subprocess
 import sys
 import textwrap
@@ -77,6 +79,24 @@ def ask(reader: subprocess.Popen) -> str:
     reader.stdin.write("version?\n")
     reader.stdin.flush()
     return reader.stdout.readline().strip()
+
+
+def test_a_sync_leaves_its_warehouse_and_published_copy_readable_by_their_owner_only(settled):
+    for database in (settled.warehouse, settled.warehouse.parent / "published.duckdb"):
+        assert stat.S_IMODE(database.stat().st_mode) == 0o600, database
+
+
+def test_the_published_copy_is_readable_by_its_owner_only_in_a_private_directory(tmp_path):
+    warehouse, published = tmp_path / "warehouse.duckdb", tmp_path / "new" / "published.duckdb"
+    write_version(warehouse, 1)
+    previous = os.umask(0)
+    try:
+        publish(warehouse, published)
+    finally:
+        os.umask(previous)
+
+    assert stat.S_IMODE(published.stat().st_mode) == 0o600 and stat.S_IMODE(published.parent.stat().st_mode) == 0o700
+    assert published_version(published) == 1
 
 
 def test_a_session_held_open_on_the_published_copy_blocks_neither_the_sync_nor_the_next_publish(files):

@@ -17,6 +17,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from pipelines.private_files import write_private
+
 CHROMIUM_NAMES = ("chromium", "chromium-browser")
 # Debian's package; looked for when PATH (e.g. a service's) does not lead to it.
 CHROMIUM_FALLBACK = Path("/usr/bin/chromium")
@@ -87,7 +89,8 @@ def chromium_environment(home: Path) -> dict[str, str]:
 def html_to_pdf(html: Path, pdf: Path, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> Path:
     """Print the HTML file `html` to the A4 PDF `pdf` (replaced if it exists) and return `pdf`.
 
-    Chromium prints in a throwaway profile, and the PDF only appears at `pdf` once complete.
+    Chromium prints in a throwaway profile, and the PDF only appears at `pdf` once complete, readable
+    by its owner only.
     Raises ChromiumMissingError when there is no Chromium, PdfError when printing fails or takes
     longer than `timeout` seconds."""
     html, pdf = Path(html).resolve(), Path(pdf)
@@ -112,8 +115,7 @@ def html_to_pdf(html: Path, pdf: Path, timeout: float = DEFAULT_TIMEOUT_SECONDS)
             raise PdfError(
                 f"Chromium ({chromium}) could not print {html} to PDF (exit code {returncode}){advice}:\n{output}"
             )
-        pdf.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(printed, pdf)
+        write_private(pdf, printed.read_bytes())  # a link at `pdf` is replaced, never written through
     return pdf
 
 
