@@ -246,6 +246,30 @@ def test_sql_cannot_write_to_the_published_copy(files):
     assert published_version(published) == 1
 
 
+@pytest.mark.parametrize(
+    "reaching_out",
+    [
+        "copy marts.filler to '{tmp}/exported.csv'",
+        "select * from read_text('/etc/hostname')",
+        "attach '{tmp}/other.duckdb' as other",
+        "select * from read_csv('http://127.0.0.1:9/figures.csv')",
+    ],
+    ids=["writes a file", "reads a file", "attaches a database", "reaches the network"],
+)
+def test_sql_reads_the_published_copy_and_nothing_else(files, tmp_path, monkeypatch, capsys, reaching_out):
+    from pipelines.cli import main
+
+    _warehouse, published = files
+    monkeypatch.setenv("SOCIAL_ROI_PUBLISHED", str(published))
+
+    status = main(["sql", reaching_out.format(tmp=tmp_path)])
+
+    assert status == 2
+    assert "social-roi sql reads the published warehouse only" in capsys.readouterr().err
+    assert not (tmp_path / "exported.csv").exists() and not (tmp_path / "other.duckdb").exists()
+    assert main(["sql", "select version from marts.marker"]) == 0 and "(1 row)" in capsys.readouterr().out
+
+
 def test_sql_before_anything_is_published_says_how_to_get_a_copy(tmp_path):
     with pytest.raises(PublishedCopyMissingError, match="social-roi sync"):
         run_sql("select 1", tmp_path / "published.duckdb")

@@ -11,7 +11,7 @@
 with valuation as (
     select *
     from read_csv(
-        '{{ values_file }}',
+        {{ sql_string(values_file) }},
         header = true,
         columns = {
             'value_id': 'VARCHAR', 'goal': 'VARCHAR', 'channel': 'VARCHAR', 'campaign_id': 'VARCHAR',
