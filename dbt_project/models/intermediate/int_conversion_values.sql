@@ -131,7 +131,8 @@ select
     case
         when (select pl.listing from problem_listing as pl) is not null
             then error(
-                (select pl.listing from problem_listing as pl) || ' (in {{ values_file }}). Fix the rows and re-run.'
+                (select pl.listing from problem_listing as pl)
+                || ' (in ' || {{ sql_string(values_file) }} || '). Fix the rows and re-run.'
             )
         else coalesce(value, (close_rate * deal_value)::decimal(18, 2))
     end                                                   as value_per_conversion,

@@ -93,7 +93,8 @@ select
     case
         when (select pl.listing from problem_listing as pl) is not null
             then error(
-                (select pl.listing from problem_listing as pl) || ' (in {{ ledger_file }}). Fix the rows and re-run.'
+                (select pl.listing from problem_listing as pl)
+                || ' (in ' || {{ sql_string(ledger_file) }} || '). Fix the rows and re-run.'
             )
         else coalesce(amount, cast(hours * hourly_rate as decimal(18, 2)))
     end                                                      as total_amount,

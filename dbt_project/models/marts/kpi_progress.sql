@@ -113,7 +113,7 @@ checked as (
                 when (select pl.listing from problem_listing as pl) is not null
                     then error(
                         (select pl.listing from problem_listing as pl)
-                        || ' (in {{ targets_file }}). Fix the rows and re-run.'
+                        || ' (in ' || {{ sql_string(targets_file) }} || '). Fix the rows and re-run.'
                     )
                 else metric
             end as metric
