@@ -39,8 +39,8 @@ CHROMIUM_FLAGS = (
 )
 # Chromium's sandbox needs user namespaces, which some containers switch off for users other than root.
 SANDBOX_ADVICE = (
-    ": its sandbox cannot start for this user here; allow unprivileged user namespaces (Docker: run with "
-    "Docker's default seccomp profile, or sysctl kernel.unprivileged_userns_clone=1)"
+    ": its sandbox cannot start for this user here; allow unprivileged user namespaces on this machine "
+    "(Debian: sysctl kernel.unprivileged_userns_clone=1)"
 )
 DEFAULT_TIMEOUT_SECONDS = 60.0
 # Placed first in the document's head, so a page size the report sets itself still wins.
@@ -82,7 +82,7 @@ def chromium_flags() -> list[str]:
 
 
 def chromium_environment(home: Path) -> dict[str, str]:
-    """The whole environment Chromium runs with: nothing inherited but the language."""
+    """The whole environment Chromium runs with: nothing of ours is inherited."""
     return {"PATH": CHROMIUM_PATH, "HOME": str(home), "LANG": "C.UTF-8"}
 
 
