@@ -58,6 +58,7 @@ from google.api_core.retry import Retry
 from google.auth import exceptions as google_auth_errors
 
 from connectors import clock
+from connectors.endpoints import credentialed_url, is_loopback_host
 from connectors.errors import (
     MalformedPayloadError,
     PlatformAuthError,
@@ -106,8 +107,6 @@ TRANSIENT_ERRORS = (
     requests.Timeout,
     google_auth_errors.TransportError,
 )
-# GA4's loopback gRPC endpoints for GA4_GRPC_TARGET: it carries no TLS, so nothing else.
-LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "[::1]"}
 
 # Every GA4 dimension and metric the reports ask for → its raw column ("date" is parsed apart).
 _COLUMN_OF = {
@@ -273,7 +272,7 @@ class Ga4Settings:
                 PLATFORM, "GA4_API_URL and GA4_GRPC_TARGET are both set: set one (for Google's own service, neither)."
             )
         host, _, port = self.grpc_target.rpartition(":")
-        if host not in LOOPBACK_HOSTS or not port.isdigit():
+        if not is_loopback_host(host) or not port.isdigit():  # no TLS: this machine only
             raise PlatformConfigError(
                 PLATFORM,
                 f"GA4_GRPC_TARGET={self.grpc_target!r}: it points the GA4 connector at a local sandbox over gRPC without TLS, so it must be 127.0.0.1:<port> or localhost:<port>. Leave it unset to reach Google.",
@@ -286,7 +285,7 @@ class Ga4Settings:
             return None
         return cls(
             property_ids=tuple(normalize_property_id(part) for part in raw_ids.split(",") if part.strip()),
-            api_url=(env.get("GA4_API_URL") or "").strip().rstrip("/") or None,
+            api_url=credentialed_url(env, "GA4_API_URL", "", PLATFORM) or None,
             grpc_target=(env.get("GA4_GRPC_TARGET") or "").strip() or None,
         )
 

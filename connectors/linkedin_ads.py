@@ -52,6 +52,7 @@ from collections.abc import Callable, Iterator, Mapping
 import requests
 
 from connectors import clock
+from connectors.endpoints import credentialed_url
 from connectors.errors import (
     MalformedPayloadError,
     PlatformAuthError,
@@ -207,8 +208,8 @@ class LinkedInAdsSettings:
             client_id=refresh["LINKEDIN_CLIENT_ID"] or None,
             client_secret=refresh["LINKEDIN_CLIENT_SECRET"] or None,
             refresh_token=refresh["LINKEDIN_REFRESH_TOKEN"] or None,
-            api_url=(value("LINKEDIN_API_URL") or DEFAULT_API_URL).rstrip("/"),
-            oauth_url=(value("LINKEDIN_OAUTH_URL") or DEFAULT_OAUTH_URL).rstrip("/"),
+            api_url=credentialed_url(env, "LINKEDIN_API_URL", DEFAULT_API_URL, PLATFORM),
+            oauth_url=credentialed_url(env, "LINKEDIN_OAUTH_URL", DEFAULT_OAUTH_URL, PLATFORM),
             api_version=version,
         )
 

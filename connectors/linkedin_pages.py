@@ -62,6 +62,7 @@ from collections.abc import Callable, Iterator, Mapping
 import requests
 
 from connectors import clock
+from connectors.endpoints import credentialed_url
 from connectors.errors import MalformedPayloadError, PlatformAuthError, PlatformConfigError, PlatformThrottledError
 from connectors.linkedin_ads import (
     API_VERSION_PATTERN,
@@ -176,7 +177,7 @@ class LinkedInPagesSettings:
                 normalize_organization_id(part) for part in organizations.split(",") if part.strip()
             ),
             access_token=token,
-            api_url=(value("LINKEDIN_API_URL") or DEFAULT_API_URL).rstrip("/"),
+            api_url=credentialed_url(env, "LINKEDIN_API_URL", DEFAULT_API_URL, PLATFORM),
             api_version=version,
         )
 

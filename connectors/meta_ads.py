@@ -44,6 +44,7 @@ from facebook_business.exceptions import FacebookRequestError
 from facebook_business.session import FacebookSession
 
 from connectors import clock
+from connectors.endpoints import credentialed_url
 from connectors.errors import (
     MalformedPayloadError,
     PlatformAuthError,
@@ -232,7 +233,7 @@ class MetaAdsSettings:
         return cls(
             access_token=token,
             account_ids=tuple(normalize_account_id(part) for part in accounts.split(",") if part.strip()),
-            graph_url=(env.get("META_GRAPH_URL") or DEFAULT_GRAPH_URL).rstrip("/"),
+            graph_url=credentialed_url(env, "META_GRAPH_URL", DEFAULT_GRAPH_URL, PLATFORM),
             level=level,
             poll_interval_seconds=float(env.get("META_POLL_INTERVAL_SECONDS") or 5.0),
         )

@@ -9,6 +9,10 @@
 -- this file to: Graph sends numbers as strings, a metric with nothing to report is left out (zero), an
 -- exponent form is accepted, money is rounded to cents as a double is, an action entry needs a type and
 -- a numeric value.
+--
+-- A page is one JSON object to DuckDB, read whole up to maximum_object_size (16 MiB, DuckDB's own default,
+-- stated so the load's failure can name it): 500 rows of Meta's insights are far below it, and a larger
+-- limit buys memory the load does not have (LOAD_MEMORY_LIMIT in pipelines/warehouse.py).
 with landed as (
     select
         account_id as asked_account_id,
@@ -29,14 +33,17 @@ with landed as (
             until: 'DATE',
             page_number: 'INTEGER',
             page: 'STRUCT(data JSON[])'
-        }
+        },
+        maximum_object_size = 16777216
     )
 ),
 
 -- The file read a second time for the report jobs' ranges alone: cheaper than holding its pages.
 job_ranges as (
     select distinct since, until
-    from read_json($1, format = 'newline_delimited', columns = {since: 'DATE', until: 'DATE'})
+    from read_json(
+        $1, format = 'newline_delimited', columns = {since: 'DATE', until: 'DATE'}, maximum_object_size = 16777216
+    )
 ),
 
 -- A report job whose pages failed part-way was split: its halves read every row of its range again, so

@@ -32,6 +32,7 @@ from facebook_business.exceptions import FacebookRequestError
 from facebook_business.session import FacebookSession
 
 from connectors import clock
+from connectors.endpoints import credentialed_url
 from connectors.errors import (
     PlatformAuthError,
     PlatformConfigError,
@@ -71,7 +72,7 @@ def ids_and_token(
     for object_id in ids:
         if not object_id.isdigit():
             raise PlatformConfigError(platform, f"{object_id!r} in {ids_setting} is not a numeric id: {id_advice}.")
-    return ids, token, (env.get("META_GRAPH_URL") or DEFAULT_GRAPH_URL).rstrip("/")
+    return ids, token, credentialed_url(env, "META_GRAPH_URL", DEFAULT_GRAPH_URL, platform)
 
 
 @dataclasses.dataclass(frozen=True)

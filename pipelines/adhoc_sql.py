@@ -1,4 +1,8 @@
-"""`social-roi sql`: ad-hoc SQL on the published read-only copy, printed as an aligned table."""
+"""`social-roi sql`: ad-hoc SQL on the published read-only copy, printed as an aligned table.
+
+The query reads that copy and nothing else: DuckDB's external access is off, so no query writes a
+file (`COPY ... TO`), reads one (`read_text('/etc/...')`), attaches another database or reaches the
+network, whoever typed it (a pasted query, a shared script)."""
 
 import decimal
 from collections.abc import Sequence
@@ -16,7 +20,7 @@ class PublishedCopyMissingError(FileNotFoundError):
 
 
 class SqlError(ValueError):
-    """DuckDB refused an ad-hoc query (syntax, unknown table, or a write on the read-only copy)."""
+    """DuckDB refused an ad-hoc query (syntax, unknown table, a write on the read-only copy, or a file)."""
 
 
 def query_published(
@@ -28,11 +32,16 @@ def query_published(
         raise PublishedCopyMissingError(
             f"Nothing is published at {path} yet: a successful sync publishes it (social-roi sync --start … --end …)."
         )
-    with duckdb.connect(str(path), read_only=True) as connection:
+    with duckdb.connect(str(path), read_only=True, config={"enable_external_access": False}) as connection:
         try:
             result = connection.execute(sql)
             # One row past the limit tells whether any were left out, without fetching them all.
             rows = result.fetchall() if max_rows is None else result.fetchmany(max_rows + 1)
+        except duckdb.PermissionException as error:
+            raise SqlError(
+                f"social-roi sql reads the published warehouse only: files, other databases and the network are "
+                f"off. For an export, query the copy with the duckdb CLI (duckdb -readonly {path}). ({error})"
+            ) from None
         except duckdb.Error as error:
             raise SqlError(str(error)) from None
         truncated = max_rows is not None and len(rows) > max_rows

@@ -18,6 +18,7 @@ from connectors.errors import PlatformError
 from connectors.redaction import scrub, secret_settings
 from connectors.registry import RAW_SOURCES
 from connectors.source import CheckWarning, RawSource
+from pipelines.private_files import private_directory
 from pipelines.settings import PUBLISHED, WAREHOUSE, published_path, warehouse_path
 
 OK = "OK"
@@ -97,7 +98,7 @@ def check_paths(env: Mapping[str, str]) -> list[CheckLine]:
 
 def _writable(subject: str, path: Path, setting: str) -> CheckLine:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_directory(path.parent)
         # A file really created and removed: permission bits alone miss read-only mounts and full disks.
         with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".social-roi-check-"):
             pass

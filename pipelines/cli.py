@@ -212,7 +212,10 @@ def main(argv: list[str] | None = None) -> int:
     report_cmd.add_argument("--start", type=dt.date.fromisoformat, metavar="YYYY-MM-DD")
     report_cmd.add_argument("--end", type=dt.date.fromisoformat, metavar="YYYY-MM-DD")
     report_cmd.add_argument(
-        "--out", type=Path, metavar="PATH", help="the HTML file (default: in SOCIAL_ROI_REPORT_DIR)"
+        "--out",
+        type=Path,
+        metavar="PATH",
+        help="the HTML file (default: in SOCIAL_ROI_REPORT_DIR); the PDF goes beside it, with .pdf",
     )
     report_cmd.add_argument("--pdf", action="store_true", help="also print it to PDF with headless Chromium")
     report_cmd.add_argument(

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.private_files import new_private_file, private_directory
+
 
 class PublishError(Exception):
     """The warehouse could not be published; the previous published copy is still in place."""
@@ -36,7 +38,7 @@ def publish(warehouse: Path, published: Path) -> Path:
     warehouse, published = Path(warehouse), Path(published)
     if not warehouse.exists():
         raise PublishError(f"There is no warehouse at {warehouse} to publish yet: run a sync first.")
-    published.parent.mkdir(parents=True, exist_ok=True)
+    private_directory(published.parent)
     with _only_publisher(published):
         _remove_leftovers(published)
         _checkpoint(warehouse)
@@ -68,7 +70,7 @@ def _checkpoint(warehouse: Path) -> None:
 
 
 def _copy_file(source: Path, target: Path) -> None:
-    shutil.copyfile(source, target)
+    shutil.copyfile(source, new_private_file(target))  # only its owner may read the copy, from its first byte
     _fsync(target)  # on disk before the rename makes it visible, so a power cut cannot publish a hole
 
 

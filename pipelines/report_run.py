@@ -47,17 +47,21 @@ def last_complete_month(today: dt.date) -> str:
 def resolve_period(period: str | None, start: dt.date | None, end: dt.date | None) -> tuple[dt.date, dt.date]:
     """A calendar month (YYYY-MM) or an explicit start..end; by default the last complete month."""
     from pipelines.report import month_period
+    from pipelines.report.periods import check_comparable
 
     if start or end:
         if not (start and end):
             raise ValueError("give both --start and --end, or --period YYYY-MM")
         if end < start:
             raise ValueError(f"--end {end} is before --start {start}")
-        return start, end
-    try:
-        return month_period(period or last_complete_month(clock.today()))
-    except ValueError:
-        raise ValueError(f"--period {period!r}: give a month as YYYY-MM, e.g. 2026-10") from None
+        first, last = start, end
+    else:
+        try:
+            first, last = month_period(period or last_complete_month(clock.today()))
+        except ValueError:
+            raise ValueError(f"--period {period!r}: give a month as YYYY-MM, e.g. 2026-10") from None
+    check_comparable(first, last)
+    return first, last
 
 
 def write_period_report(
@@ -76,6 +80,12 @@ def write_period_report(
     from pipelines.report.pdf import ChromiumMissingError, html_to_pdf
 
     first, last = resolve_period(period, start, end)
+    if out is not None and Path(out).suffix.lower() == ".pdf":
+        # The PDF is the HTML file's name with .pdf: printed, it would replace the page it prints.
+        raise ValueError(
+            f"--out {out}: --out names the HTML file, and the PDF is written beside it with .pdf; "
+            f"give --out {Path(out).with_suffix('.html')} for {out}."
+        )
     settings, report_settings = Settings.from_env(env), ReportSettings.from_env(env)
     source = settings.published if read_published and settings.published.exists() else settings.warehouse
     if not source.exists():
@@ -86,9 +96,7 @@ def write_period_report(
         if (first.day, last) == (1, _month_end(first))
         else f"social-roi-report-{first}_{last}"
     )
-    target = out or report_settings.directory / f"{name}.html"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    written_html = write_report(report, target)
+    written_html = write_report(report, out or report_settings.directory / f"{name}.html")
     pdf_path, pdf_problem = None, "not asked for"
     if pdf:
         try:

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from connectors.source import RawSource, RestatementWindow
+from pipelines.private_files import make_private, private_directory, write_private
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
@@ -242,10 +243,16 @@ class Settings:
 
 
 def warehouse_path(env: Mapping[str, str] = os.environ, create: bool = True) -> Path:
-    """The DuckDB file where a run writes, its directory created unless `create` is false."""
+    """The DuckDB file where a run writes; unless `create` is false, it exists and only its owner
+    may read it (a new one in a new private directory)."""
     path = _path(env, WAREHOUSE, DEFAULT_WAREHOUSE)
     if create:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_directory(path.parent)
+        if not path.exists():
+            import duckdb  # here, not at import: settings are read where no database is opened
+
+            duckdb.connect(str(path)).close()
+        make_private(path)  # a warehouse an earlier version created world-readable too
     return path
 
 
@@ -257,18 +264,18 @@ def published_path(env: Mapping[str, str] = os.environ) -> Path:
 def dagster_home(env: Mapping[str, str] = os.environ) -> Path:
     """DAGSTER_HOME, or .dagster_home under the current directory, so CLI runs show up in `dagster dev`.
 
-    A new home gets a dagster.yaml: local SQLite storage, no telemetry, queued runs launched one at
+    A new home is private (0700: run logs hold account names and figures) and gets a dagster.yaml: local SQLite storage, no telemetry, queued runs launched one at
     a time and the warehouse pool limited to one run (DuckDB has one writer), so a backfill started
     in the UI while the schedule's run goes on waits its turn. dagster.yaml.example has the
     production settings.
     """
-    path = _path(env, DAGSTER_HOME, DEFAULT_DAGSTER_HOME)
-    path.mkdir(parents=True, exist_ok=True)
+    path = private_directory(_path(env, DAGSTER_HOME, DEFAULT_DAGSTER_HOME))
     instance_config = path / "dagster.yaml"
     if not instance_config.exists():
-        instance_config.write_text(
+        write_private(
+            instance_config,
             "telemetry:\n  enabled: false\n"
-            "concurrency:\n  runs:\n    max_concurrent_runs: 1\n  pools:\n    default_limit: 1\n    granularity: run\n"
+            "concurrency:\n  runs:\n    max_concurrent_runs: 1\n  pools:\n    default_limit: 1\n    granularity: run\n",
         )
     return path
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -159,7 +160,17 @@ def _parse_pages(
         try:
             connection.execute(f"create or replace temp table {name} as {source.pages_sql}", [str(file)])
         # DuckDB's own words quote the input, which may hold a paging link and its token: not repeated
-        except (duckdb.InvalidInputException, duckdb.ConversionException):
+        except (duckdb.InvalidInputException, duckdb.ConversionException) as error:
+            too_large = re.search(r'"maximum_object_size" of (\d+) bytes exceeded', str(error))
+            if too_large:
+                failures.append(
+                    PlatformError(
+                        source.platform,
+                        f"{source.platform} sent a page for {source.slice_column} {slice_key} larger than the {int(too_large[1]) / 2**20:g} MB the load reads as one page (maximum_object_size in its pages SQL); nothing from this sync was written for it. Sync a shorter window or fewer fields.",
+                        slice_key,
+                    )
+                )
+                continue
             failures.append(
                 MalformedPayloadError(
                     source.platform,

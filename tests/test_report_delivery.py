@@ -264,7 +264,12 @@ COMPLETE = {
                 "SOCIAL_ROI_SMTP_USER": USER,
                 "SOCIAL_ROI_SMTP_PASSWORD": PASSWORD,
             },
-            "password unencrypted to smtp.example.com",
+            "the report and SOCIAL_ROI_SMTP_USER's password unencrypted to smtp.example.com",
+        ),
+        ({**COMPLETE, "SOCIAL_ROI_SMTP_SECURITY": "none"}, "the report unencrypted to smtp.example.com: use starttls"),
+        (
+            {**COMPLETE, "SOCIAL_ROI_SMTP_SECURITY": "none", "SOCIAL_ROI_SMTP_HOST": "127.0.0.1.example.com"},
+            "unencrypted to 127.0.0.1.example.com",
         ),
     ],
 )
@@ -273,3 +278,10 @@ def test_a_half_configured_mail_setup_says_what_to_set(env, says):
         EmailSettings.from_env(env)
 
     assert says in str(unusable.value) and PASSWORD not in str(unusable.value)
+
+
+@pytest.mark.parametrize("host", ["localhost", "127.0.0.1", "127.0.1.1", "::1"])
+def test_an_unencrypted_relay_on_this_machine_is_accepted(host):
+    read = EmailSettings.from_env({**COMPLETE, "SOCIAL_ROI_SMTP_HOST": host, "SOCIAL_ROI_SMTP_SECURITY": "none"})
+
+    assert (read.host, read.port, read.security) == (host, 25, "none")

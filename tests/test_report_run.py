@@ -4,6 +4,7 @@ asset that writes it and mails it, whose delivery is an asset check that never f
 from __future__ import annotations
 
 import datetime as dt
+import stat
 
 import dagster as dg
 import pytest
@@ -51,6 +52,68 @@ def test_a_bad_period_is_refused_with_the_form_to_use(report_env, capsys):
 
     assert status == 2
     assert "give a month as YYYY-MM" in capsys.readouterr().err
+
+
+def test_a_report_and_the_folder_made_for_it_are_readable_by_their_owner_only(settled, report_env, capsys):
+    from pipelines.cli import main
+
+    status = main(["report", "--start", str(settled.window[0]), "--end", str(settled.window[1])])
+
+    assert status == 0, capsys.readouterr().err
+    [written] = report_env.glob("*.html")
+    assert stat.S_IMODE(report_env.stat().st_mode) == 0o700 and stat.S_IMODE(written.stat().st_mode) == 0o600
+
+
+def test_out_on_a_symbolic_link_replaces_the_link_and_leaves_the_file_it_pointed_at(
+    settled, report_env, tmp_path, capsys
+):
+    from pipelines.cli import main
+
+    elsewhere = tmp_path / "authorized_keys"
+    elsewhere.write_text("ssh-ed25519 AAAA... the user's own\n")
+    link = tmp_path / "report.html"
+    link.symlink_to(elsewhere)
+
+    status = main(["report", "--start", str(settled.window[0]), "--end", str(settled.window[1]), "--out", str(link)])
+
+    assert status == 0, capsys.readouterr().err
+    assert elsewhere.read_text() == "ssh-ed25519 AAAA... the user's own\n"
+    assert not link.is_symlink() and "<svg" in link.read_text(encoding="utf-8")
+
+
+def test_out_naming_the_pdf_is_refused_before_anything_is_written(settled, report_env, tmp_path, capsys):
+    from pipelines.cli import main
+
+    out = tmp_path / "report.pdf"
+    status = main(
+        ["report", "--start", str(settled.window[0]), "--end", str(settled.window[1]), "--out", str(out), "--pdf"]
+    )
+
+    assert status == 2
+    assert (
+        f"--out names the HTML file, and the PDF is written beside it with .pdf; give --out {tmp_path / 'report.html'}"
+        in capsys.readouterr().err
+    )
+    assert not out.exists() and not list(tmp_path.glob("*.html"))
+
+
+@pytest.mark.parametrize(
+    "period",
+    [
+        ["--start", "0001-01-02", "--end", "0001-01-31"],
+        ["--period", "0001-01"],
+        ["--start", "9999-12-01", "--end", "9999-12-31"],
+    ],
+    ids=["days at the calendar's start", "its first month", "its last month"],
+)
+def test_a_period_off_the_calendar_is_refused_with_a_clear_message(report_env, capsys, period):
+    from pipelines.cli import main
+
+    status = main(["report", *period])
+
+    error = capsys.readouterr().err
+    assert status == 2 and "cannot be reported" in error and "outside the calendar" in error
+    assert "Traceback" not in error and not report_env.exists()
 
 
 def mail_settings(monkeypatch, port: int, password: str) -> None:

@@ -7,6 +7,7 @@ Figures are read from the session's settled sync; the failures are dbt's own (ru
 import datetime as dt
 import re
 from collections import defaultdict
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -355,6 +356,28 @@ def test_a_cost_booked_to_a_campaign_that_stopped_spending_stays_on_it_when_only
     assert query(copy, of_the_campaign, stopped.id) == after_full_rebuild
     [(account_id, other_costs, _total, _roi)] = after_full_rebuild
     assert account_id == stopped.account_id and float(other_costs) == pytest.approx(1700, abs=0.05)
+
+
+def test_config_files_in_a_folder_with_a_quote_in_its_name_build_as_anywhere_else(settled, work_directory, tmp_path):
+    config = tmp_path / "Kari's checkout" / "config"
+    config.mkdir(parents=True)
+    settings = {}
+    for setting in ("SOCIAL_ROI_COST_LEDGER", "SOCIAL_ROI_KPI_TARGETS", "SOCIAL_ROI_CONVERSION_VALUES"):
+        original = Path(settled.env[setting])
+        settings[setting] = config / original.name
+        settings[setting].write_text(original.read_text())
+    copy = copy_of_settled(settled, work_directory)
+    models = {"int_cost_ledger": "intermediate", "int_conversion_values": "intermediate", "kpi_progress": "marts"}
+    counted = " union all ".join(
+        f"select '{model}', count(*) from {schema}.{model}" for model, schema in models.items()
+    )
+    before = dict(query(copy, counted))
+
+    finished = run_dbt(["run", "--select", *models], settled.env_for(copy, **settings))
+
+    assert finished.returncode == 0, finished.stdout[-3000:]
+    after = dict(query(copy, counted))
+    assert after == before and all(after.values())
 
 
 def test_a_cost_whose_period_runs_past_the_last_loaded_day_is_charged_only_up_to_it(settled, work_directory, tmp_path):

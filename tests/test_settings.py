@@ -1,12 +1,23 @@
 """Every setting the code reads is in the README's table, and the table lists nothing the code ignores."""
 
+import contextlib
+import os
 import re
+import stat
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from connectors.registry import RAW_SOURCES
-from pipelines.settings import SETTING_NAMES, Settings, SettingsError, dagster_home, window_setting_names
+from pipelines.settings import (
+    SETTING_NAMES,
+    Settings,
+    SettingsError,
+    dagster_home,
+    warehouse_path,
+    window_setting_names,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 # An environment variable name as the code spells it: a known prefix, then capitals and digits.
@@ -93,3 +104,42 @@ def test_a_new_dagster_home_runs_one_sync_at_a_time(tmp_path):
         config = instance.get_concurrency_config()
     assert config.run_queue_config.max_concurrent_runs == 1
     assert config.pool_config.default_pool_limit == 1 and config.pool_config.pool_granularity.value == "run"
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@contextlib.contextmanager
+def umask(mask: int):
+    """The process creating files with `mask` (0: everything world-writable unless the code says otherwise)."""
+    previous = os.umask(mask)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+def test_a_new_warehouse_and_dagster_home_are_readable_by_their_owner_only_whatever_the_umask(tmp_path):
+    env = {
+        "SOCIAL_ROI_WAREHOUSE": str(tmp_path / "new" / "data" / "warehouse.duckdb"),
+        "DAGSTER_HOME": str(tmp_path / "new" / "home"),
+    }
+
+    with umask(0):
+        warehouse, home = warehouse_path(env), dagster_home(env)
+
+    assert [mode(path) for path in (tmp_path / "new", warehouse.parent, home)] == [0o700, 0o700, 0o700]
+    assert mode(warehouse) == 0o600 and mode(home / "dagster.yaml") == 0o600
+    with duckdb.connect(str(warehouse)) as connection:  # a database, ready for the first sync
+        assert connection.execute("select count(*) from duckdb_tables()").fetchone() == (0,)
+
+
+def test_a_warehouse_an_earlier_version_left_world_readable_is_made_private(tmp_path):
+    warehouse = tmp_path / "warehouse.duckdb"
+    duckdb.connect(str(warehouse)).close()
+    warehouse.chmod(0o644)
+
+    warehouse_path({"SOCIAL_ROI_WAREHOUSE": str(warehouse)})
+
+    assert mode(warehouse) == 0o600 and mode(tmp_path) == 0o700  # pytest's own directory: left as it was

@@ -1,3 +1,3 @@
 {% macro quoted_list(values) -%}
-    {%- for value in values %}'{{ value }}'{{ ", " if not loop.last }}{% endfor -%}
+    {%- for value in values %}{{ sql_string(value) }}{{ ", " if not loop.last }}{% endfor -%}
 {%- endmacro %}

@@ -23,7 +23,7 @@ from connectors.registry import RAW_SOURCES
 from pipelines import warehouse
 from pipelines.progress import report_progress
 from pipelines.run_window import run_dates, single_run
-from pipelines.settings import DBT_PROJECT_DIR, ScheduleSettings, Settings
+from pipelines.settings import DBT_PROJECT_DIR, ScheduleSettings, Settings, warehouse_path
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 # dbt's artifacts (compiled SQL, run results, partial parse) for a warehouse sit beside it, in one
@@ -110,7 +110,7 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     # dbt runs as a subprocess that inherits this environment; the profile and models read it.
     os.environ.update(paths)
     # A rebuild may be the first run after an upgrade: raw tables get the columns staging reads.
-    warehouse.ensure_raw_tables(settings.warehouse, RAW_SOURCES)
+    warehouse.ensure_raw_tables(warehouse_path(), RAW_SOURCES)  # created private if this is the first run
     report_progress(
         context,
         f"dbt: building the models and running their tests for {f'{days[0]}..{days[1]}' if days else 'every day loaded'}",

@@ -7,6 +7,7 @@ import datetime as dt
 from pathlib import Path
 
 from connectors import clock
+from pipelines.private_files import write_private
 from pipelines.report.figures import Figures, ReportError, read_figures
 from pipelines.report.labels import LOCALES
 from pipelines.report.render import render_html, render_summary
@@ -49,11 +50,9 @@ def build_report(warehouse: Path, start: dt.date, end: dt.date, locale: str = "n
 
 
 def write_report(report: Report, out: Path) -> Path:
-    """Write the report's HTML to `out` (UTF-8), creating its folder; returns the path."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(report.html, encoding="utf-8")
-    return out
+    """Write the report's HTML to `out` (UTF-8, readable by its owner only), creating its folder; a
+    link at `out` is replaced, never written through. Returns the path."""
+    return write_private(Path(out), report.html)
 
 
 def headline_numbers(figures: Figures) -> dict[str, float | None]:

@@ -22,6 +22,7 @@ from email.message import EmailMessage
 from html.parser import HTMLParser
 from pathlib import Path
 
+from connectors.endpoints import is_loopback_host
 from connectors.redaction import scrub
 from pipelines.settings import REPORT_EMAIL_SETTINGS, SettingsError
 
@@ -32,7 +33,6 @@ EMAIL_TO, EMAIL_FROM, SMTP_HOST, SMTP_PORT, SMTP_USER, SMTP_PASSWORD, SMTP_SECUR
 # starttls: plain connection upgraded to TLS before login (submission port 587); ssl: TLS from the
 # first byte (port 465); none: no encryption, for a relay on this machine only.
 DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
-LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 DEFAULT_TIMEOUT_SECONDS = 60.0
 
 
@@ -58,7 +58,7 @@ class EmailSettings:
         """The settings, or None when SOCIAL_ROI_REPORT_EMAIL_TO is unset (no email wanted).
 
         Raises SettingsError for a setup that cannot work: recipients without a sender or a
-        server, a user without a password, a password sent unencrypted off this machine."""
+        server, a user without a password, a report sent unencrypted off this machine."""
         text = {name: (env.get(name) or "").strip() for name in EMAIL_SETTING_NAMES}
         if not text[EMAIL_TO]:
             stray = [name for name in EMAIL_SETTING_NAMES if text[name]]
@@ -95,10 +95,12 @@ class EmailSettings:
             present, absent = (SMTP_USER, SMTP_PASSWORD) if user else (SMTP_PASSWORD, SMTP_USER)
             raise SettingsError(f"{present} is set but {absent} is not: the server needs both to log in, or neither.")
         host = text[SMTP_HOST]
-        if security == "none" and user and host.lower() not in LOOPBACK_HOSTS:
+        # The report's figures are the company's, login or not: unencrypted only to this machine.
+        if security == "none" and not is_loopback_host(host):
+            sent = f"the report and {SMTP_USER}'s password" if user else "the report"
             raise SettingsError(
-                f"{SMTP_SECURITY}=none would send {SMTP_USER}'s password unencrypted to {host}: use starttls or "
-                "ssl, or a relay on this machine (localhost)."
+                f"{SMTP_SECURITY}=none would send {sent} unencrypted to {host}: use starttls or ssl, or a relay "
+                "on this machine (localhost, 127.0.0.1 or ::1)."
             )
         return cls(recipients, text[EMAIL_FROM], host, port, user, password, security)
 

@@ -38,6 +38,20 @@ def year_before(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
     return _same_day_a_year_before(start), _same_day_a_year_before(end)
 
 
+def check_comparable(start: dt.date, end: dt.date) -> None:
+    """ValueError naming the period when the periods a report compares it with (the one before, the
+    same days a year earlier) fall off the calendar, which runs from year 1 to 9999."""
+    try:
+        previous_period(start, end)
+        year_before(start, end)
+    except (OverflowError, ValueError):  # date arithmetic past 0001-01-01 or 9999-12-31
+        raise ValueError(
+            f"{start}..{end} cannot be reported: the report compares it with the period before and the year "
+            "before, which fall outside the calendar (years 1 to 9999); give the dates of a real period, e.g. "
+            "--period 2026-10."
+        ) from None
+
+
 def whole_months(start: dt.date, end: dt.date) -> int:
     """How many calendar months start..end spans when it is made of whole months, else 0."""
     if start.day != 1 or (end + dt.timedelta(days=1)).day != 1 or end < start:

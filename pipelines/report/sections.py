@@ -4,6 +4,7 @@ only arithmetic here is adding up additive counts for an "all" column and ratios
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from itertools import groupby
 from typing import Any
@@ -241,7 +242,7 @@ class Sections:
                 "network": channel_name(row["network"]),
                 "date": fmt.date(row["published_date"]),
                 "text": _shortened(row["post_text"] or ""),
-                "permalink": row["permalink"],
+                "permalink": _web_link(row["permalink"]),
                 "views": fmt.count(row["views"]),
                 "reach": fmt.count(row["lifetime_reach"]),
                 "engagements": fmt.count(row["engagements"]),
@@ -277,6 +278,16 @@ class Sections:
 
 def _shortened(text: str, length: int = 90) -> str:
     return text if len(text) <= length else text[: length - 1].rstrip() + "…"
+
+
+# A post's link comes from the platform as the post's author or an API left it: only a web address
+# becomes a link (a javascript: or data: one would run in the reader's browser and the PDF).
+_WEB_ADDRESS = re.compile(r"https?://[^\s/?#]+\S*", re.IGNORECASE)
+
+
+def _web_link(url: str | None) -> str | None:
+    """`url` when it is an http(s) address, else None (the post is shown without a link)."""
+    return url if url and _WEB_ADDRESS.fullmatch(url) else None
 
 
 def _capitalised(text: str) -> str:

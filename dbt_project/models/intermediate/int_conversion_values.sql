@@ -11,7 +11,7 @@
 with valuation as (
     select *
     from read_csv(
-        '{{ values_file }}',
+        {{ sql_string(values_file) }},
         header = true,
         columns = {
             'value_id': 'VARCHAR', 'goal': 'VARCHAR', 'channel': 'VARCHAR', 'campaign_id': 'VARCHAR',
@@ -131,7 +131,8 @@ select
     case
         when (select pl.listing from problem_listing as pl) is not null
             then error(
-                (select pl.listing from problem_listing as pl) || ' (in {{ values_file }}). Fix the rows and re-run.'
+                (select pl.listing from problem_listing as pl)
+                || ' (in ' || {{ sql_string(values_file) }} || '). Fix the rows and re-run.'
             )
         else coalesce(value, (close_rate * deal_value)::decimal(18, 2))
     end                                                   as value_per_conversion,

@@ -8,14 +8,14 @@
 {%- set categories = ['staff_time', 'tools', 'agency_fees', 'content_production', 'other'] %}
 {%- set has_media_type = false %}
 {%- if execute %}
-    {%- set header_sql = "select * from read_csv('" ~ ledger_file ~ "', header = true, all_varchar = true) limit 0" %}
+    {%- set header_sql = "select * from read_csv(" ~ sql_string(ledger_file) ~ ", header = true, all_varchar = true) limit 0" %}
     {%- set header = run_query(header_sql) %}
     {%- set has_media_type = 'media_type' in header.column_names %}
 {%- endif %}
 with ledger as (
     select *{% if not has_media_type %}, cast(null as varchar) as media_type{% endif %}
     from read_csv(
-        '{{ ledger_file }}',
+        {{ sql_string(ledger_file) }},
         header = true,
         columns = {
             'entry_id': 'VARCHAR', 'category': 'VARCHAR', 'channel': 'VARCHAR', 'campaign_id': 'VARCHAR',
@@ -93,7 +93,8 @@ select
     case
         when (select pl.listing from problem_listing as pl) is not null
             then error(
-                (select pl.listing from problem_listing as pl) || ' (in {{ ledger_file }}). Fix the rows and re-run.'
+                (select pl.listing from problem_listing as pl)
+                || ' (in ' || {{ sql_string(ledger_file) }} || '). Fix the rows and re-run.'
             )
         else coalesce(amount, cast(hours * hourly_rate as decimal(18, 2)))
     end                                                      as total_amount,

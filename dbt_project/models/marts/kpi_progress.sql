@@ -50,7 +50,7 @@
 {%- set need_a_scope = ['roas', 'roi', 'cpa_ga4_key_event', 'cpl', 'platform_conversions'] %}
 with targets as (
     select *
-    from read_csv('{{ targets_file }}', header = true, columns = {
+    from read_csv({{ sql_string(targets_file) }}, header = true, columns = {
         'target_id': 'VARCHAR', 'metric': 'VARCHAR', 'channel': 'VARCHAR', 'campaign_id': 'VARCHAR',
         'period_start': 'DATE', 'period_end': 'DATE', 'target_value': 'DOUBLE', 'direction': 'VARCHAR',
         'note': 'VARCHAR'
@@ -113,7 +113,7 @@ checked as (
                 when (select pl.listing from problem_listing as pl) is not null
                     then error(
                         (select pl.listing from problem_listing as pl)
-                        || ' (in {{ targets_file }}). Fix the rows and re-run.'
+                        || ' (in ' || {{ sql_string(targets_file) }} || '). Fix the rows and re-run.'
                     )
                 else metric
             end as metric
