@@ -13,6 +13,7 @@ import zoneinfo
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from connectors import clock
 from connectors.source import RawSource, RestatementWindow
 from pipelines.private_files import make_private, private_directory, write_private
 
@@ -74,6 +75,7 @@ SETTING_NAMES = (
     REPORT_LOCALE,
     REPORT_DIR,
     *REPORT_EMAIL_SETTINGS,
+    clock.TODAY_SETTING,
 )
 
 
