@@ -141,6 +141,16 @@ POSTS_COLUMNS = {
 }
 
 
+def earliest_day(today: dt.date) -> dt.date:
+    """The first day a backfill fetches and replaces: Meta keeps insights for the last two years (see the module
+    docstring) and answers older ranges empty, so an older stored day is kept as loaded. One day after the date two
+    years back, so that the boundary day (already gone for a request made late in the day, in Meta's zone) is
+    never replaced by an empty answer."""
+    if (today.month, today.day) == (2, 29):
+        return dt.date(today.year - 2, 3, 1)
+    return today.replace(year=today.year - 2) + dt.timedelta(days=1)
+
+
 @dataclasses.dataclass(frozen=True)
 class FacebookPagesSettings:
     access_token: str = dataclasses.field(repr=False)
@@ -457,6 +467,7 @@ SOURCE = RawSource(
     # below), 28 (Meta's longest daily window, days_28) weekly.
     restatement=POSTS_RESTATEMENT,
     setting_names=SETTING_NAMES,
+    earliest_day=earliest_day,
 )
 
 # The same settings and check (`social-roi check` checks a platform once). A post's lifetime figures keep growing

@@ -50,6 +50,7 @@ from facebook_business.adobjects.iguser import IGUser
 from facebook_business.exceptions import FacebookRequestError
 
 from connectors.errors import MalformedPayloadError, PlatformConfigError
+from connectors.facebook_pages import earliest_day
 from connectors.meta_organic import DEFAULT_GRAPH_URL, TOKEN_SETTINGS, OrganicGraphClient, ids_and_token
 from connectors.retry import Backoff
 from connectors.source import AccessCheck, RawSource, RestatementWindow, SliceRecords, check_slices, fetch_slices
@@ -497,6 +498,9 @@ SOURCE = RawSource(
     # keeps arriving: 7 days nightly; weekly 28 days, as for the Facebook Pages.
     restatement=RestatementWindow(nightly_days=7, weekly_days=28),
     setting_names=SETTING_NAMES,
+    # Instagram keeps two years as Facebook Pages do ("Metrics data is stored for up to 2 years", Media Insights
+    # reference, "Limitations"): a backfill leaves older stored days, and the media published on them, as loaded.
+    earliest_day=earliest_day,
 )
 
 # The same settings, check and window (a post's engagement accrues for about a week: re-read nightly).
