@@ -8,9 +8,19 @@ written in UTC ("if you set ``since`` to January 1, 2018, the ``end_time`` will 
 developers.facebook.com/documentation/pages-api/platforminsights/page, "Limitations"). So ``until`` is the first
 day not returned, and a value's day is the day before the midnight nearest its ``end_time``.
 
-Per post published in the window (POSTS_SOURCE): ``Page(page_id).get_published_posts(fields=[..., POST_INSIGHTS])``,
-the post's lifetime figures as they stand at the fetch, read in the same request through field expansion. Per Page
-(``fetch_follower_totals``): the Page node's ``followers_count`` now, for the snapshot table kept forever.
+Per post published in the window (POSTS_SOURCE): ``GET /{page_id}/published_posts?fields=...,insights.metric(...)``,
+the post's lifetime figures as they stand at the fetch, read in the same request through field expansion. The
+posts edge pages by time (``until`` + ``__paging_token`` in ``paging.next``, no ``cursors``: "Time-based
+Pagination", developers.facebook.com/docs/graph-api/results), and the SDK's Cursor stops at the first page without
+``cursors`` (facebook_business/api.py ``Cursor.load_next_page``), so the connector follows ``paging.next`` itself
+until a page has none. Videos and Reels have no figures on the post's insights: theirs are read from the video's
+``video_insights`` edge (VIDEO_METRICS, REEL_METRICS). Per Page (``fetch_follower_totals``): the Page node's
+``followers_count`` now, for the snapshot table kept forever.
+
+A metric Graph leaves out is NULL, never 0 (a day or a post Meta has no figure for is unknown, not nothing).
+Meta keeps Page insights two years ("Only the last two years of insights data is available", Page Insights
+reference, developers.facebook.com/docs/graph-api/reference/insights; older ranges come back empty, not as an
+error): ``earliest_day`` keeps a backfill from replacing older stored days with nothing.
 
 Errors (classified in ``meta_organic.py``, shared with Instagram): a retired metric fails the whole request with code 100 "The value must be a valid insights metric": the
 connector names the metric and its replacement (RETIRED_METRICS). A Page token without ``read_insights`` /
@@ -24,6 +34,7 @@ import dataclasses
 import datetime as dt
 import json
 import os
+import urllib.parse
 import warnings
 from collections.abc import Iterator, Mapping
 
@@ -74,6 +85,12 @@ POST_METRICS = {
 RETIRED_METRICS.update(
     {"post_impressions": "post_media_view", "post_impressions_unique": "post_total_media_view_unique"}
 )
+# A video's and a Reel's lifetime figures, on the video's `video_insights` edge (their post's insights are empty),
+# and the post column each lands in. Videos: developers.facebook.com/docs/video-api/guides/insights (its example
+# answers total_video_views, total_video_views_unique). Reels: "plays" (blue_reels_play_count), developers.
+# facebook.com/blog/post/2022/12/15/introducing-reels-metrics-api/ and the Reels insights of the Video API guide.
+VIDEO_METRICS = {"total_video_views": "views", "total_video_views_unique": "viewers"}
+REEL_METRICS = {"blue_reels_play_count": "views"}
 POST_FIELDS = (
     "id",
     "created_time",
@@ -83,7 +100,13 @@ POST_FIELDS = (
     # Counts only: a summary without the reactions and comments themselves.
     "reactions.summary(total_count).limit(0)",
     "comments.summary(total_count).limit(0)",
+    # Which video a video or Reel post shows (media_type "video", target {id, url}: developers.facebook.com/docs/
+    # graph-api/reference/story-attachment/); a Reel's url is facebook.com/reel/<id>.
+    "attachments{media_type,target,url}",
 )
+# Query parameters of a `paging.next` link that the session adds itself: dropped, so that they are neither sent
+# twice nor kept anywhere.
+SESSION_PARAMETERS = ("access_token", "appsecret_proof")
 POSTS_PAGE_SIZE = 100
 POSTS_TABLE = "facebook_page_posts"
 INVALID_METRIC_MESSAGE = "valid insights metric"
@@ -117,6 +140,16 @@ POSTS_COLUMNS = {
     "link_clicks": "BIGINT",
     "raw_row": "JSON",
 }
+
+
+def earliest_day(today: dt.date) -> dt.date:
+    """The first day a backfill fetches and replaces: Meta keeps insights for the last two years (see the module
+    docstring) and answers older ranges empty, so an older stored day is kept as loaded. One day after the date two
+    years back, so that the boundary day (already gone for a request made late in the day, in Meta's zone) is
+    never replaced by an empty answer."""
+    if (today.month, today.day) == (2, 29):
+        return dt.date(today.year - 2, 3, 1)
+    return today.replace(year=today.year - 2) + dt.timedelta(days=1)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -158,27 +191,62 @@ class FacebookPagesClient(OrganicGraphClient):
             start = end + dt.timedelta(days=1)
 
     def posts(self, page_id: str, since: dt.date, until: dt.date) -> Iterator[dict]:
-        """One record per post published (UTC day) in [since, until], with its lifetime figures so far."""
+        """One record per post published (UTC day) in [since, until], with its lifetime figures so far: every page
+        of the edge, following `paging.next` until a page has none."""
         start = dt.datetime.combine(since, dt.time(), dt.UTC)
         end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), dt.UTC)
-        params = {"since": int(start.timestamp()), "until": int(end.timestamp()), "limit": POSTS_PAGE_SIZE}
         fields = [*POST_FIELDS, f"insights.metric({','.join(POST_METRICS)})"]
-        cursor = self._call(page_id, lambda: self._published_posts(page_id, fields, params))
-        while True:
-            # The SDK fetches the next page when the current one is used up: each fetch may fail as the first did.
-            post = self._call(page_id, lambda: next(cursor, None))
-            if post is None:
-                return
-            record = parse_page_post(post.export_all_data(), page_id, since, until)
-            if record is not None:
-                yield record
+        request = (
+            (page_id, "published_posts"),
+            {
+                "fields": ",".join(fields),
+                "since": int(start.timestamp()),
+                "until": int(end.timestamp()),
+                "limit": POSTS_PAGE_SIZE,
+            },
+        )
+        while request is not None:
+            answer = self._call(page_id, lambda r=request: self._api.call("GET", r[0], params=r[1]).json())
+            for post in answer.get("data") or []:
+                record = parse_page_post(post, page_id, since, until)
+                if record is not None:
+                    yield self._with_video_figures(page_id, post, record)
+            request = self._next_page(page_id, (answer.get("paging") or {}).get("next"))
 
-    def _published_posts(self, page_id: str, fields: list[str], params: dict):
-        with warnings.catch_warnings():
-            # The SDK knows the edge's plain fields only and warns about each expanded one (`reactions.summary(...)`,
-            # `insights.metric(...)`), which Graph accepts.
-            warnings.filterwarnings("ignore", message="published_posts does not allow field")
-            return Page(page_id, api=self._api).get_published_posts(fields, params)
+    def _next_page(self, page_id: str, link) -> tuple[str, dict] | None:
+        """The request `paging.next` names, without the token it carries (the session sends its own); None on the
+        last page. A link to another host than META_GRAPH_URL is refused: the session would send it the token."""
+        if not link:
+            return None
+        parts = urllib.parse.urlsplit(str(link))
+        graph = urllib.parse.urlsplit(self.settings.graph_url)
+        if (parts.scheme, parts.netloc) != (graph.scheme, graph.netloc):
+            raise _malformed(page_id, f"paging.next leads to {parts.scheme}://{parts.netloc}, not to META_GRAPH_URL")
+        params = {
+            name: value
+            for name, value in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+            if name not in SESSION_PARAMETERS
+        }
+        return urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path, "", "")), params
+
+    def _with_video_figures(self, page_id: str, post: Mapping, record: dict) -> dict:
+        """A video's or Reel's post with its figures from the video's `video_insights` (its own insights are
+        empty); any other post as it is."""
+        video = video_of(post)
+        if video is None:
+            return record
+        video_id, is_reel = video
+        metrics = REEL_METRICS if is_reel else VIDEO_METRICS
+        answer = self._call(
+            page_id,
+            lambda: self._api.call("GET", (video_id, "video_insights"), params={"metric": ",".join(metrics)}).json(),
+        )
+        values = {
+            entry.get("name"): (entry.get("values") or [{}])[0].get("value") for entry in answer.get("data") or []
+        }
+        for metric, column in metrics.items():
+            record[column] = _count(values.get(metric), f"video {video_id} {metric}", page_id)
+        return record
 
     def follower_total(self, page_id: str, *_window) -> Iterator[dict]:
         """The one record of the Page's follower total as it stands now (whatever the window)."""
@@ -234,8 +302,8 @@ class FacebookPagesClient(OrganicGraphClient):
 
 
 def parse_page_insights(entries: list[Mapping], page_id: str, since: dt.date, until: dt.date) -> Iterator[dict]:
-    """Pivot Meta's per-metric value lists into one record per day (see RAW_COLUMNS); an absent count means
-    zero, an absent follower total NULL."""
+    """Pivot Meta's per-metric value lists into one record per day (see RAW_COLUMNS); a metric Meta gave no value
+    for that day is NULL (unknown), not 0."""
 
     def fail(what: str) -> MalformedPayloadError:
         return MalformedPayloadError(
@@ -251,20 +319,17 @@ def parse_page_insights(entries: list[Mapping], page_id: str, since: dt.date, un
             day = day_of_end_time(value.get("end_time"), fail)
             if not since <= day <= until:
                 raise fail(f"end_time {value.get('end_time')!r} lies outside {since}..{until}")
-            number = value.get("value", 0)
+            if value.get("value") is None:
+                continue  # no figure for this day: the column stays NULL
+            number = value["value"]
             if not isinstance(number, int | float) or isinstance(number, bool) or number != int(number):
                 raise fail(f"{name} value {number!r} is not a whole number")
             days.setdefault(day, {})[name] = int(number)
     for day in sorted(days):
         values = days[day]
         record = {"page_id": page_id, "date": day.isoformat()}
-        # an absent daily count is zero; an absent lifetime total is unknown, never zero followers
-        record.update(
-            {
-                column: values.get(metric, None if column == "follows_total" else 0)
-                for metric, column in PAGE_METRICS.items()
-            }
-        )
+        # a metric Meta left out is unknown: NULL, never zero (sums skip it; a zero would pull averages down)
+        record.update({column: values.get(metric) for metric, column in PAGE_METRICS.items()})
         record["raw_row"] = json.dumps(values, separators=(",", ":"), sort_keys=True)
         yield record
 
@@ -275,17 +340,30 @@ def _malformed(page_id: str, what: str) -> MalformedPayloadError:
     )
 
 
-def _count(value, what: str, page_id: str) -> int:
+def _count(value, what: str, page_id: str) -> int | None:
+    """A count as Graph wrote it; None (NULL) when it wrote none."""
     if value is None:
-        return 0
+        return None
     if not isinstance(value, int | float) or isinstance(value, bool) or value != int(value) or value < 0:
         raise _malformed(page_id, f"{what} {value!r} is not a count")
     return int(value)
 
 
+def video_of(post: Mapping) -> tuple[str, bool] | None:
+    """(video id, whether it is a Reel) of a video or Reel post, from its attachments; None for any other post."""
+    for attachment in (post.get("attachments") or {}).get("data") or []:
+        target = attachment.get("target") or {}
+        if attachment.get("media_type") == "video" and target.get("id"):
+            url = str(target.get("url") or attachment.get("url") or "")
+            return str(target["id"]), "/reel/" in url
+    return None
+
+
 def parse_page_post(post: Mapping, page_id: str, since: dt.date, until: dt.date) -> dict | None:
-    """One post as a record of POSTS_COLUMNS. Absent counts are zero (Graph leaves out `shares` of a post nobody
-    shared); `post_clicks_by_type` is a breakdown whose "link clicks" are the clicks kept."""
+    """One post as a record of POSTS_COLUMNS. A metric the post's insights leave out is NULL (a video's or Reel's
+    are all left out: see `video_of`); `shares` absent is 0, as Graph leaves it out of a post nobody shared;
+    `post_clicks_by_type` is a breakdown whose "link clicks" are the clicks kept (0 when it has other clicks
+    only)."""
     post_id = post.get("id")
     if not isinstance(post_id, str) or not post_id:
         raise _malformed(page_id, "a post without an id")
@@ -299,11 +377,11 @@ def parse_page_post(post: Mapping, page_id: str, since: dt.date, until: dt.date)
         entry.get("name"): (entry.get("values") or [{}])[0].get("value")
         for entry in (post.get("insights") or {}).get("data", [])
     }
-    record = {column: 0 for column in POST_METRICS.values()}
+    record = {}
     for metric, column in POST_METRICS.items():
         value = insights.get(metric)
-        if metric == "post_clicks_by_type":
-            value = (value or {}).get("link clicks") if isinstance(value, dict) or value is None else value
+        if metric == "post_clicks_by_type" and isinstance(value, dict):
+            value = value.get("link clicks", 0)
         record[column] = _count(value, f"post {post_id} {metric}", page_id)
     return {
         "page_id": page_id,
@@ -321,7 +399,7 @@ def parse_page_post(post: Mapping, page_id: str, since: dt.date, until: dt.date)
         "comments": _count(
             ((post.get("comments") or {}).get("summary") or {}).get("total_count"), f"post {post_id} comments", page_id
         ),
-        "shares": _count((post.get("shares") or {}).get("count"), f"post {post_id} shares", page_id),
+        "shares": _count((post.get("shares") or {}).get("count", 0), f"post {post_id} shares", page_id),
         "raw_row": json.dumps(post, separators=(",", ":"), sort_keys=True, ensure_ascii=False),
     }
 
@@ -390,6 +468,7 @@ SOURCE = RawSource(
     # below), 28 (Meta's longest daily window, days_28) weekly.
     restatement=POSTS_RESTATEMENT,
     setting_names=SETTING_NAMES,
+    earliest_day=earliest_day,
 )
 
 # The same settings and check (`social-roi check` checks a platform once). A post's lifetime figures keep growing

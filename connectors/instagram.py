@@ -14,7 +14,14 @@ Three reads per account, each through the SDK's ``IGUser`` / ``IGMedia`` objects
   ig-user/insights).
 - ``POSTS_SOURCE``, one row per media item published in the window with its LIFETIME figures as of the fetch:
   ``IGUser(id).get_media`` (newest first, cursor paging, stopped at the first page reaching older media), then
-  ``IGMedia(id).get_insights`` per item.
+  ``IGMedia(id).get_insights`` per item, asking only the metrics its ``media_product_type`` has
+  (MEDIA_METRICS_BY_PRODUCT_TYPE). A metric an item has not is NULL, never 0: Instagram answers "an empty data set
+  instead of 0" where it has no figure (Media Insights reference, "Limitations"). A metric refused anyway for one
+  item (code 100, "The Media Insights API does not support the views metric for this media product type", as
+  production answers show for some Reels) is dropped and the item read again without it; media posted before the
+  account became a business account (code 100, subcode 2108006) are listed with their own fields and no figures,
+  as Airbyte skips them (github.com/airbytehq/airbyte/pull/26599; the error in github.com/airbytehq/airbyte/
+  issues/1814), and counted in the log.
 - ``fetch_follower_totals``: the account's ``followers_count`` now (an IG User field), for the nightly snapshot;
   Instagram keeps no follower history worth the name (``follower_count`` is 30 days at most and absent under 100
   followers, developers.facebook.com/documentation/instagram-platform/api-reference/instagram-user/insights).
@@ -31,6 +38,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import logging
 import os
 import re
 import warnings
@@ -43,6 +51,7 @@ from facebook_business.exceptions import FacebookRequestError
 
 from connectors import clock
 from connectors.errors import MalformedPayloadError, PlatformConfigError
+from connectors.facebook_pages import earliest_day
 from connectors.meta_organic import DEFAULT_GRAPH_URL, TOKEN_SETTINGS, OrganicGraphClient, ids_and_token
 from connectors.retry import Backoff
 from connectors.source import AccessCheck, RawSource, RestatementWindow, SliceRecords, check_slices, fetch_slices
@@ -78,6 +87,28 @@ MEDIA_METRICS = {
     "shares": "shares",
     "total_interactions": "total_interactions",
 }
+# The media metrics each media_product_type has, from the Media Insights reference's metric table (developers.
+# facebook.com/documentation/instagram-platform/reference/instagram-media/insights, "Metrics": `views` "for FEED,
+# STORY, and REELS media product types"; likes, comments and saved are FEED and REELS metrics, not STORY ones).
+# Airbyte's source-instagram likewise asks a metric list per media_product_type / media_type (manifest.yaml,
+# MediaInsights `metric`: REELS, VIDEO on FEED, CAROUSEL_ALBUM and the rest apart). A product type not listed here
+# (AD, or one Meta adds) is asked every metric, and what Instagram refuses for it is dropped item by item.
+STORY_METRICS = ("views", "reach", "shares", "total_interactions")
+MEDIA_METRICS_BY_PRODUCT_TYPE = {
+    "FEED": tuple(MEDIA_METRICS),
+    "REELS": tuple(MEDIA_METRICS),
+    "STORY": STORY_METRICS,
+}
+# How Instagram refuses a metric one item has not (code 100): "(#100) The Media Insights API does not support the
+# impressions, replies metric for this media product type." and "(#100) The metric shares is not supported for this
+# media type" (github.com/exileum/meta-mcp/issues/120).
+REFUSED_FOR_ITEM = (
+    re.compile(r"does not support the ([a-z_, ]+?) metrics? for this media"),
+    re.compile(r"The metrics? ([a-z_, ]+?) (?:is|are) not supported for this media"),
+)
+# Media posted before the account last became a business account have no insights: code 100, subcode 2108006,
+# "Media posted before business account conversion" (github.com/airbytehq/airbyte/issues/1814).
+POSTED_BEFORE_BUSINESS_SUBCODE = 2108006
 # Metrics Meta retired, and what replaced them: named in the error when an old list asks for one.
 RETIRED_METRICS = {
     "impressions": "views",
@@ -116,6 +147,7 @@ MEDIA_COLUMNS = {
     "published_date": "DATE",
     "published_at": "TIMESTAMP",
     "media_type": "VARCHAR",
+    "media_product_type": "VARCHAR",  # FEED, REELS, STORY, AD: which metrics the item has
     "permalink": "VARCHAR",
     "caption": "VARCHAR",
     "views": "BIGINT",
@@ -155,6 +187,27 @@ class InstagramSettings:
         return cls(access_token=token, account_ids=account_ids, graph_url=graph_url)
 
 
+log = logging.getLogger(__name__)
+
+
+class _MetricsRefusedForItem(Exception):
+    """Instagram refused these metrics for one item (not for the account): read it again without them."""
+
+    def __init__(self, metrics: tuple[str, ...]):
+        super().__init__(", ".join(metrics))
+        self.metrics = metrics
+
+
+class _PostedBeforeBusiness(Exception):
+    """The item was posted before the account became a business account: Instagram has no insights for it."""
+
+
+def media_metrics_for(media: Mapping, wanted: tuple[str, ...]) -> tuple[str, ...]:
+    """The metrics of `wanted` that an item of this media_product_type has (all of them for a type not known)."""
+    has = MEDIA_METRICS_BY_PRODUCT_TYPE.get(str(media.get("media_product_type")), wanted)
+    return tuple(name for name in wanted if name in has)
+
+
 class InstagramClient(OrganicGraphClient):
     """Reads Instagram account and media insights; `sleep` is the clock it waits with (tests record instead)."""
 
@@ -190,10 +243,42 @@ class InstagramClient(OrganicGraphClient):
 
     def media_insights(self, account_id: str, since: dt.date, until: dt.date) -> Iterator[dict]:
         """One record per media item published on [since, until] (UTC days), with its lifetime figures now."""
-        metrics = self.settings.media_metrics
+        before_business = 0
         for media in self._media_published(account_id, since, until):
-            entries = self._call(account_id, lambda m=media["id"]: self._media_metrics(m, metrics), metrics)
+            try:
+                entries = self._item_insights(account_id, media)
+            except _PostedBeforeBusiness:
+                before_business += 1
+                entries = None
             yield parse_media(media, entries, account_id)
+        if before_business:
+            log.warning(
+                "Instagram account %s: %d media item(s) of %s..%s were posted before the account became a business "
+                "account; Instagram has no insights for them (code 100, subcode %d), so they are listed without figures.",
+                account_id,
+                before_business,
+                since,
+                until,
+                POSTED_BEFORE_BUSINESS_SUBCODE,
+            )
+
+    def _item_insights(self, account_id: str, media: Mapping) -> list[dict] | None:
+        """The item's insights entries for the metrics its type has; a metric Instagram refuses for this item
+        anyway is dropped and the item read again without it (at most once per metric)."""
+        metrics = media_metrics_for(media, self.settings.media_metrics)
+        while metrics:
+            try:
+                return self._call(account_id, lambda m=metrics: self._media_metrics(media["id"], m), metrics)
+            except _MetricsRefusedForItem as refused:
+                log.info(
+                    "Instagram media %s (%s/%s): Instagram has no %s for it; read again without",
+                    media["id"],
+                    media.get("media_type"),
+                    media.get("media_product_type"),
+                    refused,
+                )
+                metrics = tuple(name for name in metrics if name not in refused.metrics)
+        return []  # no metric left that this item has: every figure stays NULL
 
     def follower_total(self, account_id: str, *_window) -> Iterator[dict]:
         """The account's follower total now (whatever the window), as one record; a failure leaves when the
@@ -242,6 +327,10 @@ class InstagramClient(OrganicGraphClient):
                 # "Limitations") is about this item, not the token: its figures stay empty, the account loads.
                 if error.api_error_code() == 10 and NOT_ENOUGH_VIEWERS in (error.api_error_message() or ""):
                     return None
+                if error.api_error_code() == 100 and error.api_error_subcode() == POSTED_BEFORE_BUSINESS_SUBCODE:
+                    raise _PostedBeforeBusiness() from None
+                if error.api_error_code() == 100 and (refused := _refused_for_item(error, metrics)):
+                    raise _MetricsRefusedForItem(refused) from None
                 raise
         return [cursor[index].export_all_data() for index in range(len(cursor))]
 
@@ -260,6 +349,16 @@ class InstagramClient(OrganicGraphClient):
             yield from (media for media, day in zip(page, days, strict=True) if since <= day <= until)
             if not page or min(days) < since or not self._call(account_id, cursor.load_next_page):
                 return
+
+
+def _refused_for_item(error: FacebookRequestError, asked: tuple[str, ...]) -> tuple[str, ...]:
+    """The metrics of `asked` a code-100 answer says this one item has not; () when it is another refusal."""
+    message = error.api_error_message() or ""
+    for pattern in REFUSED_FOR_ITEM:
+        if found := pattern.search(message):
+            named = {name.strip() for name in found.group(1).split(",")}
+            return tuple(name for name in asked if name in named)
+    return ()
 
 
 def _retired_metric_error(account_id: str, metrics: tuple[str, ...], index: int) -> PlatformConfigError:
@@ -294,8 +393,10 @@ def parse_account_day(entries: list[Mapping], account_id: str, day: dt.date) -> 
     if not entries:
         return None
     values: dict[str, object] = {}
-    record = {"account_id": account_id, "date": day.isoformat(), **dict.fromkeys(FOLLOW_TYPE_COLUMNS.values(), 0)}
-    record.update(dict.fromkeys(ACCOUNT_METRICS.values(), 0))
+    # A metric the day's answer leaves out is NULL, not 0: Instagram "returns an empty data set instead of 0"
+    # where it has no figure (Account Insights reference, "Limitations").
+    record = {"account_id": account_id, "date": day.isoformat(), **dict.fromkeys(FOLLOW_TYPE_COLUMNS.values())}
+    record.update(dict.fromkeys(ACCOUNT_METRICS.values()))
     for entry in entries:
         name, total = entry.get("name"), entry.get("total_value")
         if not isinstance(total, Mapping) or (name != FOLLOWS_METRIC and name not in ACCOUNT_METRICS):
@@ -303,6 +404,7 @@ def parse_account_day(entries: list[Mapping], account_id: str, day: dt.date) -> 
         if name == FOLLOWS_METRIC:
             values[name] = breakdown = _follow_types(total, account_id)
             for kind, column in FOLLOW_TYPE_COLUMNS.items():
+                # within a breakdown Instagram did give, a follow type left out had nobody
                 record[column] = _whole_number(breakdown.get(kind, 0), f"{name} {kind}", account_id)
         else:
             values[name] = record[ACCOUNT_METRICS[name]] = _whole_number(total.get("value", 0), name, account_id)
@@ -331,8 +433,10 @@ def published_at(media: Mapping, account_id: str) -> dt.datetime:
 
 
 def parse_media(media: Mapping, entries: list[Mapping] | None, account_id: str) -> dict:
-    """A media item and its lifetime insights as one record (see MEDIA_COLUMNS); absent metrics are zero, and all
-    of them null when Instagram shows no insights for the item (`entries` None)."""
+    """A media item and its lifetime insights as one record (see MEDIA_COLUMNS). A metric Instagram gave no value
+    for is NULL, never 0 ("the API returns an empty data set instead of 0", Media Insights reference,
+    "Limitations"): so are those the item's type has not, and all of them when Instagram shows no insights for
+    the item (`entries` None: too few viewers, or posted before the account became a business account)."""
     moment = published_at(media, account_id)
     insights = {}
     for entry in entries or []:
@@ -346,12 +450,11 @@ def parse_media(media: Mapping, entries: list[Mapping] | None, account_id: str) 
         "published_date": moment.date().isoformat(),
         "published_at": moment.replace(tzinfo=None).isoformat(sep=" "),
         "media_type": media.get("media_type"),
+        "media_product_type": media.get("media_product_type"),
         "permalink": media.get("permalink"),
         "caption": media.get("caption"),
     }
-    record.update(
-        {column: None if entries is None else insights.get(metric, 0) for metric, column in MEDIA_METRICS.items()}
-    )
+    record.update({column: insights.get(metric) for metric, column in MEDIA_METRICS.items()})
     record["raw_row"] = json.dumps(
         {"media": dict(media), "insights": insights}, separators=(",", ":"), sort_keys=True, ensure_ascii=False
     )
@@ -396,6 +499,9 @@ SOURCE = RawSource(
     # keeps arriving: 7 days nightly; weekly 28 days, as for the Facebook Pages.
     restatement=RestatementWindow(nightly_days=7, weekly_days=28),
     setting_names=SETTING_NAMES,
+    # Instagram keeps two years as Facebook Pages do ("Metrics data is stored for up to 2 years", Media Insights
+    # reference, "Limitations"): a backfill leaves older stored days, and the media published on them, as loaded.
+    earliest_day=earliest_day,
 )
 
 # The same settings, check and window (a post's engagement accrues for about a week: re-read nightly).

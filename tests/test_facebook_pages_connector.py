@@ -156,13 +156,24 @@ def test_the_posts_of_a_month_arrive_with_their_figures_and_permalinks(sandbox, 
     assert len(truth) > 5
     assert [
         (r["post_id"], r["published_date"], r["permalink"], r["views"], r["viewers"], r["link_clicks"]) for r in rows
-    ] == [(p.id, p.published_at.date().isoformat(), p.permalink, p.views, p.viewers, p.link_clicks) for p in truth]
+    ] == [
+        # a Reel's reach is not read (only its plays): unknown, NULL
+        (
+            p.id,
+            p.published_at.date().isoformat(),
+            p.permalink,
+            p.views,
+            None if p.kind == "reel" else p.viewers,
+            p.link_clicks,
+        )
+        for p in truth
+    ]
     assert [(r["reactions"], r["comments"], r["shares"]) for r in rows] == [
         (p.reactions, p.comments, p.shares) for p in truth
     ]
 
 
-def test_posts_are_read_a_page_of_results_at_a_time(sandbox, page_settings, yesterday, monkeypatch):
+def test_posts_follow_the_time_based_next_link_until_a_page_has_none(sandbox, page_settings, yesterday, monkeypatch):
     page = facebook_pages(sandbox.advertiser)[0]
     since = yesterday - dt.timedelta(days=99)
     monkeypatch.setattr("connectors.facebook_pages.POSTS_PAGE_SIZE", 10)
@@ -170,7 +181,24 @@ def test_posts_are_read_a_page_of_results_at_a_time(sandbox, page_settings, yest
     rows = read_posts(page_settings, page.id, since, yesterday)
 
     assert [r["post_id"] for r in rows] == [p.id for p in page_posts(sandbox.advertiser, page, since, yesterday)]
-    assert len([r for r in sandbox.facebook_pages.requests if r[1][0] == "published_posts"]) == -(-len(rows) // 10)
+    # Every full page has a `next` (until + __paging_token, no cursors); the page after the last post has none.
+    assert len([r for r in sandbox.facebook_pages.requests if r[1][0] == "published_posts"]) == len(rows) // 10 + 1
+
+
+def test_a_reels_and_a_videos_views_come_from_the_videos_insights(sandbox, page_settings, month):
+    page = facebook_pages(sandbox.advertiser)[0]
+
+    rows = {r["post_id"]: r for r in read_posts(page_settings, page.id, *month)}
+
+    truth = page_posts(sandbox.advertiser, page, *month)
+    reels = [p for p in truth if p.kind == "reel"]
+    videos = [p for p in truth if p.kind == "video"]
+    assert reels and videos
+    assert [rows[p.id]["views"] for p in reels] == [p.views for p in reels] and all(p.views > 0 for p in reels)
+    assert [(rows[p.id]["views"], rows[p.id]["viewers"]) for p in videos] == [(p.views, p.viewers) for p in videos]
+    assert all(rows[p.id]["link_clicks"] is None for p in reels + videos), "a video's insights have no link clicks"
+    asked = [r[1] for r in sandbox.facebook_pages.requests if r[1][0] == "video_insights"]
+    assert len(asked) == len(reels) + len(videos)
 
 
 def test_late_engagement_moves_the_figures_of_last_weeks_posts_only(sandbox, page_settings, month):

@@ -107,6 +107,39 @@ def test_media_rows_equal_what_was_published_with_their_lifetime_figures(sandbox
     assert truth, "a month without media would prove nothing"
 
 
+def test_a_month_with_reels_carousels_and_pre_business_posts_loads_every_item_with_null_where_there_is_no_figure(
+    sandbox, settings, caplog
+):
+    # The second account became a business account mid-month; Instagram refuses `views` for its Reels anyway.
+    account = instagram_accounts(sandbox.advertiser)[1]
+    month = (account.business_since - dt.timedelta(days=15), account.business_since + dt.timedelta(days=14))
+    sandbox.faults.arm("instagram", "reel_metric_refused", times=None, metric="views")
+
+    with caplog.at_level("WARNING", logger="connectors.instagram"):
+        rows = {r["media_id"]: r for r in read(settings, InstagramClient.media_insights, account.id, *month)}
+
+    truth = media_of(sandbox.advertiser, account, *month)
+    assert rows.keys() == {m.id for m in truth}, "every item is listed"
+    figures = ("views", "reach", "likes", "comments", "saves", "shares", "total_interactions")
+    before = [m for m in truth if m.posted_before_business]
+    reels = [m for m in truth if m.media_product_type == "REELS" and not m.posted_before_business]
+    feed = [m for m in truth if m.media_product_type == "FEED" and not m.posted_before_business]
+    assert before and reels and any(m.media_type == "CAROUSEL_ALBUM" for m in feed)
+    for item in before:  # its own fields, no figures
+        row = rows[item.id]
+        assert (row["permalink"], row["caption"], row["media_product_type"]) == (
+            item.permalink,
+            item.caption,
+            item.media_product_type,
+        )
+        assert [row[f] for f in figures] == [None] * len(figures)
+    for item in reels:  # read again without the refused metric: NULL views, every other figure
+        assert [rows[item.id][f] for f in figures] == [None, *(getattr(item, f) for f in figures[1:])]
+    for item in feed:
+        assert [rows[item.id][f] for f in figures] == [getattr(item, f) for f in figures]
+    assert f"{len(before)} media item(s)" in caplog.text and "business account" in caplog.text
+
+
 def test_listing_media_stops_at_the_first_page_reaching_older_media(sandbox, settings, yesterday):
     account = instagram_accounts(sandbox.advertiser)[0]
     week = (yesterday - dt.timedelta(days=6), yesterday)

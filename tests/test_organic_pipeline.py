@@ -269,3 +269,50 @@ def test_a_backfill_reaching_past_linkedins_12_months_loads_what_it_serves_and_k
         organization,
         long_ago,
     ) == [(7,)], "the older day keeps what was loaded"
+
+
+def test_a_backfill_over_2023_leaves_every_stored_page_day_older_than_two_years_unchanged(work_env, sandbox, instance):
+    from connectors import clock
+    from connectors.facebook_pages import earliest_day
+    from pipelines.assets.raw import raw_assets
+    from pipelines.run_window import range_tags
+
+    first = earliest_day(clock.today())  # Meta serves this day onwards; it answers older ranges empty
+    page = facebook_pages(sandbox.advertiser)[0].id
+    account = instagram_accounts(sandbox.advertiser)[0].id
+    older = [dt.date(2023, 3, 1), dt.date(2023, 12, 31), first - dt.timedelta(days=1)]
+    tables = {
+        "facebook_page_insights": ("page_id", "date", page),
+        "instagram_account_insights": ("account_id", "date", account),
+        "facebook_page_posts": ("page_id", "published_date", page),
+        "instagram_media": ("account_id", "published_date", account),
+    }
+    with duckdb.connect(str(work_env)) as connection:
+        # days an earlier sync loaded, when Meta still served them
+        for table, (slice_column, date_column, slice_id) in tables.items():
+            for number, day in enumerate(older):
+                key = {"facebook_page_posts": ", post_id", "instagram_media": ", media_id"}.get(table, "")
+                connection.execute(
+                    f"insert into raw.{table} ({slice_column}, {date_column}{key}, raw_row) values (?, ?"
+                    f'{", ?" if key else ""}, \'{{"loaded": "earlier"}}\')',
+                    [slice_id, day, *([f"kept-{number}"] if key else [])],
+                )
+    stored = "select * from raw.{table} where {date_column} < ? order by all"
+    before = {t: query(work_env, stored.format(table=t, date_column=c[1]), first) for t, c in tables.items()}
+    assets = [a for a in raw_assets if a.key.path[-1] in tables]
+
+    result = dg.materialize(
+        assets, instance=instance, tags=range_tags(dt.date(2023, 1, 1), first + dt.timedelta(days=2))
+    )
+
+    assert result.success
+    assert all(e.passed for e in result.get_asset_check_evaluations())
+    after = {t: query(work_env, stored.format(table=t, date_column=c[1]), first) for t, c in tables.items()}
+    assert after == before and all(len(rows) >= len(older) for rows in before.values())
+    served = query(
+        work_env,
+        "select min(date), count(distinct date) from raw.facebook_page_insights where page_id = ? and date >= ?",
+        page,
+        first,
+    )
+    assert served[0][0] == first, "the days Meta still serves are loaded"

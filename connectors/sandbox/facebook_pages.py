@@ -2,9 +2,26 @@
 
 Served, for the advertiser's Pages (``organic_figures.py``): ``GET /{version}/{page_id}/insights?metric=...&period=day
 &since=...&until=...``, the Page node ``GET /{version}/{page_id}?fields=followers_count`` and its posts with their
-lifetime figures, ``GET /{version}/{page_id}/published_posts?fields=...,insights.metric(...)&since=...&until=...``. The answer has Meta's shape: one entry per metric,
-``{"name", "period", "values": [{"value", "end_time"}], "title", "description", "id"}``, and time-based
-``paging`` (``previous`` / ``next`` URLs for the neighbouring ranges, no cursors).
+lifetime figures, ``GET /{version}/{page_id}/published_posts?fields=...,insights.metric(...)&since=...&until=...``,
+and a video's or Reel's lifetime figures, ``GET /{version}/{video_id}/video_insights?metric=...``. The answer has
+Meta's shape: one entry per metric, ``{"name", "period", "values": [{"value", "end_time"}], "title",
+"description", "id"}``, and time-based ``paging`` (``previous`` / ``next`` URLs for the neighbouring ranges, no
+cursors).
+
+Posts page by time as well, as in Meta's own examples ("Time-based Pagination", developers.facebook.com/docs/
+graph-api/results: ``paging.next`` carries ``until`` and a ``__paging_token``, no ``cursors``; "If not included,
+this is the last page of data"): a full page has a ``next``, the page after the last post is empty and has none.
+Every ``paging`` link carries the request's ``access_token``, as real Graph's do (the reproduction in issue #21).
+
+Videos and Reels have no figures on the post's insights (their ``insights`` come back empty, issue #21): their
+figures are on the video's ``video_insights`` edge (developers.facebook.com/docs/video-api/guides/insights:
+``total_video_views``, ``total_video_views_unique``; Reels: ``blue_reels_play_count``, "Introducing Reels metrics
+API", developers.facebook.com/blog/post/2022/12/15/introducing-reels-metrics-api/). A post's ``attachments``
+(``media_type`` "video", ``target`` {``id``, ``url``}, developers.facebook.com/docs/graph-api/reference/
+story-attachment/) name its video; a Reel's url is facebook.com/reel/<id>.
+
+Meta keeps Page insights for two years ("Only the last two years of insights data is available", Page Insights
+reference); an older range answers an empty ``data``, not an error.
 
 Faithful details (developers.facebook.com/documentation/pages-api/platforminsights/page, "Limitations", and the
 Page Insights reference developers.facebook.com/docs/graph-api/reference/insights): a daily value's ``end_time``
@@ -23,6 +40,7 @@ without it: the Page token lacks ``read_insights`` / ``pages_read_engagement``; 
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import re
 import urllib.parse
@@ -32,6 +50,7 @@ from connectors.sandbox.graph_usage import business_throttle
 from connectors.sandbox.http import Response
 from connectors.sandbox.meta_graph import VERSION, _graph_error, graph_link
 from connectors.sandbox.organic_figures import (
+    HISTORY_DAYS,
     FacebookPage,
     PageDay,
     PagePost,
@@ -62,6 +81,13 @@ POST_METRICS = {
     "post_media_view": ("views", "Lifetime Media Views", "The number of times your post was played or shown."),
     "post_total_media_view_unique": ("viewers", "Lifetime Media Viewers", "People who saw your post."),
     "post_clicks_by_type": ("link_clicks", "Lifetime Post Clicks by Type", "Clicks on your post, by type."),
+}
+# The video metrics served on video_insights (lifetime), and what each is of a video post.
+VIDEO_METRICS = {
+    "total_video_views": ("views", "Lifetime Total Video Views", "Times your video was viewed for 3 seconds or more."),
+    "total_video_views_unique": ("viewers", "Lifetime Unique Video Views", "People who viewed your video."),
+    "blue_reels_play_count": ("views", "Lifetime Reels Plays", "Times your reel started to play."),
+    "post_impressions_unique": ("viewers", "Lifetime Post Reach", "People who saw your reel."),
 }
 # Graph's default page size for edges ("limit": developers.facebook.com/docs/graph-api/results, "Cursor-based
 # Pagination").
@@ -109,6 +135,7 @@ class FacebookPagesApi:
             ("GET", re.compile(rf"^/{VERSION}/({ids})/insights$"), self.page_insights),
             ("GET", re.compile(rf"^/{VERSION}/({ids})/published_posts$"), self.published_posts),
             ("GET", re.compile(rf"^/{VERSION}/({ids})$"), self.page_node),
+            ("GET", re.compile(rf"^/{VERSION}/(\d{{16}})/video_insights$"), self.video_insights),
         ]
 
     def _refusal(self, request, page: FacebookPage) -> Response | None:
@@ -139,9 +166,10 @@ class FacebookPagesApi:
     def published_posts(self, request, match):
         """The Page's posts, newest first, with the fields asked for and the lifetime insights asked for through
         field expansion (``insights.metric(...)``: developers.facebook.com/docs/graph-api/reference/insights,
-        "Field expansion"). ``since``/``until`` bound the posts' created_time (time-based pagination,
-        developers.facebook.com/docs/graph-api/results); the pages themselves are cursor-paged with ``after``.
-        A count nobody added to is left out, as Graph leaves out ``shares`` of a post never shared."""
+        "Field expansion"). ``since``/``until`` bound the posts' created_time, and the pages follow by time too
+        (see the module docstring): ``next`` asks ``until`` the last post's created_time with a ``__paging_token``
+        naming that post. A count nobody added to is left out, as Graph leaves out ``shares`` of a post never
+        shared."""
         page = facebook_page(self.advertiser, match.group(1))
         fields = _top_level_fields(request.param("fields") or "id")
         insights = next((field for field in fields if field.startswith("insights")), "")
@@ -154,20 +182,74 @@ class FacebookPagesApi:
         try:
             since = _instant(request.param("since") or "1970-01-01")
             until = _instant(request.param("until") or self.advertiser.today.isoformat())
-            offset = int(request.param("after") or "0", 16)
+            after_post = _paging_token_post(request.param("__paging_token"))
+            limit = int(request.param("limit") or DEFAULT_LIMIT)
         except ValueError:
-            return _graph_error(400, "(#100) since, until and after must be dates, unix timestamps or cursors", 100)
+            return _graph_error(400, "(#100) since, until, limit and __paging_token must be as Graph wrote them", 100)
         listed = page_posts(self.advertiser, page, since.date(), until.date(), self.sandbox.restatements)
-        posts = [post for post in listed if since <= post.published_at < until]
-        limit = int(request.param("limit") or DEFAULT_LIMIT)
-        chosen = posts[offset : offset + limit]
+        if after_post is None:
+            posts = [post for post in listed if since <= post.published_at < until]
+        else:  # the next page: from `until` (the last post's second) on, past the post the token names
+            posts = [post for post in listed if since <= post.published_at <= until]
+            ids = [post.id for post in posts]
+            posts = posts[ids.index(after_post) + 1 :] if after_post in ids else posts
+        chosen = posts[:limit]
         data = [_post(post, fields, metrics, request) for post in chosen]
-        paging = {"cursors": {"before": format(offset, "x"), "after": format(offset + len(chosen), "x")}}
-        if offset + limit < len(posts):
-            query = {k: v for k, v in request.query.items() if k != "access_token"}
-            query["after"] = paging["cursors"]["after"]
-            paging["next"] = f"{request.base_url}{request.path}?{urllib.parse.urlencode(query)}"
+        if not chosen:
+            return Response.json(200, {"data": []})
+        query = dict(request.query)  # access_token included, as real Graph writes its paging links
+        paging = {
+            "previous": _link(request, query, since=int(chosen[0].published_at.timestamp()), __previous=1),
+        }
+        if len(chosen) == limit:
+            paging["next"] = _link(
+                request,
+                query,
+                until=int(chosen[-1].published_at.timestamp()),
+                __paging_token=_paging_token(chosen[-1].id),
+            )
         return Response.json(200, {"data": data, "paging": paging})
+
+    def video_insights(self, request, match):
+        """A video's or Reel's lifetime insights (``GET /{video-id}/video_insights?metric=...``, see the module
+        docstring), for the videos of the advertiser's Page posts."""
+        post = self._post_of_video(match.group(1))
+        metrics = _metric_names(request.param("metric"))
+        if post is None:
+            return _graph_error(
+                400,
+                f"Unsupported get request. Object with ID '{match.group(1)}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.",
+                100,
+                subcode=33,
+                error_type="GraphMethodException",
+            )
+        self.requests.append((post.page.id, ["video_insights", *metrics]))
+        if (refused := self._refusal(request, post.page)) is not None:
+            return refused
+        if not metrics or any(name not in VIDEO_METRICS for name in metrics):
+            return _graph_error(400, "(#100) The value must be a valid insights metric", 100)
+        data = [
+            {
+                "name": name,
+                "period": "lifetime",
+                "values": [{"value": getattr(post, VIDEO_METRICS[name][0]) or 0}],
+                "title": VIDEO_METRICS[name][1],
+                "description": VIDEO_METRICS[name][2],
+                "id": f"{post.video_id}/video_insights/{name}/lifetime",
+            }
+            for name in metrics
+        ]
+        return Response.json(200, {"data": data})
+
+    def _post_of_video(self, video_id: str) -> PagePost | None:
+        """The post a video id belongs to, among the posts of the Pages' history."""
+        today = self.advertiser.today
+        for page in facebook_pages(self.advertiser):
+            history = (today - dt.timedelta(days=HISTORY_DAYS), today)
+            for post in page_posts(self.advertiser, page, *history, self.sandbox.restatements):
+                if post.video_id == video_id:
+                    return post
+        return None
 
     def page_insights(self, request, match):
         page = facebook_page(self.advertiser, match.group(1))
@@ -188,6 +270,8 @@ class FacebookPagesApi:
             return _graph_error(
                 400, f"(#100) There cannot be more than {MAX_RANGE_DAYS} days between since and until", 100
             )
+        # Older than two years: an empty answer, as Graph gives (see the module docstring; page_days holds the
+        # Pages' last two years only).
         days = page_days(self.advertiser, page, since, until - dt.timedelta(days=1))
         data = [
             {
@@ -217,11 +301,38 @@ def _instant(value: str) -> dt.datetime:
     return dt.datetime.combine(dt.date.fromisoformat(value[:10]), dt.time(), dt.UTC)
 
 
+def _metric_names(value: str | None) -> list[str]:
+    """A metric list as the SDK sends it (JSON, '["a","b"]') or as written by hand ('a,b')."""
+    return [name for name in (value or "").strip("[]").replace('"', "").split(",") if name]
+
+
+def _link(request, query: dict, **changes) -> str:
+    return f"{request.base_url}{request.path}?{urllib.parse.urlencode({**query, **changes})}"
+
+
+def _paging_token(post_id: str) -> str:
+    """Opaque to the client, as Graph's `__paging_token` is ("enc_..."): here it names the page's last post."""
+    return "enc_" + base64.urlsafe_b64encode(post_id.encode()).decode().rstrip("=")
+
+
+def _paging_token_post(token: str | None) -> str | None:
+    if not token:
+        return None
+    if not token.startswith("enc_"):
+        raise ValueError(token)
+    encoded = token.removeprefix("enc_")
+    try:
+        return base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        raise ValueError(token) from None
+
+
 def _top_level_fields(fields: str) -> list[str]:
-    """`a,b.summary(total_count).limit(0),insights.metric(x,y)` → its top-level fields, commas in brackets kept."""
+    """`a,b.summary(total_count).limit(0),insights.metric(x,y),attachments{a,b}` → its top-level fields, commas in
+    brackets kept."""
     parts, depth, current = [], 0, ""
     for char in fields:
-        depth += {"(": 1, ")": -1}.get(char, 0)
+        depth += {"(": 1, ")": -1, "{": 1, "}": -1}.get(char, 0)
         if char == "," and depth == 0:
             parts.append(current)
             current = ""
@@ -246,10 +357,19 @@ def _post(post: PagePost, fields: list[str], metrics: list[str], request) -> dic
         elif name in ("reactions", "comments"):
             body[name] = {"data": [], "summary": {"total_count": getattr(post, name)}}
         elif name == "insights":
+            # a video's or Reel's figures are on the video, not the post (see the module docstring)
             body[name] = {
-                "data": [_post_metric(post, metric) for metric in metrics],
+                "data": [_post_metric(post, metric) for metric in metrics] if post.kind == "status" else [],
                 "paging": _edge_paging(post, metrics, request),
             }
+        elif name.startswith("attachments") and post.kind != "status":
+            url = (
+                post.permalink
+                if post.kind == "reel"
+                else f"https://www.facebook.com/{post.page.id}/videos/{post.video_id}/"
+            )
+            attachment = {"media_type": "video", "type": "video_inline", "target": {"id": post.video_id, "url": url}}
+            body["attachments"] = {"data": [{**attachment, "url": url}]}
     return body
 
 

@@ -34,7 +34,13 @@ Served, for the advertiser's Instagram accounts (``instagram_figures.py``) and t
   (developers.facebook.com/documentation/instagram-platform/reference/instagram-media/insights; ``impressions``,
   ``plays``, ``clips_replays_count``, ``ig_reels_aggregated_all_plays_count`` and ``video_views`` are retired there).
   An unknown id answers code 100 subcode 33 "Unsupported get request" (the error Airbyte's media_insights
-  filters, manifest.yaml above).
+  filters, manifest.yaml above). A metric the item's media_product_type has not (METRICS_BY_PRODUCT_TYPE, the
+  reference's metric table: STORY has no likes, comments or saved) fails the request with code 100 "(#100) The
+  Media Insights API does not support the likes, comments metric for this media product type." (the wording in
+  www.volcengine.com/article/1139570 and github.com/exileum/meta-mcp/issues/120). Media published before the
+  account last became a business account answer code 100, subcode 2108006, "Media posted before business account
+  conversion" (the whole error as github.com/airbytehq/airbyte/issues/1814 and github.com/Jellyfish-Insights/
+  andromeda/issues/26 quote it).
 
 Errors: a token other than the Page token is code 190; a token without ``instagram_manage_insights`` answers
 code 10 "(#10) Application does not have permission for this action" (the message Airbyte's manifest matches).
@@ -42,7 +48,9 @@ code 10 "(#10) Application does not have permission for this action" (the messag
 Fault kinds (``sandbox.faults.arm("instagram", kind, ...)``): ``retired_metric`` (metric=<a current metric name>:
 Meta retires it), ``account_permission_denied`` (account=<ig user id>, or every account without it) and
 ``not_enough_viewers`` (the next media insights request answers code 10 "(#10) Not enough viewers for the media to
-show insights", Media Insights reference, "Limitations"). Arm them with ``times=None`` to keep them for the whole
+show insights", Media Insights reference, "Limitations") and ``reel_metric_refused`` (metric=<name>, media=<id> or
+every Reel: Instagram refuses that metric for a Reel although the reference lists it, as production answers show
+for `views` and `shares`; the item answers only without it). Arm them with ``times=None`` to keep them for the whole
 test.
 """
 
@@ -93,6 +101,12 @@ MEDIA_METRICS = {
     "saved": ("saves", "Saved"),
     "shares": ("shares", "Shares"),
     "total_interactions": ("total_interactions", "Interactions"),
+}
+# The media metrics each media_product_type has (Media Insights reference, "Metrics"; see the module docstring).
+METRICS_BY_PRODUCT_TYPE = {
+    "FEED": set(MEDIA_METRICS),
+    "REELS": set(MEDIA_METRICS),
+    "STORY": {"views", "reach", "shares", "total_interactions"},
 }
 NODE_FIELDS = ("id", "username", "name", "followers_count", "media_count")
 MEDIA_FIELDS = ("id", "caption", "media_type", "media_product_type", "permalink", "shortcode", "timestamp")
@@ -232,6 +246,19 @@ class InstagramApi:
             return refused
         if self.sandbox.faults.take(FAULT_PLATFORM, "not_enough_viewers"):
             return _graph_error(400, "(#10) Not enough viewers for the media to show insights", 10)
+        if item.posted_before_business:
+            return _posted_before_business_error()
+        has = set(METRICS_BY_PRODUCT_TYPE.get(item.media_product_type, MEDIA_METRICS))
+        if item.media_product_type == "REELS" and (
+            fault := self.sandbox.faults.take_for(FAULT_PLATFORM, "reel_metric_refused", "media", item.id)
+        ):
+            has.discard(fault.options.get("metric", "views"))
+        if refused := [name for name in metrics if name not in has]:
+            return _graph_error(
+                400,
+                f"(#100) The Media Insights API does not support the {', '.join(refused)} metric for this media product type.",
+                100,
+            )
         data = [
             {
                 "name": name,
@@ -271,6 +298,25 @@ class InstagramApi:
         return (
             self.sandbox.faults.take_for(FAULT_PLATFORM, "account_permission_denied", "account", account_id) is not None
         )
+
+
+def _posted_before_business_error() -> Response:
+    return Response.json(
+        400,
+        {
+            "error": {
+                "message": "Invalid parameter",
+                "type": "OAuthException",
+                "code": 100,
+                "error_data": {"blame_field_specs": [[""]]},
+                "error_subcode": 2108006,
+                "is_transient": False,
+                "error_user_title": "Media posted before business account conversion",
+                "error_user_msg": "The media was posted before the most recent time that the user's account was converted to a business account from a personal account.",
+                "fbtrace_id": "AsandboxTrace0001",
+            }
+        },
+    )
 
 
 def _names(value: str | None) -> list[str]:

@@ -27,6 +27,10 @@ CHANNEL = "instagram"
 # Instagram keeps insights for two years ("Metrics data is stored for up to 2 years", developers.facebook.com/
 # documentation/instagram-platform/reference/instagram-media/insights, "Limitations").
 HISTORY_DAYS = 2 * 365
+# The second account became a business account (from a personal one) this many days before today: what it posted
+# before has no insights (code 100, subcode 2108006, github.com/airbytehq/airbyte/issues/1814). The first account
+# was a business account from the start of its history.
+CONVERTED_TO_BUSINESS_DAYS_AGO = 45
 # (media_type, media_product_type, share of items, how far it travels beyond the followers)
 MEDIA_KINDS = (("IMAGE", "FEED", 0.45, 1.0), ("CAROUSEL_ALBUM", "FEED", 0.25, 1.3), ("VIDEO", "REELS", 0.30, 2.6))
 SHORTCODE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
@@ -46,6 +50,8 @@ class InstagramAccount:
     username: str
     name: str
     started_with_followers: int
+    # The day the account last became a business account: media published before it have no insights.
+    business_since: dt.date
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,6 +101,11 @@ class Media:
     def total_interactions(self) -> int:
         return self.likes + self.comments + self.saves + self.shares
 
+    @property
+    def posted_before_business(self) -> bool:
+        """Published while the account was a personal one: Instagram shows no insights for it."""
+        return self.published_date < self.account.business_since
+
 
 def instagram_accounts(advertiser: SyntheticAdvertiser) -> list[InstagramAccount]:
     """The advertiser's Instagram accounts: one per Meta ad account, named after it."""
@@ -108,6 +119,8 @@ def instagram_accounts(advertiser: SyntheticAdvertiser) -> list[InstagramAccount
                 username="".join(ch for ch in account.name.lower() if ch.isalnum())[:24] or f"account{index}",
                 name=account.name,
                 started_with_followers=rng.randint(3_000, 15_000),
+                business_since=advertiser.today
+                - dt.timedelta(days=CONVERTED_TO_BUSINESS_DAYS_AGO if index == 1 else HISTORY_DAYS),
             )
         )
     return accounts

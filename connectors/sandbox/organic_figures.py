@@ -142,10 +142,16 @@ class PagePost:
     reactions: int
     comments: int
     shares: int
-    link_clicks: int
+    link_clicks: int | None  # None for a video or Reel: their figures come from the video's insights
+    # "status" (text, a photo or a link), "video" or "reel": a video's and a Reel's figures are on the video's
+    # `video_insights` edge, not on the post's insights
+    kind: str = "status"
+    video_id: str | None = None
 
     @property
     def permalink(self) -> str:
+        if self.kind == "reel":
+            return f"https://www.facebook.com/reel/{self.video_id}/"
         return f"https://www.facebook.com/{self.page.id}/posts/{self.id.split('_')[1]}"
 
 
@@ -173,13 +179,25 @@ def page_posts(
                 "shares": int(viewers * rng.uniform(0.0, 0.005)),
                 "link_clicks": int(viewers * rng.uniform(0.002, 0.02)),
             }
+            post_id = f"{page.id}_{day.strftime('%Y%m%d')}{number:02d}{rng.randrange(10**6):06d}"
+            published_at = dt.datetime.combine(day, dt.time(7 + rng.randrange(12), rng.randrange(60)), dt.UTC)
+            message = f"{rng.choice(POST_TOPICS)}: {page.name}"
+            # Drawn apart, so that the kinds leave every other figure as it was: one post in five a Reel, one in
+            # ten another video.
+            kind_rng = seeded_random("facebook_post_kind", advertiser.seed, post_id)
+            kind = kind_rng.choices(("status", "reel", "video"), (0.7, 0.2, 0.1))[0]
+            figures = {name: int(value * share) for name, value in final.items()}
+            if kind != "status":
+                figures["link_clicks"] = None  # a video's insights have no link clicks
             posts.append(
                 PagePost(
                     page=page,
-                    id=f"{page.id}_{day.strftime('%Y%m%d')}{number:02d}{rng.randrange(10**6):06d}",
-                    published_at=dt.datetime.combine(day, dt.time(7 + rng.randrange(12), rng.randrange(60)), dt.UTC),
-                    message=f"{rng.choice(POST_TOPICS)}: {page.name}",
-                    **{name: int(value * share) for name, value in final.items()},
+                    id=post_id,
+                    published_at=published_at,
+                    message=message,
+                    **figures,
+                    kind=kind,
+                    video_id=None if kind == "status" else str(10**15 + kind_rng.randrange(10**14)),
                 )
             )
     return sorted(posts, key=lambda post: post.published_at, reverse=True)

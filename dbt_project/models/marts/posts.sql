@@ -22,8 +22,12 @@ audience as (
 figures as (
     select
         p.*,
-        coalesce(p.reactions, 0) + coalesce(p.comments, 0) + coalesce(p.shares, 0) + coalesce(p.saves, 0)
-            as engagements,
+        -- a part the post's type has not (an Instagram story's likes) or the platform did not give is NULL and
+        -- counts nothing; with no part at all (media posted before the business conversion) it stays NULL
+        case
+            when coalesce(p.reactions, p.comments, p.shares, p.saves) is not null
+                then coalesce(p.reactions, 0) + coalesce(p.comments, 0) + coalesce(p.shares, 0) + coalesce(p.saves, 0)
+        end as engagements,
         a.followers as followers_when_published
     from posts as p
     left join audience as a

@@ -1,6 +1,7 @@
 -- Facebook Page insights per Page × day, renamed to the organic vocabulary every network shares.
 -- Meta counts a Page's days in its reporting zone (Pacific time: a daily value ends at midnight
 -- there, developers.facebook.com/documentation/pages-api/platforminsights/page, "Limitations").
+-- A metric Meta left out of a day is NULL, not 0 (DECISIONLOG.md, "Missing organic metrics are NULL").
 select
     cast(date as date)        as date_day,
     'facebook'                as network,

@@ -1,5 +1,7 @@
 -- Facebook Page posts with their lifetime figures as of the latest fetch (engagement keeps
--- arriving for about a week; later syncs replace a recent post's row).
+-- arriving for about a week; later syncs replace a recent post's row). Videos' and Reels' views come from the
+-- video's insights; a figure Meta gave none for (a Reel's reach, a video's link clicks) is NULL, never 0
+-- (DECISIONLOG.md, "Missing organic metrics are NULL").
 select
     'facebook'                as network,
     'meta'                    as channel,

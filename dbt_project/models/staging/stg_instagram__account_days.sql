@@ -1,5 +1,6 @@
 -- Instagram professional-account insights per account × day, in the organic vocabulary. Meta
 -- counts Instagram's days in the same Pacific reporting zone as Page insights.
+-- A metric Meta left out of a day is NULL, not 0 (DECISIONLOG.md, "Missing organic metrics are NULL").
 select
     cast(date as date)        as date_day,
     'instagram'               as network,

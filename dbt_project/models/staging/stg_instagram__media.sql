@@ -1,4 +1,7 @@
--- Instagram media with their lifetime figures as of the latest fetch.
+-- Instagram media with their lifetime figures as of the latest fetch. A figure Instagram gave none for is NULL,
+-- never 0: a metric the media product type has not (a story's likes), a metric refused for the item, and every
+-- figure of media posted before the account became a business account (DECISIONLOG.md, "Missing organic
+-- metrics are NULL").
 select
     'instagram'               as network,
     'meta'                    as channel,
