@@ -15,6 +15,8 @@ from pipelines.schedules import (
     build_monthly_report_schedule,
     build_nightly_schedule,
 )
+from pipelines.warehouse_writer import RESOURCE_KEY as WAREHOUSE_WRITER
+from pipelines.warehouse_writer import WarehouseWriter
 
 # The last step of every sync: analysts query this copy, never the file the sync writes.
 published_warehouse = build_publish_asset(after=[dbt_models])
@@ -53,7 +55,9 @@ defs = dg.Definitions(
     jobs=[sync_job, rebuild_job, report_job],
     schedules=[build_nightly_schedule(sync_job), build_monthly_report_schedule(report_job)],
     sensors=[build_models_after_sync_sensor({asset.key for asset in raw_assets}, rebuild_job)],
-    resources={"dbt": dbt_resource},
+    # Every asset that writes the warehouse requires the writer: one run holds it at a time, from
+    # before its first step to its end, however the run was launched (pipelines/warehouse_writer.py).
+    resources={"dbt": dbt_resource, WAREHOUSE_WRITER: WarehouseWriter()},
     # Every run of this code location (our sync job, the UI's "Materialize all", a backfill,
     # `dagster asset materialize`) runs its steps one after another in one process: DuckDB allows
     # a single writer, and parallel step processes would fight over the file lock.

@@ -8,6 +8,7 @@ from pipelines.progress import report_progress
 from pipelines.publication import PublishError, publish
 from pipelines.run_window import single_run
 from pipelines.settings import Settings
+from pipelines.warehouse_writer import RESOURCE_KEY as WAREHOUSE_WRITER
 
 
 def build_publish_asset(after: Sequence[dg.AssetKey | dg.AssetsDefinition]) -> dg.AssetsDefinition:
@@ -28,6 +29,7 @@ def build_publish_asset(after: Sequence[dg.AssetKey | dg.AssetsDefinition]) -> d
         kinds={"duckdb"},
         backfill_policy=single_run,
         pool="warehouse",
+        required_resource_keys={WAREHOUSE_WRITER},  # held by this run from its start (pipelines/warehouse_writer.py)
     )
     def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         try:
