@@ -178,3 +178,88 @@ def test_two_syncs_started_together_fetch_each_window_once_and_the_second_names_
     runs = dg.DagsterInstance.from_config(str(tmp_path / "dagster_home")).get_runs()
     assert sorted(run.run_id for run in runs) == sorted(run_ids), "the refused sync recorded no run"
     assert current_writer(tmp_path / "data" / "warehouse.duckdb") is None, "and the warehouse is free again"
+
+
+class DuckDbSession:
+    """A process outside the pipeline with the warehouse open, as an analyst's `duckdb warehouse.duckdb` is."""
+
+    def __init__(self, warehouse: Path):
+        script = (
+            f"import duckdb, sys\nc = duckdb.connect({str(warehouse)!r})\nprint('open', flush=True)\nsys.stdin.read()\n"
+        )
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        assert self.process.stdout.readline().strip() == "open"
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(timeout=30)
+
+
+@pytest.fixture
+def meta_ads_only(tmp_path, monkeypatch):
+    """Meta's ads against a sandbox of the test's own, into a fresh warehouse; the raw asset and its window."""
+    from pipelines.assets.raw import raw_assets
+    from pipelines.run_window import range_tags
+
+    with Sandbox(seed=7, meta_report_seconds=2) as sandbox:
+        for name, value in sandbox_settings(sandbox).items():
+            if name.startswith("META_") and name not in ("META_PAGE_IDS", "META_PAGE_ACCESS_TOKEN"):
+                monkeypatch.setenv(name, value)
+        monkeypatch.setenv("SOCIAL_ROI_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
+        [asset] = [asset for asset in raw_assets if asset.key.path[-1] == "meta_ads_insights"]
+        yield sandbox, asset, range_tags(clock.yesterday() - dt.timedelta(days=1), clock.yesterday())
+
+
+def insights_reports(sandbox: Sandbox) -> list[str]:
+    return [path for method, path in sandbox.request_log if method == "POST" and path.endswith("/insights")]
+
+
+def test_a_run_that_finds_the_warehouse_open_elsewhere_stops_before_fetching(meta_ads_only, tmp_path, instance):
+    sandbox, asset, days = meta_ads_only
+    session = DuckDbSession(tmp_path / "warehouse.duckdb")
+    try:
+        result = dg.materialize(
+            [asset], instance=instance, tags=days, resources={RESOURCE_KEY: WarehouseWriter()}, raise_on_error=False
+        )
+    finally:
+        session.close()
+
+    assert not result.success
+    assert sandbox.request_log == [], "nothing was fetched"
+    [failure] = [event for event in result.all_events if event.event_type_value == "RESOURCE_INIT_FAILURE"]
+    assert "Another process has" in failure.event_specific_data.error.message, "before the first step"
+    assert "Close it (query the published copy instead" in failure.event_specific_data.error.message
+
+
+def test_a_lock_clash_while_loading_fails_the_step_at_once_without_fetching_the_platform_again(
+    meta_ads_only, tmp_path, instance
+):
+    sandbox, asset, days = meta_ads_only
+    sessions = []
+
+    def open_the_warehouse_while_meta_reports() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not insights_reports(sandbox):
+            time.sleep(0.05)
+        sessions.append(DuckDbSession(tmp_path / "warehouse.duckdb"))
+
+    opener = threading.Thread(target=open_the_warehouse_while_meta_reports)
+    opener.start()
+    started = time.monotonic()
+    try:
+        result = dg.materialize(
+            [asset], instance=instance, tags=days, resources={RESOURCE_KEY: WarehouseWriter()}, raise_on_error=False
+        )
+    finally:
+        opener.join()
+        for session in sessions:
+            session.close()
+
+    assert not result.success
+    [failure] = [event for event in result.all_events if event.is_step_failure]
+    assert "Another process has" in failure.event_specific_data.error.message
+    assert not [event for event in result.all_events if event.event_type_value == "STEP_UP_FOR_RETRY"], "no retry"
+    assert sorted(insights_reports(sandbox)) == sorted(set(insights_reports(sandbox))), "each account's report once"
+    assert time.monotonic() - started < 60, "the RetryPolicy's minute was not waited"
