@@ -83,6 +83,25 @@ def test_a_second_writer_is_refused_with_the_first_ones_run_and_start_and_a_dead
         assert holding.abandoned is None, "a writer that ended normally leaves nothing behind"
 
 
+def test_a_rebuild_while_a_sync_writes_exits_at_once_naming_the_sync_and_touches_nothing(tmp_path, monkeypatch, capsys):
+    from pipelines.cli import main
+
+    warehouse = tmp_path / "data" / "warehouse.duckdb"
+    monkeypatch.setenv("SOCIAL_ROI_WAREHOUSE", str(warehouse))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    sync = Holder(warehouse, "the-nightly-sync")
+    try:
+        status = main(["rebuild"])
+    finally:
+        sync.release()
+
+    printed = capsys.readouterr()
+    assert status == EXIT_WAREHOUSE_BUSY
+    assert "a sync is running since" in printed.err and "(run id the-nightly-sync" in printed.err
+    assert printed.out == "" and not (tmp_path / "dagster_home" / "last_cli_run.log").exists(), "not even its log"
+    assert not warehouse.exists()
+
+
 def test_the_run_of_a_writer_that_died_is_marked_failed_so_the_run_queue_moves_on(tmp_path, instance):
     warehouse = tmp_path / "warehouse.duckdb"
     killed = instance.add_run(dg.DagsterRun(job_name="sync", run_id="killed-sync", status=dg.DagsterRunStatus.STARTED))
