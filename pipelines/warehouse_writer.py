@@ -8,8 +8,8 @@ that starts a run goes through it:
 - `social-roi sync` / `rebuild` / `demo` (pipelines/runs.py) take it BEFORE the first run starts,
   before anything is fetched and before the dbt log is opened, and keep it across the sync's two
   runs. While another run holds it they exit at once, non-zero, with "a sync is running since …
-  (run id …)". They never wait: a terminal or cron line should learn straight away that its days
-  will be written by the run already going, not sit behind it.
+  (run id …)". They do not wait: a terminal or a cron line learns straight away that the
+  warehouse is busy and with what, instead of sitting silently behind a run of unknown length.
 - Runs the instance launches (the nightly schedule, the `models_after_sync` sensor, the UI's
   materializations and backfills, `dagster job execute`) take it through the `warehouse_writer`
   resource that every writing asset requires. Dagster initialises a run's resources once, before
@@ -21,11 +21,13 @@ that starts a run goes through it:
   runs, another DAGSTER_HOME on the same warehouse, an instance without the queue), the run waits
   for the lock and says in its log whom it waits for: a scheduled night is never lost to a clash.
 
-Why a kernel lock and not only the instance's run records ("is a run in progress?"): checking the
-records and then starting is not atomic (two syncs started 2 s apart both see none in progress),
-and a record outlives its process: a CLI run killed by kill -9, an OOM kill or a reboot stays
-STARTED for ever (the default run launcher has no worker health check), so the records would lock
-out every later run. `flock` is atomic, and the kernel releases it when the holder's process dies,
+Why not DuckDB's own lock: a step holds it only while its connection is open, and the steps open
+late and close early on purpose, so during a fetch nobody holds it; two syncs both fetched, then
+met it while loading. Why a kernel lock and not only the instance's run records ("is a run in
+progress?"): checking the records and then starting is not atomic (two syncs started 2 s apart
+both see none in progress), and a record outlives its process: a CLI run killed by kill -9, an OOM
+kill or a reboot stays STARTED (the default run launcher has no worker health check; run
+monitoring cancels it only after max_runtime_seconds), so the records would lock out later runs. `flock` is atomic, and the kernel releases it when the holder's process dies,
 however it dies: a crashed run never leaves a stale lock. A holder that ends normally empties the
 file before unlocking; a record found in a free lock file is therefore one left by a writer that
 died, and its run, if the instance still shows it in progress, is marked failed, which also frees
@@ -34,7 +36,9 @@ the run queue it was blocking.
 DuckDB's own file lock stays the last line against processes outside this scheme (an analyst's
 session opened on the warehouse instead of the published copy): `check_no_other_process_has_it_open`
 finds such a session when a run starts, before anything is fetched, and a lock clash met later
-fails the step without a retry (a retry of an ingestion step fetches the platform again).
+fails the step without a retry (a retry of an ingestion step fetches the platform again). Not
+covered: a dbt process left running after its parent was killed (dagster-dbt starts it without our
+lock's descriptor); DuckDB's lock then refuses the next run, before it fetches.
 """
 
 from __future__ import annotations
@@ -86,8 +90,8 @@ class WarehouseBusyError(RuntimeError):
         self.warehouse, self.writer = warehouse, writer
         who = writer.describe() if writer else "a sync is running (it has not recorded its run id yet)"
         super().__init__(
-            f"{who} and writes {warehouse}; nothing was fetched or written. Its days will be loaded by it: "
-            "wait for it to finish (the Dagster UI shows the run), then rerun if you still need to."
+            f"{who} and writes {warehouse}; nothing was fetched or written. Run this again when it has "
+            "finished (the Dagster UI shows the run; `dagster run list` too)."
         )
 
 
