@@ -91,19 +91,43 @@ def loaded_days(warehouse: Path) -> tuple[dt.date, dt.date]:
     return min(days), max(days)
 
 
-def _run_and_report(start: dt.date, end: dt.date, rebuild: bool = False) -> int:
+def _run_and_report(start: dt.date | None, end: dt.date | None, rebuild: bool = False) -> int:
+    """Sync (or rebuild) start..end and print ROI. A rebuild without days takes every day loaded.
+
+    The warehouse is held before anything else (pipelines/warehouse_writer.py): while another run
+    writes it, this exits at once with EXIT_WAREHOUSE_BUSY, having fetched, logged and written nothing."""
+    from pipelines.runs import dagster_instance, new_run_id, writing_the_warehouse
+    from pipelines.warehouse_writer import EXIT_WAREHOUSE_BUSY, WarehouseBusyError, WarehouseOpenElsewhereError
+
+    instance, run_id = dagster_instance(), new_run_id()
+    try:
+        with writing_the_warehouse(instance, run_id):
+            return _run_and_report_holding_the_warehouse(instance, run_id, start, end, rebuild)
+    except (WarehouseBusyError, WarehouseOpenElsewhereError) as busy:
+        print(f"social-roi: {busy}", file=sys.stderr)
+        return EXIT_WAREHOUSE_BUSY
+
+
+def _run_and_report_holding_the_warehouse(
+    instance, run_id: str, start: dt.date | None, end: dt.date | None, rebuild: bool
+) -> int:
     import dagster as dg
 
     from pipelines.runs import run_rebuild, run_sync
     from pipelines.settings import Settings, dagster_home
 
     settings = Settings.from_env()
+    if start is None or end is None:
+        first, last = loaded_days(settings.warehouse)
+        start, end = start or first, end or last
     # dbt's own output goes to a file; the console shows progress (pipelines/progress.py), failures and the report.
     dbt_log = dagster_home() / "last_cli_run.log"
     runs = "one Dagster run" if rebuild else "two Dagster runs (the platforms, then the models)"
     print(f"{'Rebuilding' if rebuild else 'Syncing'} {start}..{end} in {runs}:", flush=True)
     with dbt_log.open("w") as sink, contextlib.redirect_stdout(sink):
-        result = (run_rebuild if rebuild else run_sync)(start, end, raise_on_error=False, progress=True)
+        result = (run_rebuild if rebuild else run_sync)(
+            start, end, instance=instance, raise_on_error=False, progress=True, run_id=run_id
+        )
     if not result.success:
         failures = [
             event.event_specific_data.error.message.strip() for event in result.all_events if event.is_step_failure
@@ -239,10 +263,7 @@ def main(argv: list[str] | None = None) -> int:
             require_a_configured_platform()
             return _run_and_report(args.start, args.end)
         if args.command == "rebuild":
-            from pipelines.settings import warehouse_path
-
-            first, last = loaded_days(warehouse_path()) if not (args.start and args.end) else (args.start, args.end)
-            return _run_and_report(args.start or first, args.end or last, rebuild=True)
+            return _run_and_report(args.start, args.end, rebuild=True)
         if args.command == "report":
             return write_report_by_hand(args.period, args.start, args.end, args.out, args.pdf, args.email)
         if args.command == "sql":

@@ -16,6 +16,8 @@ from pipelines.schedules import (
     build_monthly_report_schedule,
     build_nightly_schedule,
 )
+from pipelines.warehouse_writer import RESOURCE_KEY as WAREHOUSE_WRITER
+from pipelines.warehouse_writer import WarehouseWriter
 
 # Every log line of every run in this process (ours, the connectors', Dagster's own) is scrubbed of the run's
 # secrets as it is made, before any handler or Dagster's storage sees it.
@@ -58,7 +60,9 @@ defs = dg.Definitions(
     jobs=[sync_job, rebuild_job, report_job],
     schedules=[build_nightly_schedule(sync_job), build_monthly_report_schedule(report_job)],
     sensors=[build_models_after_sync_sensor({asset.key for asset in raw_assets}, rebuild_job)],
-    resources={"dbt": dbt_resource},
+    # Every asset that writes the warehouse requires the writer: one run holds it at a time, from
+    # before its first step to its end, however the run was launched (pipelines/warehouse_writer.py).
+    resources={"dbt": dbt_resource, WAREHOUSE_WRITER: WarehouseWriter()},
     # Every run of this code location (our sync job, the UI's "Materialize all", a backfill,
     # `dagster asset materialize`) runs its steps one after another in one process: DuckDB allows
     # a single writer, and parallel step processes would fight over the file lock.

@@ -6,21 +6,28 @@ that covers a partition range makes Dagster record every asset and check of the 
 3-year backfill records the raw tables' days and each model once (DECISIONLOG.md, "Only the raw
 tables are partitioned by day"). The nightly schedule does the same through the
 `models_after_sync` sensor.
+
+A sync holds the warehouse from before its first run until its last has ended
+(pipelines/warehouse_writer.py): while another run writes it, `run_sync` and `run_rebuild` raise
+WarehouseBusyError at once, before any run is created or any platform called.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import os
-from collections.abc import Mapping
+import uuid
+from collections.abc import Iterator, Mapping
 
 import dagster as dg
 
 from pipelines.definitions import defs
 from pipelines.run_window import days_tags, first_and_last_day, range_tags, window_tags
 from pipelines.schedules import REBUILD_JOB_NAME, SYNC_JOB_NAME
-from pipelines.settings import dagster_home
+from pipelines.settings import dagster_home, warehouse_path
+from pipelines.warehouse_writer import check_no_other_process_has_it_open, fail_abandoned_run, hold
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,6 +64,23 @@ def dagster_instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.get()
 
 
+def new_run_id() -> str:
+    """A run id made before the run, so that the writer lock names the run from the moment it is taken."""
+    return str(uuid.uuid4())
+
+
+@contextlib.contextmanager
+def writing_the_warehouse(instance: dg.DagsterInstance, first_run_id: str) -> Iterator[None]:
+    """This process holds the warehouse for the runs of one sync or rebuild, the first `first_run_id`.
+    Refused at once (WarehouseBusyError) while another run writes it; a process outside the pipeline
+    with the file open is refused too (WarehouseOpenElsewhereError), both before anything is fetched.
+    Taking it again inside (the CLI, then run_sync) only renames the run."""
+    with hold(warehouse_path(), first_run_id) as holding:
+        fail_abandoned_run(instance, holding.abandoned)
+        check_no_other_process_has_it_open(holding.warehouse)
+        yield
+
+
 def run_sync(
     start: dt.date,
     end: dt.date,
@@ -64,6 +88,7 @@ def run_sync(
     raise_on_error: bool = True,
     progress: bool = False,
     windows: Mapping[str, tuple[dt.date, dt.date]] | None = None,
+    run_id: str | None = None,
 ) -> SyncRuns:
     """Sync the days start..end (inclusive): ONE ingestion run for the whole range, then, when it
     succeeded, ONE run of the models and publication for the same days. `windows` gives platforms
@@ -71,13 +96,14 @@ def run_sync(
 
     The instance records every log line. The console shows the runs' own log (warnings and
     errors), or with `progress` only one line per platform and account as it lands, then dbt and
-    publication.
+    publication. `run_id` is the ingestion run's (made here unless given).
     """
-    instance = instance or dagster_instance()
-    ingestion = run_ingestion(start, end, instance, raise_on_error, progress, windows)
-    if not ingestion.success:
-        return ingestion
-    models = _execute(REBUILD_JOB_NAME, days_tags(start, end), instance, raise_on_error, progress)
+    instance, run_id = instance or dagster_instance(), run_id or new_run_id()
+    with writing_the_warehouse(instance, run_id):
+        ingestion = run_ingestion(start, end, instance, raise_on_error, progress, windows, run_id)
+        if not ingestion.success:
+            return ingestion
+        models = _execute(REBUILD_JOB_NAME, days_tags(start, end), instance, raise_on_error, progress)
     return SyncRuns((*ingestion.runs, models))
 
 
@@ -88,11 +114,14 @@ def run_ingestion(
     raise_on_error: bool = True,
     progress: bool = False,
     windows: Mapping[str, tuple[dt.date, dt.date]] | None = None,
+    run_id: str | None = None,
 ) -> SyncRuns:
     """The first half of a sync: the raw tables for start..end, in ONE run; the models are not built."""
     _check_days(start, end)
     tags = {**range_tags(start, end), **window_tags(windows or {})}
-    return SyncRuns((_execute(SYNC_JOB_NAME, tags, instance or dagster_instance(), raise_on_error, progress),))
+    instance, run_id = instance or dagster_instance(), run_id or new_run_id()
+    with writing_the_warehouse(instance, run_id):
+        return SyncRuns((_execute(SYNC_JOB_NAME, tags, instance, raise_on_error, progress, run_id),))
 
 
 def run_rebuild(
@@ -101,11 +130,14 @@ def run_rebuild(
     instance: dg.DagsterInstance | None = None,
     raise_on_error: bool = True,
     progress: bool = False,
+    run_id: str | None = None,
 ) -> SyncRuns:
     """Rebuild the models and republish for start..end from the raw data already loaded: no platform
     is called. For after a seed, ledger or KPI target edit."""
     _check_days(start, end)
-    run = _execute(REBUILD_JOB_NAME, days_tags(start, end), instance or dagster_instance(), raise_on_error, progress)
+    instance, run_id = instance or dagster_instance(), run_id or new_run_id()
+    with writing_the_warehouse(instance, run_id):
+        run = _execute(REBUILD_JOB_NAME, days_tags(start, end), instance, raise_on_error, progress, run_id)
     return SyncRuns((run,))
 
 
@@ -120,9 +152,18 @@ def _check_days(start: dt.date, end: dt.date) -> None:
 
 
 def _execute(
-    job_name: str, tags: dict[str, str], instance: dg.DagsterInstance, raise_on_error: bool, progress: bool
+    job_name: str,
+    tags: dict[str, str],
+    instance: dg.DagsterInstance,
+    raise_on_error: bool,
+    progress: bool,
+    run_id: str | None = None,
 ) -> dg.ExecuteInProcessResult:
     loggers = {"progress": {}} if progress else {"console": {"config": {"log_level": "WARNING"}}}
     return defs.resolve_job_def(job_name).execute_in_process(
-        instance=instance, run_config={"loggers": loggers}, tags=tags, raise_on_error=raise_on_error
+        instance=instance,
+        run_config={"loggers": loggers},
+        tags=tags,
+        raise_on_error=raise_on_error,
+        run_id=run_id or new_run_id(),
     )

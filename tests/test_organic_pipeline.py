@@ -238,6 +238,7 @@ def test_a_backfill_reaching_past_linkedins_12_months_loads_what_it_serves_and_k
     from connectors.linkedin_pages import earliest_day
     from pipelines.assets.raw import raw_assets
     from pipelines.run_window import range_tags
+    from pipelines.warehouse_writer import RESOURCE_KEY, WarehouseWriter
 
     organization = linkedin_organizations(sandbox.advertiser)[0].id
     long_ago = yesterday - dt.timedelta(days=400)
@@ -250,7 +251,12 @@ def test_a_backfill_reaching_past_linkedins_12_months_loads_what_it_serves_and_k
     [asset] = [a for a in raw_assets if a.key.path[-1] == "linkedin_organization_daily"]
     first = earliest_day(clock.today())
 
-    result = dg.materialize([asset], instance=instance, tags=range_tags(long_ago, first + dt.timedelta(days=9)))
+    result = dg.materialize(
+        [asset],
+        instance=instance,
+        tags=range_tags(long_ago, first + dt.timedelta(days=9)),
+        resources={RESOURCE_KEY: WarehouseWriter()},
+    )
 
     assert result.success
     assert [e.passed for e in result.get_asset_check_evaluations()] == [True]

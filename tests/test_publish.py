@@ -285,6 +285,7 @@ def sync_job_with_publication(version: int, fails: bool = False):
     from pipelines.assets.publish import build_publish_asset
     from pipelines.run_window import daily_partitions, single_run
     from pipelines.settings import warehouse_path
+    from pipelines.warehouse_writer import RESOURCE_KEY, WarehouseWriter
 
     @dg.asset(
         key=["marts", "roi_by_campaign"], partitions_def=daily_partitions, backfill_policy=single_run, pool="warehouse"
@@ -296,7 +297,9 @@ def sync_job_with_publication(version: int, fails: bool = False):
 
     published = build_publish_asset([final_tables])
     return dg.Definitions(
-        assets=[final_tables, published], jobs=[dg.define_asset_job("sync", executor_def=dg.in_process_executor)]
+        assets=[final_tables, published],
+        jobs=[dg.define_asset_job("sync", executor_def=dg.in_process_executor)],
+        resources={RESOURCE_KEY: WarehouseWriter()},
     ).resolve_job_def("sync")
 
 

@@ -9,6 +9,7 @@ from pipelines.publication import PublishError, publish
 from pipelines.redaction import keeps_secrets_out
 from pipelines.run_window import single_run
 from pipelines.settings import Settings
+from pipelines.warehouse_writer import RESOURCE_KEY as WAREHOUSE_WRITER
 
 
 def build_publish_asset(after: Sequence[dg.AssetKey | dg.AssetsDefinition]) -> dg.AssetsDefinition:
@@ -29,6 +30,7 @@ def build_publish_asset(after: Sequence[dg.AssetKey | dg.AssetsDefinition]) -> d
         kinds={"duckdb"},
         backfill_policy=single_run,
         pool="warehouse",
+        required_resource_keys={WAREHOUSE_WRITER},  # held by this run from its start (pipelines/warehouse_writer.py)
     )
     @keeps_secrets_out
     def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:

@@ -16,9 +16,12 @@ from pipelines.progress import report_progress
 from pipelines.redaction import keeps_secrets_out
 from pipelines.run_window import daily_partitions, single_run, source_window
 from pipelines.settings import warehouse_path
+from pipelines.warehouse_writer import RESOURCE_KEY as WAREHOUSE_WRITER
+from pipelines.warehouse_writer import lock_conflict_is_final
 
 # Platform calls are retried inside the connectors; this covers what outlasts them (a platform
-# down for minutes). Settings errors opt out through Failure(allow_retries=False).
+# down for minutes). A retry fetches the platform again, so whatever a new fetch cannot cure opts
+# out through Failure(allow_retries=False): settings errors, and a warehouse another process holds.
 RAW_RETRY = dg.RetryPolicy(max_retries=2, delay=60, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
 EVERY_SLICE_SYNCED = "every_account_synced"
 # A nightly sync that stopped running shows up as stale raw tables in the UI.
@@ -38,6 +41,8 @@ def build_raw_asset(source: RawSource) -> dg.AssetsDefinition:
         backfill_policy=single_run,
         retry_policy=RAW_RETRY,
         pool="warehouse",
+        # the warehouse held by this run alone, from before its first fetch (pipelines/warehouse_writer.py)
+        required_resource_keys={WAREHOUSE_WRITER},
         freshness_policy=RAW_FRESHNESS,
         check_specs=[
             dg.AssetCheckSpec(
@@ -59,7 +64,8 @@ def build_raw_asset(source: RawSource) -> dg.AssetsDefinition:
             report_progress(
                 context, f"{source.platform}: skipped, not configured (set {source.credentials_hint} to ingest it)."
             )
-            warehouse.ensure_raw_tables(database, [source])
+            with lock_conflict_is_final(database):
+                warehouse.ensure_raw_tables(database, [source])
             return dg.MaterializeResult(
                 metadata={"skipped": True, "rows": 0},
                 check_results=[
@@ -94,7 +100,8 @@ def build_raw_asset(source: RawSource) -> dg.AssetsDefinition:
                     f"{source.platform} {slice_id}: {lines} {'pages' if source.pages_sql else 'rows'} for {since}..{until}",
                 ),
             )
-            staged = warehouse.replace_slices(database, source, staged)
+            with lock_conflict_is_final(database):
+                staged = warehouse.replace_slices(database, source, staged)
         for failure in staged.failures:
             # One line per failure, in words a non-engineer can act on; the others are loaded.
             context.log.error(f"{source.platform} {failure.account or ''}: {failure}")

@@ -24,6 +24,7 @@ from pipelines import warehouse
 from pipelines.progress import report_progress
 from pipelines.run_window import run_dates, single_run
 from pipelines.settings import DBT_PROJECT_DIR, ScheduleSettings, Settings, warehouse_path
+from pipelines.warehouse_writer import WarehouseWriter, lock_conflict_is_final
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 # dbt's artifacts (compiled SQL, run results, partial parse) for a warehouse sit beside it, in one
@@ -91,7 +92,8 @@ class SocialRoiTranslator(DagsterDbtTranslator):
     ),
     pool="warehouse",
 )
-def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse_writer: WarehouseWriter):
+    # warehouse_writer: the warehouse is this run's alone while dbt builds (pipelines/warehouse_writer.py)
     days = run_dates(context)
     try:
         settings = Settings.from_env()
@@ -110,7 +112,8 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     # dbt runs as a subprocess that inherits this environment; the profile and models read it.
     os.environ.update(paths)
     # A rebuild may be the first run after an upgrade: raw tables get the columns staging reads.
-    warehouse.ensure_raw_tables(warehouse_path(), RAW_SOURCES)  # created private if this is the first run
+    with lock_conflict_is_final(settings.warehouse):
+        warehouse.ensure_raw_tables(warehouse_path(), RAW_SOURCES)  # created private if this is the first run
     report_progress(
         context,
         f"dbt: building the models and running their tests for {f'{days[0]}..{days[1]}' if days else 'every day loaded'}",
