@@ -397,6 +397,29 @@ def test_refresh_credentials_alone_are_enough_to_sync(sandbox, settings, account
     assert len(rows) == len(truth(sandbox.advertiser, *window))
 
 
+def test_a_refresh_sends_secrets_holding_plus_slash_and_equals_form_encoded_so_they_arrive_intact(
+    sandbox, settings, account, window
+):
+    # LinkedIn's client secrets hold `/`, `=` and `+` "which require URL encoding" (client-credentials-flow docs),
+    # and a form body decodes an unencoded `+` as a space: sent as is, the secret is not the app's any more.
+    assert set("+/=") <= set(SANDBOX_CLIENT_SECRET) and set("+/=") <= set(SANDBOX_REFRESH_TOKEN)
+    unencoded = "&".join(
+        f"{name}={value}" for name, value in {"grant_type": "refresh_token", **REFRESH_CREDENTIALS}.items()
+    )
+    sent_as_is = requests.post(
+        f"{sandbox.base_url}/oauth/v2/accessToken",
+        data=unencoded,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        timeout=10,
+    )
+    assert sent_as_is.status_code == 401 and sent_as_is.json()["error"] == "invalid_client"
+
+    client, rows = fetch(settings, account, *window, access_token=None, **REFRESH_CREDENTIALS)
+
+    assert client.token_refreshes == 1 and sandbox.linkedin.tokens_issued == 1, "the connector's form was accepted"
+    assert len(rows) == len(truth(sandbox.advertiser, *window)), "and the new token, `+`, `/` and `=` in it, too"
+
+
 def test_an_expired_token_without_refresh_credentials_fails_at_once_naming_the_account_and_the_fix(
     sandbox, settings, account, window, waits
 ):
@@ -422,9 +445,13 @@ def test_a_refused_refresh_token_fails_naming_the_setting_without_leaking_secret
     with pytest.raises(PlatformAuthError, match="LINKEDIN_REFRESH_TOKEN") as raised:
         fetch(settings, account, *window, **{**REFRESH_CREDENTIALS, "refresh_token": "revoked-refresh-token"})
 
-    assert not {"revoked-refresh-token", SANDBOX_CLIENT_SECRET, SANDBOX_LINKEDIN_TOKEN} & set(
-        re.findall(r"[\w-]+", str(raised.value))
-    )
+    message = str(raised.value)
+    assert not [
+        form
+        for secret in ("revoked-refresh-token", SANDBOX_CLIENT_SECRET, SANDBOX_LINKEDIN_TOKEN)
+        for form in (secret, urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret))
+        if form in message
+    ]
 
 
 def test_a_retired_api_version_fails_fast_naming_linkedin_api_version(sandbox, settings, account, window, waits):

@@ -13,6 +13,7 @@ import urllib.parse
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 import requests
 from facebook_business.api import FacebookAdsApi
@@ -235,15 +236,35 @@ def test_an_account_that_fails_on_each_platform_loses_nothing_and_the_rest_compl
     assert query(work_env, "select max(_loaded_at) from raw.linkedin_ads_analytics") == linkedin_before
 
 
-def secret_forms(env: dict[str, str]) -> dict[str, str]:
-    """Every secret setting's value as it may be written: plain, percent-encoded and JSON-escaped."""
+def encoded_forms(secret: str) -> dict[str, str]:
+    """A secret as it may be written on its way: as is; percent-encoded (a link's query) and form-encoded (a
+    form body, `+` for a space); JSON-escaped as Python writes it, as Graph and PHP write it (`/` as `\\/`, in
+    every Graph paging link), and as Gson's HTML-safe default writes it (`=` as `\\u003d`)."""
+    json_escaped = json.dumps(secret)[1:-1]
+    html_safe = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "=": "\\u003d", "'": "\\u0027"}
     return {
-        form: secret
-        for name, value in env.items()
-        if SECRET_SETTING.search(name) and value
-        for secret in (value, urllib.parse.quote(value, safe=""), json.dumps(value)[1:-1])
-        for form in [f"{name} as {secret!r}"]
+        "plain": secret,
+        "percent-encoded": urllib.parse.quote(secret, safe=""),
+        "form-encoded": urllib.parse.quote_plus(secret),
+        "JSON-escaped": json_escaped.replace("/", "\\/"),
+        "JSON-escaped, slashes as is": json_escaped,
+        "JSON-escaped, HTML-safe": "".join(html_safe.get(char, char) for char in json_escaped),
     }
+
+
+def secret_forms(env: dict[str, str]) -> dict[str, str]:
+    """Every secret setting's value in each of its encoded forms, by a description of it."""
+    forms: dict[str, str] = {}
+    for name, value in env.items():
+        if SECRET_SETTING.search(name) and value:
+            for encoding, form in encoded_forms(value).items():
+                forms.setdefault(form, f"{name} {encoding} as {form!r}")
+    return {what: form for form, what in forms.items()}
+
+
+# The LinkedIn secrets hold `+`, `/` and `=` as LinkedIn's may (connectors/sandbox/linkedin_rest.py); Meta's
+# tokens are alphanumeric in practice and the sandbox's are URL- and JSON-safe, so their forms coincide.
+ENCODED_DIFFERENTLY = ("LINKEDIN_ACCESS_TOKEN", "LINKEDIN_CLIENT_SECRET", "LINKEDIN_REFRESH_TOKEN")
 
 
 def test_no_secret_reaches_any_file_or_output_of_a_sync(
@@ -258,7 +279,17 @@ def test_no_secret_reaches_any_file_or_output_of_a_sync(
     ).json()
     assert f"access_token={SANDBOX_PAGE_TOKEN}" in answer["data"][0]["insights"]["paging"]["next"]
     secrets = secret_forms(settled.env)
-    assert len({secret for secret in secrets.values()}) >= 5, "Meta, Page and LinkedIn tokens, LinkedIn's secrets"
+    assert {"META_ACCESS_TOKEN", "META_PAGE_ACCESS_TOKEN", *ENCODED_DIFFERENTLY} <= {
+        name for name in settled.env if SECRET_SETTING.search(name)
+    }
+    # Secrets written differently as is, percent-encoded and JSON-escaped, so that a scrub that handles one form
+    # only is caught; and one of them was in play: the sandbox answers LinkedIn's API to that token alone (401
+    # otherwise), sent as `Authorization: Bearer` on every request of the sync, which landed LinkedIn's rows.
+    for name in ENCODED_DIFFERENTLY:
+        forms = encoded_forms(settled.env[name])
+        assert len({forms["plain"], forms["percent-encoded"], forms["JSON-escaped"]}) == 3, name
+    assert query(settled.warehouse, "select count(*) > 0 from raw.linkedin_ads_analytics") == [(True,)]
+    assert query(settled.warehouse, "select count(*) > 0 from raw.linkedin_organization_daily") == [(True,)]
     # The monthly report of the synced days, as `social-roi report` writes it (from a copy: the settled files stay).
     copy = copy_of_settled(settled, work_directory)
     for name, value in settled.env_for(copy, SOCIAL_ROI_REPORT_DIR=tmp_path / "reports").items():
@@ -280,27 +311,31 @@ def test_no_secret_reaches_any_file_or_output_of_a_sync(
     assert any(path.suffix == ".html" for path in files)
     found = [
         f"{what} in {path}"
-        for path in files
+        for path, content in ((path, path.read_bytes()) for path in files)
         for what, secret in secrets.items()
-        if secret.encode() in path.read_bytes()
+        if secret.encode() in content
     ]
     found += [f"{what} in what was printed" for what, secret in secrets.items() if secret in printed.out + printed.err]
     # DuckDB compresses stored strings: the warehouse and its published copy are searched with SQL, column by column.
     for database in (settled.warehouse, settled.warehouse.parent / "published.duckdb"):
         text_columns = query(
             database,
-            "select table_schema, table_name, string_agg(format('\"{}\"::varchar', column_name), ', ') "
+            "select table_schema, table_name, string_agg(format('searched_table.\"{}\"::varchar', column_name), ', ') "
             "from information_schema.columns where data_type in ('VARCHAR', 'JSON') group by all",
         )
         assert len(text_columns) > 10
-        for schema, table, text in text_columns:
-            for what, secret in secrets.items():
-                hits = query(
-                    database,
-                    f'select count(*) from "{schema}"."{table}" where contains(concat_ws(\' \', {text}), ?)',
-                    secret,
-                )
-                found += [f"{what} in {database.name} {schema}.{table}"] if hits != [(0,)] else []
+        with duckdb.connect(str(database), read_only=True) as connection:  # one table scan for every form
+            for schema, table, text in text_columns:
+                hits = connection.execute(
+                    f'select distinct forms.searched from "{schema}"."{table}" as searched_table, '
+                    f"unnest(?::varchar[]) as forms(searched) where contains(concat_ws(' ', {text}), forms.searched)",
+                    [list(secrets.values())],
+                ).fetchall()
+                found += [
+                    f"{what} in {database.name} {schema}.{table}"
+                    for what, secret in secrets.items()
+                    if (secret,) in hits
+                ]
     logged = "\n".join(str(record) for record in settled.logs())
     found += [f"{what} in the run logs" for what, secret in secrets.items() if secret in logged]
     assert found == []

@@ -20,7 +20,12 @@ from connectors.redaction import (
 )
 from connectors.registry import RAW_SOURCES
 from connectors.retry import Backoff
-from connectors.sandbox.linkedin_rest import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN
+from connectors.sandbox.linkedin_rest import (
+    SANDBOX_CLIENT_ID,
+    SANDBOX_CLIENT_SECRET,
+    SANDBOX_REFRESH_TOKEN,
+    refreshed_token,
+)
 from pipelines.settings import SETTING_NAMES
 
 # A password as people choose them: every character an encoder rewrites, and some it writes as two.
@@ -163,7 +168,12 @@ def test_a_token_refresh_answered_form_encoded_fails_without_quoting_the_new_tok
     message = str(raised.value)
     assert sandbox.linkedin.tokens_issued == 1, "the sandbox did hand out a new access token"
     assert "not a JSON object" in message and "access_token=" in message, "the answer is still described"
-    assert SANDBOX_REFRESH_TOKEN not in message and "sandbox-linkedin-token-refreshed" not in message
+    assert not [
+        form
+        for secret in (SANDBOX_REFRESH_TOKEN, refreshed_token(1))
+        for form in encodings(secret).values()
+        if form in message
+    ], "neither token, in any encoding (the answer was form-encoded: `+` as %2B)"
 
 
 def test_a_refused_refresh_quoting_the_secrets_at_the_cut_leaves_no_part_of_them(

@@ -62,6 +62,9 @@ from connectors.sandbox.organic_figures import (
 )
 
 FAULT_PLATFORM = "facebook_pages"
+# Meta's Page tokens, like its user tokens, are alphanumeric in practice (`EAA…` in Graph's paging links and in
+# Meta's samples; Meta documents no alphabet), so this one is written the same as is, percent-encoded and
+# JSON-escaped: the encodings of a secret are exercised by LinkedIn's (linkedin_rest.py) and the SMTP password.
 SANDBOX_PAGE_TOKEN = "sandbox-page-token"
 MAX_RANGE_DAYS = 93
 # The current metrics the sandbox serves, and what each is of a Page's day.

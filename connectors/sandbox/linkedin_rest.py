@@ -85,10 +85,22 @@ from connectors.sandbox.linkedin_restli import (
     reencoded_params,
 )
 
-SANDBOX_LINKEDIN_TOKEN = "sandbox-linkedin-token"
+# The sandbox's secrets hold `+`, `/` and `=`, each written differently as is, percent-encoded (a form body, a
+# link) and JSON-escaped (`\/` as Graph and PHP write it, `\u003d` as Gson's HTML-safe default does), so that a
+# scrub that misses one of those forms is caught by the tests, and a client that sends `+` unencoded in a form is
+# refused as a real token endpoint refuses it (see `access_token`). All are characters the real ones may hold:
+# - client secrets: "Client secrets can include characters like / ,= ,+ which require URL encoding"
+#   (learn.microsoft.com/linkedin/shared/authentication/client-credentials-flow); the Developer Portal's secrets
+#   read `WPL_AP1.<letters>.<base64>`, as public code quoting them shows (LinkedIn documents no format);
+# - tokens: LinkedIn's samples are base64url ("AQXNnd2k…-wvaKrkM…",
+#   learn.microsoft.com/linkedin/shared/authentication/programmatic-refresh-tokens), but OAuth 2.0 lets an access
+#   or refresh token be any printable ASCII (RFC 6749 Appendix A.12, A.17: 1*VSCHAR, VSCHAR = %x20-7E), and a
+#   Bearer credential is a b64token, `+`, `/` and trailing `=` included (RFC 6750 §2.1); LinkedIn promises no
+#   alphabet, so a connector must carry the whole range.
+SANDBOX_LINKEDIN_TOKEN = "AQV5andb0x+L1nkedIn/AccessT0ken=="
 SANDBOX_CLIENT_ID = "sandbox-linkedin-client"
-SANDBOX_CLIENT_SECRET = "sandbox-linkedin-client-secret"
-SANDBOX_REFRESH_TOKEN = "sandbox-linkedin-refresh-token"
+SANDBOX_CLIENT_SECRET = "WPL_AP1.SandboxAppSecret.S4n+/dBx=="
+SANDBOX_REFRESH_TOKEN = "AQX5andb0x+L1nkedIn/RefreshT0ken=="
 MAX_FIELDS = 20
 DEFAULT_MAX_ELEMENTS = 15_000
 # The sandbox's own request-line limit: LinkedIn publishes no number, only that long URLs get 414.
@@ -598,6 +610,11 @@ class LinkedInRestApi:
     # --- OAuth ----------------------------------------------------------------------------------
 
     def access_token(self, request: Request, _match) -> Response:
+        """The token endpoint, refresh-token grant (programmatic-refresh-tokens docs): a form body
+        (application/x-www-form-urlencoded, "issue a HTTP POST ... with a Content-Type header of
+        x-www-form-urlencoded", client-credentials-flow docs), decoded as every form is, `+` as a space
+        (RFC 6749 Appendix B; the server's parse_qsl): a secret holding `+` that was not sent as %2B
+        no longer matches and is refused as LinkedIn refuses a wrong one."""
         form = request.form
         if form.get("grant_type") != "refresh_token":
             return Response.json(
@@ -617,7 +634,7 @@ class LinkedInRestApi:
                     "error_description": "The provided authorization grant or refresh token is invalid, expired or revoked",
                 },
             )
-        token = f"sandbox-linkedin-token-refreshed-{next(self._token_numbers)}"
+        token = refreshed_token(next(self._token_numbers))
         with self._lock:
             self.valid_tokens.add(token)
             self.tokens_issued += 1
@@ -630,6 +647,12 @@ class LinkedInRestApi:
         if (not_json := self.sandbox.faults.take("linkedin", "token_answer_not_json")) is not None:
             return _token_answer_not_json(not_json.options, answer, form)
         return Response.json(200, answer)
+
+
+def refreshed_token(number: int) -> str:
+    """The `number`th access token the sandbox's token endpoint issues: a Bearer b64token with `+`, `/` and `=`,
+    like the settings' own (see SANDBOX_LINKEDIN_TOKEN)."""
+    return f"AQV5andb0x+Refreshed/T0ken{number}=="
 
 
 def _token_answer_not_json(options: dict, answer: dict, form: dict) -> Response:

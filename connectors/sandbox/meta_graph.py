@@ -50,6 +50,9 @@ from connectors.sandbox.meta_figures import (
     meta_objective,
 )
 
+# Meta's access tokens are alphanumeric in practice (`EAA…` in Graph's answers and Meta's samples that quote one;
+# Meta documents no alphabet), so this one is written the same as is, percent-encoded and JSON-escaped: the
+# encodings of a secret are exercised by LinkedIn's (connectors/sandbox/linkedin_rest.py) and the SMTP password.
 SANDBOX_META_TOKEN = "sandbox-meta-token"
 # The sandbox completes a report after POLLS_TO_COMPLETE polls: polling it every 0.2 s keeps the demo quick.
 SANDBOX_POLL_INTERVAL_SECONDS = "0.2"

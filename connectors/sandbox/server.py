@@ -237,6 +237,8 @@ class Sandbox:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 form = {}
+                # A form body decoded as every server decodes application/x-www-form-urlencoded: `+` is a space,
+                # %XX a byte (RFC 6749 Appendix B; url.spec.whatwg.org/#urlencoded-parsing).
                 if self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
                     form = dict(urllib.parse.parse_qsl(body.decode(), keep_blank_values=True))
                 request = Request(
