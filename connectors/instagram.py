@@ -22,6 +22,15 @@ Three reads per account, each through the SDK's ``IGUser`` / ``IGMedia`` objects
   account became a business account (code 100, subcode 2108006) are listed with their own fields and no figures,
   as Airbyte skips them (github.com/airbytehq/airbyte/pull/26599; the error in github.com/airbytehq/airbyte/
   issues/1814), and counted in the log.
+- ``STORIES_SOURCE``, one row per story, kept after it expires: ``IGUser(id).get_stories`` lists the account's
+  stories of the last 24 hours ("Stories are only available for 24 hours", developers.facebook.com/documentation/
+  instagram-platform/instagram-graph-api/reference/ig-user/stories, "Limitations"; the `/media` edge lists no
+  stories), with the media fields, then each story's insights with STORY's metric set ("Story media metrics are only
+  available for 24 hours", Media Insights reference, "Limitations"). Airbyte's source-instagram likewise reads a
+  ``stories`` stream from ``/{ig-user-id}/stories`` (cursor paging, ``after`` / ``limit`` 100) and a
+  ``story_insights`` stream per story, as they are live (manifest.yaml above). A story read tonight is in no later
+  answer, so the table is a snapshot table (RawSource.snapshots, keyed by account and media id): a story read again
+  while still live takes its newer figures, one no longer listed keeps its last.
 - ``fetch_follower_totals``: the account's ``followers_count`` now (an IG User field), for the nightly snapshot;
   Instagram keeps no follower history worth the name (``follower_count`` is 30 days at most and absent under 100
   followers, developers.facebook.com/documentation/instagram-platform/api-reference/instagram-user/insights).
@@ -243,8 +252,18 @@ class InstagramClient(OrganicGraphClient):
 
     def media_insights(self, account_id: str, since: dt.date, until: dt.date) -> Iterator[dict]:
         """One record per media item published on [since, until] (UTC days), with its lifetime figures now."""
+        yield from self._with_insights(account_id, self._media_published(account_id, since, until), f"{since}..{until}")
+
+    def live_stories(self, account_id: str, *_window) -> Iterator[dict]:
+        """One record per story the account has live now (whatever the window: Instagram lists only the last 24
+        hours), with its figures so far."""
+        yield from self._with_insights(account_id, self._stories_live(account_id), "the last 24 hours")
+
+    def _with_insights(self, account_id: str, listed: Iterator[dict], period: str) -> Iterator[dict]:
+        """Each listed item as a record with the insights its type has; items posted before the business
+        conversion are listed without figures and counted in the log."""
         before_business = 0
-        for media in self._media_published(account_id, since, until):
+        for media in listed:
             try:
                 entries = self._item_insights(account_id, media)
             except _PostedBeforeBusiness:
@@ -253,12 +272,11 @@ class InstagramClient(OrganicGraphClient):
             yield parse_media(media, entries, account_id)
         if before_business:
             log.warning(
-                "Instagram account %s: %d media item(s) of %s..%s were posted before the account became a business "
+                "Instagram account %s: %d media item(s) of %s were posted before the account became a business "
                 "account; Instagram has no insights for them (code 100, subcode %d), so they are listed without figures.",
                 account_id,
                 before_business,
-                since,
-                until,
+                period,
                 POSTED_BEFORE_BUSINESS_SUBCODE,
             )
 
@@ -348,6 +366,21 @@ class InstagramClient(OrganicGraphClient):
             days = [published_at(media, account_id).date() for media in page]
             yield from (media for media, day in zip(page, days, strict=True) if since <= day <= until)
             if not page or min(days) < since or not self._call(account_id, cursor.load_next_page):
+                return
+
+    def _stories_live(self, account_id: str) -> Iterator[dict]:
+        """The account's stories of the last 24 hours, every page of them (cursor paging as on `/media`)."""
+        cursor = self._call(
+            account_id,
+            lambda: IGUser(account_id, api=self._api).get_stories(
+                fields=MEDIA_FIELDS, params={"limit": MEDIA_PAGE_SIZE}
+            ),
+        )
+        while True:
+            page = [cursor[index].export_all_data() for index in range(len(cursor))]
+            # The edge lists stories only; said on the record too, should an answer leave the field out.
+            yield from ({**media, "media_product_type": media.get("media_product_type") or "STORY"} for media in page)
+            if not page or not self._call(account_id, cursor.load_next_page):
                 return
 
 
@@ -471,6 +504,11 @@ def fetch_media_window(settings: InstagramSettings, since: dt.date, until: dt.da
     return fetch_slices(InstagramClient(settings), settings.account_ids, InstagramClient.media_insights, since, until)
 
 
+def fetch_live_stories(settings: InstagramSettings, _since: dt.date, _until: dt.date) -> Iterator[SliceRecords]:
+    """Every configured account's stories live now, with their figures so far, whatever days the run covers."""
+    return fetch_slices(InstagramClient(settings), settings.account_ids, InstagramClient.live_stories, None, None)
+
+
 def fetch_follower_totals(settings: InstagramSettings) -> Iterator[SliceRecords]:
     """(account id, one record {"followers", "raw_row"}) per account: its follower total now, for the snapshot."""
     return fetch_slices(InstagramClient(settings), settings.account_ids, InstagramClient.follower_total, None, None)
@@ -507,4 +545,15 @@ SOURCE = RawSource(
 # The same settings, check and window (a post's engagement accrues for about a week: re-read nightly).
 POSTS_SOURCE = dataclasses.replace(
     SOURCE, table="instagram_media", columns=MEDIA_COLUMNS, date_column="published_date", fetch=fetch_media_window
+)
+
+# Stories: the same settings, check and columns; read as they are live and kept once read (see the module docstring):
+# rows are only added or, for a story still live, given its newer figures; never deleted by a later run.
+STORIES_SOURCE = dataclasses.replace(
+    POSTS_SOURCE,
+    table="instagram_stories",
+    fetch=fetch_live_stories,
+    snapshots=True,
+    identity_columns=("account_id", "media_id"),
+    refresh_snapshots=True,
 )

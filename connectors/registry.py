@@ -18,6 +18,7 @@ RAW_SOURCES: tuple[RawSource, ...] = (
     facebook_pages.POSTS_SOURCE,
     instagram.SOURCE,
     instagram.POSTS_SOURCE,
+    instagram.STORIES_SOURCE,
     linkedin_ads.SOURCE,
     linkedin_ads.CONVERSIONS_SOURCE,
     linkedin_pages.SOURCE,

@@ -75,6 +75,10 @@ class RawSource:
     # inserts the (identity) rows not held yet and never deletes or rewrites one, so the record
     # outlives the platform's own history.
     snapshots: bool = False
+    # In snapshot mode, a row fetched again replaces the held one with the same identity (its newer
+    # figures), while held rows not fetched stay as they are: for things a platform serves only for
+    # a while and that change meanwhile (an Instagram story's figures while it is live, 24 hours).
+    refresh_snapshots: bool = False
     # What makes a row the same row, in snapshot mode: by default (slice, day).
     identity_columns: tuple[str, ...] = ()
     # The source lands response pages, not records: this SELECT, run by DuckDB on one slice's landed

@@ -102,7 +102,8 @@ def replace_slices(database: Path, source: RawSource, staged: StagedSync) -> Sta
     delivery, and an earlier sync's figures for them are no longer true.
 
     A snapshot source's rows are only ever added: those whose identity the table already holds are
-    left as they were (the first snapshot of a day stands).
+    left as they were (the first snapshot of a day stands), or, for a source that refreshes its
+    snapshots, replaced by the newer fetch; rows not fetched again stay.
 
     Returns what was loaded: for a page source, the slices whose pages held a malformed row have
     moved to the failures (their earlier rows stay), and `rows` counts the rows parsed.
@@ -132,8 +133,13 @@ def replace_slices(database: Path, source: RawSource, staged: StagedSync) -> Sta
                     f"delete from {table} where {source.slice_column} in (select unnest(?)) and {source.date_column} between ? and ?",
                     [list(staged.slices), staged.since, staged.until],
                 )
+            held = " and ".join(f'held."{name}" = fetched."{name}"' for name in source.identity)
+            if source.snapshots and source.refresh_snapshots and staged.rows:
+                connection.execute(
+                    f"delete from {table} held where exists (select 1 from {fetched_rows} fetched where {held})",
+                    parameters,
+                )
             if staged.rows:
-                held = " and ".join(f'held."{name}" = fetched."{name}"' for name in source.identity)
                 keep_held = f" where not exists (select 1 from {table} held where {held})" if source.snapshots else ""
                 connection.execute(
                     f"insert into {table} ({names}, _loaded_at) select {names}, now() from {fetched_rows} fetched{keep_held}",

@@ -12,6 +12,7 @@ from connectors.instagram import (
     InstagramSettings,
     check_access,
     fetch_follower_totals,
+    fetch_live_stories,
     fetch_media_window,
     fetch_window,
     parse_account_day,
@@ -19,7 +20,15 @@ from connectors.instagram import (
 from connectors.retry import Backoff
 from connectors.sandbox import Sandbox
 from connectors.sandbox.facebook_pages import SANDBOX_PAGE_TOKEN
-from connectors.sandbox.instagram_figures import account_days, current_followers, instagram_accounts, media_of
+from connectors.sandbox.instagram_figures import (
+    account_days,
+    current_followers,
+    find_story,
+    instagram_accounts,
+    media_of,
+    sandbox_now,
+    stories_live,
+)
 
 # A sandbox day whose last week has media on the first account (the restatement test needs some).
 PINNED_TODAY = dt.date(2026, 11, 25)
@@ -107,20 +116,35 @@ def test_media_rows_equal_what_was_published_with_their_lifetime_figures(sandbox
     assert truth, "a month without media would prove nothing"
 
 
-def test_a_month_with_reels_carousels_and_pre_business_posts_loads_every_item_with_null_where_there_is_no_figure(
+def test_a_month_with_reels_carousels_stories_and_pre_business_posts_loads_every_item_with_null_where_there_is_no_figure(
     sandbox, settings, caplog
 ):
-    # The second account became a business account mid-month; Instagram refuses `views` for its Reels anyway.
+    # The second account became a business account mid-month; Instagram refuses `views` for its Reels anyway. Its
+    # stories are read as the nights of that month read them: those live at the sync (Instagram lists 24 hours).
     account = instagram_accounts(sandbox.advertiser)[1]
     month = (account.business_since - dt.timedelta(days=15), account.business_since + dt.timedelta(days=14))
     sandbox.faults.arm("instagram", "reel_metric_refused", times=None, metric="views")
 
     with caplog.at_level("WARNING", logger="connectors.instagram"):
         rows = {r["media_id"]: r for r in read(settings, InstagramClient.media_insights, account.id, *month)}
+        stories = {r["media_id"]: r for r in read(settings, InstagramClient.live_stories, account.id, *month)}
 
     truth = media_of(sandbox.advertiser, account, *month)
     assert rows.keys() == {m.id for m in truth}, "every item is listed"
     figures = ("views", "reach", "likes", "comments", "saves", "shares", "total_interactions")
+    assert stories, "a story is loaded"
+    for media_id, row in stories.items():  # STORY's metrics; no likes, comments or saves
+        item = find_story(sandbox.advertiser, media_id, sandbox_now(sandbox.advertiser))
+        assert row["media_product_type"] == "STORY"
+        assert [row[f] for f in figures] == [
+            item.views,
+            item.reach,
+            None,
+            None,
+            None,
+            item.shares,
+            item.total_interactions,
+        ]
     before = [m for m in truth if m.posted_before_business]
     reels = [m for m in truth if m.media_product_type == "REELS" and not m.posted_before_business]
     feed = [m for m in truth if m.media_product_type == "FEED" and not m.posted_before_business]
@@ -138,6 +162,40 @@ def test_a_month_with_reels_carousels_and_pre_business_posts_loads_every_item_wi
     for item in feed:
         assert [rows[item.id][f] for f in figures] == [getattr(item, f) for f in figures]
     assert f"{len(before)} media item(s)" in caplog.text and "business account" in caplog.text
+
+
+def test_a_story_live_now_is_read_with_its_story_metrics_and_null_for_the_rest(sandbox, settings, month):
+    at = sandbox_now(sandbox.advertiser)
+    live = {a.id: stories_live(sandbox.advertiser, a, at) for a in instagram_accounts(sandbox.advertiser)}
+
+    # whatever the window: Instagram lists the stories of the last 24 hours, not those of a range of days
+    outcome = outcome_per_account(fetch_live_stories(settings, *month))
+
+    assert all(live.values()), "every account has a story live at any moment (one each half day)"
+    for account_id, rows in outcome.items():
+        expected = {item.id: item for item in live[account_id]}
+        # a story expiring in the second between the two reads is the only difference allowed
+        assert {r["media_id"] for r in rows} >= {
+            i for i, item in expected.items() if item.published_at > at - dt.timedelta(hours=23)
+        }
+        for row in rows:
+            item = find_story(sandbox.advertiser, row["media_id"], at) or expected[row["media_id"]]
+            assert (row["media_product_type"], row["media_type"], row["permalink"], row["caption"]) == (
+                "STORY",
+                item.media_type,
+                item.permalink,
+                item.caption,
+            )
+            assert row["published_at"] == item.published_at.strftime("%Y-%m-%d %H:%M:%S")
+            assert (row["views"], row["reach"], row["shares"], row["total_interactions"]) == (
+                item.views,
+                item.reach,
+                item.shares,
+                item.total_interactions,
+            )
+            assert (row["likes"], row["comments"], row["saves"]) == (None, None, None), "STORY has none: NULL, not 0"
+    requests = Counter(kind for kind, _ in sandbox.instagram.requests)
+    assert requests["stories"] == len(live) and "media" not in requests, "stories come from /stories alone"
 
 
 def test_listing_media_stops_at_the_first_page_reaching_older_media(sandbox, settings, yesterday):

@@ -101,7 +101,7 @@ def test_a_throttled_business_leaves_every_other_sources_rows_in(work_env, sandb
 
     assert calls_for(sandbox, throttled.id) <= 2, "at most 2 calls in total for the throttled business"
     failed = {e.asset_key.path[-1]: e.description for e in result.get_asset_check_evaluations() if not e.passed}
-    assert set(failed) == {"instagram_account_insights", "instagram_media", "follower_snapshots"}
+    assert set(failed) == {"instagram_account_insights", "instagram_media", "instagram_stories", "follower_snapshots"}
     assert all(throttled.id in description and "code 80002" in description for description in failed.values())
     rows = {
         event.event_specific_data.materialization.asset_key.path[

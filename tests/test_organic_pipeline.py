@@ -18,8 +18,9 @@ from conftest import (
     run_dbt,
 )
 from connectors import clock
+from connectors.sandbox import Sandbox
 from connectors.sandbox.advertiser import SyntheticAdvertiser
-from connectors.sandbox.instagram_figures import account_days, instagram_accounts, media_of
+from connectors.sandbox.instagram_figures import account_days, instagram_accounts, media_of, sandbox_now, stories_live
 from connectors.sandbox.linkedin_organization_figures import (
     linkedin_organizations,
     organization_days,
@@ -56,6 +57,14 @@ def test_a_month_of_sync_fills_the_audience_and_the_posts_of_every_network(settl
         "select network, account_id, date_day, followers, followers_basis from marts.audience_daily order by all",
     )
     posts = dict(query(settled.warehouse, "select network, count(*) from marts.posts group by 1"))
+    # the stories live when the settled sync ran, with STORY's figures and no likes, comments or saves
+    stories = query(
+        settled.warehouse,
+        "select count(*), count(views), count(reactions), count(comments), count(saves), bool_or(figures_settling)"
+        " from marts.posts where post_id in (select media_id from raw.instagram_stories)",
+    )
+    [(story_count, with_views, *without, settling)] = stories
+    assert story_count >= 2 and with_views == story_count and without == [0, 0, 0] and not settling
 
     window_days = (ORGANIC_WINDOW[1] - ORGANIC_WINDOW[0]).days + 1
     for network in ("facebook", "instagram", "linkedin"):
@@ -75,7 +84,8 @@ def test_a_month_of_sync_fills_the_audience_and_the_posts_of_every_network(settl
     }
     assert posts == {
         "facebook": sum(len(page_posts(ADVERTISER, p, *ORGANIC_WINDOW)) for p in facebook_pages(ADVERTISER)),
-        "instagram": sum(len(media_of(ADVERTISER, a, *ORGANIC_WINDOW, 0)) for a in instagram_accounts(ADVERTISER)),
+        "instagram": sum(len(media_of(ADVERTISER, a, *ORGANIC_WINDOW, 0)) for a in instagram_accounts(ADVERTISER))
+        + story_count,
         "linkedin": sum(
             len(organization_posts(ADVERTISER, o, *ORGANIC_WINDOW)) for o in linkedin_organizations(ADVERTISER)
         ),
@@ -322,3 +332,32 @@ def test_a_backfill_over_2023_leaves_every_stored_page_day_older_than_two_years_
         first,
     )
     assert served[0][0] == first, "the days Meta still serves are loaded"
+
+
+def test_a_story_stored_by_an_earlier_run_is_still_in_the_warehouse_after_a_later_run_no_longer_sees_it(
+    work_env, yesterday, instance, monkeypatch
+):
+    from pipelines.assets.raw import raw_assets
+    from pipelines.run_window import range_tags
+
+    [asset] = [a for a in raw_assets if a.key.path[-1] == "instagram_stories"]
+    nightly = range_tags(yesterday - dt.timedelta(days=6), yesterday)
+    stored = "select media_id, views, shares from raw.instagram_stories order by all"
+
+    assert dg.materialize([asset], instance=instance, tags=nightly).success  # tonight, after the settled sync's
+    tonight = {media_id: figures for media_id, *figures in query(work_env, stored)}
+    with Sandbox(seed=7, today=clock.today() + dt.timedelta(days=1)) as tomorrow:  # the same accounts, a day on
+        monkeypatch.setenv("META_GRAPH_URL", tomorrow.base_url)
+        at = sandbox_now(tomorrow.advertiser)
+        live_tomorrow = {
+            s.id for a in instagram_accounts(tomorrow.advertiser) for s in stories_live(tomorrow.advertiser, a, at)
+        }
+        assert dg.materialize([asset], instance=instance, tags=nightly).success
+        asked = {kind for kind, _ in tomorrow.instagram.requests}
+    after = {media_id: figures for media_id, *figures in query(work_env, stored)}
+
+    assert len(query(work_env, stored)) == len(after), "a story read twice is one row"
+    expired = tonight.keys() - live_tomorrow
+    assert expired and asked == {"stories", "media_insights"}, "tonight's stories are in no answer tomorrow"
+    assert {m: after[m] for m in expired} == {m: tonight[m] for m in expired}, "kept as last read"
+    assert live_tomorrow <= after.keys(), "and tomorrow's are added"

@@ -29,6 +29,14 @@ Served, for the advertiser's Instagram accounts (``instagram_figures.py``) and t
   cursor paging ``paging.cursors.after`` and ``paging.next`` only while more follow (what the SDK's Cursor reads,
   facebook_business/api.py ``load_next_page``; Airbyte pages it with ``after`` and ``limit`` 100). ``timestamp``
   is ISO 8601 in UTC, "2019-04-05T07:56:32+0000" (developers.facebook.com/docs/instagram-platform/insights).
+- ``GET /{version}/{ig-user-id}/stories?fields=...&limit=...&after=...``: the account's stories of the last 24 hours
+  by ``clock.now()`` ("Stories are only available for 24 hours", developers.facebook.com/documentation/
+  instagram-platform/instagram-graph-api/reference/ig-user/stories, "Limitations"), newest first, as IG Media with
+  the same fields as ``/media`` and ``media_product_type`` STORY, cursor paging as on ``/media`` (Airbyte's stories
+  stream pages it with ``after`` and ``limit`` 100, manifest.yaml above). The ``/media`` edge lists no stories.
+  A story's insights are served while it is live only ("Story media metrics are only available for 24 hours", Media
+  Insights reference, "Limitations"); after that its id answers as an unknown id (subcode 33): what Graph answers
+  for an expired story's insights is not documented, so that is the sandbox's assumption.
 - ``GET /{version}/{ig-media-id}/insights?metric=views,reach,likes,comments,saved,shares,total_interactions``:
   lifetime values, ``{"name", "period": "lifetime", "values": [{"value"}], "title", "description", "id"}``
   (developers.facebook.com/documentation/instagram-platform/reference/instagram-media/insights; ``impressions``,
@@ -70,8 +78,11 @@ from connectors.sandbox.instagram_figures import (
     all_media,
     current_followers,
     find_media,
+    find_story,
     instagram_account,
     instagram_accounts,
+    sandbox_now,
+    stories_live,
 )
 from connectors.sandbox.meta_graph import VERSION, _graph_error, graph_link
 
@@ -125,7 +136,8 @@ class InstagramApi:
     def __init__(self, sandbox):
         self.sandbox = sandbox
         self.advertiser = sandbox.advertiser
-        # Every request served: (endpoint, id), endpoint one of "user", "insights", "media", "media_insights".
+        # Every request served: (endpoint, id), endpoint one of "user", "insights", "media", "stories",
+        # "media_insights".
         self.requests: list[tuple[str, str]] = []
 
     def routes(self):
@@ -136,6 +148,7 @@ class InstagramApi:
             ("GET", re.compile(rf"^/{VERSION}/({ids})$"), self.user),
             ("GET", re.compile(rf"^/{VERSION}/({ids})/insights$"), self.account_insights),
             ("GET", re.compile(rf"^/{VERSION}/({ids})/media$"), self.media),
+            ("GET", re.compile(rf"^/{VERSION}/({ids})/stories$"), self.stories),
             ("GET", re.compile(rf"^/{VERSION}/(179\d{{14}})/insights$"), self.media_insights),
         ]
 
@@ -216,7 +229,17 @@ class InstagramApi:
         self.requests.append(("media", account.id))
         if refused := self._refusal(request, account.id):
             return refused
-        items = all_media(self.advertiser, account, self.sandbox.restatements)
+        return self._media_page(request, all_media(self.advertiser, account, self.sandbox.restatements))
+
+    def stories(self, request, match):
+        account = instagram_account(self.advertiser, match.group(1))
+        self.requests.append(("stories", account.id))
+        if refused := self._refusal(request, account.id):
+            return refused
+        return self._media_page(request, stories_live(self.advertiser, account, sandbox_now(self.advertiser)))
+
+    def _media_page(self, request, items: list[Media]) -> Response:
+        """One page of an IG Media edge, cursor-paged (see the module docstring)."""
         try:
             limit = min(int(request.param("limit") or DEFAULT_PAGE_SIZE), MAX_PAGE_SIZE)
             start = _offset(request.param("after"))
@@ -231,7 +254,9 @@ class InstagramApi:
         return Response.json(200, body)
 
     def media_insights(self, request, match):
-        item = find_media(self.advertiser, match.group(1), self.sandbox.restatements)
+        item = find_media(self.advertiser, match.group(1), self.sandbox.restatements) or find_story(
+            self.advertiser, match.group(1), sandbox_now(self.advertiser)
+        )
         metrics = _names(request.param("metric"))
         self.requests.append(("media_insights", match.group(1)))
         if item is None:

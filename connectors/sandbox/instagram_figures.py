@@ -9,6 +9,11 @@ Media: ``organic_figures.posts_published`` says how many items an account publis
 lifetime figures, and what the API shows is the share of them gathered so far (``organic_figures.accrued_share``):
 ``Sandbox.restate()`` adds a day of late engagement to media younger than a week and never moves older media.
 
+Stories: each account publishes one story in each half of every UTC day (so any 24 hours hold at least one), live
+for 24 hours from its publication. Its figures are final from the start (views, reach, shares and replies; a story
+has no likes, comments or saves), so that a test's truth does not depend on the second it is computed; what moves
+with the clock is which stories are live (``stories_live``, by ``clock.now()``).
+
 The figures depend only on (seed, account, day), like the paid figures in ``advertiser.py``. ``instagram.py``
 words them as the Graph API's Instagram endpoints do; tests compute their hand truths from the functions below.
 """
@@ -20,6 +25,7 @@ import datetime as dt
 import functools
 import math
 
+from connectors import clock
 from connectors.sandbox.advertiser import SyntheticAdvertiser, seeded_random
 from connectors.sandbox.organic_figures import accrued_share, posts_published
 
@@ -33,6 +39,11 @@ HISTORY_DAYS = 2 * 365
 CONVERTED_TO_BUSINESS_DAYS_AGO = 45
 # (media_type, media_product_type, share of items, how far it travels beyond the followers)
 MEDIA_KINDS = (("IMAGE", "FEED", 0.45, 1.0), ("CAROUSEL_ALBUM", "FEED", 0.25, 1.3), ("VIDEO", "REELS", 0.30, 2.6))
+# Stories are photos or videos (media_type IMAGE or VIDEO, media_product_type STORY); "Stories are only available for
+# 24 hours" (developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/ig-user/stories).
+STORY_KINDS = (("IMAGE", 0.6), ("VIDEO", 0.4))
+STORY_LIFETIME = dt.timedelta(hours=24)
+STORY_SLOT = dt.timedelta(hours=12)  # one story in each half of a UTC day
 SHORTCODE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
 CAPTIONS = (
     "Behind the scenes at {name}",
@@ -87,6 +98,7 @@ class Media:
     comments: int
     saves: int
     shares: int
+    replies: int = 0  # stories only: replies sent to it
 
     @property
     def published_date(self) -> dt.date:
@@ -94,12 +106,14 @@ class Media:
 
     @property
     def permalink(self) -> str:
+        if self.media_product_type == "STORY":
+            return f"https://www.instagram.com/stories/{self.account.username}/{self.id}/"
         kind = "reel" if self.media_product_type == "REELS" else "p"
         return f"https://www.instagram.com/{kind}/{self.shortcode}/"
 
     @property
     def total_interactions(self) -> int:
-        return self.likes + self.comments + self.saves + self.shares
+        return self.likes + self.comments + self.saves + self.shares + self.replies
 
     @property
     def posted_before_business(self) -> bool:
@@ -166,6 +180,65 @@ def find_media(advertiser: SyntheticAdvertiser, media_id: str, restatements: int
         if item is not None:
             return _accrued(item, advertiser.today, restatements)
     return None
+
+
+def sandbox_now(advertiser: SyntheticAdvertiser) -> dt.datetime:
+    """The present moment on the advertiser's calendar: `clock.now()` in UTC, on the advertiser's day when a test
+    pinned another one."""
+    return clock.now(dt.UTC) + (advertiser.today - clock.today())
+
+
+def stories_live(advertiser: SyntheticAdvertiser, account: InstagramAccount, at: dt.datetime) -> list[Media]:
+    """The account's stories live at `at` (published in the 24 hours before it), newest first, as `/stories` lists."""
+    return [
+        item
+        for item in _stories_around(advertiser.seed, account, at.date())
+        if at - STORY_LIFETIME < item.published_at <= at
+    ][::-1]
+
+
+def find_story(advertiser: SyntheticAdvertiser, media_id: str, at: dt.datetime) -> Media | None:
+    """The story with this id if one of the advertiser's accounts has it live at `at`."""
+    for account in instagram_accounts(advertiser):
+        for item in stories_live(advertiser, account, at):
+            if item.id == media_id:
+                return item
+    return None
+
+
+def _stories_around(seed: int, account: InstagramAccount, day: dt.date) -> list[Media]:
+    """The account's stories published on `day` and the day before (UTC), oldest first."""
+    return [story for on in (day - dt.timedelta(days=1), day) for story in _stories_of(seed, account, on)]
+
+
+@functools.lru_cache(maxsize=64)
+def _stories_of(seed: int, account: InstagramAccount, day: dt.date) -> tuple[Media, ...]:
+    stories = []
+    for slot in range(2):
+        rng = seeded_random("instagram_story", seed, account.id, day.isoformat(), slot)
+        media_type = rng.choices([kind for kind, _ in STORY_KINDS], [share for _, share in STORY_KINDS])[0]
+        reach = int(account.started_with_followers * rng.uniform(0.05, 0.2))
+        stories.append(
+            Media(
+                account=account,
+                id=str(17_900_000_000_000_000 + rng.randrange(10**14)),
+                published_at=dt.datetime.combine(day, dt.time(), dt.UTC)
+                + slot * STORY_SLOT
+                + dt.timedelta(seconds=rng.randrange(int(STORY_SLOT.total_seconds()))),
+                media_type=media_type,
+                media_product_type="STORY",
+                shortcode="".join(rng.choice(SHORTCODE_ALPHABET) for _ in range(11)),
+                caption=rng.choice(CAPTIONS).format(name=account.name),
+                views=int(reach * rng.uniform(1.1, 1.6)),
+                reach=reach,
+                likes=0,
+                comments=0,
+                saves=0,
+                shares=int(reach * rng.uniform(0.002, 0.01)),
+                replies=int(reach * rng.uniform(0.002, 0.02)),
+            )
+        )
+    return tuple(stories)
 
 
 def _season(day: dt.date) -> float:

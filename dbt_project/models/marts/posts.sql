@@ -6,7 +6,8 @@
 --
 -- engagements = reactions (likes) + comments + shares + saves; clicks stand apart (Facebook's link
 -- clicks, LinkedIn's clicks; Instagram gives none per post). Engagement rate by followers divides
--- by the account's followers at the end of the day the post was published.
+-- by the account's followers at the end of the day the post was published. Instagram stories are posts too
+-- (STORY has views, reach, shares, no likes, comments or saves: those are NULL).
 with posts as (
     select * from {{ ref('stg_facebook_pages__posts') }}
     union all by name
@@ -55,6 +56,7 @@ select
     engagements / nullif(followers_when_published, 0)  as engagement_rate_by_followers,
     followers_when_published,
     fetched_at,
-    published_date > cast(fetched_at as date) - 7      as figures_settling
+    -- a story is read while it is live (24 hours) and then never again: its figures are as final as they will get
+    coalesce(post_format, '') != 'STORY' and published_date > cast(fetched_at as date) - 7 as figures_settling
 from figures
 order by published_at desc, network asc, post_id asc
