@@ -18,6 +18,7 @@ from connectors.sandbox.facebook_pages import SANDBOX_PAGE_TOKEN
 from connectors.sandbox.graph_usage import business_of
 from connectors.sandbox.instagram_figures import instagram_accounts
 from connectors.sandbox.organic_figures import facebook_pages
+from pipelines.warehouse_writer import RESOURCE_KEY, WarehouseWriter
 
 
 @pytest.fixture(autouse=True)
@@ -97,7 +98,13 @@ def test_a_throttled_business_leaves_every_other_sources_rows_in(work_env, sandb
     organic = [a for a in raw_assets if a.key.path[-1].startswith(("facebook_", "instagram_", "linkedin_org", "foll"))]
     week = (yesterday - dt.timedelta(days=6), yesterday)
 
-    result = dg.materialize(organic, instance=instance, tags=range_tags(*week), raise_on_error=False)
+    result = dg.materialize(
+        organic,
+        instance=instance,
+        tags=range_tags(*week),
+        resources={RESOURCE_KEY: WarehouseWriter()},
+        raise_on_error=False,
+    )
 
     assert calls_for(sandbox, throttled.id) <= 2, "at most 2 calls in total for the throttled business"
     failed = {e.asset_key.path[-1]: e.description for e in result.get_asset_check_evaluations() if not e.passed}

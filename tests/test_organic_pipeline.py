@@ -27,6 +27,7 @@ from connectors.sandbox.linkedin_organization_figures import (
     organization_posts,
 )
 from connectors.sandbox.organic_figures import facebook_pages, page_days, page_posts
+from pipelines.warehouse_writer import RESOURCE_KEY, WarehouseWriter
 from warehouse_sql import query
 
 # Depends on the calendar day: `make calendar` runs it on 40+ days (tests/calendar_days.py).
@@ -248,7 +249,6 @@ def test_a_backfill_reaching_past_linkedins_12_months_loads_what_it_serves_and_k
     from connectors.linkedin_pages import earliest_day
     from pipelines.assets.raw import raw_assets
     from pipelines.run_window import range_tags
-    from pipelines.warehouse_writer import RESOURCE_KEY, WarehouseWriter
 
     organization = linkedin_organizations(sandbox.advertiser)[0].id
     long_ago = yesterday - dt.timedelta(days=400)
@@ -318,7 +318,10 @@ def test_a_backfill_over_2023_leaves_every_stored_page_day_older_than_two_years_
     assets = [a for a in raw_assets if a.key.path[-1] in tables]
 
     result = dg.materialize(
-        assets, instance=instance, tags=range_tags(dt.date(2023, 1, 1), first + dt.timedelta(days=2))
+        assets,
+        instance=instance,
+        tags=range_tags(dt.date(2023, 1, 1), first + dt.timedelta(days=2)),
+        resources={RESOURCE_KEY: WarehouseWriter()},
     )
 
     assert result.success
@@ -344,7 +347,9 @@ def test_a_story_stored_by_an_earlier_run_is_still_in_the_warehouse_after_a_late
     nightly = range_tags(yesterday - dt.timedelta(days=6), yesterday)
     stored = "select media_id, views, shares from raw.instagram_stories order by all"
 
-    assert dg.materialize([asset], instance=instance, tags=nightly).success  # tonight, after the settled sync's
+    assert dg.materialize(
+        [asset], instance=instance, tags=nightly, resources={RESOURCE_KEY: WarehouseWriter()}
+    ).success  # tonight, after the settled sync's
     tonight = {media_id: figures for media_id, *figures in query(work_env, stored)}
     with Sandbox(seed=7, today=clock.today() + dt.timedelta(days=1)) as tomorrow:  # the same accounts, a day on
         monkeypatch.setenv("META_GRAPH_URL", tomorrow.base_url)
@@ -352,7 +357,9 @@ def test_a_story_stored_by_an_earlier_run_is_still_in_the_warehouse_after_a_late
         live_tomorrow = {
             s.id for a in instagram_accounts(tomorrow.advertiser) for s in stories_live(tomorrow.advertiser, a, at)
         }
-        assert dg.materialize([asset], instance=instance, tags=nightly).success
+        assert dg.materialize(
+            [asset], instance=instance, tags=nightly, resources={RESOURCE_KEY: WarehouseWriter()}
+        ).success
         asked = {kind for kind, _ in tomorrow.instagram.requests}
     after = {media_id: figures for media_id, *figures in query(work_env, stored)}
 
