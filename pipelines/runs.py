@@ -75,7 +75,7 @@ def writing_the_warehouse(instance: dg.DagsterInstance, first_run_id: str) -> It
     Refused at once (WarehouseBusyError) while another run writes it; a process outside the pipeline
     with the file open is refused too (WarehouseOpenElsewhereError), both before anything is fetched.
     Taking it again inside (the CLI, then run_sync) only renames the run."""
-    with hold(warehouse_path(), first_run_id) as holding:
+    with hold(warehouse_path(create=False), first_run_id) as holding:  # held before the file is made
         fail_abandoned_run(instance, holding.abandoned)
         check_no_other_process_has_it_open(holding.warehouse)
         yield

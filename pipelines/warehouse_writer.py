@@ -57,6 +57,7 @@ import dagster as dg
 import duckdb
 
 from connectors import clock
+from pipelines.private_files import private_directory
 from pipelines.settings import warehouse_path
 
 RESOURCE_KEY = "warehouse_writer"
@@ -144,7 +145,7 @@ def hold(
         holding.record(run_id)
         yield holding
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_directory(path.parent)
     descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         _lock(descriptor, Path(warehouse), wait_seconds, on_wait)
@@ -271,7 +272,7 @@ class WarehouseWriter(dg.ConfigurableResource):
 
     @contextlib.contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[WarehouseWriter]:
-        warehouse = warehouse_path()
+        warehouse = warehouse_path(create=False)
         run_id = context.run_id or "unknown"
 
         def say_whom_we_wait_for(writer: Writer | None) -> None:
