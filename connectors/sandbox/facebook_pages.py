@@ -48,7 +48,7 @@ import zoneinfo
 
 from connectors.sandbox.graph_usage import business_throttle
 from connectors.sandbox.http import Response
-from connectors.sandbox.meta_graph import VERSION, _graph_error, graph_link
+from connectors.sandbox.meta_graph import VERSION, _graph_error, _unknown_object, graph_link
 from connectors.sandbox.organic_figures import (
     HISTORY_DAYS,
     FacebookPage,
@@ -219,13 +219,7 @@ class FacebookPagesApi:
         post = self._post_of_video(match.group(1))
         metrics = _metric_names(request.param("metric"))
         if post is None:
-            return _graph_error(
-                400,
-                f"Unsupported get request. Object with ID '{match.group(1)}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.",
-                100,
-                subcode=33,
-                error_type="GraphMethodException",
-            )
+            return _unknown_object(match.group(1))
         self.requests.append((post.page.id, ["video_insights", *metrics]))
         if (refused := self._refusal(request, post.page)) is not None:
             return refused

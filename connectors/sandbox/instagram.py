@@ -84,7 +84,7 @@ from connectors.sandbox.instagram_figures import (
     sandbox_now,
     stories_live,
 )
-from connectors.sandbox.meta_graph import VERSION, _graph_error, graph_link
+from connectors.sandbox.meta_graph import VERSION, _graph_error, _unknown_object, graph_link
 
 FAULT_PLATFORM = "instagram"
 # Account insights count Pacific days (see the module docstring).
@@ -260,13 +260,7 @@ class InstagramApi:
         metrics = _names(request.param("metric"))
         self.requests.append(("media_insights", match.group(1)))
         if item is None:
-            return _graph_error(
-                400,
-                f"Unsupported get request. Object with ID '{match.group(1)}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.",
-                100,
-                subcode=33,
-                error_type="GraphMethodException",
-            )
+            return _unknown_object(match.group(1))
         if refused := self._refusal(request, item.account.id) or self._invalid_metric(metrics, MEDIA_METRICS):
             return refused
         if self.sandbox.faults.take(FAULT_PLATFORM, "not_enough_viewers"):

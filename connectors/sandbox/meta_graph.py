@@ -124,6 +124,17 @@ def _graph_error(
     return Response.json(status, {"error": error})
 
 
+def _unknown_object(object_id: str, method: str = "get"):
+    """Graph's answer for an id the token cannot see or that does not exist (code 100, subcode 33)."""
+    return _graph_error(
+        400,
+        f"Unsupported {method} request. Object with ID '{object_id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.",
+        100,
+        33,
+        "GraphMethodException",
+    )
+
+
 def environment(sandbox) -> dict[str, str]:
     """The settings that point the Meta connector at this sandbox: every ad account, polled quickly."""
     return {
@@ -235,13 +246,7 @@ class MetaGraphApi:
             faults.take_for("meta", "permission_denied", "account", account_id)
             or self.advertiser.account(account_id) is None
         ):
-            return _graph_error(
-                400,
-                f"Unsupported post request. Object with ID 'act_{account_id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.",
-                100,
-                33,
-                "GraphMethodException",
-            )
+            return _unknown_object(f"act_{account_id}", "post")
         throttle = faults.take("meta", "throttle")
         if throttle:
             code = throttle.options.get("code", 17)
