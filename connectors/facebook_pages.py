@@ -205,13 +205,20 @@ class FacebookPagesClient(OrganicGraphClient):
                 "limit": POSTS_PAGE_SIZE,
             },
         )
+        # Graph may send an empty page with a `next` link ("Stop paging when the next link no longer appears",
+        # developers.facebook.com/docs/graph-api/results), so an empty page is no end; a `next` that names a page
+        # already read is (paging APIs have been seen to loop: microsoftgraph/microsoft-graph-docs issue #4897).
+        followed = set()
         while request is not None:
+            followed.add(repr(request))
             answer = self._call(page_id, lambda r=request: self._api.call("GET", r[0], params=r[1]).json())
             for post in answer.get("data") or []:
                 record = parse_page_post(post, page_id, since, until)
                 if record is not None:
                     yield self._with_video_figures(page_id, post, record)
             request = self._next_page(page_id, (answer.get("paging") or {}).get("next"))
+            if repr(request) in followed:
+                raise _malformed(page_id, "paging.next names a page of posts already read, so paging would never end")
 
     def _next_page(self, page_id: str, link) -> tuple[str, dict] | None:
         """The request `paging.next` names, without the token it carries (the session sends its own); None on the

@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from connectors.errors import PlatformAuthError, PlatformConfigError
+from connectors.errors import MalformedPayloadError, PlatformAuthError, PlatformConfigError
 from connectors.facebook_pages import (
     FacebookPagesClient,
     FacebookPagesSettings,
@@ -183,6 +183,19 @@ def test_posts_follow_the_time_based_next_link_until_a_page_has_none(sandbox, pa
     assert [r["post_id"] for r in rows] == [p.id for p in page_posts(sandbox.advertiser, page, since, yesterday)]
     # Every full page has a `next` (until + __paging_token, no cursors); the page after the last post has none.
     assert len([r for r in sandbox.facebook_pages.requests if r[1][0] == "published_posts"]) == len(rows) // 10 + 1
+
+
+def test_a_next_link_that_names_a_page_already_read_fails_the_page_instead_of_paging_forever(
+    sandbox, page_settings, yesterday
+):
+    page = facebook_pages(sandbox.advertiser)[0]
+    sandbox.faults.arm("facebook_pages", "repeated_next", times=None)
+
+    with pytest.raises(MalformedPayloadError, match="already read, so paging would never end"):
+        read_posts(page_settings, page.id, yesterday - dt.timedelta(days=30), yesterday)
+
+    # the first page, then the page its `next` names, which names itself
+    assert len([r for r in sandbox.facebook_pages.requests if r[1][0] == "published_posts"]) == 2
 
 
 def test_a_reels_and_a_videos_views_come_from_the_videos_insights(sandbox, page_settings, month):

@@ -34,7 +34,9 @@ developers.facebook.com/docs/platforminsights/page/deprecated-metrics/; github.c
 
 Fault kinds (``sandbox.faults.arm("facebook_pages", kind, ...)``): ``retired_metric`` (metric=<a current metric
 name>: Meta retires it, as it does a few each year) and ``page_permission_denied`` (page=<page id>, or every Page
-without it: the Page token lacks ``read_insights`` / ``pages_read_engagement``; code 10). Arm them with
+without it: the Page token lacks ``read_insights`` / ``pages_read_engagement``; code 10) and ``repeated_next``
+(a posts page whose ``next`` names that same page, as paging APIs have been seen to answer: microsoftgraph/
+microsoft-graph-docs issue #4897; Meta documents no such answer). Arm them with
 ``times=None`` to keep them for the whole test.
 """
 
@@ -211,6 +213,8 @@ class FacebookPagesApi:
                 until=int(chosen[-1].published_at.timestamp()),
                 __paging_token=_paging_token(chosen[-1].id),
             )
+        if self.sandbox.faults.take(FAULT_PLATFORM, "repeated_next"):
+            paging["next"] = _link(request, query)  # the page just served, again
         return Response.json(200, {"data": data, "paging": paging})
 
     def video_insights(self, request, match):
