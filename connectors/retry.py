@@ -40,6 +40,7 @@ def retry_after_seconds(headers) -> float | None:
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
+    # Seconds to wait are the real clock's, not the calendar's (connectors/clock.py): the server's date is real.
     return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
 
 
