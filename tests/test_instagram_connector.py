@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from connectors.errors import MalformedPayloadError, PlatformAuthError, PlatformConfigError
+from connectors.errors import MalformedPayloadError, PlatformAuthError, PlatformConfigError, PlatformError
 from connectors.instagram import (
     InstagramClient,
     InstagramSettings,
@@ -67,7 +67,7 @@ def outcome_per_account(slices) -> dict:
     for account_id, records in slices:
         try:
             outcome[account_id] = list(records)
-        except PlatformAuthError as error:
+        except PlatformError as error:
             outcome[account_id] = error
     return outcome
 

@@ -19,6 +19,7 @@ from connectors.sandbox.graph_usage import business_of
 from connectors.sandbox.instagram_figures import instagram_accounts
 from connectors.sandbox.organic_figures import facebook_pages
 from pipelines.warehouse_writer import RESOURCE_KEY, WarehouseWriter
+from test_instagram_connector import outcome_per_account
 
 
 @pytest.fixture(autouse=True)
@@ -39,16 +40,6 @@ def instagram_settings(sandbox) -> InstagramSettings:
 
 def calls_for(sandbox, account_id: str) -> int:
     return sum(1 for _method, path in sandbox.request_log if f"/{account_id}" in path)
-
-
-def outcome_per_account(slices) -> dict:
-    outcome = {}
-    for account_id, records in slices:
-        try:
-            outcome[account_id] = list(records)
-        except PlatformThrottledError as error:
-            outcome[account_id] = error
-    return outcome
 
 
 def test_a_business_throttled_for_half_an_hour_costs_one_call_and_is_skipped_with_one_message(sandbox, yesterday):
