@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import fcntl
 import os
 import uuid
 from collections.abc import Iterator, Mapping
@@ -59,9 +60,20 @@ class SyncRuns:
 
 
 def dagster_instance() -> dg.DagsterInstance:
-    """The persistent instance in DAGSTER_HOME, so runs launched here appear in `dagster dev`."""
-    os.environ["DAGSTER_HOME"] = str(dagster_home())
-    return dg.DagsterInstance.get()
+    """The persistent instance in DAGSTER_HOME, so runs launched here appear in `dagster dev`.
+
+    Made under a lock in DAGSTER_HOME: Dagster creates its SQLite storage on first use, and two
+    processes doing so at once (two syncs started together by cron) fail with "table run_tags
+    already exists" or alembic's "more than one head" (reproduced with four processes on a fresh
+    home). Whichever comes second finds the storage made and only opens it."""
+    home = dagster_home()
+    os.environ["DAGSTER_HOME"] = str(home)
+    descriptor = os.open(home / ".instance-setup.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)  # held for the second or so the storage takes to open
+        return dg.DagsterInstance.get()
+    finally:
+        os.close(descriptor)  # closing releases the lock
 
 
 def new_run_id() -> str:

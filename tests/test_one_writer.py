@@ -183,7 +183,7 @@ def test_two_syncs_started_together_fetch_each_window_once_and_the_second_names_
     assert len(completed) == 1, [err[-3000:] for _status, _out, err in finished]
     [(out, _err)] = completed
     [(refused_status, refused_out, refused_err)] = [sync for sync in finished if sync[0] != 0]
-    assert refused_status == EXIT_WAREHOUSE_BUSY
+    assert refused_status == EXIT_WAREHOUSE_BUSY, refused_err[-3000:]
     [run_ids] = re.findall(r"^Runs (\S+), (\S+) recorded", out, flags=re.MULTILINE)
     named = re.search(r"a sync is running since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \S+ \(run id ([0-9a-f-]+)", refused_err)
     assert named and named.group(1) in run_ids, refused_err
