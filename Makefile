@@ -12,7 +12,7 @@ MANIFEST := dbt_project/target/manifest.json
 DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' -o -name '*.md' \) -print)
 
-.PHONY: demo test calendar lint format bench lock sandbox dev clean
+.PHONY: demo test e2e calendar lint format bench lock sandbox dev clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,8 +32,14 @@ $(MANIFEST): $(STAMP) $(DBT_SOURCES)
 demo: $(MANIFEST)
 	$(BIN)/social-roi demo
 
+# Everything but the end-to-end tier: the suite a change is tried against, under 3 minutes on 2 cores.
 test: $(MANIFEST)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not end_to_end"
+
+# The end-to-end tier (marked `end_to_end`): whole commands in new processes, each a sync of its own
+# from a fresh directory. CI runs it after `make test`.
+e2e: $(MANIFEST)
+	$(BIN)/python -m pytest -m end_to_end
 
 # The date-sensitive tests (marked `calendar`) on 40+ days of a year: month ends, 1 January,
 # 29 February 2028, Europe/Oslo's clock changes. Outside `make test`: a settled sync per day.

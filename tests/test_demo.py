@@ -6,8 +6,10 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pytest
 
 
+@pytest.mark.end_to_end
 def test_the_demo_prints_roi_and_leaves_a_warehouse_anyone_can_query(tmp_path):
     social_roi = Path(sys.executable).parent / "social-roi"
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}  # nothing configured: the demo brings its sandbox

@@ -148,6 +148,7 @@ def waiting_messages(instance: dg.DagsterInstance) -> list[str]:
     ]
 
 
+@pytest.mark.end_to_end
 def test_two_syncs_started_together_fetch_each_window_once_and_the_second_names_the_running_run(tmp_path):
     last = clock.yesterday()
     first = last - dt.timedelta(days=1)

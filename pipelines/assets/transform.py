@@ -8,16 +8,18 @@ partitions, for their per-day status (DECISIONLOG.md, "Only the raw tables are p
 
 import contextlib
 import functools
+import importlib.metadata
 import json
 import os
 import shutil
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+from packaging import version
 
 from connectors.registry import RAW_SOURCES
 from pipelines import warehouse
@@ -143,4 +145,26 @@ def environment_for_the_dbt_process(variables: Mapping[str, str]):
                 os.environ[name] = value
 
 
-dbt_resource = DbtCliResource(project_dir=dbt_project)
+class SocialRoiDbtCli(DbtCliResource):
+    """dagster-dbt's resource without two costs paid on every `dbt build` for nothing we use
+    (measured with cProfile on a rebuild of three days: 4.4 s and 5.8 s of a 34 s run).
+
+    - `_cli_version`: dagster-dbt runs `dbt --version` in a subprocess on each invocation to learn
+      whether dbt is dbt-core or the Fusion engine. Ours is always the dbt-core this package pins,
+      installed beside it (the lock file), whose version the package metadata gives at no cost.
+    - `_initialize_dbt_core_adapter`: dagster-dbt loads the profile and opens a dbt adapter in this
+      process for `fetch_row_counts()` / `fetch_column_metadata()`, which these assets do not call.
+      Without it dagster-dbt passes no adapter, as it does under the Fusion engine.
+
+    Both are private members of dagster-dbt 0.29 (pinned); tests/test_definitions.py fails if a new
+    version renames them, rather than letting the savings vanish unnoticed."""
+
+    @functools.cached_property
+    def _cli_version(self) -> version.Version:
+        return version.parse(importlib.metadata.version("dbt-core"))
+
+    def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:
+        return None
+
+
+dbt_resource = SocialRoiDbtCli(project_dir=dbt_project)
