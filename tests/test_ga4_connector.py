@@ -4,7 +4,9 @@ import collections
 import dataclasses
 import datetime as dt
 import logging
+import types
 
+import google.auth._exponential_backoff
 import google.oauth2.credentials
 import pytest
 
@@ -282,9 +284,13 @@ def test_a_credential_that_cannot_refresh_fails_at_once_naming_google_applicatio
 
 
 def test_an_outage_of_the_token_endpoint_is_transient_not_a_key_to_replace(
-    sandbox, transport_settings, fortnight, waits
+    sandbox, transport_settings, fortnight, waits, monkeypatch
 ):
     sandbox.faults.arm("ga4", "token_endpoint_down", times=None)
+    # google-auth retries a 5xx from the token endpoint itself (google/auth/_exponential_backoff.py,
+    # 1 s then 2 s): its pauses are noted instead of slept
+    google_auth_waits = []
+    monkeypatch.setattr(google.auth._exponential_backoff, "time", types.SimpleNamespace(sleep=google_auth_waits.append))
     valid = google.oauth2.credentials.Credentials(
         token=None,
         refresh_token=SANDBOX_GA4_REFRESH_TOKEN,
@@ -298,6 +304,7 @@ def test_an_outage_of_the_token_endpoint_is_transient_not_a_key_to_replace(
 
     assert not isinstance(raised.value, PlatformAuthError) and "GOOGLE_APPLICATION_CREDENTIALS" not in str(raised.value)
     assert sandbox.ga4.report_requests == 0, "nothing reached GA4 without a token"
+    assert google_auth_waits, "google-auth's own retries ran"
 
 
 def test_an_invalid_token_over_grpc_is_unauthenticated_at_once(sandbox, grpc_settings, fortnight, waits):
