@@ -130,7 +130,7 @@ def test_a_campaign_tagged_on_some_days_only_is_reported_with_the_untagged_share
             [winter.utm_campaign, *untagged],
         )
 
-    finished = run_dbt(["run"], settled.env_for(copy), **window(settled))
+    finished = run_dbt(["run", "--select", "stg_ga4__traffic+"], settled.env_for(copy), **window(settled))
 
     assert finished.returncode == 0, finished.stdout[-3000:]
     [(spend, share, first_day, last_day)] = query(
@@ -172,7 +172,7 @@ def test_organic_traffic_tagged_with_a_paid_campaign_stays_out_of_its_roi_and_la
             [winter.utm_campaign, day],
         )
 
-    finished = run_dbt(["run"], settled.env_for(copy), **window(settled))
+    finished = run_dbt(["run", "--select", "stg_ga4__traffic+"], settled.env_for(copy), **window(settled))
 
     assert finished.returncode == 0, finished.stdout[-3000:]
     [(roi, revenue, organic_sessions, organic_revenue)] = query(copy, of_the_campaign, winter.id)
