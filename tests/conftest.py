@@ -369,4 +369,7 @@ def pytest_collection_modifyitems(config, items):
     first test worker starts building the sync at once while the other runs the tests that need no
     sync, instead of both reaching the sync together and one waiting idle for it."""
     needs_sync = [item for item in items if "settled" in item.fixturenames]
-    items[:] = needs_sync[:1] + [item for item in items if "settled" not in item.fixturenames] + needs_sync[1:]
+    # Of the rest, the tests that run a sync of their own (work_env) first: the longest last would
+    # leave one worker idle while the other finishes it.
+    later = sorted(needs_sync[1:], key=lambda item: "work_env" not in item.fixturenames)
+    items[:] = needs_sync[:1] + [item for item in items if "settled" not in item.fixturenames] + later
