@@ -327,7 +327,7 @@ def run_dbt(
         for name, value in {**env, **window}.items():
             patch.setenv(name, value)
         try:
-            result = dbtRunner().invoke(command)
+            result = dbtRunner(manifest=_parsed_project(project_dir, command)).invoke(command)
         finally:
             # dbt-duckdb keeps the database open for the next invocation until the process exits;
             # the next test replaces the file, so close it now, as the end of a dbt process would.
@@ -336,6 +336,26 @@ def run_dbt(
                 environment.close()
     output = printed.getvalue() + (f"\n{result.exception}" if result.exception else "")
     return subprocess.CompletedProcess(["dbt", *command], 0 if result.success else 1, output, "")
+
+
+# The project as dbt parsed it, once per project directory and test worker (dbt's documented reuse
+# of a manifest between programmatic invocations): our models read the settings a test changes
+# (env_var, var) only in their SQL, which dbt renders again for every run, never in a config or a
+# ref, so one parse serves every run. Without it each call re-parsed the files that read a changed
+# setting, and the whole project whenever a test's vars differed from the previous call's. A test
+# that changes a file of the project works on a copy of it (a directory of its own, parsed anew).
+_PARSED: dict[Path, object] = {}
+
+
+def _parsed_project(project_dir: Path, command: list[str]):
+    from dbt.cli.main import dbtRunner
+
+    if project_dir not in _PARSED:
+        parse = dbtRunner().invoke(["parse", *command[command.index("--target-path") :]])
+        if not parse.success:
+            return None  # the run parses on its own and reports what is wrong
+        _PARSED[project_dir] = parse.result
+    return _PARSED[project_dir]
 
 
 class _Waits(list):
