@@ -15,6 +15,7 @@ SOCIAL_ROI_TODAY to each of many days to run the date-sensitive tests on them.
 from __future__ import annotations
 
 import os
+import tempfile
 
 from connectors.clock import TODAY_SETTING
 
@@ -30,8 +31,6 @@ os.environ.setdefault(TODAY_SETTING, SUITE_DAY)
 RAM_DISK = "/dev/shm"
 if "TMPDIR" not in os.environ and os.path.isdir(RAM_DISK) and os.access(RAM_DISK, os.W_OK):
     os.environ["TMPDIR"] = RAM_DISK
-    import tempfile
-
     tempfile.tempdir = None  # gettempdir() reads TMPDIR again
 
 import contextlib
@@ -41,7 +40,6 @@ import io
 import json
 import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 import dagster as dg
