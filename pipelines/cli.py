@@ -59,10 +59,14 @@ def print_roi_report(database: str) -> None:
 
 
 def loaded_days(warehouse: Path) -> tuple[dt.date, dt.date]:
-    """The first and last day any raw table holds: what `rebuild` recomputes by default."""
+    """The first and last day any raw table holds, up to the last full day: what `rebuild`
+    recomputes by default. A table may hold today: an Instagram story still live at night is stored
+    under the day it was posted, and a rebuild ending today would be refused (today is still being
+    delivered); that story's day is rebuilt by the next night's run."""
     import duckdb
 
     from connectors.registry import RAW_SOURCES
+    from pipelines.run_window import first_and_last_day
     from pipelines.warehouse import RAW_SCHEMA
 
     if not warehouse.exists():
@@ -88,7 +92,7 @@ def loaded_days(warehouse: Path) -> tuple[dt.date, dt.date]:
         raise FileNotFoundError(
             f"{warehouse} holds no platform data yet: run a sync first (social-roi sync --start … --end …)."
         )
-    return min(days), max(days)
+    return min(days), min(max(days), first_and_last_day()[1])
 
 
 def _run_and_report(start: dt.date | None, end: dt.date | None, rebuild: bool = False) -> int:
