@@ -19,6 +19,8 @@ from pipelines.private_files import make_private, private_directory, write_priva
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+# The run's first and last day, as dbt_project/macros/date_window.sql reads them from the environment.
+DBT_MIN_DATE, DBT_MAX_DATE = "DBT_RUN_FIRST_DAY", "DBT_RUN_LAST_DAY"
 
 WAREHOUSE = "SOCIAL_ROI_WAREHOUSE"
 PUBLISHED = "SOCIAL_ROI_PUBLISHED"

@@ -41,18 +41,19 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import dagster as dg
 import pytest
-from filelock import FileLock
 
 from connectors import clock
-from connectors.meta_ads import MetaAdsSettings
-from connectors.retry import Backoff
-from connectors.sandbox import Sandbox
-from connectors.sandbox.meta_graph import SANDBOX_META_TOKEN
-from pipelines.assets.transform import DBT_MAX_DATE, DBT_MIN_DATE
-from pipelines.settings import DBT_PROJECT_DIR
+from pipelines.settings import DBT_MAX_DATE, DBT_MIN_DATE, DBT_PROJECT_DIR
+
+# Dagster, dbt and the sandbox are imported where they are used, not here: xdist's controller loads
+# this file before it starts the test workers, and those imports (6 s) delayed every worker's start.
+if TYPE_CHECKING:
+    import dagster as dg
+
+    from connectors.sandbox import Sandbox
 
 YESTERDAY = clock.yesterday()
 # The settled sync: 17 days up to yesterday, so that both settled days and days still being
@@ -107,6 +108,8 @@ class Settled:
 
     @property
     def succeeded(self) -> bool:
+        import dagster as dg
+
         return all(self.instance.get_run_by_id(run).status == dg.DagsterRunStatus.SUCCESS for run in self.run_ids)
 
     def logs(self) -> list:
@@ -123,6 +126,8 @@ class Settled:
         ]
 
     def _events(self, kind: str):
+        import dagster as dg
+
         return [
             record.event_log_entry
             for run in self.run_ids
@@ -150,6 +155,9 @@ def sandbox_settings(sandbox: Sandbox) -> dict[str, str]:
 
 def _settled_sync(directory: Path) -> dict:
     """THE settled sync, into `directory`: what the session's tests read (see the module docstring)."""
+    import dagster as dg
+
+    from connectors.sandbox import Sandbox
     from pipelines.runs import run_sync
 
     (directory / "instance").mkdir()
@@ -214,6 +222,9 @@ def _settled_sync(directory: Path) -> dict:
 def settled(tmp_path_factory, worker_id) -> Settled:
     """Built once for the whole session, whichever test worker needs it first; the others wait for
     it and read the same files (a sync per worker would cost each of them half a minute)."""
+    import dagster as dg
+    from filelock import FileLock
+
     shared = tmp_path_factory.getbasetemp() if worker_id == "master" else tmp_path_factory.getbasetemp().parent
     directory = shared / "settled"
     with FileLock(str(shared / "settled.lock")):
@@ -236,6 +247,8 @@ def settled(tmp_path_factory, worker_id) -> Settled:
 @pytest.fixture
 def sandbox():
     """A sandbox of the test's own: its faults and restatements touch no other test."""
+    from connectors.sandbox import Sandbox
+
     with Sandbox(seed=7) as running:
         yield running
 
@@ -265,6 +278,8 @@ def work_env(settled, sandbox, work_directory, monkeypatch, tmp_path) -> Path:
 @pytest.fixture
 def instance():
     """A throwaway Dagster instance: runs are real and recorded, then discarded."""
+    import dagster as dg
+
     with dg.instance_for_test() as test_instance:
         yield test_instance
 
@@ -368,6 +383,10 @@ def waits():
 
 @pytest.fixture
 def meta_settings(sandbox):
+    from connectors.meta_ads import MetaAdsSettings
+    from connectors.retry import Backoff
+    from connectors.sandbox.meta_graph import SANDBOX_META_TOKEN
+
     return MetaAdsSettings(
         access_token=SANDBOX_META_TOKEN,
         account_ids=tuple(account.id for account in sandbox.advertiser.meta_accounts),

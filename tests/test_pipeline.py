@@ -133,6 +133,7 @@ def test_materializing_days_again_from_the_dagster_cli_changes_no_figure_and_mee
     assert figures(work_env) == before
 
 
+@pytest.mark.end_to_end  # a whole pipeline run: every platform or every model (see pyproject's markers)
 def test_a_restated_day_is_updated_on_every_platform_and_no_other_day_moves(work_env, sandbox, yesterday):
     """The nightly re-sync after the platforms restate: a restated day moves and no other; last
     week's organic posts gain their late engagement and no older post moves; a snapshot taken on
@@ -380,6 +381,7 @@ def test_a_sync_with_no_platform_configured_says_what_to_set_in_one_line_and_fai
     assert not (tmp_path / "warehouse.duckdb").exists()
 
 
+@pytest.mark.end_to_end  # a whole pipeline run: every platform or every model (see pyproject's markers)
 def test_a_run_that_dbt_stops_tells_the_user_which_ledger_row_to_fix(
     work_env, monkeypatch, capsys, tmp_path, yesterday
 ):
@@ -400,6 +402,24 @@ def test_a_run_that_dbt_stops_tells_the_user_which_ledger_row_to_fix(
     assert "ROI by channel" not in printed.out, "no report from a failed run"
 
 
+def test_a_rebuild_of_every_loaded_day_ends_at_yesterday_when_a_story_posted_today_is_stored(settled, work_directory):
+    """A story still live when the nightly sync reads it is stored under the day it was posted,
+    which after midnight is today; `rebuild` alone must still take days it is allowed to rebuild."""
+    from conftest import ORGANIC_WINDOW, YESTERDAY
+    from pipelines.cli import loaded_days
+
+    copy = copy_of_settled(settled, work_directory)
+    with duckdb.connect(str(copy)) as connection:
+        connection.execute(
+            "update raw.instagram_stories set published_date = ? where media_id = (select min(media_id) from raw.instagram_stories)",
+            [clock.today()],
+        )
+        assert connection.execute("select max(published_date) from raw.instagram_stories").fetchone() == (clock.today(),)
+
+    assert loaded_days(copy) == (ORGANIC_WINDOW[0], YESTERDAY)
+
+
+@pytest.mark.end_to_end  # a whole pipeline run: every platform or every model (see pyproject's markers)
 def test_rebuild_recomputes_every_loaded_day_from_the_warehouse_without_calling_a_platform(
     work_env, sandbox, monkeypatch, tmp_path, capsys
 ):

@@ -25,7 +25,7 @@ from connectors.registry import RAW_SOURCES
 from pipelines import warehouse
 from pipelines.progress import report_progress
 from pipelines.run_window import run_dates, single_run
-from pipelines.settings import DBT_PROJECT_DIR, ScheduleSettings, Settings, warehouse_path
+from pipelines.settings import DBT_MAX_DATE, DBT_MIN_DATE, DBT_PROJECT_DIR, ScheduleSettings, Settings, warehouse_path
 from pipelines.warehouse_writer import WarehouseWriter, lock_conflict_is_final
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -36,8 +36,6 @@ dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_D
 # passed in the environment rather than in --vars, so that a new window re-parses only the files
 # that read it (`dbt parse` took 2.3 s so, against 4.6 s for the whole project).
 BUILD_TARGET_DIRECTORY = "dbt_target"
-# The run's first and last day, as dbt_project/macros/date_window.sql reads them.
-DBT_MIN_DATE, DBT_MAX_DATE = "DBT_RUN_FIRST_DAY", "DBT_RUN_LAST_DAY"
 
 
 def _put_dbt_on_path() -> None:
