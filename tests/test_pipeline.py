@@ -414,7 +414,9 @@ def test_a_rebuild_of_every_loaded_day_ends_at_yesterday_when_a_story_posted_tod
             "update raw.instagram_stories set published_date = ? where media_id = (select min(media_id) from raw.instagram_stories)",
             [clock.today()],
         )
-        assert connection.execute("select max(published_date) from raw.instagram_stories").fetchone() == (clock.today(),)
+        assert connection.execute("select max(published_date) from raw.instagram_stories").fetchone() == (
+            clock.today(),
+        )
 
     assert loaded_days(copy) == (ORGANIC_WINDOW[0], YESTERDAY)
 
