@@ -14,7 +14,7 @@ import duckdb
 import pytest
 from babel import Locale
 from babel.dates import format_interval
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 
 from conftest import copy_of_settled
 from pipelines.report import build_report, month_period, previous_period, write_report
@@ -85,18 +85,82 @@ def test_the_same_amount_is_written_the_norwegian_and_the_english_way(window_rep
 
 
 def test_the_headline_figures_are_plain_numbers_for_the_run_metadata(settled, window_reports):
-    [(total_cost, return_value, roi, roas)] = query(
+    [(total_cost, revenue, valued, return_value, roi_on_revenue, roi)] = query(
         settled.warehouse,
-        "select total_cost, return_value, roi, roas from marts.roi_social_totals where scope = 'all social'",
+        "select total_cost, revenue, valued_conversions_value, return_value, roi_on_revenue, roi "
+        "from marts.roi_social_totals where scope = 'all social'",
+    )
+    [(paid_roas, paid_revenue)] = query(
+        settled.warehouse, "select roas, revenue from marts.roi_social_totals where scope = 'all paid social'"
     )
     headline = window_reports["en"].headline
 
     assert headline["total_cost"] == pytest.approx(float(total_cost))
+    assert headline["revenue"] == pytest.approx(float(revenue))
+    assert headline["valued_conversions_value"] == pytest.approx(float(valued))
     assert headline["return_value"] == pytest.approx(float(return_value))
+    assert headline["roi_on_revenue"] == pytest.approx(roi_on_revenue)
     assert headline["roi"] == pytest.approx(roi)
-    assert headline["roas"] == pytest.approx(roas)
+    assert headline["paid_roas"] == pytest.approx(paid_roas)
+    assert headline["organic_revenue"] == pytest.approx(float(revenue - paid_revenue))
     # nothing was loaded before the window: there is nothing to compare with
     assert headline["previous_total_cost"] == 0 and headline["previous_roi"] is None
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_headline_shows_observed_revenue_and_agreed_value_apart_with_an_roi_on_each(
+    settled, window_reports, locale
+):
+    """Agreed conversion values are not revenue: a reader sees what GA4 observed, what the values
+    file adds, ROI on each basis, and a ROAS of the paid traffic alone."""
+    [(revenue, valued, return_value, roi_on_revenue, roi, all_social_roas)] = query(
+        settled.warehouse,
+        "select revenue, valued_conversions_value, return_value, roi_on_revenue, roi, roas "
+        "from marts.roi_social_totals where scope = 'all social'",
+    )
+    [(paid_roas, paid_revenue)] = query(
+        settled.warehouse, "select roas, revenue from marts.roi_social_totals where scope = 'all paid social'"
+    )
+    report = window_reports[locale]
+    cards = {
+        label: value
+        for label, value in re.findall(
+            r'<div class="label">(.*?)</div>\s*<div class="value">(.*?)</div>', report.html, flags=re.S
+        )
+    }
+
+    def money(amount):
+        return html.escape(format_currency(amount, "NOK", locale=locale))
+
+    labels = {
+        "nb": (
+            "Observert inntekt (GA4)",
+            "Verdsatte konverteringer",
+            "Inntekt og avtalt verdi",
+            "ROI på inntekt",
+            "ROI med avtalt verdi",
+            "ROAS, betalt",
+        ),
+        "en": (
+            "Observed revenue (GA4)",
+            "Valued conversions",
+            "Revenue and agreed value",
+            "ROI on revenue",
+            "ROI with agreed value",
+            "ROAS, paid",
+        ),
+    }[locale]
+    assert valued > 0 and roi_on_revenue < roi, "the settled sync values leads and registrations"
+    assert [cards[label] for label in labels[:4]] == [
+        money(revenue),
+        money(valued),
+        money(return_value),
+        percent(roi_on_revenue, locale),
+    ]
+    assert cards[labels[4]] == percent(roi, locale)
+    assert paid_roas != all_social_roas and revenue > paid_revenue, "organic traffic brought revenue too"
+    assert cards[labels[5]] == format_decimal(paid_roas, format="#,##0.00", locale=locale)
+    assert money(revenue - paid_revenue) in report.html, "the organic revenue left out of ROAS is named"
 
 
 def test_a_period_without_data_says_so(settled):
@@ -128,7 +192,8 @@ def test_a_change_against_a_partly_loaded_period_is_not_printed(settled):
     partial = build_report(settled.warehouse, start, end, locale="en")
     whole = build_report(settled.warehouse, start + dt.timedelta(days=4), end + dt.timedelta(days=4), locale="en")
 
-    assert partial.html.count("not comparable") == 4, "no change on any headline card"
+    cards = partial.html.count('<div class="card">')
+    assert cards == 7 and partial.html.count("not comparable") == cards, "no change on any headline card"
     assert "not comparable" not in whole.html
 
 

@@ -170,6 +170,10 @@ select
     case when not {{ untracked }} then
         ({{ revenue }} + valued_conversions_value - total_cost) / nullif(total_cost, 0)
     end                                                            as roi,
+    -- the same on revenue alone: what was observed, without the agreed values of conversions
+    case when not {{ untracked }} then
+        ({{ revenue }} - total_cost) / nullif(total_cost, 0)
+    end                                                            as roi_on_revenue,
     platform_conversion_value / nullif(spend, 0)                   as roas_platform_claimed,
     ga4_revenue / nullif(spend, 0)                                 as roas_ga4_observed,
     -- NULL where nothing was bought or claimed (direct, search, email…): no claim to compare

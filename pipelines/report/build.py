@@ -13,7 +13,18 @@ from pipelines.report.labels import LOCALES
 from pipelines.report.render import render_html, render_summary
 
 # The headline's figures as plain numbers (Dagster metadata): all social, this and the previous period.
-HEADLINE_FIGURES = ("total_cost", "spend", "other_costs", "return_value", "revenue", "roi", "roas")
+HEADLINE_FIGURES = (
+    "total_cost",
+    "spend",
+    "other_costs",
+    "revenue",
+    "valued_conversions_value",
+    "return_value",
+    "roi_on_revenue",
+    "roi",
+    "paid_roas",
+    "organic_revenue",
+)
 
 
 @dataclasses.dataclass(frozen=True)

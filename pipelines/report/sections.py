@@ -46,38 +46,59 @@ class Sections:
     def media_type_word(self, media_type: str) -> str:
         return self.words.get(media_type, media_type)
 
-    def roi_text(self, row: Row) -> str:
-        if row["roi"] is None and row.get("roi_null_reason"):
+    def roi_text(self, row: Row, column: str = "roi") -> str:
+        if row[column] is None and row.get("roi_null_reason"):
             return f"{self.words['none']} ({self.code('roi_null_reason', row['roi_null_reason'])})"
-        return self.fmt.percent(row["roi"])
+        return self.fmt.percent(row[column])
 
     # headline and KPI targets
 
     def headline(self) -> list[dict[str, Any]]:
-        """Total cost, return, ROI and ROAS of all social, against the previous period (and last year)."""
+        """All social against the previous period (and last year): total cost; observed revenue and
+        the agreed value of conversions apart, then their sum; ROI on revenue beside ROI with the
+        agreed value; ROAS of the paid traffic alone."""
         totals, previous, last_year = self.figures.totals, self.figures.previous_totals, self.figures.year_before_totals
         fmt, words = self.fmt, self.words
-        hints = {
-            "total_cost": words["total_cost_hint"].format(
-                spend=fmt.money(totals["spend"]), other=fmt.money(totals["other_costs"])
+        revenue = f"revenue_{self.figures.revenue_source}"
+        cards_shown: dict[str, tuple[str, str, Callable, Callable]] = {
+            # figure → (label, hint, how its value is shown, how its change is shown)
+            "total_cost": (
+                words["total_cost"],
+                words["total_cost_hint"].format(
+                    spend=fmt.money(totals["spend"]), other=fmt.money(totals["other_costs"])
+                ),
+                fmt.money,
+                fmt.change_percent,
             ),
-            "return_value": words["return_value_hint"].format(
-                revenue=fmt.money(totals["revenue"]), valued=fmt.money(totals["valued_conversions_value"])
+            "revenue": (words[revenue], words[f"{revenue}_hint"], fmt.money, fmt.change_percent),
+            "valued_conversions_value": (
+                words["valued_conversions"],
+                words["valued_conversions_hint"],
+                fmt.money,
+                fmt.change_percent,
             ),
-            "roi": words["roi_hint"],
-            "roas": words["roas_hint"],
-        }
-        kinds: dict[str, tuple[Callable, Callable]] = {
-            "total_cost": (fmt.money, fmt.change_percent),
-            "return_value": (fmt.money, fmt.change_percent),
-            "roi": (fmt.percent, fmt.change_points),
-            "roas": (fmt.ratio, fmt.change_ratio),
+            "return_value": (
+                words["return_value"],
+                words["return_value_hint"].format(
+                    revenue=fmt.money(totals["revenue"]), valued=fmt.money(totals["valued_conversions_value"])
+                ),
+                fmt.money,
+                fmt.change_percent,
+            ),
+            "roi_on_revenue": (words["roi_on_revenue"], words["roi_on_revenue_hint"], fmt.percent, fmt.change_points),
+            "roi": (words["roi"], words["roi_hint"], fmt.percent, fmt.change_points),
+            "paid_roas": (
+                words["paid_roas"],
+                words["paid_roas_hint"].format(organic=fmt.money(totals["organic_revenue"])),
+                fmt.ratio,
+                fmt.change_ratio,
+            ),
         }
         cards = []
-        for key, (show, change) in kinds.items():
-            card = {"label": words[key], "value": show(totals[key]), "hint": hints[key]}
-            if key == "roi":
-                card["value"] = self.roi_text(totals)
+        for key, (label, hint, show, change) in cards_shown.items():
+            card = {"key": key, "label": label, "value": show(totals[key]), "hint": hint}
+            if key in ("roi", "roi_on_revenue"):
+                card["value"] = self.roi_text(totals, key)
             if previous["channel_rows"]:
                 card["previous"] = show(previous[key])
                 # a change against days that are not all loaded (on either side) would be an artefact

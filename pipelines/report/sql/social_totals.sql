@@ -10,6 +10,12 @@ social as (
     select * from marts.roi_social_totals_between($start, $end) where scope = 'all social'
 ),
 
+-- the ad channels' paid traffic alone: ROAS is what the media spend bought, so it never counts
+-- organic revenue (a referral from an unpaid post returns money no ad paid for)
+paid as (
+    select * from marts.roi_social_totals_between($start, $end) where scope = 'all paid social'
+),
+
 settings as (
     select any_value(reporting_currency) as reporting_currency, any_value(revenue_source) as revenue_source
     from marts.roi_social_totals
@@ -28,7 +34,13 @@ select
     coalesce(social.return_value, 0)                                  as return_value,
     social.roas,
     social.roi_null_reason,
-    social.roi
+    social.roi,
+    social.roi_on_revenue,
+    paid.roas                                                         as paid_roas,
+    coalesce(paid.revenue, 0)                                         as paid_revenue,
+    -- what the organic side brought: all social less paid, both sums over the same days
+    coalesce(social.revenue, 0) - coalesce(paid.revenue, 0)           as organic_revenue
 from covered
 cross join settings
 left join social on true
+left join paid on true
