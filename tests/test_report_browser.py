@@ -54,6 +54,40 @@ def test_the_report_draws_every_chart_offline_and_without_errors(report_html, br
     assert screenshot.startswith(b"\x89PNG") and (tmp_path / "report.png").stat().st_size > 0
 
 
+def test_a_reader_sees_observed_revenue_agreed_value_and_both_rois_at_the_top(report_html, browser, tmp_path):
+    """What the boss sees first, as Chromium draws it: every headline card on screen, side by side
+    in rows, none cut off, with observed revenue, the agreed value and an ROI on each basis."""
+    with visit(browser, report_html) as page:
+        headline = page.page.locator("#headline .cards")
+        headline.screenshot(path=tmp_path / "headline.png")
+        cards = page.page.evaluate(
+            """() => [...document.querySelectorAll("#headline .card")].map(card => {
+                const box = card.getBoundingClientRect();
+                return {label: card.querySelector(".label").textContent, left: box.left, right: box.right, top: box.top, bottom: box.bottom};
+            })"""
+        )
+        width = page.page.evaluate("() => document.documentElement.clientWidth")
+
+    assert [card["label"] for card in cards] == [
+        "Totalkostnad",
+        "Observert inntekt (GA4)",
+        "Verdsatte konverteringer",
+        "Inntekt og avtalt verdi",
+        "ROI på inntekt",
+        "ROI med avtalt verdi",
+        "ROAS, betalt",
+    ]
+    assert all(0 <= card["left"] and card["right"] <= width for card in cards), "no card runs off the page"
+    overlapping = [
+        (a["label"], b["label"])
+        for i, a in enumerate(cards)
+        for b in cards[i + 1 :]
+        if a["left"] < b["right"] and b["left"] < a["right"] and a["top"] < b["bottom"] and b["top"] < a["bottom"]
+    ]
+    assert not overlapping
+    assert (tmp_path / "headline.png").stat().st_size > 0
+
+
 def test_the_report_prints_to_an_a4_pdf(report_html, tmp_path):
     chromium_or_skip()
 
