@@ -14,11 +14,12 @@ import duckdb
 import pytest
 from babel import Locale
 from babel.dates import format_interval
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_currency, format_decimal, get_minus_sign_symbol
 
 from conftest import copy_of_settled
 from pipelines.report import build_report, month_period, previous_period, write_report
 from pipelines.report.figures import read_figures
+from pipelines.report.formatting import Formatter
 from warehouse_sql import query
 
 # Depends on the calendar day: `make calendar` runs it on 40+ days (tests/calendar_days.py).
@@ -34,10 +35,23 @@ def days(first, last):
 
 
 def percent(value, locale):
-    """A ratio as the report prints it: the locale's percent pattern with one decimal."""
+    """A ratio as the report prints it: the locale's percent pattern with one decimal, and the
+    locale's own minus sign (CLDR's minusSign: − in Norwegian)."""
     pattern = copy.copy(Locale.parse(locale).percent_formats[None])
     pattern.frac_prec = (1, 1)
-    return pattern.apply(value, Locale.parse(locale))
+    text = pattern.apply(value, Locale.parse(locale))
+    return get_minus_sign_symbol(locale) + text[1:] if text.startswith("-") else text
+
+
+def test_a_fall_is_written_with_the_readers_minus_sign_and_a_figure_that_rounds_to_zero_with_none():
+    norwegian, english = Formatter("nb", "NOK"), Formatter("en", "NOK")
+
+    assert norwegian.percent(-0.539) == "\N{MINUS SIGN}53,9\N{NO-BREAK SPACE}%"
+    assert norwegian.money(-1234.5) == "\N{MINUS SIGN}1\N{NO-BREAK SPACE}234,50\N{NO-BREAK SPACE}kr"
+    assert norwegian.ratio(-0.47) == "\N{MINUS SIGN}0,47"
+    assert norwegian.change_points(0.1, 0.2).startswith("\N{MINUS SIGN}10,0")
+    assert norwegian.percent(-0.0004) == "0,0\N{NO-BREAK SPACE}%", "not -0,0 %"
+    assert english.money(-5) == "-NOK5.00", "English writes a hyphen-minus"
 
 
 @pytest.fixture(scope="module")

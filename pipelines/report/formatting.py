@@ -13,7 +13,13 @@ from itertools import groupby
 
 from babel import Locale
 from babel.dates import format_date, format_interval, format_skeleton
-from babel.numbers import format_currency, format_decimal, format_percent, get_plus_sign_symbol
+from babel.numbers import (
+    format_currency,
+    format_decimal,
+    format_percent,
+    get_minus_sign_symbol,
+    get_plus_sign_symbol,
+)
 
 from pipelines.report.labels import LABELS
 from pipelines.report.periods import whole_months
@@ -53,44 +59,46 @@ class Formatter:
         # the locale's own percent pattern (e.g. nb "#,##0 %" with a no-break space), with one decimal
         self._percent = copy.copy(self._babel_locale.percent_formats[None])
         self._percent.frac_prec = (1, 1)
+        self._minus_sign = get_minus_sign_symbol(locale)
 
     def money(self, value: Number | None, currency: str | None = None) -> str:
         """An amount with its currency: nb `1 234,50 kr`, en `NOK1,234.50`."""
         if value is None:
             return self.none
-        return format_currency(value, currency or self.currency, locale=self.locale)
+        return self._minus(format_currency(value, currency or self.currency, locale=self.locale))
 
     def percent(self, value: Number | None) -> str:
         """A ratio as a percentage with one decimal: 0.526 → nb `52,6 %`, en `52.6%`."""
         if value is None:
             return self.none
-        return self._percent.apply(value, self._babel_locale)
+        return self._minus(self._percent.apply(value, self._babel_locale))
 
     def ratio(self, value: Number | None) -> str:
         """A ratio such as ROAS or an over-claim ratio, with two decimals: nb `0,66`, en `0.66`."""
         if value is None:
             return self.none
-        return format_decimal(value, format="#,##0.00", locale=self.locale)
+        return self._minus(format_decimal(value, format="#,##0.00", locale=self.locale))
 
     def count(self, value: Number | None) -> str:
         """A whole number of things (impressions, sessions, conversions)."""
         if value is None:
             return self.none
-        return format_decimal(value, format="#,##0", locale=self.locale)
+        return self._minus(format_decimal(value, format="#,##0", locale=self.locale))
 
     def decimal(self, value: Number | None, decimals: int) -> str:
         """A number with a fixed count of decimals (an exchange rate: 11,3654)."""
         if value is None:
             return self.none
-        return format_decimal(value, format="#,##0." + "0" * decimals, locale=self.locale)
+        return self._minus(format_decimal(value, format="#,##0." + "0" * decimals, locale=self.locale))
 
     def axis_number(self, value: float, decimals: int = 0) -> str:
         """A chart's tick label: grouped digits, no currency (the axis label names the unit)."""
-        return format_decimal(value, format="#,##0" + ("." + "0" * decimals if decimals else ""), locale=self.locale)
+        pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+        return self._minus(format_decimal(value, format=pattern, locale=self.locale))
 
     def axis_percent(self, value: float) -> str:
         """A chart's tick label for a percentage: the locale's pattern, whole percents."""
-        return format_percent(value, locale=self.locale)
+        return self._minus(format_percent(value, locale=self.locale))
 
     def metric(self, metric: str, value: Number | None) -> str:
         """A KPI target or actual, formatted as the kind of number its metric is."""
@@ -116,7 +124,7 @@ class Formatter:
         if current is None or previous is None:
             return None
         points = (float(current) - float(previous)) * 100
-        text = format_decimal(points, format="#,##0.0", locale=self.locale)
+        text = self._minus(format_decimal(points, format="#,##0.0", locale=self.locale))
         return self._signed(points, text) + "\u00a0" + LABELS[self.locale]["points"]
 
     def change_ratio(self, current: Number | None, previous: Number | None) -> str | None:
@@ -125,6 +133,15 @@ class Formatter:
             return None
         difference = float(current) - float(previous)
         return self._signed(difference, self.ratio(difference))
+
+    def _minus(self, text: str) -> str:
+        """Babel writes a hyphen for every locale's minus; write the locale's own sign instead (CLDR's
+        minusSign: nb − U+2212, en -), and none before a figure that rounds to zero (`-0,0 %`)."""
+        if not text.startswith("-"):
+            return text
+        if not any(digit in text for digit in "123456789"):
+            return text[1:]
+        return self._minus_sign + text[1:]
 
     def _signed(self, value: Number, text: str) -> str:
         """Babel writes a fall's minus sign; a rise gets the locale's plus sign in front."""
