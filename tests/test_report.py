@@ -98,25 +98,45 @@ def test_the_same_amount_is_written_the_norwegian_and_the_english_way(window_rep
     assert english in window_reports["en"].html and english not in window_reports["nb"].html
 
 
+# The headline's cards, in order, as each language labels them.
+HEADLINE_LABELS = {
+    "nb": (
+        "Totalkostnad",
+        "Observert inntekt (GA4)",
+        "Verdsatte konverteringer",
+        "Inntekt og avtalt verdi",
+        "ROI på inntekt",
+        "ROI med avtalt verdi",
+        "ROAS, betalt",
+    ),
+    "en": (
+        "Total cost",
+        "Observed revenue (GA4)",
+        "Valued conversions",
+        "Revenue and agreed value",
+        "ROI on revenue",
+        "ROI with agreed value",
+        "ROAS, paid",
+    ),
+}
+TOTALS_COLUMNS = ("total_cost", "revenue", "valued_conversions_value", "return_value", "roi_on_revenue", "roi", "roas")
+
+
+def social_totals(warehouse) -> dict[str, dict]:
+    """marts.roi_social_totals by scope ('all social', 'all paid social'), each row as a dict."""
+    rows = query(warehouse, f"select scope, {', '.join(TOTALS_COLUMNS)} from marts.roi_social_totals")
+    return {scope: dict(zip(TOTALS_COLUMNS, values)) for scope, *values in rows}
+
+
 def test_the_headline_figures_are_plain_numbers_for_the_run_metadata(settled, window_reports):
-    [(total_cost, revenue, valued, return_value, roi_on_revenue, roi)] = query(
-        settled.warehouse,
-        "select total_cost, revenue, valued_conversions_value, return_value, roi_on_revenue, roi "
-        "from marts.roi_social_totals where scope = 'all social'",
-    )
-    [(paid_roas, paid_revenue)] = query(
-        settled.warehouse, "select roas, revenue from marts.roi_social_totals where scope = 'all paid social'"
-    )
+    totals = social_totals(settled.warehouse)
+    social, paid = totals["all social"], totals["all paid social"]
     headline = window_reports["en"].headline
 
-    assert headline["total_cost"] == pytest.approx(float(total_cost))
-    assert headline["revenue"] == pytest.approx(float(revenue))
-    assert headline["valued_conversions_value"] == pytest.approx(float(valued))
-    assert headline["return_value"] == pytest.approx(float(return_value))
-    assert headline["roi_on_revenue"] == pytest.approx(roi_on_revenue)
-    assert headline["roi"] == pytest.approx(roi)
-    assert headline["paid_roas"] == pytest.approx(paid_roas)
-    assert headline["organic_revenue"] == pytest.approx(float(revenue - paid_revenue))
+    for column in TOTALS_COLUMNS[:-1]:
+        assert headline[column] == pytest.approx(float(social[column])), column
+    assert headline["paid_roas"] == pytest.approx(paid["roas"])
+    assert headline["organic_revenue"] == pytest.approx(float(social["revenue"] - paid["revenue"]))
     # nothing was loaded before the window: there is nothing to compare with
     assert headline["previous_total_cost"] == 0 and headline["previous_roi"] is None
 
@@ -127,54 +147,29 @@ def test_the_headline_shows_observed_revenue_and_agreed_value_apart_with_an_roi_
 ):
     """Agreed conversion values are not revenue: a reader sees what GA4 observed, what the values
     file adds, ROI on each basis, and a ROAS of the paid traffic alone."""
-    [(revenue, valued, return_value, roi_on_revenue, roi, all_social_roas)] = query(
-        settled.warehouse,
-        "select revenue, valued_conversions_value, return_value, roi_on_revenue, roi, roas "
-        "from marts.roi_social_totals where scope = 'all social'",
-    )
-    [(paid_roas, paid_revenue)] = query(
-        settled.warehouse, "select roas, revenue from marts.roi_social_totals where scope = 'all paid social'"
-    )
+    totals = social_totals(settled.warehouse)
+    social, paid = totals["all social"], totals["all paid social"]
     report = window_reports[locale]
-    cards = {
-        label: value
-        for label, value in re.findall(
-            r'<div class="label">(.*?)</div>\s*<div class="value">(.*?)</div>', report.html, flags=re.S
-        )
-    }
+    cards = dict(
+        re.findall(r'<div class="label">(.*?)</div>\s*<div class="value">(.*?)</div>', report.html, flags=re.S)
+    )
 
     def money(amount):
         return html.escape(format_currency(amount, "NOK", locale=locale))
 
-    labels = {
-        "nb": (
-            "Observert inntekt (GA4)",
-            "Verdsatte konverteringer",
-            "Inntekt og avtalt verdi",
-            "ROI på inntekt",
-            "ROI med avtalt verdi",
-            "ROAS, betalt",
-        ),
-        "en": (
-            "Observed revenue (GA4)",
-            "Valued conversions",
-            "Revenue and agreed value",
-            "ROI on revenue",
-            "ROI with agreed value",
-            "ROAS, paid",
-        ),
-    }[locale]
-    assert valued > 0 and roi_on_revenue < roi, "the settled sync values leads and registrations"
-    assert [cards[label] for label in labels[:4]] == [
-        money(revenue),
-        money(valued),
-        money(return_value),
-        percent(roi_on_revenue, locale),
+    assert social["valued_conversions_value"] > 0, "the settled sync values leads and registrations"
+    assert social["roi_on_revenue"] < social["roi"]
+    assert [cards[label] for label in HEADLINE_LABELS[locale]] == [
+        money(social["total_cost"]),
+        money(social["revenue"]),
+        money(social["valued_conversions_value"]),
+        money(social["return_value"]),
+        percent(social["roi_on_revenue"], locale),
+        percent(social["roi"], locale),
+        format_decimal(paid["roas"], format="#,##0.00", locale=locale),
     ]
-    assert cards[labels[4]] == percent(roi, locale)
-    assert paid_roas != all_social_roas and revenue > paid_revenue, "organic traffic brought revenue too"
-    assert cards[labels[5]] == format_decimal(paid_roas, format="#,##0.00", locale=locale)
-    assert money(revenue - paid_revenue) in report.html, "the organic revenue left out of ROAS is named"
+    assert paid["roas"] != social["roas"] and social["revenue"] > paid["revenue"], "organic traffic brought revenue too"
+    assert money(social["revenue"] - paid["revenue"]) in report.html, "the organic revenue left out of ROAS is named"
 
 
 def test_a_period_without_data_says_so(settled):
