@@ -6,14 +6,19 @@ with covered as (
     from ad_channel_rows($start, $end)
 ),
 
+-- both scopes in one call of the table macro, which computes them together
+totals as (
+    select * from marts.roi_social_totals_between($start, $end)
+),
+
 social as (
-    select * from marts.roi_social_totals_between($start, $end) where scope = 'all social'
+    select * from totals where scope = 'all social'
 ),
 
 -- the ad channels' paid traffic alone: ROAS is what the media spend bought, so it never counts
 -- organic revenue (a referral from an unpaid post returns money no ad paid for)
 paid as (
-    select * from marts.roi_social_totals_between($start, $end) where scope = 'all paid social'
+    select * from totals where scope = 'all paid social'
 ),
 
 settings as (
