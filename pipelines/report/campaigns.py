@@ -10,9 +10,10 @@ from pipelines.report.labels import channel_name
 from pipelines.report.sections import GOALS, TOP_CAMPAIGNS, TOP_PER_GOAL, Sections
 
 
-def campaign_tables(sections: Sections) -> dict[str, list[dict[str, Any]]]:
+def campaign_tables(sections: Sections, untracked: set[str]) -> dict[str, list[dict[str, Any]]]:
     """All campaigns sorted by return (as read), and the awareness campaigns read on CPM, reach
-    (the sum of daily reach: an upper bound, never a sum of people) and engagement."""
+    (the sum of daily reach: an upper bound, never a sum of people) and engagement. A campaign in
+    `untracked` (clicks GA4 never saw) says so beside how it is judged."""
     fmt = sections.fmt
     campaigns = sections.figures.campaigns
     every = [
@@ -21,6 +22,7 @@ def campaign_tables(sections: Sections) -> dict[str, list[dict[str, Any]]]:
             "channel": channel_name(row["channel"]),
             "verdict_basis": sections.code("verdict_basis", row["verdict_basis"]),
             "awareness": row["verdict_basis"] == "awareness",
+            "untracked": row["campaign_id"] in untracked,
             "spend": fmt.money(row["spend"]),
             "total_cost": fmt.money(row["total_cost"]),  # what ROI divides by: spend and allocated costs
             "return_value": fmt.money(row["return_value"]),

@@ -68,6 +68,32 @@ def _currencies(sections: Sections) -> str:
     return words["currencies"].format(currency=figures.currency, listing="; ".join(listing))
 
 
+# What the unmatched table's rows say about tracking: spend whose clicks reached no GA4 session.
+UNTRACKED_PROBLEMS = ("spend_without_tracked_traffic", "partly_tagged")
+
+
+def tracking_problem(sections: Sections) -> dict[str, Any] | None:
+    """Spend of the period whose link clicks reached pages GA4 never saw: untagged or broken UTM
+    links, a tracking problem whatever the campaign was bought for (a brand campaign's clicks land
+    on the site too). None when every click was tracked. Amounts in the reporting currency."""
+    figures, fmt, words = sections.figures, sections.fmt, sections.words
+    rows = [row for row in figures.unmatched if row["problem"] in UNTRACKED_PROBLEMS and row["link_clicks"]]
+    if not rows:
+        return None
+    spend = sum(row["spend_reporting"] for row in rows)
+    share = spend / figures.totals["spend"] if figures.totals["spend"] else None
+    return {
+        "text": words["tracking_problem"].format(
+            spend=fmt.money(spend),
+            share=fmt.percent(share),
+            clicks=fmt.count(sum(row["link_clicks"] for row in rows)),
+            conversions=fmt.count(sum(row["platform_conversions"] for row in rows)),
+            campaigns=", ".join(f"{row['campaign_or_utm']} ({channel_name(row['channel'])})" for row in rows),
+        ),
+        "campaign_ids": {row["campaign_id"] for row in rows},
+    }
+
+
 def _unmatched(sections: Sections) -> list[dict[str, str]]:
     fmt = sections.fmt
     return [
@@ -77,6 +103,8 @@ def _unmatched(sections: Sections) -> list[dict[str, str]]:
             "campaign": row["campaign_or_utm"] or fmt.none,
             "days": fmt.period(row["first_day"], row["last_day"]) if row["first_day"] and row["last_day"] else fmt.none,
             "spend": fmt.money(row["spend"], row["currency"]) if row["spend"] else fmt.none,
+            "link_clicks": fmt.count(row["link_clicks"]) if row["link_clicks"] else fmt.none,
+            "platform_conversions": fmt.count(row["platform_conversions"]) if row["platform_conversions"] else fmt.none,
             "sessions": fmt.count(row["sessions"]),
             "revenue": fmt.money(row["revenue"], row["currency"]) if row["revenue"] else fmt.none,
         }

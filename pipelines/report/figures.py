@@ -22,6 +22,15 @@ SQL_DIR = Path(__file__).parent / "sql"
 
 Row = dict[str, Any]
 
+# The warehouse's table macros the report reads a period through (created at the end of every dbt build).
+WINDOW_MACROS = (
+    "roi_by_channel_between",
+    "roi_by_campaign_between",
+    "roi_social_totals_between",
+    "unmatched_campaigns_between",
+    "kpi_progress_until",
+)
+
 
 class ReportError(ValueError):
     """The report cannot be built; the message says what to do."""
@@ -116,12 +125,12 @@ def read_figures(warehouse: Path, start: dt.date, end: dt.date) -> Figures:
 def _require_roi_tables(connection: duckdb.DuckDBPyConnection, warehouse: Path) -> None:
     [(macros,)] = connection.execute(
         "select count(*) from duckdb_functions() where schema_name = 'marts' "
-        "and function_name in ('roi_by_channel_between', 'roi_by_campaign_between', 'roi_social_totals_between')"
+        f"and function_name in ({', '.join(repr(name) for name in WINDOW_MACROS)})"
     ).fetchall()
-    if macros < 3:
+    if macros < len(WINDOW_MACROS):
         raise ReportError(
-            f"The warehouse at {warehouse} has no ROI tables yet (marts.roi_by_channel_between): "
-            "run a sync (social-roi sync) or social-roi rebuild first."
+            f"The warehouse at {warehouse} has no ROI tables for a period yet (marts.roi_by_channel_between and "
+            "the other table macros a dbt build creates): run a sync (social-roi sync) or social-roi rebuild first."
         )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import jinja2
 
 from pipelines.report.campaigns import campaign_tables, top_campaigns
-from pipelines.report.data_notes import data_notes
+from pipelines.report.data_notes import data_notes, tracking_problem
 from pipelines.report.figures import Figures
 from pipelines.report.labels import channel_name
 from pipelines.report.sections import Sections
@@ -57,15 +57,18 @@ def report_context(figures: Figures, locale: str, today: dt.date | None) -> dict
             else words["no_data_at_all"]
         )
         return context
+    tracking = tracking_problem(sections)
     return context | {
         "headline_scope": words["headline_scope"].format(
             channels=", ".join(channel_name(channel) for channel in figures.totals["channels"] or [])
         ),
         "headline": sections.headline(),
         "kpi": sections.kpi(),
+        "kpi_intro": words["kpi_intro"].format(end=fmt.date(end)),
         "channels": sections.channels(),
         "efficiency": sections.efficiency_charts(),
-        "campaigns": campaign_tables(sections),
+        "campaigns": campaign_tables(sections, tracking["campaign_ids"] if tracking else set()),
+        "tracking": tracking,
         "over_time": sections.over_time_charts(),
         "funnel": sections.funnel(),
         "claims": sections.claims(),

@@ -1,6 +1,8 @@
--- The KPI targets whose own period overlaps the report's, with the campaign's latest name.
+-- The KPI targets whose own period overlaps the report's, measured as of the report's last day
+-- (marts.kpi_progress_until: a target that runs on past the period counts none of its later days),
+-- with the campaign's latest name.
 select k.*, c.campaign_name
-from marts.kpi_progress as k
+from marts.kpi_progress_until($end) as k
 left join (
     select campaign_id, arg_max(campaign_name, last_day) as campaign_name
     from marts.roi_by_campaign

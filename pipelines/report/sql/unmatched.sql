@@ -1,6 +1,5 @@
--- What matched nothing (marts.unmatched_campaigns, over every day loaded), for the rows that touch
--- the period; name collisions have no days and are always listed.
+-- What matched nothing over the report's own days (marts.unmatched_campaigns_between: the lifetime
+-- mart's definition for any window), the largest amounts first.
 select *
-from marts.unmatched_campaigns
-where coalesce(first_day, $start) <= $end and coalesce(last_day, $end) >= $start
-order by problem, coalesce(spend, 0) desc, coalesce(revenue, 0) desc, campaign_or_utm
+from marts.unmatched_campaigns_between($start, $end)
+order by problem, coalesce(spend_reporting, 0) desc, coalesce(revenue, 0) desc, campaign_or_utm

@@ -1,0 +1,106 @@
+"""The report holds its own period's figures only, and says plainly what the figures cannot show:
+KPI targets measured up to the report's last day, the unmatched table over the report's days, and
+spend whose clicks reached no GA4 session named as a tracking problem.
+
+Reports are built from the session's settled sync (read-only); expected figures are summed here
+from the daily marts with SQL of the test's own."""
+
+import datetime as dt
+import html
+import re
+
+import pytest
+from babel.numbers import format_decimal
+
+from conftest import QUARTER
+from pipelines.report import build_report
+from pipelines.report.figures import read_figures
+from warehouse_sql import query
+
+pytestmark = pytest.mark.calendar
+
+
+@pytest.fixture(scope="module")
+def first_week(settled):
+    """The settled sync's first eight days: a period that ends before the data does."""
+    start = settled.window[0]
+    return start, start + dt.timedelta(days=7)
+
+
+def text_of(report_html: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", " ", report_html))
+
+
+def test_the_unmatched_table_counts_the_reports_own_days_only(settled, first_week):
+    start, end = first_week
+    [(awareness_spend, awareness_clicks)] = query(
+        settled.warehouse,
+        "select sum(c.spend), sum(c.link_clicks) from marts.cost_daily as c "
+        "join intermediate.int_ad_campaigns as a using (channel, campaign_id) "
+        "where a.campaign_name like 'Brand Awareness%' and c.date_day between ? and ?",
+        start,
+        end,
+    )
+
+    figures = read_figures(settled.warehouse, start, end)
+
+    [row] = [row for row in figures.unmatched if row["campaign_or_utm"].startswith("Brand Awareness")]
+    assert row["spend"] == awareness_spend and row["link_clicks"] == awareness_clicks
+    assert (row["first_day"], row["last_day"]) == (start, end), "not the days after the period"
+
+
+def test_a_kpi_target_that_runs_past_the_period_is_measured_up_to_the_periods_last_day(settled, first_week):
+    start, end = first_week
+    [(meta_spend,)] = query(
+        settled.warehouse,
+        "select sum(spend_reporting) from marts.cost_daily where channel = 'meta' and date_day between ? and ?",
+        QUARTER[0],
+        end,
+    )
+
+    figures = read_figures(settled.warehouse, start, end)
+
+    q1 = next(row for row in figures.kpi if row["target_id"] == "Q1")  # meta spend over a running quarter
+    assert q1["actual_value"] == pytest.approx(float(meta_spend))
+    assert q1["days_elapsed"] == (end - QUARTER[0]).days + 1 and q1["data_until"] == end
+    assert q1["status"] in ("on_track", "at_risk"), "the quarter runs on past the report's end"
+    report = text_of(build_report(settled.warehouse, start, end, locale="en").html)
+    assert f"({(end - QUARTER[0]).days + 1} of {(QUARTER[1] - QUARTER[0]).days + 1} days)" in report
+
+
+def test_spend_whose_clicks_reached_no_ga4_session_is_reported_as_a_tracking_problem(settled):
+    start, end = settled.window
+    untracked = query(
+        settled.warehouse,
+        "select a.campaign_name, sum(c.spend_reporting), sum(c.link_clicks) from marts.cost_daily as c "
+        "join intermediate.int_ad_campaigns as a using (channel, campaign_id) "
+        "where c.date_day between ? and ? and c.spend > 0 and c.campaign_id not in ("
+        "  select campaign_id from marts.ga4_traffic_by_campaign"
+        "  where campaign_id is not null and sessions > 0 and date_day between ? and ?) "
+        "group by all",
+        start,
+        end,
+        start,
+        end,
+    )
+    [(all_spend,)] = query(
+        settled.warehouse,
+        "select sum(spend_reporting) from marts.cost_daily where date_day between ? and ? and channel in ('meta', 'linkedin')",
+        start,
+        end,
+    )
+    assert {name.split(" 2")[0] for name, _, _ in untracked} == {"Brand Awareness", "Employer Branding"}
+    spend = sum(amount for _, amount, _ in untracked)
+
+    report = build_report(settled.warehouse, start, end, locale="nb").html
+
+    [notice] = re.findall(r'<p class="notice" id="tracking-problem">(.*?)</p>', report, re.S)
+    notice = html.unescape(notice)
+    assert format_decimal(spend, "#,##0.00", locale="nb") + "\N{NO-BREAK SPACE}kr" in notice
+    assert format_decimal(sum(clicks for *_, clicks in untracked), locale="nb") + " lenkeklikk" in notice
+    assert (
+        f"({format_decimal(spend / all_spend * 100, '0.0', locale='nb')}\N{NO-BREAK SPACE}% av annonsekjøpet)" in notice
+    )
+    for name, _, _ in untracked:
+        assert html.escape(name) in notice or name in notice
+    assert report.count("sporing mangler") == len(untracked), "each untracked campaign's row says so"
