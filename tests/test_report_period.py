@@ -12,7 +12,7 @@ import re
 import pytest
 from babel.numbers import format_decimal
 
-from conftest import QUARTER
+from conftest import FOLLOWER_QUARTER, ORGANIC_WINDOW, QUARTER
 from pipelines.report import build_report
 from pipelines.report.figures import read_figures
 from warehouse_sql import query
@@ -104,3 +104,57 @@ def test_spend_whose_clicks_reached_no_ga4_session_is_reported_as_a_tracking_pro
     for name, _, _ in untracked:
         assert html.escape(name) in notice or name in notice
     assert report.count("sporing mangler") == len(untracked), "each untracked campaign's row says so"
+
+
+def audience_row(report_html: str, network: str) -> str:
+    audience = html.unescape(re.search(r'<section id="audience">.*?</section>', report_html, re.S)[0])
+    return re.search(rf"<tr><td>{network}</td>(.*?)</tr>", audience, re.S)[1]
+
+
+def test_linkedins_engagement_per_follower_sets_the_whole_periods_engagements_against_its_followers(settled):
+    start, end = ORGANIC_WINDOW
+    rates = query(
+        settled.warehouse,
+        "select sum(engagements) / (count(engagements) * avg(followers)), count(followers) from marts.audience_daily"
+        " where network = 'linkedin' and date_day between ? and ? group by account_id",
+        start,
+        end,
+    )
+    assert all(counted < (end - start).days for _, counted in rates), "LinkedIn counts followers on snapshot days only"
+    [(whole_period,)] = query(
+        settled.warehouse,
+        "select sum(e) / sum(d) from (select sum(engagements) as e, count(engagements) * avg(followers) as d"
+        " from marts.audience_daily where network = 'linkedin' and date_day between ? and ? group by account_id)",
+        start,
+        end,
+    )
+
+    figures = read_figures(settled.warehouse, start, end)
+
+    [linkedin] = [row for row in figures.audience if row["network"] == "linkedin"]
+    assert linkedin["engagement_rate_by_followers"] == pytest.approx(whole_period)
+    row = audience_row(build_report(settled.warehouse, start, end, locale="en").html, "LinkedIn")
+    assert "unfollows are not reported" in row, "its growth says why it is unknown"
+
+
+def test_instagram_growth_is_one_figure_in_the_follower_table_and_the_kpi_block(settled):
+    """F1 (conftest) is Instagram's follower growth over a quarter that began the day after the
+    organic window's first day; a report over the same days shows the same growth in both places,
+    and one over the window from its first day works its eve back from that day's net change."""
+    start, end = FOLLOWER_QUARTER[0], ORGANIC_WINDOW[1]
+
+    figures = read_figures(settled.warehouse, start, end)
+
+    [instagram] = [row for row in figures.audience if row["network"] == "instagram"]
+    [f1] = [row for row in figures.kpi if row["target_id"] == "F1"]
+    assert instagram["follower_growth_rate"] == pytest.approx(f1["actual_value"])
+    from_first_day = read_figures(settled.warehouse, ORGANIC_WINDOW[0], end)
+    [instagram] = [row for row in from_first_day.audience if row["network"] == "instagram"]
+    [(first_day_start,)] = query(
+        settled.warehouse,
+        "select sum(followers - net_follower_growth) from marts.audience_daily where network = 'instagram' and date_day = ?",
+        ORGANIC_WINDOW[0],
+    )
+    assert instagram["followers_start"] == first_day_start and instagram["followers_basis"] == "derived_from_snapshot"
+    row = audience_row(build_report(settled.warehouse, ORGANIC_WINDOW[0], end, locale="en").html, "Instagram")
+    assert "with daily follows and unfollows" in row and "unknown" not in row

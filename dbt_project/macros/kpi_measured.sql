@@ -51,10 +51,17 @@ organic_per_account as (
         t.target_id,
         a.network,
         a.account_id,
-        max(a.followers) filter (where a.date_day = t.period_start - 1)                             as followers_start,
+        -- the eve's count, else the first day's less its net change (the same count, a day earlier)
+        coalesce(
+            max(a.followers) filter (where a.date_day = t.period_start - 1),
+            max(a.followers - a.net_follower_growth) filter (where a.date_day = t.period_start)
+        )                                                                                           as followers_start,
         arg_max_null(a.followers, a.date_day) filter (where a.date_day >= t.period_start)           as followers_end,
-        sum(a.engagements) filter (where a.date_day >= t.period_start and a.followers is not null)  as engagements,
-        sum(a.followers) filter (where a.date_day >= t.period_start and a.engagements is not null)  as follower_days,
+        sum(a.engagements) filter (where a.date_day >= t.period_start)                              as engagements,
+        -- days × the average followers of the days with a count: every day's engagements against
+        -- the followers, also where followers are counted on snapshot days only (LinkedIn)
+        count(a.engagements) filter (where a.date_day >= t.period_start)
+        * avg(a.followers) filter (where a.date_day >= t.period_start)                              as follower_days,
         max(a.date_day) filter (where a.date_day >= t.period_start)                                 as data_until
     from {{ targets }} as t
     inner join {{ relations['audience_daily'] }} as a
@@ -72,7 +79,7 @@ organic_sums as (
         case when count(followers_start) = count(*) then sum(followers_start) end as followers_start,
         case when count(followers_end) = count(*) then sum(followers_end) end     as followers_end,
         sum(engagements)                                                          as organic_engagements,
-        sum(follower_days)                                                        as follower_days,
+        case when count(follower_days) = count(*) then sum(follower_days) end     as follower_days,
         max(data_until)                                                           as organic_data_until
     from organic_per_account
     group by target_id

@@ -28,9 +28,11 @@
 
 {#- The organic audience's metrics, measured on marts.audience_daily: over the target's channel, or one
     network (facebook, instagram, linkedin), or every organic account. Follower growth compares the
-    followers at the end of the period's eve with those at its last loaded day; the engagement rate
-    by followers is Σ engagements / Σ followers over the period's days (each day's rate, weighted
-    by its followers). -#}
+    followers at the end of the period's eve (else the first day's less its net change) with those
+    at its last loaded day; the engagement rate by followers is Σ engagements / Σ (days × average
+    followers of the days with a count), per account: for a page counted every day, Σ engagements /
+    Σ daily followers. The report's audience table (pipelines/report/sql/audience.sql) uses the same
+    definitions. -#}
 {% macro kpi_organic_metrics() -%}
 {{- return(['follower_growth', 'net_follower_growth', 'engagement_rate_by_followers']) -}}
 {%- endmacro %}

@@ -248,13 +248,18 @@ class Sections:
         networks = [
             {
                 "name": channel_name(row["network"]),
+                "basis": self.words[f"basis_{row['followers_basis']}"].format(
+                    date=fmt.date(row["snapshot_day"]) if row["snapshot_day"] else none
+                ),
                 "followers_start": fmt.count(row["followers_start"]),
                 "followers_end": fmt.count(row["followers_end"]),
-                "growth": fmt.percent(row["follower_growth_rate"]),
+                "growth": self._explained(fmt.percent(row["follower_growth_rate"]), self._why_no_growth(row)),
                 "gained": fmt.count(row["followers_gained"]),
                 "lost": none if row["followers_lost"] is None else fmt.count(row["followers_lost"]),
                 "engagements": fmt.count(row["engagements"]),
-                "engagement_rate": fmt.percent(row["engagement_rate_by_followers"]),
+                "engagement_rate": self._explained(
+                    fmt.percent(row["engagement_rate_by_followers"]), self.words["rate_no_followers"]
+                ),
             }
             for row in self.figures.audience
         ]
@@ -273,6 +278,15 @@ class Sections:
             for row in self.figures.top_posts
         ]
         return {"networks": networks, "posts": posts}
+
+    def _explained(self, text: str, why: str) -> str:
+        """A figure as shown, or "–" with why there is none."""
+        return f"{text} ({why})" if text == self.words["none"] else text
+
+    def _why_no_growth(self, row: Row) -> str:
+        if row["followers_basis"] in ("snapshot_days_only", "none"):
+            return self.words["growth_unknown_losses"]
+        return self.words["growth_no_start"]
 
     def claims(self) -> list[dict[str, str]]:
         """Platform-claimed against GA4-observed conversions, per paid channel and goal."""
