@@ -1,6 +1,7 @@
-"""The campaign sections: every campaign by return, awareness campaigns on their own measures, and
-the top campaigns by return and by cost per conversion (per goal: a purchase and a sign-up are
-different conversions, never blended in one CPA)."""
+"""The campaign sections: every campaign ranked by ROI (the ones that lost money named), in two
+tables with one cost basis each (profitability on total cost; cost per result on ad spend),
+awareness campaigns on their own measures, and the campaigns with the best ROI and the lowest cost
+per conversion (per goal: a purchase and a sign-up are different conversions, never blended)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,18 @@ from pipelines.report.labels import channel_name
 from pipelines.report.sections import GOALS, TOP_CAMPAIGNS, TOP_PER_GOAL, Sections
 
 
-def campaign_tables(sections: Sections, untracked: set[str]) -> dict[str, list[dict[str, Any]]]:
-    """All campaigns sorted by return (as read), and the awareness campaigns read on CPM, reach
+def ranked_by_roi(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Best ROI first; campaigns without one (no tracked traffic, nothing spent, awareness) last,
+    by spend."""
+    return sorted(rows, key=lambda row: (row["roi"] is None, -(row["roi"] or 0), -(row["spend"] or 0)))
+
+
+def campaign_tables(sections: Sections, untracked: set[str]) -> dict[str, Any]:
+    """All campaigns ranked by ROI with agreed value, and the awareness campaigns read on CPM, reach
     (the sum of daily reach: an upper bound, never a sum of people) and engagement. A campaign in
     `untracked` (clicks GA4 never saw) says so beside how it is judged."""
     fmt = sections.fmt
-    campaigns = sections.figures.campaigns
+    campaigns = ranked_by_roi(sections.figures.campaigns)
     every = [
         {
             "name": row["campaign_name"],
@@ -23,10 +30,15 @@ def campaign_tables(sections: Sections, untracked: set[str]) -> dict[str, list[d
             "verdict_basis": sections.code("verdict_basis", row["verdict_basis"]),
             "awareness": row["verdict_basis"] == "awareness",
             "untracked": row["campaign_id"] in untracked,
+            # on total cost: what ROI divides by, media spend and the costs allocated to it
             "spend": fmt.money(row["spend"]),
-            "total_cost": fmt.money(row["total_cost"]),  # what ROI divides by: spend and allocated costs
-            "return_value": fmt.money(row["return_value"]),
+            "other_costs": fmt.money(row["other_costs"]),
+            "total_cost": fmt.money(row["total_cost"]),
+            "revenue": fmt.money(row["revenue"]),
+            "valued": fmt.money(row["valued_conversions_value"]),
+            "roi_on_revenue": sections.roi_text(row, "roi_on_revenue"),
             "roi": sections.roi_text(row),
+            # on ad spend: what each result cost to buy
             "cpa_purchase": fmt.money(row["cpa_purchase"]),
             "cpl": fmt.money(row["cpl"]),
             "cpc": fmt.money(row["cpc_link"]),
@@ -49,14 +61,30 @@ def campaign_tables(sections: Sections, untracked: set[str]) -> dict[str, list[d
         for row in campaigns
         if row["verdict_basis"] == "awareness"
     ]
-    return {"all": every, "awareness": awareness}
+    losing = [
+        row
+        for row in campaigns
+        if row["campaign_id"] is not None
+        and row["roi"] is not None
+        and row["roi"] < 0
+        and row["verdict_basis"] != "awareness"
+    ]
+    losers = (
+        sections.words["losers"].format(
+            campaigns=", ".join(f"{row['campaign_name']} ({fmt.percent(row['roi'])})" for row in reversed(losing))
+        )
+        if losing
+        else sections.words["no_losers"]
+    )
+    return {"all": every, "awareness": awareness, "losers": losers}
 
 
 def top_campaigns(sections: Sections) -> dict[str, Any]:
-    """The campaigns that returned most, and per goal those that converted at the lowest cost."""
+    """The campaigns with the best ROI (those that made money), and per goal those that converted at
+    the lowest cost on ad spend."""
     fmt = sections.fmt
     campaigns = [row for row in sections.figures.campaigns if row["campaign_id"] is not None]
-    by_return = [
+    by_roi = [
         {
             "name": row["campaign_name"],
             "channel": channel_name(row["channel"]),
@@ -64,8 +92,8 @@ def top_campaigns(sections: Sections) -> dict[str, Any]:
             "total_cost": fmt.money(row["total_cost"]),
             "roi": sections.roi_text(row),
         }
-        for row in sorted(campaigns, key=lambda row: row["return_value"], reverse=True)[:TOP_CAMPAIGNS]
-        if row["return_value"] > 0
+        for row in ranked_by_roi(campaigns)[:TOP_CAMPAIGNS]
+        if row["roi"] is not None and row["roi"] > 0
     ]
     by_cost = []
     for goal, (stem, cost_column) in GOALS.items():
@@ -81,4 +109,4 @@ def top_campaigns(sections: Sections) -> dict[str, Any]:
                     "conversions": fmt.count(row[count_column]),
                 }
             )
-    return {"by_return": by_return, "by_cost": by_cost}
+    return {"by_roi": by_roi, "by_cost": by_cost}

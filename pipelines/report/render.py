@@ -69,6 +69,7 @@ def report_context(figures: Figures, locale: str, today: dt.date | None) -> dict
         "efficiency": sections.efficiency_charts(),
         "campaigns": campaign_tables(sections, tracking["campaign_ids"] if tracking else set()),
         "tracking": tracking,
+        "revenue_label": f"revenue_{figures.revenue_source}",
         "over_time": sections.over_time_charts(),
         "funnel": sections.funnel(),
         "claims": sections.claims(),

@@ -146,19 +146,33 @@ class Sections:
 
     def channels(self) -> dict[str, Any]:
         previous = {(row["channel"], row["media_type"]): row for row in self.figures.previous_channels}
+        fmt = self.fmt
         rows = [
             {
                 "name": self.row_name(row),
-                "total_cost": self.fmt.money(row["total_cost"]),
-                "return_value": self.fmt.money(row["return_value"]),
+                "total_cost": fmt.money(row["total_cost"]),
+                "revenue": fmt.money(row["revenue"]),
+                "valued": fmt.money(row["valued_conversions_value"]),
+                "roi_on_revenue": self.roi_text(row, "roi_on_revenue"),
                 "roi": self.roi_text(row),
-                "roas": self.fmt.ratio(row["roas"]),
                 "roi_previous": self.roi_text(previous[(row["channel"], row["media_type"])])
                 if (row["channel"], row["media_type"]) in previous
                 else self.words["none"],
                 "provisional": row["is_provisional"],
             }
             for row in self.figures.channels
+        ]
+        # what each result cost to buy, per paid channel: on ad spend, as the platforms price it
+        cost_rows = [
+            {
+                "name": channel_name(row["channel"]),
+                "spend": fmt.money(row["spend"]),
+                "roas": fmt.ratio(row["roas"]),
+                "per_goal": [fmt.money(row[cost]) for _, cost in GOALS.values()],
+                "cpc": fmt.money(row["cpc_link"]),
+                "cpm": fmt.money(row["cpm"]),
+            }
+            for row in self.paid
         ]
         names = [self.row_name(row) for row in self.figures.channels]
         roi_chart = charts.bar_chart(
@@ -175,7 +189,14 @@ class Sections:
             self.words["chart_channel_axis"],
             charts.Axis(self.words["chart_roas_axis"], lambda value: self.fmt.axis_number(value, 1), self.fmt.ratio),
         )
-        return {"rows": rows, "charts": [roi_chart, roas_chart]}
+        return {
+            "rows": rows,
+            "cost_rows": cost_rows,
+            "goals": [
+                _capitalised(self.words["cost_per_goal"].format(goal=self.code("goal_one", goal))) for goal in GOALS
+            ],
+            "charts": [roi_chart, roas_chart],
+        }
 
     def efficiency_charts(self) -> list[str]:
         """CPC (link clicks) and CPM of the paid rows, side by side in the reporting currency."""
