@@ -20,6 +20,7 @@ from conftest import copy_of_settled
 from pipelines.report import build_report, month_period, previous_period, write_report
 from pipelines.report.figures import read_figures
 from pipelines.report.formatting import Formatter
+from pipelines.report.labels import LABELS, channel_name
 from warehouse_sql import query
 
 # Depends on the calendar day: `make calendar` runs it on 40+ days (tests/calendar_days.py).
@@ -327,3 +328,66 @@ def test_only_web_addresses_become_links_a_script_or_data_permalink_is_shown_as_
     assert "HTTPS://www.facebook.com/123_456" in links
     assert "javascript" not in posts.lower() and "data:" not in posts
     assert f"<tr><td>{html.escape(scripted_text[:40])}" in posts, "the post is still listed, as text"
+
+
+def claims_table(report_html):
+    """The claims table as the reader sees it: its column headings, and each row's cells as text."""
+    table = re.search(r'<table id="claims-table">(.*?)</table>', report_html, re.S)[1]
+    head, body = table.split("</thead>")
+    headings = [html.unescape(cell) for cell in re.findall(r"<th[^>]*>(.*?)</th>", head, re.S)]
+    rows = [
+        [html.unescape(cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)
+    ]
+    return headings, rows
+
+
+def english_count(text):
+    return 0 if text == LABELS["en"]["none"] else float(text.replace(",", ""))
+
+
+def test_the_claims_table_rows_add_up_to_all_conversions(settled, window_reports):
+    words = LABELS["en"]
+    headings, rows = claims_table(window_reports["en"].html)
+    columns = [headings.index(words[key]) for key in ("claimed_on_website", "observed", "claimed_on_platform")]
+    [(form_leads,)] = query(
+        settled.warehouse,
+        "select sum(one_click_leads) from raw.linkedin_ads_analytics where date between ? and ?",
+        *settled.window,
+    )
+
+    for channel in ("Meta", "LinkedIn"):
+        goals = [row[1] for row in rows if row[0] == channel]
+        [total] = [row for row in rows if row[0] == channel and row[1] == words["all_goals"]]
+        parts = [row for row in rows if row[0] == channel][: goals.index(words["all_goals"])]
+        for column in columns:
+            assert sum(english_count(row[column]) for row in parts) == english_count(total[column]), (
+                f"{channel}: {headings[column]}"
+            )
+        if channel == "LinkedIn":
+            assert english_count(total[columns[2]]) == form_leads > 0, "Lead Gen Form leads: only on LinkedIn"
+            [leads] = [row for row in parts if row[1] == "leads"]
+            assert english_count(leads[columns[2]]) > 0 and english_count(leads[columns[0]]) > 0
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_report_sets_each_channels_claimed_value_beside_ga4_revenue(settled, window_reports, locale):
+    words = LABELS[locale]
+    paid = query(
+        settled.warehouse,
+        "select channel, platform_conversion_value, platform_only_conversion_value, ga4_revenue "
+        "from marts.roi_by_channel_between(?, ?) where media_type = 'paid' and channel in ('meta', 'linkedin')",
+        *settled.window,
+    )
+    headings, rows = claims_table(window_reports[locale].html)
+    website, observed, on_platform = (
+        headings.index(words[key]) for key in ("claimed_on_website", "observed", "claimed_on_platform")
+    )
+
+    assert len(paid) == 2
+    for channel, claimed, claimed_on_platform, revenue in paid:
+        [row] = [row for row in rows if row[0] == channel_name(channel) and row[1] == words["claims_value"]]
+        assert claimed > 0 and revenue > 0
+        assert row[website] == format_currency(claimed - claimed_on_platform, "NOK", locale=locale)
+        assert row[observed] == format_currency(revenue, "NOK", locale=locale)
+        assert row[on_platform] == format_currency(claimed_on_platform, "NOK", locale=locale)

@@ -2,7 +2,7 @@
 -- the heading its "report" comment gives. Not run by dbt: the CLI reads this file and runs the
 -- queries on the warehouse (any of them also works with `social-roi sql`).
 
--- report: Platform-claimed and GA4-observed side by side; over_claim = claimed conversions / GA4 key events.
+-- report: Platform-claimed and GA4-observed side by side; over_claim = claimed on the website / GA4 key events.
 select
     channel,
     media_type,
@@ -10,7 +10,8 @@ select
     round(spend) as spend,
     round(other_costs) as other_costs,
     round(total_cost) as total_cost,
-    platform_conversions as claimed_conv,
+    platform_conversions - platform_only_conversions as claimed_web,
+    platform_only_conversions as on_platform,  -- lead forms and shop purchases: GA4 cannot see them
     round(platform_conversion_value) as claimed_value,
     ga4_key_events,
     round(ga4_revenue) as ga4_revenue,

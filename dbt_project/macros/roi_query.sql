@@ -77,6 +77,8 @@ sums as (
         coalesce(sum(link_clicks), 0)                              as link_clicks,
         coalesce(sum(platform_conversions), 0)                     as platform_conversions,
         coalesce(sum(platform_conversion_value), 0)                as platform_conversion_value,
+        coalesce(sum(platform_only_conversions), 0)                as platform_only_conversions,
+        coalesce(sum(platform_only_conversion_value), 0)           as platform_only_conversion_value,
         coalesce(sum(ga4_sessions){{ paid_only }}, 0)              as ga4_sessions,
         coalesce(sum(ga4_key_events){{ paid_only }}, 0)            as ga4_key_events,
         coalesce(sum(ga4_revenue){{ paid_only }}, 0)               as ga4_revenue,
@@ -88,6 +90,7 @@ sums as (
         {%- endif %}
         {%- for plural in reported_goals().values() %}
         coalesce(sum({{ plural }}_claimed), 0)                     as {{ plural }}_claimed,
+        coalesce(sum({{ plural }}_claimed_on_platform), 0)         as {{ plural }}_claimed_on_platform,
         coalesce(sum({{ plural }}_ga4){{ paid_only }}, 0)          as {{ plural }}_ga4,
         {%- endfor %}
         coalesce(sum(valued_conversions_value){{ paid_only }}, 0)  as valued_conversions_value,
@@ -151,6 +154,8 @@ select
     total_cost,
     platform_conversions,
     platform_conversion_value,
+    platform_only_conversions,
+    platform_only_conversion_value,
     ga4_sessions,
     ga4_key_events,
     ga4_revenue,
@@ -176,16 +181,20 @@ select
     end                                                            as roi_on_revenue,
     platform_conversion_value / nullif(spend, 0)                   as roas_platform_claimed,
     ga4_revenue / nullif(spend, 0)                                 as roas_ga4_observed,
-    -- NULL where nothing was bought or claimed (direct, search, email…): no claim to compare
+    -- NULL where nothing was bought or claimed (direct, search, email…): no claim to compare. Only
+    -- claims made on the website are set against GA4: it never sees a lead form or a shop purchase.
     case
-        when spend > 0 or platform_conversions > 0 then platform_conversions / nullif(ga4_key_events, 0)
+        when spend > 0 or platform_conversions > 0
+            then (platform_conversions - platform_only_conversions) / nullif(ga4_key_events, 0)
     end                                                            as over_claim_ratio,
     {%- for goal, plural in reported_goals().items() %}
     {{ plural }}_claimed,
+    {{ plural }}_claimed_on_platform,
     {{ plural }}_ga4,
     spend / nullif({{ plural }}_{{ 'ga4' if var('revenue_source') == 'ga4' else 'claimed' }}, 0) as {{ cost_per_goal_column(goal) }},
     case
-        when spend > 0 or {{ plural }}_claimed > 0 then {{ plural }}_claimed / nullif({{ plural }}_ga4, 0)
+        when spend > 0 or {{ plural }}_claimed > 0
+            then ({{ plural }}_claimed - {{ plural }}_claimed_on_platform) / nullif({{ plural }}_ga4, 0)
     end                                                            as over_claim_ratio_{{ plural }},
     {%- endfor %}
     spend / nullif(platform_conversions, 0)                        as cpa_platform_claimed,
@@ -261,8 +270,14 @@ union all by name
 select date_day, channel, media_type, account_id, campaign_id,
        {%- for goal, plural in reported_goals().items() %}
        case when goal = '{{ goal }}' then platform_conversions end as {{ plural }}_claimed,
+       case when goal = '{{ goal }}' and counted_on = 'platform' then platform_conversions end
+           as {{ plural }}_claimed_on_platform,
        case when goal = '{{ goal }}' then ga4_key_events end as {{ plural }}_ga4,
        {%- endfor %}
+       -- lead forms and shop purchases on the platform: claims GA4 can never see
+       case when counted_on = 'platform' then platform_conversions end as platform_only_conversions,
+       case when counted_on = 'platform' then platform_conversion_value_reporting end
+           as platform_only_conversion_value,
        valued_conversions_value_reporting as valued_conversions_value
 from {{ marts['conversions_by_goal'] }}
 union all by name

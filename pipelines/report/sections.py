@@ -309,26 +309,60 @@ class Sections:
             return self.words["growth_unknown_losses"]
         return self.words["growth_no_start"]
 
-    def claims(self) -> list[dict[str, str]]:
-        """Platform-claimed against GA4-observed conversions, per paid channel and goal."""
-        rows = []
+    def claims(self) -> list[dict[str, Any]]:
+        """Platform-claimed against GA4-observed conversions, per paid channel and goal. Only the
+        claims made on the website are set against GA4; those made on the platform itself (lead
+        forms, shop purchases) stand in their own column. The rows of a channel add up to its
+        "all conversions" row: what the four goals leave is a row of its own. Last, the value the
+        platform claims beside the revenue GA4 saw from the channel's paid traffic."""
+        fmt, rows = self.fmt, []
         for row in self.paid:
-            goals = [
-                (self.code("goal", goal), f"{stem}_claimed", f"{stem}_ga4", f"over_claim_ratio_{stem}")
+            channel = channel_name(row["channel"])
+            # label → (claimed on the website, GA4, over-claim ratio, claimed on the platform)
+            goals = {
+                self.code("goal", goal): (
+                    row[f"{stem}_claimed"] - row[f"{stem}_claimed_on_platform"],
+                    row[f"{stem}_ga4"],
+                    row[f"over_claim_ratio_{stem}"],
+                    row[f"{stem}_claimed_on_platform"],
+                )
                 for goal, (stem, _) in GOALS.items()
+            }
+            website = row["platform_conversions"] - row["platform_only_conversions"]
+            observed, on_platform = row["ga4_key_events"], row["platform_only_conversions"]
+            # other goals (downloads, add to cart…), and key events GA4 did not split by event name
+            goals[self.words["claims_other_goals"]] = (
+                website - sum(figures[0] for figures in goals.values()),
+                observed - sum(figures[1] for figures in goals.values()),
+                None,
+                on_platform - sum(figures[3] for figures in goals.values()),
+            )
+            lines = [(label, *figures, False) for label, figures in goals.items()]
+            lines.append((self.words["all_goals"], website, observed, row["over_claim_ratio"], on_platform, True))
+            rows += [
+                {
+                    "channel": channel,
+                    "goal": label,
+                    "claimed": fmt.count(claimed),
+                    "observed": fmt.count(seen),
+                    "over_claim": fmt.ratio(ratio),
+                    "on_platform": fmt.count(platform_only),
+                    "total": total,
+                }
+                for label, claimed, seen, ratio, platform_only, total in lines
+                if claimed or seen or platform_only
             ]
-            goals.append((self.words["all_goals"], "platform_conversions", "ga4_key_events", "over_claim_ratio"))
-            for goal, claimed, observed, ratio in goals:
-                if row[claimed] or row[observed]:
-                    rows.append(
-                        {
-                            "channel": channel_name(row["channel"]),
-                            "goal": goal,
-                            "claimed": self.fmt.count(row[claimed]),
-                            "observed": self.fmt.count(row[observed]),
-                            "over_claim": self.fmt.ratio(row[ratio]),
-                        }
-                    )
+            rows.append(
+                {
+                    "channel": channel,
+                    "goal": self.words["claims_value"],
+                    "claimed": fmt.money(row["platform_conversion_value"] - row["platform_only_conversion_value"]),
+                    "observed": fmt.money(row["ga4_revenue"]),
+                    "over_claim": self.words["none"],
+                    "on_platform": fmt.money(row["platform_only_conversion_value"]),
+                    "total": False,
+                }
+            )
         return rows
 
 

@@ -4,9 +4,29 @@
 -- media type and campaign of the traffic row they belong to). Money in the source's currency.
 -- A GA4 key event or LinkedIn rule the seed does not name counts as goal `other`; Meta action
 -- types it does not name are not conversions (most are clicks, views and engagement).
+-- `counted_on` keeps the claims GA4 can never see (lead forms, shop purchases on the platform:
+-- `platform`) apart from those made on the website. A seed row for a campaign wins over the
+-- platform-wide row for the same event: a pixel Lead fired on a sign-up counts as a sign-up there.
 with goals as (
-    select lower(trim(platform)) as platform, trim(event) as event_name, lower(trim(goal)) as goal
+    select
+        lower(trim(platform))                              as platform,
+        trim(event)                                        as event_name,
+        lower(trim(goal))                                  as goal,
+        coalesce(lower(trim(counted_on)), 'website')       as counted_on,
+        nullif(trim(campaign_id), '')                      as campaign_id
     from {{ ref('conversion_goals') }}
+),
+
+-- (the seed holds one row per platform, event and campaign, and one without a campaign: joining
+-- each apart never fans a row out)
+platform_wide as (
+    select * from goals
+    where campaign_id is null
+),
+
+per_campaign as (
+    select * from goals
+    where campaign_id is not null
 ),
 
 campaign_days as (
@@ -15,29 +35,35 @@ campaign_days as (
 
 meta as (
     select
-        a.date_day, 'meta' as channel, a.account_id, a.campaign_id, g.goal,
+        a.date_day, 'meta' as channel, a.account_id, a.campaign_id,
+        coalesce(c.goal, p.goal)                           as goal,
+        coalesce(c.counted_on, p.counted_on)               as counted_on,
         sum(a.action_count) as conversions, sum(a.action_value) as conversion_value
     from {{ ref('stg_meta__actions') }} as a
-    join goals as g on g.platform = 'meta' and g.event_name = a.action_type
-    where {{ in_date_window('a.date_day') }}
+    left join per_campaign as c
+        on c.platform = 'meta' and c.event_name = a.action_type and c.campaign_id = a.campaign_id
+    left join platform_wide as p on p.platform = 'meta' and p.event_name = a.action_type
+    where {{ in_date_window('a.date_day') }} and coalesce(c.goal, p.goal) is not null
     group by all
 ),
 
 linkedin_rule_goals as (
-    -- a rule is mapped by its name (the advertiser's own) before its type
-    select c.*, coalesce(g.goal, 'other') as goal
+    -- a rule is mapped by its campaign's row first, then by its name (the advertiser's own) before its type
+    select c.*, coalesce(g.goal, 'other') as goal, coalesce(g.counted_on, 'website') as counted_on
     from {{ ref('stg_linkedin__conversions') }} as c
-    left join goals as g on g.platform = 'linkedin' and g.event_name in (c.conversion_name, c.conversion_type)
+    left join goals as g
+        on g.platform = 'linkedin' and g.event_name in (c.conversion_name, c.conversion_type)
+        and (g.campaign_id is null or g.campaign_id = c.campaign_id)
     where {{ in_date_window('c.date_day') }}
     qualify row_number() over (
         partition by c.date_day, c.account_id, c.campaign_id, c.conversion_id
-        order by (g.event_name = c.conversion_name) desc nulls last
+        order by (g.campaign_id is not null) desc nulls last, (g.event_name = c.conversion_name) desc nulls last
     ) = 1
 ),
 
 linkedin_rules as (
     select
-        date_day, channel, account_id, campaign_id, goal,
+        date_day, channel, account_id, campaign_id, goal, counted_on,
         sum(conversions) as conversions, sum(conversion_value) as conversion_value
     from linkedin_rule_goals
     group by all
@@ -46,11 +72,15 @@ linkedin_rules as (
 linkedin_forms as (
     -- Lead Gen Form leads are not a conversion rule: adAnalytics counts them as oneClickLeads
     select
-        a.date_day, a.channel, a.account_id, a.campaign_id, g.goal,
+        a.date_day, a.channel, a.account_id, a.campaign_id,
+        coalesce(c.goal, p.goal)                           as goal,
+        coalesce(c.counted_on, p.counted_on)               as counted_on,
         sum(a.one_click_leads) as conversions, cast(0 as decimal(18, 2)) as conversion_value
     from {{ ref('stg_linkedin__campaign_analytics') }} as a
-    join goals as g on g.platform = 'linkedin' and g.event_name = 'ONE_CLICK_LEADS'
-    where {{ in_date_window('a.date_day') }} and a.one_click_leads > 0
+    left join per_campaign as c
+        on c.platform = 'linkedin' and c.event_name = 'ONE_CLICK_LEADS' and c.campaign_id = a.campaign_id
+    left join platform_wide as p on p.platform = 'linkedin' and p.event_name = 'ONE_CLICK_LEADS'
+    where {{ in_date_window('a.date_day') }} and a.one_click_leads > 0 and coalesce(c.goal, p.goal) is not null
     group by all
 ),
 
@@ -67,13 +97,15 @@ claimed as (
 ),
 
 observed as (
+    -- GA4 only sees the website
     select
         k.date_day,
         coalesce(t.channel, 'other')                          as channel,
         coalesce(t.media_type, 'other')                       as media_type,
         t.account_id,
         coalesce(t.campaign_id, t.organic_campaign_id)        as campaign_id,
-        coalesce(g.goal, 'other')                             as goal,
+        coalesce(c.goal, p.goal, 'other')                     as goal,
+        'website'                                             as counted_on,
         k.currency,
         sum(k.key_events)                                     as key_events,
         sum(k.event_value)                                    as event_value
@@ -85,19 +117,22 @@ observed as (
         and t.medium = k.medium_as_sent
         and t.utm_campaign is not distinct from k.utm_campaign
         and t.utm_id is not distinct from k.utm_id
-    left join goals as g on g.platform = 'ga4' and g.event_name = k.event_name
+    left join per_campaign as c
+        on c.platform = 'ga4' and c.event_name = k.event_name
+        and c.campaign_id = coalesce(t.campaign_id, t.organic_campaign_id)
+    left join platform_wide as p on p.platform = 'ga4' and p.event_name = k.event_name
     where {{ in_date_window('k.date_day') }}
     group by all
 )
 
 select
-    date_day, channel, media_type, account_id, campaign_id, goal, currency,
+    date_day, channel, media_type, account_id, campaign_id, goal, counted_on, currency,
     conversions as platform_conversions, conversion_value as platform_conversion_value,
     cast(null as double) as ga4_key_events, cast(null as decimal(18, 2)) as ga4_event_value
 from claimed
 union all by name
 select
-    date_day, channel, media_type, account_id, campaign_id, goal, currency,
+    date_day, channel, media_type, account_id, campaign_id, goal, counted_on, currency,
     cast(null as double) as platform_conversions, cast(null as decimal(18, 2)) as platform_conversion_value,
     key_events as ga4_key_events, event_value as ga4_event_value
 from observed

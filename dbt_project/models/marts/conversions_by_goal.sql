@@ -4,10 +4,12 @@
 -- by the matching row of the conversion values file (most specific scope first: campaign, then
 -- channel, then every channel), counted from the same source as revenue (`revenue_source`):
 -- GA4's key events by default, the platform's claim otherwise. Money in the reporting currency.
+-- `counted_on` splits the claims made on the website (which GA4 can see) from those made on the
+-- platform itself (lead forms, shop purchases): only the first are ever set against GA4.
 {%- set counted = 'ga4_key_events' if var('revenue_source') == 'ga4' else 'platform_conversions' %}
 with conversions as (
     select
-        date_day, channel, media_type, account_id, campaign_id, goal, currency,
+        date_day, channel, media_type, account_id, campaign_id, goal, counted_on, currency,
         sum(platform_conversions)      as platform_conversions,
         sum(platform_conversion_value) as platform_conversion_value,
         sum(ga4_key_events)            as ga4_key_events,
@@ -25,7 +27,7 @@ valued as (
         and (v.channel is null or v.channel = c.channel)
         and (v.campaign_id is null or v.campaign_id = c.campaign_id)
     qualify row_number() over (
-        partition by c.date_day, c.channel, c.media_type, c.account_id, c.campaign_id, c.goal, c.currency
+        partition by c.date_day, c.channel, c.media_type, c.account_id, c.campaign_id, c.goal, c.counted_on, c.currency
         order by (v.campaign_id is not null) desc, (v.channel is not null) desc
     ) = 1
 ),
@@ -59,6 +61,7 @@ select
     account_id,
     campaign_id,
     goal,
+    counted_on,
     '{{ var("reporting_currency") | upper }}'                    as reporting_currency,
     sum(coalesce(platform_conversions, 0))                       as platform_conversions,
     sum(coalesce(platform_conversion_value_reporting, 0))        as platform_conversion_value_reporting,
@@ -73,4 +76,4 @@ select
         end
     ) as decimal(18, 2))                                         as valued_conversions_value_reporting
 from in_reporting
-group by date_day, channel, media_type, account_id, campaign_id, goal
+group by date_day, channel, media_type, account_id, campaign_id, goal, counted_on
