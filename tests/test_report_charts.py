@@ -264,9 +264,14 @@ def test_days_without_data_are_gaps_in_the_line_not_zeros():
 def test_names_are_escaped_and_the_svg_fetches_nothing_and_runs_nothing():
     names = ["<script>alert(1)</script>", "Ads & <b>Co</b>", "Høstkampanje $5 & $10", "Æøå 'quoted' \"too\""]
 
-    svg = roi_chart(NB, categories=names)
+    title = r"ROI for <Meta> & Co, \1 \g<0>"
 
-    assert all(name in written(svg) for name in names)  # parses as XML, every name written as given
+    svg = charts.bar_chart(
+        title, names, [charts.Series("ROI & <b>", [0.1, -0.2, 0.3, None])], "Kanal", charts.Axis("ROI", NB.axis_percent)
+    )
+
+    assert all(name in written(svg) for name in [title, *names])  # parses as XML, each written as given
+    assert ET.fromstring(svg).get("aria-label") == title
     assert "<script" not in svg and "<b>" not in svg
     assert set(re.findall(r"https?://[^\s\"'<>)]*", svg)) == {"http://www.w3.org/2000/svg"}
     assert "<style" not in svg and "@import" not in svg and "url(" not in svg.replace("url(#", "")

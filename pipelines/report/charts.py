@@ -165,9 +165,9 @@ def _value_axis(axes, y: Axis, values: list[float], with_labels: bool) -> None:
 
 
 def _finish(figure, axes, series: Sequence[Series], x_label: str, value_labels: list) -> None:
-    """Axis label and legend, then the laid-out texts are checked: category labels that run into
-    each other are turned, and bars' labels that touch any other text get smaller, down to a size
-    still read on paper."""
+    """Axis label and legend, then the laid-out texts are checked: category names wider than their
+    group go on more lines, or are turned if a word alone is; bars' labels that touch any other
+    text get smaller, down to 7 pt, still read on paper."""
     axes.set_xlabel(x_label)
     figure.legend(loc="outside lower center", ncols=max(len(series), 1), frameon=False, handlelength=1.6)
     figure.draw_without_rendering()
@@ -187,7 +187,7 @@ def _finish(figure, axes, series: Sequence[Series], x_label: str, value_labels: 
         figure.set_figheight(SIZE_INCHES[1] + tallest / figure.dpi)
         figure.draw_without_rendering()
     size = FONT_SIZE - 0.5
-    while value_labels and size > 6.5 and _collide(figure, value_labels, _texts(figure)):
+    while value_labels and size > 7 and _collide(figure, value_labels, _texts(figure)):
         size -= 0.5
         for text in value_labels:
             text.set_fontsize(size)
@@ -222,8 +222,9 @@ def _texts(figure) -> list:
 
 
 def _collide(figure, texts: list, others: list | None = None) -> bool:
-    """Whether two of `texts`, or one of them and one of `others`, overlap as laid out (their
-    upright boxes: turned texts are compared only with others)."""
+    """Whether two of `texts` overlap as laid out, or, given `others`, one of `texts` and one of them
+    (upright boxes: a turned name's box is larger than the name, so turned names are not compared
+    among themselves)."""
     renderer = figure.canvas.get_renderer()
     boxes = {id(text): text.get_window_extent(renderer) for text in [*texts, *(others or [])]}
     pairs = combinations(texts, 2) if others is None else ((a, b) for a in texts for b in others if a is not b)
@@ -244,10 +245,14 @@ def _svg(figure, title: str) -> str:
     text = re.sub(r"url\(#([^)]+)\)", rf"url(#{prefix}\1)", text)
     # SVG 2's plain href: no second namespace to declare
     text = re.sub(r'xlink:href="#([^"]+)"', rf'href="#{prefix}\1"', text)
+    # the page sizes it (no width and height in points); a title for screen readers and tooltips
+    named = (
+        '<svg xmlns="http://www.w3.org/2000/svg" {} stroke-linejoin="round" stroke-linecap="butt"'
+        ' role="img" class="chart" aria-label="{}"><title>{}</title>'
+    )
     text = re.sub(
         r'<svg [^>]*?(viewBox="[^"]+")[^>]*>',
-        rf'<svg xmlns="http://www.w3.org/2000/svg" \1 stroke-linejoin="round" stroke-linecap="butt" role="img" class="chart" aria-label="{escape(title)}">'
-        f"<title>{escape(title)}</title>",
+        lambda opening: named.format(opening[1], escape(title), escape(title)),
         text,
         count=1,
     )
