@@ -87,6 +87,22 @@ class Visit:
             })"""
         )
 
+    def chart_texts(self) -> list[list[tuple[str, list[tuple[float, float]]]]]:
+        """Per <svg>, each of its texts with the four corners of its box as Chromium draws it (the
+        font it chose, turned as the text is), in page coordinates."""
+        charts = self.page.evaluate(
+            """() => [...document.querySelectorAll("svg")].map(svg => [...svg.querySelectorAll("text")].map(text => {
+                const box = text.getBBox(), matrix = text.getScreenCTM();
+                const corners = [[box.x, box.y], [box.x + box.width, box.y],
+                                 [box.x + box.width, box.y + box.height], [box.x, box.y + box.height]];
+                return [text.textContent, corners.map(([x, y]) => {
+                    const point = new DOMPoint(x, y).matrixTransform(matrix);
+                    return [point.x, point.y];
+                })];
+            }))"""
+        )
+        return [[(text, [tuple(corner) for corner in corners]) for text, corners in chart] for chart in charts]
+
 
 @contextlib.contextmanager
 def visit(browser, html: Path, timeout_ms: int = 15_000) -> Iterator[Visit]:

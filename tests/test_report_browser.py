@@ -14,6 +14,7 @@ from browser import chromium_or_skip, visit
 from pipelines.report import build_report, pdf, write_report
 from pipelines.report.pdf import ChromiumMissingError, PdfError, chromium_flags, html_to_pdf
 from test_report import HEADLINE_LABELS
+from test_report_charts import overlapping
 
 A4_POINTS = (595, 842)
 
@@ -39,6 +40,7 @@ def report_html(settled, tmp_path_factory) -> Path:
 def test_the_report_draws_every_chart_offline_and_without_errors(report_html, browser, tmp_path):
     with visit(browser, report_html) as page:
         charts = page.charts()
+        texts = page.chart_texts()
         screenshot = page.page.screenshot(path=tmp_path / "report.png", full_page=True)
 
     assert charts, "the report has no <svg> chart"
@@ -50,6 +52,8 @@ def test_the_report_draws_every_chart_offline_and_without_errors(report_html, br
         or not (chart["drawn_width"] > 0 or chart["drawn_height"] > 0)
     ]
     assert not undrawn, f"charts that show nothing: {undrawn}"
+    # no label runs into another, or into an axis's labels, in the font Chromium drew them with
+    assert [overlapping(chart) for chart in texts] == [[] for _ in texts]
     assert [url for url in page.requests if not url.startswith("data:")] == [report_html.resolve().as_uri()]
     assert page.errors == []
     assert screenshot.startswith(b"\x89PNG") and (tmp_path / "report.png").stat().st_size > 0

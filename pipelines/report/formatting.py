@@ -16,7 +16,6 @@ from babel.dates import format_date, format_interval, format_skeleton
 from babel.numbers import (
     format_currency,
     format_decimal,
-    format_percent,
     get_minus_sign_symbol,
     get_plus_sign_symbol,
 )
@@ -96,9 +95,12 @@ class Formatter:
         pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
         return self._minus(format_decimal(value, format=pattern, locale=self.locale))
 
-    def axis_percent(self, value: float) -> str:
-        """A chart's tick label for a percentage: the locale's pattern, whole percents."""
-        return self._minus(format_percent(value, locale=self.locale))
+    def axis_percent(self, value: float, decimals: int = 0) -> str:
+        """A chart's tick label for a percentage: the locale's pattern, whole percents unless the
+        ticks are closer than that (0,5 %, 1,0 %, 1,5 %)."""
+        pattern = copy.copy(self._babel_locale.percent_formats[None])
+        pattern.frac_prec = (decimals, decimals)
+        return self._minus(pattern.apply(value, self._babel_locale))
 
     def metric(self, metric: str, value: Number | None) -> str:
         """A KPI target or actual, formatted as the kind of number its metric is."""

@@ -187,7 +187,7 @@ class Sections:
             names,
             [charts.Series(self.words["roas"], [_float(row["roas"]) for row in self.figures.channels])],
             self.words["chart_channel_axis"],
-            charts.Axis(self.words["chart_roas_axis"], lambda value: self.fmt.axis_number(value, 1), self.fmt.ratio),
+            charts.Axis(self.words["chart_roas_axis"], self.fmt.axis_number, self.fmt.ratio),
         )
         return {
             "rows": rows,
