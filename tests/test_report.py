@@ -250,6 +250,7 @@ def test_the_daily_series_add_up_to_each_channels_paid_row(settled):
     for row in (row for row in figures.channels if row["media_type"] == "paid"):
         daily = [day for day in figures.daily if day["channel"] == row["channel"]]
         assert sum(day["spend"] for day in daily) == row["spend"]
+        assert sum(day["total_cost"] for day in daily) == row["total_cost"]
         assert sum(day["return_value"] for day in daily) == row["return_value"]
 
 

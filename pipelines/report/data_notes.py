@@ -20,7 +20,18 @@ def data_notes(sections: Sections) -> dict[str, Any]:
         if row["is_provisional"]:
             provisional[row["channel"]] = max(provisional.get(row["channel"], 0), row["provisional_days"])
     for channel, days in provisional.items():
-        notes.append(words["provisional"].format(channel=channel_name(channel), days=fmt.count(days)))
+        # the channel's last `days` days with data up to the period's end: those it may still restate
+        held = [row for row in figures.daily if row["channel"] == channel and row["date_day"] in figures.days_with_data]
+        last = held[-days:]
+        notes.append(
+            words["provisional"].format(
+                channel=channel_name(channel),
+                days=fmt.count(days),
+                dates=fmt.day_ranges([row["date_day"] for row in last]),
+                cost=fmt.money(sum(row["total_cost"] for row in last)),
+                returned=fmt.money(sum(row["return_value"] for row in last)),
+            )
+        )
     flagged: dict[str, list] = {}
     for row in figures.ga4_flagged_days:
         flagged.setdefault(row["report"], []).append(row["date_day"])

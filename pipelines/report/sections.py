@@ -46,10 +46,16 @@ class Sections:
     def media_type_word(self, media_type: str) -> str:
         return self.words.get(media_type, media_type)
 
-    def roi_text(self, row: Row, column: str = "roi") -> str:
-        if row[column] is None and row.get("roi_null_reason"):
-            return f"{self.words['none']} ({self.code('roi_null_reason', row['roi_null_reason'])})"
-        return self.fmt.percent(row[column])
+    def roi_text(self, row: Row | None, column: str = "roi") -> str:
+        """The ROI as shown; where there is none, "–" says which of its reasons: no tracked traffic
+        (the warehouse's own reason), nothing spent or booked, or no data at all."""
+        if row is None:
+            reason = "no_data"
+        elif row[column] is not None:
+            return self.fmt.percent(row[column])
+        else:
+            reason = row.get("roi_null_reason") or ("no_cost" if not row["total_cost"] else "no_data")
+        return f"{self.words['none']} ({self.code('roi_null_reason', reason)})"
 
     # headline and KPI targets
 
@@ -155,9 +161,7 @@ class Sections:
                 "valued": fmt.money(row["valued_conversions_value"]),
                 "roi_on_revenue": self.roi_text(row, "roi_on_revenue"),
                 "roi": self.roi_text(row),
-                "roi_previous": self.roi_text(previous[(row["channel"], row["media_type"])])
-                if (row["channel"], row["media_type"]) in previous
-                else self.words["none"],
+                "roi_previous": self.roi_text(previous.get((row["channel"], row["media_type"]))),
                 "provisional": row["is_provisional"],
             }
             for row in self.figures.channels
@@ -214,7 +218,8 @@ class Sections:
         ]
 
     def over_time_charts(self) -> list[str]:
-        """Spend and return per day, one chart per ad channel; days without data are gaps."""
+        """Total cost (ROI's basis) and revenue with agreed value per day, one chart per ad channel;
+        days without data are gaps."""
         held = set(self.figures.days_with_data)
         by_channel = {
             channel: list(rows) for channel, rows in groupby(self.figures.daily, key=lambda row: row["channel"])
@@ -231,7 +236,7 @@ class Sections:
                         charts.Series(
                             self.words[name], [_float(row[column]) if row["date_day"] in held else None for row in days]
                         )
-                        for name, column in (("spend", "spend"), ("return_value", "return_value"))
+                        for name, column in (("total_cost", "total_cost"), ("return_value", "return_value"))
                     ],
                     self.words["chart_date_axis"],
                     charts.Axis(

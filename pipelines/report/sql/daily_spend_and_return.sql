@@ -1,5 +1,6 @@
--- Per day and ad channel, what was bought and what its paid traffic returned (revenue by the
--- warehouse's revenue source, plus valued conversions): the daily parts of the paid rows of
+-- Per day and ad channel, what the paid side cost (ad spend and the allocated other costs: the
+-- total cost ROI divides by) and what its paid traffic returned (revenue by the warehouse's
+-- revenue source, plus valued conversions): the daily parts of the paid rows of
 -- marts.roi_by_channel_between, from the daily marts. Every day of the period, 0 where nothing.
 with ad_channels as (
     select distinct channel, revenue_source from ad_channel_rows($start, $end)
@@ -10,7 +11,7 @@ days as (
 ),
 
 spend as (
-    select date_day, channel, sum(spend_reporting) as spend
+    select date_day, channel, sum(spend_reporting) as spend, sum(total_cost_reporting) as total_cost
     from marts.cost_daily
     where date_day between $start and $end and media_type = 'paid'
     group by all
@@ -39,6 +40,7 @@ select
     d.date_day,
     a.channel,
     coalesce(s.spend, 0)                                                   as spend,
+    coalesce(s.total_cost, 0)                                              as total_cost,
     coalesce(r.revenue, 0) + coalesce(v.valued_conversions_value, 0)      as return_value
 from days as d
 cross join (select distinct channel from ad_channels) as a
