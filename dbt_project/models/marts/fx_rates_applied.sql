@@ -2,18 +2,20 @@
 -- The exchange rate each day's money was converted at, per currency and per kind of money: the
 -- same (currency, day) pairs the marts convert, passed through the same reporting_rates macro, so
 -- the rate, its publication day and its source are the ones applied. Only money that is not zero
--- and not in the reporting currency already. The report's data notes list these rates.
+-- and not in the reporting currency already. The report's data notes list these rates. Every input
+-- is held to the built window here too, so that a run of this mart alone (its views keep the window
+-- they were created with) rebuilds exactly the days it deletes.
 {%- set reporting = var('reporting_currency') | upper %}
 {%- set counted = 'ga4_key_events' if var('revenue_source') == 'ga4' else 'platform_conversions' %}
 with converted as (
     -- cost_daily (spend) and conversions_daily (platform conversion value)
     select currency, date_day, 'spend' as used_for
     from {{ ref('int_campaign_day') }}
-    where spend <> 0
+    where {{ in_date_window('date_day') }} and spend <> 0
     union all
     select currency, date_day, 'platform_value' as used_for
     from {{ ref('int_campaign_day') }}
-    where conversion_value <> 0
+    where {{ in_date_window('date_day') }} and conversion_value <> 0
     union all
     -- conversions_daily (GA4 revenue)
     select currency, date_day, 'ga4' as used_for
@@ -23,16 +25,16 @@ with converted as (
     -- cost_daily's other costs (the cost ledger, in each entry's own currency)
     select currency, date_day, 'other_costs' as used_for
     from {{ ref('int_other_costs_daily') }}
-    where amount_reporting <> 0
+    where {{ in_date_window('date_day') }} and amount_reporting <> 0
     union all
     -- conversions_by_goal: the platforms' and GA4's values per goal
     select currency, date_day, 'platform_value' as used_for
     from {{ ref('int_conversions_by_goal') }}
-    where platform_conversion_value <> 0
+    where {{ in_date_window('date_day') }} and platform_conversion_value <> 0
     union all
     select currency, date_day, 'ga4' as used_for
     from {{ ref('int_conversions_by_goal') }}
-    where ga4_event_value <> 0
+    where {{ in_date_window('date_day') }} and ga4_event_value <> 0
     union all
     -- conversions_by_goal: a value per conversion agreed in a currency (conversion_values.csv)
     select v.currency, g.date_day, 'conversion_values' as used_for
