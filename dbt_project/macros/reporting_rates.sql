@@ -1,7 +1,9 @@
 {#- The rate into the reporting currency for each (currency, day) in `needed` (a relation or CTE
     with columns currency and date_day): the day's rate, or the last one at most
     fx_max_staleness_days older. A missing rate stops the build with a message naming the
-    currency and the days: money is never converted at a silent 1.0. -#}
+    currency and the days: money is never converted at a silent 1.0. Beside the rate: the day it
+    was published (`rate_date`), whose it is (`source`) and how it was got (`derivation`), as
+    int_fx_rates has them; marts.fx_rates_applied records them for the report. -#}
 {% macro reporting_rates(needed) -%}
 {%- set reporting = var('reporting_currency') | upper -%}
 with pairs as (
@@ -13,7 +15,9 @@ matched as (
         p.currency,
         p.date_day,
         case when p.currency = '{{ reporting }}' then 1.0 else r.rate_to_reporting end as rate_to_reporting,
-        case when p.currency = '{{ reporting }}' then p.date_day else r.rate_date end as rate_date
+        case when p.currency = '{{ reporting }}' then p.date_day else r.rate_date end as rate_date,
+        case when p.currency = '{{ reporting }}' then 'reporting_currency' else r.source end as source,
+        case when p.currency = '{{ reporting }}' then 'none' else r.derivation end as derivation
     from pairs as p
     asof left join {{ ref('int_fx_rates') }} as r
         on r.currency = p.currency and p.date_day >= r.rate_date
@@ -44,7 +48,10 @@ select
             || ' or list the currency in SOCIAL_ROI_FX_CURRENCIES so the pipeline fetches it, then re-run those days.'
         )
         else c.rate_to_reporting
-    end as rate_to_reporting
+    end as rate_to_reporting,
+    c.rate_date,
+    c.source,
+    c.derivation
 from checked as c
 cross join missing_summary as m
 {%- endmacro %}

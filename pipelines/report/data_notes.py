@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from babel.lists import format_list
+
 from pipelines.report.labels import channel_name
 from pipelines.report.sections import Sections
 
@@ -56,27 +58,48 @@ def data_notes(sections: Sections) -> dict[str, Any]:
     return {"notes": notes, "unmatched": _unmatched(sections)}
 
 
+# The order the note names what a currency's money was used for: costs first, then value.
+USED_FOR_ORDER = ("spend", "other_costs", "platform_value", "ga4", "conversion_values")
+
+
 def _currencies(sections: Sections) -> str:
+    """The rates the marts converted the period's money at (marts.fx_rates_applied), per currency:
+    what was converted, how many published rates were applied and their range, whose rates they
+    are, and how old a rate a day without its own could take."""
     figures, fmt, words = sections.figures, sections.fmt, sections.words
     if not figures.currencies:
         return words["currencies_none"].format(currency=figures.currency)
     listing = []
     for row in figures.currencies:
-        used_for = ", ".join(words[f"used_for_{use}"] for use in row["used_for"])
-        if row["source"] is None:
-            listing.append(words["currency_item_derived"].format(currency=row["currency"], used_for=used_for))
-            continue
-        listing.append(
-            words["currency_item"].format(
-                currency=row["currency"],
-                used_for=used_for,
+        used_for = [use for use in USED_FOR_ORDER if use in row["used_for"]]
+        if row["rate_days"] == 1:
+            rates = words["rates_one"].format(rate=fmt.decimal(row["min_rate"], 4))
+        else:
+            rates = words["rates_many"].format(
                 rate_days=fmt.count(row["rate_days"]),
                 min_rate=fmt.decimal(row["min_rate"], 4),
                 max_rate=fmt.decimal(row["max_rate"], 4),
-                source=words[f"source_{row['source']}"],
+            )
+        basis = format_list([words[f"basis_{source}"] for source in row["sources"]], locale=fmt.locale)
+        if row["derivations"] != ["direct"]:
+            derivations = [words[f"derivation_{derivation}"] for derivation in row["derivations"]]
+            basis = words["basis_derived"].format(derivations=format_list(derivations, locale=fmt.locale), basis=basis)
+        age = row["max_days_since_rate"]
+        stale = ""
+        if age:
+            stale = words["stale"].format(
+                age=words["age_one_day"] if age == 1 else words["age_days"].format(days=fmt.count(age))
+            )
+        listing.append(
+            words["currency_item"].format(
+                currency=row["currency"],
+                used_for=format_list([words[f"used_for_{use}"] for use in used_for], locale=fmt.locale),
+                rates=rates,
+                basis=basis,
+                stale=stale,
             )
         )
-    return words["currencies"].format(currency=figures.currency, listing="; ".join(listing))
+    return words["currencies"].format(currency=figures.currency, listing=" ".join(listing))
 
 
 # What the unmatched table's rows say about tracking: spend whose clicks reached no GA4 session.

@@ -2,7 +2,8 @@
 -- to the reporting currency, and given to campaigns: to the named campaign, else across the
 -- channel's campaigns by their share of that day's spend. A cost of a channel's organic side stays
 -- the channel's (media_type organic). A day on which the channel spent
--- nothing keeps the cost at channel level (campaign_id null), so no cost is ever lost.
+-- nothing keeps the cost at channel level (campaign_id null), so no cost is ever lost. `currency`
+-- is the ledger entry's own: marts.fx_rates_applied lists the rates its days were converted at.
 with entries as (
     select
         *,
@@ -65,7 +66,9 @@ shares as (
 named as (
     -- The campaign's account from every day loaded, not only the built window: a nightly run after
     -- the campaign stopped spending must charge its costs exactly as a full rebuild does.
-    select c.date_day, c.channel, a.account_id, c.campaign_id, c.media_type, c.category, c.amount_reporting
+    select
+        c.date_day, c.channel, a.account_id, c.campaign_id, c.media_type, c.category, c.currency,
+        c.amount_reporting
     from converted as c
     left join {{ ref('int_ad_campaigns') }} as a using (channel, campaign_id)
     where c.campaign_id is not null
@@ -73,7 +76,7 @@ named as (
 
 spread as (
     select
-        c.date_day, c.channel, s.account_id, s.campaign_id, c.media_type, c.category,
+        c.date_day, c.channel, s.account_id, s.campaign_id, c.media_type, c.category, c.currency,
         coalesce(c.amount_reporting * s.spend_share, c.amount_reporting) as amount_reporting
     from converted as c
     left join shares as s
@@ -85,13 +88,13 @@ organic as (
     -- a cost of the channel's organic side is the channel's, never a paid campaign's
     select
         date_day, channel, cast(null as varchar) as account_id, cast(null as varchar) as campaign_id,
-        media_type, category, amount_reporting
+        media_type, category, currency, amount_reporting
     from converted
     where media_type = 'organic'
 )
 
-select date_day, channel, account_id, campaign_id, media_type, category, amount_reporting from named
+select date_day, channel, account_id, campaign_id, media_type, category, currency, amount_reporting from named
 union all
-select date_day, channel, account_id, campaign_id, media_type, category, amount_reporting from spread
+select date_day, channel, account_id, campaign_id, media_type, category, currency, amount_reporting from spread
 union all
-select date_day, channel, account_id, campaign_id, media_type, category, amount_reporting from organic
+select date_day, channel, account_id, campaign_id, media_type, category, currency, amount_reporting from organic

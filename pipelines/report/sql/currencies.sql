@@ -1,46 +1,18 @@
--- Currencies the period's money was converted from into the reporting currency, what was in them,
--- and the daily rates available for the direct pair: Norges Bank's (raw.fx_rates) and the fx_rates
--- seed's (which wins on the same day). The marts allow a rate up to a week old, hence the 7 days.
-with used as (
-    select upper(currency) as currency, 'spend' as used_for
-    from marts.cost_daily
-    where date_day between $start and $end and spend <> 0
-    union
-    select upper(currency), 'platform_value'
-    from marts.conversions_daily
-    where date_day between $start and $end and platform_conversion_value <> 0
-    union
-    select upper(currency), 'ga4'
-    from marts.ga4_traffic_by_campaign
-    where date_day between $start and $end and revenue <> 0
-),
-
-converted as (
-    select currency, list(used_for order by used_for) as used_for
-    from used
-    where currency is not null and currency <> upper($reporting_currency)
-    group by currency
-),
-
-rates as (
-    select upper(base_currency) as currency, 'norges_bank' as source, rate_date, cast(rate as double) as rate
-    from raw.fx_rates
-    where upper(quote_currency) = upper($reporting_currency)
-    union all
-    select upper(base_currency), 'seed', rate_date, cast(rate as double)
-    from seeds.fx_rates
-    where upper(quote_currency) = upper($reporting_currency)
-)
-
+-- Currencies the period's money was converted from into the reporting currency, and the rates it
+-- was converted at, as the marts applied them (marts.fx_rates_applied): what was in the currency,
+-- how many published rates were applied (a weekend day uses Friday's: one rate), their range,
+-- whose they are and how they were got, and how old the oldest applied rate was on the day it
+-- served (0 when every day had its own).
 select
-    c.currency,
-    c.used_for,
-    r.source,
-    count(r.rate_date)  as rate_days,
-    min(r.rate)         as min_rate,
-    max(r.rate)         as max_rate
-from converted as c
-left join rates as r
-    on r.currency = c.currency and r.rate_date between cast($start as date) - 7 and cast($end as date)
-group by all
-order by c.currency, r.source
+    currency,
+    list(distinct used_for order by used_for)                     as used_for,
+    list(distinct source order by source)                         as sources,
+    list(distinct derivation order by derivation)                 as derivations,
+    count(distinct rate_date)                                     as rate_days,
+    min(rate_to_reporting)                                        as min_rate,
+    max(rate_to_reporting)                                        as max_rate,
+    max(days_since_rate)                                          as max_days_since_rate
+from marts.fx_rates_applied
+where date_day between $start and $end and currency <> upper($reporting_currency)
+group by currency
+order by currency
