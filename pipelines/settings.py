@@ -30,6 +30,7 @@ CONVERSION_VALUES = "SOCIAL_ROI_CONVERSION_VALUES"
 CURRENCY = "SOCIAL_ROI_CURRENCY"
 REVENUE_SOURCE = "SOCIAL_ROI_REVENUE_SOURCE"
 GROSS_MARGIN = "SOCIAL_ROI_GROSS_MARGIN"
+REVENUE_VAT = "SOCIAL_ROI_REVENUE_VAT"
 SCHEDULE_TIMEZONE = "SOCIAL_ROI_SCHEDULE_TIMEZONE"
 SCHEDULE_HOUR = "SOCIAL_ROI_SCHEDULE_HOUR"
 WEEKLY_PASS_DAY = "SOCIAL_ROI_WEEKLY_PASS_DAY"
@@ -52,6 +53,8 @@ DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
 PUBLISHED_FILE_NAME = "published.duckdb"
 DEFAULT_DAGSTER_HOME = ".dagster_home"
 REVENUE_SOURCES = ("ga4", "platform")
+# Whether the revenue the website sends to GA4 (and the platforms' conversion values) includes VAT.
+REVENUE_VAT_CHOICES = ("included", "excluded", "unknown")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -70,6 +73,7 @@ SETTING_NAMES = (
     CURRENCY,
     REVENUE_SOURCE,
     GROSS_MARGIN,
+    REVENUE_VAT,
     SCHEDULE_TIMEZONE,
     SCHEDULE_HOUR,
     WEEKLY_PASS_DAY,
@@ -188,6 +192,7 @@ class Settings:
     reporting_currency: str = "NOK"
     revenue_source: str = "ga4"
     gross_margin: str = ""  # a share in (0, 1], or empty when not configured
+    revenue_vat: str = "unknown"  # whether revenue includes VAT: included, excluded or unknown
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -200,6 +205,12 @@ class Settings:
         if revenue_source not in REVENUE_SOURCES:
             raise SettingsError(
                 f"{REVENUE_SOURCE}={revenue_source!r}: use ga4 (observed, deduplicated) or platform (each platform's claim)."
+            )
+        revenue_vat = _text(env, REVENUE_VAT, "unknown").lower()
+        if revenue_vat not in REVENUE_VAT_CHOICES:
+            raise SettingsError(
+                f"{REVENUE_VAT}={revenue_vat!r}: say whether revenue includes VAT with included or excluded "
+                "(or unknown)."
             )
         margin = _text(env, GROSS_MARGIN)
         if margin:
@@ -220,6 +231,7 @@ class Settings:
             reporting_currency=currency,
             revenue_source=revenue_source,
             gross_margin=margin,
+            revenue_vat=revenue_vat,
         )
 
     def dbt_vars(self) -> dict[str, str]:
@@ -228,6 +240,7 @@ class Settings:
             "reporting_currency": self.reporting_currency,
             "revenue_source": self.revenue_source,
             "gross_margin": self.gross_margin,
+            "revenue_vat": self.revenue_vat,
         }
 
     def dbt_environment(self) -> dict[str, str]:

@@ -12,7 +12,14 @@ import re
 import pytest
 from babel.numbers import format_decimal
 
-from conftest import FOLLOWER_QUARTER, ORGANIC_WINDOW, QUARTER
+from conftest import (
+    FOLLOWER_QUARTER,
+    LEAD_VALUE_NOK,
+    ORGANIC_WINDOW,
+    QUARTER,
+    REGISTRATION_CLOSE_RATE,
+    REGISTRATION_DEAL_EUR,
+)
 from pipelines.report import build_report
 from pipelines.report.figures import read_figures
 from warehouse_sql import query
@@ -158,3 +165,57 @@ def test_instagram_growth_is_one_figure_in_the_follower_table_and_the_kpi_block(
     assert instagram["followers_start"] == first_day_start and instagram["followers_basis"] == "derived_from_snapshot"
     row = audience_row(build_report(settled.warehouse, ORGANIC_WINDOW[0], end, locale="en").html, "Instagram")
     assert "with daily follows and unfollows" in row and "unknown" not in row
+
+
+def notes_of(report_html: str) -> list[str]:
+    notes = re.search(r'<ul class="notes">(.*?)</ul>', report_html, re.S)[1]
+    return [html.unescape(note) for note in re.findall(r"<li>(.*?)</li>", notes, re.S)]
+
+
+def test_the_data_notes_name_each_agreed_value_used_and_they_add_up_to_the_headlines(settled):
+    start, end = settled.window
+    figures = read_figures(settled.warehouse, start, end)
+
+    assert {row["value_id"] for row in figures.conversion_values} == {"V1", "V2", "V3"}
+    assert sum(row["value"] for row in figures.conversion_values) == figures.totals["valued_conversions_value"]
+    [note] = [note for note in notes_of(build_report(settled.warehouse, start, end, locale="en").html) if "V1" in note]
+    assert f"(V1): NOK{LEAD_VALUE_NOK:,.2f} per conversion" in note
+    assert f"(V3): {REGISTRATION_CLOSE_RATE * 100:.1f}% become customers at €{REGISTRATION_DEAL_EUR:,.2f}" in note
+    assert "(V2): the value GA4 recorded on the event" in note
+
+
+def test_the_ledgers_costs_in_the_data_notes_add_up_to_the_headlines_other_costs(settled):
+    start, end = settled.window
+    figures = read_figures(settled.warehouse, start, end)
+
+    assert sum(row["amount"] for row in figures.ledger_costs) == pytest.approx(
+        float(figures.totals["other_costs"]), abs=0.05
+    )
+    notes = notes_of(build_report(settled.warehouse, start, end, locale="nb").html)
+    [ledger] = [note for note in notes if note.startswith("Andre kostnader fra kostnadsloggen")]
+    assert "LinkedIn betalt, arbeidstid" in ledger and "Meta betalt, verktøy" in ledger
+    assert any("sett SOCIAL_ROI_REVENUE_VAT" in note for note in notes), "VAT not set: the report says so"
+
+
+def test_the_trend_shows_each_month_of_the_last_six_with_data_up_to_the_reports_end(settled):
+    start, end = settled.window
+    by_month = dict(
+        query(
+            settled.warehouse,
+            "select date_trunc('month', date_day)::date, sum(total_cost_reporting) from marts.cost_daily"
+            " where channel in ('meta', 'linkedin') and date_day between ? and ? group by all",
+            start - dt.timedelta(days=200),
+            end,
+        )
+    )
+
+    figures = read_figures(settled.warehouse, start, end)
+
+    assert [row["month_start"] for row in figures.trend] == sorted(by_month)
+    for row in figures.trend:
+        assert row["total_cost"] == by_month[row["month_start"]]
+        assert row["month_end"] <= end
+    report = build_report(settled.warehouse, start, end, locale="en").html
+    assert len(
+        re.findall(r"<tr><td>\w{3} \d{4}", re.search(r'<table id="trend-table">.*?</table>', report, re.S)[0])
+    ) == len(by_month)

@@ -73,6 +73,7 @@ def test_every_setting_the_code_spells_out_is_declared():
         ({"SOCIAL_ROI_CURRENCY": "kroner"}, "SOCIAL_ROI_CURRENCY"),
         ({"SOCIAL_ROI_REVENUE_SOURCE": "tiktok"}, "SOCIAL_ROI_REVENUE_SOURCE"),
         ({"SOCIAL_ROI_GROSS_MARGIN": "45%"}, "SOCIAL_ROI_GROSS_MARGIN"),
+        ({"SOCIAL_ROI_REVENUE_VAT": "25%"}, "SOCIAL_ROI_REVENUE_VAT"),
     ],
 )
 def test_a_reporting_setting_that_cannot_be_used_is_named_with_its_fix(env, named):
@@ -89,10 +90,20 @@ def test_a_missing_cost_ledger_file_is_named_with_its_fix(tmp_path):
 
 def test_the_reporting_settings_reach_dbt_as_its_vars():
     settings = Settings.from_env(
-        {"SOCIAL_ROI_CURRENCY": "eur", "SOCIAL_ROI_REVENUE_SOURCE": "Platform", "SOCIAL_ROI_GROSS_MARGIN": "0.45"}
+        {
+            "SOCIAL_ROI_CURRENCY": "eur",
+            "SOCIAL_ROI_REVENUE_SOURCE": "Platform",
+            "SOCIAL_ROI_GROSS_MARGIN": "0.45",
+            "SOCIAL_ROI_REVENUE_VAT": "Included",
+        }
     )
 
-    assert settings.dbt_vars() == {"reporting_currency": "EUR", "revenue_source": "platform", "gross_margin": "0.45"}
+    assert settings.dbt_vars() == {
+        "reporting_currency": "EUR",
+        "revenue_source": "platform",
+        "gross_margin": "0.45",
+        "revenue_vat": "included",
+    }
 
 
 def test_a_new_dagster_home_runs_one_sync_at_a_time(tmp_path):

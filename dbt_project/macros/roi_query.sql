@@ -165,6 +165,7 @@ select
     organic_revenue,
     {%- endif %}
     '{{ var("revenue_source") }}'                                  as revenue_source,
+    '{{ var("revenue_vat") }}'                                     as revenue_vat,
     {{ revenue }}                                                  as revenue,
     purchase_revenue,
     valued_conversions_value,

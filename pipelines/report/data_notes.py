@@ -54,6 +54,10 @@ def data_notes(sections: Sections) -> dict[str, Any]:
             )
         )
     notes.append(_currencies(sections))
+    notes.append(words[f"vat_{figures.revenue_vat}"])
+    notes.append(words[f"attribution_{figures.revenue_source}"])
+    notes.append(_conversion_values(sections))
+    notes.append(_ledger(sections))
     notes.append(words["definitions"])
     return {"notes": notes, "unmatched": _unmatched(sections)}
 
@@ -102,6 +106,49 @@ def _currencies(sections: Sections) -> str:
     return words["currencies"].format(currency=figures.currency, listing=" ".join(listing))
 
 
+def _conversion_values(sections: Sections) -> str:
+    """The agreed values the period's valued conversions were worth, row by row of the values file."""
+    figures, fmt, words = sections.figures, sections.fmt, sections.words
+    if not figures.conversion_values:
+        return words["values_none"]
+    listing = []
+    for row in figures.conversion_values:
+        if row["use_reported_value"]:
+            terms = words[f"value_reported_{row['use_reported_value']}"]
+        elif row["close_rate"] is not None:
+            terms = words["value_close_rate"].format(
+                rate=fmt.percent(row["close_rate"]), deal=fmt.money(row["deal_value"], row["currency"])
+            )
+        else:
+            terms = words["value_fixed"].format(value=fmt.money(row["value_per_conversion"], row["currency"]))
+        listing.append(
+            words["value_item"].format(
+                goal=sections.code("goal", row["goal"]),
+                value_id=row["value_id"],
+                terms=terms,
+                conversions=fmt.count(row["conversions"]),
+                value=fmt.money(row["value"]),
+            )
+        )
+    return words["values"].format(listing="; ".join(listing))
+
+
+def _ledger(sections: Sections) -> str:
+    """The cost ledger's costs on the period's days and how they were spread."""
+    figures, fmt, words = sections.figures, sections.fmt, sections.words
+    if not figures.ledger_costs:
+        return words["ledger_none"]
+    listing = [
+        words["ledger_item"].format(
+            channel=f"{channel_name(row['channel'])} {sections.media_type_word(row['media_type'])}",
+            category=sections.code("category", row["category"]),
+            amount=fmt.money(row["amount"]),
+        )
+        for row in figures.ledger_costs
+    ]
+    return words["ledger"].format(listing="; ".join(listing))
+
+
 # What the unmatched table's rows say about tracking: spend whose clicks reached no GA4 session.
 UNTRACKED_PROBLEMS = ("spend_without_tracked_traffic", "partly_tagged")
 
@@ -133,7 +180,9 @@ def _unmatched(sections: Sections) -> list[dict[str, str]]:
     return [
         {
             "problem": sections.code("problem", row["problem"]),
-            "channel": channel_name(row["channel"]) if row["channel"] else fmt.none,
+            "channel": sections.codes["channel"].get(row["channel"], channel_name(row["channel"]))
+            if row["channel"]
+            else fmt.none,
             "campaign": row["campaign_or_utm"] or fmt.none,
             "days": fmt.period(row["first_day"], row["last_day"]) if row["first_day"] and row["last_day"] else fmt.none,
             "spend": fmt.money(row["spend"], row["currency"]) if row["spend"] else fmt.none,

@@ -16,7 +16,7 @@ from typing import Any
 
 import duckdb
 
-from pipelines.report.periods import days_of, previous_period, year_before
+from pipelines.report.periods import days_of, previous_period, trend_months, year_before
 
 SQL_DIR = Path(__file__).parent / "sql"
 
@@ -30,6 +30,8 @@ WINDOW_MACROS = (
     "unmatched_campaigns_between",
     "kpi_progress_until",
 )
+# Marts added after the ROI tables that the report reads directly.
+REQUIRED_MARTS = ("fx_rates_applied",)
 
 
 class ReportError(ValueError):
@@ -45,6 +47,7 @@ class Figures:
     year_before: tuple[dt.date, dt.date] | None  # only when the warehouse holds data for it
     currency: str
     revenue_source: str
+    revenue_vat: str  # included, excluded or unknown (SOCIAL_ROI_REVENUE_VAT)
     totals: Row  # all social, this period (social_totals.sql)
     previous_totals: Row
     year_before_totals: Row | None
@@ -58,9 +61,14 @@ class Figures:
     unmatched: list[Row]
     ga4_flagged_days: list[Row]
     currencies: list[Row]
+    conversion_values: list[Row]  # the agreed values behind the period's valued conversions
+    ledger_costs: list[Row]  # the cost ledger's costs on the period's days, per channel and category
     days_with_data: list[dt.date]
     previous_days_with_data: list[dt.date]
     loaded: tuple[dt.date | None, dt.date | None]  # the first and last day the warehouse holds
+    # all social per calendar month, the last 6 months up to the period's end (months with data only):
+    # social_totals.sql's row with the month's first and last day and how many of its days are loaded
+    trend: list[Row] = dataclasses.field(default_factory=list)
 
     @property
     def missing_days(self) -> list[dt.date]:
@@ -103,6 +111,7 @@ def read_figures(warehouse: Path, start: dt.date, end: dt.date) -> Figures:
             year_before=last_year if has_last_year else None,
             currency=currency,
             revenue_source=settings["revenue_source"] or "ga4",
+            revenue_vat=settings["revenue_vat"] or "unknown",
             totals=_rows(connection, "social_totals", **period)[0],
             previous_totals=_rows(connection, "social_totals", **previous)[0],
             year_before_totals=_rows(connection, "social_totals", **last_year_params)[0] if has_last_year else None,
@@ -116,21 +125,41 @@ def read_figures(warehouse: Path, start: dt.date, end: dt.date) -> Figures:
             unmatched=_rows(connection, "unmatched", **period),
             ga4_flagged_days=_rows(connection, "ga4_flagged_days", **period),
             currencies=_rows(connection, "currencies", **period, reporting_currency=currency),
+            conversion_values=_rows(connection, "conversion_values_used", **period),
+            ledger_costs=_rows(connection, "ledger_costs", **period),
             days_with_data=sorted(row["date_day"] for row in _rows(connection, "days_with_data", **period)),
             previous_days_with_data=sorted(row["date_day"] for row in _rows(connection, "days_with_data", **previous)),
             loaded=(loaded["first_day"], loaded["last_day"]),
+            trend=_trend(connection, end),
         )
 
 
+def _trend(connection: duckdb.DuckDBPyConnection, end: dt.date) -> list[Row]:
+    months = []
+    for first, last in trend_months(end):
+        loaded = len(_rows(connection, "days_with_data", start=first, end=last))
+        if loaded:
+            [totals] = _rows(connection, "social_totals", start=first, end=last)
+            months.append(totals | {"month_start": first, "month_end": last, "days_loaded": loaded})
+    return months
+
+
 def _require_roi_tables(connection: duckdb.DuckDBPyConnection, warehouse: Path) -> None:
+    """The report reads table macros and marts a dbt build of this version creates: a warehouse
+    built by an earlier version lacks some until its next sync or rebuild."""
     [(macros,)] = connection.execute(
         "select count(*) from duckdb_functions() where schema_name = 'marts' "
         f"and function_name in ({', '.join(repr(name) for name in WINDOW_MACROS)})"
     ).fetchall()
-    if macros < len(WINDOW_MACROS):
+    [(tables,)] = connection.execute(
+        "select count(*) from duckdb_tables() where schema_name = 'marts' "
+        f"and table_name in ({', '.join(repr(name) for name in REQUIRED_MARTS)})"
+    ).fetchall()
+    if macros < len(WINDOW_MACROS) or tables < len(REQUIRED_MARTS):
         raise ReportError(
             f"The warehouse at {warehouse} has no ROI tables for a period yet (marts.roi_by_channel_between and "
-            "the other table macros a dbt build creates): run a sync (social-roi sync) or social-roi rebuild first."
+            "the other tables and table macros a dbt build of this version creates): "
+            "run a sync (social-roi sync) or social-roi rebuild first."
         )
 
 

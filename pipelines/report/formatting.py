@@ -158,6 +158,10 @@ class Formatter:
         """A short day for a chart axis: nb `9. nov.`, en `Nov 9`."""
         return format_skeleton("MMMd", day, locale=self.locale)
 
+    def month(self, day: dt.date) -> str:
+        """The calendar month a day falls in, short: nb `nov. 2026`, en `Nov 2026`."""
+        return format_skeleton("yMMM", day, locale=self.locale)
+
     def period(self, start: dt.date, end: dt.date) -> str:
         """`november 2026` for a whole calendar month, else the interval (`9.–25. nov. 2026`)."""
         if whole_months(start, end) == 1:

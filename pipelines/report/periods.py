@@ -72,3 +72,15 @@ def _same_day_a_year_before(day: dt.date) -> dt.date:
     if (day.month, day.day) == (2, 29):
         return dt.date(day.year - 1, 2, 28)
     return day.replace(year=day.year - 1)
+
+
+def trend_months(end: dt.date, months: int = 6) -> list[tuple[dt.date, dt.date]]:
+    """The calendar months up to the one `end` falls in, oldest first, that one cut at `end`: the
+    report's trend ("the last 6 months"), so its last month never runs past the report."""
+    first_of_last = end.replace(day=1)
+    result = []
+    for back in range(months - 1, -1, -1):
+        first = _add_months(first_of_last, -back)
+        last = min(_add_months(first, 1) - dt.timedelta(days=1), end)
+        result.append((first, last))
+    return result

@@ -71,6 +71,7 @@ def report_context(figures: Figures, locale: str, today: dt.date | None) -> dict
         "tracking": tracking,
         "revenue_label": f"revenue_{figures.revenue_source}",
         "over_time": sections.over_time_charts(),
+        "trend": sections.trend(),
         "funnel": sections.funnel(),
         "claims": sections.claims(),
         "top": top_campaigns(sections),

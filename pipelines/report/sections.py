@@ -4,6 +4,7 @@ only arithmetic here is adding up additive counts for an "all" column and ratios
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Callable
 from itertools import groupby
@@ -21,6 +22,8 @@ GOALS = {
     "sign_up": ("sign_ups", "cost_per_sign_up"),
     "registration": ("registrations", "cost_per_registration"),
 }
+# the KPI metrics measured on the organic pages (kpi_organic_metrics in the dbt project)
+ORGANIC_METRICS = ("follower_growth", "net_follower_growth", "engagement_rate_by_followers")
 TOP_CAMPAIGNS = 5
 TOP_PER_GOAL = 3
 
@@ -122,7 +125,7 @@ class Sections:
                 scope = f"{target['campaign_name'] or target['campaign_id']} ({channel_name(target['channel'] or '')})"
             else:
                 over_all = not target["channel"] or target["channel"] == "all channels"  # kpi_progress' own words
-                scope = self.words["kpi_all_channels"] if over_all else channel_name(target["channel"])
+                scope = self._kpi_scope_over_all(metric) if over_all else channel_name(target["channel"])
             pacing = None
             if target["status"] in ("on_track", "at_risk"):
                 pacing = {
@@ -147,6 +150,15 @@ class Sections:
                 }
             )
         return rows
+
+    def _kpi_scope_over_all(self, metric: str) -> str:
+        """What a target without a channel covers: GA4's figures are the whole website's, the
+        organic metrics every page and profile, the rest every channel."""
+        if metric.startswith("ga4_") or (metric == "revenue" and self.figures.revenue_source == "ga4"):
+            return self.words["kpi_whole_site"]
+        if metric in ORGANIC_METRICS:
+            return self.words["kpi_all_pages"]
+        return self.words["kpi_all_channels"]
 
     # channels
 
@@ -245,6 +257,39 @@ class Sections:
                 )
             )
         return result
+
+    def trend(self) -> dict[str, Any]:
+        """All social per calendar month over the last 6 months (those with data): cost, observed
+        revenue, agreed value and both ROIs, each month as the headline computes a period; a month
+        not wholly loaded (or cut at the report's end) says how many of its days it holds."""
+        fmt, words = self.fmt, self.words
+        months = self.figures.trend
+        rows = [
+            {
+                "month": fmt.month(row["month_start"]),
+                "days": ""
+                if row["days_loaded"] == row["month_end"].day
+                and row["month_end"].day == _days_in_month(row["month_end"])
+                else words["trend_days"].format(days=fmt.count(row["days_loaded"])),
+                "total_cost": fmt.money(row["total_cost"]),
+                "revenue": fmt.money(row["revenue"]),
+                "valued": fmt.money(row["valued_conversions_value"]),
+                "roi_on_revenue": self.roi_text(row, "roi_on_revenue"),
+                "roi": self.roi_text(row),
+            }
+            for row in months
+        ]
+        chart = charts.line_chart(
+            words["chart_trend"],
+            [fmt.month(row["month_start"]) for row in months],
+            [
+                charts.Series(words["total_cost"], [_float(row["total_cost"]) for row in months]),
+                charts.Series(words["return_value"], [_float(row["return_value"]) for row in months]),
+            ],
+            words["chart_month_axis"],
+            charts.Axis(words["chart_money_axis_month"].format(currency=self.figures.currency), self.fmt.axis_number),
+        )
+        return {"rows": rows, "chart": chart if len(months) > 1 else None}
 
     def funnel(self) -> dict[str, Any]:
         """Impressions → link clicks → GA4 sessions → conversions per goal → value, paid rows."""
@@ -399,3 +444,7 @@ def _sum(rows: list[Row], column: str) -> Any:
 
 def _ratio(numerator: Any, denominator: Any) -> float | None:
     return float(numerator) / float(denominator) if denominator else None
+
+
+def _days_in_month(day: Any) -> int:
+    return calendar.monthrange(day.year, day.month)[1]
