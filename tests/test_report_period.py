@@ -219,3 +219,37 @@ def test_the_trend_shows_each_month_of_the_last_six_with_data_up_to_the_reports_
     assert len(
         re.findall(r"<tr><td>\w{3} \d{4}", re.search(r'<table id="trend-table">.*?</table>', report, re.S)[0])
     ) == len(by_month)
+
+
+def test_provisional_days_are_marked_on_the_figures_they_touch_with_the_money_they_hold(settled):
+    start, end = settled.window
+    figures = read_figures(settled.warehouse, start, end)
+    [meta] = [row for row in figures.channels if (row["channel"], row["media_type"]) == ("meta", "paid")]
+    days = meta["provisional_days"]
+    assert days > 0, "the settled window ends on the last loaded day, inside Meta's restatement window"
+    [(cost,)] = query(
+        settled.warehouse,
+        "select sum(total_cost_reporting) from marts.cost_daily"
+        " where channel = 'meta' and media_type = 'paid' and date_day > ? and date_day <= ?",
+        end - dt.timedelta(days=days),
+        end,
+    )
+
+    report = build_report(settled.warehouse, start, end, locale="en").html
+
+    [note] = [note for note in notes_of(report) if note.startswith("Meta: the last")]
+    assert f"Meta: the last {days} days" in note and f"They hold NOK{cost:,.2f} of total cost" in note
+    channel_table = html.unescape(re.search(r'<table id="channel-table">.*?</table>', report, re.S)[0])
+    assert f'Meta paid<br><span class="muted provisional">provisional: {days} days may still change' in channel_table
+    assert 'id="headline-provisional"' in report
+    assert "(provisional from " in report, "the daily chart says from which day"
+
+
+def test_each_roi_dash_says_why_there_is_no_roi(settled):
+    start, end = settled.window
+
+    report = text_of(build_report(settled.warehouse, start, end, locale="en").html)
+
+    assert "– (no tracked traffic)" in report, "the untracked awareness campaigns"
+    assert "– (no cost to divide by)" in report, "an organic row no ledger cost is booked to"
+    assert "– (no data)" in report, "the previous period, before the warehouse's first day"

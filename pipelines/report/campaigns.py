@@ -30,6 +30,7 @@ def campaign_tables(sections: Sections, untracked: set[str]) -> dict[str, Any]:
             "verdict_basis": sections.code("verdict_basis", row["verdict_basis"]),
             "awareness": row["verdict_basis"] == "awareness",
             "untracked": row["campaign_id"] in untracked,
+            "provisional": sections.provisional_note(row),
             # on total cost: what ROI divides by, media spend and the costs allocated to it
             "spend": fmt.money(row["spend"]),
             "other_costs": fmt.money(row["other_costs"]),

@@ -63,6 +63,9 @@ def report_context(figures: Figures, locale: str, today: dt.date | None) -> dict
             channels=", ".join(channel_name(channel) for channel in figures.totals["channels"] or [])
         ),
         "headline": sections.headline(),
+        "headline_provisional": words["headline_provisional"].format(days=fmt.count(figures.totals["provisional_days"]))
+        if figures.totals["provisional_days"]
+        else "",
         "kpi": sections.kpi(),
         "kpi_intro": words["kpi_intro"].format(end=fmt.date(end)),
         "channels": sections.channels(),

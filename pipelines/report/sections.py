@@ -162,6 +162,12 @@ class Sections:
 
     # channels
 
+    def provisional_note(self, row: Row) -> str:
+        """A row's mark when the platforms may still restate some of its days, else nothing."""
+        if not row.get("provisional_days"):
+            return ""
+        return self.words["provisional_mark"].format(days=self.fmt.count(row["provisional_days"]))
+
     def channels(self) -> dict[str, Any]:
         previous = {(row["channel"], row["media_type"]): row for row in self.figures.previous_channels}
         fmt = self.fmt
@@ -174,7 +180,7 @@ class Sections:
                 "roi_on_revenue": self.roi_text(row, "roi_on_revenue"),
                 "roi": self.roi_text(row),
                 "roi_previous": self.roi_text(previous.get((row["channel"], row["media_type"]))),
-                "provisional": row["is_provisional"],
+                "provisional": self.provisional_note(row),
             }
             for row in self.figures.channels
         ]
@@ -238,11 +244,19 @@ class Sections:
         }
         result = []
         # in the channel table's order: the channel that spent most first
+        provisional = {
+            row["channel"]: row["provisional_days"] for row in self.figures.channels if row["is_provisional"]
+        }
         for channel in dict.fromkeys(row["channel"] for row in self.figures.channels):
             days = by_channel.get(channel, [])
+            title = self.words["chart_over_time"].format(channel=channel_name(channel))
+            loaded = [row["date_day"] for row in days if row["date_day"] in held]
+            if provisional.get(channel) and loaded:
+                first_provisional = loaded[-min(provisional[channel], len(loaded))]
+                title += self.words["chart_provisional_from"].format(day=self.fmt.day(first_provisional))
             result.append(
                 charts.line_chart(
-                    self.words["chart_over_time"].format(channel=channel_name(channel)),
+                    title,
                     [self.fmt.day(row["date_day"]) for row in days],
                     [
                         charts.Series(
@@ -276,6 +290,7 @@ class Sections:
                 "valued": fmt.money(row["valued_conversions_value"]),
                 "roi_on_revenue": self.roi_text(row, "roi_on_revenue"),
                 "roi": self.roi_text(row),
+                "provisional": self.provisional_note(row),
             }
             for row in months
         ]

@@ -37,6 +37,7 @@ select
     coalesce(social.revenue, 0)                                       as revenue,
     coalesce(social.valued_conversions_value, 0)                      as valued_conversions_value,
     coalesce(social.return_value, 0)                                  as return_value,
+    coalesce(social.provisional_days, 0)                              as provisional_days,
     social.roas,
     social.roi_null_reason,
     social.roi,
