@@ -79,7 +79,7 @@ LABELS: dict[str, dict[str, str]] = {
         "at_most": "høyst",
         # channels and campaigns
         "channels": "ROI og ROAS per kanal",
-        "channels_intro": "Betalt og organisk trafikk hver for seg. ROAS finnes bare der det er kjøpt annonser.",
+        "channels_intro": "Betalt og organisk trafikk hver for seg. ROAS finnes bare der det er kjøpt annonser. En organisk rad bærer bare kostnader kostnadsloggen fører som organiske (kolonnen media_type); arbeidstid ført på kanalen uten den havner på den betalte raden.",
         "channel_profitability": "Lønnsomhet per kanal, regnet på totalkostnad",
         "channel_cost_per_result": "Kostnad per resultat per kanal, regnet på annonsekjøp (betalt trafikk)",
         "cost_per_goal": "kostnad per {goal}",
@@ -299,7 +299,7 @@ LABELS: dict[str, dict[str, str]] = {
         "at_least": "at least",
         "at_most": "at most",
         "channels": "ROI and ROAS by channel",
-        "channels_intro": "Paid and organic traffic apart. ROAS exists only where ads were bought.",
+        "channels_intro": "Paid and organic traffic apart. ROAS exists only where ads were bought. An organic row carries only the costs the cost ledger books as organic (its media_type column); staff time booked to the channel without it falls on the paid row.",
         "channel_profitability": "Profitability by channel, on total cost",
         "channel_cost_per_result": "Cost per result by channel, on media spend (paid traffic)",
         "cost_per_goal": "cost per {goal}",
