@@ -200,7 +200,10 @@ class Sections:
         roi_chart = charts.bar_chart(
             self.words["chart_roi"],
             names,
-            [charts.Series(self.words["roi"], [_float(row["roi"]) for row in self.figures.channels])],
+            [
+                charts.Series(self.words[column], [_float(row[column]) for row in self.figures.channels])
+                for column in ("roi_on_revenue", "roi")
+            ],
             self.words["chart_channel_axis"],
             charts.Axis(self.words["chart_roi_axis"], self.fmt.axis_percent, self.fmt.percent),
         )
