@@ -22,8 +22,10 @@ has data):
 - the campaign profitability table (`campaign-table`): spend, other costs, total cost, revenue,
   valued conversions and both ROIs per campaign.
 
-Not recomputed: the platforms' own conversion claims (the claims table) and engagement, which
-these tables do not print, and the changes between periods (arithmetic on figures compared here).
+Not compared here: the changes between periods (arithmetic on figures compared here), which
+rows are flagged provisional, and the other sections (KPI targets, the campaign cost-per-result,
+awareness, funnel, claims and top-campaign tables, the audience): the platforms' own conversion
+claims, engagement and reach are not recomputed.
 """
 
 from __future__ import annotations
@@ -59,7 +61,6 @@ PERIODS = {
     "whole window": lambda window: window,
     "last 7 days": lambda window: (window[1] - dt.timedelta(days=6), window[1]),
 }
-AD_CHANNELS = ("meta", "linkedin")
 GOALS = ("purchases", "leads", "sign_ups", "registrations")  # the cost-per-result table's goal columns, in order
 # How the warehouse names the campaign row of costs and traffic no campaign carries.
 NO_CAMPAIGN = "(no campaign: unallocated costs, unmatched traffic)"
@@ -148,6 +149,8 @@ def _summed(rows) -> Row:
 
 
 def recompute(connection: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date) -> Recomputed:
+    """The period's rows of the ad channels (meta, linkedin), summed per channel × media type and
+    per campaign; a campaign is named as on its latest day in the period."""
     cursor = connection.execute(
         "select * from recomputed_facts where date_day between ? and ? and channel in ('meta', 'linkedin')",
         [start, end],
@@ -245,6 +248,9 @@ class Page(HTMLParser):
 
 @dataclasses.dataclass
 class Printed:
+    """One report as printed, the figures recomputed for its period and for the period before, and
+    the reader's formats (Babel's, with the locale's own minus sign: U+2212 in nb)."""
+
     locale: str
     page: Page
     expected: Recomputed
@@ -253,6 +259,13 @@ class Printed:
     @property
     def words(self) -> dict[str, str]:
         return LABELS[self.locale]
+
+    def headline(self) -> dict[str, dict[str, list[str]]]:
+        """The cards by label: the first of each, the headline's (other sections may show cards too)."""
+        cards: dict[str, dict[str, list[str]]] = {}
+        for card in self.page.cards:
+            cards.setdefault(card["label"][0].strip(), card)
+        return cards
 
     def money(self, value) -> str:
         return self._minus(format_currency(value, "NOK", locale=self.locale))
@@ -335,7 +348,7 @@ def headline_cards(printed: Printed) -> tuple[dict, dict]:
         "roi": (printed.roi(social), printed.percent(before.roi(True))),
         "paid_roas": (printed.quotient(*roas), printed.quotient(*roas_before)),
     }
-    cards = {card["label"][0].strip(): card for card in printed.page.cards}
+    cards = printed.headline()
     said = f"{words['previous']}: "
     shown = {
         key: (
@@ -355,7 +368,7 @@ def headline_hints(printed: Printed) -> tuple[dict, dict]:
     the organic revenue ROAS leaves out."""
     social, paid = printed.expected.social, printed.expected.paid
     words = printed.words
-    cards = {card["label"][0].strip(): card for card in printed.page.cards}
+    cards = printed.headline()
     shown = {
         hint: printed.hint_parts(hint, cards[words[card]]["hint"][0])
         for card, hint in (
