@@ -399,7 +399,8 @@ def channel_table(printed: Printed) -> tuple[dict, dict]:
         ]
         for (channel, media_type), row in printed.expected.channels.items()
     }
-    return {row[0]: row[1:] for row in printed.page.body_rows("channel-table")}, expected
+    # the name's first line: a second says whether the row's last days are provisional
+    return {row[0].split("\n")[0]: row[1:] for row in printed.page.body_rows("channel-table")}, expected
 
 
 def channel_cost_table(printed: Printed) -> tuple[dict, dict]:
