@@ -27,6 +27,7 @@ PUBLISHED = "SOCIAL_ROI_PUBLISHED"
 COST_LEDGER = "SOCIAL_ROI_COST_LEDGER"
 KPI_TARGETS = "SOCIAL_ROI_KPI_TARGETS"
 CONVERSION_VALUES = "SOCIAL_ROI_CONVERSION_VALUES"
+BUDGETS = "SOCIAL_ROI_BUDGETS"
 CURRENCY = "SOCIAL_ROI_CURRENCY"
 REVENUE_SOURCE = "SOCIAL_ROI_REVENUE_SOURCE"
 GROSS_MARGIN = "SOCIAL_ROI_GROSS_MARGIN"
@@ -70,6 +71,7 @@ SETTING_NAMES = (
     COST_LEDGER,
     KPI_TARGETS,
     CONVERSION_VALUES,
+    BUDGETS,
     CURRENCY,
     REVENUE_SOURCE,
     GROSS_MARGIN,
@@ -189,6 +191,7 @@ class Settings:
     cost_ledger: Path
     kpi_targets: Path
     conversion_values: Path
+    budgets: Path
     reporting_currency: str = "NOK"
     revenue_source: str = "ga4"
     gross_margin: str = ""  # a share in (0, 1], or empty when not configured
@@ -228,6 +231,7 @@ class Settings:
             cost_ledger=_path(env, COST_LEDGER, PROJECT_ROOT / "config/cost_ledger.csv"),
             kpi_targets=_path(env, KPI_TARGETS, PROJECT_ROOT / "config/kpi_targets.csv"),
             conversion_values=_path(env, CONVERSION_VALUES, PROJECT_ROOT / "config/conversion_values.csv"),
+            budgets=_path(env, BUDGETS, PROJECT_ROOT / "config/budgets.csv"),
             reporting_currency=currency,
             revenue_source=revenue_source,
             gross_margin=margin,
@@ -250,6 +254,7 @@ class Settings:
             COST_LEDGER: self.cost_ledger,
             KPI_TARGETS: self.kpi_targets,
             CONVERSION_VALUES: self.conversion_values,
+            BUDGETS: self.budgets,
         }
         for name, path in files.items():
             if not path.is_file():

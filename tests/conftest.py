@@ -78,6 +78,9 @@ QUARTER = (SETTLED_WINDOW[0], SETTLED_WINDOW[0] + dt.timedelta(days=89))
 LEDGER_HEADER = "entry_id,category,channel,campaign_id,period_start,period_end,amount,currency,hours,hourly_rate,note\n"
 TARGETS_HEADER = "target_id,metric,channel,campaign_id,period_start,period_end,target_value,direction,note\n"
 VALUES_HEADER = "value_id,goal,channel,campaign_id,period_start,period_end,value,close_rate,deal_value,currency,use_reported_value,note\n"
+BUDGETS_HEADER = "budget_id,channel,period_start,period_end,amount,currency,covers,note\n"
+# The settled sync's one budget: Meta's ad spend over 30 days from the window's first, running past yesterday.
+META_BUDGET_NOK, META_BUDGET_PERIOD = 30000, (SETTLED_WINDOW[0], SETTLED_WINDOW[0] + dt.timedelta(days=29))
 # What the settled sync values conversions at: a lead 800 NOK, a sign-up GA4's own key-event
 # value, a webinar registration 10 % of a 3,000 EUR deal (converted at each day's rate).
 LEAD_VALUE_NOK, REGISTRATION_CLOSE_RATE, REGISTRATION_DEAL_EUR = 800, 0.1, 3000
@@ -167,6 +170,11 @@ def _settled_sync(directory: Path) -> dict:
             awareness = next(c for c in sandbox.advertiser.meta_campaigns if c.objective == "awareness")
             ledger, targets = directory / "cost_ledger.csv", directory / "kpi_targets.csv"
             values = directory / "conversion_values.csv"
+            budgets = directory / "budgets.csv"
+            budgets.write_text(
+                BUDGETS_HEADER
+                + f"M1,meta,{META_BUDGET_PERIOD[0]},{META_BUDGET_PERIOD[1]},{META_BUDGET_NOK},NOK,media,Meta ad spend\n"
+            )
             values.write_text(
                 VALUES_HEADER
                 + f"V1,lead,,,,,{LEAD_VALUE_NOK},,,NOK,,a sales lead\n"
@@ -196,6 +204,7 @@ def _settled_sync(directory: Path) -> dict:
                 "SOCIAL_ROI_COST_LEDGER": str(ledger),
                 "SOCIAL_ROI_KPI_TARGETS": str(targets),
                 "SOCIAL_ROI_CONVERSION_VALUES": str(values),
+                "SOCIAL_ROI_BUDGETS": str(budgets),
             }
             for name, value in env.items():
                 patch.setenv(name, value)

@@ -363,12 +363,22 @@ def test_config_files_in_a_folder_with_a_quote_in_its_name_build_as_anywhere_els
     config = tmp_path / "Kari's checkout" / "config"
     config.mkdir(parents=True)
     settings = {}
-    for setting in ("SOCIAL_ROI_COST_LEDGER", "SOCIAL_ROI_KPI_TARGETS", "SOCIAL_ROI_CONVERSION_VALUES"):
+    for setting in (
+        "SOCIAL_ROI_COST_LEDGER",
+        "SOCIAL_ROI_KPI_TARGETS",
+        "SOCIAL_ROI_CONVERSION_VALUES",
+        "SOCIAL_ROI_BUDGETS",
+    ):
         original = Path(settled.env[setting])
         settings[setting] = config / original.name
         settings[setting].write_text(original.read_text())
     copy = copy_of_settled(settled, work_directory)
-    models = {"int_cost_ledger": "intermediate", "int_conversion_values": "intermediate", "kpi_progress": "marts"}
+    models = {
+        "int_cost_ledger": "intermediate",
+        "int_conversion_values": "intermediate",
+        "int_budgets": "intermediate",
+        "kpi_progress": "marts",
+    }
     counted = " union all ".join(
         f"select '{model}', count(*) from {schema}.{model}" for model, schema in models.items()
     )

@@ -1,6 +1,6 @@
-"""The demo advertiser's own non-media costs, KPI targets and conversion values, written as a team
+"""The demo advertiser's own non-media costs, KPI targets, conversion values and budgets, written as a team
 would record them (config/*.csv hold a real team's), so that `social-roi demo` shows full costs,
-targets, and a return for its lead, sign-up and webinar campaigns."""
+targets, a return for its lead, sign-up and webinar campaigns, and budget against actual."""
 
 import datetime as dt
 from pathlib import Path
@@ -38,8 +38,15 @@ def write_demo_plans(directory: Path, start: dt.date, end: dt.date) -> dict[str,
         "sign-up,sign_up,,,,,,,,,ga4,verdien satt på nøkkelhendelsen sign_up i GA4\n"
         "webinar,registration,,,,,350,,,NOK,,en webinarplass: det et kundeemne derfra er verdt i snitt\n"
     )
+    budgets = directory / "demo_budgets.csv"
+    budgets.write_text(
+        "budget_id,channel,period_start,period_end,amount,currency,covers,note\n"
+        f"meta-media,meta,{start},{end},200000,NOK,media,Meta ad spend for the period\n"
+        f"linkedin-total,linkedin,{start},{end},15000,EUR,total,LinkedIn ads with staff time and agency fees\n"
+    )
     return {
         "SOCIAL_ROI_COST_LEDGER": str(ledger),
         "SOCIAL_ROI_KPI_TARGETS": str(targets),
         "SOCIAL_ROI_CONVERSION_VALUES": str(values),
+        "SOCIAL_ROI_BUDGETS": str(budgets),
     }

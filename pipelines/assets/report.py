@@ -17,7 +17,7 @@ from pipelines.run_window import daily_partitions, partition_dates, single_run
 
 REPORT_KEY = dg.AssetKey(["reports", "monthly_report"])
 REPORT_DELIVERED = "report_delivered"
-# What the report reads: the ROI tables and the KPI progress.
+# What the report reads: the ROI tables, the KPI progress and the budgets.
 ROI_TABLES = [
     dg.AssetKey(["marts", name])
     for name in (
@@ -26,6 +26,7 @@ ROI_TABLES = [
         "roi_by_channel_monthly",
         "roi_by_campaign_monthly",
         "kpi_progress",
+        "budget_daily",
     )
 ]
 

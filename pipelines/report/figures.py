@@ -2,7 +2,7 @@
 
 Every figure comes from the marts: the ROI table macros for the period (`roi_by_channel_between`,
 `roi_by_campaign_between`), the daily marts for the series over time, `kpi_progress`,
-`unmatched_campaigns`, GA4's incompleteness flags and the exchange rates. The queries are the
+`budget_daily`, `unmatched_campaigns`, GA4's incompleteness flags and the exchange rates. The queries are the
 `.sql` files beside this module; nothing here computes a ratio of its own.
 """
 
@@ -56,6 +56,7 @@ class Figures:
     campaigns: list[Row]  # roi_by_campaign_between, by return
     daily: list[Row]  # date_day × channel: spend, return_value (paid)
     kpi: list[Row]
+    budget: list[Row]  # per channel and what the budget covers: budget against actual (budget.sql)
     audience: list[Row]  # per network: followers at the start and end, growth, engagements (audience.sql)
     top_posts: list[Row]
     unmatched: list[Row]
@@ -120,6 +121,7 @@ def read_figures(warehouse: Path, start: dt.date, end: dt.date) -> Figures:
             campaigns=_rows(connection, "campaigns", **period),
             daily=_rows(connection, "daily_spend_and_return", **period),
             kpi=_rows(connection, "kpi_targets", **period),
+            budget=_rows(connection, "budget", **period),
             audience=_rows(connection, "audience", **period),
             top_posts=_rows(connection, "top_posts", **period),
             unmatched=_rows(connection, "unmatched", **period),
@@ -160,6 +162,14 @@ def _require_roi_tables(connection: duckdb.DuckDBPyConnection, warehouse: Path) 
             f"The warehouse at {warehouse} has no ROI tables for a period yet (marts.roi_by_channel_between and "
             "the other tables and table macros a dbt build of this version creates): "
             "run a sync (social-roi sync) or social-roi rebuild first."
+        )
+    [(budget_tables,)] = connection.execute(
+        "select count(*) from duckdb_tables() where schema_name = 'marts' and table_name = 'budget_daily'"
+    ).fetchall()
+    if not budget_tables:
+        raise ReportError(
+            f"The warehouse at {warehouse} has no marts.budget_daily yet (this version added it): "
+            "run social-roi rebuild, or tonight's sync, first."
         )
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import jinja2
 
+from pipelines.report.budget import budget_table
 from pipelines.report.campaigns import campaign_tables, top_campaigns
 from pipelines.report.data_notes import data_notes, tracking_problem
 from pipelines.report.figures import Figures
@@ -69,6 +70,7 @@ def report_context(figures: Figures, locale: str, today: dt.date | None) -> dict
         "kpi": sections.kpi(),
         "kpi_intro": words["kpi_intro"].format(end=fmt.date(end)),
         "channels": sections.channels(),
+        "budget": budget_table(sections),
         "efficiency": sections.efficiency_charts(),
         "campaigns": campaign_tables(sections, tracking["campaign_ids"] if tracking else set()),
         "tracking": tracking,
