@@ -253,6 +253,22 @@ def settled(tmp_path_factory, worker_id) -> Settled:
         )
 
 
+@pytest.fixture(scope="session")
+def window_report(settled):
+    """The report for the settled sync's days in a locale, built once per locale and test worker:
+    the report tests read it without writing (a report takes 1 to 3 s to build)."""
+    from pipelines.report import build_report
+
+    built = {}
+
+    def report(locale: str):
+        if locale not in built:
+            built[locale] = build_report(settled.warehouse, *settled.window, locale=locale)
+        return built[locale]
+
+    return report
+
+
 @pytest.fixture
 def sandbox():
     """A sandbox of the test's own: its faults and restatements touch no other test."""

@@ -56,9 +56,9 @@ def test_a_fall_is_written_with_the_readers_minus_sign_and_a_figure_that_rounds_
 
 
 @pytest.fixture(scope="module")
-def window_reports(settled):
+def window_reports(window_report):
     """The report for the settled sync's days, in each language."""
-    return {locale: build_report(settled.warehouse, *settled.window, locale=locale) for locale in LOCALES}
+    return {locale: window_report(locale) for locale in LOCALES}
 
 
 @pytest.mark.parametrize("locale", LOCALES)

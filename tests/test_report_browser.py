@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from browser import chromium_or_skip, visit
-from pipelines.report import build_report, pdf, write_report
+from pipelines.report import pdf, write_report
 from pipelines.report.pdf import ChromiumMissingError, PdfError, chromium_flags, html_to_pdf
 from test_report import HEADLINE_LABELS
 from test_report_charts import overlapping
@@ -31,10 +31,10 @@ def browser():
 
 
 @pytest.fixture(scope="session")
-def report_html(settled, tmp_path_factory) -> Path:
+def report_html(window_report, tmp_path_factory) -> Path:
     """The report of the settled warehouse, written as the CLI writes it."""
     directory = tmp_path_factory.mktemp("browser_report")
-    return write_report(build_report(settled.warehouse, *settled.window, "nb"), directory / "report.html")
+    return write_report(window_report("nb"), directory / "report.html")
 
 
 def test_the_report_draws_every_chart_offline_and_without_errors(report_html, browser, tmp_path):

@@ -75,7 +75,7 @@ def test_a_kpi_target_that_runs_past_the_period_is_measured_up_to_the_periods_la
     assert f"({(end - QUARTER[0]).days + 1} of {(QUARTER[1] - QUARTER[0]).days + 1} days)" in report
 
 
-def test_spend_whose_clicks_reached_no_ga4_session_is_reported_as_a_tracking_problem(settled):
+def test_spend_whose_clicks_reached_no_ga4_session_is_reported_as_a_tracking_problem(settled, window_report):
     start, end = settled.window
     untracked = query(
         settled.warehouse,
@@ -99,7 +99,7 @@ def test_spend_whose_clicks_reached_no_ga4_session_is_reported_as_a_tracking_pro
     assert {name.split(" 2")[0] for name, _, _ in untracked} == {"Brand Awareness", "Employer Branding"}
     spend = sum(amount for _, amount, _ in untracked)
 
-    report = build_report(settled.warehouse, start, end, locale="nb").html
+    report = window_report("nb").html
 
     [notice] = re.findall(r'<p class="notice" id="tracking-problem">(.*?)</p>', report, re.S)
     notice = html.unescape(notice)
@@ -172,32 +172,32 @@ def notes_of(report_html: str) -> list[str]:
     return [html.unescape(note) for note in re.findall(r"<li>(.*?)</li>", notes, re.S)]
 
 
-def test_the_data_notes_name_each_agreed_value_used_and_they_add_up_to_the_headlines(settled):
+def test_the_data_notes_name_each_agreed_value_used_and_they_add_up_to_the_headlines(settled, window_report):
     start, end = settled.window
     figures = read_figures(settled.warehouse, start, end)
 
     assert {row["value_id"] for row in figures.conversion_values} == {"V1", "V2", "V3"}
     assert sum(row["value"] for row in figures.conversion_values) == figures.totals["valued_conversions_value"]
-    [note] = [note for note in notes_of(build_report(settled.warehouse, start, end, locale="en").html) if "V1" in note]
+    [note] = [note for note in notes_of(window_report("en").html) if "V1" in note]
     assert f"(V1): NOK{LEAD_VALUE_NOK:,.2f} per conversion" in note
     assert f"(V3): {REGISTRATION_CLOSE_RATE * 100:.1f}% become customers at €{REGISTRATION_DEAL_EUR:,.2f}" in note
     assert "(V2): the value GA4 recorded on the event" in note
 
 
-def test_the_ledgers_costs_in_the_data_notes_add_up_to_the_headlines_other_costs(settled):
+def test_the_ledgers_costs_in_the_data_notes_add_up_to_the_headlines_other_costs(settled, window_report):
     start, end = settled.window
     figures = read_figures(settled.warehouse, start, end)
 
     assert sum(row["amount"] for row in figures.ledger_costs) == pytest.approx(
         float(figures.totals["other_costs"]), abs=0.05
     )
-    notes = notes_of(build_report(settled.warehouse, start, end, locale="nb").html)
+    notes = notes_of(window_report("nb").html)
     [ledger] = [note for note in notes if note.startswith("Andre kostnader fra kostnadsloggen")]
     assert "LinkedIn betalt, arbeidstid" in ledger and "Meta betalt, verktøy" in ledger
     assert any("sett SOCIAL_ROI_REVENUE_VAT" in note for note in notes), "VAT not set: the report says so"
 
 
-def test_the_trend_shows_each_month_of_the_last_six_with_data_up_to_the_reports_end(settled):
+def test_the_trend_shows_each_month_of_the_last_six_with_data_up_to_the_reports_end(settled, window_report):
     start, end = settled.window
     by_month = dict(
         query(
@@ -215,13 +215,13 @@ def test_the_trend_shows_each_month_of_the_last_six_with_data_up_to_the_reports_
     for row in figures.trend:
         assert row["total_cost"] == by_month[row["month_start"]]
         assert row["month_end"] <= end
-    report = build_report(settled.warehouse, start, end, locale="en").html
+    report = window_report("en").html
     assert len(
         re.findall(r"<tr><td>\w{3} \d{4}", re.search(r'<table id="trend-table">.*?</table>', report, re.S)[0])
     ) == len(by_month)
 
 
-def test_provisional_days_are_marked_on_the_figures_they_touch_with_the_money_they_hold(settled):
+def test_provisional_days_are_marked_on_the_figures_they_touch_with_the_money_they_hold(settled, window_report):
     start, end = settled.window
     figures = read_figures(settled.warehouse, start, end)
     [meta] = [row for row in figures.channels if (row["channel"], row["media_type"]) == ("meta", "paid")]
@@ -235,7 +235,7 @@ def test_provisional_days_are_marked_on_the_figures_they_touch_with_the_money_th
         end,
     )
 
-    report = build_report(settled.warehouse, start, end, locale="en").html
+    report = window_report("en").html
 
     [note] = [note for note in notes_of(report) if note.startswith("Meta: the last")]
     assert f"Meta: the last {days} days" in note and f"They hold NOK{cost:,.2f} of total cost" in note
@@ -245,10 +245,10 @@ def test_provisional_days_are_marked_on_the_figures_they_touch_with_the_money_th
     assert "(provisional from " in report, "the daily chart says from which day"
 
 
-def test_each_roi_dash_says_why_there_is_no_roi(settled):
+def test_each_roi_dash_says_why_there_is_no_roi(settled, window_report):
     start, end = settled.window
 
-    report = text_of(build_report(settled.warehouse, start, end, locale="en").html)
+    report = text_of(window_report("en").html)
 
     assert "– (no tracked traffic)" in report, "the untracked awareness campaigns"
     assert "– (no cost to divide by)" in report, "an organic row no ledger cost is booked to"

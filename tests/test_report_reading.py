@@ -35,8 +35,8 @@ def heading_before(report_html: str, table_id: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def english(settled):
-    return build_report(settled.warehouse, *settled.window, locale="en").html
+def english(window_report):
+    return window_report("en").html
 
 
 def test_each_money_table_says_which_cost_it_divides_by_and_mixes_no_other(english):
@@ -95,8 +95,8 @@ def channel_label(channel: str) -> str:
     return {"meta": "Meta", "linkedin": "LinkedIn"}[channel]
 
 
-def test_the_norwegian_report_uses_norwegian_words_for_goals_channels_and_ga4(settled):
-    report = html.unescape(build_report(settled.warehouse, *settled.window, locale="nb").html)
+def test_the_norwegian_report_uses_norwegian_words_for_goals_channels_and_ga4(window_report):
+    report = html.unescape(window_report("nb").html)
     body = re.sub(r"<svg.*?</svg>", "", report.split("<body>", 1)[1], flags=re.S)
     body = re.sub(r'<table id="kpi">.*?</table>', "", body, flags=re.S)  # the targets' notes are the user's own words
     text = re.sub(r"<[^>]+>", " ", body)

@@ -10,7 +10,7 @@ from connectors import clock
 from pipelines.private_files import write_private
 from pipelines.report.figures import Figures, ReportError, read_figures
 from pipelines.report.labels import LOCALES
-from pipelines.report.render import render_html, render_summary
+from pipelines.report.render import render_both
 
 # The headline's figures as plain numbers (Dagster metadata): all social, this and the previous period.
 HEADLINE_FIGURES = (
@@ -48,15 +48,16 @@ def build_report(warehouse: Path, start: dt.date, end: dt.date, locale: str = "n
     if locale not in LOCALES:
         raise ReportError(f"The report speaks {' and '.join(LOCALES)}, not {locale!r}: pick one of those.")
     figures = read_figures(Path(warehouse), start, end)
+    html, summary_html = render_both(figures, locale, clock.today())
     return Report(
-        html=render_html(figures, locale, clock.today()),
+        html=html,
         headline=headline_numbers(figures),
         period=figures.period,
         previous_period=figures.previous_period,
         missing_days=figures.missing_days,
         is_empty=figures.is_empty,
         locale=locale,
-        summary_html=render_summary(figures, locale),
+        summary_html=summary_html,
     )
 
 

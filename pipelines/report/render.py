@@ -21,12 +21,14 @@ TEMPLATES = Path(__file__).parent / "templates"
 
 
 def render_html(figures: Figures, locale: str, today: dt.date) -> str:
-    return _template("report.html.j2").render(report_context(figures, locale, today))
+    return render_both(figures, locale, today)[0]
 
 
-def render_summary(figures: Figures, locale: str) -> str:
-    """The headline and the KPI status as a small HTML fragment, e.g. for a mail's body."""
-    return _template("summary.html.j2").render(report_context(figures, locale, None))
+def render_both(figures: Figures, locale: str, today: dt.date) -> tuple[str, str]:
+    """The report's HTML and its summary (the headline and the KPI status as an HTML fragment, for
+    a mail's body), from one reading of the sections: each chart is drawn once."""
+    context = report_context(figures, locale, today)
+    return _template("report.html.j2").render(context), _template("summary.html.j2").render(context)
 
 
 def report_context(figures: Figures, locale: str, today: dt.date | None) -> dict[str, Any]:
