@@ -41,8 +41,8 @@ def write_demo_plans(directory: Path, start: dt.date, end: dt.date) -> dict[str,
     budgets = directory / "demo_budgets.csv"
     budgets.write_text(
         "budget_id,channel,period_start,period_end,amount,currency,covers,note\n"
-        f"meta-media,meta,{start},{end},200000,NOK,media,Meta ad spend for the period\n"
-        f"linkedin-total,linkedin,{start},{end},15000,EUR,total,LinkedIn ads with staff time and agency fees\n"
+        f"meta-media,meta,{start},{end},200000,NOK,media,annonsekjøp på Meta i perioden\n"
+        f"linkedin-total,linkedin,{start},{end},15000,EUR,total,LinkedIn-annonser med arbeidstid og byråhonorar\n"
     )
     return {
         "SOCIAL_ROI_COST_LEDGER": str(ledger),
