@@ -116,6 +116,22 @@ class Campaign:
         return "lead"
 
 
+def on_platform_conversions(campaign: Campaign, conversions: int) -> int:
+    """How many of a campaign's conversions happen on the ad platform itself and never reach the
+    website GA4 measures: forms filled in without leaving the app (Meta's instant forms,
+    facebook.com/business/help/1481110642193373; LinkedIn's Lead Gen Forms, whose leads adAnalytics
+    counts as oneClickLeads, learn.microsoft.com/linkedin/marketing/integrations/ads-reporting/ads-reporting)
+    and Meta Shops purchases made in Facebook or Instagram (onsite_conversion.purchase). The rest
+    are website conversions, the only ones GA4 can observe. Meta's lead campaigns send two in three
+    to the website, LinkedIn's one in three (B2B forms prefilled from the profile); a tenth of Meta's
+    purchases are made in its shops."""
+    if campaign.goal == "purchase":
+        return conversions // 10 if campaign.platform == "meta" else 0
+    if campaign.platform == "meta":
+        return conversions // 3
+    return conversions - conversions // 3
+
+
 @dataclasses.dataclass(frozen=True)
 class CampaignDay:
     """One campaign's real day; each platform module words it its own way."""

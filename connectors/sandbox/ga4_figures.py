@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from connectors.sandbox.advertiser import SyntheticAdvertiser, seeded_random
+from connectors.sandbox.advertiser import SyntheticAdvertiser, on_platform_conversions, seeded_random
 
 # Web traffic no ad campaign bought: (source, medium, campaign, GA4 default channel group).
 # The first two carry campaign names that match no ad campaign: revenue without a known campaign.
@@ -88,7 +88,10 @@ def ga4_rows(
         sessions = int(truth.link_clicks * truth.web_sessions_per_link_click * settle)
         if not sessions:
             continue
-        key_events = round(truth.final_conversions * truth.web_observed_share * settle)
+        # GA4 sees a share of the website conversions only: a form filled in on the platform never
+        # loads a page of the site (on_platform_conversions)
+        website = truth.final_conversions - on_platform_conversions(campaign, truth.final_conversions)
+        key_events = round(website * truth.web_observed_share * settle)
         transactions = key_events if campaign.goal == "purchase" else 0
         currency = advertiser.account(campaign.account_id).currency
         revenue = round(

@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from connectors.sandbox.advertiser import Campaign, SyntheticAdvertiser
+from connectors.sandbox.advertiser import Campaign, SyntheticAdvertiser, on_platform_conversions
 
 # The advertiser's conversion event → (rule name, LinkedIn conversion rule type). The types are
 # values of the rule's `type` enum (learn.microsoft.com/linkedin/marketing/integrations/ads-reporting/conversions-api-schema,
@@ -71,7 +71,7 @@ def linkedin_metrics(
     truth = advertiser.campaign_day(campaign, day, restatements)
     if truth is None:
         return None
-    leads = truth.conversions - truth.conversions // 3 if campaign.goal == "lead" else 0
+    leads = on_platform_conversions(campaign, truth.conversions)  # Lead Gen Form leads: oneClickLeads
     website = truth.conversions - leads
     post_view = website // 5  # view-through conversions: the smaller share
     metrics = {

@@ -13,7 +13,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 
-from connectors.sandbox.advertiser import Campaign, SyntheticAdvertiser, seeded_random
+from connectors.sandbox.advertiser import Campaign, SyntheticAdvertiser, on_platform_conversions, seeded_random
 
 # The campaign's objective in Meta's words: the Outcome-Driven Ad Experience objectives, the values of the
 # insights field `objective` (AdsInsights.Field.objective and Campaign.Objective in the facebook-business SDK;
@@ -85,7 +85,7 @@ def meta_delivery(
     actions["page_engagement"] = actions["post_engagement"] + int(reactions * 0.05)
     values: dict[str, float] = {}
     if campaign.goal == "purchase" and conversions:
-        onsite = conversions // 10
+        onsite = on_platform_conversions(campaign, conversions)
         pixel = conversions - onsite
         actions["offsite_conversion.fb_pixel_purchase"] = pixel
         values["offsite_conversion.fb_pixel_purchase"] = round(pixel * order_value, 2)
@@ -96,7 +96,7 @@ def meta_delivery(
         actions["omni_purchase"] = conversions
         values["omni_purchase"] = round(sum(values.values()), 2)
     elif campaign.goal == "lead" and conversions:
-        on_facebook = conversions // 3
+        on_facebook = on_platform_conversions(campaign, conversions)
         actions["offsite_conversion.fb_pixel_lead"] = conversions - on_facebook
         if on_facebook:
             actions["onsite_conversion.lead_grouped"] = on_facebook
