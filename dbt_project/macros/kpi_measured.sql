@@ -32,6 +32,7 @@ sums as (
         coalesce(sum(f.impressions), 0)               as impressions,
         coalesce(sum(f.engagements), 0)               as engagements,
         coalesce(sum(f.leads_ga4), 0)                 as leads_ga4,
+        coalesce(sum(f.leads_claimed), 0)             as leads_claimed,
         coalesce(sum(f.valued_conversions_value), 0)  as valued_conversions_value,
         max(f.date_day)                               as data_until
     from {{ targets }} as t
@@ -46,43 +47,31 @@ sums as (
     group by t.target_id
 ),
 
-organic_per_account as (
+organic_windows as (
+    -- each organic target's own window of days, up to the day it is measured as of
     select
-        t.target_id,
-        a.network,
-        a.account_id,
-        -- the eve's count, else the first day's less its net change (the same count, a day earlier)
-        coalesce(
-            max(a.followers) filter (where a.date_day = t.period_start - 1),
-            max(a.followers - a.net_follower_growth) filter (where a.date_day = t.period_start)
-        )                                                                                           as followers_start,
-        arg_max_null(a.followers, a.date_day) filter (where a.date_day >= t.period_start)           as followers_end,
-        sum(a.engagements) filter (where a.date_day >= t.period_start)                              as engagements,
-        -- days × the average followers of the days with a count: every day's engagements against
-        -- the followers, also where followers are counted on snapshot days only (LinkedIn)
-        count(a.engagements) filter (where a.date_day >= t.period_start)
-        * avg(a.followers) filter (where a.date_day >= t.period_start)                              as follower_days,
-        max(a.date_day) filter (where a.date_day >= t.period_start)                                 as data_until
+        t.target_id                                            as window_key,
+        t.period_start                                         as window_start,
+        least(t.period_end, cast({{ as_of }} as date))         as window_end,
+        t.channel                                              as scope
     from {{ targets }} as t
-    inner join {{ relations['audience_daily'] }} as a
-        on  (t.channel is null or a.channel = t.channel or a.network = t.channel)
-        -- only the accounts the period holds: a Page dropped from the settings before it is not missing
-        and a.date_day between t.period_start - 1 and least(t.period_end, cast({{ as_of }} as date))
     where t.metric in ({{ quoted_list(organic_metrics) }})
-    group by t.target_id, a.network, a.account_id
+),
+
+organic_by_account as (
+    {{ audience_by_account('organic_windows', relations['audience_daily']) }}
 ),
 
 organic_sums as (
-    -- all accounts of the scope together, and only when every one of them has the day
+    -- all accounts of the scope together, by the audience macros (the report's definitions)
     select
-        target_id,
-        case when count(followers_start) = count(*) then sum(followers_start) end as followers_start,
-        case when count(followers_end) = count(*) then sum(followers_end) end     as followers_end,
-        sum(engagements)                                                          as organic_engagements,
-        case when count(follower_days) = count(*) then sum(follower_days) end     as follower_days,
-        max(data_until)                                                           as organic_data_until
-    from organic_per_account
-    group by target_id
+        window_key       as target_id,
+        followers_start,
+        followers_end,
+        engagements      as organic_engagements,
+        follower_days,
+        data_until       as organic_data_until
+    from ({{ audience_totals('organic_by_account', ['window_key']) }}) as totals
 ),
 
 last_loaded as (

@@ -1,24 +1,25 @@
-{#- The metrics a KPI target may name, each as an expression over the sums of kpi_measured (the
-    ROI tables' definitions). -#}
+{#- The metrics a KPI target may name, each as an expression over the sums of kpi_measured: the ROI
+    tables' own formulas (roi_formulas, with their NULL rules) and the audience macros' (the organic
+    metrics). -#}
 {% macro kpi_metrics() -%}
-{%- set revenue = 'ga4_revenue' if var('revenue_source') == 'ga4' else 'platform_conversion_value' %}
+{%- set formula = roi_formulas() %}
 {%- set metrics = {
     'spend': 'spend',
     'total_cost': 'total_cost',
-    'revenue': revenue,
+    'revenue': formula['revenue'],
     'ga4_revenue': 'ga4_revenue',
     'ga4_key_events': 'ga4_key_events',
     'ga4_sessions': 'ga4_sessions',
     'platform_conversions': 'platform_conversions',
-    'roas': revenue ~ ' / nullif(spend, 0)',
-    'return_value': revenue ~ ' + valued_conversions_value',
-    'roi': '(' ~ revenue ~ ' + valued_conversions_value - total_cost) / nullif(total_cost, 0)',
-    'cpl': 'spend / nullif(leads_ga4, 0)',
-    'cpm': 'spend / nullif(impressions, 0) * 1000',
-    'cpa_ga4_key_event': 'spend / nullif(ga4_key_events, 0)',
-    'cpc_link': 'spend / nullif(link_clicks, 0)',
-    'ctr_link': 'link_clicks / nullif(impressions, 0)',
-    'engagement_rate_by_impressions': 'engagements / nullif(impressions, 0)',
+    'roas': formula['roas'],
+    'return_value': formula['return_value'],
+    'roi': formula['roi'],
+    'cpl': formula['cost_per_lead'],
+    'cpm': formula['cpm'],
+    'cpa_ga4_key_event': formula['cpa_ga4_key_event'],
+    'cpc_link': formula['cpc_link'],
+    'ctr_link': formula['ctr_link'],
+    'engagement_rate_by_impressions': formula['engagement_rate_by_impressions'],
     'follower_growth': '(followers_end - followers_start) / nullif(followers_start, 0)',
     'net_follower_growth': 'followers_end - followers_start',
     'engagement_rate_by_followers': 'organic_engagements / nullif(follower_days, 0)',

@@ -20,7 +20,8 @@
 {%- set windows = var('restatement_days') if var('restatement_days') is mapping else {} -%}
 {%- set web_window = windows.get('ga4', 0) -%}
 {#- Spend that no GA4 session ever followed (untagged ads): its GA4 return is unknown, not zero. -#}
-{%- set untracked = "(spend > 0 and ga4_sessions = 0 and '" ~ var('revenue_source') ~ "' = 'ga4')" -%}
+{%- set formula = roi_formulas() -%}
+{%- set untracked = formula['untracked'] -%}
 with facts as (
     {{ roi_facts(marts) }}
 ),
@@ -169,17 +170,13 @@ select
     {{ revenue }}                                                  as revenue,
     purchase_revenue,
     valued_conversions_value,
-    {{ revenue }} + valued_conversions_value                       as return_value,
-    {{ revenue }} / nullif(spend, 0)                               as roas,
+    {{ formula['return_value'] }}                       as return_value,
+    {{ formula['roas'] }}                               as roas,
     -- No tracked traffic at all: a return of 0 would be an artefact of missing tags, not a loss
     case when {{ untracked }} then 'no_tracked_traffic' end       as roi_null_reason,
-    case when not {{ untracked }} then
-        ({{ revenue }} + valued_conversions_value - total_cost) / nullif(total_cost, 0)
-    end                                                            as roi,
+    {{ formula['roi'] }}                                                            as roi,
     -- the same on revenue alone: what was observed, without the agreed values of conversions
-    case when not {{ untracked }} then
-        ({{ revenue }} - total_cost) / nullif(total_cost, 0)
-    end                                                            as roi_on_revenue,
+    {{ formula['roi_on_revenue'] }}                                                            as roi_on_revenue,
     platform_conversion_value / nullif(spend, 0)                   as roas_platform_claimed,
     ga4_revenue / nullif(spend, 0)                                 as roas_ga4_observed,
     -- NULL where nothing was bought or claimed (direct, search, email…): no claim to compare. Only
@@ -192,21 +189,21 @@ select
     {{ plural }}_claimed,
     {{ plural }}_claimed_on_platform,
     {{ plural }}_ga4,
-    spend / nullif({{ plural }}_{{ 'ga4' if var('revenue_source') == 'ga4' else 'claimed' }}, 0) as {{ cost_per_goal_column(goal) }},
+    {{ formula['cost_per_' ~ goal] }} as {{ cost_per_goal_column(goal) }},
     case
         when spend > 0 or {{ plural }}_claimed > 0
             then ({{ plural }}_claimed - {{ plural }}_claimed_on_platform) / nullif({{ plural }}_ga4, 0)
     end                                                            as over_claim_ratio_{{ plural }},
     {%- endfor %}
     spend / nullif(platform_conversions, 0)                        as cpa_platform_claimed,
-    spend / nullif(ga4_key_events, 0)                              as cpa_ga4_key_event,
-    spend / nullif(link_clicks, 0)                                 as cpc_link,
-    spend / nullif(impressions, 0) * 1000                          as cpm,
-    link_clicks / nullif(impressions, 0)                           as ctr_link,
+    {{ formula['cpa_ga4_key_event'] }}                              as cpa_ga4_key_event,
+    {{ formula['cpc_link'] }}                                 as cpc_link,
+    {{ formula['cpm'] }}                          as cpm,
+    {{ formula['ctr_link'] }}                           as ctr_link,
     impressions,
     link_clicks,
     engagements,
-    engagements / nullif(impressions, 0)                           as engagement_rate_by_impressions,
+    {{ formula['engagement_rate_by_impressions'] }}                           as engagement_rate_by_impressions,
     reach_sum_of_daily_upper_bound,
     {%- if margin != '' and margin is not none %}
     cast({{ margin }} as double)                                   as gross_margin,
@@ -291,6 +288,35 @@ from {{ marts['audience_daily'] }}
     Every goal of the conversion_goals seed counts in `valued_conversions_value`. -#}
 {% macro reported_goals() -%}
     {{ return({'purchase': 'purchases', 'lead': 'leads', 'sign_up': 'sign_ups', 'registration': 'registrations'}) }}
+{%- endmacro %}
+
+{#- The ROI tables' ratios as SQL over their sums (spend, total_cost, the revenue source's revenue,
+    valued_conversions_value, ga4_sessions, the goals' counts…): one definition for roi_query and
+    the KPI targets (kpi_metrics), so a target's ROI has the tables' NULL rules. Spend that no GA4
+    session ever followed (untagged ads) has an unknown GA4 return, not a zero one: its ROI is NULL. -#}
+{% macro roi_formulas() -%}
+    {%- set revenue = 'ga4_revenue' if var('revenue_source') == 'ga4' else 'platform_conversion_value' -%}
+    {%- set counted = 'ga4' if var('revenue_source') == 'ga4' else 'claimed' -%}
+    {%- set untracked = "(spend > 0 and ga4_sessions = 0 and '" ~ var('revenue_source') ~ "' = 'ga4')" -%}
+    {%- set formulas = {
+        'untracked': untracked,
+        'revenue': revenue,
+        'return_value': revenue ~ ' + valued_conversions_value',
+        'roas': revenue ~ ' / nullif(spend, 0)',
+        'roi': 'case when not ' ~ untracked ~ ' then (' ~ revenue
+            ~ ' + valued_conversions_value - total_cost) / nullif(total_cost, 0) end',
+        'roi_on_revenue': 'case when not ' ~ untracked ~ ' then (' ~ revenue
+            ~ ' - total_cost) / nullif(total_cost, 0) end',
+        'cpa_ga4_key_event': 'spend / nullif(ga4_key_events, 0)',
+        'cpc_link': 'spend / nullif(link_clicks, 0)',
+        'cpm': 'spend / nullif(impressions, 0) * 1000',
+        'ctr_link': 'link_clicks / nullif(impressions, 0)',
+        'engagement_rate_by_impressions': 'engagements / nullif(impressions, 0)',
+    } -%}
+    {%- for goal, plural in reported_goals().items() -%}
+        {%- do formulas.update({'cost_per_' ~ goal: 'spend / nullif(' ~ plural ~ '_' ~ counted ~ ', 0)'}) -%}
+    {%- endfor -%}
+    {{ return(formulas) }}
 {%- endmacro %}
 
 {% macro cost_per_goal_column(goal) -%}

@@ -29,6 +29,7 @@ WINDOW_MACROS = (
     "roi_social_totals_between",
     "unmatched_campaigns_between",
     "kpi_progress_until",
+    "audience_between",
 )
 # Marts added after the ROI tables that the report reads directly.
 REQUIRED_MARTS = ("fx_rates_applied",)
