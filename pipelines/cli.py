@@ -24,7 +24,8 @@ def require_a_configured_platform(env: Mapping[str, str] = os.environ) -> None:
 
     platforms = [source for source in RAW_SOURCES if not source.reference_data]
     if not any(source.settings_from_env(env) is not None for source in platforms):
-        hints = "; ".join(f"{source.platform}: {source.credentials_hint}" for source in platforms)
+        # a platform once, however many raw tables it has
+        hints = "; ".join(dict.fromkeys(f"{source.platform}: {source.credentials_hint}" for source in platforms))
         raise NothingConfiguredError(
             f"no platform is configured, so there is nothing to sync. Set at least one ({hints}), or try `social-roi demo`."
         )

@@ -348,12 +348,14 @@ def test_a_platform_without_credentials_is_skipped_with_one_log_line(work_env, i
     work_env.unlink()  # a first sync, into a new warehouse
     monkeypatch.delenv("META_ACCESS_TOKEN")
     monkeypatch.delenv("META_AD_ACCOUNT_IDS")
+    monkeypatch.delenv("INSTAGRAM_ACCOUNT_IDS")  # a platform of three raw tables
 
     result = run_ingestion(yesterday, yesterday, instance=instance)
 
     assert result.success
     messages = [record.user_message for record in instance.all_logs(result.run_id)]
     assert sum("meta: skipped, not configured" in message for message in messages) == 1
+    assert sum("instagram: skipped, not configured" in message for message in messages) == 1, "one line, not three"
     assert query(work_env, "select count(*) from raw.meta_ads_insights") == [(0,)]
     assert query(work_env, "select count(*) > 0 from raw.linkedin_ads_analytics") == [(True,)]
 
@@ -377,6 +379,7 @@ def test_a_sync_with_no_platform_configured_says_what_to_set_in_one_line_and_fai
         and "GA4_PROPERTY_IDS" in line
         and "LINKEDIN_AD_ACCOUNT_IDS" in line
     )
+    assert line.count("instagram:") == 1 and line.count("ga4:") == 1, "each platform named once"
     assert printed.out == ""
     assert not (tmp_path / "warehouse.duckdb").exists()
 

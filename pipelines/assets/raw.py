@@ -28,6 +28,14 @@ EVERY_SLICE_SYNCED = "every_account_synced"
 RAW_FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=dt.timedelta(hours=26))
 
 
+# A platform with several raw tables is skipped in each, but the user reads one line per platform:
+# the first of its tables in the registry says it.
+FIRST_TABLE_OF_PLATFORM = {
+    platform: next(source.table for source in RAW_SOURCES if source.platform == platform)
+    for platform in dict.fromkeys(source.platform for source in RAW_SOURCES)
+}
+
+
 def build_raw_asset(source: RawSource) -> dg.AssetsDefinition:
     key = dg.AssetKey(["raw", source.table])
 
@@ -61,9 +69,10 @@ def build_raw_asset(source: RawSource) -> dg.AssetsDefinition:
         except PlatformError as error:  # half-configured: the user must fix a setting
             raise dg.Failure(description=str(error), allow_retries=False) from None
         if settings is None:
-            report_progress(
-                context, f"{source.platform}: skipped, not configured (set {source.credentials_hint} to ingest it)."
-            )
+            if FIRST_TABLE_OF_PLATFORM.get(source.platform, source.table) == source.table:
+                report_progress(
+                    context, f"{source.platform}: skipped, not configured (set {source.credentials_hint} to ingest it)."
+                )
             with lock_conflict_is_final(database):
                 warehouse.ensure_raw_tables(database, [source])
             return dg.MaterializeResult(
