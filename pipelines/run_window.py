@@ -41,7 +41,7 @@ def _calendar_end() -> dict[str, object]:
 daily_partitions = dg.DailyPartitionsDefinition(start_date="2023-01-01", **_calendar_end())
 
 # Every partitioned asset uses the same policy: a range is ONE run, never one run per day that
-# would race for the DuckDB lock (see reference/dagster-dbt-notes.md, point 6).
+# would race for the DuckDB lock (the pitfalls noted for our pinned Dagster and dbt versions, point 6 of the team's dagster-dbt notes).
 single_run = dg.BackfillPolicy.single_run()
 # Dagster 1.13 still marks the `backfill_policy` parameter beta, and says so on every asset
 # definition. We depend on it knowingly (above), so the warning is silenced for that parameter only.
