@@ -150,6 +150,11 @@ class ScheduleSettings:
                     "and the weekly pass at least as long as the nightly one."
                 )
 
+    def restatement_days(self) -> dict[str, int]:
+        """The days before the last loaded day each platform still restates, as dbt takes them
+        (the var `restatement_days`: the ROI tables flag figures over them as provisional)."""
+        return {platform: window.nightly_days for platform, window in self.windows.items()}
+
     @classmethod
     def from_env(
         cls, env: Mapping[str, str] = os.environ, sources: Iterable[RawSource] | None = None

@@ -344,7 +344,17 @@ def run_dbt(
         for var, name in (("min_date", DBT_MIN_DATE), ("max_date", DBT_MAX_DATE))
         if var in dbt_vars
     }
-    variables = {"reporting_currency": "NOK", "revenue_source": "ga4", "gross_margin": "", **dbt_vars}
+    from pipelines.settings import ScheduleSettings
+
+    # the days each platform still restates, as the pipeline passes them
+    restatement = ScheduleSettings.from_env({**os.environ, **env}).restatement_days()
+    variables = {
+        "reporting_currency": "NOK",
+        "revenue_source": "ga4",
+        "gross_margin": "",
+        "restatement_days": restatement,
+        **dbt_vars,
+    }
     # dbt's artifacts beside the warehouse, as the pipeline keeps them.
     target = Path({**os.environ, **env}["SOCIAL_ROI_WAREHOUSE"]).parent / "dbt_target"
     command = [

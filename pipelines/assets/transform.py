@@ -102,9 +102,7 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse
         dbt_vars = {
             **settings.dbt_vars(),
             # the days each platform still restates: the ROI tables flag them as provisional
-            "restatement_days": {
-                platform: window.nightly_days for platform, window in ScheduleSettings.from_env().windows.items()
-            },
+            "restatement_days": ScheduleSettings.from_env().restatement_days(),
         }
         paths = settings.dbt_environment()
     except ValueError as problem:
