@@ -225,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     sync_cmd.add_argument("--end", type=dt.date.fromisoformat, required=True, metavar="YYYY-MM-DD")
     rebuild_cmd = commands.add_parser(
         "rebuild",
-        help="recompute the marts and ROI from the data already loaded (after editing a seed, the ledger or the targets), "
+        help="recompute the marts and ROI from the data already loaded (after editing a mapping, the ledger or the targets), "
         "without calling any platform",
     )
     rebuild_cmd.add_argument(

@@ -28,6 +28,11 @@ COST_LEDGER = "SOCIAL_ROI_COST_LEDGER"
 KPI_TARGETS = "SOCIAL_ROI_KPI_TARGETS"
 CONVERSION_VALUES = "SOCIAL_ROI_CONVERSION_VALUES"
 BUDGETS = "SOCIAL_ROI_BUDGETS"
+# The mappings the user edits (they were dbt seeds until DECISIONLOG.md's "User mappings live in config/").
+CAMPAIGN_MAPPING = "SOCIAL_ROI_CAMPAIGN_MAPPING"
+CHANNEL_MAPPING = "SOCIAL_ROI_CHANNEL_MAPPING"
+CONVERSION_GOALS = "SOCIAL_ROI_CONVERSION_GOALS"
+CAMPAIGN_OBJECTIVES = "SOCIAL_ROI_CAMPAIGN_OBJECTIVES"
 CURRENCY = "SOCIAL_ROI_CURRENCY"
 REVENUE_SOURCE = "SOCIAL_ROI_REVENUE_SOURCE"
 GROSS_MARGIN = "SOCIAL_ROI_GROSS_MARGIN"
@@ -72,6 +77,10 @@ SETTING_NAMES = (
     KPI_TARGETS,
     CONVERSION_VALUES,
     BUDGETS,
+    CAMPAIGN_MAPPING,
+    CHANNEL_MAPPING,
+    CONVERSION_GOALS,
+    CAMPAIGN_OBJECTIVES,
     CURRENCY,
     REVENUE_SOURCE,
     GROSS_MARGIN,
@@ -197,6 +206,10 @@ class Settings:
     kpi_targets: Path
     conversion_values: Path
     budgets: Path
+    campaign_mapping: Path
+    channel_mapping: Path
+    conversion_goals: Path
+    campaign_objectives: Path
     reporting_currency: str = "NOK"
     revenue_source: str = "ga4"
     gross_margin: str = ""  # a share in (0, 1], or empty when not configured
@@ -237,6 +250,10 @@ class Settings:
             kpi_targets=_path(env, KPI_TARGETS, PROJECT_ROOT / "config/kpi_targets.csv"),
             conversion_values=_path(env, CONVERSION_VALUES, PROJECT_ROOT / "config/conversion_values.csv"),
             budgets=_path(env, BUDGETS, PROJECT_ROOT / "config/budgets.csv"),
+            campaign_mapping=_path(env, CAMPAIGN_MAPPING, PROJECT_ROOT / "config/campaign_mapping.csv"),
+            channel_mapping=_path(env, CHANNEL_MAPPING, PROJECT_ROOT / "config/channel_mapping.csv"),
+            conversion_goals=_path(env, CONVERSION_GOALS, PROJECT_ROOT / "config/conversion_goals.csv"),
+            campaign_objectives=_path(env, CAMPAIGN_OBJECTIVES, PROJECT_ROOT / "config/campaign_objectives.csv"),
             reporting_currency=currency,
             revenue_source=revenue_source,
             gross_margin=margin,
@@ -260,6 +277,10 @@ class Settings:
             KPI_TARGETS: self.kpi_targets,
             CONVERSION_VALUES: self.conversion_values,
             BUDGETS: self.budgets,
+            CAMPAIGN_MAPPING: self.campaign_mapping,
+            CHANNEL_MAPPING: self.channel_mapping,
+            CONVERSION_GOALS: self.conversion_goals,
+            CAMPAIGN_OBJECTIVES: self.campaign_objectives,
         }
         for name, path in files.items():
             if not path.is_file():

@@ -79,6 +79,14 @@ LEDGER_HEADER = "entry_id,category,channel,campaign_id,period_start,period_end,a
 TARGETS_HEADER = "target_id,metric,channel,campaign_id,period_start,period_end,target_value,direction,note\n"
 VALUES_HEADER = "value_id,goal,channel,campaign_id,period_start,period_end,value,close_rate,deal_value,currency,use_reported_value,note\n"
 BUDGETS_HEADER = "budget_id,channel,period_start,period_end,amount,currency,covers,note\n"
+# The user's mappings, in the repository's config/ (the settled sync uses them as they are).
+CONFIG_DIR = DBT_PROJECT_DIR.parent / "config"
+MAPPING_FILES = {
+    "SOCIAL_ROI_CAMPAIGN_MAPPING": "campaign_mapping.csv",
+    "SOCIAL_ROI_CHANNEL_MAPPING": "channel_mapping.csv",
+    "SOCIAL_ROI_CONVERSION_GOALS": "conversion_goals.csv",
+    "SOCIAL_ROI_CAMPAIGN_OBJECTIVES": "campaign_objectives.csv",
+}
 # The settled sync's one budget: Meta's ad spend over 30 days from the window's first, running past yesterday.
 META_BUDGET_NOK, META_BUDGET_PERIOD = 30000, (SETTLED_WINDOW[0], SETTLED_WINDOW[0] + dt.timedelta(days=29))
 # What the settled sync values conversions at: a lead 800 NOK, a sign-up GA4's own key-event
@@ -205,6 +213,9 @@ def _settled_sync(directory: Path) -> dict:
                 "SOCIAL_ROI_KPI_TARGETS": str(targets),
                 "SOCIAL_ROI_CONVERSION_VALUES": str(values),
                 "SOCIAL_ROI_BUDGETS": str(budgets),
+                # the mappings the repository ships (as the pipeline passes them, absolute: dbt alone
+                # runs in the test's directory, where config/ is not ../config)
+                **{setting: str(CONFIG_DIR / file) for setting, file in MAPPING_FILES.items()},
             }
             for name, value in env.items():
                 patch.setenv(name, value)

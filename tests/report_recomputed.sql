@@ -133,7 +133,7 @@ where in_kroner.campaign_id is null;
 -- GA4 traffic rows with their channel (the channel_mapping row naming the source exactly wins over
 -- a `*` one, then the one naming the medium exactly), whether the traffic was bought (GA4's Paid
 -- Social medium rule on an ad channel, unless the mapping says) and the campaign its tags name: the
--- campaign_mapping seed, else a campaign id in utm id or utm campaign, else a campaign name whose
+-- campaign_mapping file, else a campaign id in utm id or utm campaign, else a campaign name whose
 -- key no other campaign of the channel shares. Only bought traffic counts for a campaign.
 create temp table recomputed_traffic as
 with mapping as (
@@ -220,7 +220,7 @@ select
     case when matched.media_type = 'paid' then matched.tagged_campaign_id end as campaign_id
 from matched;
 
--- Key events on the traffic row they belong to, by goal (the conversion_goals seed's GA4 events;
+-- Key events on the traffic row they belong to, by goal (the conversion_goals file's GA4 events;
 -- others are goal `other`), valued by the most specific row of the conversion values file: a value
 -- per conversion (or close rate × deal value) in its currency at the day's rate, or GA4's own event
 -- value. Purchases have no value row: their revenue is the return.

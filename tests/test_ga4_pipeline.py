@@ -1,11 +1,11 @@
 """GA4 through the whole pipeline: traffic matched to the ad campaigns its UTM tags name.
 
 Read from the session's settled sync; editing the campaign mapping is dbt's own job, run alone
-on a copy of the warehouse and of the dbt project (the project's own seed is never touched).
+on a copy of the warehouse with a mapping file of the test's own (config/campaign_mapping.csv is
+never touched).
 """
 
 import datetime as dt
-import shutil
 
 import pytest
 
@@ -13,7 +13,6 @@ from conftest import copy_of_settled, run_dbt
 from connectors.registry import RAW_SOURCES
 from connectors.sandbox.advertiser import SyntheticAdvertiser
 from connectors.sandbox.ga4_figures import UNPAID_TRAFFIC, ga4_rows
-from pipelines.settings import DBT_PROJECT_DIR
 from warehouse_sql import query
 
 # Depends on the calendar day: `make calendar` runs it on 40+ days (tests/calendar_days.py).
@@ -81,21 +80,24 @@ def test_what_matched_nothing_is_exactly_the_untracked_spend_and_the_unknown_cam
     assert revenue_side == named_unpaid | tags_of_campaigns_not_ingested
 
 
-def test_editing_the_campaign_mapping_seed_moves_revenue(settled, advertiser, work_directory, tmp_path):
+def test_editing_the_campaign_mapping_file_moves_revenue(settled, advertiser, work_directory, tmp_path):
     by_name = {c.name.split(" 20")[0]: c for c in advertiser.meta_campaigns}
     new_collection, winter_sale = by_name["New Collection"], by_name["Winter Sale"]
     before = dict(query(settled.warehouse, "select campaign_id, ga4_revenue from marts.roi_by_campaign"))
     assert before[new_collection.id] > 0
-    project = tmp_path / "dbt_project"
-    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
-    (project / "seeds" / "campaign_mapping.csv").write_text(
+    mapping = tmp_path / "campaign_mapping.csv"
+    mapping.write_text(
         f"channel,utm_campaign,campaign_id,note\nmeta,{new_collection.utm_campaign},{winter_sale.id},moved\n"
     )
     copy = copy_of_settled(settled, work_directory)
 
     window = {"min_date": str(settled.window[0]), "max_date": str(settled.window[1])}
-    # the seed and what is built from it, with their tests
-    finished = run_dbt(["build", "--select", "campaign_mapping+"], settled.env_for(copy), project_dir=project, **window)
+    # the mapping and what is built from it, with their tests
+    finished = run_dbt(
+        ["build", "--select", "stg_config__campaign_mapping+"],
+        settled.env_for(copy, SOCIAL_ROI_CAMPAIGN_MAPPING=mapping),
+        **window,
+    )
 
     assert finished.returncode == 0, finished.stdout[-3000:]
     after = dict(query(copy, "select campaign_id, ga4_revenue from marts.roi_by_campaign"))

@@ -2,14 +2,12 @@
 language the campaign is named in. dbt alone, on a copy of the session's settled sync."""
 
 import datetime as dt
-import shutil
 
 import duckdb
 import pytest
 
 from conftest import copy_of_settled, run_dbt
 from connectors.sandbox.advertiser import SyntheticAdvertiser
-from pipelines.settings import DBT_PROJECT_DIR
 from warehouse_sql import query
 
 
@@ -74,10 +72,9 @@ def test_norwegian_campaign_names_match_the_tags_people_write_and_names_that_col
 def test_two_mapping_rows_that_normalise_to_the_same_tag_stop_the_build_naming_both(
     settled, work_directory, campaigns, tmp_path
 ):
-    project = tmp_path / "dbt_project"
-    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
     new_collection = campaigns["New Collection"]
-    (project / "seeds" / "campaign_mapping.csv").write_text(
+    mapping = tmp_path / "campaign_mapping.csv"
+    mapping.write_text(
         "channel,utm_campaign,campaign_id,note\n"
         f"meta,nc-prospect-q4,{new_collection.id},as tagged in the ads\n"
         f"meta,NC Prospect Q4,{new_collection.id},as someone typed it again\n"
@@ -85,9 +82,7 @@ def test_two_mapping_rows_that_normalise_to_the_same_tag_stop_the_build_naming_b
     copy = copy_of_settled(settled, work_directory)
 
     finished = run_dbt(
-        ["build", "--select", "campaign_mapping", "int_campaign_mapping"],
-        settled.env_for(copy),
-        project_dir=project,
+        ["run", "--select", "stg_config__campaign_mapping"], settled.env_for(copy, SOCIAL_ROI_CAMPAIGN_MAPPING=mapping)
     )
 
     assert finished.returncode != 0

@@ -453,3 +453,35 @@ def test_rebuild_recomputes_every_loaded_day_from_the_warehouse_without_calling_
         "only the retainer now"
     )
     assert query(published_path(), other_costs) == query(work_env, other_costs), "and the published copy has it"
+
+
+@pytest.mark.end_to_end  # a whole pipeline run: every model rebuilt (see pyproject's markers)
+def test_a_rebuild_after_editing_the_campaign_mapping_file_moves_revenue_between_campaigns_without_calling_a_platform(
+    work_env, sandbox, monkeypatch, tmp_path, capsys
+):
+    from conftest import SETTLED_WINDOW
+
+    by_name = {c.name.split(" 20")[0]: c for c in sandbox.advertiser.meta_campaigns}
+    new_collection, winter_sale = by_name["New Collection"], by_name["Winter Sale"]
+    revenue = "select campaign_id, ga4_revenue from marts.roi_by_campaign"
+    before = dict(query(work_env, revenue))
+    assert before[new_collection.id] > 0
+    # a copy of the repository's mapping, edited: New Collection's tag now belongs to Winter Sale
+    shipped = (PROJECT_ROOT / "config" / "campaign_mapping.csv").read_text()
+    mapping = tmp_path / "campaign_mapping.csv"
+    edited = shipped.replace(
+        f"{new_collection.utm_campaign},{new_collection.id},", f"{new_collection.utm_campaign},{winter_sale.id},"
+    )
+    assert edited != shipped, "the shipped mapping sends New Collection's free-text tag to it"
+    mapping.write_text(edited)
+    monkeypatch.setenv("SOCIAL_ROI_CAMPAIGN_MAPPING", str(mapping))
+    monkeypatch.setenv("SOCIAL_ROI_PUBLISHED", str(tmp_path / "published.duckdb"))
+
+    status = main(["rebuild", "--start", str(SETTLED_WINDOW[0]), "--end", str(SETTLED_WINDOW[1])])
+
+    printed = capsys.readouterr()
+    assert status == 0, printed.err
+    assert sandbox.request_log == [], "no platform was called"
+    after = dict(query(work_env, revenue))
+    assert after[new_collection.id] == 0
+    assert after[winter_sale.id] == before[winter_sale.id] + before[new_collection.id]

@@ -2,8 +2,8 @@
 what the platforms' own rows, Norges Bank's rates and the user's files add up to.
 
 The recomputation (tests/report_recomputed.sql) reads only `raw.*`, the files the settled sync ran
-with (cost ledger, conversion values) and the dbt seeds that are user configuration
-(channel_mapping, campaign_mapping, conversion_goals); it never reads a staging model, an
+with (cost ledger, conversion values, and the mappings channel_mapping, campaign_mapping and
+conversion_goals); it never reads a staging model, an
 intermediate model, a mart or the report's queries. It applies the rules DECISIONLOG.md documents,
 written anew: the day's Norges Bank rate (the latest at most 7 days old), money rounded to the cent
 per campaign-day, the ledger spread evenly over its days and by spend share, GA4 traffic matched to
@@ -46,14 +46,12 @@ from babel.numbers import format_currency, format_decimal, get_minus_sign_symbol
 
 from pipelines.report import build_report, previous_period
 from pipelines.report.labels import CODES, LABELS, channel_name
-from pipelines.settings import DBT_PROJECT_DIR
 
 # Depends on the calendar day: `make calendar` runs it on 40+ days (tests/calendar_days.py).
 pytestmark = pytest.mark.calendar
 
 LOCALES = ("nb", "en")
 RECOMPUTATION = Path(__file__).with_name("report_recomputed.sql")
-SEEDS = DBT_PROJECT_DIR / "seeds"
 # The periods reported on, from the settled sync's window: all of it (its previous period holds the
 # organic pages' days only), and its last week (days still provisional; its previous week holds part
 # of each ledger entry).
@@ -183,9 +181,9 @@ def raw_sums(settled):
         parameters = {
             "ledger": settled.env["SOCIAL_ROI_COST_LEDGER"],
             "conversion_values": settled.env["SOCIAL_ROI_CONVERSION_VALUES"],
-            "channel_mapping": str(SEEDS / "channel_mapping.csv"),
-            "campaign_mapping": str(SEEDS / "campaign_mapping.csv"),
-            "conversion_goals": str(SEEDS / "conversion_goals.csv"),
+            "channel_mapping": settled.env["SOCIAL_ROI_CHANNEL_MAPPING"],
+            "campaign_mapping": settled.env["SOCIAL_ROI_CAMPAIGN_MAPPING"],
+            "conversion_goals": settled.env["SOCIAL_ROI_CONVERSION_GOALS"],
         }
         for statement in RECOMPUTATION.read_text(encoding="utf-8").split(";\n"):
             code = re.sub("--[^\n]*", "", statement)  # the comments name parameters too

@@ -37,9 +37,9 @@
 {%- endmacro %}
 
 {#- Every channel a cost ledger row or a KPI target may name: the ad channels and every channel of
-    the channel_mapping seed. A query with one column, `channel`. -#}
+    the channel mapping (config/channel_mapping.csv). A query with one column, `channel`. -#}
 {% macro known_channels() -%}
     select unnest([{{ quoted_list(ad_channels()) }}]) as channel
     union
-    select distinct channel from {{ ref('channel_mapping') }}
+    select distinct channel from {{ ref('stg_config__channel_mapping') }}
 {%- endmacro %}

@@ -3,7 +3,7 @@
     stripped (é = e), and every run of other characters as one `_`.
     'Black Friday 2026 - Retargeting' = 'black_friday_2026_retargeting'; 'Høstsalg 2026' = 'hostsalg_2026'.
 
-    spelling: 'short' writes ø, å as o, a (the usual key, used for UTM values and the mapping seed);
+    spelling: 'short' writes ø, å as o, a (the usual key, used for UTM values and the campaign mapping);
     'long' writes them oe, aa (a campaign name also matches a tag written that way). æ is ae in both.
     See DECISIONLOG.md, "Norwegian campaign names match their UTM tags". -#}
 {% macro normalize_utm(expression, spelling='short') -%}

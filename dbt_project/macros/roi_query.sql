@@ -285,7 +285,7 @@ from {{ marts['audience_daily'] }}
 {%- endmacro %}
 
 {#- The goals the ROI tables show apart (column stem → goal), each with its cost per conversion.
-    Every goal of the conversion_goals seed counts in `valued_conversions_value`. -#}
+    Every goal of config/conversion_goals.csv counts in `valued_conversions_value`. -#}
 {% macro reported_goals() -%}
     {{ return({'purchase': 'purchases', 'lead': 'leads', 'sign_up': 'sign_ups', 'registration': 'registrations'}) }}
 {%- endmacro %}

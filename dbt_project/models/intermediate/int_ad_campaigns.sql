@@ -23,7 +23,7 @@ campaigns as (
     group by channel, campaign_id
 )
 
--- How the campaign is judged: an objective the campaign_objectives seed does not list (or none
+-- How the campaign is judged: an objective config/campaign_objectives.csv does not list (or none
 -- reported yet) is judged on ROI.
 select
     c.*,
@@ -34,5 +34,5 @@ select
         else 'roi'
     end                                                              as primary_kpi
 from campaigns as c
-left join {{ ref('campaign_objectives') }} as o
+left join {{ ref('stg_config__campaign_objectives') }} as o
     on o.platform = c.channel and o.objective = c.objective

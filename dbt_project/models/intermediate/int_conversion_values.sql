@@ -41,7 +41,7 @@ cleaned as (
 ),
 
 goals as (
-    select distinct goal from {{ ref('conversion_goals') }}
+    select distinct goal from {{ ref('stg_config__conversion_goals') }}
 ),
 
 known_channels as (
@@ -77,7 +77,7 @@ checked as (
             when g.goal is null
                 then 'goal ' || coalesce('''' || c.goal_as_written || '''', 'is empty') || ' is not one of '
                 || (select string_agg(gs.goal, ', ' order by gs.goal) from goals as gs)
-                || ' (the goals of the conversion_goals seed)'
+                || ' (the goals of the conversion_goals file)'
             when c.goal = 'purchase'
                 then 'purchases are valued by the revenue they bring (counted already): remove the row'
             when c.channel is not null and k.channel is null

@@ -1,23 +1,23 @@
--- Every conversion of the built window by goal (the conversion_goals seed names each platform's
+-- Every conversion of the built window by goal (config/conversion_goals.csv names each platform's
 -- events): what the ad platforms claim per campaign (Meta's action types, LinkedIn's conversion
 -- rules and Lead Gen Form leads) and what GA4 observed (key events per event name, on the channel,
 -- media type and campaign of the traffic row they belong to). Money in the source's currency.
--- A GA4 key event or LinkedIn rule the seed does not name counts as goal `other`; Meta action
+-- A GA4 key event or LinkedIn rule the file does not name counts as goal `other`; Meta action
 -- types it does not name are not conversions (most are clicks, views and engagement).
 -- `counted_on` keeps the claims GA4 can never see (lead forms, shop purchases on the platform:
--- `platform`) apart from those made on the website. A seed row for a campaign wins over the
+-- `platform`) apart from those made on the website. A row for a campaign wins over the
 -- platform-wide row for the same event: a pixel Lead fired on a sign-up counts as a sign-up there.
 with goals as (
     select
         lower(trim(platform))                              as platform,
-        trim(event)                                        as event_name,
+        event_name,
         lower(trim(goal))                                  as goal,
         coalesce(lower(trim(counted_on)), 'website')       as counted_on,
         nullif(trim(campaign_id), '')                      as campaign_id
-    from {{ ref('conversion_goals') }}
+    from {{ ref('stg_config__conversion_goals') }}
 ),
 
--- (the seed holds one row per platform, event and campaign, and one without a campaign: joining
+-- (the file holds one row per platform, event and campaign, and one without a campaign: joining
 -- each apart never fans a row out)
 platform_wide as (
     select * from goals

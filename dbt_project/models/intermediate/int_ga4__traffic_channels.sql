@@ -1,4 +1,4 @@
--- Each GA4 row with its channel from the channel_mapping seed: the most specific row wins
+-- Each GA4 row with its channel from the channel mapping (config/channel_mapping.csv): the most specific row wins
 -- (exact source before `*`, then exact medium before `*`); no match means `other`. And whether the
 -- traffic was bought: the row's media_type, else GA4's own rule for Paid Social (a social source
 -- AND a paid medium, ^(.*cp.*|ppc|retargeting|paid.*)$: support.google.com/analytics/answer/9756891):
@@ -13,7 +13,7 @@ with candidates as (
             order by (m.source <> '*') desc, (m.medium <> '*') desc
         ) as preference
     from {{ ref('stg_ga4__traffic') }} as t
-    left join {{ ref('channel_mapping') }} as m
+    left join {{ ref('stg_config__channel_mapping') }} as m
         on  (lower(trim(m.source)) = t.source or m.source = '*')
         and (lower(trim(m.medium)) = t.medium or m.medium = '*')
     where {{ in_date_window('t.date_day') }}

@@ -3,7 +3,7 @@
     pre_hook="{{ delete_date_window('date_day') }}",
 ) }}
 -- GA4 traffic joined to the ad campaign it came from. Grain: date × property × source × medium
--- × utm campaign × utm id. Match order: the campaign_mapping seed, then the campaign id in
+-- × utm campaign × utm id. Match order: the campaign mapping (config/campaign_mapping.csv), then the campaign id in
 -- utm_id or utm_campaign, then the normalised campaign name. Unmatched rows keep campaign_id null,
 -- and so does organic traffic (it names its campaign in organic_campaign_id).
 with traffic as (
@@ -21,7 +21,7 @@ name_keys as (
 ),
 
 mapping as (
-    select * from {{ ref('int_campaign_mapping') }}
+    select * from {{ ref('stg_config__campaign_mapping') }}
 )
 
 select

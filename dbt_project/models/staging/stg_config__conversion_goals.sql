@@ -1,0 +1,74 @@
+{{ config(materialized='table') }}
+-- Which goal each platform's conversion events count for (config/conversion_goals.csv, or the file
+-- named by SOCIAL_ROI_CONVERSION_GOALS), validated row by row like the cost ledger: bad rows stop
+-- the build with one message naming every one of them and the fix. One row per platform, event and
+-- campaign (and one without a campaign): a second would count the event twice.
+{%- set goals_file = env_var('SOCIAL_ROI_CONVERSION_GOALS', '../config/conversion_goals.csv') %}
+{%- set platforms = ['meta', 'ga4', 'linkedin'] %}
+{%- set places = ['website', 'platform'] %}
+with goals as (
+    select
+        -- the file's line (its header is line 1), for the message
+        row_number() over () + 1                   as file_line,
+        nullif(lower(trim(platform)), '')          as platform,
+        nullif(trim(event), '')                    as event_name,
+        nullif(lower(trim(goal)), '')              as goal,
+        nullif(lower(trim(counted_on)), '')        as counted_on,
+        nullif(trim(campaign_id), '')              as campaign_id,
+        note
+    from read_csv({{ sql_string(goals_file) }}, header = true, columns = {
+        'platform': 'VARCHAR', 'event': 'VARCHAR', 'goal': 'VARCHAR', 'counted_on': 'VARCHAR',
+        'campaign_id': 'VARCHAR', 'note': 'VARCHAR'
+    })
+),
+
+checked as (
+    select
+        *,
+        case
+            when platform is null or platform not in ({{ quoted_list(platforms) }})
+                then 'line ' || file_line || ': platform ' || coalesce('''' || platform || '''', 'is empty')
+                || ' is not one of {{ platforms | join(", ") }}'
+            when event_name is null then 'line ' || file_line || ': event is empty: name the platform''s event'
+            when goal is null then 'line ' || file_line || ': goal is empty: name the goal the event counts for'
+            when counted_on not in ({{ quoted_list(places) }})
+                then 'line ' || file_line || ': counted_on ''' || counted_on
+                || ''' is not website or platform (leave it empty for website)'
+            when count(*) over (partition by platform, event_name, campaign_id) > 1
+                then 'lines '
+                || string_agg(file_line::varchar, ' and ' order by file_line)
+                    over (partition by platform, event_name, campaign_id)
+                || ' both map ' || platform || ' event ''' || event_name || ''''
+                || coalesce(' of campaign ' || campaign_id, ' without a campaign_id')
+                || ' (its conversions would count twice): keep one of them'
+        end as problem
+    from goals
+),
+
+problem_listing as (
+    -- every bad row in one message, so that one run names all there is to fix (rows that repeat
+    -- each other share their problem: it is named once), in the order of the file
+    select string_agg('conversion_goals ' || problem, '; ' order by first_line) as listing
+    from (
+        select problem, min(file_line) as first_line
+        from checked
+        where problem is not null
+        group by problem
+    ) as problems
+)
+
+select
+    platform,
+    event_name,
+    case
+        when (select pl.listing from problem_listing as pl) is not null
+            then error(
+                (select pl.listing from problem_listing as pl)
+                || ' (in ' || {{ sql_string(goals_file) }} || '). Fix the rows and re-run.'
+            )
+        else goal
+    end as goal,
+    counted_on,
+    campaign_id,
+    note
+from checked
