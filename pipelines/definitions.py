@@ -39,7 +39,7 @@ sync_job = dg.define_asset_job(
     "rebuild run for the same days (sensor models_after_sync).",
 )
 
-# After a sync, and after editing a seed, the cost ledger or the KPI targets: recompute the marts for
+# After a sync, and after editing a mapping, the cost ledger or the KPI targets (config/): recompute the marts for
 # the days chosen from the raw data already loaded, and republish. No platform is called.
 rebuild_job = dg.define_asset_job(
     REBUILD_JOB_NAME,

@@ -145,7 +145,7 @@ def run_rebuild(
     run_id: str | None = None,
 ) -> SyncRuns:
     """Rebuild the models and republish for start..end from the raw data already loaded: no platform
-    is called. For after a seed, ledger or KPI target edit."""
+    is called. For after an edit of a mapping, the ledger or the KPI targets in config/."""
     _check_days(start, end)
     instance, run_id = instance or dagster_instance(), run_id or new_run_id()
     with writing_the_warehouse(instance, run_id):

@@ -504,7 +504,7 @@ CODES: dict[str, dict[str, dict[str, str]]] = {
             "content_production": "innholdsproduksjon",
             "other": "annet",
         },
-        # the channels of the channel_mapping seed that are not a platform (GA4's own Norwegian words)
+        # the channels of config/channel_mapping.csv that are not a platform (GA4's own Norwegian words)
         "channel": {
             "direct": "Direkte",
             "email": "E-post",
