@@ -45,7 +45,15 @@ from connectors import clock
 from connectors.errors import MalformedPayloadError, PlatformConfigError
 from connectors.meta_organic import DEFAULT_GRAPH_URL, TOKEN_SETTINGS, OrganicGraphClient, ids_and_token
 from connectors.retry import Backoff
-from connectors.source import AccessCheck, RawSource, RestatementWindow, SliceRecords, check_slices, fetch_slices
+from connectors.source import (
+    AccessCheck,
+    RawSource,
+    RecordSlice,
+    RestatementWindow,
+    SliceRecords,
+    check_slices,
+    fetch_slices,
+)
 
 PLATFORM = "facebook_pages"
 PERMISSIONS = "read_insights and pages_read_engagement"
@@ -443,7 +451,7 @@ def fetch_posts(settings: FacebookPagesSettings, since: dt.date, until: dt.date)
     return fetch_slices(FacebookPagesClient(settings), settings.page_ids, FacebookPagesClient.posts, since, until)
 
 
-def fetch_follower_totals(settings: FacebookPagesSettings) -> Iterator[SliceRecords]:
+def fetch_follower_totals(settings: FacebookPagesSettings) -> Iterator[RecordSlice]:
     """(page id, the one record of its follower total now) for each configured Page, a failing Page alone."""
     return fetch_slices(
         FacebookPagesClient(settings), settings.page_ids, FacebookPagesClient.follower_total, None, None

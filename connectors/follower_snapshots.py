@@ -20,7 +20,7 @@ from typing import Any
 
 from connectors import clock, facebook_pages, instagram, linkedin_pages
 from connectors.errors import PlatformError
-from connectors.source import RawSource, SliceRecords
+from connectors.source import RawSource, RecordSlice, SliceRecords
 
 PLATFORM = "follower_snapshots"
 RAW_TABLE = "follower_snapshots"
@@ -38,7 +38,7 @@ RAW_COLUMNS = {
 class OrganicPlatform:
     platform: str
     settings_from_env: Callable[[Mapping[str, str]], Any]
-    fetch_follower_totals: Callable[[Any], Iterator[SliceRecords]]
+    fetch_follower_totals: Callable[[Any], Iterator[RecordSlice]]
     setting_names: tuple[str, ...]
 
 

@@ -63,7 +63,15 @@ from connectors.errors import MalformedPayloadError, PlatformConfigError
 from connectors.facebook_pages import earliest_day
 from connectors.meta_organic import DEFAULT_GRAPH_URL, TOKEN_SETTINGS, OrganicGraphClient, ids_and_token
 from connectors.retry import Backoff
-from connectors.source import AccessCheck, RawSource, RestatementWindow, SliceRecords, check_slices, fetch_slices
+from connectors.source import (
+    AccessCheck,
+    RawSource,
+    RecordSlice,
+    RestatementWindow,
+    SliceRecords,
+    check_slices,
+    fetch_slices,
+)
 
 PLATFORM = "instagram"
 PERMISSIONS = "instagram_basic and instagram_manage_insights"
@@ -509,7 +517,7 @@ def fetch_live_stories(settings: InstagramSettings, _since: dt.date, _until: dt.
     return fetch_slices(InstagramClient(settings), settings.account_ids, InstagramClient.live_stories, None, None)
 
 
-def fetch_follower_totals(settings: InstagramSettings) -> Iterator[SliceRecords]:
+def fetch_follower_totals(settings: InstagramSettings) -> Iterator[RecordSlice]:
     """(account id, one record {"followers", "raw_row"}) per account: its follower total now, for the snapshot."""
     return fetch_slices(InstagramClient(settings), settings.account_ids, InstagramClient.follower_total, None, None)
 

@@ -79,6 +79,7 @@ from connectors.source import (
     CHECK_MAX_THROTTLE_WAIT_SECONDS,
     AccessCheck,
     RawSource,
+    RecordSlice,
     RestatementWindow,
     SliceRecords,
     check_slices,
@@ -549,7 +550,7 @@ def fetch_posts(settings: LinkedInPagesSettings, since: dt.date, until: dt.date)
     )
 
 
-def fetch_follower_totals(settings: LinkedInPagesSettings) -> Iterator[SliceRecords]:
+def fetch_follower_totals(settings: LinkedInPagesSettings) -> Iterator[RecordSlice]:
     """(organization id, the one record of its follower total now) per organization; a failing one raises when
     its records are read, so the others still load."""
     return fetch_slices(
