@@ -37,8 +37,10 @@ import os
 import urllib.parse
 import warnings
 from collections.abc import Iterator, Mapping
+from typing import cast
 
 from facebook_business.adobjects.page import Page
+from facebook_business.api import Cursor
 from facebook_business.exceptions import FacebookRequestError
 
 from connectors import clock
@@ -283,7 +285,8 @@ class FacebookPagesClient(OrganicGraphClient):
         with warnings.catch_warnings():
             # The SDK's type checker declares `metric` as list<Object> and warns about any list of names it is given.
             warnings.filterwarnings("ignore", message="value of metric might not be compatible")
-            cursor = Page(page_id, api=self._api).get_insights(params=params)
+            # Neither batched nor pending: the SDK returns a Cursor over the answer.
+            cursor = cast(Cursor, Page(page_id, api=self._api).get_insights(params=params))
         entries = []
         while len(cursor):  # the one page of this range: `paging.next` is the next range, not more of this one
             entries.append(next(cursor).export_all_data())
@@ -342,7 +345,7 @@ def parse_page_insights(entries: list[Mapping], page_id: str, since: dt.date, un
             days.setdefault(day, {})[name] = int(number)
     for day in sorted(days):
         values = days[day]
-        record = {"page_id": page_id, "date": day.isoformat()}
+        record: dict[str, object] = {"page_id": page_id, "date": day.isoformat()}
         # a metric Meta left out is unknown: NULL, never zero (sums skip it; a zero would pull averages down)
         record.update({column: values.get(metric) for metric, column in PAGE_METRICS.items()})
         record["raw_row"] = json.dumps(values, separators=(",", ":"), sort_keys=True)

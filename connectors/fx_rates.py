@@ -264,10 +264,12 @@ def parse_exchange_rates(payload: Mapping, currencies: Iterable[str], start: dt.
 
     def value_ids(component: Mapping, field: str) -> list[str]:
         values = member(component, "values", list, f"{field}.values")
-        ids = [entry.get("id") if isinstance(entry, Mapping) else None for entry in values]
-        for position, value_id in enumerate(ids):
+        ids: list[str] = []
+        for position, entry in enumerate(values):
+            value_id = entry.get("id") if isinstance(entry, Mapping) else None
             if not isinstance(value_id, str):
                 raise fail(f"{field}.values[{position}].id", value_id, "expected a string")
+            ids.append(value_id)
         return ids
 
     data = member(payload, "data", dict, "data")

@@ -728,7 +728,7 @@ def parse_report(response, report: Ga4Report, property_id: str, since: dt.date, 
                 f"GA4 property {property_id} sent a row for {day}, outside {since}..{until}; nothing was written.",
                 property_id,
             )
-        record = {"property_id": property_id, "date": day.isoformat()}
+        record: dict[str, object] = {"property_id": property_id, "date": day.isoformat()}
         record.update({_COLUMN_OF[name]: value for name, value in zip(dimension_names[1:], dimensions[1:])})
         for (name, metric_type), value in zip(metric_headers, metrics):
             column = _COLUMN_OF[name]

@@ -464,7 +464,9 @@ def parse_post(post: Mapping, statistics: Mapping | None, organization_id: str) 
 
 
 def _share_statistics(totals: Mapping, organization_id: str, subject: str) -> dict:
-    values = {column: _count(totals, field, organization_id, subject) for field, column in SHARE_STATISTICS.items()}
+    values: dict[str, int | None] = {
+        column: _count(totals, field, organization_id, subject) for field, column in SHARE_STATISTICS.items()
+    }
     if "uniqueImpressionsCount" not in totals:
         values["unique_impressions"] = None  # distinct members: unknown, not zero
     engagement = totals.get("engagement", 0.0)
