@@ -102,9 +102,7 @@ def test_a_throttled_business_leaves_every_other_sources_rows_in(work_env, sandb
     assert set(failed) == {"instagram_account_insights", "instagram_media", "instagram_stories", "follower_snapshots"}
     assert all(throttled.id in description and "code 80002" in description for description in failed.values())
     rows = {
-        event.event_specific_data.materialization.asset_key.path[
-            -1
-        ]: event.event_specific_data.materialization.metadata["rows"].value
+        event.materialization.asset_key.path[-1]: event.materialization.metadata["rows"].value
         for event in result.get_asset_materialization_events()
     }
     pages, accounts = len(facebook_pages(sandbox.advertiser)), len(instagram_accounts(sandbox.advertiser))

@@ -258,7 +258,9 @@ def models_after(run_of: Callable[[dg.Definitions, dg.DagsterInstance], dg.Execu
             dagster_instance=instance,
             dagster_run=instance.get_run_by_id(ran.run_id),
         )
-        return ran.run_id, sensor(context)
+        request = sensor(context)
+        assert isinstance(request, dg.RunRequest), request
+        return ran.run_id, request
 
 
 def test_a_successful_sync_run_is_followed_by_the_models_run_for_its_days_once():
