@@ -52,7 +52,6 @@ from connectors.source import (
     RawSource,
     RecordSlice,
     RestatementWindow,
-    SliceRecords,
     check_slices,
     fetch_slices,
 )
@@ -442,14 +441,14 @@ def day_of_end_time(value, fail) -> dt.date:
     return (moment + dt.timedelta(hours=12)).date() - dt.timedelta(days=1)
 
 
-def fetch_window(settings: FacebookPagesSettings, since: dt.date, until: dt.date) -> Iterator[SliceRecords]:
+def fetch_window(settings: FacebookPagesSettings, since: dt.date, until: dt.date) -> Iterator[RecordSlice]:
     """Every configured Page's rows for [since, until], one Page at a time: one Page's failure spares the others."""
     return fetch_slices(
         FacebookPagesClient(settings), settings.page_ids, FacebookPagesClient.daily_insights, since, until
     )
 
 
-def fetch_posts(settings: FacebookPagesSettings, since: dt.date, until: dt.date) -> Iterator[SliceRecords]:
+def fetch_posts(settings: FacebookPagesSettings, since: dt.date, until: dt.date) -> Iterator[RecordSlice]:
     """Every configured Page's posts published in [since, until], one Page at a time."""
     return fetch_slices(FacebookPagesClient(settings), settings.page_ids, FacebookPagesClient.posts, since, until)
 

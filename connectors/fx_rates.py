@@ -63,7 +63,7 @@ from connectors.errors import (
     PlatformConfigError,
 )
 from connectors.retry import Backoff, HttpRetry
-from connectors.source import RawSource, SliceRecords, fetch_slices
+from connectors.source import RawSource, RecordSlice, fetch_slices
 
 PLATFORM = "fx"
 RAW_TABLE = "fx_rates"
@@ -389,7 +389,7 @@ def parse_exchange_rates(payload: Mapping, currencies: Iterable[str], start: dt.
     return records
 
 
-def fetch_window(settings: FxRatesSettings, since: dt.date, until: dt.date) -> Iterator[SliceRecords]:
+def fetch_window(settings: FxRatesSettings, since: dt.date, until: dt.date) -> Iterator[RecordSlice]:
     """One slice, the quote currency NOK, with every configured currency's rates for [since, until]."""
     return fetch_slices(FxRatesClient(settings), [QUOTE_CURRENCY], FxRatesClient.daily_rates, since, until)
 

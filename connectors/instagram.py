@@ -70,7 +70,6 @@ from connectors.source import (
     RawSource,
     RecordSlice,
     RestatementWindow,
-    SliceRecords,
     check_slices,
     fetch_slices,
 )
@@ -433,7 +432,7 @@ def _whole_number(value, name: str, account_id: str) -> int:
     return int(value)
 
 
-def parse_account_day(entries: list[Mapping], account_id: str, day: dt.date) -> dict | None:
+def parse_account_day(entries: Sequence[Mapping], account_id: str, day: dt.date) -> dict | None:
     """One day's total_value entries as one record (see RAW_COLUMNS); None when Instagram has no data for the day."""
     if not entries:
         return None
@@ -506,17 +505,17 @@ def parse_media(media: Mapping, entries: Sequence[Mapping] | None, account_id: s
     return record
 
 
-def fetch_window(settings: InstagramSettings, since: dt.date, until: dt.date) -> Iterator[SliceRecords]:
+def fetch_window(settings: InstagramSettings, since: dt.date, until: dt.date) -> Iterator[RecordSlice]:
     """Every configured account's daily rows for [since, until], one account at a time: one failure spares the rest."""
     return fetch_slices(InstagramClient(settings), settings.account_ids, InstagramClient.daily_insights, since, until)
 
 
-def fetch_media_window(settings: InstagramSettings, since: dt.date, until: dt.date) -> Iterator[SliceRecords]:
+def fetch_media_window(settings: InstagramSettings, since: dt.date, until: dt.date) -> Iterator[RecordSlice]:
     """Every configured account's media published on [since, until], with their lifetime figures as of now."""
     return fetch_slices(InstagramClient(settings), settings.account_ids, InstagramClient.media_insights, since, until)
 
 
-def fetch_live_stories(settings: InstagramSettings, _since: dt.date, _until: dt.date) -> Iterator[SliceRecords]:
+def fetch_live_stories(settings: InstagramSettings, _since: dt.date, _until: dt.date) -> Iterator[RecordSlice]:
     """Every configured account's stories live now, with their figures so far, whatever days the run covers."""
     return fetch_slices(InstagramClient(settings), settings.account_ids, InstagramClient.live_stories, None, None)
 

@@ -82,8 +82,8 @@ from connectors.source import (
     AccessCheck,
     CheckWarning,
     RawSource,
+    RecordSlice,
     RestatementWindow,
-    SliceRecords,
     check_slices,
     fetch_slices,
 )
@@ -818,14 +818,14 @@ def _restli_date(day: dt.date) -> str:
     return f"(year:{day.year},month:{day.month},day:{day.day})"
 
 
-def fetch_window(settings: LinkedInAdsSettings, since: dt.date, until: dt.date) -> Iterator[SliceRecords]:
+def fetch_window(settings: LinkedInAdsSettings, since: dt.date, until: dt.date) -> Iterator[RecordSlice]:
     """Every configured account's rows for [since, until], one account at a time, one session per run."""
     return fetch_slices(
         LinkedInAdsClient(settings), settings.account_ids, LinkedInAdsClient.daily_analytics, since, until
     )
 
 
-def fetch_conversions_window(settings: LinkedInAdsSettings, since: dt.date, until: dt.date) -> Iterator[SliceRecords]:
+def fetch_conversions_window(settings: LinkedInAdsSettings, since: dt.date, until: dt.date) -> Iterator[RecordSlice]:
     """Every configured account's conversions per rule for [since, until], one account at a time."""
     return fetch_slices(
         LinkedInAdsClient(settings), settings.account_ids, LinkedInAdsClient.daily_conversions, since, until

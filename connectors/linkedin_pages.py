@@ -81,7 +81,6 @@ from connectors.source import (
     RawSource,
     RecordSlice,
     RestatementWindow,
-    SliceRecords,
     check_slices,
     fetch_slices,
 )
@@ -538,14 +537,14 @@ def _time_intervals(since: dt.date, until: dt.date) -> str:
 # --- what the pipeline calls -------------------------------------------------------------------------
 
 
-def fetch_window(settings: LinkedInPagesSettings, since: dt.date, until: dt.date) -> Iterator[SliceRecords]:
+def fetch_window(settings: LinkedInPagesSettings, since: dt.date, until: dt.date) -> Iterator[RecordSlice]:
     """Every configured organization's days of [since, until], one at a time: one's failure spares the others."""
     return fetch_slices(
         LinkedInPagesClient(settings), settings.organization_ids, LinkedInPagesClient.daily_statistics, since, until
     )
 
 
-def fetch_posts(settings: LinkedInPagesSettings, since: dt.date, until: dt.date) -> Iterator[SliceRecords]:
+def fetch_posts(settings: LinkedInPagesSettings, since: dt.date, until: dt.date) -> Iterator[RecordSlice]:
     """Every configured organization's posts published in [since, until], one organization at a time."""
     return fetch_slices(
         LinkedInPagesClient(settings), settings.organization_ids, LinkedInPagesClient.posts, since, until

@@ -68,9 +68,9 @@ from connectors.retry import Backoff
 from connectors.source import (
     CHECK_MAX_THROTTLE_WAIT_SECONDS,
     AccessCheck,
+    PageSlice,
     RawSource,
     RestatementWindow,
-    SliceRecords,
     check_slices,
     fetch_slices,
 )
@@ -837,7 +837,7 @@ def parse_insights_row(row: Mapping, account_id: str, level: str, since: dt.date
     }
 
 
-def fetch_window(settings: MetaAdsSettings, since: dt.date, until: dt.date) -> Iterator[SliceRecords]:
+def fetch_window(settings: MetaAdsSettings, since: dt.date, until: dt.date) -> Iterator[PageSlice]:
     """Every configured account's pages of insights for [since, until], one account at a time, the report jobs
     of the next accounts running meanwhile (`settings.jobs_in_flight`)."""
     client = MetaAdsClient(settings)

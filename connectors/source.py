@@ -17,8 +17,9 @@ from connectors.errors import PlatformError
 # the raw table's columns, or, for a source with `pages_sql`, lines of JSON each holding one response
 # page as the platform sent it. An iterator, so that a slice is streamed page by page, never held whole.
 SliceRecords = tuple[str, Iterator[dict] | Iterator[str]]
-# A slice of records only (follower totals, read by the snapshot source as dicts).
+# One slice of a records source, and of a page source.
 RecordSlice = tuple[str, Iterator[dict]]
+PageSlice = tuple[str, Iterator[str]]
 
 # A connector's own settings (a frozen dataclass read from the environment): each source is typed
 # with its own, so its `fetch` and `check` are checked against what its `settings_from_env` returns.

@@ -20,7 +20,7 @@ def env(sandbox, tmp_path):
 
 
 def verdicts(lines, platform):
-    return {line.target: (line.status, line.detail) for line in lines if line.subject == platform}
+    return {line.target: (line.status, line.detail or "") for line in lines if line.subject == platform}
 
 
 def assert_no_secret_in(printed: str, env: dict) -> None:
@@ -118,7 +118,7 @@ def test_an_unwritable_warehouse_location_fails_with_the_setting_to_change(env, 
     lines = check_all({**env, "SOCIAL_ROI_WAREHOUSE": str(blocker / "warehouse.duckdb")}, PLATFORM_SOURCES)
 
     warehouse = next(line for line in lines if line.subject == "warehouse")
-    assert warehouse.status == FAILED and "SOCIAL_ROI_WAREHOUSE" in warehouse.detail
+    assert warehouse.status == FAILED and "SOCIAL_ROI_WAREHOUSE" in (warehouse.detail or "")
 
 
 def test_no_secret_reaches_a_line_even_when_a_platform_quotes_it(env):
