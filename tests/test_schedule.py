@@ -261,9 +261,9 @@ def models_after(run_of: Callable[[dg.Definitions, dg.DagsterInstance], dg.Execu
             dagster_instance=instance,
             dagster_run=ran.dagster_run,
         )
-        request = sensor(context)
-        assert isinstance(request, dg.RunRequest), request
-        return ran.run_id, request
+        answer = sensor(context)
+        assert isinstance(answer, dg.RunRequest | dg.SkipReason), answer
+        return ran.run_id, answer
 
 
 def test_a_successful_sync_run_is_followed_by_the_models_run_for_its_days_once():
@@ -273,6 +273,7 @@ def test_a_successful_sync_run_is_followed_by_the_models_run_for_its_days_once()
         )
     )
 
+    assert isinstance(request, dg.RunRequest)
     assert request.tags == {DAYS_TAG: "2026-11-10..2026-11-24"}, "the days, not a partition range"
     assert request.run_key == f"{MODELS_SENSOR_NAME}:{run_id}", "one models' run per sync run"
 
@@ -285,6 +286,7 @@ def test_one_raw_day_materialized_from_the_ui_is_followed_by_the_models_for_that
         )
     )
 
+    assert isinstance(request, dg.RunRequest)
     assert request.tags == {DAYS_TAG: "2026-11-20..2026-11-20"}
 
 
