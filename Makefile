@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-from-lock
 # `make bench` alone also installs the benchmark's extras (dlt, pyarrow), within the versions of the main lock.
+# Both locks carry every file's hash: pip refuses a download that does not match (DECISIONLOG "Types checked
+# by pyright, and a hashed lock"); the project itself installs apart, as its source is not in the lock.
 BENCH_STAMP := $(VENV)/.installed-bench-from-lock
 # The dbt manifest the Dagster definitions are built from: parsed again whenever a dbt file changed,
 # so that importing the definitions only reads it.
@@ -22,12 +24,12 @@ unexport PYTHONDONTWRITEBYTECODE
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 $(BENCH_STAMP): $(STAMP) requirements-bench.lock
-	$(BIN)/python -m pip install --quiet -r requirements-bench.lock -c requirements.lock
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-bench.lock
 	touch $(BENCH_STAMP)
 
 $(MANIFEST): $(STAMP) $(DBT_SOURCES)
@@ -55,6 +57,7 @@ calendar: $(MANIFEST)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/pyright
 	$(BIN)/sqlfluff lint dbt_project
 
 format: $(STAMP)
@@ -73,15 +76,25 @@ dev: $(MANIFEST)
 	DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/python -c "from pipelines.settings import dagster_home; dagster_home()"
 	DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/dagster dev -w workspace.yaml
 
-# Regenerate the lock files from the ranges in pyproject.toml, in a throwaway environment: the
-# benchmark's lock holds only what its extras add, resolved within the main lock.
+# Regenerate the lock files from the ranges in pyproject.toml, in throwaway environments: pip picks the
+# versions, pip-tools writes them with the hashes of every file the index serves for each (a package
+# another asks for with extras keeps them: pip's hash mode wants that line pinned too). The benchmark's
+# lock holds what its extras add, resolved within the main lock.
+LOCK_HASHES := .lock-venv/tools/bin/pip-compile --quiet --generate-hashes --allow-unsafe --no-header --no-annotate --no-emit-index-url --no-emit-find-links
 lock:
-	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv && $(PYTHON) -m venv .lock-venv/tools
 	.lock-venv/bin/python -m pip install --quiet --upgrade pip
+	.lock-venv/tools/bin/python -m pip install --quiet pip-tools==7.7.0
 	.lock-venv/bin/python -m pip install --quiet -e '.[dev]'
-	.lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^social-roi' > requirements.lock
-	.lock-venv/bin/python -m pip install --quiet -e '.[dev,bench]' -c requirements.lock
-	.lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^social-roi' | grep -vxFf requirements.lock > requirements-bench.lock
+	.lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^social-roi' > .lock-venv/main.txt
+	.lock-venv/bin/python -m pip install --quiet -e '.[dev,bench]' -c .lock-venv/main.txt
+	.lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^social-roi' | grep -vxFf .lock-venv/main.txt > .lock-venv/bench.txt
+	(echo '-c main.txt' && cat .lock-venv/bench.txt) > .lock-venv/bench.in
+	$(LOCK_HASHES) -o .lock-venv/main.lock .lock-venv/main.txt
+	$(LOCK_HASHES) -o .lock-venv/bench.lock .lock-venv/bench.in
+	(sed -n '1,2p' requirements.lock && cat .lock-venv/main.lock) > .lock-venv/requirements.lock
+	(sed -n '1,2p' requirements-bench.lock && cat .lock-venv/bench.lock) > .lock-venv/requirements-bench.lock
+	mv .lock-venv/requirements.lock .lock-venv/requirements-bench.lock .
 	rm -rf .lock-venv
 
 clean:

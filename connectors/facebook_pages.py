@@ -37,15 +37,24 @@ import os
 import urllib.parse
 import warnings
 from collections.abc import Iterator, Mapping
+from typing import cast
 
 from facebook_business.adobjects.page import Page
+from facebook_business.api import Cursor
 from facebook_business.exceptions import FacebookRequestError
 
 from connectors import clock
 from connectors.errors import MalformedPayloadError, PlatformConfigError
 from connectors.meta_organic import DEFAULT_GRAPH_URL, TOKEN_SETTINGS, OrganicGraphClient, ids_and_token
 from connectors.retry import Backoff
-from connectors.source import AccessCheck, RawSource, RestatementWindow, SliceRecords, check_slices, fetch_slices
+from connectors.source import (
+    AccessCheck,
+    RawSource,
+    RecordSlice,
+    RestatementWindow,
+    check_slices,
+    fetch_slices,
+)
 
 PLATFORM = "facebook_pages"
 PERMISSIONS = "read_insights and pages_read_engagement"
@@ -275,7 +284,8 @@ class FacebookPagesClient(OrganicGraphClient):
         with warnings.catch_warnings():
             # The SDK's type checker declares `metric` as list<Object> and warns about any list of names it is given.
             warnings.filterwarnings("ignore", message="value of metric might not be compatible")
-            cursor = Page(page_id, api=self._api).get_insights(params=params)
+            # Neither batched nor pending: the SDK returns a Cursor over the answer.
+            cursor = cast(Cursor, Page(page_id, api=self._api).get_insights(params=params))
         entries = []
         while len(cursor):  # the one page of this range: `paging.next` is the next range, not more of this one
             entries.append(next(cursor).export_all_data())
@@ -334,7 +344,7 @@ def parse_page_insights(entries: list[Mapping], page_id: str, since: dt.date, un
             days.setdefault(day, {})[name] = int(number)
     for day in sorted(days):
         values = days[day]
-        record = {"page_id": page_id, "date": day.isoformat()}
+        record: dict[str, object] = {"page_id": page_id, "date": day.isoformat()}
         # a metric Meta left out is unknown: NULL, never zero (sums skip it; a zero would pull averages down)
         record.update({column: values.get(metric) for metric, column in PAGE_METRICS.items()})
         record["raw_row"] = json.dumps(values, separators=(",", ":"), sort_keys=True)
@@ -431,19 +441,19 @@ def day_of_end_time(value, fail) -> dt.date:
     return (moment + dt.timedelta(hours=12)).date() - dt.timedelta(days=1)
 
 
-def fetch_window(settings: FacebookPagesSettings, since: dt.date, until: dt.date) -> Iterator[SliceRecords]:
+def fetch_window(settings: FacebookPagesSettings, since: dt.date, until: dt.date) -> Iterator[RecordSlice]:
     """Every configured Page's rows for [since, until], one Page at a time: one Page's failure spares the others."""
     return fetch_slices(
         FacebookPagesClient(settings), settings.page_ids, FacebookPagesClient.daily_insights, since, until
     )
 
 
-def fetch_posts(settings: FacebookPagesSettings, since: dt.date, until: dt.date) -> Iterator[SliceRecords]:
+def fetch_posts(settings: FacebookPagesSettings, since: dt.date, until: dt.date) -> Iterator[RecordSlice]:
     """Every configured Page's posts published in [since, until], one Page at a time."""
     return fetch_slices(FacebookPagesClient(settings), settings.page_ids, FacebookPagesClient.posts, since, until)
 
 
-def fetch_follower_totals(settings: FacebookPagesSettings) -> Iterator[SliceRecords]:
+def fetch_follower_totals(settings: FacebookPagesSettings) -> Iterator[RecordSlice]:
     """(page id, the one record of its follower total now) for each configured Page, a failing Page alone."""
     return fetch_slices(
         FacebookPagesClient(settings), settings.page_ids, FacebookPagesClient.follower_total, None, None

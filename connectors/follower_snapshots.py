@@ -20,7 +20,7 @@ from typing import Any
 
 from connectors import clock, facebook_pages, instagram, linkedin_pages
 from connectors.errors import PlatformError
-from connectors.source import RawSource, SliceRecords
+from connectors.source import RawSource, RecordSlice
 
 PLATFORM = "follower_snapshots"
 RAW_TABLE = "follower_snapshots"
@@ -38,7 +38,7 @@ RAW_COLUMNS = {
 class OrganicPlatform:
     platform: str
     settings_from_env: Callable[[Mapping[str, str]], Any]
-    fetch_follower_totals: Callable[[Any], Iterator[SliceRecords]]
+    fetch_follower_totals: Callable[[Any], Iterator[RecordSlice]]
     setting_names: tuple[str, ...]
 
 
@@ -79,7 +79,7 @@ def settings_from_env(env: Mapping[str, str]) -> dict[str, Any] | None:
     return configured or None
 
 
-def fetch_snapshots(settings: dict[str, Any], _since: dt.date, _until: dt.date) -> Iterator[SliceRecords]:
+def fetch_snapshots(settings: dict[str, Any], _since: dt.date, _until: dt.date) -> Iterator[RecordSlice]:
     """One slice per configured account: its follower total now, whatever days the run covers."""
     taken_at = clock.now(dt.UTC).replace(microsecond=0)
     day = taken_at.date() - dt.timedelta(days=1)

@@ -63,7 +63,7 @@ from connectors.errors import (
     PlatformConfigError,
 )
 from connectors.retry import Backoff, HttpRetry
-from connectors.source import RawSource, SliceRecords, fetch_slices
+from connectors.source import RawSource, RecordSlice, fetch_slices
 
 PLATFORM = "fx"
 RAW_TABLE = "fx_rates"
@@ -264,10 +264,12 @@ def parse_exchange_rates(payload: Mapping, currencies: Iterable[str], start: dt.
 
     def value_ids(component: Mapping, field: str) -> list[str]:
         values = member(component, "values", list, f"{field}.values")
-        ids = [entry.get("id") if isinstance(entry, Mapping) else None for entry in values]
-        for position, value_id in enumerate(ids):
+        ids: list[str] = []
+        for position, entry in enumerate(values):
+            value_id = entry.get("id") if isinstance(entry, Mapping) else None
             if not isinstance(value_id, str):
                 raise fail(f"{field}.values[{position}].id", value_id, "expected a string")
+            ids.append(value_id)
         return ids
 
     data = member(payload, "data", dict, "data")
@@ -387,7 +389,7 @@ def parse_exchange_rates(payload: Mapping, currencies: Iterable[str], start: dt.
     return records
 
 
-def fetch_window(settings: FxRatesSettings, since: dt.date, until: dt.date) -> Iterator[SliceRecords]:
+def fetch_window(settings: FxRatesSettings, since: dt.date, until: dt.date) -> Iterator[RecordSlice]:
     """One slice, the quote currency NOK, with every configured currency's rates for [since, until]."""
     return fetch_slices(FxRatesClient(settings), [QUOTE_CURRENCY], FxRatesClient.daily_rates, since, until)
 

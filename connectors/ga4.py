@@ -67,7 +67,14 @@ from connectors.errors import (
     TransientPlatformError,
 )
 from connectors.retry import Backoff
-from connectors.source import AccessCheck, RawSource, RestatementWindow, SliceRecords, check_slices, fetch_slices
+from connectors.source import (
+    AccessCheck,
+    RawSource,
+    RecordSlice,
+    RestatementWindow,
+    check_slices,
+    fetch_slices,
+)
 
 PLATFORM = "ga4"
 MAX_PAGE_SIZE = 250_000
@@ -728,7 +735,7 @@ def parse_report(response, report: Ga4Report, property_id: str, since: dt.date, 
                 f"GA4 property {property_id} sent a row for {day}, outside {since}..{until}; nothing was written.",
                 property_id,
             )
-        record = {"property_id": property_id, "date": day.isoformat()}
+        record: dict[str, object] = {"property_id": property_id, "date": day.isoformat()}
         record.update({_COLUMN_OF[name]: value for name, value in zip(dimension_names[1:], dimensions[1:])})
         for (name, metric_type), value in zip(metric_headers, metrics):
             column = _COLUMN_OF[name]
@@ -763,12 +770,12 @@ def _metric_value(value: str, metric_type: int, column_type: str, name: str, pro
     return number
 
 
-def fetch_window(settings: Ga4Settings, since: dt.date, until: dt.date) -> Iterator[SliceRecords]:
+def fetch_window(settings: Ga4Settings, since: dt.date, until: dt.date) -> Iterator[RecordSlice]:
     """Every configured property's traffic rows for [since, until], one property at a time."""
     return fetch_slices(Ga4Client(settings), settings.property_ids, Ga4Client.daily_traffic, since, until)
 
 
-def fetch_key_events_window(settings: Ga4Settings, since: dt.date, until: dt.date) -> Iterator[SliceRecords]:
+def fetch_key_events_window(settings: Ga4Settings, since: dt.date, until: dt.date) -> Iterator[RecordSlice]:
     """Every configured property's key events per event name for [since, until], one property at a time."""
     return fetch_slices(Ga4Client(settings), settings.property_ids, Ga4Client.daily_key_events, since, until)
 

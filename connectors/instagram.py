@@ -52,10 +52,12 @@ import os
 import re
 import warnings
 import zoneinfo
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from typing import cast
 
 from facebook_business.adobjects.igmedia import IGMedia
 from facebook_business.adobjects.iguser import IGUser
+from facebook_business.api import Cursor
 from facebook_business.exceptions import FacebookRequestError
 
 from connectors import clock
@@ -63,7 +65,14 @@ from connectors.errors import MalformedPayloadError, PlatformConfigError
 from connectors.facebook_pages import earliest_day
 from connectors.meta_organic import DEFAULT_GRAPH_URL, TOKEN_SETTINGS, OrganicGraphClient, ids_and_token
 from connectors.retry import Backoff
-from connectors.source import AccessCheck, RawSource, RestatementWindow, SliceRecords, check_slices, fetch_slices
+from connectors.source import (
+    AccessCheck,
+    RawSource,
+    RecordSlice,
+    RestatementWindow,
+    check_slices,
+    fetch_slices,
+)
 
 PLATFORM = "instagram"
 PERMISSIONS = "instagram_basic and instagram_manage_insights"
@@ -331,7 +340,8 @@ class InstagramClient(OrganicGraphClient):
         with warnings.catch_warnings():
             # The SDK's enum of metrics lists the media metrics only, and warns about any account metric.
             warnings.filterwarnings("ignore", message="value of metric might not be compatible")
-            cursor = IGUser(account_id, api=self._api).get_insights(params=params)
+            # Neither batched nor pending: the SDK returns a Cursor over the answer.
+            cursor = cast(Cursor, IGUser(account_id, api=self._api).get_insights(params=params))
         return [cursor[index].export_all_data() for index in range(len(cursor))]
 
     def _media_metrics(self, media_id: str, metrics) -> list[dict] | None:
@@ -339,7 +349,7 @@ class InstagramClient(OrganicGraphClient):
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="value of metric might not be compatible")
             try:
-                cursor = IGMedia(media_id, api=self._api).get_insights(params={"metric": list(metrics)})
+                cursor = cast(Cursor, IGMedia(media_id, api=self._api).get_insights(params={"metric": list(metrics)}))
             except FacebookRequestError as error:
                 # Code 10 "(#10) Not enough viewers for the media to show insights" (Media Insights reference,
                 # "Limitations") is about this item, not the token: its figures stay empty, the account loads.
@@ -353,7 +363,8 @@ class InstagramClient(OrganicGraphClient):
         return [cursor[index].export_all_data() for index in range(len(cursor))]
 
     def _user_fields(self, account_id: str, fields: list[str]) -> dict:
-        return IGUser(account_id, api=self._api).api_get(fields=fields).export_all_data()
+        # Neither batched nor pending: the SDK returns the node read, whose data is the fields' object.
+        return cast(dict, cast(IGUser, IGUser(account_id, api=self._api).api_get(fields=fields)).export_all_data())
 
     def _media_published(self, account_id: str, since: dt.date, until: dt.date) -> Iterator[dict]:
         """The account's media published on [since, until], newest first; no page is asked past the window."""
@@ -421,7 +432,7 @@ def _whole_number(value, name: str, account_id: str) -> int:
     return int(value)
 
 
-def parse_account_day(entries: list[Mapping], account_id: str, day: dt.date) -> dict | None:
+def parse_account_day(entries: Sequence[Mapping], account_id: str, day: dt.date) -> dict | None:
     """One day's total_value entries as one record (see RAW_COLUMNS); None when Instagram has no data for the day."""
     if not entries:
         return None
@@ -465,7 +476,7 @@ def published_at(media: Mapping, account_id: str) -> dt.datetime:
         raise _malformed(account_id, f"media timestamp {media.get('timestamp')!r} is not a timestamp") from None
 
 
-def parse_media(media: Mapping, entries: list[Mapping] | None, account_id: str) -> dict:
+def parse_media(media: Mapping, entries: Sequence[Mapping] | None, account_id: str) -> dict:
     """A media item and its lifetime insights as one record (see MEDIA_COLUMNS). A metric Instagram gave no value
     for is NULL, never 0 ("the API returns an empty data set instead of 0", Media Insights reference,
     "Limitations"): so are those the item's type has not, and all of them when Instagram shows no insights for
@@ -494,22 +505,22 @@ def parse_media(media: Mapping, entries: list[Mapping] | None, account_id: str) 
     return record
 
 
-def fetch_window(settings: InstagramSettings, since: dt.date, until: dt.date) -> Iterator[SliceRecords]:
+def fetch_window(settings: InstagramSettings, since: dt.date, until: dt.date) -> Iterator[RecordSlice]:
     """Every configured account's daily rows for [since, until], one account at a time: one failure spares the rest."""
     return fetch_slices(InstagramClient(settings), settings.account_ids, InstagramClient.daily_insights, since, until)
 
 
-def fetch_media_window(settings: InstagramSettings, since: dt.date, until: dt.date) -> Iterator[SliceRecords]:
+def fetch_media_window(settings: InstagramSettings, since: dt.date, until: dt.date) -> Iterator[RecordSlice]:
     """Every configured account's media published on [since, until], with their lifetime figures as of now."""
     return fetch_slices(InstagramClient(settings), settings.account_ids, InstagramClient.media_insights, since, until)
 
 
-def fetch_live_stories(settings: InstagramSettings, _since: dt.date, _until: dt.date) -> Iterator[SliceRecords]:
+def fetch_live_stories(settings: InstagramSettings, _since: dt.date, _until: dt.date) -> Iterator[RecordSlice]:
     """Every configured account's stories live now, with their figures so far, whatever days the run covers."""
     return fetch_slices(InstagramClient(settings), settings.account_ids, InstagramClient.live_stories, None, None)
 
 
-def fetch_follower_totals(settings: InstagramSettings) -> Iterator[SliceRecords]:
+def fetch_follower_totals(settings: InstagramSettings) -> Iterator[RecordSlice]:
     """(account id, one record {"followers", "raw_row"}) per account: its follower total now, for the snapshot."""
     return fetch_slices(InstagramClient(settings), settings.account_ids, InstagramClient.follower_total, None, None)
 

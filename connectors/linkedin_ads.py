@@ -82,8 +82,8 @@ from connectors.source import (
     AccessCheck,
     CheckWarning,
     RawSource,
+    RecordSlice,
     RestatementWindow,
-    SliceRecords,
     check_slices,
     fetch_slices,
 )
@@ -583,7 +583,7 @@ class LinkedInAdsClient:
 
     def _current_token(self) -> str:
         if self._access_token is None:  # only refresh credentials were configured
-            self._refresh_access_token(None)
+            return self._refresh_access_token(None)
         return self._access_token
 
     def _send(self, account_id: str | None, what: str, send: Callable[[], requests.Response]) -> requests.Response:
@@ -605,7 +605,8 @@ class LinkedInAdsClient:
             throttle_hint=" The metric-volume limit resets within minutes, the daily call limit at midnight UTC.",
         )
 
-    def _refresh_access_token(self, account_id: str | None) -> None:
+    def _refresh_access_token(self, account_id: str | None) -> str:
+        """A new access token from the refresh token, kept for the calls that follow."""
         settings = self.settings
         form = {
             "grant_type": "refresh_token",
@@ -630,6 +631,7 @@ class LinkedInAdsClient:
         remember(self._access_token, self._refresh_token)  # new secrets of this run: scrubbed wherever they go
         self.token_refreshes += 1
         log.info("Refreshed the LinkedIn access token")
+        return token
 
     def _refusal(self, response: requests.Response, account_id: str, what: str, refreshed: bool) -> Exception:
         status, detail = response.status_code, _error_detail(response, self._secrets())
@@ -816,14 +818,14 @@ def _restli_date(day: dt.date) -> str:
     return f"(year:{day.year},month:{day.month},day:{day.day})"
 
 
-def fetch_window(settings: LinkedInAdsSettings, since: dt.date, until: dt.date) -> Iterator[SliceRecords]:
+def fetch_window(settings: LinkedInAdsSettings, since: dt.date, until: dt.date) -> Iterator[RecordSlice]:
     """Every configured account's rows for [since, until], one account at a time, one session per run."""
     return fetch_slices(
         LinkedInAdsClient(settings), settings.account_ids, LinkedInAdsClient.daily_analytics, since, until
     )
 
 
-def fetch_conversions_window(settings: LinkedInAdsSettings, since: dt.date, until: dt.date) -> Iterator[SliceRecords]:
+def fetch_conversions_window(settings: LinkedInAdsSettings, since: dt.date, until: dt.date) -> Iterator[RecordSlice]:
     """Every configured account's conversions per rule for [since, until], one account at a time."""
     return fetch_slices(
         LinkedInAdsClient(settings), settings.account_ids, LinkedInAdsClient.daily_conversions, since, until

@@ -79,8 +79,8 @@ from connectors.source import (
     CHECK_MAX_THROTTLE_WAIT_SECONDS,
     AccessCheck,
     RawSource,
+    RecordSlice,
     RestatementWindow,
-    SliceRecords,
     check_slices,
     fetch_slices,
 )
@@ -463,7 +463,9 @@ def parse_post(post: Mapping, statistics: Mapping | None, organization_id: str) 
 
 
 def _share_statistics(totals: Mapping, organization_id: str, subject: str) -> dict:
-    values = {column: _count(totals, field, organization_id, subject) for field, column in SHARE_STATISTICS.items()}
+    values: dict[str, int | None] = {
+        column: _count(totals, field, organization_id, subject) for field, column in SHARE_STATISTICS.items()
+    }
     if "uniqueImpressionsCount" not in totals:
         values["unique_impressions"] = None  # distinct members: unknown, not zero
     engagement = totals.get("engagement", 0.0)
@@ -535,21 +537,21 @@ def _time_intervals(since: dt.date, until: dt.date) -> str:
 # --- what the pipeline calls -------------------------------------------------------------------------
 
 
-def fetch_window(settings: LinkedInPagesSettings, since: dt.date, until: dt.date) -> Iterator[SliceRecords]:
+def fetch_window(settings: LinkedInPagesSettings, since: dt.date, until: dt.date) -> Iterator[RecordSlice]:
     """Every configured organization's days of [since, until], one at a time: one's failure spares the others."""
     return fetch_slices(
         LinkedInPagesClient(settings), settings.organization_ids, LinkedInPagesClient.daily_statistics, since, until
     )
 
 
-def fetch_posts(settings: LinkedInPagesSettings, since: dt.date, until: dt.date) -> Iterator[SliceRecords]:
+def fetch_posts(settings: LinkedInPagesSettings, since: dt.date, until: dt.date) -> Iterator[RecordSlice]:
     """Every configured organization's posts published in [since, until], one organization at a time."""
     return fetch_slices(
         LinkedInPagesClient(settings), settings.organization_ids, LinkedInPagesClient.posts, since, until
     )
 
 
-def fetch_follower_totals(settings: LinkedInPagesSettings) -> Iterator[SliceRecords]:
+def fetch_follower_totals(settings: LinkedInPagesSettings) -> Iterator[RecordSlice]:
     """(organization id, the one record of its follower total now) per organization; a failing one raises when
     its records are read, so the others still load."""
     return fetch_slices(

@@ -195,14 +195,11 @@ def parse_campaign(element, account_id: str) -> LinkedInCampaign:
         raise fail("name or status is missing")
     if element.get("account") not in (None, f"{ACCOUNT_URN}{account_id}"):
         raise fail(f"account {element.get('account')!r} is not the account asked for")
-    budgets = {
-        key: element.get(key) if isinstance(element.get(key), Mapping) else {}
-        for key in ("dailyBudget", "totalBudget", "unitCost")
-    }
+    budgets = {key: _object(element.get(key)) for key in ("dailyBudget", "totalBudget", "unitCost")}
     currency = next((b["currencyCode"] for b in budgets.values() if b.get("currencyCode")), None)
     group = element.get("campaignGroup")
     objective = element.get("objectiveType")
-    schedule = element.get("runSchedule") if isinstance(element.get("runSchedule"), Mapping) else {}
+    schedule = _object(element.get("runSchedule"))
     return LinkedInCampaign(
         campaign_id=str(campaign_id),
         campaign_name=element["name"],
@@ -217,6 +214,11 @@ def parse_campaign(element, account_id: str) -> LinkedInCampaign:
         runs_from=_utc_day(schedule.get("start"), fail, "runSchedule.start"),
         runs_until=_utc_day(schedule.get("end"), fail, "runSchedule.end"),
     )
+
+
+def _object(value) -> Mapping:
+    """`value` when it is a JSON object, else an empty one (an absent or malformed optional part)."""
+    return value if isinstance(value, Mapping) else {}
 
 
 def _utc_day(epoch_ms, fail: Callable[[str], Exception], field: str) -> dt.date | None:
@@ -281,7 +283,6 @@ def _malformed_element(element, account_id: str, problem: str) -> MalformedPaylo
 
 def _daily_element(element, since: dt.date, until: dt.date, account_id: str) -> tuple[str, list]:
     """(ISO day, pivotValues) of one daily adAnalytics element, its day checked against the range asked for."""
-    problem = None
     try:
         start, end = (
             (element["dateRange"][side]["year"], element["dateRange"][side]["month"], element["dateRange"][side]["day"])
@@ -291,12 +292,11 @@ def _daily_element(element, since: dt.date, until: dt.date, account_id: str) -> 
         urns = element["pivotValues"]
     except (KeyError, TypeError, ValueError) as error:
         problem = f"no readable dateRange or pivotValues ({type(error).__name__})"
-    if problem is None and (start != end or not since <= day <= until):
-        problem = f"a daily element must have start = end within {since}..{until}"
-    if problem is None and not isinstance(urns, list):
-        problem = f"pivotValues {urns!r} is not a list"
-    if problem:
-        raise _malformed_element(element, account_id, problem)
+        raise _malformed_element(element, account_id, problem) from None
+    if start != end or not since <= day <= until:
+        raise _malformed_element(element, account_id, f"a daily element must have start = end within {since}..{until}")
+    if not isinstance(urns, list):
+        raise _malformed_element(element, account_id, f"pivotValues {urns!r} is not a list")
     return day.isoformat(), urns
 
 

@@ -35,6 +35,7 @@ import time
 import zoneinfo
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import cast
 
 import requests
 from facebook_business.adobjects.adaccount import AdAccount
@@ -67,9 +68,9 @@ from connectors.retry import Backoff
 from connectors.source import (
     CHECK_MAX_THROTTLE_WAIT_SECONDS,
     AccessCheck,
+    PageSlice,
     RawSource,
     RestatementWindow,
-    SliceRecords,
     check_slices,
     fetch_slices,
 )
@@ -268,7 +269,8 @@ class MetaAdsClient:
         self.settings = settings
         self.sleep = sleep
         session = FacebookSession(access_token=settings.access_token, timeout=120)
-        session.GRAPH = settings.graph_url  # the SDK's documented base-URL attribute
+        # The SDK's documented base-URL attribute; untyped, so pyright takes its default's literal for its type.
+        session.GRAPH = settings.graph_url  # pyright: ignore[reportAttributeAccessIssue]
         # The Graph version every call goes to: the one this facebook-business release is made for.
         self.graph_version = FacebookAdsApi.API_VERSION
         # Not the SDK's global default: clients stay independent.
@@ -481,7 +483,8 @@ class MetaAdsClient:
             "fields": INSIGHT_FIELDS[level] + METRIC_FIELDS,
         }
         self.report_jobs_started += 1
-        return AdAccount(f"act_{account_id}", api=self._api).get_insights_async(params=params)
+        # Neither batched nor pending: the SDK returns the AdReportRun itself.
+        return cast(AdReportRun, AdAccount(f"act_{account_id}", api=self._api).get_insights_async(params=params))
 
     def _wait_for(self, report_run: AdReportRun, account_id: str) -> str:
         waited = 0.0
@@ -510,10 +513,10 @@ class MetaAdsClient:
         so the SDK signs it, raises Graph's errors as FacebookRequestError, and _call sorts them; only the
         building of one SDK object per row is left out. Pages load one at a time: memory holds one page.
         """
-        params = {"limit": self.settings.page_size}
+        params: dict[str, int | str] = {"limit": self.settings.page_size}
         while True:
             response = self._load_page(report_run.get_id(), params, account_id)
-            body = response.body()
+            body = cast(str, response.body())  # the SDK keeps the response's text as it came
             yield body
             self._slow_down_if_near_limits(response.headers(), account_id)
             after = next_page_cursor(body)
@@ -699,6 +702,13 @@ _WHITESPACE = re.compile(r"[ \t\r\n]*")
 _DECODER = json.JSONDecoder()
 
 
+def _after_whitespace(body: str, position: int) -> int:
+    """The first position from `position` on that is not JSON whitespace."""
+    match = _WHITESPACE.match(body, position)
+    assert match is not None  # the pattern matches the empty string too
+    return match.end()
+
+
 def next_page_cursor(body: str) -> str | None:
     """The `after` cursor of the next page, or None on the last: the rule of the SDK's Cursor.load_next_page
     (facebook_business/api.py), where `paging.next` present means another page follows.
@@ -710,11 +720,11 @@ def next_page_cursor(body: str) -> str | None:
     start = body.rfind('"paging"')
     if start < 0:
         return None
-    colon = _WHITESPACE.match(body, start + len('"paging"')).end()
+    colon = _after_whitespace(body, start + len('"paging"'))
     if body[colon : colon + 1] != ":":
         return None
     try:
-        paging, _ = _DECODER.raw_decode(body, _WHITESPACE.match(body, colon + 1).end())
+        paging, _ = _DECODER.raw_decode(body, _after_whitespace(body, colon + 1))
     except ValueError:
         return None
     if not isinstance(paging, dict) or "next" not in paging:
@@ -827,7 +837,7 @@ def parse_insights_row(row: Mapping, account_id: str, level: str, since: dt.date
     }
 
 
-def fetch_window(settings: MetaAdsSettings, since: dt.date, until: dt.date) -> Iterator[SliceRecords]:
+def fetch_window(settings: MetaAdsSettings, since: dt.date, until: dt.date) -> Iterator[PageSlice]:
     """Every configured account's pages of insights for [since, until], one account at a time, the report jobs
     of the next accounts running meanwhile (`settings.jobs_in_flight`)."""
     client = MetaAdsClient(settings)

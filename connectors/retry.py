@@ -95,7 +95,8 @@ class HttpRetry:
             if response is not None and response.status_code < 500:
                 return response
             failures += 1
-            problem = problem or f"HTTP {response.status_code} {detail(response)}"
+            if response is not None:  # a 5xx answer; without one, `problem` names the connection's failure
+                problem = f"HTTP {response.status_code} {detail(response)}"
             if failures >= self.backoff.attempts:
                 raise TransientPlatformError(
                     self.platform,

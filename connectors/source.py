@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
+from typing import Generic, Protocol, TypeVar
 
 from connectors.errors import PlatformError
 
@@ -17,6 +17,26 @@ from connectors.errors import PlatformError
 # the raw table's columns, or, for a source with `pages_sql`, lines of JSON each holding one response
 # page as the platform sent it. An iterator, so that a slice is streamed page by page, never held whole.
 SliceRecords = tuple[str, Iterator[dict] | Iterator[str]]
+# One slice of a records source, and of a page source.
+RecordSlice = tuple[str, Iterator[dict]]
+PageSlice = tuple[str, Iterator[str]]
+
+# A connector's own settings (a frozen dataclass read from the environment): each source is typed
+# with its own, so its `fetch` and `check` are checked against what its `settings_from_env` returns.
+SettingsT = TypeVar("SettingsT")
+
+
+class Client(Protocol):
+    """What the shared loops need of a connector's API client: that it can be closed."""
+
+    def close(self) -> None: ...
+
+
+ClientT = TypeVar("ClientT", bound=Client)
+# A fetch's window: its first and last day, or None for both where the platform serves only what
+# stands now (follower totals, live stories).
+WindowT = TypeVar("WindowT", dt.date, None)
+RecordsT = TypeVar("RecordsT", Iterator[dict], Iterator[str])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,22 +62,22 @@ class RestatementWindow:
 
 
 @dataclasses.dataclass(frozen=True)
-class RawSource:
+class RawSource(Generic[SettingsT]):
     platform: str
     table: str  # raw.<table> in the warehouse
     columns: Mapping[str, str]  # column name → DuckDB type, in load order
     slice_column: str  # the account/property column: a sync replaces (slice, day) ranges
     date_column: str
     credentials_hint: str  # which settings turn this platform on, for the "skipped" log line
-    settings_from_env: Callable[[Mapping[str, str]], Any]  # None when the platform is not configured
-    fetch: Callable[[Any, dt.date, dt.date], Iterator[SliceRecords]]
+    settings_from_env: Callable[[Mapping[str, str]], SettingsT | None]  # None when the platform is not configured
+    fetch: Callable[[SettingsT, dt.date, dt.date], Iterator[SliceRecords]]
     # Days before the window to fetch (and replace) as well: reference data such as exchange
     # rates, whose first days need the last value published before them.
     lookback_days: int = 0
     # `social-roi check`: one cheap read-only call per account, yielding (account, None) when it
     # answered and (account, what to fix) when not, and (setting, CheckWarning) for what needs doing
     # soon. None for sources with no credentials to test.
-    check: Callable[[Any], Iterator[AccessCheck]] | None = None
+    check: Callable[[SettingsT], Iterator[AccessCheck]] | None = None
     # The days the nightly sync re-fetches. None: reference data that is fetched over the run's
     # whole range (it is small and is never revised).
     restatement: RestatementWindow | None = None
@@ -96,8 +116,12 @@ class RawSource:
 
 
 def fetch_slices(
-    client: Any, slice_ids: Iterable[str], fetch_slice: Callable[..., Iterator[dict]], since: dt.date, until: dt.date
-) -> Iterator[SliceRecords]:
+    client: ClientT,
+    slice_ids: Iterable[str],
+    fetch_slice: Callable[[ClientT, str, WindowT, WindowT], RecordsT],
+    since: WindowT,
+    until: WindowT,
+) -> Iterator[tuple[str, RecordsT]]:
     """One client for the whole window, one slice per account or property, the client closed at
     the end: the shape of every connector's `fetch`."""
     try:
@@ -112,9 +136,9 @@ CHECK_MAX_THROTTLE_WAIT_SECONDS = 60.0
 
 
 def check_slices(
-    open_client: Callable[[], Any],
+    open_client: Callable[[], ClientT],
     slice_ids: Iterable[str],
-    check_one: Callable[[Any, str], None],
+    check_one: Callable[[ClientT, str], None],
     label: Callable[[str], str] = str,
 ) -> Iterator[AccessCheck]:
     """(label, None) for each account or property that answers, (label, the error and its fix) for

@@ -135,7 +135,9 @@ def _run_and_report_holding_the_warehouse(
         )
     if not result.success:
         failures = [
-            event.event_specific_data.error.message.strip() for event in result.all_events if event.is_step_failure
+            error.message.strip()
+            for event in result.all_events
+            if event.is_step_failure and (error := event.step_failure_data.error)
         ]
         failed_run = next(run.run_id for run in result.runs if not run.success)
         print(f"The run {failed_run} failed:", *failures, f"(dbt output: {dbt_log})", sep="\n  ", file=sys.stderr)

@@ -31,11 +31,13 @@ class _ProgressLines(logging.Handler):
             line = f"  {logging.getLevelName(record.levelno)}: {message}"
         else:
             return
+        if sys.__stdout__ is None:  # a process started without a standard output has nowhere to print
+            return
         sys.__stdout__.write(line + "\n")
         sys.__stdout__.flush()
 
 
-@dg.logger(description="Prints only the lines steps mark with report_progress.")
+@dg.logger(config_schema=None, description="Prints only the lines steps mark with report_progress.")
 def progress_logger(_init_context) -> logging.Logger:
     logger = logging.getLogger("social_roi.progress")
     logger.setLevel(logging.INFO)  # progress lines are INFO; the handler drops the rest of INFO

@@ -11,9 +11,13 @@ import html
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from connectors import clock
 from pipelines.settings import ReportSettings, Settings
+
+if TYPE_CHECKING:  # the report's modules (matplotlib, Jinja) load only when a report is written
+    from pipelines.report import Report
 
 
 class ReportNotWritten(Exception):
@@ -22,7 +26,7 @@ class ReportNotWritten(Exception):
 
 @dataclasses.dataclass(frozen=True)
 class WrittenReport:
-    report: object  # pipelines.report.Report
+    report: Report
     html: Path
     pdf: Path | None
     pdf_problem: str = ""  # why there is no PDF, when there is none
@@ -134,9 +138,8 @@ def deliver(written: WrittenReport, required: bool = False, env: Mapping[str, st
 
 def summary_html(written: WrittenReport) -> str:
     """The mail's body: the headline figures and the KPI status, as the report states them."""
-    summary = getattr(written.report, "summary_html", None)
-    if summary:
-        return summary
+    if written.report.summary_html:
+        return written.report.summary_html
     rows = "".join(
         f"<tr><th align='left'>{html.escape(str(name))}</th><td>{html.escape(str(value))}</td></tr>"
         for name, value in written.report.headline.items()

@@ -27,18 +27,19 @@ from connectors import clock
 
 # The ad platforms keep about three years of history (e.g. 37 months of Meta insights); nobody
 # backfills further than that. The partitions end with the last complete day in UTC.
-def _calendar_end() -> dict[str, object]:
+def _calendar_end() -> tuple[str | None, int]:
     """Where the partitions end when the calendar is fixed (SOCIAL_ROI_TODAY, connectors/clock.py):
     Dagster reads the real clock and never counts past its present, so a fixed day ahead of it needs
     `end_offset` to reach it and `end_date` to stop there; a fixed day behind it only `end_date`."""
     fixed = clock.fixed_day()
     if fixed is None:
-        return {}
+        return None, 0  # Dagster's defaults: up to the real clock's present
     ahead = (fixed - dt.datetime.now(dt.UTC).date()).days + 1
-    return {"end_date": fixed.isoformat(), "end_offset": max(0, ahead)}
+    return fixed.isoformat(), max(0, ahead)
 
 
-daily_partitions = dg.DailyPartitionsDefinition(start_date="2023-01-01", **_calendar_end())
+_end_date, _end_offset = _calendar_end()
+daily_partitions = dg.DailyPartitionsDefinition(start_date="2023-01-01", end_date=_end_date, end_offset=_end_offset)
 
 # Every partitioned asset uses the same policy: a range is ONE run, never one run per day that
 # would race for the DuckDB lock (the pitfalls noted for our pinned Dagster and dbt versions, point 6 of the team's dagster-dbt notes).
@@ -57,10 +58,10 @@ DAYS_TAG = "social_roi/days"
 
 def first_and_last_day() -> tuple[dt.date, dt.date]:
     """The first and the last day the partitions hold (the last is yesterday in UTC, the last complete day)."""
-    return (
-        dt.date.fromisoformat(daily_partitions.get_first_partition_key()),
-        dt.date.fromisoformat(daily_partitions.get_last_partition_key()),
-    )
+    first, last = daily_partitions.get_first_partition_key(), daily_partitions.get_last_partition_key()
+    if first is None or last is None:
+        raise ValueError(f"No day to sync: the partitions start on 2023-01-01, after today ({clock.today()}).")
+    return dt.date.fromisoformat(first), dt.date.fromisoformat(last)
 
 
 def range_tags(start: dt.date, end: dt.date) -> dict[str, str]:

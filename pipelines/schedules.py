@@ -97,7 +97,7 @@ def build_nightly_schedule(
     module without a cycle and tests can pass their own settings."""
     settings = settings or ScheduleSettings.from_env()
     timezone = zoneinfo.ZoneInfo(settings.timezone)
-    target = {"job_name": job} if isinstance(job, str) else {"job": job}
+    job_name, job_definition = (job, None) if isinstance(job, str) else (None, job)
 
     @dg.schedule(
         name=SCHEDULE_NAME,
@@ -107,7 +107,8 @@ def build_nightly_schedule(
         description=f"Every night at {settings.hour:02d}:00 {settings.timezone}: re-sync each platform's restatement window "
         f"({', '.join(f'{p} {w.nightly_days}d' for p, w in settings.windows.items())}; on {WEEKDAYS[settings.weekly_pass_weekday].capitalize()}s "
         f"{', '.join(f'{p} {w.weekly_days}d' for p, w in settings.windows.items())}) in ONE run.",
-        **target,
+        job_name=job_name,
+        job=job_definition,
     )
     def nightly_sync(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
         fired_at = context.scheduled_execution_time or clock.now(timezone)  # None when evaluated by hand
@@ -170,7 +171,7 @@ def build_monthly_report_schedule(
     settings = settings or ScheduleSettings.from_env()
     timezone = zoneinfo.ZoneInfo(settings.timezone)
     hour = (settings.hour + 2) % 24
-    target = {"job_name": job} if isinstance(job, str) else {"job": job}
+    job_name, job_definition = (job, None) if isinstance(job, str) else (None, job)
 
     @dg.schedule(
         name=REPORT_SCHEDULE_NAME,
@@ -179,7 +180,8 @@ def build_monthly_report_schedule(
         default_status=dg.DefaultScheduleStatus.RUNNING,
         description=f"On the 1st of every month at {hour:02d}:00 {settings.timezone}: last month's report for "
         "management, mailed when SOCIAL_ROI_REPORT_EMAIL_TO is set.",
-        **target,
+        job_name=job_name,
+        job=job_definition,
     )
     def monthly_report(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
         fired_at = context.scheduled_execution_time or clock.now(timezone)  # None when evaluated by hand

@@ -194,9 +194,9 @@ def _parse_pages(
                 )
             )
             continue
-        problem, slice_rows, distinct_rows = connection.execute(
+        ((problem, slice_rows, distinct_rows),) = connection.execute(
             f"select min(problem), count(*), count(distinct ({key or 'null'})) from {name}"
-        ).fetchone()
+        ).fetchall()
         if problem is None and key and distinct_rows < slice_rows:
             problem = f"{source.platform} sent the same row ({', '.join(source.row_key)}) twice for {source.slice_column} {slice_key}; nothing from this sync was written for it. Rerun later; if it persists, report it with this message."
         if problem is not None:

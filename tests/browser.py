@@ -17,10 +17,14 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from pipelines.report.pdf import ChromiumMissingError, find_chromium
+
+if TYPE_CHECKING:  # Playwright loads only when a test opens a page
+    from playwright.sync_api import Page
 
 APT_TIMEOUT_SECONDS = 600
 INSTALL_COMMANDS = (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "chromium"])
@@ -68,7 +72,7 @@ def _install_chromium() -> str:
 class Visit:
     """A page opened from a file, and what it did while loading."""
 
-    page: object  # playwright.sync_api.Page
+    page: Page
     requests: list[str]  # every URL it asked for, the page itself included
     errors: list[str]  # console errors and uncaught exceptions
 

@@ -41,7 +41,7 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import pytest
 
@@ -51,7 +51,10 @@ from pipelines.settings import DBT_MAX_DATE, DBT_MIN_DATE, DBT_PROJECT_DIR
 # Dagster, dbt and the sandbox are imported where they are used, not here: xdist's controller loads
 # this file before it starts the test workers, and those imports (6 s) delayed every worker's start.
 if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+
     import dagster as dg
+    from dbt.contracts.graph.manifest import Manifest
 
     from connectors.sandbox import Sandbox
 
@@ -126,21 +129,21 @@ class Settled:
     def logs(self) -> list:
         return [record for run in self.run_ids for record in self.instance.all_logs(run)]
 
-    def check_evaluations(self) -> list:
-        return [event.dagster_event.event_specific_data for event in self._events("ASSET_CHECK_EVALUATION")]
+    def check_evaluations(self) -> list[dg.AssetCheckEvaluation]:
+        return [event.asset_check_evaluation_data for event in self._events("ASSET_CHECK_EVALUATION")]
 
-    def materialization_metadata(self, table: str) -> list[dict]:
+    def materialization_metadata(self, table: str) -> list[Mapping[str, dg.MetadataValue]]:
         return [
-            event.dagster_event.event_specific_data.materialization.metadata
+            event.materialization.metadata
             for event in self._events("ASSET_MATERIALIZATION")
-            if event.dagster_event.event_specific_data.materialization.asset_key.path[-1] == table
+            if event.materialization.asset_key.path[-1] == table
         ]
 
-    def _events(self, kind: str):
+    def _events(self, kind: str) -> list[dg.DagsterEvent]:
         import dagster as dg
 
         return [
-            record.event_log_entry
+            record.event_log_entry.get_dagster_event()
             for run in self.run_ids
             for record in self.instance.get_records_for_run(
                 run, of_type=dg.DagsterEventType[kind], limit=100_000
@@ -154,7 +157,8 @@ class _KeptTemporaryDirectory(tempfile.TemporaryDirectory):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._finalizer.detach()
+        # The finalizer is CPython's, undeclared in typeshed; Python 3.12's delete=False says the same.
+        self._finalizer.detach()  # pyright: ignore[reportAttributeAccessIssue]
 
     def cleanup(self) -> None:
         pass
@@ -239,7 +243,7 @@ def _settled_sync(directory: Path) -> dict:
 
 
 @pytest.fixture(scope="session")
-def settled(tmp_path_factory, worker_id) -> Settled:
+def settled(tmp_path_factory, worker_id) -> Iterator[Settled]:
     """Built once for the whole session, whichever test worker needs it first; the others wait for
     it and read the same files (a sync per worker would cost each of them half a minute)."""
     import dagster as dg
@@ -403,17 +407,17 @@ def run_dbt(
 # ref, so one parse serves every run. Without it each call re-parsed the files that read a changed
 # setting, and the whole project whenever a test's vars differed from the previous call's. A test
 # that changes a file of the project works on a copy of it (a directory of its own, parsed anew).
-_PARSED: dict[Path, object] = {}
+_PARSED: dict[Path, Manifest] = {}
 
 
-def _parsed_project(project_dir: Path, command: list[str]):
+def _parsed_project(project_dir: Path, command: list[str]) -> Manifest | None:
     from dbt.cli.main import dbtRunner
 
     if project_dir not in _PARSED:
         parse = dbtRunner().invoke(["parse", *command[command.index("--target-path") :]])
         if not parse.success:
             return None  # the run parses on its own and reports what is wrong
-        _PARSED[project_dir] = parse.result
+        _PARSED[project_dir] = cast("Manifest", parse.result)  # what `dbt parse` returns
     return _PARSED[project_dir]
 
 

@@ -347,6 +347,7 @@ def test_source_fetches_one_nok_slice_that_loads_exactly_and_replaces_its_window
         "rate_date",
     )
 
+    assert settings is not None
     database = tmp_path / "warehouse.duckdb"
     for run in range(2):
         slices = list(source.fetch(settings, since, until))

@@ -13,12 +13,12 @@ import pytest
 from connectors.errors import PlatformAuthError, PlatformConfigError, TransientPlatformError
 from connectors.ga4 import (
     KEY_EVENTS_REPORT,
-    KEY_EVENTS_SOURCE,
     TRAFFIC_REPORT,
     DailyQuotaExhaustedError,
     Ga4Client,
     Ga4Settings,
     build_client,
+    fetch_key_events_window,
 )
 from connectors.retry import Backoff
 from connectors.sandbox.ga4_data import SANDBOX_GA4_REFRESH_TOKEN, TOKENS_PER_DAY, TOKENS_PER_HOUR
@@ -211,7 +211,7 @@ def test_key_events_by_event_name_add_up_to_the_traffic_reports_and_name_each_ca
 def test_key_events_arrive_in_one_report_request_per_property_for_the_whole_window(sandbox, ga4_settings, fortnight):
     settings = dataclasses.replace(ga4_settings, page_size=10_000)
 
-    slices = [(property_id, list(rows)) for property_id, rows in KEY_EVENTS_SOURCE.fetch(settings, *fortnight)]
+    slices = [(property_id, list(rows)) for property_id, rows in fetch_key_events_window(settings, *fortnight)]
 
     [(property_id, rows)] = slices
     assert property_id == sandbox.advertiser.ga4_property.id and rows

@@ -91,12 +91,12 @@ def test_editing_the_campaign_mapping_file_moves_revenue(settled, advertiser, wo
     )
     copy = copy_of_settled(settled, work_directory)
 
-    window = {"min_date": str(settled.window[0]), "max_date": str(settled.window[1])}
     # the mapping and what is built from it, with their tests
     finished = run_dbt(
         ["build", "--select", "stg_config__campaign_mapping+"],
         settled.env_for(copy, SOCIAL_ROI_CAMPAIGN_MAPPING=mapping),
-        **window,
+        min_date=str(settled.window[0]),
+        max_date=str(settled.window[1]),
     )
 
     assert finished.returncode == 0, finished.stdout[-3000:]

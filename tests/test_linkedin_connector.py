@@ -23,6 +23,7 @@ from connectors.linkedin_ads import (
     analytics_query,
     check_access,
     configured_api_version,
+    fetch_conversions_window,
     version_sunset,
 )
 from connectors.linkedin_parsing import (
@@ -74,8 +75,11 @@ def settings(sandbox, account):
     )
 
 
+Window = tuple[dt.date, dt.date]  # (since, until)
+
+
 @pytest.fixture
-def window(yesterday):
+def window(yesterday) -> Window:
     return yesterday - dt.timedelta(days=27), yesterday
 
 
@@ -93,7 +97,7 @@ def fetch_conversions(settings, since, until, **overrides) -> list[dict]:
     """Every configured account's conversion rows through the conversions source, as a sync fetches them."""
     return [
         row
-        for _, rows in CONVERSIONS_SOURCE.fetch(dataclasses.replace(settings, **overrides), since, until)
+        for _, rows in fetch_conversions_window(dataclasses.replace(settings, **overrides), since, until)
         for row in rows
     ]
 
@@ -225,10 +229,10 @@ def test_records_load_into_the_raw_column_types_with_money_exact_to_the_cent(
     spec = "{" + ", ".join(f"'{name}': '{sql_type}'" for name, sql_type in RAW_COLUMNS.items()) + "}"
 
     with duckdb.connect() as connection:
-        loaded_cost, loaded_rows, days = connection.execute(
+        [(loaded_cost, loaded_rows, days)] = connection.execute(
             f"select sum(cost_in_local_currency), count(*), count(distinct date) from read_json(?, format='newline_delimited', columns={spec})",
             [str(staged)],
-        ).fetchone()
+        ).fetchall()
 
     assert all(list(row) == list(RAW_COLUMNS) for row in rows)
     assert loaded_cost == cents(m["costInLocalCurrency"] for m in truth(sandbox.advertiser, *window).values())
@@ -298,7 +302,7 @@ def test_the_connector_sends_rest_li_syntax_unencoded_and_only_the_urns_encoded(
     assert not re.search(r"%28|%29|%2C|%25", call.raw_query, re.IGNORECASE)
 
 
-def test_the_sandbox_refuses_a_query_that_was_re_encoded_or_carries_bare_urns(sandbox, window):
+def test_the_sandbox_refuses_a_query_that_was_re_encoded_or_carries_bare_urns(sandbox, window: Window):
     urns = [f"urn:li:sponsoredCampaign:{c.id}" for c in sandbox.advertiser.linkedin_campaigns]
     query = analytics_query(urns, *window, ["impressions", "costInLocalCurrency"])
     endpoint = f"{sandbox.base_url}/rest/adAnalytics"
@@ -314,12 +318,12 @@ def test_the_sandbox_refuses_a_query_that_was_re_encoded_or_carries_bare_urns(sa
     bare_urns = requests.get(f"{endpoint}?{query.replace('%3A', ':')}", headers=API_HEADERS, timeout=10)
 
     assert as_built.status_code == 200 and as_built.json()["elements"]
-    assert "pivot=%28value%3ACAMPAIGN%29" in reencoded.request.url, "what a params dict turns the query into"
+    assert "pivot=%28value%3ACAMPAIGN%29" in (reencoded.request.url or ""), "what a params dict turns the query into"
     assert reencoded.status_code == 400 and "re-encoded" in reencoded.json()["message"]
     assert bare_urns.status_code == 400 and "percent-encoded" in bare_urns.json()["message"]
 
 
-def test_the_sandbox_refuses_more_than_20_fields(sandbox, window):
+def test_the_sandbox_refuses_more_than_20_fields(sandbox, window: Window):
     query = analytics_query(
         [f"urn:li:sponsoredCampaign:{sandbox.advertiser.linkedin_campaigns[0].id}"],
         *window,
@@ -542,10 +546,10 @@ def test_conversion_records_load_into_the_raw_column_types(sandbox, settings, wi
     spec = "{" + ", ".join(f"'{name}': '{sql_type}'" for name, sql_type in CONVERSIONS_RAW_COLUMNS.items()) + "}"
 
     with duckdb.connect() as connection:
-        loaded_rows, conversions, value = connection.execute(
+        [(loaded_rows, conversions, value)] = connection.execute(
             f"select count(*), sum(conversions), sum(conversion_value) from read_json(?, format='newline_delimited', columns={spec})",
             [str(staged)],
-        ).fetchone()
+        ).fetchall()
 
     assert (loaded_rows, conversions) == (len(rows), sum(r["conversions"] for r in rows))
     assert value == cents(r["conversion_value"] for r in rows) > 0
@@ -559,7 +563,7 @@ def test_conversion_records_load_into_the_raw_column_types(sandbox, settings, wi
 def test_each_form_of_linkedin_amount_parses_to_the_cent(sent, parsed):
     amount = parse_money(sent, lambda what: MalformedPayloadError("linkedin", what), "costInLocalCurrency")
 
-    assert amount == parsed and math.copysign(1, amount) == 1, "plain zero, never -0.0"
+    assert amount is not None and amount == parsed and math.copysign(1, amount) == 1, "plain zero, never -0.0"
 
 
 def test_amounts_with_long_decimals_or_a_tiny_negative_exponent_parse_as_numbers_to_the_cent():
@@ -569,7 +573,7 @@ def test_amounts_with_long_decimals_or_a_tiny_negative_exponent_parse_as_numbers
     assert parse_money("107.5300000000000335346", fail, "costInLocalCurrency") == 107.53
     assert parse_money("1.5E+2", fail, "costInLocalCurrency") == 150.0
     tiny_negative = parse_money("-2e-18", fail, "conversionValueInLocalCurrency")
-    assert tiny_negative == 0.0 and math.copysign(1, tiny_negative) == 1, "plain zero, not -0.0"
+    assert tiny_negative is not None and tiny_negative == 0.0 and math.copysign(1, tiny_negative) == 1, "plain zero"
     element = {"externalWebsiteConversions": 2, "conversionValueInLocalCurrency": "107.5300000000000335346"}
     record = parse_conversion_element(element, "1", "2026-10-01", "2", "3", None, "EUR")
     assert (record["conversions"], record["conversion_value"], record["post_view_conversions"]) == (2, 107.53, 0)
@@ -650,7 +654,7 @@ def test_check_finds_revoked_read_access_through_the_analytics_call(sandbox, acc
 
     lines = check_source(SOURCE, linkedin_rest.environment(sandbox))
 
-    [(target, status, detail)] = [(line.target, line.status, line.detail) for line in lines]
+    [(target, status, detail)] = [(line.target, line.status, line.detail or "") for line in lines]
     assert (target, status) == (account, FAILED)
     assert f"no activity at all for ad account {account}" in detail and "r_ads_reporting" in detail
     [call] = sandbox.linkedin.analytics_calls

@@ -2,6 +2,7 @@
 language the campaign is named in. dbt alone, on a copy of the session's settled sync."""
 
 import datetime as dt
+from typing import TypedDict
 
 import duckdb
 import pytest
@@ -17,7 +18,14 @@ def campaigns():
     return {c.name.split(" 20")[0]: c for c in advertiser.meta_campaigns + advertiser.linkedin_campaigns}
 
 
-def window(settled) -> dict[str, str]:
+class Window(TypedDict):
+    """dbt's vars for the settled window."""
+
+    min_date: str
+    max_date: str
+
+
+def window(settled) -> Window:
     return {"min_date": str(settled.window[0]), "max_date": str(settled.window[1])}
 
 

@@ -60,7 +60,7 @@ def test_a_business_throttled_for_half_an_hour_costs_one_call_and_is_skipped_wit
     first = sources[0][throttled.id]
     assert isinstance(first, PlatformThrottledError) and first.account == throttled.id
     business = business_of(sandbox.advertiser, "instagram", throttled.id)
-    assert business in str(first) and "code 80002" in str(first)
+    assert business and business in str(first) and "code 80002" in str(first)
     assert "UTC" in str(first) and "Rerun the sync" in str(first)
     for later in sources[1:]:
         assert str(later[throttled.id]) == f"Not read: {first}", "the one message, no new call"
@@ -98,13 +98,11 @@ def test_a_throttled_business_leaves_every_other_sources_rows_in(work_env, sandb
     )
 
     assert calls_for(sandbox, throttled.id) <= 2, "at most 2 calls in total for the throttled business"
-    failed = {e.asset_key.path[-1]: e.description for e in result.get_asset_check_evaluations() if not e.passed}
+    failed = {e.asset_key.path[-1]: e.description or "" for e in result.get_asset_check_evaluations() if not e.passed}
     assert set(failed) == {"instagram_account_insights", "instagram_media", "instagram_stories", "follower_snapshots"}
     assert all(throttled.id in description and "code 80002" in description for description in failed.values())
     rows = {
-        event.event_specific_data.materialization.asset_key.path[
-            -1
-        ]: event.event_specific_data.materialization.metadata["rows"].value
+        event.materialization.asset_key.path[-1]: event.materialization.metadata["rows"].value
         for event in result.get_asset_materialization_events()
     }
     pages, accounts = len(facebook_pages(sandbox.advertiser)), len(instagram_accounts(sandbox.advertiser))

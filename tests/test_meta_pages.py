@@ -32,8 +32,11 @@ ROW_BY_ROW_SOURCE = dataclasses.replace(SOURCE, pages_sql=None)
 COMPARED = "select * exclude (_loaded_at, raw_row) from raw.meta_ads_insights"
 
 
+Window = tuple[dt.date, dt.date]  # (since, until)
+
+
 @pytest.fixture
-def window(yesterday):
+def window(yesterday) -> Window:
     return yesterday - dt.timedelta(days=27), yesterday
 
 
@@ -78,7 +81,7 @@ def raw_rows(database: Path) -> dict[tuple, dict]:
 
 @pytest.mark.parametrize("level", ["campaign", "ad"])
 def test_the_page_path_lands_exactly_the_rows_the_row_by_row_parse_did_before_and_after_a_restatement(
-    sandbox, meta_settings, window, tmp_path, level
+    sandbox, meta_settings, window: Window, tmp_path, level
 ):
     settings = settings_with(meta_settings, level=level, page_size=9)  # many pages, one cut mid-day
     before, after = tmp_path / "row_by_row.duckdb", tmp_path / "pages.duckdb"
@@ -126,7 +129,9 @@ def test_rows_read_twice_after_a_range_was_split_land_once(sandbox, meta_setting
     assert loaded.rows == len(rows(tmp_path / "undisturbed.duckdb", only_first_account)) < undisturbed.rows
 
 
-def test_a_malformed_row_fails_only_its_account_and_its_earlier_rows_stay(sandbox, meta_settings, window, tmp_path):
+def test_a_malformed_row_fails_only_its_account_and_its_earlier_rows_stay(
+    sandbox, meta_settings, window: Window, tmp_path
+):
     database = tmp_path / "warehouse.duckdb"
     load_pages(meta_settings, *window, database, tmp_path / "a")
     earlier = rows(database)
@@ -171,7 +176,7 @@ SECRET_LINK = '"paging":{"next":"https://graph.facebook.com/v1/x?access_token=EA
     ids=["cut off", "no data list", "data not a list", "a string", "a key twice", "a row twice"],
 )
 def test_a_page_not_as_graph_documents_it_fails_only_its_account_without_quoting_the_page(
-    meta_settings, window, tmp_path, broken, said
+    meta_settings, window: Window, tmp_path, broken, said
 ):
     first, second = meta_settings.account_ids
     client = MetaAdsClient(meta_settings, sleep=lambda _s: None)
@@ -188,7 +193,9 @@ def test_a_page_not_as_graph_documents_it_fails_only_its_account_without_quoting
     assert "secret" not in str(failure), "a real paging link carries the token"
 
 
-def test_a_page_larger_than_the_load_reads_fails_only_its_account_naming_the_limit(meta_settings, window, tmp_path):
+def test_a_page_larger_than_the_load_reads_fails_only_its_account_naming_the_limit(
+    meta_settings, window: Window, tmp_path
+):
     first, second = meta_settings.account_ids
     client = MetaAdsClient(meta_settings, sleep=lambda _s: None)
     good = list(client.insights_pages(second, *window))

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from dagster._core.events import EngineEventData
+from dagster._core.execution.plan.objects import StepFailureData
 
 from conftest import sandbox_settings
 from connectors import clock
@@ -232,6 +234,13 @@ def meta_ads_only(tmp_path, monkeypatch):
         yield sandbox, asset, range_tags(clock.yesterday() - dt.timedelta(days=1), clock.yesterday())
 
 
+def _error_message(failure: dg.DagsterEvent) -> str:
+    """The error a failure event carries: a step's, or a resource's that could not start."""
+    data = failure.event_specific_data
+    assert isinstance(data, StepFailureData | EngineEventData) and data.error is not None, data
+    return data.error.message
+
+
 def insights_reports(sandbox: Sandbox) -> list[str]:
     return [path for method, path in sandbox.request_log if method == "POST" and path.endswith("/insights")]
 
@@ -249,8 +258,8 @@ def test_a_run_that_finds_the_warehouse_open_elsewhere_stops_before_fetching(met
     assert not result.success
     assert sandbox.request_log == [], "nothing was fetched"
     [failure] = [event for event in result.all_events if event.event_type_value == "RESOURCE_INIT_FAILURE"]
-    assert "Another process has" in failure.event_specific_data.error.message, "before the first step"
-    assert "Close it (query the published copy instead" in failure.event_specific_data.error.message
+    assert "Another process has" in _error_message(failure), "before the first step"
+    assert "Close it (query the published copy instead" in _error_message(failure)
 
 
 def test_a_lock_clash_while_loading_fails_the_step_at_once_without_fetching_the_platform_again(
@@ -279,7 +288,7 @@ def test_a_lock_clash_while_loading_fails_the_step_at_once_without_fetching_the_
 
     assert not result.success
     [failure] = [event for event in result.all_events if event.is_step_failure]
-    assert "Another process has" in failure.event_specific_data.error.message
+    assert "Another process has" in _error_message(failure)
     assert not [event for event in result.all_events if event.event_type_value == "STEP_UP_FOR_RETRY"], "no retry"
     assert sorted(insights_reports(sandbox)) == sorted(set(insights_reports(sandbox))), "each account's report once"
     assert time.monotonic() - started < 60, "the RetryPolicy's minute was not waited"

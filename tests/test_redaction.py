@@ -155,6 +155,7 @@ def refreshing_settings(sandbox) -> LinkedInAdsSettings:
 def sync_first_account(settings: LinkedInAdsSettings, day) -> list[dict]:
     for _account, rows in fetch_window(settings, day, day):
         return list(rows)
+    raise AssertionError("no ad account configured")
 
 
 def test_a_token_refresh_answered_form_encoded_fails_without_quoting_the_new_tokens(

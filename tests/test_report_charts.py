@@ -17,6 +17,7 @@ import xml.etree.ElementTree as ET
 from functools import cache
 from itertools import combinations
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -79,13 +80,20 @@ def text_boxes(svg: str) -> list[tuple[str, list[tuple[float, float]]]]:
         )
         size = float(style["font-size"].removesuffix("px"))
         font = _font(style.get("font-weight") in ("700", "bold"))
-        per_unit = size / font["head"].unitsPerEm
+        # fontTools sets a table's fields as it decompiles it: no type declares them
+        head: Any = font["head"]
+        os2: Any = font["OS/2"]
+        per_unit = size / head.unitsPerEm
         glyphs, advances = font.getBestCmap(), font["hmtx"]
         width = sum(advances[glyphs.get(ord(char), ".notdef")][0] for char in content) * per_unit
-        ascent, descent = font["OS/2"].sTypoAscender * per_unit, -font["OS/2"].sTypoDescender * per_unit
+        ascent, descent = os2.sTypoAscender * per_unit, -os2.sTypoDescender * per_unit
         # a one-line text has x and y; a line of a text on several lines is translated there
         moved = re.search(r"translate\((-?[\d.]+)[ ,]+(-?[\d.]+)\)", element.get("transform", ""))
-        x, y = (float(element.get("x")), float(element.get("y"))) if element.get("x") else map(float, moved.groups())
+        x, y = (
+            (float(element.get("x", "")), float(element.get("y", "")))
+            if element.get("x")
+            else map(float, moved.groups())
+        )
         left = x - width * {"start": 0.0, "middle": 0.5, "end": 1.0}[style.get("text-anchor", "start")]
         corners = [(left, y - ascent), (left + width, y - ascent), (left + width, y + descent), (left, y + descent)]
         turned = re.search(r"rotate\((-?[\d.]+)", element.get("transform", ""))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
-import email
+import email.message
 import email.policy
 import ipaddress
 import socket

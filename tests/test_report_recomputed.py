@@ -208,14 +208,14 @@ class Page(HTMLParser):
         attributes = dict(attrs)
         if tag == "div" and self._card_depth:
             self._card_depth += 1
-            self._field = attributes.get("class")
+            self._field = attributes.get("class") or ""
             self.cards[-1].setdefault(self._field, []).append("")
         elif tag == "div" and attributes.get("class") == "card":
             self._card_depth = 1
             self.cards.append({})
-        elif tag == "table" and attributes.get("id"):
-            self._table = attributes["id"]
-            self.tables[self._table] = []
+        elif tag == "table" and (table_id := attributes.get("id")):
+            self._table = table_id
+            self.tables[table_id] = []
         elif self._table and tag == "tr":
             self.tables[self._table].append([])
         elif self._table and tag == "td":
@@ -229,7 +229,7 @@ class Page(HTMLParser):
             self._field = None
         elif tag == "table":
             self._table = None
-        elif tag == "td" and self._cell is not None:
+        elif tag == "td" and self._cell is not None and self._table is not None:
             self.tables[self._table][-1].append("".join(self._cell).strip())
             self._cell = None
 

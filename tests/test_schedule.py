@@ -10,6 +10,7 @@ import types
 import zoneinfo
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import pytest
@@ -55,7 +56,7 @@ def evaluate(
 ) -> list[dg.RunRequest]:
     schedule = defs.resolve_schedule_def(SCHEDULE_NAME)
     context = dg.build_schedule_context(scheduled_execution_time=fired_at, instance=instance)
-    return list(schedule.evaluate_tick(context).run_requests)
+    return list(schedule.evaluate_tick(context).run_requests or [])
 
 
 def test_a_weeknight_yields_one_run_over_the_widest_window_with_each_platforms_window_tagged():
@@ -116,16 +117,18 @@ def test_two_evaluations_of_the_same_night_launch_one_run():
     with dg.instance_for_test() as instance:
         [first] = evaluate(defs, WEDNESDAY_NIGHT, instance)
         [second] = evaluate(defs, WEDNESDAY_NIGHT, instance)
-        assert second.run_key == first.run_key
+        run_key = first.run_key
+        assert run_key is not None and second.run_key == run_key
         # The first is launched as the daemon launches it: the request's tags plus the run key and tick time.
         scheduled_time = WEDNESDAY_NIGHT.astimezone(dt.UTC).isoformat()
         launched = defs.resolve_job_def("sync").execute_in_process(
             instance=instance,
-            tags={**first.tags, RUN_KEY_TAG: first.run_key, SCHEDULED_EXECUTION_TIME_TAG: scheduled_time},
+            tags={**first.tags, RUN_KEY_TAG: run_key, SCHEDULED_EXECUTION_TIME_TAG: scheduled_time},
         )
         assert launched.success
 
-        schedule = types.SimpleNamespace(name=SCHEDULE_NAME)
+        # stands in for the daemon's RemoteSchedule: the check reads only its name
+        schedule: Any = types.SimpleNamespace(name=SCHEDULE_NAME)
         existing = _get_existing_run_for_request(instance, schedule, WEDNESDAY_NIGHT, second)
         [next_night] = evaluate(defs, WEDNESDAY_NIGHT + dt.timedelta(days=1), instance)
 
@@ -134,7 +137,7 @@ def test_two_evaluations_of_the_same_night_launch_one_run():
             _get_existing_run_for_request(instance, schedule, WEDNESDAY_NIGHT + dt.timedelta(days=1), next_night)
             is None
         )
-        assert instance.get_runs_count(dg.RunsFilter(tags={RUN_KEY_TAG: first.run_key})) == 1
+        assert instance.get_runs_count(dg.RunsFilter(tags={RUN_KEY_TAG: run_key})) == 1
 
 
 def test_the_run_covers_exactly_the_range_its_tags_name():
@@ -142,7 +145,7 @@ def test_the_run_covers_exactly_the_range_its_tags_name():
     [request] = evaluate(defs, WEDNESDAY_NIGHT)
     with dg.instance_for_test() as instance:
         result = defs.resolve_job_def("sync").execute_in_process(instance=instance, tags=request.tags)
-        materialized = sorted(event.partition for event in result.get_asset_materialization_events())
+        materialized = sorted(event.partition or "" for event in result.get_asset_materialization_events())
 
     assert materialized[0] == "2026-11-10" and materialized[-1] == "2026-11-24" and len(materialized) == 15
 
@@ -256,9 +259,11 @@ def models_after(run_of: Callable[[dg.Definitions, dg.DagsterInstance], dg.Execu
             sensor_name=MODELS_SENSOR_NAME,
             dagster_event=success,
             dagster_instance=instance,
-            dagster_run=instance.get_run_by_id(ran.run_id),
+            dagster_run=ran.dagster_run,
         )
-        return ran.run_id, sensor(context)
+        answer = sensor(context)
+        assert isinstance(answer, dg.RunRequest | dg.SkipReason), answer
+        return ran.run_id, answer
 
 
 def test_a_successful_sync_run_is_followed_by_the_models_run_for_its_days_once():
@@ -268,6 +273,7 @@ def test_a_successful_sync_run_is_followed_by_the_models_run_for_its_days_once()
         )
     )
 
+    assert isinstance(request, dg.RunRequest)
     assert request.tags == {DAYS_TAG: "2026-11-10..2026-11-24"}, "the days, not a partition range"
     assert request.run_key == f"{MODELS_SENSOR_NAME}:{run_id}", "one models' run per sync run"
 
@@ -280,6 +286,7 @@ def test_one_raw_day_materialized_from_the_ui_is_followed_by_the_models_for_that
         )
     )
 
+    assert isinstance(request, dg.RunRequest)
     assert request.tags == {DAYS_TAG: "2026-11-20..2026-11-20"}
 
 

@@ -27,7 +27,7 @@ SETTING_LITERAL = re.compile(
 
 
 def declared_settings() -> set[str]:
-    names = set(SETTING_NAMES)
+    names: set[str] = set(SETTING_NAMES)
     for source in RAW_SOURCES:
         names.update(source.setting_names)
         if source.restatement is not None:

@@ -174,8 +174,8 @@ def _matches(expression: dict, values: dict) -> bool:
     fold = (lambda text: text) if spec.get("caseSensitive") else str.lower
     if "inListFilter" in condition:
         return fold(value) in {fold(candidate) for candidate in spec.get("values", [])}
-    wanted, match_type = fold(spec.get("value", "")), spec.get("matchType", "EXACT")
-    match_type = MATCH_TYPES.get(match_type, match_type)
+    wanted, given_type = fold(spec.get("value", "")), spec.get("matchType", "EXACT")
+    match_type = MATCH_TYPES.get(given_type) or str(given_type)  # an enum's number, or its name
     flags = 0 if spec.get("caseSensitive") else re.IGNORECASE
     return {
         "EXACT": lambda: fold(value) == wanted,
@@ -387,7 +387,7 @@ class Ga4DataApi:
                     key = tuple(fact[name] for name in dimensions)
                     sums = grouped.setdefault(key, [0.0] * len(metrics))
                     for index, name in enumerate(metrics):
-                        sums[index] += fact[name]
+                        sums[index] += float(fact[name])
             day += dt.timedelta(days=1)
         if not keep_empty_rows:
             # "If false or unspecified, each row with all metrics equal to 0 will not be returned"

@@ -57,11 +57,12 @@ SOCIAL_SOURCES = {
 }
 
 
-def ga4_channel_group(source: str, medium: str) -> str:
+def ga4_channel_group(source: str, medium: str | None) -> str:
     """GA4's default channel grouping for the sources the sandbox uses: social sources count as
     Paid Social only with a paid medium (cpc, ppc, paid…); `social` lands in Organic Social."""
     if source in SOCIAL_SOURCES:
-        return "Paid Social" if re.fullmatch(r".*cp.*|ppc|retargeting|paid.*", medium) else "Organic Social"
+        paid = medium is not None and re.fullmatch(r".*cp.*|ppc|retargeting|paid.*", medium)
+        return "Paid Social" if paid else "Organic Social"
     return "Referral"
 
 
@@ -93,7 +94,10 @@ def ga4_rows(
         website = truth.final_conversions - on_platform_conversions(campaign, truth.final_conversions)
         key_events = round(website * truth.web_observed_share * settle)
         transactions = key_events if campaign.goal == "purchase" else 0
-        currency = advertiser.account(campaign.account_id).currency
+        account = advertiser.account(campaign.account_id)
+        if account is None:  # every campaign belongs to one of the advertiser's accounts
+            raise KeyError(campaign.account_id)
+        currency = account.currency
         revenue = round(
             transactions * truth.order_value * advertiser.fx_rate(day, currency, advertiser.ga4_property.currency), 2
         )

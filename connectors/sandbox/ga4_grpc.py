@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
+from typing import cast
 
 import grpc
 from google.analytics.data_v1beta.types import RunReportRequest, RunReportResponse
@@ -71,7 +72,9 @@ class _RunReportHandler(grpc.GenericRpcHandler):
         property_id = body.pop("property", "").removeprefix("properties/")
         authorization = dict(context.invocation_metadata()).get("authorization")
         try:
-            payload = self.api.report(property_id, body, authorization)
+            # gRPC gives text for a key without the -bin suffix
+            payload = self.api.report(property_id, body, authorization if isinstance(authorization, str) else None)
         except Ga4ApiError as error:
             context.abort(grpc.StatusCode[error.status_name], error.message)
-        return RunReportResponse.from_json(json.dumps(payload), ignore_unknown_fields=True)
+        # proto-plus's from_json builds the class it is called on; its stub says only Message
+        return cast(RunReportResponse, RunReportResponse.from_json(json.dumps(payload), ignore_unknown_fields=True))

@@ -206,7 +206,9 @@ class InstagramApi:
                     {"dimension_values": [kind], "value": sum(getattr(day, attribute) for day in days)}
                     for kind, attribute in FOLLOW_TYPES.items()
                 ]
-                total = {"breakdowns": [{"dimension_keys": ["follow_type"], "results": results}]} if breakdown else {}
+                total: dict[str, object] = (
+                    {"breakdowns": [{"dimension_keys": ["follow_type"], "results": results}]} if breakdown else {}
+                )
                 total["value"] = sum(day.follows + day.unfollows for day in days)
             elif name == "reach":
                 total = {"value": _unique_over_days([day.reach for day in days])}
@@ -246,11 +248,14 @@ class InstagramApi:
         except ValueError:
             return _graph_error(400, "(#100) Invalid cursor or limit", 100)
         page = items[start : start + limit]
-        body = {"data": [_pick(_media_fields(item), request.param("fields"), MEDIA_FIELDS) for item in page]}
+        body: dict[str, object] = {
+            "data": [_pick(_media_fields(item), request.param("fields"), MEDIA_FIELDS) for item in page]
+        }
         if page:
-            body["paging"] = {"cursors": {"before": _cursor(start), "after": _cursor(start + len(page) - 1)}}
+            paging: dict[str, object] = {"cursors": {"before": _cursor(start), "after": _cursor(start + len(page) - 1)}}
+            body["paging"] = paging
             if start + len(page) < len(items):
-                body["paging"]["next"] = graph_link(request, {**request.query, "after": _cursor(start + len(page) - 1)})
+                paging["next"] = graph_link(request, {**request.query, "after": _cursor(start + len(page) - 1)})
         return Response.json(200, body)
 
     def media_insights(self, request, match):

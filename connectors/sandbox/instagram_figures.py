@@ -140,8 +140,12 @@ def instagram_accounts(advertiser: SyntheticAdvertiser) -> list[InstagramAccount
     return accounts
 
 
-def instagram_account(advertiser: SyntheticAdvertiser, account_id: str) -> InstagramAccount | None:
-    return next((account for account in instagram_accounts(advertiser) if account.id == account_id), None)
+def instagram_account(advertiser: SyntheticAdvertiser, account_id: str) -> InstagramAccount:
+    """The advertiser's account with this id: the server's routes match only their ids."""
+    for account in instagram_accounts(advertiser):
+        if account.id == account_id:
+            return account
+    raise LookupError(f"the sandbox advertiser has no Instagram account {account_id}")
 
 
 def account_days(

@@ -99,10 +99,10 @@ class OrganizationPost:
         """What the post has gathered by `today` after `restatements` restatements: its lifetime figures then."""
         share = accrued_share(self.published_date, today, restatements)
         gathered = {name: round(value * share) for name, value in self.final.items()}
-        gathered["engagement"] = _engagement(
+        engagement = _engagement(
             gathered["impressions"], gathered["clicks"], gathered["reactions"], gathered["comments"], gathered["shares"]
         )
-        return gathered
+        return {**gathered, "engagement": engagement}
 
 
 def linkedin_organizations(advertiser: SyntheticAdvertiser) -> list[LinkedInOrganization]:

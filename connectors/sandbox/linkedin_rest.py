@@ -684,8 +684,8 @@ def _element(
     metrics = [field for field in fields if field in METRIC_FIELDS]
     if values is None or not any(values[m] for m in metrics):
         return None
-    start, end = ({"year": d.year, "month": d.month, "day": d.day} for d in (day, end or day))
-    element = {"dateRange": {"start": start, "end": end}, "pivotValues": pivot_values}
+    first, last = ({"year": d.year, "month": d.month, "day": d.day} for d in (day, end or day))
+    element: dict[str, object] = {"dateRange": {"start": first, "end": last}, "pivotValues": pivot_values}
     element.update({m: f"{values[m]:.2f}" if m in COST_FIELDS else int(values[m]) for m in metrics})
     return {k: v for k, v in element.items() if k in fields}
 

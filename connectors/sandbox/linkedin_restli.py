@@ -7,31 +7,35 @@ itself arrived unencoded (a client whose HTTP library re-encoded the query sends
 
 import re
 import urllib.parse
+from typing import Any
 
 # Parameters written in Rest.li syntax: their parentheses, colons and commas must arrive unencoded.
 RESTLI_PARAMS = ("pivot", "pivots", "timeGranularity", "dateRange", "campaigns", "accounts", "search", "fields")
 _ENCODED_SYNTAX = re.compile(r"%(28|29|2C|25)", re.IGNORECASE)  # ( ) , and a doubly encoded %
 _ENCODED_COLON = re.compile(r"%3A", re.IGNORECASE)
+_ATOM_END = re.compile(r"[(),:]")
 
 
 class RestliSyntaxError(ValueError):
     pass
 
 
-def parse_restli(text: str):
+# A Rest.li value: a str, a list or a dict of such values, as json.loads returns JSON's (hence Any).
+def parse_restli(text: str) -> Any:
     value, end = _restli_value(text, 0)
     if end != len(text):
         raise RestliSyntaxError(f"unexpected {text[end : end + 20]!r} at position {end}")
     return value
 
 
-def _restli_value(text: str, pos: int):
+def _restli_value(text: str, pos: int) -> tuple[Any, int]:
     if text.startswith("List(", pos):
         return _restli_sequence(text, pos + len("List("), list)
     if text.startswith("(", pos):
         return _restli_sequence(text, pos + 1, dict)
-    atom = re.compile(r"[^(),:]*").match(text, pos)
-    return urllib.parse.unquote(atom.group()), atom.end()
+    end = _ATOM_END.search(text, pos)  # an atom runs to the next delimiter, or to the end
+    stop = end.start() if end else len(text)
+    return urllib.parse.unquote(text[pos:stop]), stop
 
 
 def _restli_sequence(text: str, pos: int, kind: type):

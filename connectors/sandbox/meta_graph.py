@@ -522,9 +522,10 @@ class MetaGraphApi:
         busy = self.sandbox.faults.take("meta", "high_usage")
         pressure = busy.options.get("percent", 80) if busy else 0
         if page:
-            body["paging"] = {"cursors": {"before": _cursor(offset), "after": _cursor(offset + len(page))}}
+            paging: dict[str, object] = {"cursors": {"before": _cursor(offset), "after": _cursor(offset + len(page))}}
+            body["paging"] = paging
             if offset + len(page) < len(rows):
-                body["paging"]["next"] = graph_link(
+                paging["next"] = graph_link(
                     request, {**request.query, "after": _cursor(offset + len(page)), "limit": str(limit)}
                 )
         return Response.json(200, body, self._usage_headers(account_id, pressure=pressure))

@@ -148,7 +148,9 @@ class NorgesBankApi:
     def _message(self, currencies: list[str], days: list[dt.date], start: dt.date, end: dt.date) -> dict:
         series = {}
         for position, currency in enumerate(currencies):
-            observations = {str(index): [wire_rate(self._rate(day, currency))] for index, day in enumerate(days)}
+            rates = [self._rate(day, currency) for day in days]
+            # a day without a rate has no observation, as in Norges Bank's own answers
+            observations = {str(index): [wire_rate(rate)] for index, rate in enumerate(rates) if rate is not None}
             series[f"0:{position}:0:0"] = {"attributes": [0, 0, 0, 0], "observations": observations}
         fault = self.sandbox.faults.take("fx", "malformed_payload")
         if fault:

@@ -63,8 +63,12 @@ def facebook_pages(advertiser: SyntheticAdvertiser) -> list[FacebookPage]:
     ]
 
 
-def facebook_page(advertiser: SyntheticAdvertiser, page_id: str) -> FacebookPage | None:
-    return next((page for page in facebook_pages(advertiser) if page.id == page_id), None)
+def facebook_page(advertiser: SyntheticAdvertiser, page_id: str) -> FacebookPage:
+    """The advertiser's Page with this id: the server's routes match only their ids."""
+    for page in facebook_pages(advertiser):
+        if page.id == page_id:
+            return page
+    raise LookupError(f"the sandbox advertiser has no Facebook Page {page_id}")
 
 
 def page_days(advertiser: SyntheticAdvertiser, page: FacebookPage, since: dt.date, until: dt.date) -> list[PageDay]:
@@ -187,8 +191,7 @@ def page_posts(
             kind_rng = seeded_random("facebook_post_kind", advertiser.seed, post_id)
             kind = kind_rng.choices(("status", "reel", "video"), (0.7, 0.2, 0.1))[0]
             figures = {name: int(value * share) for name, value in final.items()}
-            if kind != "status":
-                figures["link_clicks"] = None  # a video's insights have no link clicks
+            link_clicks = figures.pop("link_clicks")
             posts.append(
                 PagePost(
                     page=page,
@@ -196,6 +199,8 @@ def page_posts(
                     published_at=published_at,
                     message=message,
                     **figures,
+                    # a video's insights have no link clicks
+                    link_clicks=link_clicks if kind == "status" else None,
                     kind=kind,
                     video_id=None if kind == "status" else str(10**15 + kind_rng.randrange(10**14)),
                 )

@@ -163,4 +163,5 @@ class SocialRoiDbtCli(DbtCliResource):
         return None
 
 
-dbt_resource = SocialRoiDbtCli(project_dir=dbt_project)
+# DbtCliResource's own __init__ takes the DbtProject; pyright types a subclass's from its `str` field.
+dbt_resource = SocialRoiDbtCli(project_dir=dbt_project)  # pyright: ignore[reportArgumentType]

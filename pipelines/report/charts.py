@@ -19,13 +19,17 @@ import re
 from collections.abc import Callable, Sequence
 from html import escape
 from itertools import combinations
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # matplotlib itself loads only when a chart is drawn
+    from matplotlib.typing import RcKeyType
 
 # Okabe–Ito: told apart with every common colour-vision deficiency, and in greyscale print.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000")
 SIZE_INCHES = (6.0, 3.4)  # the SVG's user units are points: a 432 × 245 viewBox, scaled by the page
 FONT_SIZE = 9.5
 MAX_DECIMALS = 8
-STYLE = {
+STYLE: dict[RcKeyType, Any] = {
     "svg.fonttype": "none",  # text as <text>, not outlines
     "svg.hashsalt": "social-roi",  # clip-path and marker ids from this salt, not from random numbers
     "text.parse_math": False,  # a "$" in a campaign's name is a dollar, not mathtext

@@ -56,7 +56,7 @@ def report_context(figures: Figures, locale: str, today: dt.date | None) -> dict
         first, last = figures.loaded
         context["loaded_note"] = (
             words["no_data_loaded"].format(first=fmt.date(first), last=fmt.date(last))
-            if first
+            if first and last
             else words["no_data_at_all"]
         )
         return context
