@@ -36,27 +36,12 @@ checked as (
 ),
 
 problem_listing as (
-    -- every bad row in one message, so that one run names all there is to fix (rows that repeat
-    -- each other share their problem: it is named once), in the order of the file
-    select string_agg('campaign_objectives ' || problem, '; ' order by first_line) as listing
-    from (
-        select problem, min(file_line) as first_line
-        from checked
-        where problem is not null
-        group by problem
-    ) as problems
+    {{ config_problem_listing('campaign_objectives', 'checked') }}
 )
 
 select
     platform,
     objective,
-    case
-        when (select pl.listing from problem_listing as pl) is not null
-            then error(
-                (select pl.listing from problem_listing as pl)
-                || ' (in ' || {{ sql_string(objectives_file) }} || '). Fix the rows and re-run.'
-            )
-        else verdict_basis
-    end as verdict_basis,
+    {{ stop_on_config_problems('verdict_basis', 'problem_listing', objectives_file) }} as verdict_basis,
     note
 from checked

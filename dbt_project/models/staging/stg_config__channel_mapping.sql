@@ -39,27 +39,12 @@ checked as (
 ),
 
 problem_listing as (
-    -- every bad row in one message, so that one run names all there is to fix (rows that repeat
-    -- each other share their problem: it is named once), in the order of the file
-    select string_agg('channel_mapping ' || problem, '; ' order by first_line) as listing
-    from (
-        select problem, min(file_line) as first_line
-        from checked
-        where problem is not null
-        group by problem
-    ) as problems
+    {{ config_problem_listing('channel_mapping', 'checked') }}
 )
 
 select
     source,
     medium,
-    case
-        when (select pl.listing from problem_listing as pl) is not null
-            then error(
-                (select pl.listing from problem_listing as pl)
-                || ' (in ' || {{ sql_string(mapping_file) }} || '). Fix the rows and re-run.'
-            )
-        else channel
-    end as channel,
+    {{ stop_on_config_problems('channel', 'problem_listing', mapping_file) }} as channel,
     media_type
 from checked

@@ -46,28 +46,13 @@ checked as (
 ),
 
 problem_listing as (
-    -- every bad row in one message, so that one run names all there is to fix (rows that repeat
-    -- each other share their problem: it is named once), in the order of the file
-    select string_agg('conversion_goals ' || problem, '; ' order by first_line) as listing
-    from (
-        select problem, min(file_line) as first_line
-        from checked
-        where problem is not null
-        group by problem
-    ) as problems
+    {{ config_problem_listing('conversion_goals', 'checked') }}
 )
 
 select
     platform,
     event_name,
-    case
-        when (select pl.listing from problem_listing as pl) is not null
-            then error(
-                (select pl.listing from problem_listing as pl)
-                || ' (in ' || {{ sql_string(goals_file) }} || '). Fix the rows and re-run.'
-            )
-        else goal
-    end as goal,
+    {{ stop_on_config_problems('goal', 'problem_listing', goals_file) }} as goal,
     counted_on,
     campaign_id,
     note
