@@ -675,18 +675,25 @@ def test_meta_purchases_and_leads_are_counted_apart_and_compared_like_with_like(
     assert by_id[lead_campaign.id][1] == 0, "a lead campaign claims no purchases"
 
 
-def test_lead_form_leads_are_never_set_against_ga4(settled, advertiser):
-    lead_gen = next(c for c in advertiser.linkedin_campaigns if c.conversion_event == "lead" and c.utm_campaign)
+def linkedin_leads_in_quiet_window(settled, campaign_id: str) -> tuple:
+    """A LinkedIn campaign's leads over the quiet window as the raw tables hold them: counted by its
+    LEAD conversion rule (website), and by its Lead Gen Forms (oneClickLeads, on LinkedIn)."""
     [(by_rule, form_leads)] = query(
         settled.warehouse,
         "select (select sum(conversions) from raw.linkedin_ads_conversions where campaign_id = ? and conversion_type = 'LEAD'"
         " and date between ? and ?), (select sum(one_click_leads) from raw.linkedin_ads_analytics where campaign_id = ?"
         " and date between ? and ?)",
-        lead_gen.id,
+        campaign_id,
         *QUIET_WINDOW,
-        lead_gen.id,
+        campaign_id,
         *QUIET_WINDOW,
     )
+    return by_rule, form_leads
+
+
+def test_lead_form_leads_are_never_set_against_ga4(settled, advertiser):
+    lead_gen = next(c for c in advertiser.linkedin_campaigns if c.conversion_event == "lead" and c.utm_campaign)
+    by_rule, form_leads = linkedin_leads_in_quiet_window(settled, lead_gen.id)
     [(all_form_leads, all_claimed)] = query(
         settled.warehouse,
         "select sum(one_click_leads), sum(external_website_conversions + one_click_leads) from raw.linkedin_ads_analytics "
@@ -750,16 +757,7 @@ def test_a_pixel_lead_fired_on_a_sign_up_counts_as_a_sign_up_for_its_campaign(se
 
 def test_a_linkedin_conversion_rule_of_type_lead_counts_as_leads_without_configuration(settled, advertiser):
     lead_gen = next(c for c in advertiser.linkedin_campaigns if c.conversion_event == "lead" and c.utm_campaign)
-    [(by_rule, form_leads)] = query(
-        settled.warehouse,
-        "select (select sum(conversions) from raw.linkedin_ads_conversions where campaign_id = ? and conversion_type = 'LEAD'"
-        " and date between ? and ?), (select sum(one_click_leads) from raw.linkedin_ads_analytics where campaign_id = ?"
-        " and date between ? and ?)",
-        lead_gen.id,
-        *QUIET_WINDOW,
-        lead_gen.id,
-        *QUIET_WINDOW,
-    )
+    by_rule, form_leads = linkedin_leads_in_quiet_window(settled, lead_gen.id)
 
     [(leads_claimed, purchases_claimed)] = query(
         settled.warehouse,
