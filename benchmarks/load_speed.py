@@ -4,7 +4,7 @@ The same 100,000 Meta-like insight rows with action arrays (campaign level), as 
 sends them, are loaded four ways, each into a fresh DuckDB file, and timed side by side:
 - **ours**: the sync's path. Each page's body becomes a landed line (`meta_ads.landed_page`), the lines
   are staged, and `warehouse.replace_slices` lets DuckDB parse, cast, check and load them
-  (`connectors/meta_ads_pages.sql`);
+  (`connectors/meta_ads/pages.sql`);
 - **row by row**: the path before it. Every row is parsed in Python (`parse_insights_row`), staged as
   NDJSON and loaded with `read_json`;
 - **the ceiling**: the rows ours produced, already typed in an Arrow table, inserted into an empty
@@ -29,7 +29,9 @@ from pathlib import Path
 
 import duckdb
 
-from connectors.meta_ads import SOURCE, landed_page, parse_insights_row
+from connectors.meta_ads import INSIGHTS
+from connectors.meta_ads.client import landed_page, parse_insights_row
+from connectors.platform import ReplaceWindow
 from connectors.sandbox.advertiser import SyntheticAdvertiser
 from connectors.sandbox.meta_figures import meta_deliveries
 from connectors.sandbox.meta_graph import ALL_FIELDS, MetaGraphApi
@@ -38,7 +40,7 @@ from pipelines import warehouse
 ROWS = 100_000
 PAGE_ROWS = 500  # the connector's page size
 SINCE, UNTIL = dt.date(2026, 9, 1), dt.date(2026, 10, 31)
-ROW_BY_ROW = dataclasses.replace(SOURCE, pages_sql=None)
+ROW_BY_ROW = dataclasses.replace(INSIGHTS, load=ReplaceWindow())
 # Ours and the ceiling take a second each and vary by a third between runs: the best of three is
 # reported for both. The row-by-row path and dlt run once (they take 5 and 15 s).
 REPEATS = 3
@@ -68,7 +70,7 @@ def load_ours(pages: list[str], account: str, directory: Path) -> warehouse.Stag
     directory.mkdir()
     lines = (landed_page(account, "campaign", "Europe/Oslo", SINCE, UNTIL, n, body) for n, body in enumerate(pages))
     staged = warehouse.stage_records([(account, lines)], directory, SINCE, UNTIL)
-    return warehouse.replace_slices(directory / "ours.duckdb", SOURCE, staged)
+    return warehouse.replace_slices(directory / "ours.duckdb", INSIGHTS, staged)
 
 
 def load_row_by_row(pages: list[list[dict]], account: str, directory: Path) -> warehouse.StagedSync:
@@ -90,14 +92,14 @@ def typed_arrow_insert_seconds(loaded: Path, directory: Path) -> float | None:
     except ImportError:
         return None
     with duckdb.connect(str(loaded), read_only=True) as source:
-        typed = source.sql(f"select * from {warehouse.RAW_SCHEMA}.{SOURCE.table}").to_arrow_table()
+        typed = source.sql(f"select * from {warehouse.RAW_SCHEMA}.{INSIGHTS.name}").to_arrow_table()
     timings = []
     for attempt in range(REPEATS):
         with duckdb.connect(str(directory / f"ceiling-{attempt}.duckdb")) as target:
-            warehouse.ensure_raw_table(target, SOURCE)
+            warehouse.ensure_raw_table(target, INSIGHTS)
             started = time.perf_counter()
             target.register("typed", typed)
-            target.execute(f"insert into {warehouse.RAW_SCHEMA}.{SOURCE.table} select * from typed")
+            target.execute(f"insert into {warehouse.RAW_SCHEMA}.{INSIGHTS.name} select * from typed")
             timings.append(time.perf_counter() - started)
     return min(timings)
 

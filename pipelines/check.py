@@ -15,9 +15,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from connectors.errors import PlatformError
+from connectors.platform import CheckWarning, Platform
 from connectors.redaction import scrub, secret_settings
-from connectors.registry import RAW_SOURCES
-from connectors.source import CheckWarning, RawSource
+from connectors.registry import PLATFORMS
 from pipelines.private_files import private_directory
 from pipelines.settings import PUBLISHED, WAREHOUSE, published_path, warehouse_path
 
@@ -43,43 +43,39 @@ class CheckLine:
         return self.status == FAILED
 
 
-def check_all(env: Mapping[str, str] = os.environ, sources: Iterable[RawSource] = RAW_SOURCES) -> list[CheckLine]:
-    """The warehouse paths, then every source in sync order: configured or not, and each account's access."""
+def check_all(env: Mapping[str, str] = os.environ, platforms: Iterable[Platform] = PLATFORMS) -> list[CheckLine]:
+    """The warehouse paths, then every platform in sync order: configured or not, and each account's access."""
     lines = [*check_paths(env)]
-    checked_platforms = set()
-    for source in sources:
-        # A platform's second report (GA4's key events) uses the same credentials: checked once.
-        if source.platform not in checked_platforms:
-            lines.extend(check_source(source, env))
-        checked_platforms.add(source.platform)
+    for platform in platforms:
+        lines.extend(check_platform(platform, env))
     # The settings checked may not be the process's own: their secrets are blanked out too, whichever library quoted them.
     secrets = secret_settings(env)
     return [dataclasses.replace(line, detail=line.detail and scrub(line.detail, secrets)) for line in lines]
 
 
-def check_source(source: RawSource, env: Mapping[str, str]) -> list[CheckLine]:
+def check_platform(platform: Platform, env: Mapping[str, str]) -> list[CheckLine]:
     try:
-        settings = source.settings_from_env(env)
+        settings = platform.settings_from_env(env)
     except PlatformError as error:  # half configured: the message names what is missing
-        return [CheckLine(source.platform, "-", FAILED, str(error))]
+        return [CheckLine(platform.name, "-", FAILED, str(error))]
     if settings is None:
-        return [CheckLine(source.platform, "-", NOT_CONFIGURED, f"set {source.credentials_hint} to ingest it")]
-    if source.check is None:
-        return [CheckLine(source.platform, "-", NOT_CHECKED, "no credentials to check")]
+        return [CheckLine(platform.name, "-", NOT_CONFIGURED, f"set {platform.credentials_hint} to ingest it")]
+    if platform.check is None:
+        return [CheckLine(platform.name, "-", NOT_CHECKED, "no credentials to check")]
     lines = []
     try:
-        for account, problem in source.check(settings):
+        for account, problem in platform.check(settings):
             if problem is None:
-                lines.append(CheckLine(source.platform, account, OK))
+                lines.append(CheckLine(platform.name, account, OK))
             elif isinstance(problem, CheckWarning):
-                lines.append(CheckLine(source.platform, account, WARNING, problem.message))
+                lines.append(CheckLine(platform.name, account, WARNING, problem.message))
             else:
-                lines.append(CheckLine(source.platform, account, FAILED, problem))
+                lines.append(CheckLine(platform.name, account, FAILED, problem))
     except Exception as error:  # noqa: BLE001 - a bug in one connector's check must not hide the other platforms
         # Only the type: a library's own message may quote the request, token included.
         lines.append(
             CheckLine(
-                source.platform,
+                platform.name,
                 "-",
                 FAILED,
                 f"the check stopped with {type(error).__name__}; run a sync for the full error",

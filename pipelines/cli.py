@@ -20,12 +20,11 @@ class NothingConfiguredError(ValueError):
 def require_a_configured_platform(env: Mapping[str, str] = os.environ) -> None:
     """Raise unless at least one platform (not just reference data) is configured. A half-configured
     platform raises its own PlatformError naming what is missing."""
-    from connectors.registry import RAW_SOURCES  # loads every platform's SDK: only for a sync
+    from connectors.registry import PLATFORMS  # loads every platform's SDK: only for a sync
 
-    platforms = [source for source in RAW_SOURCES if not source.reference_data]
-    if not any(source.settings_from_env(env) is not None for source in platforms):
-        # a platform once, however many raw tables it has
-        hints = "; ".join(dict.fromkeys(f"{source.platform}: {source.credentials_hint}" for source in platforms))
+    platforms = [platform for platform in PLATFORMS if not platform.reference_data]
+    if not any(platform.settings_from_env(env) is not None for platform in platforms):
+        hints = "; ".join(f"{platform.name}: {platform.credentials_hint}" for platform in platforms)
         raise NothingConfiguredError(
             f"no platform is configured, so there is nothing to sync. Set at least one ({hints}), or try `social-roi demo`."
         )
@@ -66,7 +65,7 @@ def loaded_days(warehouse: Path) -> tuple[dt.date, dt.date]:
     delivered); that story's day is rebuilt by the next night's run."""
     import duckdb
 
-    from connectors.registry import RAW_SOURCES
+    from connectors.registry import raw_tables
     from pipelines.run_window import first_and_last_day
     from pipelines.warehouse import RAW_SCHEMA
 
@@ -83,10 +82,10 @@ def loaded_days(warehouse: Path) -> tuple[dt.date, dt.date]:
         }
         spans = [
             connection.execute(
-                f'select min("{source.date_column}"), max("{source.date_column}") from {RAW_SCHEMA}.{source.table}'
+                f'select min("{table.date_column}"), max("{table.date_column}") from {RAW_SCHEMA}.{table.name}'
             ).fetchall()[0]
-            for source in RAW_SOURCES
-            if source.table in existing and not source.reference_data
+            for platform, table in raw_tables()
+            if table.name in existing and not platform.reference_data
         ]
     days = [day for span in spans for day in span if day is not None]
     if not days:

@@ -1,6 +1,6 @@
 """Every setting the pipeline itself reads, in one typed object, read from the environment at run time.
 
-Platform settings (tokens, account ids, endpoints) belong to their connector: each `RawSource`
+Platform settings (tokens, account ids, endpoints) belong to their connector: each `Platform`
 names them in `setting_names`. `SETTING_NAMES` below lists the pipeline's own; the README's table
 lists both, and a test keeps the three in step.
 """
@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from connectors import clock
-from connectors.source import RawSource, RestatementWindow
+from connectors.platform import Platform, RestatementWindow
 from pipelines.private_files import make_private, private_directory, write_private
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -118,13 +118,13 @@ def _path(env: Mapping[str, str], name: str, default: str | Path) -> Path:
     return Path(_text(env, name) or default).expanduser().resolve()
 
 
-def _source_windows(sources: Iterable[RawSource] | None) -> dict[str, RestatementWindow]:
-    """Each platform's own restatement window, as its source declares it (all sources by default)."""
-    if sources is None:
-        from connectors.registry import RAW_SOURCES  # here, not at import: the registry loads every SDK
+def _declared_windows(platforms: Iterable[Platform] | None) -> dict[str, RestatementWindow]:
+    """Each platform's own restatement window, as it declares it (every registered platform by default)."""
+    if platforms is None:
+        from connectors.registry import PLATFORMS  # here, not at import: the registry loads every SDK
 
-        sources = RAW_SOURCES
-    return {source.platform: source.restatement for source in sources if source.restatement is not None}
+        platforms = PLATFORMS
+    return {platform.name: platform.restatement for platform in platforms if platform.restatement is not None}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -138,7 +138,7 @@ class ScheduleSettings:
     timezone: str = "Europe/Oslo"
     hour: int = 5
     weekly_pass_weekday: int = 6  # date.weekday(): Monday is 0, Sunday 6
-    windows: Mapping[str, RestatementWindow] = dataclasses.field(default_factory=lambda: _source_windows(None))
+    windows: Mapping[str, RestatementWindow] = dataclasses.field(default_factory=lambda: _declared_windows(None))
 
     def __post_init__(self):
         try:
@@ -166,19 +166,15 @@ class ScheduleSettings:
 
     @classmethod
     def from_env(
-        cls, env: Mapping[str, str] = os.environ, sources: Iterable[RawSource] | None = None
+        cls, env: Mapping[str, str] = os.environ, platforms: Iterable[Platform] | None = None
     ) -> ScheduleSettings:
-        if sources is None:
-            from connectors.registry import RAW_SOURCES
-
-            sources = RAW_SOURCES
         weekday_name = _text(env, WEEKLY_PASS_DAY, "sunday").lower()
         if weekday_name not in WEEKDAYS:
             raise SettingsError(
                 f"{WEEKLY_PASS_DAY}={weekday_name!r} is not a weekday: use one of {', '.join(WEEKDAYS)}."
             )
         windows = {}
-        for platform, default in _source_windows(sources).items():
+        for platform, default in _declared_windows(platforms).items():
             nightly_name, weekly_name = window_setting_names(platform)
             nightly = _whole_number(env, nightly_name, default.nightly_days)
             # A longer nightly window than the default weekly one lengthens the weekly pass with it.

@@ -5,7 +5,7 @@ long the window is. Only then is the warehouse opened (no API call ever waits wh
 DuckDB lock), and the fetched (slice, day) ranges are deleted and re-inserted in one transaction
 with DuckDB's own JSON reader: a sync either lands whole or not at all.
 
-A source with `pages_sql` stages the platform's response pages instead, a line each, and DuckDB
+A table loaded with ParsePages stages the platform's response pages instead, a line each, and DuckDB
 parses them: one statement per slice casts and checks every row, so Python never touches a row.
 """
 
@@ -21,7 +21,7 @@ import duckdb
 
 from connectors import redaction
 from connectors.errors import MalformedPayloadError, PlatformError
-from connectors.source import RawSource, SliceRecords
+from connectors.platform import KeepSnapshots, ParsePages, RawTable, SliceRecords
 
 RAW_SCHEMA = "raw"
 # DuckDB's memory and threads while it parses and loads a sync (its own defaults: 80 % of the
@@ -43,7 +43,7 @@ class StagedSync:
     failures: tuple[PlatformError, ...]  # slices that failed: their earlier data stays as it was
     since: dt.date
     until: dt.date
-    rows: int  # records, or pages for a source with `pages_sql` until replace_slices has parsed them
+    rows: int  # records, or pages for a table loaded with ParsePages until replace_slices has parsed them
 
 
 def stage_records(
@@ -85,62 +85,67 @@ def stage_records(
     return StagedSync(tuple(files), tuple(slices), tuple(failures), since, until, rows)
 
 
-def ensure_raw_table(connection: duckdb.DuckDBPyConnection, source: RawSource) -> None:
-    columns = ", ".join(f'"{name}" {sql_type}' for name, sql_type in source.columns.items())
+def ensure_raw_table(connection: duckdb.DuckDBPyConnection, raw_table: RawTable) -> None:
+    columns = ", ".join(f'"{name}" {sql_type}' for name, sql_type in raw_table.columns.items())
     connection.execute(f"create schema if not exists {RAW_SCHEMA}")
-    connection.execute(f"create table if not exists {RAW_SCHEMA}.{source.table} ({columns}, _loaded_at timestamp)")
+    connection.execute(f"create table if not exists {RAW_SCHEMA}.{raw_table.name} ({columns}, _loaded_at timestamp)")
     # A column a newer connector lands is added to a table an earlier version created: its rows
     # keep every value and read NULL in the new column until their days are fetched again.
-    for name, sql_type in source.columns.items():
-        connection.execute(f'alter table {RAW_SCHEMA}.{source.table} add column if not exists "{name}" {sql_type}')
+    for name, sql_type in raw_table.columns.items():
+        connection.execute(f'alter table {RAW_SCHEMA}.{raw_table.name} add column if not exists "{name}" {sql_type}')
 
 
-def replace_slices(database: Path, source: RawSource, staged: StagedSync) -> StagedSync:
+def replace_slices(database: Path, raw_table: RawTable, staged: StagedSync) -> StagedSync:
     """Delete every fetched (slice, day) in the window, insert the staged rows: one transaction.
 
     Days inside the window that came back empty are deleted too: absent from the API means no
     delivery, and an earlier sync's figures for them are no longer true.
 
-    A snapshot source's rows are only ever added: those whose identity the table already holds are
-    left as they were (the first snapshot of a day stands), or, for a source that refreshes its
+    A snapshot table's rows (KeepSnapshots) are only ever added: those whose identity the table already holds are
+    left as they were (the first snapshot of a day stands), or, for one that refreshes its
     snapshots, replaced by the newer fetch; rows not fetched again stay.
 
-    Returns what was loaded: for a page source, the slices whose pages held a malformed row have
+    Returns what was loaded: for a table of pages (ParsePages), the slices whose pages held a malformed row have
     moved to the failures (their earlier rows stay), and `rows` counts the rows parsed.
     """
-    table = f"{RAW_SCHEMA}.{source.table}"
-    names = ", ".join(f'"{name}"' for name in source.columns)
+    table = f"{RAW_SCHEMA}.{raw_table.name}"
+    names = ", ".join(f'"{name}"' for name in raw_table.columns)
     if not staged.slices:
         return staged
     with duckdb.connect(
         str(database), config={"memory_limit": LOAD_MEMORY_LIMIT, "threads": LOAD_THREADS}
     ) as connection:
-        ensure_raw_table(connection, source)
-        if source.pages_sql is not None:
-            staged, parsed_tables = _parse_pages(connection, source, staged)
+        ensure_raw_table(connection, raw_table)
+        if isinstance(raw_table.load, ParsePages):
+            staged, parsed_tables = _parse_pages(connection, raw_table, raw_table.load, staged)
             fetched_rows = "(" + " union all ".join(f"select * from {name}" for name in parsed_tables) + ")"
             parameters = []
         else:
-            column_spec = "{" + ", ".join(f"'{name}': '{sql_type}'" for name, sql_type in source.columns.items()) + "}"
+            column_spec = (
+                "{" + ", ".join(f"'{name}': '{sql_type}'" for name, sql_type in raw_table.columns.items()) + "}"
+            )
             fetched_rows = f"read_json(?, format='newline_delimited', columns={column_spec})"
             parameters = [[str(file) for file in staged.files]]
         if not staged.slices:
             return staged
         connection.execute("begin transaction")
         try:
-            if not source.snapshots:
+            snapshots = raw_table.load if isinstance(raw_table.load, KeepSnapshots) else None
+            if snapshots is None:
                 connection.execute(
-                    f"delete from {table} where {source.slice_column} in (select unnest(?)) and {source.date_column} between ? and ?",
+                    f"delete from {table} where {raw_table.slice_column} in (select unnest(?)) and {raw_table.date_column} between ? and ?",
                     [list(staged.slices), staged.since, staged.until],
                 )
-            held = " and ".join(f'held."{name}" = fetched."{name}"' for name in source.identity)
-            if source.snapshots and source.refresh_snapshots and staged.rows:
+            held = " and ".join(f'held."{name}" = fetched."{name}"' for name in raw_table.identity)
+            if snapshots is not None and snapshots.refresh and staged.rows:
                 connection.execute(
                     f"delete from {table} held where exists (select 1 from {fetched_rows} fetched where {held})",
                     parameters,
                 )
             if staged.rows:
-                keep_held = f" where not exists (select 1 from {table} held where {held})" if source.snapshots else ""
+                keep_held = (
+                    f" where not exists (select 1 from {table} held where {held})" if snapshots is not None else ""
+                )
                 connection.execute(
                     f"insert into {table} ({names}, _loaded_at) select {names}, now() from {fetched_rows} fetched{keep_held}",
                     parameters,
@@ -153,34 +158,34 @@ def replace_slices(database: Path, source: RawSource, staged: StagedSync) -> Sta
 
 
 def _parse_pages(
-    connection: duckdb.DuckDBPyConnection, source: RawSource, staged: StagedSync
+    connection: duckdb.DuckDBPyConnection, raw_table: RawTable, pages: ParsePages, staged: StagedSync
 ) -> tuple[StagedSync, list[str]]:
-    """Each slice's pages parsed by the source's SQL into a temporary table of its own, before the
+    """Each slice's pages parsed by the table's SQL into a temporary table of its own, before the
     load's transaction: a slice whose pages DuckDB cannot read, that holds a malformed row, or that
     holds a row twice, is set aside with one of its problems, and the others load."""
     slices, failures, tables, rows = [], list(staged.failures), [], 0
-    key = ", ".join(f'"{name}"' for name in source.row_key)
+    key = ", ".join(f'"{name}"' for name in pages.row_key)
     for number, (file, slice_key) in enumerate(zip(staged.files, staged.slices)):
         name = f"parsed_pages_{number:04d}"
-        where = f"{source.platform} {source.slice_column} {slice_key}"
+        where = f"{raw_table.platform} {raw_table.slice_column} {slice_key}"
         try:
-            connection.execute(f"create or replace temp table {name} as {source.pages_sql}", [str(file)])
+            connection.execute(f"create or replace temp table {name} as {pages.sql}", [str(file)])
         # DuckDB's own words quote the input, which may hold a paging link and its token: not repeated
         except (duckdb.InvalidInputException, duckdb.ConversionException) as error:
             too_large = re.search(r'"maximum_object_size" of (\d+) bytes exceeded', str(error))
             if too_large:
                 failures.append(
                     PlatformError(
-                        source.platform,
-                        f"{source.platform} sent a page for {source.slice_column} {slice_key} larger than the {int(too_large[1]) / 2**20:g} MB the load reads as one page (maximum_object_size in its pages SQL); nothing from this sync was written for it. Sync a shorter window or fewer fields.",
+                        raw_table.platform,
+                        f"{raw_table.platform} sent a page for {raw_table.slice_column} {slice_key} larger than the {int(too_large[1]) / 2**20:g} MB the load reads as one page (maximum_object_size in its pages SQL); nothing from this sync was written for it. Sync a shorter window or fewer fields.",
                         slice_key,
                     )
                 )
                 continue
             failures.append(
                 MalformedPayloadError(
-                    source.platform,
-                    f"{source.platform} sent a page for {source.slice_column} {slice_key} that is not the JSON it documents (no `data` list of rows, or not JSON at all); nothing from this sync was written for it. Rerun later; if it persists, report it with this message.",
+                    raw_table.platform,
+                    f"{raw_table.platform} sent a page for {raw_table.slice_column} {slice_key} that is not the JSON it documents (no `data` list of rows, or not JSON at all); nothing from this sync was written for it. Rerun later; if it persists, report it with this message.",
                     slice_key,
                 )
             )
@@ -188,7 +193,7 @@ def _parse_pages(
         except duckdb.OutOfMemoryException:
             failures.append(
                 PlatformError(
-                    source.platform,
+                    raw_table.platform,
                     f"The rows of {where} for {staged.since}..{staged.until} did not fit in the load's {LOAD_MEMORY_LIMIT} of memory; nothing from this sync was written for it. Sync it over a shorter window (social-roi sync --start/--end), a few months at a time.",
                     slice_key,
                 )
@@ -198,9 +203,9 @@ def _parse_pages(
             f"select min(problem), count(*), count(distinct ({key or 'null'})) from {name}"
         ).fetchall()
         if problem is None and key and distinct_rows < slice_rows:
-            problem = f"{source.platform} sent the same row ({', '.join(source.row_key)}) twice for {source.slice_column} {slice_key}; nothing from this sync was written for it. Rerun later; if it persists, report it with this message."
+            problem = f"{raw_table.platform} sent the same row ({', '.join(pages.row_key)}) twice for {raw_table.slice_column} {slice_key}; nothing from this sync was written for it. Rerun later; if it persists, report it with this message."
         if problem is not None:
-            failures.append(MalformedPayloadError(source.platform, problem, slice_key))
+            failures.append(MalformedPayloadError(raw_table.platform, problem, slice_key))
             connection.execute(f"drop table {name}")
             continue
         slices.append(slice_key)
@@ -209,9 +214,9 @@ def _parse_pages(
     return dataclasses.replace(staged, slices=tuple(slices), failures=tuple(failures), rows=rows), tables
 
 
-def ensure_raw_tables(database: Path, sources: Iterable[RawSource]) -> None:
+def ensure_raw_tables(database: Path, raw_tables: Iterable[RawTable]) -> None:
     """Every raw table dbt reads exists with the columns its connector lands today: for a platform
     nobody has configured yet, and for a warehouse an earlier version created."""
     with duckdb.connect(str(database)) as connection:
-        for source in sources:
-            ensure_raw_table(connection, source)
+        for raw_table in raw_tables:
+            ensure_raw_table(connection, raw_table)

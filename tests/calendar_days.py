@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from connectors.clock import TODAY_SETTING
-from connectors.linkedin_ads import DEFAULT_API_VERSION, version_sunset
+from connectors.linkedin_ads.client import DEFAULT_API_VERSION, version_sunset
 
 # A year from March 2027 to March 2028 (which has a 29 February), and the day CI first went red.
 MONTH_ENDS_AND_FIRSTS = [

@@ -6,10 +6,10 @@ import re
 import pytest
 
 from connectors import ga4, linkedin_ads, meta_ads
-from connectors.registry import RAW_SOURCES
+from connectors.registry import PLATFORMS
 from pipelines.check import FAILED, NOT_CONFIGURED, OK, check_all, format_lines, run_check
 
-PLATFORM_SOURCES = (meta_ads.SOURCE, linkedin_ads.SOURCE, ga4.SOURCE)
+PAID_PLATFORMS = (meta_ads.PLATFORM, linkedin_ads.PLATFORM, ga4.PLATFORM)
 SECRET_SETTINGS = ("META_ACCESS_TOKEN", "LINKEDIN_ACCESS_TOKEN", "LINKEDIN_CLIENT_SECRET", "LINKEDIN_REFRESH_TOKEN")
 
 
@@ -30,7 +30,7 @@ def assert_no_secret_in(printed: str, env: dict) -> None:
 
 
 def test_a_configured_installation_reports_every_account_ok(sandbox, env):
-    lines = check_all(env, PLATFORM_SOURCES)
+    lines = check_all(env, PAID_PLATFORMS)
 
     advertiser = sandbox.advertiser
     assert verdicts(lines, "meta") == {f"act_{account.id}": (OK, None) for account in advertiser.meta_accounts}
@@ -44,7 +44,7 @@ def test_a_configured_installation_reports_every_account_ok(sandbox, env):
 def test_an_expired_meta_token_fails_every_meta_account_with_the_fix_and_leaves_the_others_ok(sandbox, env):
     sandbox.faults.arm("meta", "expired_token", times=None)
 
-    lines = check_all(env, PLATFORM_SOURCES)
+    lines = check_all(env, PAID_PLATFORMS)
 
     meta = verdicts(lines, "meta")
     assert set(meta) == {f"act_{account.id}" for account in sandbox.advertiser.meta_accounts}
@@ -60,7 +60,7 @@ def test_an_expired_meta_token_fails_every_meta_account_with_the_fix_and_leaves_
 def test_unauthenticated_ga4_credentials_fail_the_property_with_the_fix(sandbox, env):
     sandbox.faults.arm("ga4", "unauthenticated", times=None)
 
-    lines = check_all(env, PLATFORM_SOURCES)
+    lines = check_all(env, PAID_PLATFORMS)
 
     [(status, detail)] = verdicts(lines, "ga4").values()
     assert status == FAILED and detail is not None
@@ -72,10 +72,10 @@ def test_unauthenticated_ga4_credentials_fail_the_property_with_the_fix(sandbox,
 def test_a_platform_without_settings_is_reported_as_not_configured_with_what_to_set(env):
     without_linkedin = {name: value for name, value in env.items() if not name.startswith("LINKEDIN_")}
 
-    lines = check_all(without_linkedin, PLATFORM_SOURCES)
+    lines = check_all(without_linkedin, PAID_PLATFORMS)
 
     assert verdicts(lines, "linkedin") == {
-        "-": (NOT_CONFIGURED, f"set {linkedin_ads.SOURCE.credentials_hint} to ingest it")
+        "-": (NOT_CONFIGURED, f"set {linkedin_ads.PLATFORM.credentials_hint} to ingest it")
     }
     assert {status for status, _ in verdicts(lines, "meta").values()} == {OK}
     _printed, exit_code = run_check(without_linkedin)
@@ -84,7 +84,7 @@ def test_a_platform_without_settings_is_reported_as_not_configured_with_what_to_
 
 def test_a_half_configured_platform_fails_with_what_is_missing(env):
     pages_only = {"META_PAGE_IDS": "", "INSTAGRAM_ACCOUNT_IDS": ""}  # else the token would be for the pages
-    lines = check_all({**env, **pages_only, "META_AD_ACCOUNT_IDS": ""}, PLATFORM_SOURCES)
+    lines = check_all({**env, **pages_only, "META_AD_ACCOUNT_IDS": ""}, PAID_PLATFORMS)
 
     assert verdicts(lines, "meta") == {
         "-": (
@@ -97,7 +97,7 @@ def test_a_half_configured_platform_fails_with_what_is_missing(env):
 def test_a_linkedin_account_the_token_cannot_read_fails_alone(sandbox, env):
     sandbox.faults.arm("linkedin", "permission_denied", times=1)
 
-    lines = check_all(env, PLATFORM_SOURCES)
+    lines = check_all(env, PAID_PLATFORMS)
 
     statuses = [status for status, _ in verdicts(lines, "linkedin").values()]
     assert statuses.count(FAILED) == 1 and statuses.count(OK) == len(sandbox.advertiser.linkedin_accounts) - 1
@@ -108,14 +108,14 @@ def test_a_linkedin_account_the_token_cannot_read_fails_alone(sandbox, env):
 def test_every_source_the_sync_ingests_gets_a_line(env):
     lines = check_all(env)
 
-    assert {line.subject for line in lines} >= {source.platform for source in RAW_SOURCES}
+    assert {line.subject for line in lines} >= {platform.name for platform in PLATFORMS}
 
 
 def test_an_unwritable_warehouse_location_fails_with_the_setting_to_change(env, tmp_path):
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("a file where the warehouse directory should be")
 
-    lines = check_all({**env, "SOCIAL_ROI_WAREHOUSE": str(blocker / "warehouse.duckdb")}, PLATFORM_SOURCES)
+    lines = check_all({**env, "SOCIAL_ROI_WAREHOUSE": str(blocker / "warehouse.duckdb")}, PAID_PLATFORMS)
 
     warehouse = next(line for line in lines if line.subject == "warehouse")
     assert warehouse.status == FAILED and "SOCIAL_ROI_WAREHOUSE" in (warehouse.detail or "")
@@ -124,7 +124,7 @@ def test_an_unwritable_warehouse_location_fails_with_the_setting_to_change(env, 
 def test_no_secret_reaches_a_line_even_when_a_platform_quotes_it(env):
     token = env["META_ACCESS_TOKEN"]
     careless = dataclasses.replace(
-        meta_ads.SOURCE, check=lambda settings: iter([("act_1", f"refused access_token={settings.access_token}")])
+        meta_ads.PLATFORM, check=lambda settings: iter([("act_1", f"refused access_token={settings.access_token}")])
     )
 
     printed = format_lines(check_all(env, (careless,)))
@@ -136,7 +136,7 @@ def test_the_report_reads_one_aligned_line_per_platform_and_account(sandbox, env
     sandbox.faults.arm("meta", "expired_token", times=None)
 
     printed = format_lines(
-        check_all({name: value for name, value in env.items() if not name.startswith("GA4_")}, PLATFORM_SOURCES)
+        check_all({name: value for name, value in env.items() if not name.startswith("GA4_")}, PAID_PLATFORMS)
     )
 
     account = sandbox.advertiser.meta_accounts[0].id

@@ -10,7 +10,7 @@ import dagster as dg
 import pytest
 from dagster._core.definitions.freshness import TimeWindowFreshnessPolicy
 
-from connectors.registry import RAW_SOURCES
+from connectors.registry import raw_tables
 from pipelines.definitions import defs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,9 +59,9 @@ def test_the_raw_tables_keep_a_status_per_day_and_every_asset_backfills_in_a_sin
 
     assert len({node.partitions_def for node in nodes if node.partitions_def is not None}) == 1
     assert all(node.backfill_policy == dg.BackfillPolicy.single_run() for node in nodes)
-    raw_tables = {dg.AssetKey(["raw", source.table]) for source in RAW_SOURCES}
+    raw_keys = {dg.AssetKey(["raw", table.name]) for _, table in raw_tables()}
     # the models and the published copy take a run's days as dbt vars: one materialization per run, not per day
-    assert partitioned == raw_tables | {dg.AssetKey(["reports", "monthly_report"])}
+    assert partitioned == raw_keys | {dg.AssetKey(["reports", "monthly_report"])}
 
 
 def test_every_run_of_the_code_location_runs_its_steps_in_one_process_by_default():
@@ -80,7 +80,7 @@ def test_a_raw_table_not_updated_for_26_hours_is_flagged_stale():
     policies = {key: graph.get(key).freshness_policy for key in raw_keys}
 
     windows = {policy.fail_window for policy in policies.values() if isinstance(policy, TimeWindowFreshnessPolicy)}
-    assert len(policies) == len(RAW_SOURCES) and all(
+    assert len(policies) == len(raw_tables()) and all(
         isinstance(p, TimeWindowFreshnessPolicy) for p in policies.values()
     )
     assert {window.to_timedelta() for window in windows} == {dt.timedelta(hours=26)}

@@ -7,12 +7,12 @@ from __future__ import annotations
 import pytest
 
 from connectors.errors import PlatformConfigError
-from connectors.facebook_pages import FacebookPagesSettings
-from connectors.ga4 import Ga4Settings
-from connectors.instagram import InstagramSettings
-from connectors.linkedin_ads import LinkedInAdsSettings
-from connectors.linkedin_pages import LinkedInPagesSettings
-from connectors.meta_ads import MetaAdsSettings
+from connectors.facebook_pages.client import FacebookPagesSettings
+from connectors.ga4.client import Ga4Settings
+from connectors.instagram.client import InstagramSettings
+from connectors.linkedin_ads.client import LinkedInAdsSettings
+from connectors.linkedin_pages.client import LinkedInPagesSettings
+from connectors.meta_ads.client import MetaAdsSettings
 
 # Each platform's settings, complete but for the URL setting under test.
 CONFIGURED = {

@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 
 from connectors.errors import MalformedPayloadError, PlatformAuthError, PlatformConfigError
-from connectors.facebook_pages import (
+from connectors.facebook_pages.client import (
     FacebookPagesClient,
     FacebookPagesSettings,
     check_access,
@@ -176,7 +176,7 @@ def test_the_posts_of_a_month_arrive_with_their_figures_and_permalinks(sandbox, 
 def test_posts_follow_the_time_based_next_link_until_a_page_has_none(sandbox, page_settings, yesterday, monkeypatch):
     page = facebook_pages(sandbox.advertiser)[0]
     since = yesterday - dt.timedelta(days=99)
-    monkeypatch.setattr("connectors.facebook_pages.POSTS_PAGE_SIZE", 10)
+    monkeypatch.setattr("connectors.facebook_pages.client.POSTS_PAGE_SIZE", 10)
 
     rows = read_posts(page_settings, page.id, since, yesterday)
 

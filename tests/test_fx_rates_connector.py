@@ -9,9 +9,10 @@ import duckdb
 import pytest
 import requests
 
-from connectors import fx_rates
 from connectors.errors import MalformedPayloadError, PlatformConfigError, PlatformThrottledError, TransientPlatformError
-from connectors.fx_rates import FxRatesClient, FxRatesSettings, parse_exchange_rates
+from connectors.fx_rates import RATES
+from connectors.fx_rates import client as fx_rates
+from connectors.fx_rates.client import FxRatesClient, FxRatesSettings, parse_exchange_rates
 from connectors.retry import Backoff
 from connectors.sandbox.norges_bank import FIXED_HOLIDAYS
 
@@ -339,8 +340,8 @@ def test_source_fetches_one_nok_slice_that_loads_exactly_and_replaces_its_window
     settings = FxRatesSettings.from_env(
         {"SOCIAL_ROI_FX_CURRENCIES": "EUR,USD", "NORGES_BANK_API_URL": f"{sandbox.base_url}/api"}
     )
-    source = fx_rates.SOURCE
-    assert (source.platform, source.table, source.slice_column, source.date_column) == (
+    source = RATES
+    assert (source.platform, source.name, source.slice_column, source.date_column) == (
         "fx",
         "fx_rates",
         "quote_currency",

@@ -11,7 +11,7 @@ import google.oauth2.credentials
 import pytest
 
 from connectors.errors import PlatformAuthError, PlatformConfigError, TransientPlatformError
-from connectors.ga4 import (
+from connectors.ga4.client import (
     KEY_EVENTS_REPORT,
     TRAFFIC_REPORT,
     DailyQuotaExhaustedError,
@@ -375,7 +375,7 @@ def test_a_thresholded_report_flags_its_rows_and_warns_once_naming_the_property_
     thresholded_day = fortnight[1] - dt.timedelta(days=2)
     sandbox.faults.arm("ga4", "thresholded", times=None, days=[thresholded_day.isoformat()])
 
-    with caplog.at_level(logging.WARNING, logger="connectors.ga4"):
+    with caplog.at_level(logging.WARNING, logger="connectors.ga4.client"):
         _, rows = fetch(transport_settings, *fortnight)
 
     assert list(TRAFFIC_REPORT.columns)[-2:] == ["subject_to_thresholding", "data_loss_from_other_row"]
@@ -394,7 +394,7 @@ def test_the_key_event_report_keeps_its_own_thresholding_flags_and_warns_naming_
     sandbox.faults.arm("ga4", "thresholded", times=None, by_event=True)
     sandbox.faults.arm("ga4", "other_row_data_loss", times=None, by_event=True)
 
-    with caplog.at_level(logging.WARNING, logger="connectors.ga4"):
+    with caplog.at_level(logging.WARNING, logger="connectors.ga4.client"):
         _, traffic = fetch(transport_settings, *fortnight)
         _, key_events = fetch(transport_settings, *fortnight, report=KEY_EVENTS_REPORT)
 
@@ -410,7 +410,7 @@ def test_a_report_that_misses_the_flagged_days_carries_no_flags_and_no_warning(
 ):
     sandbox.faults.arm("ga4", "other_row_data_loss", times=None, days=[fortnight[1].isoformat()])
 
-    with caplog.at_level(logging.WARNING, logger="connectors.ga4"):
+    with caplog.at_level(logging.WARNING, logger="connectors.ga4.client"):
         _, rows = fetch(ga4_settings, fortnight[0], fortnight[1] - dt.timedelta(days=1))
 
     assert rows and not any(r["subject_to_thresholding"] or r["data_loss_from_other_row"] for r in rows)

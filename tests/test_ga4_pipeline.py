@@ -10,7 +10,7 @@ import datetime as dt
 import pytest
 
 from conftest import copy_of_settled, run_dbt
-from connectors.registry import RAW_SOURCES
+from connectors.registry import PLATFORMS
 from connectors.sandbox.advertiser import SyntheticAdvertiser
 from connectors.sandbox.ga4_figures import UNPAID_TRAFFIC, ga4_rows
 from warehouse_sql import query
@@ -33,7 +33,7 @@ def ga4_truth_by_utm(advertiser, since, until):
 
 
 def ingested_campaigns(advertiser):
-    platforms = {source.platform for source in RAW_SOURCES}
+    platforms = {platform.name for platform in PLATFORMS}
     return [c for c in advertiser.meta_campaigns + advertiser.linkedin_campaigns if c.platform in platforms]
 
 

@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 
 from connectors.errors import MalformedPayloadError, PlatformAuthError, PlatformConfigError, PlatformError
-from connectors.instagram import (
+from connectors.instagram.client import (
     InstagramClient,
     InstagramSettings,
     check_access,
@@ -125,7 +125,7 @@ def test_a_month_with_reels_carousels_stories_and_pre_business_posts_loads_every
     month = (account.business_since - dt.timedelta(days=15), account.business_since + dt.timedelta(days=14))
     sandbox.faults.arm("instagram", "reel_metric_refused", times=None, metric="views")
 
-    with caplog.at_level("WARNING", logger="connectors.instagram"):
+    with caplog.at_level("WARNING", logger="connectors.instagram.client"):
         rows = {r["media_id"]: r for r in read(settings, InstagramClient.media_insights, account.id, *month)}
         stories = {r["media_id"]: r for r in read(settings, InstagramClient.live_stories, account.id, *month)}
 

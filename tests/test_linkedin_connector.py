@@ -15,9 +15,8 @@ import requests
 
 from connectors import clock
 from connectors.errors import MalformedPayloadError, PlatformAuthError, PlatformConfigError, TransientPlatformError
-from connectors.linkedin_ads import (
-    CONVERSIONS_SOURCE,
-    SOURCE,
+from connectors.linkedin_ads import ANALYTICS, CONVERSIONS, PLATFORM
+from connectors.linkedin_ads.client import (
     LinkedInAdsClient,
     LinkedInAdsSettings,
     analytics_query,
@@ -26,13 +25,14 @@ from connectors.linkedin_ads import (
     fetch_conversions_window,
     version_sunset,
 )
-from connectors.linkedin_parsing import (
+from connectors.linkedin_ads.parsing import (
     CONVERSIONS_RAW_COLUMNS,
     METRIC_COLUMNS,
     RAW_COLUMNS,
     parse_conversion_element,
     parse_money,
 )
+from connectors.platform import CheckWarning
 from connectors.retry import Backoff
 from connectors.sandbox import Sandbox, linkedin_rest
 from connectors.sandbox.linkedin_figures import conversion_rule_of, linkedin_metrics
@@ -43,9 +43,8 @@ from connectors.sandbox.linkedin_rest import (
     SANDBOX_LINKEDIN_TOKEN,
     SANDBOX_REFRESH_TOKEN,
 )
-from connectors.source import CheckWarning
 from pipelines import warehouse
-from pipelines.check import FAILED, OK, WARNING, check_source
+from pipelines.check import FAILED, OK, WARNING, check_platform
 
 REFRESH_CREDENTIALS = {
     "client_id": SANDBOX_CLIENT_ID,
@@ -603,10 +602,10 @@ def sync(source, settings, window, database, staging) -> warehouse.StagedSync:
 
 def rows_in(database, source) -> int:
     with duckdb.connect(str(database)) as connection:
-        return connection.execute(f"select count(*) from {warehouse.RAW_SCHEMA}.{source.table}").fetchone()[0]
+        return connection.execute(f"select count(*) from {warehouse.RAW_SCHEMA}.{source.name}").fetchone()[0]
 
 
-@pytest.mark.parametrize("source", [SOURCE, CONVERSIONS_SOURCE], ids=lambda source: source.table)
+@pytest.mark.parametrize("source", [ANALYTICS, CONVERSIONS], ids=lambda source: source.name)
 def test_revoked_read_access_on_an_account_that_had_spend_fails_its_slice_and_keeps_its_rows(
     sandbox, settings, account, window, tmp_path, source
 ):
@@ -624,7 +623,7 @@ def test_revoked_read_access_on_an_account_that_had_spend_fails_its_slice_and_ke
     assert rows_in(database, source) == first.rows > 0, "the earlier rows stay"
 
 
-@pytest.mark.parametrize("source", [SOURCE, CONVERSIONS_SOURCE], ids=lambda source: source.table)
+@pytest.mark.parametrize("source", [ANALYTICS, CONVERSIONS], ids=lambda source: source.name)
 def test_an_account_whose_campaigns_all_ended_before_the_window_gives_no_rows_and_no_error(
     sandbox, settings, account, yesterday, source
 ):
@@ -652,7 +651,7 @@ def test_an_empty_answer_while_campaigns_were_live_is_believed_once_the_member_s
 def test_check_finds_revoked_read_access_through_the_analytics_call(sandbox, account):
     sandbox.faults.arm("linkedin", "read_access_revoked", account=account)
 
-    lines = check_source(SOURCE, linkedin_rest.environment(sandbox))
+    lines = check_platform(PLATFORM, linkedin_rest.environment(sandbox))
 
     [(target, status, detail)] = [(line.target, line.status, line.detail or "") for line in lines]
     assert (target, status) == (account, FAILED)
@@ -726,7 +725,7 @@ def test_a_version_45_days_from_its_sunset_is_a_warning_from_check_not_a_failure
 def test_check_prints_a_version_close_to_its_sunset_as_a_warning_line_beside_the_accounts(sandbox, account):
     version = released_months_before(sandbox.advertiser.today + dt.timedelta(days=45), 12)  # sunset in 29..59 days
 
-    lines = check_source(SOURCE, {**linkedin_rest.environment(sandbox), "LINKEDIN_API_VERSION": version})
+    lines = check_platform(PLATFORM, {**linkedin_rest.environment(sandbox), "LINKEDIN_API_VERSION": version})
 
     assert [(line.target, line.status) for line in lines] == [(account, OK), (f"LinkedIn-Version {version}", WARNING)]
     assert not any(line.failed for line in lines)

@@ -7,8 +7,8 @@ import requests
 
 from connectors import clock
 from connectors.errors import PlatformAuthError, PlatformConfigError, PlatformThrottledError
-from connectors.linkedin_ads import configured_api_version
-from connectors.linkedin_pages import (
+from connectors.linkedin_ads.client import configured_api_version
+from connectors.linkedin_pages.client import (
     LinkedInPagesClient,
     LinkedInPagesSettings,
     check_access,

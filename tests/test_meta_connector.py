@@ -10,7 +10,6 @@ import pytest
 import requests
 from facebook_business.api import FacebookAdsApi
 
-from connectors import meta_ads
 from connectors.errors import (
     MalformedPayloadError,
     PlatformAuthError,
@@ -18,7 +17,8 @@ from connectors.errors import (
     PlatformError,
     TransientPlatformError,
 )
-from connectors.meta_ads import (
+from connectors.meta_ads import client as meta_ads
+from connectors.meta_ads.client import (
     MetaAdsClient,
     MetaAdsSettings,
     fetch_window,

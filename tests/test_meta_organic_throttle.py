@@ -8,11 +8,11 @@ import time
 import dagster as dg
 import pytest
 
-from connectors import instagram
 from connectors.errors import PlatformThrottledError
-from connectors.facebook_pages import FacebookPagesClient, FacebookPagesSettings
-from connectors.instagram import InstagramSettings
-from connectors.meta_organic import BUSINESS_THROTTLES
+from connectors.facebook_pages.client import FacebookPagesClient, FacebookPagesSettings
+from connectors.graph.organic import BUSINESS_THROTTLES
+from connectors.instagram import client as instagram
+from connectors.instagram.client import InstagramSettings
 from connectors.retry import Backoff
 from connectors.sandbox.facebook_pages import SANDBOX_PAGE_TOKEN
 from connectors.sandbox.graph_usage import business_of

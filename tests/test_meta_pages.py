@@ -14,8 +14,8 @@ import pytest
 
 from connectors import clock
 from connectors.errors import MalformedPayloadError
-from connectors.meta_ads import (
-    SOURCE,
+from connectors.meta_ads import INSIGHTS
+from connectors.meta_ads.client import (
     MetaAdsClient,
     MetaAdsSettings,
     fetch_window,
@@ -23,12 +23,12 @@ from connectors.meta_ads import (
     next_page_cursor,
     parse_insights_row,
 )
+from connectors.platform import ReplaceWindow, fetch_slices
 from connectors.sandbox.meta_figures import meta_deliveries
-from connectors.source import fetch_slices
 from pipelines import warehouse
 
 # The same table, loaded the way it was before the page path: records parsed in Python, NDJSON, read_json.
-ROW_BY_ROW_SOURCE = dataclasses.replace(SOURCE, pages_sql=None)
+ROW_BY_ROW = dataclasses.replace(INSIGHTS, load=ReplaceWindow())
 COMPARED = "select * exclude (_loaded_at, raw_row) from raw.meta_ads_insights"
 
 
@@ -57,11 +57,11 @@ def load(database: Path, source, fetched, since, until, staging: Path) -> wareho
 def load_row_by_row(settings, since, until, database, staging):
     client = MetaAdsClient(settings, sleep=lambda _s: None)
     fetched = fetch_slices(client, settings.account_ids, MetaAdsClient.daily_insights, since, until)
-    return load(database, ROW_BY_ROW_SOURCE, fetched, since, until, staging)
+    return load(database, ROW_BY_ROW, fetched, since, until, staging)
 
 
 def load_pages(settings, since, until, database, staging):
-    return load(database, SOURCE, fetch_window(settings, since, until), since, until, staging)
+    return load(database, INSIGHTS, fetch_window(settings, since, until), since, until, staging)
 
 
 def rows(database: Path, query: str = COMPARED) -> list[tuple]:
@@ -120,7 +120,7 @@ def test_rows_read_twice_after_a_range_was_split_land_once(sandbox, meta_setting
     sandbox.faults.arm("meta", "reduce_data", times=3, phase="results")  # refuses 4, 2 and 1 rows: the range splits
     lines = first_pages + list(reading)
     client.close()
-    loaded = load(tmp_path / "split.duckdb", SOURCE, [(account, iter(lines))], *week, tmp_path / "b")
+    loaded = load(tmp_path / "split.duckdb", INSIGHTS, [(account, iter(lines))], *week, tmp_path / "b")
 
     assert client.report_jobs_started == 3, "the whole range, then each half"
     assert sum(len(json.loads(line)["page"]["data"]) for line in lines) > loaded.rows, "some rows came twice"
@@ -185,7 +185,7 @@ def test_a_page_not_as_graph_documents_it_fails_only_its_account_without_quoting
     client.close()
     bad[0] = broken(bad[0])
 
-    loaded = load(tmp_path / "w.duckdb", SOURCE, [(first, iter(bad)), (second, iter(good))], *window, tmp_path)
+    loaded = load(tmp_path / "w.duckdb", INSIGHTS, [(first, iter(bad)), (second, iter(good))], *window, tmp_path)
 
     assert loaded.slices == (second,) and loaded.rows == len(rows(tmp_path / "w.duckdb")) > 0
     [failure] = loaded.failures
@@ -206,7 +206,7 @@ def test_a_page_larger_than_the_load_reads_fails_only_its_account_naming_the_lim
         large[0], lambda rows: [{**row, "campaign_name": "x" * 40_000} for row in (rows * 1_000)[:1_000]]
     )
 
-    loaded = load(tmp_path / "w.duckdb", SOURCE, [(first, iter(large)), (second, iter(good))], *window, tmp_path)
+    loaded = load(tmp_path / "w.duckdb", INSIGHTS, [(first, iter(large)), (second, iter(good))], *window, tmp_path)
 
     assert loaded.slices == (second,) and loaded.rows > 0
     [failure] = loaded.failures
@@ -282,7 +282,7 @@ def parsed_both_ways(row: dict, tmp_path: Path):
         by_python = "refused"
     page = json.dumps({"data": [row]})
     line = landed_page("123", "campaign", "Europe/Oslo", day, day, 0, page)
-    loaded = load(tmp_path / "w.duckdb", SOURCE, [("123", iter([line]))], day, day, tmp_path)
+    loaded = load(tmp_path / "w.duckdb", INSIGHTS, [("123", iter([line]))], day, day, tmp_path)
     if loaded.failures:
         return by_python, "refused"
     [by_sql] = rows(

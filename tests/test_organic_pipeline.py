@@ -246,7 +246,7 @@ class OrganicBefore:
 def test_a_backfill_reaching_past_linkedins_12_months_loads_what_it_serves_and_keeps_the_rest(
     work_env, sandbox, yesterday, instance
 ):
-    from connectors.linkedin_pages import earliest_day
+    from connectors.linkedin_pages.client import earliest_day
     from pipelines.assets.raw import raw_assets
     from pipelines.run_window import range_tags
 
@@ -291,7 +291,7 @@ def test_a_backfill_reaching_past_two_years_leaves_every_stored_page_day_older_t
     work_env, sandbox, instance
 ):
     from connectors import clock
-    from connectors.facebook_pages import earliest_day
+    from connectors.facebook_pages.client import earliest_day
     from pipelines.assets.raw import raw_assets
     from pipelines.run_window import range_tags
 

@@ -8,7 +8,7 @@ import urllib.parse
 import pytest
 
 from connectors.errors import MalformedPayloadError, PlatformAuthError, PlatformError
-from connectors.linkedin_ads import LinkedInAdsSettings, fetch_window
+from connectors.linkedin_ads.client import LinkedInAdsSettings, fetch_window
 from connectors.redaction import (
     REDACTED,
     SECRET_SETTING,
@@ -18,7 +18,7 @@ from connectors.redaction import (
     scrub_every_log_record,
     stored_line,
 )
-from connectors.registry import RAW_SOURCES
+from connectors.registry import PLATFORMS
 from connectors.retry import Backoff
 from connectors.sandbox.linkedin_rest import (
     SANDBOX_CLIENT_ID,
@@ -74,7 +74,7 @@ def test_a_credential_in_a_link_a_form_or_json_is_blanked_whatever_its_value(tex
 
 
 def test_every_setting_that_holds_a_secret_is_known_as_one():
-    names = {name for source in RAW_SOURCES for name in source.setting_names} | set(SETTING_NAMES)
+    names = {name for platform in PLATFORMS for name in platform.setting_names} | set(SETTING_NAMES)
 
     assert {name for name in names if SECRET_SETTING.search(name)} == {
         "META_ACCESS_TOKEN",
@@ -126,11 +126,13 @@ def test_a_log_line_is_scrubbed_after_its_arguments_are_formatted_in(monkeypatch
     scrub_every_log_record()
 
     with caplog.at_level(logging.INFO):
-        logging.getLogger("connectors.meta_ads").info("asked %s?access_token=%s", "https://graph", "EAABmetatoken")
+        logging.getLogger("connectors.meta_ads.client").info(
+            "asked %s?access_token=%s", "https://graph", "EAABmetatoken"
+        )
         try:
             raise ValueError("the SDK quoted EAABmetatoken")
         except ValueError:
-            logging.getLogger("connectors.meta_ads").exception("failed")
+            logging.getLogger("connectors.meta_ads.client").exception("failed")
 
     assert caplog.records and "EAAB" not in caplog.text
 

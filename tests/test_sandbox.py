@@ -5,10 +5,10 @@ import datetime as dt
 import pytest
 import requests
 
-from connectors.fx_rates import FxRatesSettings
-from connectors.ga4 import Ga4Settings
-from connectors.linkedin_ads import LinkedInAdsSettings
-from connectors.meta_ads import MetaAdsSettings
+from connectors.fx_rates.client import FxRatesSettings
+from connectors.ga4.client import Ga4Settings
+from connectors.linkedin_ads.client import LinkedInAdsSettings
+from connectors.meta_ads.client import MetaAdsSettings
 from connectors.sandbox import Sandbox
 from connectors.sandbox.advertiser import LATE_CONVERSION_DAYS, SyntheticAdvertiser
 from connectors.sandbox.meta_figures import meta_deliveries

@@ -15,7 +15,7 @@ from typing import Any
 import dagster as dg
 import pytest
 
-from connectors.registry import RAW_SOURCES
+from connectors.registry import PLATFORMS
 from pipelines.run_window import DAYS_TAG, daily_partitions, platform_window_from_tags, single_run
 from pipelines.schedules import (
     MODELS_SENSOR_NAME,
@@ -230,7 +230,7 @@ def test_the_example_instance_config_loads_with_one_run_at_a_time_and_a_warehous
 def test_each_platforms_default_window_is_declared_by_its_source():
     settings = ScheduleSettings.from_env({})
 
-    declared = {source.platform: source.restatement for source in RAW_SOURCES if source.restatement is not None}
+    declared = {platform.name: platform.restatement for platform in PLATFORMS if platform.restatement is not None}
 
     assert settings.windows == declared
     assert (

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from connectors.registry import RAW_SOURCES
+from connectors.registry import PLATFORMS
 from pipelines.settings import (
     SETTING_NAMES,
     Settings,
@@ -28,10 +28,10 @@ SETTING_LITERAL = re.compile(
 
 def declared_settings() -> set[str]:
     names: set[str] = set(SETTING_NAMES)
-    for source in RAW_SOURCES:
-        names.update(source.setting_names)
-        if source.restatement is not None:
-            names.update(window_setting_names(source.platform))
+    for platform in PLATFORMS:
+        names.update(platform.setting_names)
+        if platform.restatement is not None:
+            names.update(window_setting_names(platform.name))
     return names
 
 

@@ -26,7 +26,7 @@ def test_intermediate_relations_left_in_staging_by_an_earlier_version_are_droppe
 
 
 def test_a_warehouse_from_before_time_zones_gains_the_columns_and_keeps_every_row(settled, work_directory):
-    from connectors.registry import RAW_SOURCES
+    from connectors.registry import raw_tables
     from pipelines.warehouse import ensure_raw_tables
 
     copy = copy_of_settled(settled, work_directory)
@@ -36,7 +36,7 @@ def test_a_warehouse_from_before_time_zones_gains_the_columns_and_keeps_every_ro
     raw_before = query(copy, "select count(*), sum(spend) from raw.meta_ads_insights")
     last = settled.window[1]
 
-    ensure_raw_tables(copy, RAW_SOURCES)  # what every sync and rebuild does before dbt
+    ensure_raw_tables(copy, [table for _, table in raw_tables()])  # what every sync and rebuild does before dbt
     # the views upstream bake in the window they were built for: build them for this one too
     finished = run_dbt(
         ["run", "--select", "+cost_daily"], settled.env_for(copy), min_date=str(last), max_date=str(last)

@@ -7,7 +7,7 @@ token that is an ADMINISTRATOR of one page and not of the other can be played.
 Followers: each day's organic gains (people who followed without an ad), paid gains (who followed from Sponsored
 Content) and losses (who unfollowed) are drawn first; the total at the end of a day is the page's starting total plus
 every gain minus every loss since, so the three always agree. LinkedIn reports the gains only
-(``organicFollowerGain`` / ``paidFollowerGain``; no loss is reported anywhere, see ``connectors/linkedin_pages.py``),
+(``organicFollowerGain`` / ``paidFollowerGain``; no loss is reported anywhere, see ``connectors/linkedin_pages/client.py``),
 so a sum of reported gains overstates the growth of the total: the total comes from ``networkSizes`` alone.
 
 Page-level figures (impressions, unique impressions, clicks, reactions, comments, shares, engagement) follow the

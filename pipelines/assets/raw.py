@@ -9,8 +9,8 @@ import dagster as dg
 
 from connectors import clock
 from connectors.errors import PlatformError
-from connectors.registry import RAW_SOURCES
-from connectors.source import RawSource
+from connectors.platform import ParsePages, Platform, RawTable
+from connectors.registry import raw_tables
 from pipelines import warehouse
 from pipelines.progress import report_progress
 from pipelines.redaction import keeps_secrets_out
@@ -28,23 +28,15 @@ EVERY_SLICE_SYNCED = "every_account_synced"
 RAW_FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=dt.timedelta(hours=26))
 
 
-# A platform with several raw tables is skipped in each, but the user reads one line per platform:
-# the first of its tables in the registry says it.
-FIRST_TABLE_OF_PLATFORM = {
-    platform: next(source.table for source in RAW_SOURCES if source.platform == platform)
-    for platform in dict.fromkeys(source.platform for source in RAW_SOURCES)
-}
-
-
-def build_raw_asset(source: RawSource) -> dg.AssetsDefinition:
-    key = dg.AssetKey(["raw", source.table])
+def build_raw_asset(platform: Platform, table: RawTable) -> dg.AssetsDefinition:
+    key = dg.AssetKey(["raw", table.name])
 
     @dg.asset(
         key=key,
-        description=f"Daily {source.platform} data as the platform reports it, one row per {source.slice_column} × day × object. "
-        f"Each materialization replaces the ({source.slice_column}, day) slices of its window in one transaction.",
+        description=f"Daily {platform.name} data as the platform reports it, one row per {table.slice_column} × day × object. "
+        f"Each materialization replaces the ({table.slice_column}, day) slices of its window in one transaction.",
         group_name="ingestion",
-        kinds={source.platform, "duckdb"},
+        kinds={platform.name, "duckdb"},
         partitions_def=daily_partitions,
         backfill_policy=single_run,
         retry_policy=RAW_RETRY,
@@ -56,25 +48,26 @@ def build_raw_asset(source: RawSource) -> dg.AssetsDefinition:
             dg.AssetCheckSpec(
                 EVERY_SLICE_SYNCED,
                 asset=key,
-                description=f"Every configured {source.slice_column} of {source.platform} was fetched and replaced. A failed one keeps its earlier data.",
+                description=f"Every configured {table.slice_column} of {platform.name} was fetched and replaced. A failed one keeps its earlier data.",
             )
         ],
     )
     @keeps_secrets_out
     def raw_asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        since, until = source_window(context, source.platform, source.lookback_days)
+        since, until = source_window(context, platform.name, table.lookback_days)
         database = warehouse_path()
         try:
-            settings = source.settings_from_env(os.environ)
+            settings = platform.settings_from_env(os.environ)
         except PlatformError as error:  # half-configured: the user must fix a setting
             raise dg.Failure(description=str(error), allow_retries=False) from None
         if settings is None:
-            if FIRST_TABLE_OF_PLATFORM.get(source.platform, source.table) == source.table:
+            # a platform with several raw tables is skipped in each, but the user reads one line per platform
+            if table is platform.tables[0]:
                 report_progress(
-                    context, f"{source.platform}: skipped, not configured (set {source.credentials_hint} to ingest it)."
+                    context, f"{platform.name}: skipped, not configured (set {platform.credentials_hint} to ingest it)."
                 )
             with lock_conflict_is_final(database):
-                warehouse.ensure_raw_tables(database, [source])
+                warehouse.ensure_raw_tables(database, [table])
             return dg.MaterializeResult(
                 metadata={"skipped": True, "rows": 0},
                 check_results=[
@@ -83,11 +76,11 @@ def build_raw_asset(source: RawSource) -> dg.AssetsDefinition:
                     )
                 ],
             )
-        if source.earliest_day is not None and since < (earliest := source.earliest_day(clock.today())):
+        if platform.earliest_day is not None and since < (earliest := platform.earliest_day(clock.today())):
             # the platform no longer serves those days: an empty answer must not replace what was loaded
             report_progress(
                 context,
-                f"{source.platform}: the platform serves {earliest} onwards only; days before it keep what the warehouse holds.",
+                f"{platform.name}: the platform serves {earliest} onwards only; days before it keep what the warehouse holds.",
             )
             since = earliest
         if since > until:
@@ -97,35 +90,35 @@ def build_raw_asset(source: RawSource) -> dg.AssetsDefinition:
                     dg.AssetCheckResult(check_name=EVERY_SLICE_SYNCED, passed=True, metadata={"skipped": "too old"})
                 ],
             )
-        report_progress(context, f"{source.platform}: fetching {since}..{until}")
-        with tempfile.TemporaryDirectory(prefix=f"social-roi-{source.platform}-") as staging_dir:
+        report_progress(context, f"{platform.name}: fetching {since}..{until}")
+        with tempfile.TemporaryDirectory(prefix=f"social-roi-{platform.name}-") as staging_dir:
             staged = warehouse.stage_records(
-                source.fetch(settings, since, until),
+                table.fetch(settings, since, until),
                 Path(staging_dir),
                 since,
                 until,
                 on_slice=lambda slice_id, lines: report_progress(
                     context,
-                    f"{source.platform} {slice_id}: {lines} {'pages' if source.pages_sql else 'rows'} for {since}..{until}",
+                    f"{platform.name} {slice_id}: {lines} {'pages' if isinstance(table.load, ParsePages) else 'rows'} for {since}..{until}",
                 ),
             )
             with lock_conflict_is_final(database):
-                staged = warehouse.replace_slices(database, source, staged)
+                staged = warehouse.replace_slices(database, table, staged)
         for failure in staged.failures:
             # One line per failure, in words a non-engineer can act on; the others are loaded.
-            context.log.error(f"{source.platform} {failure.account or ''}: {failure}")
+            context.log.error(f"{platform.name} {failure.account or ''}: {failure}")
         if staged.slices:
             report_progress(
                 context,
-                f"{source.platform}: replaced {len(staged.slices)} {source.slice_column}(s) × {since}..{until} with {staged.rows} rows",
+                f"{platform.name}: replaced {len(staged.slices)} {table.slice_column}(s) × {since}..{until} with {staged.rows} rows",
             )
         return dg.MaterializeResult(
             metadata={
                 "rows": staged.rows,
-                source.slice_column: ", ".join(staged.slices) or "none",
+                table.slice_column: ", ".join(staged.slices) or "none",
                 "failed": ", ".join(f.account or "?" for f in staged.failures) or "none",
                 "window": f"{since}..{until}",
-                "table": f"{warehouse.RAW_SCHEMA}.{source.table}",
+                "table": f"{warehouse.RAW_SCHEMA}.{table.name}",
             },
             check_results=[
                 dg.AssetCheckResult(
@@ -138,8 +131,8 @@ def build_raw_asset(source: RawSource) -> dg.AssetsDefinition:
             ],
         )
 
-    raw_asset.__name__ = f"raw_{source.table}"
+    raw_asset.__name__ = f"raw_{table.name}"
     return raw_asset
 
 
-raw_assets = [build_raw_asset(source) for source in RAW_SOURCES]
+raw_assets = [build_raw_asset(platform, table) for platform, table in raw_tables()]

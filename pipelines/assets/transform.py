@@ -21,7 +21,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 from packaging import version
 
-from connectors.registry import RAW_SOURCES
+from connectors.registry import raw_tables
 from pipelines import warehouse
 from pipelines.progress import report_progress
 from pipelines.run_window import run_dates, single_run
@@ -111,7 +111,9 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse
     os.environ.update(paths)
     # A rebuild may be the first run after an upgrade: raw tables get the columns staging reads.
     with lock_conflict_is_final(settings.warehouse):
-        warehouse.ensure_raw_tables(warehouse_path(), RAW_SOURCES)  # created private if this is the first run
+        warehouse.ensure_raw_tables(
+            warehouse_path(), [table for _, table in raw_tables()]
+        )  # created private if this is the first run
     report_progress(
         context,
         f"dbt: building the models and running their tests for {f'{days[0]}..{days[1]}' if days else 'every day loaded'}",

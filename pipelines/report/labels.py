@@ -7,16 +7,9 @@ filled with strings Babel formatted.
 
 from __future__ import annotations
 
-LOCALES = ("nb", "en")
+import functools
 
-# The platforms' own names, the same in every language.
-CHANNEL_NAMES = {
-    "meta": "Meta",
-    "linkedin": "LinkedIn",
-    "ga4": "GA4",
-    "facebook": "Facebook",
-    "instagram": "Instagram",
-}
+LOCALES = ("nb", "en")
 
 LABELS: dict[str, dict[str, str]] = {
     "nb": {
@@ -609,5 +602,16 @@ CODES: dict[str, dict[str, dict[str, str]]] = {
 }
 
 
+@functools.cache
+def _platform_channel_names() -> dict[str, str]:
+    """The platforms' own names, the same in every language, as each platform declares its channel
+    (read on first use: the registry loads every platform's SDK)."""
+    from connectors.registry import PLATFORMS
+
+    return {
+        platform.channel: platform.display_name for platform in PLATFORMS if platform.channel and platform.display_name
+    }
+
+
 def channel_name(channel: str) -> str:
-    return CHANNEL_NAMES.get(channel, channel.capitalize())
+    return _platform_channel_names().get(channel, channel.capitalize())

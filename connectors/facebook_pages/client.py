@@ -22,10 +22,10 @@ Meta keeps Page insights two years ("Only the last two years of insights data is
 reference, developers.facebook.com/docs/graph-api/reference/insights; older ranges come back empty, not as an
 error): ``earliest_day`` keeps a backfill from replacing older stored days with nothing.
 
-Errors (classified in ``meta_organic.py``, shared with Instagram): a retired metric fails the whole request with code 100 "The value must be a valid insights metric": the
+Errors (classified in ``graph/organic.py``, shared with Instagram): a retired metric fails the whole request with code 100 "The value must be a valid insights metric": the
 connector names the metric and its replacement (RETIRED_METRICS). A Page token without ``read_insights`` /
 ``pages_read_engagement`` (code 10, 200-299) fails that Page only, naming it and the permission; an expired
-token (190) likewise. Throttling and transient errors are retried as in ``meta_ads.py``.
+token (190) likewise. Throttling and transient errors are retried as in ``meta_ads/client.py``.
 """
 
 from __future__ import annotations
@@ -45,16 +45,14 @@ from facebook_business.exceptions import FacebookRequestError
 
 from connectors import clock
 from connectors.errors import MalformedPayloadError, PlatformConfigError
-from connectors.meta_organic import DEFAULT_GRAPH_URL, TOKEN_SETTINGS, OrganicGraphClient, ids_and_token
-from connectors.retry import Backoff
-from connectors.source import (
+from connectors.graph.organic import DEFAULT_GRAPH_URL, TOKEN_SETTINGS, OrganicGraphClient, ids_and_token
+from connectors.platform import (
     AccessCheck,
-    RawSource,
     RecordSlice,
-    RestatementWindow,
     check_slices,
     fetch_slices,
 )
+from connectors.retry import Backoff
 
 PLATFORM = "facebook_pages"
 PERMISSIONS = "read_insights and pages_read_engagement"
@@ -305,7 +303,7 @@ class FacebookPagesClient(OrganicGraphClient):
         )
         return PlatformConfigError(
             PLATFORM,
-            f"Meta no longer serves the Page insights metric {named or ', '.join(metrics)} for Facebook Page {page_id} ({message}). Update PAGE_METRICS in connectors/facebook_pages.py from Meta's deprecated-metrics list (checked for Graph {METRICS_CHECKED_FOR_GRAPH_VERSION}).",
+            f"Meta no longer serves the Page insights metric {named or ', '.join(metrics)} for Facebook Page {page_id} ({message}). Update PAGE_METRICS in connectors/facebook_pages/client.py from Meta's deprecated-metrics list (checked for Graph {METRICS_CHECKED_FOR_GRAPH_VERSION}).",
             page_id,
         )
 
@@ -466,30 +464,3 @@ def check_access(settings: FacebookPagesSettings) -> Iterator[AccessCheck]:
 
 
 SETTING_NAMES = ("META_PAGE_IDS", *TOKEN_SETTINGS, "META_GRAPH_URL")
-POSTS_RESTATEMENT = RestatementWindow(nightly_days=7, weekly_days=28)
-
-SOURCE = RawSource(
-    platform=PLATFORM,
-    table=RAW_TABLE,
-    columns=RAW_COLUMNS,
-    slice_column="page_id",
-    date_column="date",
-    credentials_hint="META_PAGE_IDS and META_PAGE_ACCESS_TOKEN (or META_ACCESS_TOKEN)",
-    settings_from_env=FacebookPagesSettings.from_env,
-    fetch=fetch_window,
-    check=check_access,
-    # Engagement and views keep accruing for days after a post is published, and Meta recomputes a day's values
-    # from later collections ("The values for period are calculated from the initial collection of the data
-    # point", "Most metrics will update once every 24 hours": developers.facebook.com/docs/graph-api/reference/
-    # insights, "Limitations"): 7 days nightly (the week a post's engagement keeps arriving, shared with the posts
-    # below), 28 (Meta's longest daily window, days_28) weekly.
-    restatement=POSTS_RESTATEMENT,
-    setting_names=SETTING_NAMES,
-    earliest_day=earliest_day,
-)
-
-# The same settings and check (`social-roi check` checks a platform once). A post's lifetime figures keep growing
-# for about a week after it is published: the posts of those days are fetched again every night and replaced whole.
-POSTS_SOURCE = dataclasses.replace(
-    SOURCE, table=POSTS_TABLE, columns=POSTS_COLUMNS, date_column="published_date", fetch=fetch_posts
-)

@@ -4,7 +4,7 @@ Per ad account and date range: ONE asynchronous insights job (not one per day) w
 ``time_increment=1``, every campaign status included, then the results read page by page. The
 accounts are read one after another, but as soon as one account's job is started the next
 accounts' jobs are started too (up to 50 in flight), so that an agency's reports are produced side
-by side. A sync lands each page as Graph sent it, for DuckDB to parse (meta_ads_pages.sql); the
+by side. A sync lands each page as Graph sent it, for DuckDB to parse (pages.sql); the
 row-by-row parse (`daily_insights`) is kept as the reference the SQL is tested against.
 
 Failures are sorted as the Graph API documents them: throttling waits as long as the usage
@@ -30,9 +30,7 @@ import datetime as dt
 import json
 import logging
 import os
-import re
 import time
-import zoneinfo
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import cast
@@ -55,7 +53,7 @@ from connectors.errors import (
     ReportJobError,
     TransientPlatformError,
 )
-from connectors.graph_api import (
+from connectors.graph import (
     EXPIRED_TOKEN_CODE,
     PERMISSION_CODES,
     THROTTLE_CODES,
@@ -63,19 +61,23 @@ from connectors.graph_api import (
     json_header,
     regain_seconds_by_business,
 )
-from connectors.redaction import excerpt
-from connectors.retry import Backoff
-from connectors.source import (
+from connectors.meta_ads.parsing import (
+    PLATFORM,
+    landed_page,
+    next_page_cursor,
+    parse_account_time_zone,
+    parse_insights_row,
+)
+from connectors.platform import (
     CHECK_MAX_THROTTLE_WAIT_SECONDS,
     AccessCheck,
     PageSlice,
-    RawSource,
-    RestatementWindow,
     check_slices,
     fetch_slices,
 )
+from connectors.redaction import excerpt
+from connectors.retry import Backoff
 
-PLATFORM = "meta"
 CHANNEL = "meta"
 DEFAULT_GRAPH_URL = "https://graph.facebook.com"
 RAW_TABLE = "meta_ads_insights"
@@ -129,7 +131,7 @@ METRIC_FIELDS = [
     "actions",
     "action_values",
 ]
-# Graph's error codes and usage headers are every Graph client's (graph_api.py); those below are the Marketing API's.
+# Graph's error codes and usage headers are every Graph client's (graph/__init__.py); those below are the Marketing API's.
 # Code 1, "API Unknown": "Wait and retry the operation. If it occurs again, check that you are requesting an
 # existing API" (error-handling guide): one identical retry, then the account fails.
 UNKNOWN_ERROR_CODE = 1
@@ -215,7 +217,7 @@ class MetaAdsSettings:
         if not token and not accounts:
             return None
         if not accounts and (env.get("META_PAGE_IDS", "").strip() or env.get("INSTAGRAM_ACCOUNT_IDS", "").strip()):
-            return None  # the token serves the Pages and Instagram accounts only (facebook_pages.py, instagram.py)
+            return None  # the token serves the Pages and Instagram accounts only (facebook_pages/client.py, instagram/client.py)
         if not token:
             raise PlatformConfigError(
                 PLATFORM,
@@ -291,7 +293,7 @@ class MetaAdsClient:
     def insights_pages(self, account_id: str, since: dt.date, until: dt.date) -> Iterator[str]:
         """One account's insights as the Graph API sent them: one line per page of results, for DuckDB to parse.
 
-        Each line wraps the page's body, untouched, with what was asked for (see meta_ads_pages.sql):
+        Each line wraps the page's body, untouched, with what was asked for (see pages.sql):
         Python handles pages here, never rows. What goes wrong leaves as a PlatformError naming the account.
         """
         account_id = normalize_account_id(account_id)
@@ -690,153 +692,6 @@ class MetaAdsClient:
             self.sleep(wait)
 
 
-# --- parsing -----------------------------------------------------------------------------------
-
-# Graph sends decimals as plain strings ("12.34"); an exponent form ("1.0E-5", "-2E-18"), which
-# other ad APIs do send for near-zero amounts, is accepted too and money is rounded to cents.
-_DECIMAL = re.compile(r"-?\d+(\.\d+)?([eE][-+]?\d+)?")
-_INTEGER = re.compile(r"-?\d+(\.0+)?")
-
-
-_WHITESPACE = re.compile(r"[ \t\r\n]*")
-_DECODER = json.JSONDecoder()
-
-
-def _after_whitespace(body: str, position: int) -> int:
-    """The first position from `position` on that is not JSON whitespace."""
-    match = _WHITESPACE.match(body, position)
-    assert match is not None  # the pattern matches the empty string too
-    return match.end()
-
-
-def next_page_cursor(body: str) -> str | None:
-    """The `after` cursor of the next page, or None on the last: the rule of the SDK's Cursor.load_next_page
-    (facebook_business/api.py), where `paging.next` present means another page follows.
-
-    Read from the page's `paging` object alone, which Graph writes after `data`: the SDK has parsed the body
-    once already (FacebookResponse.is_success), and a second whole parse would cost more than the load.
-    The key cannot be matched inside a row: a quote inside a JSON string is always escaped.
-    """
-    start = body.rfind('"paging"')
-    if start < 0:
-        return None
-    colon = _after_whitespace(body, start + len('"paging"'))
-    if body[colon : colon + 1] != ":":
-        return None
-    try:
-        paging, _ = _DECODER.raw_decode(body, _after_whitespace(body, colon + 1))
-    except ValueError:
-        return None
-    if not isinstance(paging, dict) or "next" not in paging:
-        return None
-    after = (paging.get("cursors") or {}).get("after")
-    return after if isinstance(after, str) and after else None
-
-
-def landed_page(
-    account_id: str, level: str, time_zone: str, since: dt.date, until: dt.date, number: int, body: str
-) -> str:
-    """One line of an account's landed file (meta_ads_pages.sql reads it): the page's body as Graph sent
-    it, beside what was asked for. String work on the page, nothing per row."""
-    request = {
-        "account_id": account_id,
-        "level": level,
-        "account_timezone": time_zone,
-        "since": since.isoformat(),
-        "until": until.isoformat(),
-        "page_number": number,
-    }
-    # A raw line break can only be whitespace between JSON tokens (inside strings it is escaped):
-    # replacing it keeps the page's meaning and makes it one line.
-    if "\n" in body or "\r" in body:
-        body = body.replace("\r", " ").replace("\n", " ")
-    # Graph's paging links carry the access token: the staging file's writer scrubs it out of the whole line
-    # (pipelines/warehouse.py, connectors/redaction.py).
-    return f'{json.dumps(request, separators=(",", ":"))[:-1]},"page":{body}}}'
-
-
-def parse_account_time_zone(node: Mapping, account_id: str) -> str:
-    """The account node's `timezone_name`, refused unless it is a zone name DuckDB and Python know."""
-    name = node.get("timezone_name")
-    if not isinstance(name, str) or name not in zoneinfo.available_timezones():
-        raise MalformedPayloadError(
-            PLATFORM,
-            f"Meta returned no usable time zone for ad account act_{account_id} (timezone_name={name!r}); nothing from this sync was written. Rerun later; if it persists, report it with this message.",
-            account_id,
-        )
-    return name
-
-
-def parse_insights_row(row: Mapping, account_id: str, level: str, since: dt.date, until: dt.date) -> dict:
-    """Validate one wire row and return the raw-table record (see RAW_COLUMNS)."""
-
-    def fail(what: str) -> MalformedPayloadError:
-        return MalformedPayloadError(
-            PLATFORM,
-            f"Meta returned a malformed insights row for ad account act_{account_id} ({what}); nothing from this sync was written. Row: {excerpt(json.dumps(dict(row)), 300)}",
-            account_id,
-        )
-
-    def number(field: str, pattern: re.Pattern, cast):
-        value = row.get(field)
-        if value is None:
-            return 0  # Meta omits a metric with nothing to report
-        if not isinstance(value, (str, int, float)) or not pattern.fullmatch(str(value)):
-            raise fail(f"{field}={value!r} is not a number")
-        return cast(float(value))
-
-    def action_list(field: str) -> list[dict]:
-        entries = row.get(field) or []
-        if not isinstance(entries, list):
-            raise fail(f"{field} is not a list")
-        parsed = []
-        for entry in entries:
-            if (
-                not isinstance(entry, Mapping)
-                or "action_type" not in entry
-                or not _DECIMAL.fullmatch(str(entry.get("value", "")))
-            ):
-                raise fail(f"{field} entry {entry!r} lacks action_type or a numeric value")
-            parsed.append({"action_type": entry["action_type"], "value": float(entry["value"])})
-        return parsed
-
-    try:
-        day = dt.date.fromisoformat(str(row.get("date_start")))
-    except ValueError:
-        raise fail(f"date_start={row.get('date_start')!r} is not a date") from None
-    if row.get("date_stop") != row.get("date_start") or not since <= day <= until:
-        raise fail(f"a daily row must have date_start = date_stop within {since}..{until}")
-    if str(row.get("account_id")) != account_id:
-        raise fail(f"account_id {row.get('account_id')!r} is not the account asked for")
-    for required in ("campaign_id", "account_currency") + (("ad_id",) if level == "ad" else ()):
-        if not row.get(required):
-            raise fail(f"{required} is missing")
-    objective = row.get("objective")
-    if objective is not None and not isinstance(objective, str):
-        raise fail(f"objective={objective!r} is not a string")
-    return {
-        "account_id": account_id,
-        "date": day.isoformat(),
-        "level": level,
-        "campaign_id": str(row["campaign_id"]),
-        "campaign_name": row.get("campaign_name"),
-        "adset_id": row.get("adset_id"),
-        "ad_id": row.get("ad_id"),
-        "ad_name": row.get("ad_name"),
-        "account_currency": row["account_currency"],
-        "spend": number("spend", _DECIMAL, lambda v: round(v, 2) + 0.0),  # + 0.0: never -0.0
-        "impressions": number("impressions", _INTEGER, int),
-        "reach": number("reach", _INTEGER, int),
-        "frequency": number("frequency", _DECIMAL, float),
-        "clicks": number("clicks", _INTEGER, int),
-        "inline_link_clicks": number("inline_link_clicks", _INTEGER, int),
-        "actions": action_list("actions"),
-        "action_values": action_list("action_values"),
-        "raw_row": json.dumps(dict(row), separators=(",", ":")),
-        "objective": objective,
-    }
-
-
 def fetch_window(settings: MetaAdsSettings, since: dt.date, until: dt.date) -> Iterator[PageSlice]:
     """Every configured account's pages of insights for [since, until], one account at a time, the report jobs
     of the next accounts running meanwhile (`settings.jobs_in_flight`)."""
@@ -845,8 +700,8 @@ def fetch_window(settings: MetaAdsSettings, since: dt.date, until: dt.date) -> I
     return fetch_slices(client, settings.account_ids, MetaAdsClient.insights_pages, since, until)
 
 
-# What DuckDB runs on an account's landed pages to make its raw rows (RawSource.pages_sql).
-LANDED_PAGES_SQL = (Path(__file__).parent / "meta_ads_pages.sql").read_text(encoding="utf-8")
+# What DuckDB runs on an account's landed pages to make its raw rows (ParsePages in __init__.py).
+LANDED_PAGES_SQL = (Path(__file__).parent / "pages.sql").read_text(encoding="utf-8")
 
 
 def check_access(settings: MetaAdsSettings) -> Iterator[AccessCheck]:
@@ -860,28 +715,3 @@ def check_access(settings: MetaAdsSettings) -> Iterator[AccessCheck]:
         MetaAdsClient.check_account,
         lambda account_id: f"act_{account_id}",
     )
-
-
-SOURCE = RawSource(
-    platform=PLATFORM,
-    table=RAW_TABLE,
-    columns=RAW_COLUMNS,
-    slice_column="account_id",
-    date_column="date",
-    credentials_hint="META_ACCESS_TOKEN and META_AD_ACCOUNT_IDS",
-    settings_from_env=MetaAdsSettings.from_env,
-    fetch=fetch_window,
-    pages_sql=LANDED_PAGES_SQL,
-    row_key=("date", "campaign_id", "ad_id"),
-    check=check_access,
-    # Meta credits conversions up to 7 days after a click by default (28 with a 28-day attribution
-    # setting): https://www.facebook.com/business/help/458681590974355
-    restatement=RestatementWindow(nightly_days=7, weekly_days=28),
-    setting_names=(
-        "META_ACCESS_TOKEN",
-        "META_AD_ACCOUNT_IDS",
-        "META_GRAPH_URL",
-        "META_INSIGHTS_LEVEL",
-        "META_POLL_INTERVAL_SECONDS",
-    ),
-)

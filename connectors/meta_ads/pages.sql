@@ -5,7 +5,7 @@
 -- One row out per insights row in: the columns of RAW_COLUMNS and `problem` (why the row is malformed, NULL
 -- when it is not).
 --
--- The checks and casts are those of parse_insights_row in meta_ads.py, which tests/test_meta_pages.py holds
+-- The checks and casts are those of parse_insights_row in parsing.py, which tests/test_meta_pages.py holds
 -- this file to: Graph sends numbers as strings, a metric with nothing to report is left out (zero), an
 -- exponent form is accepted, money is rounded to cents as a double is, an action entry needs a type and
 -- a numeric value.

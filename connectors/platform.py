@@ -1,7 +1,8 @@
 """What the pipeline needs to know about a platform to land it in the warehouse, and nothing more.
 
-Each connector module exports one `RawSource`. The orchestration layer builds one raw asset per
-source from a shared factory, so adding a platform means adding a connector, not pipeline code.
+Each connector package declares one `Platform` with its raw tables. The orchestration layer builds
+one raw asset per table from a shared factory, so adding a platform means adding a connector
+package and its line in connectors/registry.py, not pipeline code.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Generic, Protocol, TypeVar
 from connectors.errors import PlatformError
 
 # One fetched slice: the account (or property) id and its records for the requested window: dicts in
-# the raw table's columns, or, for a source with `pages_sql`, lines of JSON each holding one response
+# the raw table's columns, or, for a table loaded with ParsePages, lines of JSON each holding one response
 # page as the platform sent it. An iterator, so that a slice is streamed page by page, never held whole.
 SliceRecords = tuple[str, Iterator[dict] | Iterator[str]]
 # One slice of a records source, and of a page source.
@@ -62,28 +63,85 @@ class RestatementWindow:
 
 
 @dataclasses.dataclass(frozen=True)
-class RawSource(Generic[SettingsT]):
-    platform: str
-    table: str  # raw.<table> in the warehouse
+class ReplaceWindow:
+    """Load mode: the fetched records replace the table's (slice, day) rows of the window; rows of
+    other slices and days stay as loaded."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ParsePages:
+    """Load mode: the source lands response pages, not records, and `sql`, run by DuckDB on one
+    slice's landed file (its one parameter), parses, casts and checks the rows, replacing the
+    (slice, day) window as ReplaceWindow does. The SELECT returns the table's columns and `problem`
+    (the error message for a malformed row, NULL for a good one): a slice with any problem is not
+    loaded, and its earlier rows stay."""
+
+    sql: str
+    # What makes a row one row within a slice: pages that hold one twice fail the slice rather than
+    # count it twice.
+    row_key: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class KeepSnapshots:
+    """Load mode for rows no platform can give again (a follower total as it stood when the sync
+    ran): a sync inserts the rows whose identity is not held yet and never deletes one, so the
+    record outlives the platform's own history."""
+
+    # What makes a row the same row: by default (slice, day).
+    identity_columns: tuple[str, ...] = ()
+    # A row fetched again replaces the held one with the same identity (its newer figures), while
+    # held rows not fetched stay as they are: for things a platform serves only for a while and that
+    # change meanwhile (an Instagram story's figures while it is live, 24 hours).
+    refresh: bool = False
+
+
+LoadMode = ReplaceWindow | ParsePages | KeepSnapshots
+
+
+@dataclasses.dataclass(frozen=True)
+class RawTable(Generic[SettingsT]):
+    """One raw table a platform fills: raw.<name> in the warehouse, how a window of it is fetched,
+    and how the fetched rows land."""
+
+    platform: str  # the name of the Platform that declares it
+    name: str
     columns: Mapping[str, str]  # column name → DuckDB type, in load order
     slice_column: str  # the account/property column: a sync replaces (slice, day) ranges
     date_column: str
-    credentials_hint: str  # which settings turn this platform on, for the "skipped" log line
-    settings_from_env: Callable[[Mapping[str, str]], SettingsT | None]  # None when the platform is not configured
     fetch: Callable[[SettingsT, dt.date, dt.date], Iterator[SliceRecords]]
+    load: LoadMode = ReplaceWindow()
     # Days before the window to fetch (and replace) as well: reference data such as exchange
     # rates, whose first days need the last value published before them.
     lookback_days: int = 0
+
+    @property
+    def identity(self) -> tuple[str, ...]:
+        """What makes a row the same row in snapshot mode."""
+        own = self.load.identity_columns if isinstance(self.load, KeepSnapshots) else ()
+        return own or (self.slice_column, self.date_column)
+
+
+@dataclasses.dataclass(frozen=True)
+class Platform(Generic[SettingsT]):
+    """Everything the pipeline knows about one platform: its settings, how its access is checked,
+    how long it restates, and its raw tables. Each connector package declares one (`PLATFORM` in
+    its __init__.py), and connectors/registry.py lists them: the only list of platforms."""
+
+    name: str
+    settings_from_env: Callable[[Mapping[str, str]], SettingsT | None]  # None when the platform is not configured
+    credentials_hint: str  # which settings turn this platform on, for the "skipped" line
+    tables: tuple[RawTable[SettingsT], ...]
+    # Every environment variable the connector reads: the README's settings table must list them all
+    # (tests/test_settings.py).
+    setting_names: tuple[str, ...] = ()
     # `social-roi check`: one cheap read-only call per account, yielding (account, None) when it
     # answered and (account, what to fix) when not, and (setting, CheckWarning) for what needs doing
-    # soon. None for sources with no credentials to test.
+    # soon. None for platforms with no credentials to test.
     check: Callable[[SettingsT], Iterator[AccessCheck]] | None = None
     # The days the nightly sync re-fetches. None: reference data that is fetched over the run's
     # whole range (it is small and is never revised).
     restatement: RestatementWindow | None = None
-    # Every environment variable the connector reads: the README's settings table must list them all
-    # (tests/test_settings.py).
-    setting_names: tuple[str, ...] = ()
     # Public reference data (exchange rates) rather than a platform of the user's: it alone does
     # not make a sync worth running.
     reference_data: bool = False
@@ -91,28 +149,20 @@ class RawSource(Generic[SettingsT]):
     # A run asking for earlier days fetches and replaces only from that day: what the warehouse holds
     # before it stays as loaded. None: the platform's history reaches as far as anyone backfills.
     earliest_day: Callable[[dt.date], dt.date] | None = None
-    # Rows no platform can give again (a follower total as it stood when the sync ran): a sync
-    # inserts the (identity) rows not held yet and never deletes or rewrites one, so the record
-    # outlives the platform's own history.
-    snapshots: bool = False
-    # In snapshot mode, a row fetched again replaces the held one with the same identity (its newer
-    # figures), while held rows not fetched stay as they are: for things a platform serves only for
-    # a while and that change meanwhile (an Instagram story's figures while it is live, 24 hours).
-    refresh_snapshots: bool = False
-    # What makes a row the same row, in snapshot mode: by default (slice, day).
-    identity_columns: tuple[str, ...] = ()
-    # The source lands response pages, not records: this SELECT, run by DuckDB on one slice's landed
-    # file (its one parameter), parses, casts and checks the rows. It returns `columns` and `problem`
-    # (the error message for a malformed row, NULL for a good one). A slice with any problem is not
-    # loaded, and its earlier rows stay.
-    pages_sql: str | None = None
-    # What makes a row one row within a slice, for a page source: pages that hold one twice fail
-    # the slice rather than count it twice.
-    row_key: tuple[str, ...] = ()
+    # An organic platform's follower totals as they stand now, one slice per account (the nightly
+    # follower snapshot reads every platform that has one).
+    follower_totals: Callable[[SettingsT], Iterator[RecordSlice]] | None = None
+    # The channel its figures carry in the marts, and that channel's name in the report; None for a
+    # platform whose rows reach no channel of their own (exchange rates, the snapshots).
+    channel: str | None = None
+    display_name: str | None = None
 
-    @property
-    def identity(self) -> tuple[str, ...]:
-        return self.identity_columns or (self.slice_column, self.date_column)
+    def __post_init__(self):
+        strangers = [table.name for table in self.tables if table.platform != self.name]
+        if strangers or not self.tables:
+            raise ValueError(
+                f"platform {self.name}: tables {strangers or 'none'} must be declared with platform={self.name!r}"
+            )
 
 
 def fetch_slices(

@@ -62,8 +62,8 @@ from connectors.errors import (
     MalformedPayloadError,
     PlatformConfigError,
 )
+from connectors.platform import RecordSlice, fetch_slices
 from connectors.retry import Backoff, HttpRetry
-from connectors.source import RawSource, RecordSlice, fetch_slices
 
 PLATFORM = "fx"
 RAW_TABLE = "fx_rates"
@@ -392,19 +392,3 @@ def parse_exchange_rates(payload: Mapping, currencies: Iterable[str], start: dt.
 def fetch_window(settings: FxRatesSettings, since: dt.date, until: dt.date) -> Iterator[RecordSlice]:
     """One slice, the quote currency NOK, with every configured currency's rates for [since, until]."""
     return fetch_slices(FxRatesClient(settings), [QUOTE_CURRENCY], FxRatesClient.daily_rates, since, until)
-
-
-SOURCE = RawSource(
-    platform=PLATFORM,
-    table=RAW_TABLE,
-    columns=RAW_COLUMNS,
-    slice_column="quote_currency",
-    date_column="rate_date",
-    credentials_hint=CURRENCIES_SETTING,
-    settings_from_env=FxRatesSettings.from_env,
-    fetch=fetch_window,
-    # Sundays and holidays need the last business day's rate: fetch and replace a week before.
-    lookback_days=7,
-    setting_names=(CURRENCIES_SETTING, "NORGES_BANK_API_URL"),
-    reference_data=True,
-)

@@ -66,15 +66,13 @@ from connectors.errors import (
     PlatformThrottledError,
     TransientPlatformError,
 )
-from connectors.retry import Backoff
-from connectors.source import (
+from connectors.platform import (
     AccessCheck,
-    RawSource,
     RecordSlice,
-    RestatementWindow,
     check_slices,
     fetch_slices,
 )
+from connectors.retry import Backoff
 
 PLATFORM = "ga4"
 MAX_PAGE_SIZE = 250_000
@@ -788,30 +786,3 @@ def check_access(settings: Ga4Settings) -> Iterator[AccessCheck]:
         Ga4Client.check_property,
         lambda property_id: f"properties/{property_id}",
     )
-
-
-SOURCE = RawSource(
-    platform=PLATFORM,
-    table=TRAFFIC_REPORT.table,
-    columns=TRAFFIC_REPORT.columns,
-    slice_column="property_id",
-    date_column="date",
-    credentials_hint="GA4_PROPERTY_IDS (and GOOGLE_APPLICATION_CREDENTIALS)",
-    settings_from_env=Ga4Settings.from_env,
-    fetch=fetch_window,
-    check=check_access,
-    # GA4 finishes processing a day within 24-48 hours (data freshness:
-    # https://support.google.com/analytics/answer/11198161).
-    restatement=RestatementWindow(nightly_days=3, weekly_days=3),
-    setting_names=("GA4_PROPERTY_IDS", "GOOGLE_APPLICATION_CREDENTIALS", "GA4_API_URL", "GA4_GRPC_TARGET"),
-)
-
-# The same properties, settings, check and restatement window as the traffic report (`social-roi
-# check` checks a platform once: the same credentials read both reports).
-KEY_EVENTS_SOURCE = dataclasses.replace(
-    SOURCE,
-    table=KEY_EVENTS_REPORT.table,
-    columns=KEY_EVENTS_REPORT.columns,
-    fetch=fetch_key_events_window,
-    setting_names=(),  # SOURCE lists them
-)

@@ -1,6 +1,6 @@
 """What the organic Graph sources (Facebook Pages, Instagram accounts) share: reading the ids and the
 Page token from the settings, one SDK session, and Graph's errors as ours (the error codes and usage
-headers live once, in graph_api.py), retried with backoff a few times when Graph fails transiently.
+headers live once, in graph/__init__.py), retried with backoff a few times when Graph fails transiently.
 
 Throttles: Page and Instagram calls made with a Page token count against Business Use Case limits, per
 business object ("requests made with system user or page access tokens are subject to Business Use Case
@@ -40,7 +40,7 @@ from connectors.errors import (
     PlatformThrottledError,
     TransientPlatformError,
 )
-from connectors.graph_api import (
+from connectors.graph import (
     EXPIRED_TOKEN_CODE,
     PERMISSION_CODES,
     THROTTLE_CODES,

@@ -1,6 +1,6 @@
 """What every Graph API client knows of Graph's answers, whatever it reads: the error codes sorted by what to
-do about them, and the usage headers that say how long a throttle lasts. The ad connector (meta_ads.py) and
-the organic Pages and Instagram client (meta_organic.py) both read them from here.
+do about them, and the usage headers that say how long a throttle lasts. The ad connector (meta_ads/client.py) and
+the organic Pages and Instagram client (graph/organic.py) both read them from here.
 
 Error codes from Meta's error reference (developers.facebook.com/docs/marketing-api/error-reference) and the
 Graph error-handling guide (developers.facebook.com/docs/graph-api/guides/error-handling).

@@ -9,7 +9,7 @@ Two raw tables, one client:
   the ad account its currency; then ONE adAnalytics statistics request with pivots CAMPAIGN and
   CONVERSION: website conversions per campaign × conversion rule × day.
 Both go through the same request, retry and error code below, and the parsers of
-`linkedin_parsing.py`. adAnalytics requests are asked so that LinkedIn answers them whole:
+`linkedin_ads/parsing.py`. adAnalytics requests are asked so that LinkedIn answers them whole:
 - at most 20 fields a request, dateRange and pivotValues included: metrics are asked for in chunks
   and merged on (campaign, day);
 - never 15,000 possible elements (campaigns × days) in one request, because LinkedIn cuts larger
@@ -58,13 +58,11 @@ from connectors.errors import (
     PlatformAuthError,
     PlatformConfigError,
 )
-from connectors.linkedin_parsing import (
+from connectors.linkedin_ads.parsing import (
     ACCOUNT_URN,
     CONVERSION_METRIC_COLUMNS,
-    CONVERSIONS_RAW_COLUMNS,
     METRIC_COLUMNS,
     PLATFORM,
-    RAW_COLUMNS,
     ConversionRule,
     LinkedInCampaign,
     accounts_with_a_role,
@@ -75,34 +73,29 @@ from connectors.linkedin_parsing import (
     parse_conversion_element,
     parse_conversion_rule,
 )
-from connectors.redaction import excerpt, remember
-from connectors.retry import Backoff, HttpRetry
-from connectors.source import (
+from connectors.linkedin_rest import (
+    API_VERSION_PATTERN,
+    DEFAULT_API_URL,
+    DEFAULT_API_VERSION,
+    DEFAULT_OAUTH_URL,
+    RESTLI_PROTOCOL_VERSION,
+    VERSIONS_PAGE,
+    configured_api_version,
+    error_detail,
+)
+from connectors.platform import (
     CHECK_MAX_THROTTLE_WAIT_SECONDS,
     AccessCheck,
     CheckWarning,
-    RawSource,
     RecordSlice,
-    RestatementWindow,
     check_slices,
     fetch_slices,
 )
+from connectors.redaction import excerpt, remember
+from connectors.retry import Backoff, HttpRetry
 
 RAW_TABLE = "linkedin_ads_analytics"
 CONVERSIONS_RAW_TABLE = "linkedin_ads_conversions"
-DEFAULT_API_URL = "https://api.linkedin.com"
-DEFAULT_OAUTH_URL = "https://www.linkedin.com"
-DEFAULT_API_VERSION = "202610"  # LinkedIn-Version, YYYYMM; LinkedIn retires a version after about a year
-API_VERSION_PATTERN = r"20\d\d(0[1-9]|1[0-2])(\.\d{2})?"  # YYYYMM, or with LinkedIn's patch suffix: 202508.02
-RESTLI_PROTOCOL_VERSION = "2.0.0"
-
-
-def configured_api_version() -> str:
-    """The LinkedIn-Version every LinkedIn client sends unless its settings name one: the
-    LINKEDIN_API_VERSION setting, else the version this release was written against."""
-    return os.environ.get("LINKEDIN_API_VERSION") or DEFAULT_API_VERSION
-
-
 ALL_CAMPAIGN_STATUSES = (
     "ACTIVE",
     "PAUSED",
@@ -120,7 +113,6 @@ MAX_REACH_RANGE_DAYS = 92
 MEMBER_ROLES_PAGE_SIZE = 100
 # How long before a version's sunset `social-roi check` starts to warn: time to read a migration guide.
 VERSION_WARNING_DAYS = 60
-VERSIONS_PAGE = "learn.microsoft.com/linkedin/marketing/versioning"
 REFRESH_VARIABLES = ("LINKEDIN_CLIENT_ID", "LINKEDIN_CLIENT_SECRET", "LINKEDIN_REFRESH_TOKEN")
 
 log = logging.getLogger(__name__)
@@ -190,7 +182,7 @@ class LinkedInAdsSettings:
                 "LINKEDIN_AD_ACCOUNT_IDS is set but no LinkedIn credentials are: set LINKEDIN_ACCESS_TOKEN (a token with the r_ads and r_ads_reporting scopes), or LINKEDIN_CLIENT_ID, LINKEDIN_CLIENT_SECRET and LINKEDIN_REFRESH_TOKEN.",
             )
         if not accounts and value("LINKEDIN_ORGANIZATION_IDS"):
-            return None  # the credentials are for the organization pages only (connectors/linkedin_pages.py)
+            return None  # the credentials are for the organization pages only (connectors/linkedin_pages/client.py)
         if not accounts:
             raise PlatformConfigError(
                 PLATFORM,
@@ -601,7 +593,7 @@ class LinkedInAdsClient:
             send,
             f"the {what} calls for {where} (API at {self.settings.api_url})",
             account_id,
-            detail=lambda response: _error_detail(response, self._secrets()),
+            detail=lambda response: error_detail(response, self._secrets()),
             throttle_hint=" The metric-volume limit resets within minutes, the daily call limit at midnight UTC.",
         )
 
@@ -623,7 +615,7 @@ class LinkedInAdsClient:
         if not isinstance(token, str) or not token:
             raise PlatformAuthError(
                 PLATFORM,
-                f"LinkedIn refused to refresh the access token{f' for ad account {account_id}' if account_id else ''} (HTTP {response.status_code} {_error_detail(response, self._secrets())}). Create a new refresh token through the app's OAuth flow (they live 365 days) and set LINKEDIN_REFRESH_TOKEN, with LINKEDIN_CLIENT_ID and LINKEDIN_CLIENT_SECRET of the same app.",
+                f"LinkedIn refused to refresh the access token{f' for ad account {account_id}' if account_id else ''} (HTTP {response.status_code} {error_detail(response, self._secrets())}). Create a new refresh token through the app's OAuth flow (they live 365 days) and set LINKEDIN_REFRESH_TOKEN, with LINKEDIN_CLIENT_ID and LINKEDIN_CLIENT_SECRET of the same app.",
                 account_id,
             )
         self._access_token = token
@@ -634,7 +626,7 @@ class LinkedInAdsClient:
         return token
 
     def _refusal(self, response: requests.Response, account_id: str, what: str, refreshed: bool) -> Exception:
-        status, detail = response.status_code, _error_detail(response, self._secrets())
+        status, detail = response.status_code, error_detail(response, self._secrets())
         where = f"ad account {account_id}"
         if status == 401 and refreshed:
             return PlatformAuthError(
@@ -678,20 +670,6 @@ class LinkedInAdsClient:
             for s in (self._access_token, self._refresh_token, self.settings.access_token, self.settings.client_secret)
             if s
         ]
-
-
-def _error_detail(response: requests.Response, secrets: list[str]) -> str:
-    """LinkedIn's error code and message (or the OAuth error), with any secret blanked out: the whole answer is
-    scrubbed before it is cut, so that no half of a secret is left at the cut."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict):
-        code = body.get("code") or body.get("error") or body.get("serviceErrorCode") or ""
-        detail = f"{code}: {body.get('message') or body.get('error_description') or ''}".strip(": ")
-        return excerpt(detail, 300, secrets)
-    return excerpt(response.text, 200, secrets)
 
 
 def _json_body(response: requests.Response, account_id: str | None, what: str) -> dict:
@@ -852,39 +830,3 @@ def check_access(settings: LinkedInAdsSettings, today: dt.date | None = None) ->
 
 
 CREDENTIALS_HINT = "LINKEDIN_AD_ACCOUNT_IDS with LINKEDIN_ACCESS_TOKEN or LINKEDIN_CLIENT_ID, LINKEDIN_CLIENT_SECRET and LINKEDIN_REFRESH_TOKEN"
-# LinkedIn's conversion window is 30 days by default and it revises reach and conversions for
-# weeks; 90 days keeps a weekly request within its 92-day reach limit.
-RESTATEMENT = RestatementWindow(nightly_days=14, weekly_days=90)
-
-SOURCE = RawSource(
-    platform=PLATFORM,
-    table=RAW_TABLE,
-    columns=RAW_COLUMNS,
-    slice_column="account_id",
-    date_column="date",
-    credentials_hint=CREDENTIALS_HINT,
-    settings_from_env=LinkedInAdsSettings.from_env,
-    fetch=fetch_window,
-    check=check_access,
-    restatement=RESTATEMENT,
-    setting_names=(
-        "LINKEDIN_AD_ACCOUNT_IDS",
-        "LINKEDIN_ACCESS_TOKEN",
-        "LINKEDIN_CLIENT_ID",
-        "LINKEDIN_CLIENT_SECRET",
-        "LINKEDIN_REFRESH_TOKEN",
-        "LINKEDIN_API_VERSION",
-        "LINKEDIN_API_URL",
-        "LINKEDIN_OAUTH_URL",
-    ),
-)
-
-# The same settings, check (`social-roi check` checks a platform once) and restatement as SOURCE:
-# conversions are revised as long as the campaign figures they belong to.
-CONVERSIONS_SOURCE = dataclasses.replace(
-    SOURCE,
-    table=CONVERSIONS_RAW_TABLE,
-    columns=CONVERSIONS_RAW_COLUMNS,
-    fetch=fetch_conversions_window,
-    setting_names=(),
-)

@@ -4,7 +4,7 @@ The platforms keep only months to two years of organic history, and some give no
 total at all (Instagram and LinkedIn give the day's follows or gains; the total is only "now"). So
 each sync records every configured Page's, Instagram account's and LinkedIn organization's follower
 total as it stands, as the total at the end of yesterday (the last complete day; the sync runs in
-the night). The table only grows: a day already held keeps its first snapshot (RawSource.snapshots),
+the night). The table only grows: a day already held keeps its first snapshot (KeepSnapshots, connectors/platform.py),
 so a re-run, a backfill or a platform that has forgotten the day never rewrites one.
 
 Each organic connector module says how to read its totals (`fetch_follower_totals(settings)`); this
@@ -13,14 +13,13 @@ module only puts them side by side, one slice per (platform, account).
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-from connectors import clock, facebook_pages, instagram, linkedin_pages
+from connectors import clock
 from connectors.errors import PlatformError
-from connectors.source import RawSource, RecordSlice
+from connectors.platform import Platform, RecordSlice
 
 PLATFORM = "follower_snapshots"
 RAW_TABLE = "follower_snapshots"
@@ -34,34 +33,15 @@ RAW_COLUMNS = {
 }
 
 
-@dataclasses.dataclass(frozen=True)
-class OrganicPlatform:
-    platform: str
-    settings_from_env: Callable[[Mapping[str, str]], Any]
-    fetch_follower_totals: Callable[[Any], Iterator[RecordSlice]]
-    setting_names: tuple[str, ...]
+CREDENTIALS_HINT = "META_PAGE_IDS, INSTAGRAM_ACCOUNT_IDS or LINKEDIN_ORGANIZATION_IDS"
 
 
-ORGANIC_PLATFORMS = (
-    OrganicPlatform(
-        facebook_pages.PLATFORM,
-        facebook_pages.FacebookPagesSettings.from_env,
-        facebook_pages.fetch_follower_totals,
-        facebook_pages.SETTING_NAMES,
-    ),
-    OrganicPlatform(
-        instagram.PLATFORM,
-        instagram.InstagramSettings.from_env,
-        instagram.fetch_follower_totals,
-        instagram.SETTING_NAMES,
-    ),
-    OrganicPlatform(
-        linkedin_pages.PLATFORM,
-        linkedin_pages.LinkedInPagesSettings.from_env,
-        linkedin_pages.fetch_follower_totals,
-        linkedin_pages.SETTING_NAMES,
-    ),
-)
+def organic_platforms() -> list[Platform]:
+    """Every platform of the registry that declares its follower totals (read when called: the
+    registry lists this module's platform too)."""
+    from connectors.registry import PLATFORMS
+
+    return [platform for platform in PLATFORMS if platform.follower_totals is not None]
 
 
 def settings_from_env(env: Mapping[str, str]) -> dict[str, Any] | None:
@@ -69,13 +49,13 @@ def settings_from_env(env: Mapping[str, str]) -> dict[str, Any] | None:
     settings are wrong is left out here (its own raw table fails naming the setting): a snapshot
     missed is missed for good, so the others are still taken."""
     configured = {}
-    for platform in ORGANIC_PLATFORMS:
+    for platform in organic_platforms():
         try:
             settings = platform.settings_from_env(env)
         except PlatformError:
             continue
         if settings is not None:
-            configured[platform.platform] = settings
+            configured[platform.name] = settings
     return configured or None
 
 
@@ -83,10 +63,10 @@ def fetch_snapshots(settings: dict[str, Any], _since: dt.date, _until: dt.date) 
     """One slice per configured account: its follower total now, whatever days the run covers."""
     taken_at = clock.now(dt.UTC).replace(microsecond=0)
     day = taken_at.date() - dt.timedelta(days=1)
-    for platform in ORGANIC_PLATFORMS:
-        if platform.platform in settings:
-            for account_id, records in platform.fetch_follower_totals(settings[platform.platform]):
-                yield account_id, _stamped(records, platform.platform, account_id, day, taken_at)
+    for platform in organic_platforms():
+        if platform.name in settings and platform.follower_totals is not None:
+            for account_id, records in platform.follower_totals(settings[platform.name]):
+                yield account_id, _stamped(records, platform.name, account_id, day, taken_at)
 
 
 def _stamped(records: Iterator[dict], platform: str, account_id: str, day: dt.date, taken_at: dt.datetime):
@@ -98,17 +78,3 @@ def _stamped(records: Iterator[dict], platform: str, account_id: str, day: dt.da
             "taken_at": taken_at.strftime("%Y-%m-%d %H:%M:%S"),
             **record,
         }
-
-
-SOURCE = RawSource(
-    platform=PLATFORM,
-    table=RAW_TABLE,
-    columns=RAW_COLUMNS,
-    slice_column="account_id",
-    date_column="date",
-    credentials_hint="META_PAGE_IDS, INSTAGRAM_ACCOUNT_IDS or LINKEDIN_ORGANIZATION_IDS",
-    settings_from_env=settings_from_env,
-    fetch=fetch_snapshots,
-    snapshots=True,
-    identity_columns=("platform", "account_id", "date"),
-)

@@ -3,7 +3,7 @@ turn adCampaigns, conversion rules and adAnalytics elements into them.
 
 Each parser checks the element against what was asked for and refuses what it cannot read with a
 MalformedPayloadError that names the object, the account and the problem: nothing half-understood
-reaches the warehouse. `linkedin_ads.py` does the asking (HTTP, paging, retries); this module only reads.
+reaches the warehouse. `linkedin_ads/client.py` does the asking (HTTP, paging, retries); this module only reads.
 """
 
 from __future__ import annotations

@@ -29,17 +29,17 @@ Three reads per account, each through the SDK's ``IGUser`` / ``IGMedia`` objects
   available for 24 hours", Media Insights reference, "Limitations"). Airbyte's source-instagram likewise reads a
   ``stories`` stream from ``/{ig-user-id}/stories`` (cursor paging, ``after`` / ``limit`` 100) and a
   ``story_insights`` stream per story, as they are live (manifest.yaml above). A story read tonight is in no later
-  answer, so the table is a snapshot table (RawSource.snapshots, keyed by account and media id): a story read again
+  answer, so the table is a snapshot table (KeepSnapshots, keyed by account and media id): a story read again
   while still live takes its newer figures, one no longer listed keeps its last.
 - ``fetch_follower_totals``: the account's ``followers_count`` now (an IG User field), for the nightly snapshot;
   Instagram keeps no follower history worth the name (``follower_count`` is 30 days at most and absent under 100
   followers, developers.facebook.com/documentation/instagram-platform/api-reference/instagram-user/insights).
 
-Errors, as in ``facebook_pages.py`` (classified in ``meta_organic.py``): a retired metric fails the whole request with code 100 "(#100) metric[<i>]
+Errors, as in ``facebook_pages/client.py`` (classified in ``graph/organic.py``): a retired metric fails the whole request with code 100 "(#100) metric[<i>]
 must be one of the following values: ..." (github.com/janu-software/facebook-php-sdk/issues/17): the connector
 names the refused metric and its replacement (RETIRED_METRICS). A token without ``instagram_basic`` /
 ``instagram_manage_insights`` (code 10, 200-299) fails that account only; an expired token (190) names the setting.
-Throttling and transient errors are retried as in ``meta_ads.py``.
+Throttling and transient errors are retried as in ``meta_ads/client.py``.
 """
 
 from __future__ import annotations
@@ -62,17 +62,14 @@ from facebook_business.exceptions import FacebookRequestError
 
 from connectors import clock
 from connectors.errors import MalformedPayloadError, PlatformConfigError
-from connectors.facebook_pages import earliest_day
-from connectors.meta_organic import DEFAULT_GRAPH_URL, TOKEN_SETTINGS, OrganicGraphClient, ids_and_token
-from connectors.retry import Backoff
-from connectors.source import (
+from connectors.graph.organic import DEFAULT_GRAPH_URL, TOKEN_SETTINGS, OrganicGraphClient, ids_and_token
+from connectors.platform import (
     AccessCheck,
-    RawSource,
     RecordSlice,
-    RestatementWindow,
     check_slices,
     fetch_slices,
 )
+from connectors.retry import Backoff
 
 PLATFORM = "instagram"
 PERMISSIONS = "instagram_basic and instagram_manage_insights"
@@ -415,7 +412,7 @@ def _retired_metric_error(account_id: str, metrics: tuple[str, ...], index: int)
     )
     return PlatformConfigError(
         PLATFORM,
-        f"Meta no longer serves the Instagram insights metric {named or ', '.join(metrics)} for Instagram account {account_id}. Update ACCOUNT_METRICS / MEDIA_METRICS in connectors/instagram.py from Meta's Instagram Platform changelog (checked for Graph {METRICS_CHECKED_FOR_GRAPH_VERSION}).",
+        f"Meta no longer serves the Instagram insights metric {named or ', '.join(metrics)} for Instagram account {account_id}. Update ACCOUNT_METRICS / MEDIA_METRICS in connectors/instagram/client.py from Meta's Instagram Platform changelog (checked for Graph {METRICS_CHECKED_FOR_GRAPH_VERSION}).",
         account_id,
     )
 
@@ -532,39 +529,3 @@ def check_access(settings: InstagramSettings) -> Iterator[AccessCheck]:
 
 SETTING_NAMES = ("INSTAGRAM_ACCOUNT_IDS", *TOKEN_SETTINGS, "META_GRAPH_URL")
 CREDENTIALS_HINT = "INSTAGRAM_ACCOUNT_IDS and META_PAGE_ACCESS_TOKEN (or META_ACCESS_TOKEN)"
-
-SOURCE = RawSource(
-    platform=PLATFORM,
-    table="instagram_account_insights",
-    columns=RAW_COLUMNS,
-    slice_column="account_id",
-    date_column="date",
-    credentials_hint=CREDENTIALS_HINT,
-    settings_from_env=InstagramSettings.from_env,
-    fetch=fetch_window,
-    check=check_access,
-    # "Data used to calculate metrics may be delayed up to 48 hours" (Account Insights reference, "Limitations"),
-    # and the nightly sync has one window per platform, which the media below need for the week their engagement
-    # keeps arriving: 7 days nightly; weekly 28 days, as for the Facebook Pages.
-    restatement=RestatementWindow(nightly_days=7, weekly_days=28),
-    setting_names=SETTING_NAMES,
-    # Instagram keeps two years as Facebook Pages do ("Metrics data is stored for up to 2 years", Media Insights
-    # reference, "Limitations"): a backfill leaves older stored days, and the media published on them, as loaded.
-    earliest_day=earliest_day,
-)
-
-# The same settings, check and window (a post's engagement accrues for about a week: re-read nightly).
-POSTS_SOURCE = dataclasses.replace(
-    SOURCE, table="instagram_media", columns=MEDIA_COLUMNS, date_column="published_date", fetch=fetch_media_window
-)
-
-# Stories: the same settings, check and columns; read as they are live and kept once read (see the module docstring):
-# rows are only added or, for a story still live, given its newer figures; never deleted by a later run.
-STORIES_SOURCE = dataclasses.replace(
-    POSTS_SOURCE,
-    table="instagram_stories",
-    fetch=fetch_live_stories,
-    snapshots=True,
-    identity_columns=("account_id", "media_id"),
-    refresh_snapshots=True,
-)

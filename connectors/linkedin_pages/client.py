@@ -1,6 +1,6 @@
 """LinkedIn organization pages (Community Management API, versioned REST, Rest.li 2.0), with `requests`.
 
-Same app, token, base URL and LinkedIn-Version as LinkedIn Ads (``linkedin_ads.py``); three reads per organization:
+Same app, token, base URL and LinkedIn-Version as LinkedIn Ads (``linkedin_ads/client.py``); three reads per organization:
 - `linkedin_organization_daily` (SOURCE): per UTC day, the follower gains of
   ``organizationalEntityFollowerStatistics`` and the page's share statistics of
   ``organizationalEntityShareStatistics``, both asked for with the same
@@ -39,7 +39,7 @@ granularity, and Airbyte's time-bound schema carries it; where it is absent it l
 
 Failures: 401 names LINKEDIN_ACCESS_TOKEN; 403 (the member is not an ADMINISTRATOR of the page, or the app lacks
 rw_organization_admin / r_organization_social) fails that organization only, naming it and the permission; 426
-names LINKEDIN_API_VERSION; 5xx and a 429 with Retry-After are retried as in ``linkedin_ads.py``; a payload that
+names LINKEDIN_API_VERSION; 5xx and a 429 with Retry-After are retried as in ``linkedin_ads/client.py``; a payload that
 cannot be read is a MalformedPayloadError naming the organization. A 429 without Retry-After is a daily limit: "Rate
 limits specify the maximum number of API calls that can be made in a 24 hour period. These limits reset at midnight
 UTC every day", per application and per member, and they vary "based on which API endpoint you are using"
@@ -64,26 +64,24 @@ import requests
 from connectors import clock
 from connectors.endpoints import credentialed_url
 from connectors.errors import MalformedPayloadError, PlatformAuthError, PlatformConfigError, PlatformThrottledError
-from connectors.linkedin_ads import (
+from connectors.linkedin_rest import (
     API_VERSION_PATTERN,
     DEFAULT_API_URL,
     DEFAULT_API_VERSION,
     RESTLI_PROTOCOL_VERSION,
     VERSIONS_PAGE,
-    _error_detail,
     configured_api_version,
+    error_detail,
 )
-from connectors.redaction import excerpt
-from connectors.retry import Backoff, HttpRetry
-from connectors.source import (
+from connectors.platform import (
     CHECK_MAX_THROTTLE_WAIT_SECONDS,
     AccessCheck,
-    RawSource,
     RecordSlice,
-    RestatementWindow,
     check_slices,
     fetch_slices,
 )
+from connectors.redaction import excerpt
+from connectors.retry import Backoff, HttpRetry
 
 PLATFORM = "linkedin_pages"
 RAW_TABLE = "linkedin_organization_daily"
@@ -380,7 +378,7 @@ class LinkedInPagesClient:
         return error
 
     def _detail(self, response: requests.Response) -> str:
-        return _error_detail(response, [self.settings.access_token])
+        return error_detail(response, [self.settings.access_token])
 
     def _refusal(self, response: requests.Response, organization_id: str, what: str) -> Exception:
         status, detail = response.status_code, self._detail(response)
@@ -572,32 +570,3 @@ def check_access(settings: LinkedInPagesSettings) -> Iterator[AccessCheck]:
 
 
 SETTING_NAMES = ("LINKEDIN_ORGANIZATION_IDS", "LINKEDIN_ACCESS_TOKEN", "LINKEDIN_API_VERSION", "LINKEDIN_API_URL")
-
-SOURCE = RawSource(
-    platform=PLATFORM,
-    table=RAW_TABLE,
-    columns=RAW_COLUMNS,
-    slice_column="organization_id",
-    date_column="date",
-    credentials_hint="LINKEDIN_ORGANIZATION_IDS with LINKEDIN_ACCESS_TOKEN",
-    settings_from_env=LinkedInPagesSettings.from_env,
-    fetch=fetch_window,
-    check=check_access,
-    # A day's statistics are complete about two days later (Airbyte's manifest: the range must end "atleast 2
-    # days prior to the request date"), and a post's engagement keeps arriving for a week: the nightly sync has
-    # one window per platform, so both tables take the posts' 7 days; 28 weekly.
-    restatement=RestatementWindow(nightly_days=7, weekly_days=28),
-    setting_names=SETTING_NAMES,
-    earliest_day=earliest_day,
-)
-
-# The same settings and check (`social-roi check` checks a platform once): a post's lifetime figures keep growing
-# for about a week after it is published, so the posts of the last 7 days are fetched again every night.
-POSTS_SOURCE = dataclasses.replace(
-    SOURCE,
-    table=POSTS_RAW_TABLE,
-    columns=POSTS_RAW_COLUMNS,
-    date_column="published_date",
-    fetch=fetch_posts,
-    setting_names=(),
-)
