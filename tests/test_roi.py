@@ -16,6 +16,7 @@ import pytest
 from conftest import (
     LEAD_VALUE_NOK,
     LEDGER_HEADER,
+    MAPPING_FILES,
     ORGANIC_WINDOW,
     QUIET_WINDOW,
     REGISTRATION_CLOSE_RATE,
@@ -431,12 +432,17 @@ def test_config_files_in_a_folder_with_a_quote_in_its_name_build_as_anywhere_els
         "SOCIAL_ROI_KPI_TARGETS",
         "SOCIAL_ROI_CONVERSION_VALUES",
         "SOCIAL_ROI_BUDGETS",
+        *MAPPING_FILES,
     ):
         original = Path(settled.env[setting])
         settings[setting] = config / original.name
         settings[setting].write_text(original.read_text())
     copy = copy_of_settled(settled, work_directory)
     models = {
+        "stg_config__campaign_mapping": "staging",
+        "stg_config__channel_mapping": "staging",
+        "stg_config__conversion_goals": "staging",
+        "stg_config__campaign_objectives": "staging",
         "int_cost_ledger": "intermediate",
         "int_conversion_values": "intermediate",
         "int_budgets": "intermediate",
