@@ -16,6 +16,7 @@ import pytest
 from conftest import (
     LEAD_VALUE_NOK,
     LEDGER_HEADER,
+    MAPPING_FILES,
     ORGANIC_WINDOW,
     QUIET_WINDOW,
     REGISTRATION_CLOSE_RATE,
@@ -233,6 +234,69 @@ def test_bad_cost_ledger_rows_fail_the_build_with_one_message_naming_every_row_a
         assert f"Cost ledger row {rows[:2]}: {complaint}" in finished.stdout, finished.stdout[-3000:]
 
 
+# The user's mappings read by the stg_config__* models: each file's header and one good row (line
+# 2), then every kind of bad row its model checks (from line 3 on, one or more CSV lines each), with
+# what the message must say about it.
+BAD_MAPPING_ROWS = {
+    "channel_mapping": (
+        "SOCIAL_ROI_CHANNEL_MAPPING",
+        "source,medium,channel,media_type\nfacebook,*,meta,\n",
+        {
+            ",cpc,meta,": "line 3: source and medium are required (`*` matches any)",
+            "tiktok,cpc,,paid": "line 4: channel is empty: name the channel the traffic belongs to",
+            "newsletter,email,email,\nNewsletter, EMAIL ,email,": "lines 5 and 6 both map source 'newsletter' and "
+            "medium 'email' (the traffic would count twice): keep one of them",
+            "linkedin,cpc,linkedin,sponsored": "line 7: media_type 'sponsored' is not one of paid, organic, other "
+            "(leave it empty for GA4's own rule)",
+        },
+    ),
+    "conversion_goals": (
+        "SOCIAL_ROI_CONVERSION_GOALS",
+        "platform,event,goal,counted_on,campaign_id,note\nmeta,offsite_conversion.fb_pixel_purchase,purchase,,,\n",
+        {
+            "tiktok,complete_payment,purchase,,,": "line 3: platform 'tiktok' is not one of meta, ga4, linkedin",
+            "meta,,purchase,,,": "line 4: event is empty: name the platform's event",
+            "meta,offsite_conversion.fb_pixel_lead,,,,": "line 5: goal is empty: name the goal the event counts for",
+            "ga4,generate_lead,lead,app,,": "line 6: counted_on 'app' is not website or platform (leave it empty for "
+            "website)",
+            "linkedin,lead_form,lead,platform,123,\nlinkedin,lead_form,lead,platform,123,again": "lines 7 and 8 both "
+            "map linkedin event 'lead_form' of campaign 123 (its conversions would count twice): keep one of them",
+            "ga4,sign_up,sign_up,,,\nGA4, sign_up ,sign_up,,,": "lines 9 and 10 both map ga4 event 'sign_up' without "
+            "a campaign_id (its conversions would count twice): keep one of them",
+        },
+    ),
+    "campaign_objectives": (
+        "SOCIAL_ROI_CAMPAIGN_OBJECTIVES",
+        "platform,objective,verdict_basis,note\nmeta,OUTCOME_AWARENESS,awareness,\n",
+        {
+            "linkedin,,consideration,": "line 3: platform and objective are required",
+            "meta,OUTCOME_SALES,sales,": "line 4: verdict_basis 'sales' is not one of awareness, consideration, "
+            "conversion",
+            "meta,OUTCOME_LEADS,conversion,\nMeta ,OUTCOME_LEADS,consideration,second thoughts": "lines 5 and 6 both "
+            "judge meta objective OUTCOME_LEADS: keep one of them",
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("mapping", BAD_MAPPING_ROWS)
+def test_bad_mapping_rows_stop_the_build_with_one_message_naming_the_file_every_line_and_its_fix(
+    settled, work_directory, tmp_path, mapping
+):
+    setting, good_lines, bad_rows = BAD_MAPPING_ROWS[mapping]
+    built = f"select * from staging.stg_config__{mapping} order by all"
+    mapping_file = tmp_path / f"{mapping}.csv"
+    mapping_file.write_text(good_lines + "\n".join(bad_rows) + "\n")
+    copy = copy_of_settled(settled, work_directory)
+
+    finished = run_dbt(["run", "--select", f"stg_config__{mapping}"], settled.env_for(copy, **{setting: mapping_file}))
+
+    assert finished.returncode != 0
+    message = "; ".join(f"{mapping} {complaint}" for complaint in bad_rows.values())
+    assert f"{message} (in {mapping_file}). Fix the rows and re-run." in finished.stdout, finished.stdout[-3000:]
+    assert query(copy, built) == query(settled.warehouse, built), "the mapping built before stays as it was"
+
+
 def test_no_table_sums_reach_without_saying_so(settled):
     reach_columns = {
         name
@@ -368,12 +432,17 @@ def test_config_files_in_a_folder_with_a_quote_in_its_name_build_as_anywhere_els
         "SOCIAL_ROI_KPI_TARGETS",
         "SOCIAL_ROI_CONVERSION_VALUES",
         "SOCIAL_ROI_BUDGETS",
+        *MAPPING_FILES,
     ):
         original = Path(settled.env[setting])
         settings[setting] = config / original.name
         settings[setting].write_text(original.read_text())
     copy = copy_of_settled(settled, work_directory)
     models = {
+        "stg_config__campaign_mapping": "staging",
+        "stg_config__channel_mapping": "staging",
+        "stg_config__conversion_goals": "staging",
+        "stg_config__campaign_objectives": "staging",
         "int_cost_ledger": "intermediate",
         "int_conversion_values": "intermediate",
         "int_budgets": "intermediate",
