@@ -33,8 +33,8 @@ from connectors.meta_ads import INSIGHTS
 from connectors.meta_ads.client import landed_page, parse_insights_row
 from connectors.platform import ReplaceWindow
 from connectors.sandbox.advertiser import SyntheticAdvertiser
+from connectors.sandbox.meta_ads import ALL_FIELDS, MetaGraphApi
 from connectors.sandbox.meta_figures import meta_deliveries
-from connectors.sandbox.meta_graph import ALL_FIELDS, MetaGraphApi
 from pipelines import warehouse
 
 ROWS = 100_000

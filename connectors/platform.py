@@ -156,6 +156,10 @@ class Platform(Generic[SettingsT]):
     # platform whose rows reach no channel of their own (exchange rates, the snapshots).
     channel: str | None = None
     display_name: str | None = None
+    # The module that answers as this platform's API on loopback (an `API` class taking the sandbox,
+    # and `environment(sandbox)`, the settings that point the connector at it): the demo and the
+    # tests run against it. None for a platform the sandbox serves through another's (the snapshots).
+    sandbox: str | None = None
 
     def __post_init__(self):
         strangers = [table.name for table in self.tables if table.platform != self.name]

@@ -435,7 +435,7 @@ def waits():
 def meta_settings(sandbox):
     from connectors.meta_ads.client import MetaAdsSettings
     from connectors.retry import Backoff
-    from connectors.sandbox.meta_graph import SANDBOX_META_TOKEN
+    from connectors.sandbox.meta_ads import SANDBOX_META_TOKEN
 
     return MetaAdsSettings(
         access_token=SANDBOX_META_TOKEN,

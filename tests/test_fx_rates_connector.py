@@ -14,7 +14,7 @@ from connectors.fx_rates import RATES
 from connectors.fx_rates import client as fx_rates
 from connectors.fx_rates.client import FxRatesClient, FxRatesSettings, parse_exchange_rates
 from connectors.retry import Backoff
-from connectors.sandbox.norges_bank import FIXED_HOLIDAYS
+from connectors.sandbox.fx_rates import FIXED_HOLIDAYS
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from connectors.ga4.client import (
     fetch_key_events_window,
 )
 from connectors.retry import Backoff
-from connectors.sandbox.ga4_data import SANDBOX_GA4_REFRESH_TOKEN, TOKENS_PER_DAY, TOKENS_PER_HOUR
+from connectors.sandbox.ga4 import SANDBOX_GA4_REFRESH_TOKEN, TOKENS_PER_DAY, TOKENS_PER_HOUR
 from connectors.sandbox.ga4_figures import SIGN_UP_DEFAULT_VALUE, ga4_rows
 
 

@@ -34,15 +34,16 @@ from connectors.linkedin_ads.parsing import (
 )
 from connectors.platform import CheckWarning
 from connectors.retry import Backoff
-from connectors.sandbox import Sandbox, linkedin_rest
-from connectors.sandbox.linkedin_figures import conversion_rule_of, linkedin_metrics
-from connectors.sandbox.linkedin_rest import (
+from connectors.sandbox import Sandbox
+from connectors.sandbox import linkedin_ads as linkedin_sandbox
+from connectors.sandbox.linkedin_ads import (
     OBJECTIVE_TYPES,
     SANDBOX_CLIENT_ID,
     SANDBOX_CLIENT_SECRET,
     SANDBOX_LINKEDIN_TOKEN,
     SANDBOX_REFRESH_TOKEN,
 )
+from connectors.sandbox.linkedin_figures import conversion_rule_of, linkedin_metrics
 from pipelines import warehouse
 from pipelines.check import FAILED, OK, WARNING, check_platform
 
@@ -651,7 +652,7 @@ def test_an_empty_answer_while_campaigns_were_live_is_believed_once_the_member_s
 def test_check_finds_revoked_read_access_through_the_analytics_call(sandbox, account):
     sandbox.faults.arm("linkedin", "read_access_revoked", account=account)
 
-    lines = check_platform(PLATFORM, linkedin_rest.environment(sandbox))
+    lines = check_platform(PLATFORM, linkedin_sandbox.environment(sandbox))
 
     [(target, status, detail)] = [(line.target, line.status, line.detail or "") for line in lines]
     assert (target, status) == (account, FAILED)
@@ -725,7 +726,7 @@ def test_a_version_45_days_from_its_sunset_is_a_warning_from_check_not_a_failure
 def test_check_prints_a_version_close_to_its_sunset_as_a_warning_line_beside_the_accounts(sandbox, account):
     version = released_months_before(sandbox.advertiser.today + dt.timedelta(days=45), 12)  # sunset in 29..59 days
 
-    lines = check_platform(PLATFORM, {**linkedin_rest.environment(sandbox), "LINKEDIN_API_VERSION": version})
+    lines = check_platform(PLATFORM, {**linkedin_sandbox.environment(sandbox), "LINKEDIN_API_VERSION": version})
 
     assert [(line.target, line.status) for line in lines] == [(account, OK), (f"LinkedIn-Version {version}", WARNING)]
     assert not any(line.failed for line in lines)
@@ -782,7 +783,7 @@ def test_refresh_credentials_alone_configure_linkedin_and_stay_out_of_repr():
 
 
 def test_the_sandbox_environment_configures_the_connector(sandbox):
-    settings = LinkedInAdsSettings.from_env(linkedin_rest.environment(sandbox))
+    settings = LinkedInAdsSettings.from_env(linkedin_sandbox.environment(sandbox))
 
     assert settings.account_ids == tuple(a.id for a in sandbox.advertiser.linkedin_accounts)
     assert settings.api_url == settings.oauth_url == sandbox.base_url and settings.can_refresh

@@ -19,13 +19,13 @@ from connectors.linkedin_pages.client import (
     parse_day,
 )
 from connectors.retry import Backoff
-from connectors.sandbox.linkedin_organization_figures import (
+from connectors.sandbox.linkedin_ads import SANDBOX_LINKEDIN_TOKEN
+from connectors.sandbox.linkedin_pages_figures import (
     follower_total,
     linkedin_organizations,
     organization_days,
     organization_posts,
 )
-from connectors.sandbox.linkedin_rest import SANDBOX_LINKEDIN_TOKEN
 
 # Depends on the calendar day: `make calendar` runs it on 40+ days (tests/calendar_days.py).
 pytestmark = pytest.mark.calendar
@@ -199,7 +199,7 @@ def test_linkedin_refuses_a_range_starting_at_the_midnight_a_year_before_today(s
 
 
 def test_a_daily_limit_costs_one_call_per_source_and_says_when_it_resets(sandbox, settings, month):
-    # LinkedIn's daily limits answer 429 without Retry-After (linkedin_rest.py's "throttle" fault without retry_after).
+    # LinkedIn's daily limits answer 429 without Retry-After (linkedin_ads.py's "throttle" fault without retry_after).
     sandbox.faults.arm("linkedin", "throttle", times=None)
     organizations = [organization.id for organization in linkedin_organizations(sandbox.advertiser)]
 

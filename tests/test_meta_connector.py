@@ -27,8 +27,8 @@ from connectors.meta_ads.client import (
 )
 from connectors.sandbox import Sandbox
 from connectors.sandbox.advertiser import AgencyScale
+from connectors.sandbox.meta_ads import SANDBOX_META_TOKEN
 from connectors.sandbox.meta_figures import meta_deliveries
-from connectors.sandbox.meta_graph import SANDBOX_META_TOKEN
 
 DEFAULT_CONVERSIONS = {
     "offsite_conversion.fb_pixel_purchase",

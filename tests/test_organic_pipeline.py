@@ -21,7 +21,7 @@ from connectors import clock
 from connectors.sandbox import Sandbox
 from connectors.sandbox.advertiser import SyntheticAdvertiser
 from connectors.sandbox.instagram_figures import account_days, instagram_accounts, media_of, sandbox_now, stories_live
-from connectors.sandbox.linkedin_organization_figures import (
+from connectors.sandbox.linkedin_pages_figures import (
     linkedin_organizations,
     organization_days,
     organization_posts,

@@ -264,7 +264,7 @@ def secret_forms(env: dict[str, str]) -> dict[str, str]:
     return {what: form for form, what in forms.items()}
 
 
-# The LinkedIn secrets hold `+`, `/` and `=` as LinkedIn's may (connectors/sandbox/linkedin_rest.py); Meta's
+# The LinkedIn secrets hold `+`, `/` and `=` as LinkedIn's may (connectors/sandbox/linkedin_ads.py); Meta's
 # tokens are alphanumeric in practice and the sandbox's are URL- and JSON-safe, so their forms coincide.
 ENCODED_DIFFERENTLY = ("LINKEDIN_ACCESS_TOKEN", "LINKEDIN_CLIENT_SECRET", "LINKEDIN_REFRESH_TOKEN")
 

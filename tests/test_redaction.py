@@ -20,7 +20,7 @@ from connectors.redaction import (
 )
 from connectors.registry import PLATFORMS
 from connectors.retry import Backoff
-from connectors.sandbox.linkedin_rest import (
+from connectors.sandbox.linkedin_ads import (
     SANDBOX_CLIENT_ID,
     SANDBOX_CLIENT_SECRET,
     SANDBOX_REFRESH_TOKEN,

@@ -29,9 +29,9 @@ from conftest import (
     run_dbt,
 )
 from connectors.sandbox.advertiser import SyntheticAdvertiser
+from connectors.sandbox.fx_rates import is_publication_day
 from connectors.sandbox.ga4_figures import ga4_rows
 from connectors.sandbox.meta_figures import meta_deliveries
-from connectors.sandbox.norges_bank import is_publication_day
 from warehouse_sql import query
 
 # Depends on the calendar day: `make calendar` runs it on 40+ days (tests/calendar_days.py).

@@ -41,4 +41,5 @@ PLATFORM = Platform[FacebookPagesSettings](
     follower_totals=client.fetch_follower_totals,
     channel="facebook",
     display_name="Facebook",
+    sandbox="connectors.sandbox.facebook_pages",
 )

@@ -23,4 +23,5 @@ PLATFORM = Platform[FxRatesSettings](
     tables=(RATES,),
     setting_names=(client.CURRENCIES_SETTING, "NORGES_BANK_API_URL"),
     reference_data=True,
+    sandbox="connectors.sandbox.fx_rates",
 )

@@ -34,4 +34,5 @@ PLATFORM = Platform[Ga4Settings](
     setting_names=("GA4_PROPERTY_IDS", "GOOGLE_APPLICATION_CREDENTIALS", "GA4_API_URL", "GA4_GRPC_TARGET"),
     channel=client.PLATFORM,
     display_name="GA4",
+    sandbox="connectors.sandbox.ga4",
 )

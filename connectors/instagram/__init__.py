@@ -52,4 +52,5 @@ PLATFORM = Platform[InstagramSettings](
     follower_totals=client.fetch_follower_totals,
     channel="instagram",
     display_name="Instagram",
+    sandbox="connectors.sandbox.instagram",
 )

@@ -44,4 +44,5 @@ PLATFORM = Platform[LinkedInAdsSettings](
     ),
     channel="linkedin",
     display_name="LinkedIn",
+    sandbox="connectors.sandbox.linkedin_ads",
 )

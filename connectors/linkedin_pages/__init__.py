@@ -39,4 +39,5 @@ PLATFORM = Platform[LinkedInPagesSettings](
     follower_totals=client.fetch_follower_totals,
     channel="linkedin",
     display_name="LinkedIn",
+    sandbox="connectors.sandbox.linkedin_pages",
 )

@@ -36,4 +36,5 @@ PLATFORM = Platform[MetaAdsSettings](
     ),
     channel=client.CHANNEL,
     display_name="Meta",
+    sandbox="connectors.sandbox.meta_ads",
 )

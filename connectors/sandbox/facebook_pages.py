@@ -50,7 +50,7 @@ import zoneinfo
 
 from connectors.sandbox.graph_usage import business_throttle
 from connectors.sandbox.http import Response
-from connectors.sandbox.meta_graph import VERSION, _graph_error, _unknown_object, graph_link
+from connectors.sandbox.meta_ads import VERSION, _graph_error, _unknown_object, graph_link
 from connectors.sandbox.organic_figures import (
     HISTORY_DAYS,
     FacebookPage,
@@ -66,7 +66,7 @@ from connectors.sandbox.organic_figures import (
 FAULT_PLATFORM = "facebook_pages"
 # Meta's Page tokens, like its user tokens, are alphanumeric in practice (`EAA…` in Graph's paging links and in
 # Meta's samples; Meta documents no alphabet), so this one is written the same as is, percent-encoded and
-# JSON-escaped: the encodings of a secret are exercised by LinkedIn's (linkedin_rest.py) and the SMTP password.
+# JSON-escaped: the encodings of a secret are exercised by LinkedIn's (linkedin_ads.py) and the SMTP password.
 SANDBOX_PAGE_TOKEN = "sandbox-page-token"
 MAX_RANGE_DAYS = 93
 # The current metrics the sandbox serves, and what each is of a Page's day.
@@ -426,3 +426,7 @@ def _paging(request, since: dt.date, until: dt.date) -> dict:
         return graph_link(request, {**request.query, "since": start.isoformat(), "until": end.isoformat()})
 
     return {"previous": url(since - span, since), "next": url(until, until + span)}
+
+
+# What the sandbox server mounts for this platform (connectors/sandbox/server.py).
+API = FacebookPagesApi

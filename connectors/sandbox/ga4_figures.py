@@ -1,6 +1,6 @@
 """GA4's words for the advertiser's day: sessions, key events and revenue per source / medium / campaign.
 
-``ga4_data.py`` serves these rows as runReport does; this module decides what GA4 observes: the
+``ga4.py`` serves these rows as runReport does; this module decides what GA4 observes: the
 traffic the ad campaigns send, tagged as their landing-page URLs say (CAMPAIGN_PLAN's utm columns),
 with fewer conversions than the platforms claim, revenue in the property's currency, recent days
 still settling; the unpaid traffic no campaign bought on top; GA4's default channel grouping; and

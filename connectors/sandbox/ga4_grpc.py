@@ -25,7 +25,7 @@ import grpc
 from google.analytics.data_v1beta.types import RunReportRequest, RunReportResponse
 from google.protobuf import json_format
 
-from connectors.sandbox.ga4_data import Ga4ApiError, Ga4DataApi
+from connectors.sandbox.ga4 import Ga4ApiError, Ga4DataApi
 
 RUN_REPORT = "/google.analytics.data.v1beta.BetaAnalyticsData/RunReport"
 

@@ -30,7 +30,7 @@ import json
 
 from connectors.sandbox.http import Response
 from connectors.sandbox.instagram_figures import instagram_accounts
-from connectors.sandbox.meta_graph import _graph_error
+from connectors.sandbox.meta_ads import _graph_error
 from connectors.sandbox.organic_figures import facebook_pages
 
 # platform → (error code, what the message calls the account, the use case type in the header)

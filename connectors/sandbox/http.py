@@ -1,6 +1,6 @@
 """The request and response every sandbox route handles, independent of the HTTP server that carries them.
 
-A platform module (``meta_graph.py`` …) exposes ``routes()``: (method, path pattern, handler) triples whose
+A platform module (``meta_ads.py`` …) exposes ``routes()``: (method, path pattern, handler) triples whose
 handlers take a ``Request`` and the path's ``re.Match`` and return a ``Response``. ``server.py`` turns HTTP
 into ``Request`` and ``Response`` back into HTTP.
 """

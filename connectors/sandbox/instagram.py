@@ -84,7 +84,7 @@ from connectors.sandbox.instagram_figures import (
     sandbox_now,
     stories_live,
 )
-from connectors.sandbox.meta_graph import VERSION, _graph_error, _unknown_object, graph_link
+from connectors.sandbox.meta_ads import VERSION, _graph_error, _unknown_object, graph_link
 
 FAULT_PLATFORM = "instagram"
 # Account insights count Pacific days (see the module docstring).
@@ -388,3 +388,7 @@ def _offset(cursor: str | None) -> int:
     if not text.startswith("media:"):
         raise ValueError(cursor)
     return int(text.removeprefix("media:")) + 1
+
+
+# What the sandbox server mounts for this platform (connectors/sandbox/server.py).
+API = InstagramApi

@@ -1,7 +1,7 @@
 """LinkedIn's words for the advertiser's day: adAnalytics metrics per campaign and day, as numbers,
 and the conversion rules those website conversions are counted by.
 
-``linkedin_rest.py`` writes these as the Marketing API does (costs as strings, counts as integers) and
+``linkedin_ads.py`` writes these as the Marketing API does (costs as strings, counts as integers) and
 leaves out the days this module answers None for. Leads split into one-click (Lead Gen Form) leads and
 website conversions; the LinkedIn account spends EUR, with ``costInUsd`` at the day's rate.
 

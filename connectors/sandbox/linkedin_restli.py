@@ -2,7 +2,7 @@
 
 ``(key:value,...)`` records, ``List(...)`` lists and percent-decoded atoms; and the check that the syntax
 itself arrived unencoded (a client whose HTTP library re-encoded the query sends ``%28`` for ``(``), which
-``linkedin_rest.py`` answers with 400.
+``linkedin_ads.py`` answers with 400.
 """
 
 import re

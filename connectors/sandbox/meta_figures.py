@@ -1,6 +1,6 @@
 """Meta's words for the advertiser's day: insights figures per campaign (or ad) and day, as numbers.
 
-``meta_graph.py`` writes these as the Graph API does (every number a string); this module decides
+``meta_ads.py`` writes these as the Graph API does (every number a string); this module decides
 what the numbers are: which action types a click, a reaction or a purchase is counted under, how the
 aggregate action types (``omni_purchase``, ``lead``, ``post_engagement``) relate to the ones they add up,
 how a campaign's day splits over its two ads so that ad-level rows add up to the campaign's,

@@ -1,8 +1,10 @@
 """The sandbox HTTP server: one loopback port that answers as the platforms' APIs do (and a second
 one for GA4 over gRPC, ``ga4_grpc.py``, started and stopped with it).
 
-Each platform lives in its own module (``meta_graph.py``, ``ga4_data.py``, ``linkedin_rest.py``,
-``norges_bank.py``) exposing its routes and ``environment()``, the settings that point its connector
+Each platform lives in its own module, named after its connector (``meta_ads.py``, ``ga4.py``,
+``linkedin_ads.py``, ``fx_rates.py``, ...) and named by the platform's declaration
+(``Platform.sandbox``): the server mounts the module of every platform in connectors/registry.py.
+Each exposes ``API`` (its routes) and ``environment()``, the settings that point its connector
 here; its figures come from the synthetic advertiser (``advertiser.py``) through its ``*_figures.py``.
 This module holds what they share: the threaded HTTP server, the fault switches tests flip, the
 merged settings (``Sandbox.environment()``), and a small control API (``/_sandbox/...``) so that a
@@ -12,32 +14,43 @@ sandbox started with ``social-roi sandbox`` can be steered from outside the proc
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import json
 import re
 import threading
 import urllib.parse
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Self
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Self
 
-from connectors.sandbox import (
-    facebook_pages,
-    ga4_data,
-    ga4_grpc,
-    instagram,
-    linkedin_organization,
-    linkedin_rest,
-    meta_graph,
-    norges_bank,
-)
+from connectors.sandbox import ga4_grpc
 from connectors.sandbox.advertiser import SyntheticAdvertiser
 from connectors.sandbox.http import Request, Response, Route
+
+if TYPE_CHECKING:
+    from connectors.sandbox.facebook_pages import FacebookPagesApi
+    from connectors.sandbox.fx_rates import NorgesBankApi
+    from connectors.sandbox.ga4 import Ga4DataApi
+    from connectors.sandbox.instagram import InstagramApi
+    from connectors.sandbox.linkedin_ads import LinkedInRestApi
+    from connectors.sandbox.linkedin_pages import LinkedInOrganizationApi
+    from connectors.sandbox.meta_ads import MetaGraphApi
 
 # How often the serving loop looks for a stop request (socketserver's default is 0.5 s).
 STOP_POLL_SECONDS = 0.02
 
-# Every platform module the sandbox serves; each has routes (through its API class) and environment(sandbox).
-PLATFORMS = (meta_graph, facebook_pages, instagram, ga4_data, linkedin_rest, linkedin_organization, norges_bank)
+
+def platform_sandboxes() -> dict[str, ModuleType]:
+    """The sandbox module of every registered platform that has one, by platform name, in the
+    registry's order: each has an `API` class (its routes) and environment(sandbox)."""
+    from connectors.registry import PLATFORMS
+
+    return {
+        platform.name: importlib.import_module(platform.sandbox)
+        for platform in PLATFORMS
+        if platform.sandbox is not None
+    }
 
 
 @dataclasses.dataclass
@@ -122,29 +135,49 @@ class Sandbox:
         self.restatements = 0
         self.request_log: list[tuple[str, str]] = []
         self._lock = threading.Lock()
-        self.meta = meta_graph.MetaGraphApi(self)
-        self.ga4 = ga4_data.Ga4DataApi(self)
+        self._sandboxes = platform_sandboxes()
+        # one API per registered platform, by platform name
+        self.apis: dict[str, Any] = {name: module.API(self) for name, module in self._sandboxes.items()}
         self.ga4_grpc = ga4_grpc.Ga4GrpcServer(self.ga4)  # GA4 over gRPC, on a loopback port of its own
-        self.norges_bank = norges_bank.NorgesBankApi(self)
-        self.linkedin = linkedin_rest.LinkedInRestApi(self)
-        self.linkedin_pages = linkedin_organization.LinkedInOrganizationApi(self)
-        self.facebook_pages = facebook_pages.FacebookPagesApi(self)
-        self.instagram = instagram.InstagramApi(self)
+        # Routes that take any id of a shape (Meta's Graph ids) come after those that serve their own ids on it.
+        in_order = sorted(self.apis.values(), key=lambda api: getattr(api, "FALLBACK_ROUTES", False))
         self._routes: list[tuple[str, re.Pattern, Route]] = [
             ("POST", re.compile(r"^/_sandbox/faults$"), self._arm_fault),
             ("POST", re.compile(r"^/_sandbox/restate$"), self._restate_route),
-            # Before Meta's: both serve /{version}/{numeric id}/insights, the Pages module only for its Page ids.
-            *self.facebook_pages.routes(),
-            *self.instagram.routes(),
-            *self.meta.routes(),
-            *self.ga4.routes(),
-            *self.linkedin.routes(),
-            *self.linkedin_pages.routes(),
-            *self.norges_bank.routes(),
+            *(route for api in in_order for route in api.routes()),
         ]
         self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
+
+    # Typed handles on the platforms' own APIs, for tests that read what a platform was asked.
+    @property
+    def meta(self) -> MetaGraphApi:
+        return self.apis["meta"]
+
+    @property
+    def facebook_pages(self) -> FacebookPagesApi:
+        return self.apis["facebook_pages"]
+
+    @property
+    def instagram(self) -> InstagramApi:
+        return self.apis["instagram"]
+
+    @property
+    def linkedin(self) -> LinkedInRestApi:
+        return self.apis["linkedin"]
+
+    @property
+    def linkedin_pages(self) -> LinkedInOrganizationApi:
+        return self.apis["linkedin_pages"]
+
+    @property
+    def ga4(self) -> Ga4DataApi:
+        return self.apis["ga4"]
+
+    @property
+    def norges_bank(self) -> NorgesBankApi:
+        return self.apis["fx"]
 
     @property
     def port(self) -> int:
@@ -162,8 +195,8 @@ class Sandbox:
     def environment(self) -> dict[str, str]:
         """The settings that point every connector at this sandbox instead of the real platforms."""
         settings: dict[str, str] = {}
-        for platform in PLATFORMS:
-            settings.update(platform.environment(self))
+        for module in self._sandboxes.values():
+            settings.update(module.environment(self))
         return settings
 
     def restate(self) -> None:

@@ -52,7 +52,7 @@ from connectors.sandbox.meta_figures import (
 
 # Meta's access tokens are alphanumeric in practice (`EAA…` in Graph's answers and Meta's samples that quote one;
 # Meta documents no alphabet), so this one is written the same as is, percent-encoded and JSON-escaped: the
-# encodings of a secret are exercised by LinkedIn's (connectors/sandbox/linkedin_rest.py) and the SMTP password.
+# encodings of a secret are exercised by LinkedIn's (connectors/sandbox/linkedin_ads.py) and the SMTP password.
 SANDBOX_META_TOKEN = "sandbox-meta-token"
 # The sandbox completes a report after POLLS_TO_COMPLETE polls: polling it every 0.2 s keeps the demo quick.
 SANDBOX_POLL_INTERVAL_SECONDS = "0.2"
@@ -169,6 +169,10 @@ class ReportRun:
 
 
 class MetaGraphApi:
+    # Its routes take any Graph id (report runs, accounts): the server tries them after every other
+    # platform's, which serve their own Page and account ids on the same shapes of path.
+    FALLBACK_ROUTES = True
+
     def __init__(self, sandbox):
         self.sandbox = sandbox
         self.advertiser = sandbox.advertiser
@@ -534,3 +538,7 @@ class MetaGraphApi:
 def _cursor(offset: int) -> str:
     """An opaque paging cursor, base64 as the Graph API's are."""
     return base64.b64encode(f"offset:{offset}".encode()).decode()
+
+
+# What the sandbox server mounts for this platform (connectors/sandbox/server.py).
+API = MetaGraphApi

@@ -854,3 +854,7 @@ def _parsed_query(query_class, params: dict[str, str]):
             100,
         )
     return query
+
+
+# What the sandbox server mounts for this platform (connectors/sandbox/server.py).
+API = LinkedInRestApi

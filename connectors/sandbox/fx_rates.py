@@ -267,3 +267,7 @@ class NorgesBankApi:
                 },
             },
         }
+
+
+# What the sandbox server mounts for this platform (connectors/sandbox/server.py).
+API = NorgesBankApi

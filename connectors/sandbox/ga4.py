@@ -411,3 +411,7 @@ def _wire_number(name: str, value: float, position: int) -> str:
         # GA4 sometimes writes integer metrics with a decimal point; parsers must cope.
         return f"{int(value)}.0" if position % 7 == 3 else str(int(value))
     return f"{value:.2f}".rstrip("0").rstrip(".") if value else "0"
+
+
+# What the sandbox server mounts for this platform (connectors/sandbox/server.py).
+API = Ga4DataApi

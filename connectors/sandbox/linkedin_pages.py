@@ -1,7 +1,7 @@
 """LinkedIn's organization-page endpoints (Community Management API, versioned REST, Rest.li 2.0), as a plain-HTTP
 client calls them.
 
-Served, for the advertiser's pages (``linkedin_organization_figures.py``):
+Served, for the advertiser's pages (``linkedin_pages_figures.py``):
   GET /rest/organizationalEntityFollowerStatistics?q=organizationalEntity&organizationalEntity=urn%3Ali%3Aorganization%3AN
       &timeIntervals=(timeRange:(start:<ms>,end:<ms>),timeGranularityType:DAY)
       -> {"paging": {...}, "elements": [{"timeRange": {"start", "end"}, "organizationalEntity",
@@ -39,7 +39,7 @@ Faithful details, with where they come from:
 - Errors have LinkedIn's shape {"status", "serviceErrorCode", "code", "message"}; a member who is not an
   ADMINISTRATOR of the page is refused with 403 ACCESS_DENIED "Not enough permissions to access: <resource>.<method>
   .<version>". Everything LinkedIn checks on every call (LinkedIn-Version and its sunset, X-Restli-Protocol-Version,
-  the token, throttling, server errors) is ``linkedin_rest.py``'s, armed on the "linkedin" platform: it is one API.
+  the token, throttling, server errors) is ``linkedin_ads.py``'s, armed on the "linkedin" platform: it is one API.
 
 Fault kinds (``sandbox.faults.arm("linkedin_pages", kind, ...)``): ``organization_permission_denied``
 (organization=<id or URN>, or every page without it): the token's member lost the ADMINISTRATOR role on the page, so
@@ -55,7 +55,8 @@ import urllib.parse
 
 from connectors import clock
 from connectors.sandbox.http import Request, Response
-from connectors.sandbox.linkedin_organization_figures import (
+from connectors.sandbox.linkedin_ads import _linkedin_error
+from connectors.sandbox.linkedin_pages_figures import (
     LinkedInOrganization,
     OrganizationPost,
     follower_total,
@@ -64,7 +65,6 @@ from connectors.sandbox.linkedin_organization_figures import (
     organization_days,
     organization_posts,
 )
-from connectors.sandbox.linkedin_rest import _linkedin_error
 from connectors.sandbox.linkedin_restli import RestliSyntaxError, parse_restli
 
 FAULT_PLATFORM = "linkedin_pages"
@@ -77,7 +77,7 @@ _ORGANIZATION = re.compile(r"urn:li:organization:(\d+)")
 
 
 def environment(sandbox) -> dict[str, str]:
-    """Every page of the advertiser; the token, API URL and version are the ones ``linkedin_rest.environment`` sets
+    """Every page of the advertiser; the token, API URL and version are the ones ``linkedin_ads.environment`` sets
     for LinkedIn Ads (one LinkedIn app, one member token for both)."""
     return {
         "LINKEDIN_ORGANIZATION_IDS": ",".join(
@@ -114,7 +114,7 @@ class LinkedInOrganizationApi:
     # --- what every request meets first ---------------------------------------------------------
 
     def _answer(self, request: Request, match, handler) -> Response:
-        # LinkedIn's gateway, as for the ads endpoints (linkedin_rest.py): version, protocol header, token,
+        # LinkedIn's gateway, as for the ads endpoints (linkedin_ads.py): version, protocol header, token,
         # throttling, server errors, a re-encoded Rest.li query; then the parameters.
         return self.sandbox.linkedin._answer(request, match, request.raw_query, handler, RESTLI_PARAMS)
 
@@ -362,3 +362,7 @@ def _post_element(post: OrganizationPost) -> dict:
         "publishedAt": published,
         "lastModifiedAt": published,
     }
+
+
+# What the sandbox server mounts for this platform (connectors/sandbox/server.py).
+API = LinkedInOrganizationApi
