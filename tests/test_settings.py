@@ -20,10 +20,14 @@ from pipelines.settings import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-# An environment variable name as the code spells it: a known prefix, then capitals and digits.
-SETTING_LITERAL = re.compile(
-    r"""["']((?:META|GA4|GOOGLE|LINKEDIN|NORGES_BANK|SOCIAL_ROI|DAGSTER)_[A-Z0-9_]*[A-Z0-9])["']"""
+# The first word of every setting a platform or the pipeline declares (META, INSTAGRAM, SOCIAL, ...):
+# a name the code spells with one of them is a setting, whether declared or forgotten.
+SETTING_PREFIXES = sorted(
+    {name.split("_")[0] for platform in PLATFORMS for name in platform.setting_names}
+    | {name.split("_")[0] for name in SETTING_NAMES}
 )
+# An environment variable name as the code spells it: a known prefix, then capitals and digits.
+SETTING_LITERAL = re.compile(rf"""["']((?:{"|".join(SETTING_PREFIXES)})_[A-Z0-9_]*[A-Z0-9])["']""")
 
 
 def declared_settings() -> set[str]:
