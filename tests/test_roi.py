@@ -37,7 +37,8 @@ from warehouse_sql import query
 # Depends on the calendar day: `make calendar` runs it on 40+ days (tests/calendar_days.py).
 pytestmark = pytest.mark.calendar
 
-# The Meta action types the marts count as conversions (dbt var meta_conversion_action_types).
+# The Meta action types the marts count as conversions: the ones config/conversion_goals.csv
+# names for Meta that the sandbox's advertiser fires (the file's aggregates are left out).
 CONVERSION_TYPES = {
     "offsite_conversion.fb_pixel_purchase",
     "onsite_conversion.purchase",
@@ -158,6 +159,34 @@ def test_meta_claims_equal_a_hand_computation_from_the_advertisers_own_totals(se
         assert float(loaded_spend) == pytest.approx(spend, abs=0.005)
         assert float(claimed) == pytest.approx(value, abs=0.005)
         assert roas == pytest.approx(value / spend)
+
+
+def test_a_platforms_conversions_are_the_events_the_goals_file_names_for_it(settled, work_directory, tmp_path):
+    # Take Meta's instant-form leads and LinkedIn's Lead Gen Form leads out of the goals file.
+    goals = tmp_path / "conversion_goals.csv"
+    left_out = ("meta,onsite_conversion.lead_grouped,", "linkedin,ONE_CLICK_LEADS,")
+    lines = Path(settled.env["SOCIAL_ROI_CONVERSION_GOALS"]).read_text().splitlines(keepends=True)
+    goals.write_text("".join(line for line in lines if not line.startswith(left_out)))
+    copy = copy_of_settled(settled, work_directory)
+    claimed = "select channel, sum(platform_conversions) from marts.{} where channel in ('meta', 'linkedin') group by 1"
+    [(instant_forms,)] = query(
+        copy,
+        "select sum(action_count) from staging.stg_meta__actions where action_type = 'onsite_conversion.lead_grouped'",
+    )
+    [(lead_forms,)] = query(copy, "select sum(one_click_leads) from staging.stg_linkedin__campaign_analytics")
+    before = dict(query(copy, claimed.format("conversions_daily")))
+
+    finished = run_dbt(
+        ["run", "--select", "stg_config__conversion_goals", "conversions_daily", "conversions_by_goal"],
+        settled.env_for(copy, SOCIAL_ROI_CONVERSION_GOALS=goals),
+    )
+
+    assert finished.returncode == 0, finished.stdout[-3000:]
+    after = dict(query(copy, claimed.format("conversions_daily")))
+    assert instant_forms > 0 and lead_forms > 0
+    assert after == {"linkedin": before["linkedin"] - lead_forms, "meta": before["meta"] - instant_forms}
+    # the campaign days' conversions and the claims by goal are one count
+    assert after == dict(query(copy, claimed.format("conversions_by_goal")))
 
 
 def test_with_platform_revenue_roi_follows_each_platforms_own_claim(settled, work_directory):

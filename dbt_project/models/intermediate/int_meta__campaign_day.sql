@@ -1,7 +1,7 @@
--- Meta at campaign × day: delivery summed over ads (a no-op at campaign level), engagement and
--- conversion action types picked out of the unnested actions. Reach is the platform's daily
--- campaign reach only when insights were pulled at campaign level: reach of ads cannot be added.
-{%- set conversion_types = quoted_list(var('meta_conversion_action_types')) %}
+-- Meta at campaign × day: delivery summed over ads (a no-op at campaign level), engagement action
+-- types picked out of the unnested actions, and conversions as int_meta__conversions_by_goal counts
+-- them (the action types the conversion goals name), summed over goals. Reach is the platform's
+-- daily campaign reach only when insights were pulled at campaign level: reach of ads cannot be added.
 with delivery as (
     select
         date_day, channel, account_id, campaign_id, currency, time_zone,
@@ -19,8 +19,6 @@ with delivery as (
 actions as (
     select
         date_day, account_id, campaign_id,
-        sum(action_count) filter (where action_type in ({{ conversion_types }}))   as conversions,
-        sum(action_value) filter (where action_type in ({{ conversion_types }}))   as conversion_value,
         sum(action_count) filter (where action_type = 'post_reaction')               as reactions,
         sum(action_count) filter (where action_type = 'comment')                     as comments,
         sum(action_count) filter (where action_type = 'post')                        as shares,
@@ -29,6 +27,12 @@ actions as (
         sum(action_count) filter (where action_type = 'post_engagement')             as platform_total_engagements
     from {{ ref('stg_meta__actions') }}
     where {{ in_date_window('date_day') }}
+    group by all
+),
+
+claims as (
+    select date_day, account_id, campaign_id, sum(conversions) as conversions, sum(conversion_value) as conversion_value
+    from {{ ref('int_meta__conversions_by_goal') }}
     group by all
 )
 
@@ -41,7 +45,8 @@ select
     cast(0 as double)                         as follows,  -- page follows are not an ad action on Meta
     coalesce(a.video_views, 0)                as video_views,
     coalesce(a.platform_total_engagements, 0) as platform_total_engagements,
-    coalesce(a.conversions, 0)                as conversions,
-    coalesce(a.conversion_value, 0)           as conversion_value
+    coalesce(c.conversions, 0)                as conversions,
+    coalesce(c.conversion_value, 0)           as conversion_value
 from delivery as d
 left join actions as a using (date_day, account_id, campaign_id)
+left join claims as c using (date_day, account_id, campaign_id)

@@ -1,6 +1,6 @@
 {{ config(incremental_strategy='append', pre_hook="{{ delete_date_window('date_day') }}") }}
 -- Conversions per campaign and day: what the platform claims (its own attribution window, the
--- configured action types) beside what GA4 observed from the campaign's tagged traffic. Money in
+-- events the conversion goals name) beside what GA4 observed from the campaign's tagged traffic. Money in
 -- the reporting currency too. Rows with campaign_id null hold GA4 traffic of the channel that
 -- matched no campaign, so that channel totals stay complete. `media_type` keeps bought traffic
 -- (and every platform claim: `paid`) apart from organic traffic, whose rows carry the campaign its

@@ -4,7 +4,7 @@
 -- the build with one message naming every one of them and the fix. One row per platform, event and
 -- campaign (and one without a campaign): a second would count the event twice.
 {%- set goals_file = env_var('SOCIAL_ROI_CONVERSION_GOALS', '../config/conversion_goals.csv') %}
-{%- set platforms = ['meta', 'ga4', 'linkedin'] %}
+{%- set platforms = ad_channels() + ['ga4'] %}
 {%- set places = ['website', 'platform'] %}
 with goals as (
     select
