@@ -2,30 +2,27 @@
 
 The raw assets, `social-roi check`, the settings table's test, the nightly windows, the sandbox
 server and the report's channel names all read it. Adding a platform is its package under
-connectors/ (see README, "Adding a platform") and its line here.
+connectors/ (README, "Adding a platform") and its line here: each package's __init__.py declares
+its `PLATFORM`.
 """
 
-from connectors import (
-    facebook_pages,
-    follower_snapshots,
-    fx_rates,
-    ga4,
-    instagram,
-    linkedin_ads,
-    linkedin_pages,
-    meta_ads,
-)
+import importlib
+
 from connectors.platform import Platform, RawTable
 
-PLATFORMS: tuple[Platform, ...] = (
-    meta_ads.PLATFORM,
-    facebook_pages.PLATFORM,
-    instagram.PLATFORM,
-    linkedin_ads.PLATFORM,
-    linkedin_pages.PLATFORM,
-    ga4.PLATFORM,
-    follower_snapshots.PLATFORM,
-    fx_rates.PLATFORM,
+PACKAGES = (
+    "meta_ads",
+    "facebook_pages",
+    "instagram",
+    "linkedin_ads",
+    "linkedin_pages",
+    "ga4",
+    "follower_snapshots",
+    "fx_rates",
+)
+
+PLATFORMS: tuple[Platform, ...] = tuple(
+    importlib.import_module(f"connectors.{package}").PLATFORM for package in PACKAGES
 )
 
 

@@ -4,12 +4,17 @@ mart would see only the days the mart has stored, and what it computes could no 
 before the mart."""
 
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from pipelines.settings import DBT_PROJECT_DIR
+
+if TYPE_CHECKING:
+    from dbt.contracts.graph.manifest import Manifest
 
 
 def test_no_staging_or_intermediate_model_reads_a_mart(tmp_path):
     from dbt.cli.main import dbtRunner
+    from dbt.contracts.graph.nodes import ModelNode
 
     parsed = dbtRunner().invoke(
         [
@@ -25,9 +30,10 @@ def test_no_staging_or_intermediate_model_reads_a_mart(tmp_path):
         ]
     )
     assert parsed.success, parsed.exception
-    models = {key: node for key, node in parsed.result.nodes.items() if node.resource_type == "model"}
+    manifest = cast("Manifest", parsed.result)  # what `dbt parse` returns
+    models = {key: node for key, node in manifest.nodes.items() if isinstance(node, ModelNode)}
 
-    def layer(node) -> str:
+    def layer(node: ModelNode) -> str:
         return Path(node.original_file_path).parts[1]  # models/<layer>/…
 
     reads_a_mart = {

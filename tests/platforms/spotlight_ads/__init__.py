@@ -3,8 +3,10 @@ holds. Installed as connectors/spotlight_ads/ in a scratch copy of the project
 (tests/test_adding_a_platform.py), it is registered with one line in connectors/registry.py."""
 
 from connectors.platform import Platform, RawTable, RestatementWindow
-from connectors.spotlight_ads import client
-from connectors.spotlight_ads.client import SpotlightSettings
+
+# relative: the same files are tests/platforms/spotlight_ads here and connectors/spotlight_ads once installed
+from . import client
+from .client import SpotlightSettings
 
 CAMPAIGN_DAYS = RawTable[SpotlightSettings](
     platform=client.PLATFORM,

@@ -49,7 +49,9 @@ class SpotlightSettings:
             return None
         if not token or not accounts:
             missing = "SPOTLIGHT_ACCESS_TOKEN" if not token else "SPOTLIGHT_ACCOUNT_IDS"
-            raise PlatformConfigError(PLATFORM, f"{missing} is not set: Spotlight needs both a token and its account ids.")
+            raise PlatformConfigError(
+                PLATFORM, f"{missing} is not set: Spotlight needs both a token and its account ids."
+            )
         return cls(token, accounts, (env.get("SPOTLIGHT_API_URL") or DEFAULT_API_URL).rstrip("/"))
 
 
@@ -69,9 +71,15 @@ class SpotlightClient:
             page = self._get(account_id, "/campaign_days", params)
             rows = page.get("data")
             if not isinstance(rows, list):
-                raise MalformedPayloadError(PLATFORM, f"Spotlight sent a page without a data list for account {account_id}.", account_id)
+                raise MalformedPayloadError(
+                    PLATFORM, f"Spotlight sent a page without a data list for account {account_id}.", account_id
+                )
             for row in rows:
-                yield {**{column: row.get(column) for column in RAW_COLUMNS if column != "raw_row"}, "account_id": account_id, "raw_row": row}
+                yield {
+                    **{column: row.get(column) for column in RAW_COLUMNS if column != "raw_row"},
+                    "account_id": account_id,
+                    "raw_row": row,
+                }
             cursor = page.get("next_cursor")
             if not cursor:
                 return
@@ -80,7 +88,9 @@ class SpotlightClient:
         self._get(account_id, "", {})
 
     def _get(self, account_id: str, path: str, params: dict) -> dict:
-        response = self._session.get(f"{self.settings.api_url}/v1/accounts/{account_id}{path}", params=params, timeout=30)
+        response = self._session.get(
+            f"{self.settings.api_url}/v1/accounts/{account_id}{path}", params=params, timeout=30
+        )
         if response.status_code in (401, 403):
             raise PlatformAuthError(
                 PLATFORM,
