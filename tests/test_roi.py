@@ -283,7 +283,7 @@ BAD_MAPPING_ROWS = {
         "SOCIAL_ROI_CONVERSION_GOALS",
         "platform,event,goal,counted_on,campaign_id,note\nmeta,offsite_conversion.fb_pixel_purchase,purchase,,,\n",
         {
-            "tiktok,complete_payment,purchase,,,": "line 3: platform 'tiktok' is not one of meta, ga4, linkedin",
+            "tiktok,complete_payment,purchase,,,": "line 3: platform 'tiktok' is not one of meta, linkedin, ga4",
             "meta,,purchase,,,": "line 4: event is empty: name the platform's event",
             "meta,offsite_conversion.fb_pixel_lead,,,,": "line 5: goal is empty: name the goal the event counts for",
             "ga4,generate_lead,lead,app,,": "line 6: counted_on 'app' is not website or platform (leave it empty for "
@@ -292,6 +292,7 @@ BAD_MAPPING_ROWS = {
             "map linkedin event 'lead_form' of campaign 123 (its conversions would count twice): keep one of them",
             "ga4,sign_up,sign_up,,,\nGA4, sign_up ,sign_up,,,": "lines 9 and 10 both map ga4 event 'sign_up' without "
             "a campaign_id (its conversions would count twice): keep one of them",
+            ",complete_payment,purchase,,,": "line 11: platform is empty: use one of meta, linkedin, ga4",
         },
     ),
     "campaign_objectives": (
@@ -303,6 +304,7 @@ BAD_MAPPING_ROWS = {
             "conversion",
             "meta,OUTCOME_LEADS,conversion,\nMeta ,OUTCOME_LEADS,consideration,second thoughts": "lines 5 and 6 both "
             "judge meta objective OUTCOME_LEADS: keep one of them",
+            "meta,OUTCOME_TRAFFIC,,": "line 7: verdict_basis is empty: use one of awareness, consideration, conversion",
         },
     ),
 }

@@ -24,9 +24,11 @@ checked as (
         case
             when platform is null or objective is null
                 then 'line ' || file_line || ': platform and objective are required'
-            when verdict_basis is null or verdict_basis not in ({{ quoted_list(bases) }})
-                then 'line ' || file_line || ': verdict_basis ' || coalesce('''' || verdict_basis || '''', 'is empty')
-                || ' is not one of {{ bases | join(", ") }}'
+            when verdict_basis is null
+                then 'line ' || file_line || ': verdict_basis is empty: use one of {{ bases | join(", ") }}'
+            when verdict_basis not in ({{ quoted_list(bases) }})
+                then 'line ' || file_line || ': verdict_basis ''' || verdict_basis
+                || ''' is not one of {{ bases | join(", ") }}'
             when count(*) over (partition by platform, objective) > 1
                 then 'lines '
                 || string_agg(file_line::varchar, ' and ' order by file_line) over (partition by platform, objective)

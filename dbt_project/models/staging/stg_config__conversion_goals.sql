@@ -26,9 +26,11 @@ checked as (
     select
         *,
         case
-            when platform is null or platform not in ({{ quoted_list(platforms) }})
-                then 'line ' || file_line || ': platform ' || coalesce('''' || platform || '''', 'is empty')
-                || ' is not one of {{ platforms | join(", ") }}'
+            when platform is null
+                then 'line ' || file_line || ': platform is empty: use one of {{ platforms | join(", ") }}'
+            when platform not in ({{ quoted_list(platforms) }})
+                then 'line ' || file_line || ': platform ''' || platform
+                || ''' is not one of {{ platforms | join(", ") }}'
             when event_name is null then 'line ' || file_line || ': event is empty: name the platform''s event'
             when goal is null then 'line ' || file_line || ': goal is empty: name the goal the event counts for'
             when counted_on not in ({{ quoted_list(places) }})
