@@ -21,7 +21,8 @@ from pathlib import Path
 
 from benchmarks.pipeline_costs import MONTH_DAYS, history_and_tonight
 from connectors import clock
-from connectors.meta_ads.client import MetaAdsSettings, fetch_window
+from connectors.meta_ads.client import fetch_window
+from connectors.meta_ads.settings import MetaAdsSettings
 from connectors.sandbox import Sandbox
 from connectors.sandbox.advertiser import AgencyScale
 

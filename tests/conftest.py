@@ -433,7 +433,7 @@ def waits():
 
 @pytest.fixture
 def meta_settings(sandbox):
-    from connectors.meta_ads.client import MetaAdsSettings
+    from connectors.meta_ads.settings import MetaAdsSettings
     from connectors.retry import Backoff
     from connectors.sandbox.meta_ads import SANDBOX_META_TOKEN
 

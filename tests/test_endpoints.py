@@ -12,7 +12,7 @@ from connectors.ga4.client import Ga4Settings
 from connectors.instagram.client import InstagramSettings
 from connectors.linkedin_ads.client import LinkedInAdsSettings
 from connectors.linkedin_pages.client import LinkedInPagesSettings
-from connectors.meta_ads.client import MetaAdsSettings
+from connectors.meta_ads.settings import MetaAdsSettings
 
 # Each platform's settings, complete but for the URL setting under test.
 CONFIGURED = {

@@ -8,7 +8,7 @@ import requests
 from connectors.fx_rates.client import FxRatesSettings
 from connectors.ga4.client import Ga4Settings
 from connectors.linkedin_ads.client import LinkedInAdsSettings
-from connectors.meta_ads.client import MetaAdsSettings
+from connectors.meta_ads.settings import MetaAdsSettings
 from connectors.sandbox import Sandbox
 from connectors.sandbox.advertiser import LATE_CONVERSION_DAYS, SyntheticAdvertiser
 from connectors.sandbox.meta_figures import meta_deliveries

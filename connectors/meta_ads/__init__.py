@@ -5,7 +5,8 @@ with; parsing.py holds the row-by-row reading of the same pages the tests compar
 """
 
 from connectors.meta_ads import client
-from connectors.meta_ads.client import LANDED_PAGES_SQL, MetaAdsSettings
+from connectors.meta_ads.client import LANDED_PAGES_SQL
+from connectors.meta_ads.settings import MetaAdsSettings
 from connectors.platform import ParsePages, Platform, RawTable, RestatementWindow
 
 INSIGHTS = RawTable[MetaAdsSettings](

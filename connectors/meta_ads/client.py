@@ -29,7 +29,6 @@ import dataclasses
 import datetime as dt
 import json
 import logging
-import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -43,7 +42,6 @@ from facebook_business.exceptions import FacebookRequestError
 from facebook_business.session import FacebookSession
 
 from connectors import clock
-from connectors.endpoints import credentialed_url
 from connectors.errors import (
     MalformedPayloadError,
     PlatformAuthError,
@@ -68,6 +66,7 @@ from connectors.meta_ads.parsing import (
     parse_account_time_zone,
     parse_insights_row,
 )
+from connectors.meta_ads.settings import MetaAdsSettings, normalize_account_id
 from connectors.platform import (
     CHECK_MAX_THROTTLE_WAIT_SECONDS,
     AccessCheck,
@@ -76,12 +75,9 @@ from connectors.platform import (
     fetch_slices,
 )
 from connectors.redaction import excerpt
-from connectors.retry import Backoff
 
 CHANNEL = "meta"
-DEFAULT_GRAPH_URL = "https://graph.facebook.com"
 RAW_TABLE = "meta_ads_insights"
-LEVELS = ("campaign", "ad")
 # Every effective status an object of the requested level can have (Campaign.EffectiveStatus and
 # Ad.EffectiveStatus in the SDK's facebook_business/adobjects/campaign.py and ad.py). Insights filter on the
 # requested level's own field, or DELETED and ARCHIVED objects drop out: "act_<AD_ACCOUNT_ID>/insights?level=ad
@@ -154,11 +150,6 @@ REDUCE_DATA_MESSAGE = "reduce the amount of data"
 # date range is split.
 MIN_PAGE_SIZE = 1
 USAGE_SLOWDOWN_PERCENT = 85
-# Report jobs in flight at once: the one being read and those of the accounts after it, so that Meta produces
-# an agency's reports side by side rather than one after another ("it can take up to an hour to complete" one:
-# developers.facebook.com/docs/marketing-api/insights/best-practices/). Airbyte's source-facebook-marketing
-# keeps up to 50 jobs in flight (streams/async_job_manager.py, MAX_JOBS_IN_QUEUE).
-JOBS_IN_FLIGHT = 50
 # No job is started ahead while the last page said the account's or the app's insights usage stood at this
 # share of its limit or more (Airbyte's THROTTLE_LIMIT in the same file): the account being read needs it.
 AHEAD_USAGE_LIMIT_PERCENT = 70
@@ -191,66 +182,6 @@ RAW_COLUMNS = {
 }
 
 log = logging.getLogger(__name__)
-
-
-@dataclasses.dataclass(frozen=True)
-class MetaAdsSettings:
-    """Everything the connector needs, read from the environment at run time."""
-
-    access_token: str = dataclasses.field(repr=False)
-    account_ids: tuple[str, ...]
-    graph_url: str = DEFAULT_GRAPH_URL
-    level: str = "campaign"
-    page_size: int = 500
-    poll_interval_seconds: float = 5.0
-    max_job_wait_seconds: float = 30 * 60
-    max_throttle_wait_seconds: float = 15 * 60
-    backoff: Backoff = Backoff()
-    jobs_in_flight: int = JOBS_IN_FLIGHT
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] = os.environ) -> MetaAdsSettings | None:
-        """None when Meta Ads is not configured at all (or its token serves only the Pages and Instagram accounts);
-        an error when it is only half configured."""
-        token = env.get("META_ACCESS_TOKEN", "").strip()
-        accounts = env.get("META_AD_ACCOUNT_IDS", "").strip()
-        if not token and not accounts:
-            return None
-        if not accounts and (env.get("META_PAGE_IDS", "").strip() or env.get("INSTAGRAM_ACCOUNT_IDS", "").strip()):
-            return None  # the token serves the Pages and Instagram accounts only (facebook_pages/client.py, instagram/client.py)
-        if not token:
-            raise PlatformConfigError(
-                PLATFORM,
-                "META_AD_ACCOUNT_IDS is set but META_ACCESS_TOKEN is not: set a system-user access token with the ads_read permission.",
-            )
-        if not accounts:
-            raise PlatformConfigError(
-                PLATFORM,
-                "META_ACCESS_TOKEN is set but META_AD_ACCOUNT_IDS is not: list the ad account ids, comma-separated (e.g. act_123,456).",
-            )
-        level = env.get("META_INSIGHTS_LEVEL", "campaign").strip() or "campaign"
-        if level not in LEVELS:
-            raise PlatformConfigError(
-                PLATFORM, f"META_INSIGHTS_LEVEL={level!r} is not supported: use one of {', '.join(LEVELS)}."
-            )
-        return cls(
-            access_token=token,
-            account_ids=tuple(normalize_account_id(part) for part in accounts.split(",") if part.strip()),
-            graph_url=credentialed_url(env, "META_GRAPH_URL", DEFAULT_GRAPH_URL, PLATFORM),
-            level=level,
-            poll_interval_seconds=float(env.get("META_POLL_INTERVAL_SECONDS") or 5.0),
-        )
-
-
-def normalize_account_id(value: str) -> str:
-    """'act_123', ' 123 ' → '123'. Meta's insights rows carry the bare digits."""
-    digits = value.strip().removeprefix("act_")
-    if not digits.isdigit():
-        raise PlatformConfigError(
-            PLATFORM,
-            f"{value.strip()!r} in META_AD_ACCOUNT_IDS is not an ad account id: use the digits, with or without 'act_'.",
-        )
-    return digits
 
 
 class _TooMuchData(Exception):
