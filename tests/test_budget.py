@@ -43,6 +43,7 @@ def budget_table_rows(report_html):
     ]
 
 
+@pytest.mark.end_to_end  # two dbt builds of its own: the end-to-end tier keeps make test under 3 minutes
 def test_a_budget_in_another_currency_is_spread_evenly_over_its_days_and_converted_at_each_days_rate(
     settled, work_directory, tmp_path
 ):

@@ -419,6 +419,7 @@ def test_any_window_is_one_query_away(settled):
     ), "the social totals for any window too"
 
 
+@pytest.mark.end_to_end  # two dbt builds of its own: the end-to-end tier keeps make test under 3 minutes
 def test_a_cost_booked_to_a_campaign_that_stopped_spending_stays_on_it_when_only_recent_days_are_rebuilt(
     settled, work_directory, advertiser, tmp_path, yesterday
 ):
