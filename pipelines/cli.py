@@ -5,7 +5,7 @@ import contextlib
 import datetime as dt
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from connectors import clock
@@ -218,7 +218,15 @@ def serve_sandbox(port: int, seed: int) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="social-roi", description="Prove what social-media spend returns.")
+    parser.add_argument(
+        "--client",
+        metavar="ID",
+        help="run for this client of the clients file (SOCIAL_ROI_CLIENTS): its accounts, files and warehouse only",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser(
+        "clients", help="list the clients of the clients file (SOCIAL_ROI_CLIENTS) and where their data goes"
+    )
     demo_cmd = commands.add_parser("demo", help="run the whole pipeline against the local sandbox and print ROI")
     demo_cmd.add_argument("--days", type=int, default=30, help="how many days back from yesterday (default 30)")
     sync_cmd = commands.add_parser("sync", help="sync the configured real accounts for a range of days, in one run")
@@ -261,32 +269,73 @@ def main(argv: list[str] | None = None) -> int:
     sandbox_cmd.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
     try:
-        if args.command == "demo":
-            if args.days < 1:
-                parser.error("--days must be at least 1")
-            return demo(args.days)
-        if args.command == "sync":
-            require_a_configured_platform()
-            return _run_and_report(args.start, args.end)
-        if args.command == "rebuild":
-            return _run_and_report(args.start, args.end, rebuild=True)
-        if args.command == "report":
-            return write_report_by_hand(args.period, args.start, args.end, args.out, args.pdf, args.email)
-        if args.command == "sql":
-            from pipelines.adhoc_sql import run_sql
+        if args.command == "clients":
+            from pipelines.clients import describe_clients
 
-            print(run_sql(args.query))
+            print(describe_clients(os.environ))
             return 0
-        if args.command == "check":
-            from pipelines.check import run_check
-
-            text, status = run_check()
-            print(text)
-            return status
-        return serve_sandbox(args.port, args.seed)
+        with for_client(args.client, args.command):
+            return _run_command(parser, args)
     except (ValueError, FileNotFoundError, PlatformError) as error:  # bad settings, bad SQL, nothing published yet
         print(f"social-roi: {error}", file=sys.stderr)
         return 2
+
+
+@contextlib.contextmanager
+def for_client(client_id: str | None, command: str) -> Iterator[None]:
+    """The command runs in the client's environment (pipelines/clients.py), restored afterwards."""
+    from pipelines.clients import environment_for
+
+    environment = environment_for(client_id, command, os.environ)
+    if environment is None:
+        yield
+        return
+    # only what the client changes is put back afterwards: what the run itself sets (dbt's directory
+    # on PATH) stays for the next command in this process
+    changed = {
+        name: os.environ.get(name)
+        for name in {*os.environ, *environment}
+        if os.environ.get(name) != environment.get(name)
+    }
+    for name in changed:
+        if name in environment:
+            os.environ[name] = environment[name]
+        else:
+            del os.environ[name]
+    try:
+        yield
+    finally:
+        for name, value in changed.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _run_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    if args.command == "demo":
+        if args.days < 1:
+            parser.error("--days must be at least 1")
+        return demo(args.days)
+    if args.command == "sync":
+        require_a_configured_platform()
+        return _run_and_report(args.start, args.end)
+    if args.command == "rebuild":
+        return _run_and_report(args.start, args.end, rebuild=True)
+    if args.command == "report":
+        return write_report_by_hand(args.period, args.start, args.end, args.out, args.pdf, args.email)
+    if args.command == "sql":
+        from pipelines.adhoc_sql import run_sql
+
+        print(run_sql(args.query))
+        return 0
+    if args.command == "check":
+        from pipelines.check import run_check
+
+        text, status = run_check()
+        print(text)
+        return status
+    return serve_sandbox(args.port, args.seed)
 
 
 if __name__ == "__main__":

@@ -43,6 +43,8 @@ WEEKLY_PASS_DAY = "SOCIAL_ROI_WEEKLY_PASS_DAY"
 DAGSTER_HOME = "DAGSTER_HOME"
 REPORT_LOCALE = "SOCIAL_ROI_REPORT_LOCALE"
 REPORT_DIR = "SOCIAL_ROI_REPORT_DIR"
+# An agency's clients file (pipelines/clients.py).
+CLIENTS = "SOCIAL_ROI_CLIENTS"
 # Delivery of the monthly report by email (read in pipelines/report/delivery.py).
 REPORT_EMAIL_SETTINGS = (
     "SOCIAL_ROI_REPORT_EMAIL_TO",
@@ -93,6 +95,7 @@ SETTING_NAMES = (
     REPORT_DIR,
     *REPORT_EMAIL_SETTINGS,
     clock.TODAY_SETTING,
+    CLIENTS,
 )
 
 

@@ -1,0 +1,226 @@
+"""An agency's clients: one file names each client and the settings its runs see.
+
+`SOCIAL_ROI_CLIENTS` points at a TOML file with a table per client:
+
+    [clients.fjord]
+    name = "Fjord Sko AS"
+
+    [clients.fjord.settings]
+    META_AD_ACCOUNT_IDS = "act_111"
+    META_ACCESS_TOKEN = "env:AGENCY_META_TOKEN"     # read from that environment variable
+    SOCIAL_ROI_CURRENCY = "NOK"
+    SOCIAL_ROI_COST_LEDGER = "fjord/cost_ledger.csv"  # relative to the clients file
+
+A client's settings are the settings of the README's table, spelled the same: a run for a client
+sees the process's environment with every client setting (every platform's, and the pipeline's own
+per-client ones: warehouse, currency, files, report) taken from the client's table alone, so no
+account or file of one client ever leaks into another's run. The agency-wide ones (the schedule,
+the SMTP server, the calendar) carry over. Secrets are never in the file: a setting that holds one
+must name the environment variable to read (`env:NAME`), which clients may share (an agency's Meta
+system user) or not.
+
+Each client gets its own warehouse, published copy, reports and Dagster home under
+`data/clients/<id>/` unless its table says otherwise (DECISIONLOG.md, "One warehouse per client").
+With no clients file, nothing here applies: the single-advertiser settings work as before.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+
+from connectors.redaction import SECRET_SETTING
+from pipelines import settings as pipeline_settings
+
+CLIENTS = pipeline_settings.CLIENTS
+CLIENT_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+FROM_ENVIRONMENT = "env:"
+# Where a client's own files go when its table does not say (relative to the working directory,
+# as the single advertiser's data/).
+CLIENTS_DATA = Path("data/clients")
+# Settings every client's run shares with the process: when and how the agency runs and mails.
+AGENCY_WIDE = frozenset(
+    {
+        CLIENTS,
+        pipeline_settings.SCHEDULE_TIMEZONE,
+        pipeline_settings.SCHEDULE_HOUR,
+        pipeline_settings.WEEKLY_PASS_DAY,
+        pipeline_settings.DAGSTER_HOME,
+        "SOCIAL_ROI_REPORT_EMAIL_FROM",
+        "SOCIAL_ROI_SMTP_HOST",
+        "SOCIAL_ROI_SMTP_PORT",
+        "SOCIAL_ROI_SMTP_USER",
+        "SOCIAL_ROI_SMTP_PASSWORD",
+        "SOCIAL_ROI_SMTP_SECURITY",
+        pipeline_settings.clock.TODAY_SETTING,
+    }
+)
+# Settings that name a file or directory: relative ones are read from the clients file's directory.
+PATH_SETTINGS = frozenset(
+    {
+        pipeline_settings.WAREHOUSE,
+        pipeline_settings.PUBLISHED,
+        pipeline_settings.COST_LEDGER,
+        pipeline_settings.KPI_TARGETS,
+        pipeline_settings.CONVERSION_VALUES,
+        pipeline_settings.BUDGETS,
+        pipeline_settings.CAMPAIGN_MAPPING,
+        pipeline_settings.CHANNEL_MAPPING,
+        pipeline_settings.CONVERSION_GOALS,
+        pipeline_settings.CAMPAIGN_OBJECTIVES,
+        pipeline_settings.REPORT_DIR,
+        "GOOGLE_APPLICATION_CREDENTIALS",
+    }
+)
+
+
+class ClientsError(ValueError):
+    """The clients file, or a client's table in it, cannot be used; the message says what to fix."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Client:
+    id: str
+    name: str
+    # The client's own settings as written (a value "env:NAME" not yet read), paths resolved.
+    settings: Mapping[str, str]
+
+
+def client_settings() -> frozenset[str]:
+    """Every setting a client's table may hold: every registered platform's, with its restatement
+    windows, and the pipeline's own except the agency-wide ones."""
+    from connectors.registry import PLATFORMS
+
+    names = {str(name) for name in pipeline_settings.SETTING_NAMES} - AGENCY_WIDE
+    for platform in PLATFORMS:
+        names.update(platform.setting_names)
+        if platform.restatement is not None:
+            names.update(pipeline_settings.window_setting_names(platform.name))
+    return frozenset(names)
+
+
+def read_clients(path: Path) -> dict[str, Client]:
+    """Every client of the file, by id, checked: the error names the client, the setting and the fix."""
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ClientsError(f"{CLIENTS} points at {path}, which does not exist: create it or unset {CLIENTS}.") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ClientsError(f"{path} is not valid TOML ({error}): fix it and run again.") from None
+    tables = document.get("clients")
+    if not isinstance(tables, dict) or not tables:
+        raise ClientsError(
+            f"{path} names no client: add a [clients.<id>] table for each (README, 'An agency's clients')."
+        )
+    allowed = client_settings()
+    clients = {}
+    for client_id, table in tables.items():
+        where = f"{path}, client {client_id!r}"
+        if not CLIENT_ID.fullmatch(client_id):
+            raise ClientsError(f"{where}: a client id is lower-case letters, digits, - and _ (e.g. fjord-sko).")
+        if not isinstance(table, dict) or not isinstance(table.get("name"), str) or not table["name"].strip():
+            raise ClientsError(f'{where}: give it a name (name = "Fjord Sko AS"), as its report shows it.')
+        unknown = set(table) - {"name", "settings"}
+        if unknown:
+            raise ClientsError(f"{where}: {', '.join(sorted(unknown))} is not a client key: use name and [settings].")
+        written = table.get("settings", {})
+        if not isinstance(written, dict):
+            raise ClientsError(f"{where}: settings must be a table ([clients.{client_id}.settings]).")
+        resolved = {}
+        for name, value in written.items():
+            resolved[name] = _checked_value(where, name, value, allowed, path.parent)
+        clients[client_id] = Client(client_id, table["name"].strip(), resolved)
+    return clients
+
+
+def _checked_value(where: str, name: str, value: object, allowed: frozenset[str], base: Path) -> str:
+    if name in AGENCY_WIDE:
+        raise ClientsError(f"{where}: {name} is the agency's, not a client's: set it in the environment.")
+    if name not in allowed:
+        raise ClientsError(f"{where}: {name} is not a setting a client can have (see the README's settings table).")
+    if isinstance(value, list) and all(isinstance(part, str | int) for part in value):
+        value = ",".join(str(part) for part in value)
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ClientsError(f"{where}: {name} must be text, a number or a list of ids.")
+    text = str(value).strip()
+    if text.startswith(FROM_ENVIRONMENT):
+        variable = text.removeprefix(FROM_ENVIRONMENT).strip()
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", variable):
+            raise ClientsError(f"{where}: {name} = {text!r} does not name an environment variable (env:NAME).")
+        return FROM_ENVIRONMENT + variable
+    if SECRET_SETTING.search(name):
+        raise ClientsError(
+            f"{where}: {name} holds a secret, which never goes in the clients file: put it in an environment "
+            f'variable (or a secrets file outside the repository) and write {name} = "env:<VARIABLE>".'
+        )
+    if name in PATH_SETTINGS and text:
+        text = str((base / Path(text).expanduser()).resolve())
+    return text
+
+
+def warehouse_of(client: Client) -> Path:
+    """The client's warehouse: its own setting, else data/clients/<id>/warehouse.duckdb."""
+    written = client.settings.get(pipeline_settings.WAREHOUSE)
+    return Path(written) if written else (CLIENTS_DATA / client.id / "warehouse.duckdb").resolve()
+
+
+def client_environment(client: Client, env: Mapping[str, str]) -> dict[str, str]:
+    """The environment a run for `client` sees: `env` without any client setting, then the client's
+    own (read from the variables its `env:` values name) and its own places for what it writes."""
+    own = client_settings()
+    result = {name: value for name, value in env.items() if name not in own}
+    for name, value in client.settings.items():
+        if value.startswith(FROM_ENVIRONMENT):
+            variable = value.removeprefix(FROM_ENVIRONMENT)
+            if not (env.get(variable) or "").strip():
+                raise ClientsError(
+                    f"client {client.id!r}: {name} is read from the environment variable {variable}, which is not set: "
+                    "set it (the clients file names it, never the secret itself)."
+                )
+            value = env[variable]
+        result[name] = value
+    result.setdefault(pipeline_settings.WAREHOUSE, str(warehouse_of(client)))
+    result.setdefault(pipeline_settings.REPORT_DIR, str(Path(result[pipeline_settings.WAREHOUSE]).parent / "reports"))
+    # a Dagster home of its own: two clients' runs never queue in, or write, one instance's storage
+    result[pipeline_settings.DAGSTER_HOME] = str(Path(result[pipeline_settings.WAREHOUSE]).parent / ".dagster_home")
+    return result
+
+
+# Commands that act on one advertiser's data or accounts: with a clients file, they need --client.
+PER_CLIENT_COMMANDS = frozenset({"sync", "rebuild", "report", "sql", "check"})
+
+
+def clients_file(env: Mapping[str, str]) -> Path | None:
+    raw = (env.get(CLIENTS) or "").strip()
+    return Path(raw).expanduser().resolve() if raw else None
+
+
+def environment_for(client_id: str | None, command: str, env: Mapping[str, str]) -> dict[str, str] | None:
+    """The environment `command` runs in for `client_id`; None to run in `env` as it is (no clients
+    file, or a command that is not a client's: the demo, the sandbox)."""
+    path = clients_file(env)
+    if path is None:
+        if client_id is not None:
+            raise ClientsError(f"--client {client_id} needs a clients file: set {CLIENTS} to its path.")
+        return None
+    if command not in PER_CLIENT_COMMANDS:
+        if client_id is not None:
+            raise ClientsError(f"`social-roi {command}` is not run for a client: leave out --client.")
+        return None
+    clients = read_clients(path)
+    if client_id is None:
+        raise ClientsError(f"{path} names {len(clients)} clients: choose one with --client ({', '.join(clients)}).")
+    if client_id not in clients:
+        raise ClientsError(f"{path} names no client {client_id!r}: use one of {', '.join(clients)}.")
+    return client_environment(clients[client_id], env)
+
+
+def describe_clients(env: Mapping[str, str]) -> str:
+    """One line per client: its id, name and warehouse; what `social-roi clients` prints."""
+    path = clients_file(env)
+    if path is None:
+        return f"No clients file: {CLIENTS} is not set, so every command runs for the one advertiser of the settings."
+    return "\n".join(f"{client.id}  {client.name}  {warehouse_of(client)}" for client in read_clients(path).values())
