@@ -38,6 +38,7 @@ from pipelines import settings as pipeline_settings
 CLIENTS = pipeline_settings.CLIENTS
 CLIENT_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 FROM_ENVIRONMENT = "env:"
+REPORT_RECIPIENTS = pipeline_settings.REPORT_EMAIL_SETTINGS[0]  # SOCIAL_ROI_REPORT_EMAIL_TO: a client's own
 # Where a client's own files go when its table does not say (relative to the working directory,
 # as the single advertiser's data/).
 CLIENTS_DATA = Path("data/clients")
@@ -49,16 +50,13 @@ AGENCY_WIDE = frozenset(
         pipeline_settings.SCHEDULE_HOUR,
         pipeline_settings.WEEKLY_PASS_DAY,
         pipeline_settings.DAGSTER_HOME,
-        "SOCIAL_ROI_REPORT_EMAIL_FROM",
-        "SOCIAL_ROI_SMTP_HOST",
-        "SOCIAL_ROI_SMTP_PORT",
-        "SOCIAL_ROI_SMTP_USER",
-        "SOCIAL_ROI_SMTP_PASSWORD",
-        "SOCIAL_ROI_SMTP_SECURITY",
         pipeline_settings.clock.TODAY_SETTING,
+        # the sender and the mail server; the recipients are each client's own
+        *(name for name in pipeline_settings.REPORT_EMAIL_SETTINGS if name != REPORT_RECIPIENTS),
     }
 )
-# Settings that name a file or directory: relative ones are read from the clients file's directory.
+# The pipeline's settings that name a file or directory: relative ones are read from the clients
+# file's directory. A platform's settings are taken as written (a credentials file: an absolute path).
 PATH_SETTINGS = frozenset(
     {
         pipeline_settings.WAREHOUSE,
@@ -72,7 +70,6 @@ PATH_SETTINGS = frozenset(
         pipeline_settings.CONVERSION_GOALS,
         pipeline_settings.CAMPAIGN_OBJECTIVES,
         pipeline_settings.REPORT_DIR,
-        "GOOGLE_APPLICATION_CREDENTIALS",
     }
 )
 
