@@ -229,6 +229,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     demo_cmd = commands.add_parser("demo", help="run the whole pipeline against the local sandbox and print ROI")
     demo_cmd.add_argument("--days", type=int, default=30, help="how many days back from yesterday (default 30)")
+    demo_cmd.add_argument(
+        "--agency",
+        action="store_true",
+        help="an agency's three clients instead of one advertiser: a clients file, a warehouse, report and published "
+        "copy per client, and the agency overview",
+    )
     sync_cmd = commands.add_parser("sync", help="sync the configured real accounts for a range of days, in one run")
     sync_cmd.add_argument("--start", type=dt.date.fromisoformat, required=True, metavar="YYYY-MM-DD")
     sync_cmd.add_argument("--end", type=dt.date.fromisoformat, required=True, metavar="YYYY-MM-DD")
@@ -258,6 +264,19 @@ def main(argv: list[str] | None = None) -> int:
     report_cmd.add_argument("--pdf", action="store_true", help="also print it to PDF with headless Chromium")
     report_cmd.add_argument(
         "--email", action="store_true", help="mail it as SOCIAL_ROI_REPORT_EMAIL_TO and SMTP settings say"
+    )
+    overview_cmd = commands.add_parser(
+        "overview",
+        help="the agency overview: every client of the clients file side by side (spend, return, ROI, KPI status)",
+    )
+    overview_cmd.add_argument("--period", metavar="YYYY-MM", help="a calendar month (default: the last complete one)")
+    overview_cmd.add_argument("--start", type=dt.date.fromisoformat, metavar="YYYY-MM-DD")
+    overview_cmd.add_argument("--end", type=dt.date.fromisoformat, metavar="YYYY-MM-DD")
+    overview_cmd.add_argument(
+        "--out", type=Path, metavar="PATH", help="the HTML file (default: beside the clients file)"
+    )
+    overview_cmd.add_argument(
+        "--locale", choices=("nb", "en"), default="nb", help="the overview's language (default nb)"
     )
     sql_cmd = commands.add_parser("sql", help="run a query against the published read-only copy of the warehouse")
     sql_cmd.add_argument("query")
@@ -316,6 +335,10 @@ def _run_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> i
     if args.command == "demo":
         if args.days < 1:
             parser.error("--days must be at least 1")
+        if args.agency:
+            from pipelines.agency_demo import run_agency_demo
+
+            return run_agency_demo(args.days)
         return demo(args.days)
     if args.command == "sync":
         require_a_configured_platform()
@@ -324,6 +347,14 @@ def _run_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> i
         return _run_and_report(args.start, args.end, rebuild=True)
     if args.command == "report":
         return write_report_by_hand(args.period, args.start, args.end, args.out, args.pdf, args.email)
+    if args.command == "overview":
+        from pipelines.overview import overview_text, write_overview
+        from pipelines.report_run import resolve_period
+
+        start, end = resolve_period(args.period, args.start, args.end)
+        written, lines = write_overview(os.environ, start, end, args.locale, args.out)
+        print(f"Agency overview: {written}\n{overview_text(lines)}")
+        return 0
     if args.command == "sql":
         from pipelines.adhoc_sql import run_sql
 

@@ -164,6 +164,12 @@ def warehouse_of(client: Client) -> Path:
     return Path(written) if written else (CLIENTS_DATA / client.id / "warehouse.duckdb").resolve()
 
 
+def published_of(client: Client) -> Path:
+    """The client's published copy: its own setting, else published.duckdb beside its warehouse."""
+    written = client.settings.get(pipeline_settings.PUBLISHED)
+    return Path(written) if written else warehouse_of(client).parent / pipeline_settings.PUBLISHED_FILE_NAME
+
+
 def client_environment(client: Client, env: Mapping[str, str]) -> dict[str, str]:
     """The environment a run for `client` sees: `env` without any client setting, then the client's
     own (read from the variables its `env:` values name) and its own places for what it writes."""

@@ -163,9 +163,14 @@ def seeded_random(*parts: object) -> random.Random:
     return random.Random(":".join(str(part) for part in parts))
 
 
+# How people write Norwegian letters in a URL's UTM tag: ø and å as o and a, æ as ae (what the
+# pipeline's own normalize_utm macro expects: DECISIONLOG.md, "Norwegian campaign names match their UTM tags").
+URL_SPELLING = str.maketrans({"æ": "ae", "ø": "o", "å": "a"})
+
+
 def slugify(name: str) -> str:
-    """'Black Friday 2026 - Retargeting' → 'black_friday_2026_retargeting'."""
-    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+    """'Black Friday 2026 - Retargeting' → 'black_friday_2026_retargeting'; 'Havørn' → 'havorn'."""
+    return re.sub(r"[^a-z0-9]+", "_", name.lower().translate(URL_SPELLING)).strip("_")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -183,10 +188,18 @@ class AgencyScale:
     campaigns_per_account: int = 40
 
 
+# The demo's advertiser. Another brand (the agency demo's other clients) puts its name before every
+# campaign's, as agencies name their clients' campaigns, so that no two clients share a campaign name.
+DEMO_BRAND = "Nordlys Outdoor"
+
+
 class SyntheticAdvertiser:
     """A small agency client: two Meta ad accounts (NOK), one LinkedIn ad account (EUR), one GA4
     property (NOK) that sees the traffic all of them send, tagged as CAMPAIGN_PLAN says. With an
-    AgencyScale, the agency's other clients' accounts beside them."""
+    AgencyScale, the agency's other clients' accounts beside them.
+
+    `brand` names its accounts, Pages and profiles; `currency` is what its Meta accounts spend and
+    its GA4 property reports in (LinkedIn's account always spends EUR)."""
 
     def __init__(
         self,
@@ -194,31 +207,34 @@ class SyntheticAdvertiser:
         today: dt.date | None = None,
         extra_linkedin_campaigns: int = 0,
         agency: AgencyScale | None = None,
+        brand: str = DEMO_BRAND,
+        currency: str = "NOK",
     ):
         self.seed = seed
         self.today = today or clock.today()
+        self.brand = brand
         rng = seeded_random("advertiser", seed)
         self.meta_accounts = [
             AdAccount(
                 id=str(1_000_000_000 + rng.randrange(10_000_000) * 10 + index),
-                name=name,
-                currency="NOK",
+                name=f"{brand} {suffix}",
+                currency=currency,
                 timezone="Europe/Oslo",
                 business_id=str(2_000_000_000 + rng.randrange(10_000_000)),
             )
-            for index, name in enumerate(["Nordlys Outdoor NO", "Nordlys Outdoor Webshop"])
+            for index, suffix in enumerate(["NO", "Webshop"])
         ]
         self.linkedin_accounts = [
             AdAccount(
                 id=str(500_000_000 + rng.randrange(10_000_000)),
-                name="Nordlys Outdoor B2B",
+                name=f"{brand} B2B",
                 currency="EUR",
                 timezone="Europe/Oslo",
                 business_id="",
             )
         ]
         self.ga4_property = Ga4Property(
-            id=str(400_000_000 + rng.randrange(10_000_000)), currency="NOK", timezone="Europe/Oslo"
+            id=str(400_000_000 + rng.randrange(10_000_000)), currency=currency, timezone="Europe/Oslo"
         )
         plan = list(CAMPAIGN_PLAN) + [
             # filler campaigns for scenarios that need many (LinkedIn's 15,000-element cut)
@@ -289,6 +305,8 @@ class SyntheticAdvertiser:
     def _campaign(self, rng, platform, account_index, name, goal, status, source, medium, utm) -> Campaign:
         account = (self.meta_accounts if platform == "meta" else self.linkedin_accounts)[account_index]
         name = name.format(year=self.today.year)
+        if self.brand != DEMO_BRAND:
+            name = f"{self.brand} – {name}"
         start = self.today - dt.timedelta(days=rng.randint(45, 200))
         end = None
         if status in ("DELETED", "ARCHIVED"):

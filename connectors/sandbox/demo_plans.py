@@ -2,8 +2,13 @@
 would record them (config/*.csv hold a real team's), so that `social-roi demo` shows full costs,
 targets, a return for its lead, sign-up and webinar campaigns, and budget against actual."""
 
+import csv
 import datetime as dt
 from pathlib import Path
+
+from connectors.sandbox.advertiser import SyntheticAdvertiser
+
+DEMO_SEED = 7  # the advertiser `social-roi demo` serves, whose campaigns config/'s example rows name
 
 
 def write_demo_plans(directory: Path, start: dt.date, end: dt.date) -> dict[str, str]:
@@ -50,3 +55,38 @@ def write_demo_plans(directory: Path, start: dt.date, end: dt.date) -> dict[str,
         "SOCIAL_ROI_CONVERSION_VALUES": str(values),
         "SOCIAL_ROI_BUDGETS": str(budgets),
     }
+
+
+# The shipped mapping files whose rows may name one advertiser's campaigns (config/, "Sandbox example" rows
+# for the demo advertiser, seed 7), by the setting that names each.
+CAMPAIGN_FILES = {
+    "SOCIAL_ROI_CAMPAIGN_MAPPING": "campaign_mapping.csv",
+    "SOCIAL_ROI_CONVERSION_GOALS": "conversion_goals.csv",
+}
+
+
+def write_client_mappings(directory: Path, config: Path, advertiser: SyntheticAdvertiser) -> dict[str, str]:
+    """The shipped mapping files as one agency client keeps its own: the rows for every advertiser as they
+    are, and the demo advertiser's example rows for campaigns of this one's (the same line of its
+    campaign plan). An agency never shares a file that names one client's campaigns: the other clients'
+    warehouses would hold those ids, and a UTM tag two clients both use would be credited to the wrong one."""
+    demo = SyntheticAdvertiser(seed=DEMO_SEED, today=advertiser.today)
+    demo_campaigns = demo.meta_campaigns + demo.linkedin_campaigns
+    own_campaigns = advertiser.meta_campaigns + advertiser.linkedin_campaigns
+    own_id = {demo.id: own.id for demo, own in zip(demo_campaigns, own_campaigns, strict=False)}
+    directory.mkdir(parents=True, exist_ok=True)
+    settings = {}
+    for setting, name in CAMPAIGN_FILES.items():
+        with (config / name).open(encoding="utf-8", newline="") as shipped:
+            rows = list(csv.DictReader(shipped))
+        fields = list(rows[0]) if rows else []
+        target = directory / name
+        with target.open("w", encoding="utf-8", newline="") as written:
+            writer = csv.DictWriter(written, fieldnames=fields)
+            writer.writeheader()
+            for row in rows:
+                if row["campaign_id"]:
+                    row["campaign_id"] = own_id[row["campaign_id"]]
+                writer.writerow(row)
+        settings[setting] = str(target)
+    return settings

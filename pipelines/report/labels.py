@@ -244,6 +244,16 @@ LABELS: dict[str, dict[str, str]] = {
         "ledger": "Andre kostnader fra kostnadsloggen i perioden, fordelt jevnt over dagene i hver posts periode og videre på kanalens kampanjer etter andel av dagens annonsekjøp: {listing}.",
         "ledger_none": "Kostnadsloggen har ingen kostnader i perioden: totalkostnaden er annonsekjøpet alene.",
         "ledger_item": "{channel}, {category}: {amount}",
+        # the agency overview (pipelines/overview.py)
+        "overview_title": "Byråoversikt",
+        "overview_intro": "Alle kunder side om side for perioden, hver i sin egen rapporteringsvaluta: beløp i ulike valutaer legges aldri sammen. Tallene er de samme som i kundens egen rapport.",
+        "overview_client": "Kunde",
+        "overview_currency": "Valuta",
+        "overview_revenue": "Inntekt bak ROI",
+        "overview_kpi": "Mål (KPI)",
+        "overview_attention": "Mål som ikke er nådd eller er i fare",
+        "overview_missing": "Dager uten data",
+        "overview_no_figures": "Ingen tall for perioden ennå: kunden er ikke synkronisert, eller varehuset mangler tabellene.",
         "definitions": "ROI på inntekt = (inntekt − totalkostnad) / totalkostnad; ROI med avtalt verdi = (inntekt + verdsatte konverteringer − totalkostnad) / totalkostnad; ROAS = inntekt fra betalt trafikk / annonsekjøp. Inntekt er omsetning, ikke fortjeneste. Rekkevidde summeres aldri.",
     },
     "en": {
@@ -469,6 +479,16 @@ LABELS: dict[str, dict[str, str]] = {
         "ledger": "Other costs from the cost ledger in the period, spread evenly over the days of each entry's period and on over the channel's campaigns by their share of the day's spend: {listing}.",
         "ledger_none": "The cost ledger has no costs in the period: total cost is media spend alone.",
         "ledger_item": "{channel}, {category}: {amount}",
+        # the agency overview (pipelines/overview.py)
+        "overview_title": "Agency overview",
+        "overview_intro": "Every client side by side for the period, each in its own reporting currency: amounts in different currencies are never added together. The figures are those of each client's own report.",
+        "overview_client": "Client",
+        "overview_currency": "Currency",
+        "overview_revenue": "Revenue behind ROI",
+        "overview_kpi": "Targets (KPI)",
+        "overview_attention": "Targets not met or at risk",
+        "overview_missing": "Days without data",
+        "overview_no_figures": "No figures for the period yet: the client has not been synced, or its warehouse lacks the tables.",
         "definitions": "ROI on revenue = (revenue − total cost) / total cost; ROI with agreed value = (revenue + valued conversions − total cost) / total cost; ROAS = revenue from paid traffic / media spend. Revenue is turnover, not profit. Reach is never summed.",
     },
 }

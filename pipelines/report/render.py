@@ -28,7 +28,7 @@ def render_both(figures: Figures, locale: str, today: dt.date) -> tuple[str, str
     """The report's HTML and its summary (the headline and the KPI status as an HTML fragment, for
     a mail's body), from one reading of the sections: each chart is drawn once."""
     context = report_context(figures, locale, today)
-    return _template("report.html.j2").render(context), _template("summary.html.j2").render(context)
+    return template("report.html.j2").render(context), template("summary.html.j2").render(context)
 
 
 def report_context(figures: Figures, locale: str, today: dt.date | None) -> dict[str, Any]:
@@ -99,5 +99,5 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def _template(name: str) -> jinja2.Template:
+def template(name: str) -> jinja2.Template:
     return _environment().get_template(name)
