@@ -224,8 +224,14 @@ def main(argv: list[str] | None = None) -> int:
         help="run for this client of the clients file (SOCIAL_ROI_CLIENTS): its accounts, files and warehouse only",
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser(
+    clients_cmd = commands.add_parser(
         "clients", help="list the clients of the clients file (SOCIAL_ROI_CLIENTS) and where their data goes"
+    )
+    clients_cmd.add_argument(
+        "--workspace",
+        type=Path,
+        metavar="FILE",
+        help="write a Dagster workspace with a code location (and nightly schedule) per client, for dagster dev -w FILE",
     )
     demo_cmd = commands.add_parser("demo", help="run the whole pipeline against the local sandbox and print ROI")
     demo_cmd.add_argument("--days", type=int, default=30, help="how many days back from yesterday (default 30)")
@@ -289,15 +295,27 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "clients":
-            from pipelines.clients import describe_clients
-
-            print(describe_clients(os.environ))
-            return 0
+            return _clients(args.workspace)
         with for_client(args.client, args.command):
             return _run_command(parser, args)
     except (ValueError, FileNotFoundError, PlatformError) as error:  # bad settings, bad SQL, nothing published yet
         print(f"social-roi: {error}", file=sys.stderr)
         return 2
+
+
+def _clients(workspace: Path | None) -> int:
+    from pipelines.clients import CLIENTS, clients_file, describe_clients
+
+    print(describe_clients(os.environ))
+    path = clients_file(os.environ)
+    if workspace is not None:
+        if path is None:
+            raise ValueError(f"--workspace needs a clients file: set {CLIENTS}.")
+        from pipelines.client_locations import workspace_yaml
+
+        workspace.write_text(workspace_yaml(path), encoding="utf-8")
+        print(f"Workspace: {workspace} (one code location per client): {CLIENTS}={path} dagster dev -w {workspace}")
+    return 0
 
 
 @contextlib.contextmanager

@@ -137,3 +137,71 @@ def test_the_agency_demo_gives_three_clients_each_a_report_and_copy_holding_noth
                         [sorted(theirs), other.brand],
                     ).fetchall()
                     assert not leaked, f"{client.id}'s {schema}.{table}.{column} holds {other.id}'s {leaked[:3]}"
+
+
+@pytest.mark.end_to_end  # Dagster starts a code server per client, and the probes load the definitions twice
+def test_each_client_gets_a_dagster_code_location_with_its_own_nightly_schedule_accounts_and_warehouse(
+    tmp_path, monkeypatch, capsys
+):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    clients = tmp_path / "clients.toml"
+    clients.write_text(
+        '[clients.fjord]\nname = "Fjord Sko AS"\n[clients.fjord.settings]\nMETA_AD_ACCOUNT_IDS = "act_111"\n'
+        'META_ACCESS_TOKEN = "env:AGENCY_META_TOKEN"\n'
+        '\n[clients.hav]\nname = "Havbris"\n[clients.hav.settings]\nMETA_AD_ACCOUNT_IDS = "act_222"\n'
+        'META_ACCESS_TOKEN = "env:AGENCY_META_TOKEN"\nSOCIAL_ROI_CURRENCY = "EUR"\n',
+        encoding="utf-8",
+    )
+    workspace = tmp_path / "workspace.yaml"
+    monkeypatch.setenv("SOCIAL_ROI_CLIENTS", str(clients))
+    monkeypatch.chdir(tmp_path)
+
+    assert main(["clients", "--workspace", str(workspace)]) == 0
+    capsys.readouterr()
+
+    env = {
+        **os.environ,
+        "AGENCY_META_TOKEN": "agency-token-for-the-test",
+        "META_AD_ACCOUNT_IDS": "act_999",  # the process's own advertiser: no client's location sees it
+        "DAGSTER_HOME": str(tmp_path / "agency_dagster_home"),
+    }
+    (tmp_path / "agency_dagster_home").mkdir()
+    # Dagster itself loads the workspace, each location in a server process of its own, as `dagster dev` does
+    validated = subprocess.run(
+        [sys.executable, "-m", "dagster", "definitions", "validate", "-w", str(workspace), "--load-with-grpc"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert validated.returncode == 0, validated.stdout[-2000:] + validated.stderr[-2000:]
+    assert "fjord" in validated.stderr + validated.stdout and "hav" in validated.stderr + validated.stdout
+
+    probe = (
+        "import json, os, sys\n"
+        "import pipelines.client_locations as locations\n"
+        "from pipelines.settings import Settings\n"
+        "defs = getattr(locations, sys.argv[1])\n"
+        "settings = Settings.from_env()\n"
+        "try:\n"
+        "    getattr(locations, sys.argv[2])\n"
+        "    second = 'served'\n"
+        "except Exception as refused:\n"
+        "    second = str(refused)\n"
+        "print(json.dumps({'schedules': sorted(s.name for s in defs.schedules), 'warehouse': str(settings.warehouse),\n"
+        "    'currency': settings.reporting_currency, 'accounts': os.environ.get('META_AD_ACCOUNT_IDS'), 'second': second}))\n"
+    )
+    for client, other, account, currency in (("fjord", "hav", "act_111", "NOK"), ("hav", "fjord", "act_222", "EUR")):
+        loaded = subprocess.run(
+            [sys.executable, "-c", probe, client, other], env=env, capture_output=True, text=True, timeout=300
+        )
+        assert loaded.returncode == 0, loaded.stderr[-2000:]
+        seen = json.loads(loaded.stdout.strip().splitlines()[-1])
+        assert seen["schedules"] == ["monthly_report", "nightly_sync"]
+        assert seen["warehouse"] == str((tmp_path / "data" / "clients" / client / "warehouse.duckdb").resolve())
+        assert (seen["accounts"], seen["currency"]) == (account, currency)
+        assert "give client" in seen["second"] and "a code location of its own" in seen["second"]
