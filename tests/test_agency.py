@@ -129,3 +129,51 @@ def test_one_clients_failure_holds_no_other_and_the_command_names_it(sandbox, tm
     assert (
         "META_INSIGHTS_LEVEL='adset-by-hour'" in (tmp_path / "data" / "clients" / "hav" / "last_sync.log").read_text()
     )
+
+
+def test_all_clients_without_a_clients_file_says_what_to_set(monkeypatch, capsys):
+    monkeypatch.delenv("SOCIAL_ROI_CLIENTS", raising=False)
+
+    status = main(["sync", "--all-clients", "--start", "2026-11-01", "--end", "2026-11-02"])
+
+    assert status == 2
+    assert "--all-clients needs a clients file: set SOCIAL_ROI_CLIENTS" in capsys.readouterr().err
+
+
+def test_a_parallel_clients_setting_that_is_not_a_count_is_refused_before_any_client_runs(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setenv("SOCIAL_ROI_CLIENTS", str(write_clients(tmp_path, '[clients.fjord]\nname = "Fjord"\n')))
+    monkeypatch.setenv("SOCIAL_ROI_PARALLEL_CLIENTS", "0")
+    monkeypatch.chdir(tmp_path)
+
+    status = main(["sync", "--all-clients", "--start", "2026-11-01", "--end", "2026-11-02"])
+
+    assert status == 2
+    assert "SOCIAL_ROI_PARALLEL_CLIENTS='0'" in capsys.readouterr().err
+    assert not (tmp_path / "data").exists(), "no client ran"
+
+
+def test_two_clients_reading_on_one_token_at_once_pause_on_its_shared_usage_and_none_is_refused(yesterday):
+    import concurrent.futures
+    import datetime as dt
+
+    from connectors.meta_ads.client import MetaAdsClient
+    from connectors.meta_ads.settings import MetaAdsSettings
+    from connectors.sandbox import Sandbox
+
+    # 8 calls per second for the token, whoever makes them; each client's read of its account takes 6
+    with Sandbox(seed=7, meta_calls_per_token=8, meta_usage_window_seconds=1.0) as sandbox:
+        settings = MetaAdsSettings.from_env({**sandbox.environment(), "META_POLL_INTERVAL_SECONDS": "0.01"})
+        assert settings is not None and settings.usage_window_seconds == 1.0, "the sandbox says its window"
+        clients = [MetaAdsClient(settings) for _ in settings.account_ids[:2]]
+
+        def read(client: MetaAdsClient, account: str) -> int:
+            return sum(1 for _ in client.insights_pages(account, yesterday - dt.timedelta(days=6), yesterday))
+
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            pages = list(pool.map(read, clients, settings.account_ids[:2]))
+
+    assert all(count > 0 for count in pages), "both read their account"
+    assert sandbox.meta.token_limit_refusals == 0, "no call refused for the token's limit"
+    assert sum(client.token_pauses for client in clients) >= 1, "12 calls do not fit in one window: they paused"
