@@ -6,7 +6,7 @@ import os
 import platform
 from pathlib import Path
 
-from benchmarks import agency_scale, load_speed, pipeline_costs
+from benchmarks import agency_scale, agency_side_by_side, load_speed, pipeline_costs
 
 RESULTS = Path(__file__).parent / "results.json"
 
@@ -17,6 +17,7 @@ def main() -> None:
         "load_speed": load_speed.main(),
         "pipeline_costs": pipeline_costs.main(),
         "agency_scale": agency_scale.main(),
+        "agency_side_by_side": agency_side_by_side.main(),
     }
     RESULTS.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(figures, indent=2))

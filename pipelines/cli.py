@@ -244,6 +244,11 @@ def main(argv: list[str] | None = None) -> int:
     sync_cmd = commands.add_parser("sync", help="sync the configured real accounts for a range of days, in one run")
     sync_cmd.add_argument("--start", type=dt.date.fromisoformat, required=True, metavar="YYYY-MM-DD")
     sync_cmd.add_argument("--end", type=dt.date.fromisoformat, required=True, metavar="YYYY-MM-DD")
+    sync_cmd.add_argument(
+        "--all-clients",
+        action="store_true",
+        help="sync every client of the clients file, each in its own process, SOCIAL_ROI_PARALLEL_CLIENTS at a time",
+    )
     rebuild_cmd = commands.add_parser(
         "rebuild",
         help="recompute the marts and ROI from the data already loaded (after editing a mapping, the ledger or the targets), "
@@ -296,6 +301,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "clients":
             return _clients(args.workspace)
+        if args.command == "sync" and args.all_clients:
+            if args.client is not None:
+                parser.error("--all-clients syncs every client: leave out --client")
+            from pipelines.agency import sync_all_clients
+
+            return sync_all_clients(args.start, args.end)
         with for_client(args.client, args.command):
             return _run_command(parser, args)
     except (ValueError, FileNotFoundError, PlatformError) as error:  # bad settings, bad SQL, nothing published yet

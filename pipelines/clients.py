@@ -46,6 +46,7 @@ CLIENTS_DATA = Path("data/clients")
 AGENCY_WIDE = frozenset(
     {
         CLIENTS,
+        pipeline_settings.PARALLEL_CLIENTS,
         pipeline_settings.SCHEDULE_TIMEZONE,
         pipeline_settings.SCHEDULE_HOUR,
         pipeline_settings.WEEKLY_PASS_DAY,

@@ -43,8 +43,9 @@ WEEKLY_PASS_DAY = "SOCIAL_ROI_WEEKLY_PASS_DAY"
 DAGSTER_HOME = "DAGSTER_HOME"
 REPORT_LOCALE = "SOCIAL_ROI_REPORT_LOCALE"
 REPORT_DIR = "SOCIAL_ROI_REPORT_DIR"
-# An agency's clients file (pipelines/clients.py).
+# An agency's clients file (pipelines/clients.py), and how many of its clients sync at once (pipelines/agency.py).
 CLIENTS = "SOCIAL_ROI_CLIENTS"
+PARALLEL_CLIENTS = "SOCIAL_ROI_PARALLEL_CLIENTS"
 # Delivery of the monthly report by email (read in pipelines/report/delivery.py).
 REPORT_EMAIL_SETTINGS = (
     "SOCIAL_ROI_REPORT_EMAIL_TO",
@@ -96,6 +97,7 @@ SETTING_NAMES = (
     *REPORT_EMAIL_SETTINGS,
     clock.TODAY_SETTING,
     CLIENTS,
+    PARALLEL_CLIENTS,
 )
 
 

@@ -34,6 +34,7 @@ PLATFORM = Platform[MetaAdsSettings](
         "META_GRAPH_URL",
         "META_INSIGHTS_LEVEL",
         "META_POLL_INTERVAL_SECONDS",
+        "META_USAGE_WINDOW_SECONDS",
     ),
     channel=client.CHANNEL,
     display_name="Meta",

@@ -21,6 +21,17 @@ account with a ReportJobError. Not built: querying a day campaign by campaign (M
 the heaviest accounts, and Airbyte's split by edge object), should one day at level=ad ever be too much.
 
 Only a PlatformError leaves an account's fetch, so one account's failure never fails the others.
+
+The clients of an agency often share one token (its system user) and one app, so their syncs, each a process
+of its own, spend ONE app and user limit: Meta counts an app's calls, and a user's, across every caller in a
+rolling hour, and every answer's `X-App-Usage` (and `x-fb-ads-insights-throttle`'s `app_id_util_pct`) says how
+much of it all of them have spent (developers.facebook.com/docs/graph-api/overview/rate-limiting). The client
+reads that usage on every answer, errors included, and before its next call pauses while it stands at
+TOKEN_PAUSE_PERCENT or more: a whole window (`usage_window_seconds`), the one wait sure to let every call it
+counts leave the window, since no process knows when the others' calls were made. Between the answer that
+crosses the threshold and the pause, each process makes at most the one call it had under way, so the
+processes on a token stay within its limit while the rest of the limit (25 %) holds more calls than there are
+processes (DECISIONLOG.md, "Clients on one token share its limits").
 """
 
 from __future__ import annotations
@@ -153,6 +164,11 @@ USAGE_SLOWDOWN_PERCENT = 85
 # No job is started ahead while the last page said the account's or the app's insights usage stood at this
 # share of its limit or more (Airbyte's THROTTLE_LIMIT in the same file): the account being read needs it.
 AHEAD_USAGE_LIMIT_PERCENT = 70
+# At this share of the token's app and user limit, shared by every process on the token, the client pauses a whole
+# window before its next call. Airbyte's source-facebook-marketing pauses the same way on X-App-Usage and the ad
+# account's usage, read on every call (api.py, MyFacebookAdsApi, `call_rate_threshold` 90 then 95); lower here,
+# so that the calls other processes have under way still fit.
+TOKEN_PAUSE_PERCENT = 75
 
 # The raw table's shape: one row per account × day × campaign (× ad at ad level). DuckDB types.
 RAW_COLUMNS = {
@@ -204,6 +220,8 @@ class MetaAdsClient:
         session = FacebookSession(access_token=settings.access_token, timeout=120)
         # The SDK's documented base-URL attribute; untyped, so pyright takes its default's literal for its type.
         session.GRAPH = settings.graph_url  # pyright: ignore[reportAttributeAccessIssue]
+        # every answer the SDK receives, refusals included, says how much of the token's limit is spent
+        session.requests.hooks["response"].append(self._note_token_usage)
         # The Graph version every call goes to: the one this facebook-business release is made for.
         self.graph_version = FacebookAdsApi.API_VERSION
         # Not the SDK's global default: clients stay independent.
@@ -215,6 +233,8 @@ class MetaAdsClient:
         self._jobs_ahead: dict[tuple[str, dt.date, dt.date], AdReportRun] = {}
         self._started_ahead: set[tuple[str, dt.date, dt.date]] = set()
         self._insights_usage_percent = 0.0  # as the last page of results said (x-fb-ads-insights-throttle)
+        self._token_usage_percent = 0.0  # of the app's and user's limit, shared with every caller on the token
+        self.token_pauses = 0
 
     def close(self) -> None:
         self._api._session.requests.close()
@@ -306,7 +326,7 @@ class MetaAdsClient:
             job = (following, since, until)
             if job in self._started_ahead:
                 continue
-            if self._insights_usage_percent >= AHEAD_USAGE_LIMIT_PERCENT:
+            if max(self._insights_usage_percent, self._token_usage_percent) >= AHEAD_USAGE_LIMIT_PERCENT:
                 return
             self._started_ahead.add(job)
             try:
@@ -493,6 +513,7 @@ class MetaAdsClient:
         attempt = unknown_errors = 0
         while True:
             attempt += 1
+            self._pause_while_the_token_is_near_its_limit(account_id)
             try:
                 return operation()
             except FacebookRequestError as error:
@@ -607,6 +628,31 @@ class MetaAdsClient:
         seconds = max(regain_seconds_by_business(headers).values(), default=0.0)
         seconds = max(seconds, float(json_header(headers, "x-ad-account-usage").get("reset_time_duration") or 0))
         return seconds or self.settings.backoff.delay(attempt)
+
+    def _note_token_usage(self, response: requests.Response, *args, **kwargs) -> None:
+        """A `requests` response hook: the share of the token's app and user limit Meta says is spent."""
+        app = json_header(response.headers, "x-app-usage")
+        usage = [app.get("call_count"), app.get("total_cputime"), app.get("total_time")]
+        usage.append(json_header(response.headers, "x-fb-ads-insights-throttle").get("app_id_util_pct"))
+        try:
+            self._token_usage_percent = max(float(value or 0) for value in usage)
+        except (TypeError, ValueError):
+            pass  # an unreadable header says nothing: keep what the last one said
+
+    def _pause_while_the_token_is_near_its_limit(self, account_id: str) -> None:
+        if self._token_usage_percent < TOKEN_PAUSE_PERCENT:
+            return
+        wait = self.settings.usage_window_seconds
+        log.warning(
+            "Meta says %.0f%% of this token's call limit is spent (by every sync on it); pausing %.0fs before "
+            "the next call for act_%s, until its calls have left Meta's window",
+            self._token_usage_percent,
+            wait,
+            account_id,
+        )
+        self.token_pauses += 1
+        self.sleep(wait)
+        self._token_usage_percent = 0.0  # the next answer says where it stands now
 
     def _slow_down_if_near_limits(self, headers: Mapping[str, str], account_id: str) -> None:
         """Pause before the next call when the account or app is close to its rate limit."""

@@ -18,6 +18,9 @@ LEVELS = ("campaign", "ad")
 # developers.facebook.com/docs/marketing-api/insights/best-practices/). Airbyte's source-facebook-marketing
 # keeps up to 50 jobs in flight (streams/async_job_manager.py, MAX_JOBS_IN_QUEUE).
 JOBS_IN_FLIGHT = 50
+# The rolling window Meta counts an app's and a user's calls in: "Calls within one hour"
+# (developers.facebook.com/docs/graph-api/overview/rate-limiting, "Platform Rate Limits"). The sandbox's is shorter.
+USAGE_WINDOW_SECONDS = 3600.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,6 +37,7 @@ class MetaAdsSettings:
     max_throttle_wait_seconds: float = 15 * 60
     backoff: Backoff = Backoff()
     jobs_in_flight: int = JOBS_IN_FLIGHT
+    usage_window_seconds: float = USAGE_WINDOW_SECONDS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> MetaAdsSettings | None:
@@ -66,6 +70,7 @@ class MetaAdsSettings:
             graph_url=credentialed_url(env, "META_GRAPH_URL", DEFAULT_GRAPH_URL, PLATFORM),
             level=level,
             poll_interval_seconds=float(env.get("META_POLL_INTERVAL_SECONDS") or 5.0),
+            usage_window_seconds=float(env.get("META_USAGE_WINDOW_SECONDS") or USAGE_WINDOW_SECONDS),
         )
 
 

@@ -26,14 +26,22 @@ request that starts a job, or the synchronous one) or ``phase="results"`` (a pag
 ``too_much_data`` (100/1487534, phase create by default), ``reduce_data`` (code 1 "Please reduce the
 amount of data...", HTTP 500, phase results by default), ``request_timed_out`` (100/1504018, create
 only). Arm one phase at a time per kind: a fault armed for the other phase is left armed.
+
+A token's own limit (``token_limit``, off by default; ``Sandbox(meta_calls_per_token=…)``): every Marketing API
+call counts against the token that makes it, whichever process or ad account it is for, in a rolling window, as
+Meta counts an app's and a user's calls; see ``TokenLimit``.
 """
 
 from __future__ import annotations
 
 import base64
+import collections
+import dataclasses
 import datetime as dt
+import hashlib
 import itertools
 import json
+import math
 import re
 import threading
 import time
@@ -142,7 +150,40 @@ def environment(sandbox) -> dict[str, str]:
         "META_AD_ACCOUNT_IDS": ",".join(f"act_{a.id}" for a in sandbox.advertiser.meta_accounts),
         "META_GRAPH_URL": sandbox.base_url,
         "META_POLL_INTERVAL_SECONDS": SANDBOX_POLL_INTERVAL_SECONDS,
+        # a token limit's window is the sandbox's own, seconds long: the connector pauses for that long
+        **({"META_USAGE_WINDOW_SECONDS": str(limit.window_seconds)} if (limit := sandbox.meta.token_limit) else {}),
     }
+
+
+@dataclasses.dataclass(frozen=True)
+class TokenLimit:
+    """How many calls one access token may make in a rolling window, whatever ad account or process they are for.
+
+    Faithful details:
+    - Meta counts a token's calls across every caller: an app's "call count is the number of calls it can make
+      during a rolling one hour window", across all its users, and a user token's calls count against that user
+      across every app (developers.facebook.com/docs/graph-api/overview/rate-limiting, "Platform Rate Limits").
+      Clients of an agency that share its system user's token, synced by separate processes, therefore meet ONE
+      limit, and each answer's usage headers speak for all of them.
+    - The usage is reported in percent of the limit: `X-App-Usage` {"call_count", "total_cputime", "total_time"}
+      (same page, "Headers"), and for insights `x-fb-ads-insights-throttle` {"app_id_util_pct", ...}
+      (developers.facebook.com/docs/marketing-api/insights/best-practices/, "Insights Call Load").
+    - Past the limit a call is refused with code 17, subcode 2446079, "User request limit reached"
+      (developers.facebook.com/docs/marketing-api/overview/rate-limiting, "Related error code"), as HTTP 400
+      (Graph's errors are 400, not 429: shared/reference/platform-apis.md), and "any subsequent requests ... will
+      fail ... until enough time has passed for the call count to drop below the limit" (rate-limiting page). A
+      refused call is counted too, as Meta counts calls made while throttled ("Any calls made ... during this
+      phase ... also count towards subsequent limit calculations": developers.facebook.com/blog/post/2016/06/16/
+      page-level-rate-limits/).
+    - The refusal's `X-Business-Use-Case-Usage` says when access comes back (`estimated_time_to_regain_access`,
+      minutes). Meta sends whole minutes over an hour's window; the sandbox's window is seconds long, so its
+      minutes are fractions.
+    Not modelled: CPU and total time (the sandbox reports the call count for both), the per-ad-account Business
+    Use Case limits (each client has its own ad accounts: they never share one).
+    """
+
+    calls: int
+    window_seconds: float
 
 
 class ReportRun:
@@ -181,6 +222,12 @@ class MetaGraphApi:
         self._ids = itertools.count(6_100_000_000_000_001)
         self._calls: dict[str, int] = {}
         self._lock = threading.Lock()
+        self.token_limit: TokenLimit | None = None
+        # Each token's calls in the window (when they were made), by a hash of the token: the sandbox holds no
+        # secret it does not need, even in memory.
+        self._token_calls: dict[str, collections.deque[float]] = collections.defaultdict(collections.deque)
+        # Calls refused because their token had spent its limit (TokenLimit).
+        self.token_limit_refusals = 0
         self.report_runs_created = 0
         # Every request for a page of a report's results: (report_run_id, after cursor, limit), as asked.
         self.result_pages_requested: list[tuple[str, str | None, str | None]] = []
@@ -196,10 +243,52 @@ class MetaGraphApi:
 
     # --- shared checks -------------------------------------------------------------------------
 
-    def _usage_headers(self, account_id: str | None, pressure: int = 0, regain_minutes: int = 0) -> dict[str, str]:
+    # --- a token's limit (TokenLimit) ----------------------------------------------------------------
+
+    @staticmethod
+    def _token_key(request) -> str:
+        return hashlib.sha256((request.param("access_token") or "").encode()).hexdigest()
+
+    def _token_calls_in_window(self, key: str, now: float) -> collections.deque[float]:
+        """The token's calls still inside the window (the caller holds the lock)."""
+        assert self.token_limit is not None
+        calls = self._token_calls[key]
+        while calls and calls[0] <= now - self.token_limit.window_seconds:
+            calls.popleft()
+        return calls
+
+    def _count_token_call(self, request) -> float | None:
+        """Count this call against its token; the seconds until the token may call again when it was over its limit."""
+        if self.token_limit is None:
+            return None
+        now = time.monotonic()
+        with self._lock:
+            calls = self._token_calls_in_window(self._token_key(request), now)
+            over = len(calls) >= self.token_limit.calls
+            calls.append(now)
+            if not over:
+                return None
+            self.token_limit_refusals += 1
+            # access returns once enough calls have left the window to bring the count under the limit
+            return max(0.0, calls[len(calls) - self.token_limit.calls] + self.token_limit.window_seconds - now)
+
+    def _token_usage_percent(self, request) -> int:
+        """The share of its limit the request's token has spent in the window, in percent (0 without a limit)."""
+        if self.token_limit is None or request is None:
+            return 0
+        with self._lock:
+            calls = len(self._token_calls_in_window(self._token_key(request), time.monotonic()))
+        return min(100, math.ceil(100 * calls / self.token_limit.calls))
+
+    def _usage_headers(
+        self, account_id: str | None, pressure: int = 0, regain_minutes: float = 0, request=None
+    ) -> dict[str, str]:
         with self._lock:
             calls = self._calls[account_id or ""] = self._calls.get(account_id or "", 0) + 1
         util = min(100, pressure or calls % 40)
+        # what the token has spent, shared with every other caller on it: the app's and the user's usage
+        token = self._token_usage_percent(request)
+        app = max(util // 4, token)
         business_id = next((a.business_id for a in self.advertiser.meta_accounts if a.id == account_id), "0")
         return {
             "x-business-use-case-usage": json.dumps(
@@ -215,9 +304,9 @@ class MetaGraphApi:
                     ]
                 }
             ),
-            "x-app-usage": json.dumps({"call_count": util // 4, "total_cputime": util // 4, "total_time": util // 4}),
+            "x-app-usage": json.dumps({"call_count": app, "total_cputime": app, "total_time": app}),
             "x-ad-account-usage": json.dumps({"acc_id_util_pct": util, "reset_time_duration": regain_minutes * 60}),
-            "x-fb-ads-insights-throttle": json.dumps({"app_id_util_pct": util // 4, "acc_id_util_pct": util}),
+            "x-fb-ads-insights-throttle": json.dumps({"app_id_util_pct": app, "acc_id_util_pct": util}),
         }
 
     def _refusal(self, request, account_id: str | None):
@@ -245,6 +334,13 @@ class MetaGraphApi:
             )
         if token not in self.valid_tokens:
             return _graph_error(400, "Invalid OAuth access token - Cannot parse access token", 190)
+        regain_seconds = self._count_token_call(request)
+        if regain_seconds is not None:
+            response = _graph_error(400, "(#17) User request limit reached", 17, 2446079, transient=True)
+            response.headers.update(
+                self._usage_headers(account_id, pressure=100, regain_minutes=regain_seconds / 60, request=request)
+            )
+            return response
         if account_id is not None and (
             # armed with account=<id>, only that account is refused (a token that lost one account)
             faults.take_for("meta", "permission_denied", "account", account_id)
@@ -263,7 +359,9 @@ class MetaGraphApi:
             }
             message, subcode = messages.get(code, ("Rate limited", None))
             response = _graph_error(400, message, code, subcode, transient=True)
-            response.headers.update(self._usage_headers(account_id, pressure=100, regain_minutes=regain))
+            response.headers.update(
+                self._usage_headers(account_id, pressure=100, regain_minutes=regain, request=request)
+            )
             return response
         server_error = faults.take("meta", "server_error")
         if server_error:
@@ -417,7 +515,7 @@ class MetaGraphApi:
         with self._lock:
             self._runs[run_id] = ReportRun(run_id, account_id, rows, since, until, outcome, failure)
             self.report_runs_created += 1
-        return Response.json(200, {"report_run_id": run_id}, self._usage_headers(account_id))
+        return Response.json(200, {"report_run_id": run_id}, self._usage_headers(account_id, request=request))
 
     def ad_account(self, request, match):
         """The ad account node with the fields asked for, and its id as Graph always adds it.
@@ -445,7 +543,7 @@ class MetaGraphApi:
         wanted = self._list_param(request.param("fields"))
         body = {field: node[field] for field in wanted if field in node}
         body["id"] = f"act_{account.id}"
-        return Response.json(200, body, self._usage_headers(account_id))
+        return Response.json(200, body, self._usage_headers(account_id, request=request))
 
     def report_run_status(self, request, match):
         run = self._runs.get(match.group(1))
@@ -489,7 +587,7 @@ class MetaGraphApi:
         }
         if status == "Job Failed" and run.failure:
             body.update(run.failure)
-        return Response.json(200, body, self._usage_headers(run.account_id))
+        return Response.json(200, body, self._usage_headers(run.account_id, request=request))
 
     def report_run_results(self, request, match):
         run = self._runs.get(match.group(1))
@@ -532,7 +630,7 @@ class MetaGraphApi:
                 paging["next"] = graph_link(
                     request, {**request.query, "after": _cursor(offset + len(page)), "limit": str(limit)}
                 )
-        return Response.json(200, body, self._usage_headers(account_id, pressure=pressure))
+        return Response.json(200, body, self._usage_headers(account_id, pressure=pressure, request=request))
 
 
 def _cursor(offset: int) -> str:

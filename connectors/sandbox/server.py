@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Self
 from connectors.sandbox import ga4_grpc
 from connectors.sandbox.advertiser import SyntheticAdvertiser
 from connectors.sandbox.http import Request, Response, Route
+from connectors.sandbox.meta_ads import TokenLimit
 
 if TYPE_CHECKING:
     from connectors.sandbox.facebook_pages import FacebookPagesApi
@@ -117,6 +118,9 @@ class Sandbox:
 
     ``meta_report_seconds``: how long Meta takes to produce an insights report once started (at
     least; the sandbox also wants its polls). 0, the default, leaves only the polls: tests stay quick.
+
+    ``meta_calls_per_token``: how many Marketing API calls one token may make in ``meta_usage_window_seconds``,
+    across every caller (meta_ads.TokenLimit); None, the default, sets no such limit.
     """
 
     def __init__(
@@ -126,6 +130,8 @@ class Sandbox:
         restate_each_sync: bool = False,
         today=None,
         meta_report_seconds: float = 0.0,
+        meta_calls_per_token: int | None = None,
+        meta_usage_window_seconds: float = 3600.0,
         **advertiser_options,
     ):
         self.advertiser = SyntheticAdvertiser(seed=seed, today=today, **advertiser_options)
@@ -138,6 +144,8 @@ class Sandbox:
         self._sandboxes = platform_sandboxes()
         # one API per registered platform, by platform name
         self.apis: dict[str, Any] = {name: module.API(self) for name, module in self._sandboxes.items()}
+        if meta_calls_per_token is not None:
+            self.meta.token_limit = TokenLimit(meta_calls_per_token, meta_usage_window_seconds)
         self.ga4_grpc = ga4_grpc.Ga4GrpcServer(self.ga4)  # GA4 over gRPC, on a loopback port of its own
         # Routes that take any id of a shape (Meta's Graph ids) come after those that serve their own ids on it.
         in_order = sorted(self.apis.values(), key=lambda api: getattr(api, "FALLBACK_ROUTES", False))

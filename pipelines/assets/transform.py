@@ -7,6 +7,7 @@ partitions, for their per-day status (DECISIONLOG.md, "Only the raw tables are p
 """
 
 import contextlib
+import fcntl
 import functools
 import importlib.metadata
 import json
@@ -63,8 +64,21 @@ def prepared_manifest():
         for path in DBT_PROJECT_DIR.rglob("*")
         if path.suffix in (".sql", ".yml", ".csv", ".md") and "target" not in path.parts
     ]
-    if not manifest.exists() or max(path.stat().st_mtime for path in sources) > manifest.stat().st_mtime:
-        dbt_project.preparer.prepare(dbt_project)
+
+    def stale() -> bool:
+        return not manifest.exists() or max(path.stat().st_mtime for path in sources) > manifest.stat().st_mtime
+
+    if stale():
+        # The project's own target/ (manifest, partial parse, log) is shared by every process of this checkout:
+        # clients' syncs started together (`sync --all-clients`) parse one at a time, and only the first one.
+        manifest.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(manifest.parent / ".parse.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            if stale():
+                dbt_project.preparer.prepare(dbt_project)
+        finally:
+            os.close(descriptor)  # closing releases the lock
     dbt_project.prepare_if_dev()
     return dbt_project.manifest_path
 
