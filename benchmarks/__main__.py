@@ -21,6 +21,7 @@ def main() -> None:
     }
     RESULTS.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(figures, indent=2))
+    print(pipeline_costs.goals_line(figures["pipeline_costs"]["three_year_backfill_goals"]))
     print(f"Written to {RESULTS}")
 
 

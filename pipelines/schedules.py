@@ -5,8 +5,9 @@ that led to it, up to an attribution window earlier, so those days' figures chan
 first loaded. Each night therefore re-syncs yesterday and the N days before it, N per platform;
 one night a week (Sunday by default) with a longer N that catches the slow restatements.
 
-The sync job lands the raw tables over one partition range, so the run covers the union of the
-windows (earliest start .. yesterday); when it succeeds, the `models_after_sync` sensor launches the
+The sync job lands the raw tables for one range of days, so the run covers the union of the
+windows (earliest start .. yesterday: the days in its `social_roi/days` tag, the months that hold
+them as its partition range); when it succeeds, the `models_after_sync` sensor launches the
 rebuild job (the models and publication) for the same days. Each platform's own window travels in a run tag
 (`social_roi/window/<platform>=<start>..<end>`), so its raw asset can narrow its fetch to it:
 `platform_window_from_tags`. Everything is configured from the environment when the definitions
@@ -21,11 +22,11 @@ import dagster as dg
 
 from connectors import clock
 from pipelines.run_window import (
-    daily_partitions,
     days_tags,
     first_and_last_day,
-    partition_days,
+    month_partitions,
     range_tags,
+    tagged_days,
     window_tags,
 )
 from pipelines.settings import WEEKDAYS, ScheduleSettings
@@ -63,15 +64,15 @@ def platform_windows(night: dt.date, settings: ScheduleSettings) -> dict[str, tu
 def nightly_run_request(
     night: dt.date, settings: ScheduleSettings, last_partition: dt.date | None = None
 ) -> dg.RunRequest:
-    """The one run for the night of `night`: the union of every platform's window as one partition range.
+    """The one run for the night of `night`: the union of every platform's window as one range of days.
 
-    `last_partition` caps the range at the last day the partitions hold (a schedule set east of
-    UTC fires before the UTC day it calls yesterday is complete).
+    `last_partition` caps the range at the last complete day in the partitions' zone, UTC (a
+    schedule set east of UTC fires before the UTC day it calls yesterday is complete).
     """
     first_partition, _ = first_and_last_day()
     windows = {}
     for platform, (first, last) in platform_windows(night, settings).items():
-        # Within the days the partitions hold, so that each platform's window lies inside the run's range.
+        # Within the days a run may cover, so that each platform's window lies inside the run's days.
         last = min(last, last_partition) if last_partition is not None else last
         windows[platform] = (min(max(first, first_partition), last), last)
     start = min(first for first, _last in windows.values())
@@ -113,8 +114,8 @@ def build_nightly_schedule(
     def nightly_sync(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
         fired_at = context.scheduled_execution_time or clock.now(timezone)  # None when evaluated by hand
         local = fired_at.replace(tzinfo=timezone) if fired_at.tzinfo is None else fired_at.astimezone(timezone)
-        # The daily partitions end with the last complete day in their own time zone (UTC).
-        last_partition = local.astimezone(zoneinfo.ZoneInfo(daily_partitions.timezone)).date() - dt.timedelta(days=1)
+        # A run covers days up to the last complete one in the partitions' own time zone (UTC).
+        last_partition = local.astimezone(zoneinfo.ZoneInfo(month_partitions.timezone)).date() - dt.timedelta(days=1)
         return nightly_run_request(local.date(), settings, last_partition)
 
     return nightly_sync
@@ -122,14 +123,14 @@ def build_nightly_schedule(
 
 def models_run_request(run: dg.DagsterRun, raw_tables: set[dg.AssetKey]) -> dg.RunRequest | None:
     """The models' run after a successful run that loaded raw tables for some days (the sync job, or
-    a materialization or backfill of raw days from the UI): the same days, in a days tag (the models
+    a materialization or backfill of raw months from the UI): the same days, in a days tag (the models
     are not partitioned). None for a run that loaded no raw table, built the models itself, or
     covered no days."""
     selection = run.asset_selection
     if run.job_name != SYNC_JOB_NAME and (selection is None or not selection & raw_tables or selection - raw_tables):
         return None
-    days = partition_days(run.tags)
-    if days is None:
+    days = tagged_days(run.tags)
+    if days is None or days[0] > days[1]:  # no day, or only the month under way on its 1st
         return None
     # one models' run per loading run, however often the sensor sees it
     return dg.RunRequest(run_key=f"{MODELS_SENSOR_NAME}:{run.run_id}", tags=days_tags(*days))

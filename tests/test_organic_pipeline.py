@@ -299,7 +299,7 @@ def test_a_backfill_reaching_past_two_years_leaves_every_stored_page_day_older_t
     page = facebook_pages(sandbox.advertiser)[0].id
     account = instagram_accounts(sandbox.advertiser)[0].id
     # Stored days in 2023 (as a backfill over 2023 would reach them) and in the backfill below, which starts two
-    # weeks before Meta's two years: a range over all of 2023 proves no more and costs Dagster a partition a day.
+    # weeks before Meta's two years: a range over all of 2023 proves no more and fetches a year more.
     backfill = (first - dt.timedelta(days=14), first + dt.timedelta(days=2))
     older = [dt.date(2023, 3, 1), backfill[0], first - dt.timedelta(days=7), first - dt.timedelta(days=1)]
     tables = {

@@ -1,5 +1,6 @@
 """The published copy: analysts' sessions never block a sync, and never see half of one."""
 
+import datetime as dt
 import os
 import stat
 import subprocess
@@ -283,12 +284,12 @@ def sync_job_with_publication(version: int, fails: bool = False):
     import dagster as dg
 
     from pipelines.assets.publish import build_publish_asset
-    from pipelines.run_window import daily_partitions, single_run
+    from pipelines.run_window import month_partitions, single_run
     from pipelines.settings import warehouse_path
     from pipelines.warehouse_writer import RESOURCE_KEY, WarehouseWriter
 
     @dg.asset(
-        key=["marts", "roi_by_campaign"], partitions_def=daily_partitions, backfill_policy=single_run, pool="warehouse"
+        key=["marts", "roi_by_campaign"], partitions_def=month_partitions, backfill_policy=single_run, pool="warehouse"
     )
     def final_tables() -> None:
         if fails:
@@ -309,6 +310,8 @@ def test_the_sync_publishes_as_its_last_step_and_only_when_everything_before_it_
 ):
     import dagster as dg
 
+    from pipelines.run_window import range_tags
+
     warehouse, published = files
     monkeypatch.setenv("SOCIAL_ROI_WAREHOUSE", str(warehouse))
     monkeypatch.setenv("SOCIAL_ROI_PUBLISHED", str(published))
@@ -317,10 +320,7 @@ def test_the_sync_publishes_as_its_last_step_and_only_when_everything_before_it_
     with dg.instance_for_test() as instance:
         result = job.execute_in_process(
             instance=instance,
-            tags={
-                "dagster/asset_partition_range_start": "2026-11-01",
-                "dagster/asset_partition_range_end": "2026-11-24",
-            },
+            tags=range_tags(dt.date(2026, 11, 1), dt.date(2026, 11, 24)),
             raise_on_error=False,
         )
 

@@ -193,7 +193,11 @@ def test_the_monthly_schedule_writes_and_mails_last_months_report_after_the_nigh
 
     assert schedule.cron_schedule == "0 7 1 * *", "the 1st, two hours after the 05:00 nightly sync"
     assert schedule.job_name == "monthly_report"
-    assert request.tags["dagster/asset_partition_range_start"] == "2026-10-01"
-    assert request.tags["dagster/asset_partition_range_end"] == "2026-10-31"
+    assert (
+        request.tags["dagster/asset_partition_range_start"]
+        == request.tags["dagster/asset_partition_range_end"]
+        == "2026-10"
+    )
+    assert request.tags["social_roi/days"] == "2026-10-01..2026-10-31"
     assert request.run_config["ops"]["reports__monthly_report"]["config"] == {"deliver": True}
     assert request.run_key == "monthly_report:2026-10", "one report per month, however often evaluated"

@@ -15,8 +15,16 @@ from typing import Any
 import dagster as dg
 import pytest
 
+from connectors import clock
 from connectors.registry import PLATFORMS
-from pipelines.run_window import DAYS_TAG, daily_partitions, platform_window_from_tags, single_run
+from pipelines.run_window import (
+    DAYS_TAG,
+    month_partitions,
+    partition_dates,
+    platform_window_from_tags,
+    range_tags,
+    single_run,
+)
 from pipelines.schedules import (
     MODELS_SENSOR_NAME,
     SCHEDULE_NAME,
@@ -33,11 +41,12 @@ SUNDAY_NIGHT = dt.datetime(2026, 11, 29, 5, 0, tzinfo=OSLO)
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 
-# A stand-in for the sync job: same partitions and backfill policy, so the tests need neither dbt
-# nor the platforms (pipelines.definitions builds the real one).
-@dg.asset(partitions_def=daily_partitions, backfill_policy=single_run)
-def raw_stand_in(context: dg.AssetExecutionContext) -> None:
-    context.log.info(f"would sync {context.partition_key_range}")
+# A stand-in for the sync job: same partitions and backfill policy, and the days a raw table would
+# fetch and replace, so the tests need neither dbt nor the platforms (pipelines.definitions builds the real one).
+@dg.asset(partitions_def=month_partitions, backfill_policy=single_run)
+def raw_stand_in(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    first, last = partition_dates(context)
+    return dg.MaterializeResult(metadata={"days": f"{first}..{last}"})
 
 
 stand_in_job = dg.define_asset_job("sync", selection=[raw_stand_in])
@@ -63,14 +72,14 @@ def test_a_weeknight_yields_one_run_over_the_widest_window_with_each_platforms_w
     [request] = evaluate(nightly_definitions(), WEDNESDAY_NIGHT)
 
     # yesterday is the 24th: LinkedIn's 14 days before it is the widest window, Meta 7, GA4 3
-    assert request.tags[RANGE_START] == "2026-11-10"
-    assert request.tags[RANGE_END] == "2026-11-24"
+    assert request.tags[DAYS_TAG] == "2026-11-10..2026-11-24"
+    assert (request.tags[RANGE_START], request.tags[RANGE_END]) == ("2026-11", "2026-11"), "the month that holds them"
     assert request.run_key == "nightly_sync:2026-11-25"
     assert request.tags["social_roi/window/meta"] == "2026-11-17..2026-11-24"
     assert request.tags["social_roi/window/linkedin"] == "2026-11-10..2026-11-24"
     assert request.tags["social_roi/window/ga4"] == "2026-11-21..2026-11-24"
     assert request.tags["social_roi/pass"] == "nightly"
-    assert request.partition_key is None  # a range, not one day
+    assert request.partition_key is None  # a range, not one partition
 
 
 def test_a_sunday_night_takes_the_weekly_windows():
@@ -80,7 +89,8 @@ def test_a_sunday_night_takes_the_weekly_windows():
     assert request.tags["social_roi/window/meta"] == "2026-10-31..2026-11-28"  # 28 days before yesterday
     assert request.tags["social_roi/window/linkedin"] == "2026-08-30..2026-11-28"  # 90
     assert request.tags["social_roi/window/ga4"] == "2026-11-25..2026-11-28"
-    assert (request.tags[RANGE_START], request.tags[RANGE_END]) == ("2026-08-30", "2026-11-28")
+    assert request.tags[DAYS_TAG] == "2026-08-30..2026-11-28"
+    assert (request.tags[RANGE_START], request.tags[RANGE_END]) == ("2026-08", "2026-11")
 
 
 def test_the_same_tick_given_in_utc_or_local_time_asks_for_the_same_run():
@@ -102,7 +112,7 @@ def test_a_schedule_east_of_utc_never_asks_for_a_day_the_partitions_do_not_have_
         nightly_definitions(settings), dt.datetime(2026, 11, 25, 0, 0, tzinfo=zoneinfo.ZoneInfo("Pacific/Auckland"))
     )
 
-    assert request.tags[RANGE_END] == "2026-11-23"
+    assert request.tags[DAYS_TAG].endswith("..2026-11-23")
     assert all(
         platform_window_from_tags(request.tags, p)[1] <= dt.date(2026, 11, 23) for p in ("meta", "linkedin", "ga4")
     )
@@ -140,14 +150,44 @@ def test_two_evaluations_of_the_same_night_launch_one_run():
         assert instance.get_runs_count(dg.RunsFilter(tags={RUN_KEY_TAG: run_key})) == 1
 
 
-def test_the_run_covers_exactly_the_range_its_tags_name():
+def test_the_run_fetches_exactly_the_days_its_tags_name_and_dagster_records_their_month_once():
     defs = nightly_definitions()
     [request] = evaluate(defs, WEDNESDAY_NIGHT)
     with dg.instance_for_test() as instance:
         result = defs.resolve_job_def("sync").execute_in_process(instance=instance, tags=request.tags)
-        materialized = sorted(event.partition or "" for event in result.get_asset_materialization_events())
+        events = result.get_asset_materialization_events()
 
-    assert materialized[0] == "2026-11-10" and materialized[-1] == "2026-11-24" and len(materialized) == 15
+    assert [event.partition for event in events] == ["2026-11"], "one month recorded, not 15 days"
+    assert events[0].step_materialization_data.materialization.metadata["days"].value == "2026-11-10..2026-11-24"
+
+
+def test_a_sync_of_days_across_a_month_end_records_both_months_and_fetches_only_its_days():
+    with dg.instance_for_test() as instance:
+        result = (
+            nightly_definitions()
+            .resolve_job_def("sync")
+            .execute_in_process(instance=instance, tags=range_tags(dt.date(2026, 10, 30), dt.date(2026, 11, 2)))
+        )
+        events = result.get_asset_materialization_events()
+
+    assert sorted(event.partition or "" for event in events) == ["2026-10", "2026-11"]
+    assert [event.step_materialization_data.materialization.metadata["days"].value for event in events] == [
+        "2026-10-30..2026-11-02"
+    ] * 2
+
+
+def test_a_run_whose_days_lie_outside_its_months_fails_before_anything_is_fetched():
+    tags = {RANGE_START: "2026-11", RANGE_END: "2026-11", DAYS_TAG: "2026-10-25..2026-11-02"}
+    with dg.instance_for_test() as instance:
+        result = (
+            nightly_definitions()
+            .resolve_job_def("sync")
+            .execute_in_process(instance=instance, tags=tags, raise_on_error=False)
+        )
+
+    assert not result.success
+    [failure] = [event for event in result.all_events if event.event_type == dg.DagsterEventType.STEP_FAILURE]
+    assert "lie outside the months it materializes (2026-11..2026-11)" in str(failure.step_failure_data.error)
 
 
 def test_timezone_and_hour_come_from_the_environment_when_the_definitions_load(monkeypatch):
@@ -269,7 +309,7 @@ def models_after(run_of: Callable[[dg.Definitions, dg.DagsterInstance], dg.Execu
 def test_a_successful_sync_run_is_followed_by_the_models_run_for_its_days_once():
     run_id, request = models_after(
         lambda defs, instance: defs.resolve_job_def("sync").execute_in_process(
-            instance=instance, tags={RANGE_START: "2026-11-10", RANGE_END: "2026-11-24"}
+            instance=instance, tags=range_tags(dt.date(2026, 11, 10), dt.date(2026, 11, 24))
         )
     )
 
@@ -278,16 +318,28 @@ def test_a_successful_sync_run_is_followed_by_the_models_run_for_its_days_once()
     assert request.run_key == f"{MODELS_SENSOR_NAME}:{run_id}", "one models' run per sync run"
 
 
-def test_one_raw_day_materialized_from_the_ui_is_followed_by_the_models_for_that_day():
+def test_one_raw_month_materialized_from_the_ui_is_followed_by_the_models_for_its_days():
     # as the UI launches it: the code location's asset job, with the assets picked
     _run_id, request = models_after(
         lambda defs, instance: defs.resolve_implicit_global_asset_job_def().execute_in_process(
-            instance=instance, asset_selection=[raw_stand_in.key], partition_key="2026-11-20"
+            instance=instance, asset_selection=[raw_stand_in.key], partition_key="2026-10"
         )
     )
 
     assert isinstance(request, dg.RunRequest)
-    assert request.tags == {DAYS_TAG: "2026-11-20..2026-11-20"}
+    assert request.tags == {DAYS_TAG: "2026-10-01..2026-10-31"}
+
+
+def test_the_month_under_way_materialized_from_the_ui_covers_its_days_up_to_yesterday():
+    yesterday = clock.yesterday()
+    _run_id, request = models_after(
+        lambda defs, instance: defs.resolve_implicit_global_asset_job_def().execute_in_process(
+            instance=instance, asset_selection=[raw_stand_in.key], partition_key=f"{yesterday:%Y-%m}"
+        )
+    )
+
+    assert isinstance(request, dg.RunRequest)
+    assert request.tags == {DAYS_TAG: f"{yesterday.replace(day=1)}..{yesterday}"}
 
 
 def test_a_run_that_built_the_models_itself_launches_no_second_models_run():
@@ -295,7 +347,7 @@ def test_a_run_that_built_the_models_itself_launches_no_second_models_run():
         lambda _defs, instance: dg.materialize(
             [raw_stand_in, models_stand_in],
             instance=instance,
-            tags={RANGE_START: "2026-11-10", RANGE_END: "2026-11-12"},
+            tags=range_tags(dt.date(2026, 11, 10), dt.date(2026, 11, 12)),
         )
     )
 

@@ -14,7 +14,7 @@ from connectors.registry import raw_tables
 from pipelines import warehouse
 from pipelines.progress import report_progress
 from pipelines.redaction import keeps_secrets_out
-from pipelines.run_window import daily_partitions, single_run, source_window
+from pipelines.run_window import month_partitions, single_run, source_window
 from pipelines.settings import warehouse_path
 from pipelines.warehouse_writer import RESOURCE_KEY as WAREHOUSE_WRITER
 from pipelines.warehouse_writer import lock_conflict_is_final
@@ -37,7 +37,7 @@ def build_raw_asset(platform: Platform, table: RawTable) -> dg.AssetsDefinition:
         f"Each materialization replaces the ({table.slice_column}, day) slices of its window in one transaction.",
         group_name="ingestion",
         kinds={platform.name, "duckdb"},
-        partitions_def=daily_partitions,
+        partitions_def=month_partitions,
         backfill_policy=single_run,
         retry_policy=RAW_RETRY,
         pool="warehouse",
@@ -83,11 +83,13 @@ def build_raw_asset(platform: Platform, table: RawTable) -> dg.AssetsDefinition:
                 f"{platform.name}: the platform serves {earliest} onwards only; days before it keep what the warehouse holds.",
             )
             since = earliest
-        if since > until:
+        if since > until:  # every day too old for the platform, or none complete yet (a month on its 1st)
             return dg.MaterializeResult(
-                metadata={"rows": 0, "window": "none the platform still serves"},
+                metadata={"rows": 0, "window": "no day to fetch: none the platform still serves, or none complete yet"},
                 check_results=[
-                    dg.AssetCheckResult(check_name=EVERY_SLICE_SYNCED, passed=True, metadata={"skipped": "too old"})
+                    dg.AssetCheckResult(
+                        check_name=EVERY_SLICE_SYNCED, passed=True, metadata={"skipped": "no day to fetch"}
+                    )
                 ],
             )
         report_progress(context, f"{platform.name}: fetching {since}..{until}")

@@ -1,8 +1,9 @@
 """The report for management, as an asset downstream of the ROI tables.
 
-Partitioned by day like every asset, with one run per range: materializing a range of days writes
-the report for exactly those days. The monthly schedule materializes last month's days and asks for
-the report to be mailed; a re-materialization from the UI or `dagster asset materialize` writes the
+Partitioned by month like the raw tables, with one run per range: materializing a range of months
+writes the report for those months' days (up to yesterday), and a run with a `social_roi/days` tag
+for exactly those days. The monthly schedule materializes last month and asks for the report to be
+mailed; a re-materialization from the UI or `dagster asset materialize` writes the
 file and mails nothing. It is not part of the sync job: a nightly sync never writes a report.
 Delivery is an asset check: a mail server that refuses the login fails the check with the reason,
 never the report.
@@ -13,7 +14,7 @@ import dagster as dg
 from pipelines.progress import report_progress
 from pipelines.redaction import keeps_secrets_out
 from pipelines.report_run import Delivery, ReportNotWritten, deliver, write_period_report
-from pipelines.run_window import daily_partitions, partition_dates, single_run
+from pipelines.run_window import month_partitions, partition_dates, single_run
 
 REPORT_KEY = dg.AssetKey(["reports", "monthly_report"])
 REPORT_DELIVERED = "report_delivered"
@@ -40,12 +41,12 @@ class ReportDelivery(dg.Config):
 @dg.asset(
     key=REPORT_KEY,
     deps=ROI_TABLES,
-    description="The report for management for the days materialized (the monthly schedule: last month): one "
+    description="The report for management for the months materialized, or the run's days (the monthly schedule: last month): one "
     "self-contained HTML file, and a PDF when Chromium is installed, with ROI, ROAS, costs, conversions and KPI "
     "status against the previous period.",
     group_name="reporting",
     kinds={"html"},
-    partitions_def=daily_partitions,
+    partitions_def=month_partitions,
     backfill_policy=single_run,
     pool="warehouse",
     check_specs=[
