@@ -60,9 +60,11 @@ def log_of(client: Client) -> Path:
 
 
 def sync_all_clients(
-    start: dt.date, end: dt.date, env: Mapping[str, str] = os.environ, out: TextIO = sys.stdout
+    start: dt.date, end: dt.date, env: Mapping[str, str] = os.environ, out: TextIO | None = None
 ) -> int:
-    """Sync start..end for every client, SOCIAL_ROI_PARALLEL_CLIENTS at a time; 0 when every one succeeded."""
+    """Sync start..end for every client, SOCIAL_ROI_PARALLEL_CLIENTS at a time; 0 when every one succeeded.
+    The lines go to `out`, by default the standard output of the moment (not the one at import)."""
+    out = out or sys.stdout
     path = clients_file(env)
     if path is None:
         raise ClientsError(f"--all-clients needs a clients file: set {CLIENTS} to its path.")

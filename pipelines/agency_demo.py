@@ -118,14 +118,21 @@ def run_agency_demo(days: int) -> int:
 
     end = clock.yesterday()
     start = end - dt.timedelta(days=days - 1)
-    with agency_sandboxes(start, end) as clients_file:
-        os.environ[CLIENTS] = str(clients_file)
-        print(f"Clients file: {clients_file} ({len(DEMO_CLIENTS)} clients, secrets named as env: variables).")
-        # each client's sync is a process of its own, reaching its sandbox here over loopback
-        status = sync_all_clients(start, end)
-    for client in DEMO_CLIENTS:
-        with for_client(client.id, "report"), contextlib.suppress(FileNotFoundError):  # a failed client has none
-            write_report_by_hand(None, start, end, None, pdf=False, email=False)
-    overview, lines = write_overview(os.environ, start, end)
-    print(f"\nAgency overview ({start}..{end}): {overview}\n{overview_text(lines)}")
+    # The clients file's path and the variables its env: references name are set for the demo's own
+    # commands and children only: whoever called the demo gets its environment back as it was.
+    before = dict(os.environ)
+    try:
+        with agency_sandboxes(start, end) as clients_file:
+            os.environ[CLIENTS] = str(clients_file)
+            print(f"Clients file: {clients_file} ({len(DEMO_CLIENTS)} clients, secrets named as env: variables).")
+            # each client's sync is a process of its own, reaching its sandbox here over loopback
+            status = sync_all_clients(start, end)
+        for client in DEMO_CLIENTS:
+            with for_client(client.id, "report"), contextlib.suppress(FileNotFoundError):  # a failed client has none
+                write_report_by_hand(None, start, end, None, pdf=False, email=False)
+        overview, lines = write_overview(os.environ, start, end)
+        print(f"\nAgency overview ({start}..{end}): {overview}\n{overview_text(lines)}")
+    finally:
+        os.environ.clear()
+        os.environ.update(before)
     return status

@@ -110,7 +110,7 @@ def test_one_clients_failure_holds_no_other_and_the_command_names_it(sandbox, tm
     status = main(["sync", "--all-clients", "--start", str(SETTLED_WINDOW[0]), "--end", str(SETTLED_WINDOW[1])])
 
     out, err = capsys.readouterr()
-    assert status == 1
+    assert status == 1, out + err
     assert re.search(r"^fjord\s+ok\s", out, re.M) and re.search(r"^hav\s+failed \(exit 2\)\s", out, re.M), out
     assert "1 of 2 clients failed: hav" in err
     assert (
