@@ -21,6 +21,10 @@ PERMISSION_CODES = {10, *range(200, 300)}
 
 BUSINESS_USE_CASE_USAGE = "x-business-use-case-usage"
 
+# "Batch requests are limited to 50 requests per batch. Each call within the batch is counted separately for the
+# purposes of calculating API call limits" (developers.facebook.com/docs/graph-api/batch-requests, "Limitations").
+MAX_REQUESTS_PER_BATCH = 50
+
 
 def json_header(headers: Mapping[str, str], name: str) -> dict:
     """A usage header's JSON object ({} when absent or unreadable); `name` in lower case, matched in any case."""

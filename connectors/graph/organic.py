@@ -13,6 +13,11 @@ organic client of the process, so by every source of a run), and every later cal
 theirs fails at once, without a request, with the one message that says which, until when, and what to do.
 A throttle without the header (the app's code 4, the user's 17) is retried with backoff as before.
 
+Many small reads of one account (a day's insights each, an item's insights each) go in Graph's batch requests, up
+to 50 in one HTTP call (`_call_batched`, through the SDK's FacebookAdsApiBatch): each still counts as a call
+against the limits, so batching saves round trips, not quota. A request the batch answers with an error fails as
+a lone call would; one it leaves unanswered (a batch that ran out of time answers null) is sent again.
+
 A source subclasses `OrganicGraphClient`, names what it reads (`NOUN`, `PERMISSIONS`, `PERMISSION_ADVICE`)
 and says how Graph words a metric it no longer serves (`retired_metric_error`).
 """
@@ -24,10 +29,10 @@ import datetime as dt
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import requests
-from facebook_business.api import FacebookAdsApi
+from facebook_business.api import FacebookAdsApi, FacebookAdsApiBatch, FacebookResponse
 from facebook_business.exceptions import FacebookRequestError
 from facebook_business.session import FacebookSession
 
@@ -42,6 +47,7 @@ from connectors.errors import (
 )
 from connectors.graph import (
     EXPIRED_TOKEN_CODE,
+    MAX_REQUESTS_PER_BATCH,
     PERMISSION_CODES,
     THROTTLE_CODES,
     TRANSIENT_CODES,
@@ -52,6 +58,12 @@ DEFAULT_GRAPH_URL = "https://graph.facebook.com"
 TOKEN_SETTINGS = ("META_PAGE_ACCESS_TOKEN", "META_ACCESS_TOKEN")
 
 log = logging.getLogger(__name__)
+
+# A request to put in a batch: called with the batch and the callbacks for its answer (an SDK read such as
+# `IGUser(id).get_insights(params=..., batch=batch, success=success, failure=failure)`).
+BatchedRequest = Callable[
+    [FacebookAdsApiBatch, Callable[[FacebookResponse], None], Callable[[FacebookResponse], None]], object
+]
 
 
 def ids_and_token(
@@ -159,6 +171,8 @@ class OrganicGraphClient:
                 if isinstance(problem, PlatformThrottledError):
                     regain = regain_seconds_by_business(error.http_headers() or {})
                     said = f"code {error.api_error_code()}: {error.api_error_message() or error.http_status()}"
+            except TransientPlatformError as error:  # a batch that left requests unanswered
+                problem = error
             except requests.RequestException as error:
                 problem = TransientPlatformError(
                     self.PLATFORM,
@@ -188,6 +202,65 @@ class OrganicGraphClient:
                     self.sleep(delay)
                     continue
             raise problem
+
+    def _call_batched(
+        self,
+        object_id: str,
+        requests: Sequence[BatchedRequest],
+        metrics: tuple[str, ...] = (),
+        item_error: Callable[[FacebookRequestError], bool] = lambda _error: False,
+    ) -> list[object]:
+        """The JSON answers to `requests`, in their order, asked in batches of up to 50 after the first. An error `item_error`
+        accepts is about its request's object alone and is that request's answer (a FacebookRequestError); any
+        other error fails the whole read as `_call` fails a lone call (throttles waited out, transient errors
+        retried, without asking again the requests already answered); a request a batch leaves unanswered is
+        asked again in the retry."""
+        answers: dict[int, object] = {}
+        # The first request goes alone: an account Meta refuses (a throttle, a lost permission, a bad token) then
+        # costs one call, not a batch of them, as every request in a batch counts against the limits.
+        batches = [range(0, min(1, len(requests)))]
+        batches += [
+            range(first, min(first + MAX_REQUESTS_PER_BATCH, len(requests)))
+            for first in range(1, len(requests), MAX_REQUESTS_PER_BATCH)
+        ]
+        for indices in batches:
+            self._call(
+                object_id, lambda i=indices: self._send_batch(object_id, requests, i, answers, item_error), metrics
+            )
+        return [answers[index] for index in range(len(requests))]
+
+    def _send_batch(
+        self,
+        object_id: str,
+        requests: Sequence[BatchedRequest],
+        indices: range,
+        answers: dict[int, object],
+        item_error: Callable[[FacebookRequestError], bool],
+    ) -> None:
+        """One batch of the requests at `indices` not yet answered; their answers go into `answers`. The first
+        error Graph answered that is not an item's own is raised as the SDK raises a lone call's; a request left
+        unanswered is a transient failure."""
+        batch = self._api.new_batch()
+        failures: dict[int, FacebookResponse] = {}
+        for index in indices:
+            if index not in answers:
+                requests[index](
+                    batch,
+                    lambda response, i=index: answers.__setitem__(i, response.json()),
+                    lambda response, i=index: failures.__setitem__(i, response),
+                )
+        unanswered = batch.execute()
+        for index in sorted(failures):
+            error = graph_error(failures[index])
+            if not item_error(error):
+                raise error
+            answers[index] = error
+        if unanswered is not None:
+            raise TransientPlatformError(
+                self.PLATFORM,
+                f"Meta's batch left {len(unanswered)} request(s) for {self.NOUN} {object_id} unanswered (out of time).",
+                object_id,
+            )
 
     def _throttled_beyond_patience(self, object_id: str, regain: dict[str, float], said: str) -> PlatformThrottledError:
         """The one message for a business throttled longer than the run waits; its accounts are remembered, so
@@ -240,3 +313,11 @@ class OrganicGraphClient:
         return PlatformConfigError(
             self.PLATFORM, f"Meta refused the request for {where} (code {code}: {message}).", object_id
         )
+
+
+def graph_error(response: FacebookResponse) -> FacebookRequestError:
+    """The error of a request answered inside a batch, as the SDK raises a lone call's (`FacebookResponse.error`),
+    with its headers as a mapping: a batch answer lists them as [{"name", "value"}]."""
+    listed = response.headers()
+    headers = {entry["name"]: entry["value"] for entry in listed} if isinstance(listed, list) else dict(listed or {})
+    return FacebookRequestError("Call was not successful", {}, response.status(), headers, response.body())

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 import json
 import logging
 import os
@@ -62,7 +63,14 @@ from facebook_business.exceptions import FacebookRequestError
 
 from connectors import clock
 from connectors.errors import MalformedPayloadError, PlatformConfigError
-from connectors.graph.organic import DEFAULT_GRAPH_URL, TOKEN_SETTINGS, OrganicGraphClient, ids_and_token
+from connectors.graph import MAX_REQUESTS_PER_BATCH
+from connectors.graph.organic import (
+    DEFAULT_GRAPH_URL,
+    TOKEN_SETTINGS,
+    BatchedRequest,
+    OrganicGraphClient,
+    ids_and_token,
+)
 from connectors.platform import (
     AccessCheck,
     RecordSlice,
@@ -239,22 +247,40 @@ class InstagramClient(OrganicGraphClient):
         return None if refused is None else _retired_metric_error(account_id, metrics, int(refused.group(1)))
 
     def daily_insights(self, account_id: str, since: dt.date, until: dt.date) -> Iterator[dict]:
-        """One record per day of [since, until] that Instagram has figures for: two requests a day."""
+        """One record per day of [since, until] that Instagram has figures for: two requests a day, sent up to 50 at
+        a time in Graph's batch requests (the days' totals in one batch, their follows in the next)."""
         totals_metrics = self.settings.account_metrics
-        day = since
-        while day <= until:
-            totals = self._call(
-                account_id, lambda d=day: self._account_insights(account_id, totals_metrics, d), totals_metrics
+        days = [since + dt.timedelta(days=offset) for offset in range((until - since).days + 1)]
+        for first in range(0, len(days), MAX_REQUESTS_PER_BATCH):
+            chunk = days[first : first + MAX_REQUESTS_PER_BATCH]
+            totals = self._call_batched(
+                account_id, [self._insights_request(account_id, totals_metrics, day) for day in chunk], totals_metrics
             )
-            follows = self._call(
+            follows = self._call_batched(
                 account_id,
-                lambda d=day: self._account_insights(account_id, (FOLLOWS_METRIC,), d, breakdown="follow_type"),
+                [self._insights_request(account_id, (FOLLOWS_METRIC,), day, "follow_type") for day in chunk],
                 (FOLLOWS_METRIC,),
             )
-            record = parse_account_day(totals + follows, account_id, day)
-            if record is not None:
-                yield record
-            day += dt.timedelta(days=1)
+            for day, day_totals, day_follows in zip(chunk, totals, follows, strict=True):
+                entries = _insights_entries(day_totals, account_id, day) + _insights_entries(
+                    day_follows, account_id, day
+                )
+                record = parse_account_day(entries, account_id, day)
+                if record is not None:
+                    yield record
+
+    def _insights_request(self, account_id: str, metrics, day: dt.date, breakdown: str | None = None) -> BatchedRequest:
+        """The day's account insights as a request to put in a batch."""
+
+        def add(batch, success, failure):
+            with warnings.catch_warnings():
+                # The SDK's enum of metrics lists the media metrics only, and warns about any account metric.
+                warnings.filterwarnings("ignore", message="value of metric might not be compatible")
+                IGUser(account_id, api=self._api).get_insights(
+                    params=_insights_params(metrics, day, breakdown), batch=batch, success=success, failure=failure
+                )
+
+        return add
 
     def media_insights(self, account_id: str, since: dt.date, until: dt.date) -> Iterator[dict]:
         """One record per media item published on [since, until] (UTC days), with its lifetime figures now."""
@@ -266,16 +292,15 @@ class InstagramClient(OrganicGraphClient):
         yield from self._with_insights(account_id, self._stories_live(account_id), "the last 24 hours")
 
     def _with_insights(self, account_id: str, listed: Iterator[dict], period: str) -> Iterator[dict]:
-        """Each listed item as a record with the insights its type has; items posted before the business
-        conversion are listed without figures and counted in the log."""
+        """Each listed item as a record with the insights its type has, read 50 items at a time in Graph's batch
+        requests; items posted before the business conversion are listed without figures and counted in the log."""
         before_business = 0
-        for media in listed:
-            try:
-                entries = self._item_insights(account_id, media)
-            except _PostedBeforeBusiness:
-                before_business += 1
-                entries = None
-            yield parse_media(media, entries, account_id)
+        for chunk in _chunks(listed, MAX_REQUESTS_PER_BATCH):
+            for media, entries in zip(chunk, self._chunk_insights(account_id, chunk), strict=True):
+                if isinstance(entries, _PostedBeforeBusiness):
+                    before_business += 1
+                    entries = None
+                yield parse_media(media, entries, account_id)
         if before_business:
             log.warning(
                 "Instagram account %s: %d media item(s) of %s were posted before the account became a business "
@@ -286,23 +311,78 @@ class InstagramClient(OrganicGraphClient):
                 POSTED_BEFORE_BUSINESS_SUBCODE,
             )
 
-    def _item_insights(self, account_id: str, media: Mapping) -> list[dict] | None:
-        """The item's insights entries for the metrics its type has; a metric Instagram refuses for this item
-        anyway is dropped and the item read again without it (at most once per metric)."""
-        metrics = media_metrics_for(media, self.settings.media_metrics)
+    def _chunk_insights(self, account_id: str, chunk: list[dict]) -> list[list[dict] | None | _PostedBeforeBusiness]:
+        """Each item's insights entries (None: Instagram shows none for it; _PostedBeforeBusiness: it has none),
+        one batch per set of metrics (items of one media_product_type share theirs). An item whose type has no
+        metric asked has none to read: every figure stays NULL."""
+        outcomes: list[list[dict] | None | _PostedBeforeBusiness] = [[] for _ in chunk]
+        by_metrics: dict[tuple[str, ...], list[int]] = {}
+        for index, media in enumerate(chunk):
+            if metrics := media_metrics_for(media, self.settings.media_metrics):
+                by_metrics.setdefault(metrics, []).append(index)
+        for metrics, indices in by_metrics.items():
+            answers = self._call_batched(
+                account_id,
+                [self._media_request(chunk[index]["id"], metrics) for index in indices],
+                metrics,
+                item_error=lambda error, m=metrics: _about_the_item(error, m),
+            )
+            for index, answer in zip(indices, answers, strict=True):
+                outcomes[index] = self._item_outcome(account_id, chunk[index], metrics, answer)
+        return outcomes
+
+    def _item_outcome(
+        self, account_id: str, media: Mapping, metrics: tuple[str, ...], answer
+    ) -> list[dict] | None | _PostedBeforeBusiness:
+        """What an item's answer in a batch says: its entries, or its own refusal; a metric refused for this item
+        alone is dropped and the item read again without it."""
+        try:
+            if not isinstance(answer, FacebookRequestError):
+                return _media_entries(answer, account_id, media)
+            return _item_refusal(answer, metrics)
+        except _PostedBeforeBusiness as posted_before:
+            return posted_before
+        except _MetricsRefusedForItem as refused:
+            self._log_refused(media, refused)
+            try:
+                return self._item_insights(
+                    account_id, media, tuple(name for name in metrics if name not in refused.metrics)
+                )
+            except _PostedBeforeBusiness as posted_before:
+                return posted_before
+
+    def _item_insights(self, account_id: str, media: Mapping, metrics: tuple[str, ...]) -> list[dict] | None:
+        """The item's insights entries for `metrics`, read alone; a metric Instagram refuses for this item is
+        dropped and the item read again without it (at most once per metric)."""
         while metrics:
             try:
                 return self._call(account_id, lambda m=metrics: self._media_metrics(media["id"], m), metrics)
             except _MetricsRefusedForItem as refused:
-                log.info(
-                    "Instagram media %s (%s/%s): Instagram has no %s for it; read again without",
-                    media["id"],
-                    media.get("media_type"),
-                    media.get("media_product_type"),
-                    refused,
-                )
+                self._log_refused(media, refused)
                 metrics = tuple(name for name in metrics if name not in refused.metrics)
         return []  # no metric left that this item has: every figure stays NULL
+
+    @staticmethod
+    def _log_refused(media: Mapping, refused: _MetricsRefusedForItem) -> None:
+        log.info(
+            "Instagram media %s (%s/%s): Instagram has no %s for it; read again without",
+            media["id"],
+            media.get("media_type"),
+            media.get("media_product_type"),
+            refused,
+        )
+
+    def _media_request(self, media_id: str, metrics: tuple[str, ...]) -> BatchedRequest:
+        """The item's lifetime insights as a request to put in a batch."""
+
+        def add(batch, success, failure):
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="value of metric might not be compatible")
+                IGMedia(media_id, api=self._api).get_insights(
+                    params={"metric": list(metrics)}, batch=batch, success=success, failure=failure
+                )
+
+        return add
 
     def follower_total(self, account_id: str, *_window) -> Iterator[dict]:
         """The account's follower total now (whatever the window), as one record; a failure leaves when the
@@ -322,23 +402,12 @@ class InstagramClient(OrganicGraphClient):
         yesterday = clock.yesterday()
         self._call(account_id, lambda: self._account_insights(account_id, ("reach",), yesterday), ("reach",))
 
-    def _account_insights(self, account_id: str, metrics, day: dt.date, breakdown: str | None = None) -> list[dict]:
-        start = dt.datetime.combine(day, dt.time(), INSIGHTS_DAY_ZONE)
-        params = {
-            "metric": list(metrics),
-            "period": ["day"],
-            "metric_type": "total_value",
-            "since": int(start.timestamp()),
-            # One day (23 or 25 hours when the clocks change): a total_value covers the whole range.
-            "until": int(dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), INSIGHTS_DAY_ZONE).timestamp()),
-        }
-        if breakdown:
-            params["breakdown"] = [breakdown]
+    def _account_insights(self, account_id: str, metrics, day: dt.date) -> list[dict]:
         with warnings.catch_warnings():
             # The SDK's enum of metrics lists the media metrics only, and warns about any account metric.
             warnings.filterwarnings("ignore", message="value of metric might not be compatible")
             # Neither batched nor pending: the SDK returns a Cursor over the answer.
-            cursor = cast(Cursor, IGUser(account_id, api=self._api).get_insights(params=params))
+            cursor = cast(Cursor, IGUser(account_id, api=self._api).get_insights(params=_insights_params(metrics, day)))
         return [cursor[index].export_all_data() for index in range(len(cursor))]
 
     def _media_metrics(self, media_id: str, metrics) -> list[dict] | None:
@@ -348,15 +417,7 @@ class InstagramClient(OrganicGraphClient):
             try:
                 cursor = cast(Cursor, IGMedia(media_id, api=self._api).get_insights(params={"metric": list(metrics)}))
             except FacebookRequestError as error:
-                # Code 10 "(#10) Not enough viewers for the media to show insights" (Media Insights reference,
-                # "Limitations") is about this item, not the token: its figures stay empty, the account loads.
-                if error.api_error_code() == 10 and NOT_ENOUGH_VIEWERS in (error.api_error_message() or ""):
-                    return None
-                if error.api_error_code() == 100 and error.api_error_subcode() == POSTED_BEFORE_BUSINESS_SUBCODE:
-                    raise _PostedBeforeBusiness() from None
-                if error.api_error_code() == 100 and (refused := _refused_for_item(error, metrics)):
-                    raise _MetricsRefusedForItem(refused) from None
-                raise
+                return _item_refusal(error, metrics)
         return [cursor[index].export_all_data() for index in range(len(cursor))]
 
     def _user_fields(self, account_id: str, fields: list[str]) -> dict:
@@ -390,6 +451,66 @@ class InstagramClient(OrganicGraphClient):
             yield from ({**media, "media_product_type": media.get("media_product_type") or "STORY"} for media in page)
             if not page or not self._call(account_id, cursor.load_next_page):
                 return
+
+
+def _insights_params(metrics, day: dt.date, breakdown: str | None = None) -> dict:
+    """The parameters of one Pacific day's total_value account insights (see the module docstring)."""
+    start = dt.datetime.combine(day, dt.time(), INSIGHTS_DAY_ZONE)
+    params = {
+        "metric": list(metrics),
+        "period": ["day"],
+        "metric_type": "total_value",
+        "since": int(start.timestamp()),
+        # One day (23 or 25 hours when the clocks change): a total_value covers the whole range.
+        "until": int(dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), INSIGHTS_DAY_ZONE).timestamp()),
+    }
+    if breakdown:
+        params["breakdown"] = [breakdown]
+    return params
+
+
+def _insights_entries(answer, account_id: str, day: dt.date) -> list[dict]:
+    """The `data` entries of an insights answer read in a batch (a JSON object, not the SDK's Cursor)."""
+    entries = answer.get("data") if isinstance(answer, dict) else None
+    if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
+        raise _malformed(account_id, f"the insights answer for {day} has no list of metrics")
+    return entries
+
+
+def _about_the_item(error: FacebookRequestError, metrics: tuple[str, ...]) -> bool:
+    """Whether a media item's error is about that item (see `_item_refusal`), not about the token or account."""
+    code, subcode = error.api_error_code(), error.api_error_subcode()
+    if code == 10:
+        return NOT_ENOUGH_VIEWERS in (error.api_error_message() or "")
+    return code == 100 and (subcode == POSTED_BEFORE_BUSINESS_SUBCODE or bool(_refused_for_item(error, metrics)))
+
+
+def _item_refusal(error: FacebookRequestError, metrics) -> None:
+    """None when Instagram shows no insights for the item; the item's other refusals as their exceptions; any
+    other error raised as it is."""
+    # Code 10 "(#10) Not enough viewers for the media to show insights" (Media Insights reference, "Limitations") is
+    # about this item, not the token: its figures stay empty, the account loads.
+    if error.api_error_code() == 10 and NOT_ENOUGH_VIEWERS in (error.api_error_message() or ""):
+        return None
+    if error.api_error_code() == 100 and error.api_error_subcode() == POSTED_BEFORE_BUSINESS_SUBCODE:
+        raise _PostedBeforeBusiness() from None
+    if error.api_error_code() == 100 and (refused := _refused_for_item(error, metrics)):
+        raise _MetricsRefusedForItem(refused) from None
+    raise error
+
+
+def _media_entries(answer, account_id: str, media: Mapping) -> list[dict]:
+    """The `data` entries of an item's insights answer read in a batch."""
+    entries = answer.get("data") if isinstance(answer, dict) else None
+    if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
+        raise _malformed(account_id, f"the insights answer for media {media.get('id')} has no list of metrics")
+    return entries
+
+
+def _chunks(items: Iterator[dict], size: int) -> Iterator[list[dict]]:
+    """`items` in lists of `size` (the last one shorter), read lazily."""
+    while chunk := list(itertools.islice(items, size)):
+        yield chunk
 
 
 def _refused_for_item(error: FacebookRequestError, asked: tuple[str, ...]) -> tuple[str, ...]:

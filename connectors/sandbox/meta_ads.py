@@ -49,6 +49,7 @@ import urllib.parse
 import zoneinfo
 
 from connectors import clock
+from connectors.sandbox import graph_batch
 from connectors.sandbox.http import Request, Response
 from connectors.sandbox.meta_figures import (
     DailyDelivery,
@@ -239,6 +240,12 @@ class MetaGraphApi:
             ("GET", re.compile(rf"^/{VERSION}/act_(\d+)$"), self.ad_account),
             ("GET", re.compile(rf"^/{VERSION}/(\d+)$"), self.report_run_status),
             ("GET", re.compile(rf"^/{VERSION}/(\d+)/insights$"), self.report_run_results),
+            # Graph's batch requests, for every Graph platform the sandbox serves (graph_batch.py).
+            (
+                "POST",
+                graph_batch.ROOT,
+                lambda request, match: graph_batch.answer_batch(self.sandbox, request, match, LATEST_VERSION),
+            ),
         ]
 
     # --- shared checks -------------------------------------------------------------------------
