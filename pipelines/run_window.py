@@ -1,16 +1,16 @@
-"""Which days a run covers: the monthly partitioning of the raw tables, the run tags that carry a
-range of days, and each source's own window inside that range.
+"""Which days a run covers: the yearly partitioning of the raw tables (and the monthly one of the
+report), the run tags that carry a range of days, and each source's own window inside that range.
 
 A sync is two runs. The ingestion run materializes one partition range of the raw tables (a
-backfill, `social-roi sync --start --end`, the nightly schedule): the months that hold its days,
+backfill, `social-roi sync --start --end`, the nightly schedule): the years that hold its days,
 named by Dagster's own range tags, and the days themselves in a `social_roi/days` tag, so that a
-sync of three days of a month fetches and replaces those three days and no other. The nightly
-schedule may narrow a source to its restatement window with a `social_roi/window/<platform>` tag,
-and without one a source fetches the run's days. A run with no days tag (a month backfilled from
-the UI, `dagster asset materialize --partition-range`) covers its months' days up to the last
-complete one. The models' run that follows (the rebuild job) carries the same days in the days tag:
-the models are not partitioned (DECISIONLOG.md, "The raw tables are partitioned by month, and a
-run's days travel in a tag").
+sync of three days fetches and replaces those three days and no other. The nightly schedule may
+narrow a source to its restatement window with a `social_roi/window/<platform>` tag, and without
+one a source fetches the run's days. A run with no days tag (a year backfilled from the UI,
+`dagster asset materialize --partition-range`) covers its years' days up to the last complete one.
+The models' run that follows (the rebuild job) carries the same days in the days tag: the models
+are not partitioned (DECISIONLOG.md, "The raw tables are partitioned by year, and a run's days
+travel in a tag").
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from connectors import clock
 # The ad platforms keep about three years of history (e.g. 37 months of Meta insights); nobody
 # backfills further than that.
 FIRST_DAY = dt.date(2023, 1, 1)
+YEAR_KEY = "%Y"
 MONTH_KEY = "%Y-%m"
 
 
@@ -44,28 +45,40 @@ def _months(day: dt.date) -> int:
     return day.year * 12 + day.month - 1
 
 
-def _calendar_end() -> tuple[str | None, int]:
-    """Where the partitions end: with the month of the last complete day. Dagster reads the real
-    clock and counts whole months up to its present, so `end_offset=1` adds the month under way;
-    a fixed day (SOCIAL_ROI_TODAY) needs `end_date` to stop at its month, and a larger offset to
-    reach a month ahead of the real clock's."""
+def _calendar_end(yearly: bool) -> tuple[str | None, int]:
+    """Where the partitions end: with the year (or month) of the last complete day. Dagster reads the
+    real clock and counts whole periods up to its present, so `end_offset=1` adds the one under way;
+    a fixed day (SOCIAL_ROI_TODAY) needs `end_date` to stop at its period, and a larger offset to
+    reach a period ahead of the real clock's."""
     if clock.fixed_day() is None:
-        return None, 1  # the month under way; on its 1st it holds no complete day yet (see month_days)
-    last = last_complete_day()
+        return None, 1  # the period under way; on its first day it holds no complete day yet (see key_days)
+    last, now = last_complete_day(), dt.datetime.now(dt.UTC).date()
+    if yearly:
+        return str(last.year + 1), max(0, last.year + 1 - now.year)  # exclusive: the year after
     end = dt.date(last.year + last.month // 12, last.month % 12 + 1, 1)  # exclusive: the month after
-    return end.strftime(MONTH_KEY), max(0, _months(end) - _months(dt.datetime.now(dt.UTC).date()))
+    return end.strftime(MONTH_KEY), max(0, _months(end) - _months(now))
 
 
-_end_date, _end_offset = _calendar_end()
-# Monthly, not daily: Dagster records each partition of each asset a run covers (its planned
-# event, its materialization, on SQLite in two files), so a day's partitions made a 3-year backfill
-# record 13 tables x 1,095 days; months record 13 x 36 (DECISIONLOG.md, "The raw tables are
-# partitioned by month, and a run's days travel in a tag").
+_year_end, _year_offset = _calendar_end(yearly=True)
+# The raw tables' partitions: yearly, not monthly nor daily. Dagster records each partition of each
+# asset a run covers (its planned event and its materialization, on SQLite each a few transactions
+# in two files, some 40 ms), so a 3-year backfill recorded 14 tables x 1,095 days, then x 37 months
+# (about 40 s of a 105 s backfill), and now x 4 years (DECISIONLOG.md, "The raw tables are
+# partitioned by year, and a run's days travel in a tag").
+year_partitions = dg.TimeWindowPartitionsDefinition(
+    cron_schedule="0 0 1 1 *",
+    start=FIRST_DAY.strftime(YEAR_KEY),
+    fmt=YEAR_KEY,
+    end=_year_end,
+    end_offset=_year_offset,
+)
+_month_end, _month_offset = _calendar_end(yearly=False)
+# The monthly report's partitions: a report covers one month.
 month_partitions = dg.MonthlyPartitionsDefinition(
-    start_date=FIRST_DAY.strftime(MONTH_KEY), fmt=MONTH_KEY, end_date=_end_date, end_offset=_end_offset
+    start_date=FIRST_DAY.strftime(MONTH_KEY), fmt=MONTH_KEY, end_date=_month_end, end_offset=_month_offset
 )
 
-# Every partitioned asset uses the same policy: a range is ONE run, never one run per month that
+# Every partitioned asset uses the same policy: a range is ONE run, never one run per partition that
 # would race for the DuckDB lock (the pitfalls noted for our pinned Dagster and dbt versions, point 6 of the team's dagster-dbt notes).
 single_run = dg.BackfillPolicy.single_run()
 # Dagster 1.13 still marks the `backfill_policy` parameter beta, and says so on every asset
@@ -75,8 +88,8 @@ warnings.filterwarnings(
 )
 
 WINDOW_TAG_PREFIX = "social_roi/window/"
-# The days a run covers, which need not be whole months: every run that `social-roi sync`, the
-# nightly schedule and the monthly report launch carries it, beside the months it materializes; the
+# The days a run covers, which need not be whole partitions: every run that `social-roi sync`, the
+# nightly schedule and the monthly report launch carries it, beside the partitions it materializes; the
 # models' run (the rebuild job) carries it alone, and Dagster records one materialization per model
 # and run.
 DAYS_TAG = "social_roi/days"
@@ -90,18 +103,15 @@ def first_and_last_day() -> tuple[dt.date, dt.date]:
     return FIRST_DAY, last
 
 
-def month_key(day: dt.date) -> str:
-    """The partition that holds `day`."""
-    return day.strftime(MONTH_KEY)
-
-
-def range_tags(start: dt.date, end: dt.date) -> dict[str, str]:
-    """The tags that make a run of exactly the days start..end (inclusive): the months that hold them
-    as Dagster's partition range, which is what it records, and the days, which are what is fetched
-    and replaced."""
+def range_tags(
+    start: dt.date, end: dt.date, partitions: dg.TimeWindowPartitionsDefinition = year_partitions
+) -> dict[str, str]:
+    """The tags that make a run of exactly the days start..end (inclusive): the partitions that hold
+    them (the raw tables' years, or the report's months) as Dagster's partition range, which is what
+    it records, and the days, which are what is fetched and replaced."""
     return {
-        ASSET_PARTITION_RANGE_START_TAG: month_key(start),
-        ASSET_PARTITION_RANGE_END_TAG: month_key(end),
+        ASSET_PARTITION_RANGE_START_TAG: start.strftime(partitions.fmt),
+        ASSET_PARTITION_RANGE_END_TAG: end.strftime(partitions.fmt),
         **days_tags(start, end),
     }
 
@@ -111,27 +121,30 @@ def days_tags(start: dt.date, end: dt.date) -> dict[str, str]:
     return {DAYS_TAG: f"{start.isoformat()}..{end.isoformat()}"}
 
 
-def month_days(first_month: str, last_month: str) -> tuple[dt.date, dt.date]:
-    """The days of the months first_month..last_month (partition keys), up to the last complete day:
-    the month under way holds its days so far, and on its 1st none (the first day is then after the last)."""
-    first = month_partitions.time_window_for_partition_key(first_month).start.date()
-    last = month_partitions.time_window_for_partition_key(last_month).end.date() - dt.timedelta(days=1)
+def key_days(first_key: str, last_key: str) -> tuple[dt.date, dt.date]:
+    """The days of the partitions first_key..last_key (years of the raw tables, or months of the
+    report), up to the last complete day: the period under way holds its days so far, and on its
+    first day none (the first day is then after the last)."""
+    partitions = year_partitions if len(first_key) == 4 else month_partitions
+    first = partitions.time_window_for_partition_key(first_key).start.date()
+    last = partitions.time_window_for_partition_key(last_key).end.date() - dt.timedelta(days=1)
     return first, min(last, last_complete_day())
 
 
 def partition_dates(context: dg.AssetExecutionContext) -> tuple[dt.date, dt.date]:
-    """The days a partitioned step covers: the run's days tag, which must lie within the months the
-    run materializes (a run records only the months it covers); without one, those months' days."""
+    """The days a partitioned step covers: the run's days tag, which must lie within the partitions
+    the run materializes (a run records only the partitions it covers); without one, their days."""
     window = context.partition_time_window
-    months = (window.start.date(), (window.end - dt.timedelta(days=1)).date())
+    covered = (window.start.date(), (window.end - dt.timedelta(days=1)).date())
     tagged = context.run.tags.get(DAYS_TAG)
     if tagged is None:
-        return months[0], min(months[1], last_complete_day())
+        return covered[0], min(covered[1], last_complete_day())
     first, last = _days(tagged)
-    if first < months[0] or last > months[1]:
+    if first < covered[0] or last > covered[1]:
+        keys = context.partition_key_range
         raise dg.Failure(
-            description=f"The run's days {first}..{last} ({DAYS_TAG}) lie outside the months it materializes "
-            f"({month_key(months[0])}..{month_key(months[1])}): choose the months that hold them.",
+            description=f"The run's days {first}..{last} ({DAYS_TAG}) lie outside the partitions it materializes "
+            f"({keys.start}..{keys.end}): choose the partitions that hold them.",
             allow_retries=False,
         )
     return first, last
@@ -144,15 +157,15 @@ def run_dates(context: dg.AssetExecutionContext) -> tuple[dt.date, dt.date] | No
 
 def tagged_days(tags: Mapping[str, str]) -> tuple[dt.date, dt.date] | None:
     """The days a run covers, from its tags: its days tag (a sync, the models after one, a rebuild),
-    else the days of its partition range or its one partition (a month backfilled from the UI,
+    else the days of its partition range or its one partition (a year backfilled from the UI,
     `dagster asset materialize --partition-range`); None for a run of no days at all (the UI's
     "Materialize" on the models alone), which rebuilds every day loaded."""
     if DAYS_TAG in tags:
         return _days(tags[DAYS_TAG])
     if ASSET_PARTITION_RANGE_START_TAG in tags and ASSET_PARTITION_RANGE_END_TAG in tags:
-        return month_days(tags[ASSET_PARTITION_RANGE_START_TAG], tags[ASSET_PARTITION_RANGE_END_TAG])
+        return key_days(tags[ASSET_PARTITION_RANGE_START_TAG], tags[ASSET_PARTITION_RANGE_END_TAG])
     if PARTITION_NAME_TAG in tags:
-        return month_days(tags[PARTITION_NAME_TAG], tags[PARTITION_NAME_TAG])
+        return key_days(tags[PARTITION_NAME_TAG], tags[PARTITION_NAME_TAG])
     return None
 
 

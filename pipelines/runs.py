@@ -1,11 +1,11 @@
 """Launching a sync for a range of days: the ingestion run, then the models' run for the same days.
 
-Two runs rather than one: the raw tables are partitioned by month and the models are not, and a
+Two runs rather than one: the raw tables are partitioned by year and the models are not, and a
 run that covers a partition range makes Dagster record every asset and check of the run once per
-partition (on SQLite, even the unpartitioned ones). The ingestion run covers the months that hold
+partition (on SQLite, even the unpartitioned ones). The ingestion run covers the years that hold
 its days, and carries the days themselves in a tag; the models' run carries the tag alone, so a
-3-year backfill records 36 months of each raw table and each model once (DECISIONLOG.md, "The raw
-tables are partitioned by month, and a run's days travel in a tag"). The nightly schedule does the
+3-year backfill records 4 years of each raw table and each model once (DECISIONLOG.md, "The raw
+tables are partitioned by year, and a run's days travel in a tag"). The nightly schedule does the
 same through the `models_after_sync` sensor.
 
 A sync holds the warehouse from before its first run until its last has ended

@@ -6,7 +6,7 @@ first loaded. Each night therefore re-syncs yesterday and the N days before it, 
 one night a week (Sunday by default) with a longer N that catches the slow restatements.
 
 The sync job lands the raw tables for one range of days, so the run covers the union of the
-windows (earliest start .. yesterday: the days in its `social_roi/days` tag, the months that hold
+windows (earliest start .. yesterday: the days in its `social_roi/days` tag, the years that hold
 them as its partition range); when it succeeds, the `models_after_sync` sensor launches the
 rebuild job (the models and publication) for the same days. Each platform's own window travels in a run tag
 (`social_roi/window/<platform>=<start>..<end>`), so its raw asset can narrow its fetch to it:
@@ -28,6 +28,7 @@ from pipelines.run_window import (
     range_tags,
     tagged_days,
     window_tags,
+    year_partitions,
 )
 from pipelines.settings import WEEKDAYS, ScheduleSettings
 
@@ -115,7 +116,7 @@ def build_nightly_schedule(
         fired_at = context.scheduled_execution_time or clock.now(timezone)  # None when evaluated by hand
         local = fired_at.replace(tzinfo=timezone) if fired_at.tzinfo is None else fired_at.astimezone(timezone)
         # A run covers days up to the last complete one in the partitions' own time zone (UTC).
-        last_partition = local.astimezone(zoneinfo.ZoneInfo(month_partitions.timezone)).date() - dt.timedelta(days=1)
+        last_partition = local.astimezone(zoneinfo.ZoneInfo(year_partitions.timezone)).date() - dt.timedelta(days=1)
         return nightly_run_request(local.date(), settings, last_partition)
 
     return nightly_sync
@@ -123,14 +124,14 @@ def build_nightly_schedule(
 
 def models_run_request(run: dg.DagsterRun, raw_tables: set[dg.AssetKey]) -> dg.RunRequest | None:
     """The models' run after a successful run that loaded raw tables for some days (the sync job, or
-    a materialization or backfill of raw months from the UI): the same days, in a days tag (the models
+    a materialization or backfill of raw years from the UI): the same days, in a days tag (the models
     are not partitioned). None for a run that loaded no raw table, built the models itself, or
     covered no days."""
     selection = run.asset_selection
     if run.job_name != SYNC_JOB_NAME and (selection is None or not selection & raw_tables or selection - raw_tables):
         return None
     days = tagged_days(run.tags)
-    if days is None or days[0] > days[1]:  # no day, or only the month under way on its 1st
+    if days is None or days[0] > days[1]:  # no day, or only the year under way on its 1st
         return None
     # one models' run per loading run, however often the sensor sees it
     return dg.RunRequest(run_key=f"{MODELS_SENSOR_NAME}:{run.run_id}", tags=days_tags(*days))
@@ -191,7 +192,7 @@ def build_monthly_report_schedule(
         first = max(first, first_and_last_day()[0])
         return dg.RunRequest(
             run_key=f"{REPORT_SCHEDULE_NAME}:{last:%Y-%m}",  # one report per month, however often evaluated
-            tags=range_tags(first, last),
+            tags=range_tags(first, last, month_partitions),
             run_config={"ops": {"reports__monthly_report": {"config": {"deliver": True}}}},
         )
 

@@ -12,7 +12,7 @@ from dagster._core.definitions.freshness import TimeWindowFreshnessPolicy
 
 from connectors.registry import raw_tables
 from pipelines.definitions import defs
-from pipelines.run_window import month_partitions
+from pipelines.run_window import month_partitions, year_partitions
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -53,16 +53,18 @@ def test_lineage_runs_from_raw_through_staging_and_mart_to_roi_as_one_graph():
     assert upstream_of_staging == {key(["raw", "meta_ads_insights"])}
 
 
-def test_the_raw_tables_keep_a_status_per_month_and_every_asset_backfills_in_a_single_run():
+def test_the_raw_tables_keep_a_status_per_year_the_report_per_month_and_every_asset_backfills_in_a_single_run():
     graph = defs.resolve_asset_graph()
     nodes = [graph.get(key) for key in graph.get_all_asset_keys() if graph.get(key).is_materializable]
-    partitioned = {node.key for node in nodes if node.partitions_def is not None}
+    partitions = {node.key: node.partitions_def for node in nodes if node.partitions_def is not None}
 
-    assert {node.partitions_def for node in nodes if node.partitions_def is not None} == {month_partitions}
     assert all(node.backfill_policy == dg.BackfillPolicy.single_run() for node in nodes)
     raw_keys = {dg.AssetKey(["raw", table.name]) for _, table in raw_tables()}
     # the models and the published copy take a run's days as dbt vars: one materialization per run, not per day
-    assert partitioned == raw_keys | {dg.AssetKey(["reports", "monthly_report"])}
+    assert partitions == {
+        **dict.fromkeys(raw_keys, year_partitions),
+        dg.AssetKey(["reports", "monthly_report"]): month_partitions,
+    }
 
 
 def test_every_run_of_the_code_location_runs_its_steps_in_one_process_by_default():

@@ -284,12 +284,12 @@ def sync_job_with_publication(version: int, fails: bool = False):
     import dagster as dg
 
     from pipelines.assets.publish import build_publish_asset
-    from pipelines.run_window import month_partitions, single_run
+    from pipelines.run_window import single_run, year_partitions
     from pipelines.settings import warehouse_path
     from pipelines.warehouse_writer import RESOURCE_KEY, WarehouseWriter
 
     @dg.asset(
-        key=["marts", "roi_by_campaign"], partitions_def=month_partitions, backfill_policy=single_run, pool="warehouse"
+        key=["marts", "roi_by_campaign"], partitions_def=year_partitions, backfill_policy=single_run, pool="warehouse"
     )
     def final_tables() -> None:
         if fails:

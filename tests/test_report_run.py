@@ -133,12 +133,12 @@ def mail_settings(monkeypatch, port: int, password: str) -> None:
 def materialize_report(first: dt.date, last: dt.date, instance) -> dg.ExecuteInProcessResult:
     """The report asset for first..last, asked to mail it, as the monthly schedule runs it."""
     from pipelines.assets.report import monthly_report
-    from pipelines.run_window import range_tags
+    from pipelines.run_window import month_partitions, range_tags
 
     return dg.materialize(
         [monthly_report],
         instance=instance,
-        tags=range_tags(first, last),
+        tags=range_tags(first, last, month_partitions),
         run_config={"ops": {"reports__monthly_report": {"config": {"deliver": True}}}},
         raise_on_error=False,
     )

@@ -19,11 +19,11 @@ from connectors import clock
 from connectors.registry import PLATFORMS
 from pipelines.run_window import (
     DAYS_TAG,
-    month_partitions,
     partition_dates,
     platform_window_from_tags,
     range_tags,
     single_run,
+    year_partitions,
 )
 from pipelines.schedules import (
     MODELS_SENSOR_NAME,
@@ -43,7 +43,7 @@ RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_p
 
 # A stand-in for the sync job: same partitions and backfill policy, and the days a raw table would
 # fetch and replace, so the tests need neither dbt nor the platforms (pipelines.definitions builds the real one).
-@dg.asset(partitions_def=month_partitions, backfill_policy=single_run)
+@dg.asset(partitions_def=year_partitions, backfill_policy=single_run)
 def raw_stand_in(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     first, last = partition_dates(context)
     return dg.MaterializeResult(metadata={"days": f"{first}..{last}"})
@@ -73,7 +73,7 @@ def test_a_weeknight_yields_one_run_over_the_widest_window_with_each_platforms_w
 
     # yesterday is the 24th: LinkedIn's 14 days before it is the widest window, Meta 7, GA4 3
     assert request.tags[DAYS_TAG] == "2026-11-10..2026-11-24"
-    assert (request.tags[RANGE_START], request.tags[RANGE_END]) == ("2026-11", "2026-11"), "the month that holds them"
+    assert (request.tags[RANGE_START], request.tags[RANGE_END]) == ("2026", "2026"), "the year that holds them"
     assert request.run_key == "nightly_sync:2026-11-25"
     assert request.tags["social_roi/window/meta"] == "2026-11-17..2026-11-24"
     assert request.tags["social_roi/window/linkedin"] == "2026-11-10..2026-11-24"
@@ -90,7 +90,7 @@ def test_a_sunday_night_takes_the_weekly_windows():
     assert request.tags["social_roi/window/linkedin"] == "2026-08-30..2026-11-28"  # 90
     assert request.tags["social_roi/window/ga4"] == "2026-11-25..2026-11-28"
     assert request.tags[DAYS_TAG] == "2026-08-30..2026-11-28"
-    assert (request.tags[RANGE_START], request.tags[RANGE_END]) == ("2026-08", "2026-11")
+    assert (request.tags[RANGE_START], request.tags[RANGE_END]) == ("2026", "2026")
 
 
 def test_the_same_tick_given_in_utc_or_local_time_asks_for_the_same_run():
@@ -150,34 +150,34 @@ def test_two_evaluations_of_the_same_night_launch_one_run():
         assert instance.get_runs_count(dg.RunsFilter(tags={RUN_KEY_TAG: run_key})) == 1
 
 
-def test_the_run_fetches_exactly_the_days_its_tags_name_and_dagster_records_their_month_once():
+def test_the_run_fetches_exactly_the_days_its_tags_name_and_dagster_records_their_year_once():
     defs = nightly_definitions()
     [request] = evaluate(defs, WEDNESDAY_NIGHT)
     with dg.instance_for_test() as instance:
         result = defs.resolve_job_def("sync").execute_in_process(instance=instance, tags=request.tags)
         events = result.get_asset_materialization_events()
 
-    assert [event.partition for event in events] == ["2026-11"], "one month recorded, not 15 days"
+    assert [event.partition for event in events] == ["2026"], "one year recorded, not 15 days"
     assert events[0].step_materialization_data.materialization.metadata["days"].value == "2026-11-10..2026-11-24"
 
 
-def test_a_sync_of_days_across_a_month_end_records_both_months_and_fetches_only_its_days():
+def test_a_sync_of_days_across_a_new_year_records_both_years_and_fetches_only_its_days():
     with dg.instance_for_test() as instance:
         result = (
             nightly_definitions()
             .resolve_job_def("sync")
-            .execute_in_process(instance=instance, tags=range_tags(dt.date(2026, 10, 30), dt.date(2026, 11, 2)))
+            .execute_in_process(instance=instance, tags=range_tags(dt.date(2025, 12, 30), dt.date(2026, 1, 2)))
         )
         events = result.get_asset_materialization_events()
 
-    assert sorted(event.partition or "" for event in events) == ["2026-10", "2026-11"]
+    assert sorted(event.partition or "" for event in events) == ["2025", "2026"]
     assert [event.step_materialization_data.materialization.metadata["days"].value for event in events] == [
-        "2026-10-30..2026-11-02"
+        "2025-12-30..2026-01-02"
     ] * 2
 
 
-def test_a_run_whose_days_lie_outside_its_months_fails_before_anything_is_fetched():
-    tags = {RANGE_START: "2026-11", RANGE_END: "2026-11", DAYS_TAG: "2026-10-25..2026-11-02"}
+def test_a_run_whose_days_lie_outside_its_years_fails_before_anything_is_fetched():
+    tags = {RANGE_START: "2026", RANGE_END: "2026", DAYS_TAG: "2025-12-25..2026-01-02"}
     with dg.instance_for_test() as instance:
         result = (
             nightly_definitions()
@@ -187,7 +187,7 @@ def test_a_run_whose_days_lie_outside_its_months_fails_before_anything_is_fetche
 
     assert not result.success
     [failure] = [event for event in result.all_events if event.event_type == dg.DagsterEventType.STEP_FAILURE]
-    assert "lie outside the months it materializes (2026-11..2026-11)" in str(failure.step_failure_data.error)
+    assert "lie outside the partitions it materializes (2026..2026)" in str(failure.step_failure_data.error)
 
 
 def test_timezone_and_hour_come_from_the_environment_when_the_definitions_load(monkeypatch):
@@ -318,28 +318,28 @@ def test_a_successful_sync_run_is_followed_by_the_models_run_for_its_days_once()
     assert request.run_key == f"{MODELS_SENSOR_NAME}:{run_id}", "one models' run per sync run"
 
 
-def test_one_raw_month_materialized_from_the_ui_is_followed_by_the_models_for_its_days():
+def test_one_raw_year_materialized_from_the_ui_is_followed_by_the_models_for_its_days():
     # as the UI launches it: the code location's asset job, with the assets picked
     _run_id, request = models_after(
         lambda defs, instance: defs.resolve_implicit_global_asset_job_def().execute_in_process(
-            instance=instance, asset_selection=[raw_stand_in.key], partition_key="2026-10"
+            instance=instance, asset_selection=[raw_stand_in.key], partition_key="2025"
         )
     )
 
     assert isinstance(request, dg.RunRequest)
-    assert request.tags == {DAYS_TAG: "2026-10-01..2026-10-31"}
+    assert request.tags == {DAYS_TAG: "2025-01-01..2025-12-31"}
 
 
-def test_the_month_under_way_materialized_from_the_ui_covers_its_days_up_to_yesterday():
+def test_the_year_under_way_materialized_from_the_ui_covers_its_days_up_to_yesterday():
     yesterday = clock.yesterday()
     _run_id, request = models_after(
         lambda defs, instance: defs.resolve_implicit_global_asset_job_def().execute_in_process(
-            instance=instance, asset_selection=[raw_stand_in.key], partition_key=f"{yesterday:%Y-%m}"
+            instance=instance, asset_selection=[raw_stand_in.key], partition_key=f"{yesterday:%Y}"
         )
     )
 
     assert isinstance(request, dg.RunRequest)
-    assert request.tags == {DAYS_TAG: f"{yesterday.replace(day=1)}..{yesterday}"}
+    assert request.tags == {DAYS_TAG: f"{yesterday.replace(month=1, day=1)}..{yesterday}"}
 
 
 def test_a_run_that_built_the_models_itself_launches_no_second_models_run():

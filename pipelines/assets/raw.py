@@ -14,7 +14,7 @@ from connectors.registry import raw_tables
 from pipelines import warehouse
 from pipelines.progress import report_progress
 from pipelines.redaction import keeps_secrets_out
-from pipelines.run_window import month_partitions, single_run, source_window
+from pipelines.run_window import single_run, source_window, year_partitions
 from pipelines.settings import warehouse_path
 from pipelines.warehouse_writer import RESOURCE_KEY as WAREHOUSE_WRITER
 from pipelines.warehouse_writer import lock_conflict_is_final
@@ -37,7 +37,7 @@ def build_raw_asset(platform: Platform, table: RawTable) -> dg.AssetsDefinition:
         f"Each materialization replaces the ({table.slice_column}, day) slices of its window in one transaction.",
         group_name="ingestion",
         kinds={platform.name, "duckdb"},
-        partitions_def=month_partitions,
+        partitions_def=year_partitions,
         backfill_policy=single_run,
         retry_policy=RAW_RETRY,
         pool="warehouse",
@@ -83,7 +83,7 @@ def build_raw_asset(platform: Platform, table: RawTable) -> dg.AssetsDefinition:
                 f"{platform.name}: the platform serves {earliest} onwards only; days before it keep what the warehouse holds.",
             )
             since = earliest
-        if since > until:  # every day too old for the platform, or none complete yet (a month on its 1st)
+        if since > until:  # every day too old for the platform, or none complete yet (a year on its 1st)
             return dg.MaterializeResult(
                 metadata={"rows": 0, "window": "no day to fetch: none the platform still serves, or none complete yet"},
                 check_results=[

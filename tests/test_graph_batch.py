@@ -1,0 +1,120 @@
+"""Graph's batch requests as the sandbox serves them over HTTP (connectors/sandbox/graph_batch.py): each request of a
+batch answered as it would be alone, in order, its error in its own entry, the 50-request limit kept, and a batch
+out of time leaving nulls; and the Instagram connector, which reads its days and media in batches, asking again
+only what a batch left unanswered."""
+
+import datetime as dt
+import json
+from collections import Counter
+
+import pytest
+import requests
+
+from connectors.instagram.client import InstagramClient
+from connectors.sandbox.facebook_pages import SANDBOX_PAGE_TOKEN
+from connectors.sandbox.instagram_figures import instagram_accounts
+from connectors.sandbox.organic_figures import facebook_pages
+from test_instagram_connector import read, settings_for
+
+VERSION = "v26.0"
+
+
+@pytest.fixture
+def month(yesterday):
+    return yesterday - dt.timedelta(days=29), yesterday
+
+
+def post_batch(sandbox, calls: list[dict], **params) -> requests.Response:
+    data = {"access_token": SANDBOX_PAGE_TOKEN, "batch": json.dumps(calls), **params}
+    return requests.post(f"{sandbox.base_url}/{VERSION}/", data=data, timeout=30)
+
+
+def reach_call(account_id: str, day: dt.date) -> dict:
+    since = int(dt.datetime.combine(day, dt.time(), dt.UTC).timestamp())
+    query = f"metric=reach&period=day&metric_type=total_value&since={since}&until={since + 86400}"
+    return {"method": "GET", "relative_url": f"{account_id}/insights?{query}"}
+
+
+def test_each_request_of_a_batch_is_answered_in_order_as_it_would_be_alone(sandbox, yesterday):
+    account = instagram_accounts(sandbox.advertiser)[0]
+    page = facebook_pages(sandbox.advertiser)[0]
+    calls = [
+        reach_call(account.id, yesterday),
+        {"method": "GET", "relative_url": f"{page.id}?fields=followers_count"},
+        reach_call(account.id, yesterday - dt.timedelta(days=1)),
+    ]
+
+    answered = post_batch(sandbox, calls)
+
+    assert answered.status_code == 200
+    entries = answered.json()
+    assert [entry["code"] for entry in entries] == [200, 200, 200]
+    for call, entry in zip(calls, entries, strict=True):
+        alone = requests.get(
+            f"{sandbox.base_url}/{VERSION}/{call['relative_url']}",
+            params={"access_token": SANDBOX_PAGE_TOKEN},
+            timeout=30,
+        )
+        assert json.loads(entry["body"]) == alone.json(), "a body is the lone answer, as a JSON string"
+        assert {"name": "Content-Type", "value": "application/json"} in entry["headers"]
+    assert json.loads(entries[1]["body"])["id"] == page.id
+
+
+def test_a_failing_request_carries_its_own_error_while_the_others_complete(sandbox, yesterday):
+    account = instagram_accounts(sandbox.advertiser)[0]
+    refused = reach_call(account.id, yesterday)
+    refused["relative_url"] += "&access_token=not-a-token"  # a request's own token wins over the batch's
+
+    entries = post_batch(sandbox, [reach_call(account.id, yesterday), refused], include_headers="false").json()
+
+    assert entries[0]["code"] == 200 and json.loads(entries[0]["body"])["data"]
+    assert entries[1]["code"] == 400 and json.loads(entries[1]["body"])["error"]["code"] == 190
+    assert all("headers" not in entry for entry in entries), "include_headers=false leaves them out"
+
+
+def test_more_than_50_requests_in_one_batch_are_refused_and_none_is_served(sandbox, yesterday):
+    account = instagram_accounts(sandbox.advertiser)[0]
+    asked_before = len(sandbox.instagram.requests)
+
+    answered = post_batch(sandbox, [reach_call(account.id, yesterday)] * 51)
+
+    assert answered.status_code == 400 and answered.json()["error"]["code"] == 100
+    assert "50" in answered.json()["error"]["message"]
+    assert len(sandbox.instagram.requests) == asked_before
+
+
+def test_a_batch_out_of_time_answers_null_for_the_requests_it_did_not_reach(sandbox, yesterday):
+    account = instagram_accounts(sandbox.advertiser)[0]
+    sandbox.faults.arm("meta", "batch_timeout", completed=2)
+
+    entries = post_batch(sandbox, [reach_call(account.id, yesterday - dt.timedelta(days=n)) for n in range(5)]).json()
+
+    assert [entry is None for entry in entries] == [False, False, True, True, True]
+
+
+def test_a_month_of_instagram_days_takes_four_http_calls_instead_of_sixty(sandbox, month):
+    account = instagram_accounts(sandbox.advertiser)[0]
+    logged_before = len(sandbox.request_log)
+
+    rows = read(settings_for(sandbox), InstagramClient.daily_insights, account.id, *month)
+
+    assert len(rows) == 30
+    # Each day's totals and its follows are still asked apart (a total_value covers its whole range) ...
+    assert Counter(kind for kind, _ in sandbox.instagram.requests) == {"insights": 60}
+    # ... in batches over HTTP: the first of each metric set in a batch of its own, the other 29 in the next.
+    logged = sandbox.request_log[logged_before:]
+    assert Counter(method for method, _path in logged) == {"GET": 60, "POST": 4}
+
+
+def test_days_a_batch_left_unanswered_are_asked_again_and_no_day_twice(sandbox, month):
+    account = instagram_accounts(sandbox.advertiser)[0]
+    settings = settings_for(sandbox)
+    expected = read(settings, InstagramClient.daily_insights, account.id, *month)
+    asked_before = len(sandbox.instagram.requests)
+    sandbox.faults.arm("meta", "batch_timeout", completed=10)
+
+    rows = read(settings, InstagramClient.daily_insights, account.id, *month)
+
+    assert rows == expected
+    asked = sandbox.instagram.requests[asked_before:]
+    assert len(asked) == 60, "the 10 days answered are not asked again; the 19 left unanswered are"
