@@ -3,8 +3,8 @@
 The models are not partitioned: a run's days reach dbt as environment variables
 (DBT_RUN_FIRST_DAY, DBT_RUN_LAST_DAY, read by dbt_project/macros/date_window.sql), and Dagster records one materialization per model and run, not one per model and
 day (a 3-year backfill would otherwise record tens of thousands). Only the raw tables (and the
-report) are partitioned, by month, for their status in the UI and its backfills (DECISIONLOG.md,
-"The raw tables are partitioned by month, and a run's days travel in a tag").
+report) are partitioned, by year and by month, for their status in the UI and its backfills
+(DECISIONLOG.md, "The raw tables are partitioned by year, and a run's days travel in a tag").
 """
 
 import contextlib
