@@ -9,9 +9,15 @@ from collections import Counter
 
 import pytest
 import requests
+from facebook_business.adobjects.iguser import IGUser
+from facebook_business.api import FacebookAdsApi
+from facebook_business.session import FacebookSession
 
+from connectors.graph import regain_seconds_by_business
+from connectors.graph.organic import graph_error
 from connectors.instagram.client import InstagramClient
 from connectors.sandbox.facebook_pages import SANDBOX_PAGE_TOKEN
+from connectors.sandbox.graph_usage import business_of
 from connectors.sandbox.instagram_figures import instagram_accounts
 from connectors.sandbox.organic_figures import facebook_pages
 from test_instagram_connector import read, settings_for
@@ -118,3 +124,23 @@ def test_days_a_batch_left_unanswered_are_asked_again_and_no_day_twice(sandbox, 
     assert rows == expected
     asked = sandbox.instagram.requests[asked_before:]
     assert len(asked) == 60, "the 10 days answered are not asked again; the 19 left unanswered are"
+
+
+def test_a_throttle_met_inside_a_batch_says_how_long_to_wait_as_a_lone_answer_does(sandbox, yesterday):
+    account = instagram_accounts(sandbox.advertiser)[0]
+    business = business_of(sandbox.advertiser, "instagram", account.id)
+    sandbox.faults.arm("instagram", "business_throttle", times=None, account=account.id, regain_minutes=30)
+    session = FacebookSession(access_token=SANDBOX_PAGE_TOKEN)
+    session.GRAPH = sandbox.base_url
+    api = FacebookAdsApi(session, api_version=FacebookAdsApi.API_VERSION)
+    batch, refused = api.new_batch(), []
+    for day in (yesterday, yesterday - dt.timedelta(days=1)):
+        since = int(dt.datetime.combine(day, dt.time(), dt.UTC).timestamp())
+        params = {"metric": ["reach"], "period": ["day"], "metric_type": "total_value", "since": since}
+        IGUser(account.id, api=api).get_insights(params=params, batch=batch, failure=refused.append)
+
+    assert batch.execute() is None
+    errors = [graph_error(response) for response in refused]
+    assert [error.api_error_code() for error in errors] == [80002, 80002]
+    # the usage header reaches the connector as a lone call's does, though a batch lists its headers
+    assert regain_seconds_by_business(errors[0].http_headers()) == {business: 1800.0, account.id: 1800.0}
