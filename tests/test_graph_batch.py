@@ -98,7 +98,7 @@ def test_a_batch_out_of_time_answers_null_for_the_requests_it_did_not_reach(sand
     assert [entry is None for entry in entries] == [False, False, True, True, True]
 
 
-def test_a_month_of_instagram_days_takes_four_http_calls_instead_of_sixty(sandbox, month):
+def test_a_month_of_instagram_days_takes_three_http_calls_instead_of_sixty(sandbox, month):
     account = instagram_accounts(sandbox.advertiser)[0]
     logged_before = len(sandbox.request_log)
 
@@ -107,23 +107,40 @@ def test_a_month_of_instagram_days_takes_four_http_calls_instead_of_sixty(sandbo
     assert len(rows) == 30
     # Each day's totals and its follows are still asked apart (a total_value covers its whole range) ...
     assert Counter(kind for kind, _ in sandbox.instagram.requests) == {"insights": 60}
-    # ... in batches over HTTP: the first of each metric set in a batch of its own, the other 29 in the next.
+    # ... in batches over HTTP: the account's first request alone, then the other 29 totals, then the 30 follows.
     logged = sandbox.request_log[logged_before:]
-    assert Counter(method for method, _path in logged) == {"GET": 60, "POST": 4}
+    assert Counter(method for method, _path in logged) == {"GET": 60, "POST": 3}
 
 
-def test_days_a_batch_left_unanswered_are_asked_again_and_no_day_twice(sandbox, month):
+def test_days_batches_answer_in_part_are_asked_again_until_all_land_and_no_day_twice(sandbox, month):
     account = instagram_accounts(sandbox.advertiser)[0]
     settings = settings_for(sandbox)
     expected = read(settings, InstagramClient.daily_insights, account.id, *month)
     asked_before = len(sandbox.instagram.requests)
-    sandbox.faults.arm("meta", "batch_timeout", completed=10)
+    # Every batch runs out of time after 5 requests: more rounds than the 3 attempts a failing call gets.
+    sandbox.faults.arm("meta", "batch_timeout", times=None, completed=5)
 
     rows = read(settings, InstagramClient.daily_insights, account.id, *month)
 
     assert rows == expected
     asked = sandbox.instagram.requests[asked_before:]
-    assert len(asked) == 60, "the 10 days answered are not asked again; the 19 left unanswered are"
+    assert len(asked) == 60, "a day answered is not asked again; a day left unanswered is"
+
+
+def test_a_batch_that_answers_nothing_is_retried_after_a_wait(sandbox, month, waits):
+    account = instagram_accounts(sandbox.advertiser)[0]
+    settings = settings_for(sandbox)
+    expected = read(settings, InstagramClient.daily_insights, account.id, *month)
+    sandbox.faults.arm("meta", "batch_timeout", times=1, completed=0)
+
+    client = InstagramClient(settings, sleep=waits.sleep)
+    try:
+        rows = list(client.daily_insights(account.id, *month))
+    finally:
+        client.close()
+
+    assert rows == expected
+    assert len(waits) == 1, "one backoff, then the batch again"
 
 
 def test_a_throttle_met_inside_a_batch_says_how_long_to_wait_as_a_lone_answer_does(sandbox, yesterday):

@@ -39,6 +39,7 @@ from facebook_business.session import FacebookSession
 from connectors import clock
 from connectors.endpoints import credentialed_url
 from connectors.errors import (
+    MalformedPayloadError,
     PlatformAuthError,
     PlatformConfigError,
     PlatformError,
@@ -143,6 +144,7 @@ class OrganicGraphClient:
         session = FacebookSession(access_token=settings.access_token, timeout=120)
         session.GRAPH = settings.graph_url  # the SDK's documented base-URL attribute
         self._api = FacebookAdsApi(session, api_version=FacebookAdsApi.API_VERSION)
+        self._answered: set[str] = set()  # the accounts that have answered a request of this client
 
     def close(self) -> None:
         self._api._session.requests.close()
@@ -210,23 +212,22 @@ class OrganicGraphClient:
         metrics: tuple[str, ...] = (),
         item_error: Callable[[FacebookRequestError], bool] = lambda _error: False,
     ) -> list[object]:
-        """The JSON answers to `requests`, in their order, asked in batches of up to 50 after the first. An error `item_error`
+        """The JSON answers to `requests`, in their order, asked in batches of up to 50. An error `item_error`
         accepts is about its request's object alone and is that request's answer (a FacebookRequestError); any
         other error fails the whole read as `_call` fails a lone call (throttles waited out, transient errors
-        retried, without asking again the requests already answered); a request a batch leaves unanswered is
-        asked again in the retry."""
+        retried, without asking again the requests already answered). A batch Graph answers in part (out of
+        time) is sent again with the requests it left, with a fresh count of attempts while each answers some."""
         answers: dict[int, object] = {}
-        # The first request goes alone: an account Meta refuses (a throttle, a lost permission, a bad token) then
-        # costs one call, not a batch of them, as every request in a batch counts against the limits.
-        batches = [range(0, min(1, len(requests)))]
-        batches += [
-            range(first, min(first + MAX_REQUESTS_PER_BATCH, len(requests)))
-            for first in range(1, len(requests), MAX_REQUESTS_PER_BATCH)
-        ]
-        for indices in batches:
-            self._call(
-                object_id, lambda i=indices: self._send_batch(object_id, requests, i, answers, item_error), metrics
-            )
+        # The first request for an account goes alone: an account Meta refuses (a throttle, a lost permission, a
+        # bad token) then costs one call, not a batch of them, as every request in a batch counts against the
+        # limits. Once the account has answered, its later reads in this client go in full batches.
+        first_size = MAX_REQUESTS_PER_BATCH if object_id in self._answered else 1
+        for indices in batch_ranges(len(requests), first_size):
+            while any(index not in answers for index in indices):
+                self._call(
+                    object_id, lambda i=indices: self._send_batch(object_id, requests, i, answers, item_error), metrics
+                )
+            self._answered.add(object_id)
         return [answers[index] for index in range(len(requests))]
 
     def _send_batch(
@@ -238,27 +239,34 @@ class OrganicGraphClient:
         item_error: Callable[[FacebookRequestError], bool],
     ) -> None:
         """One batch of the requests at `indices` not yet answered; their answers go into `answers`. The first
-        error Graph answered that is not an item's own is raised as the SDK raises a lone call's; a request left
-        unanswered is a transient failure."""
+        error Graph answered that is not an item's own is raised as the SDK raises a lone call's; a batch that
+        answered none of its requests (out of time) is a transient failure."""
         batch = self._api.new_batch()
         failures: dict[int, FacebookResponse] = {}
-        for index in indices:
-            if index not in answers:
-                requests[index](
-                    batch,
-                    lambda response, i=index: answers.__setitem__(i, response.json()),
-                    lambda response, i=index: failures.__setitem__(i, response),
-                )
-        unanswered = batch.execute()
+        asked = [index for index in indices if index not in answers]
+        for index in asked:
+            requests[index](
+                batch,
+                lambda response, i=index: answers.__setitem__(i, response.json()),
+                lambda response, i=index: failures.__setitem__(i, response),
+            )
+        try:
+            batch.execute()
+        except AttributeError:  # the SDK reads each entry with .get: the answer was not a list of entries
+            raise MalformedPayloadError(
+                self.PLATFORM,
+                f"Meta answered a batch of requests for {self.NOUN} {object_id} with something other than a list of answers.",
+                object_id,
+            ) from None
         for index in sorted(failures):
             error = graph_error(failures[index])
             if not item_error(error):
                 raise error
             answers[index] = error
-        if unanswered is not None:
+        if all(index not in answers for index in asked):
             raise TransientPlatformError(
                 self.PLATFORM,
-                f"Meta's batch left {len(unanswered)} request(s) for {self.NOUN} {object_id} unanswered (out of time).",
+                f"Meta's batch left all {len(asked)} request(s) for {self.NOUN} {object_id} unanswered (out of time).",
                 object_id,
             )
 
@@ -321,3 +329,12 @@ def graph_error(response: FacebookResponse) -> FacebookRequestError:
     listed = response.headers()
     headers = {entry["name"]: entry["value"] for entry in listed} if isinstance(listed, list) else dict(listed or {})
     return FacebookRequestError("Call was not successful", {}, response.status(), headers, response.body())
+
+
+def batch_ranges(count: int, first_size: int) -> list[range]:
+    """The indices of `count` requests in batches: the first of `first_size`, the others of up to 50."""
+    ranges, start, size = [], 0, first_size
+    while start < count:
+        ranges.append(range(start, min(start + size, count)))
+        start, size = start + size, MAX_REQUESTS_PER_BATCH
+    return ranges

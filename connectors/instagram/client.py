@@ -9,7 +9,7 @@ Three reads per account, each through the SDK's ``IGUser`` / ``IGMedia`` objects
   Airbyte's user_insights steps one day per request (``step: P1D``, github.com/airbytehq/airbyte,
   airbyte-integrations/connectors/source-instagram/manifest.yaml). The day's requests travel 50 to an HTTP call in
   Graph's batch requests (``OrganicGraphClient._call_batched``), as do the media items' below: two years of an
-  account are 32 round trips instead of 1,460. ``since`` / ``until`` are Unix timestamps and
+  account are 31 round trips instead of 1,460. ``since`` / ``until`` are Unix timestamps and
   the account's days are Pacific days, as for Facebook Pages (daily values end at "...T08:00:00+0000" in January,
   github.com/sns-sdks/python-facebook/issues/55, and at "...T07:00:00+00:00" in March, github.com/airbytehq/
   airbyte/issues/1814; "periods ending on UTC−07:00", developers.facebook.com/docs/instagram-api/reference/

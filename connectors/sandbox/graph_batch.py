@@ -13,12 +13,13 @@ Faithful details (developers.facebook.com/docs/graph-api/batch-requests, "Batch 
   others still complete (same page, "Errors"). ``include_headers=false`` leaves the headers out.
 - The top-level access token serves every request that names none of its own (same page, on giving requests
   different access tokens).
-- Not every request of a batch need be answered: "process responses accordingly to determine which operations were
-  successful and which should be retried in a subsequent operation" (same page), and the SDK reads a null entry as
-  a request to send again (``FacebookAdsApiBatch.execute`` returns a new batch of the calls whose response was
-  null, facebook_business/api.py), which is how a batch that ran out of time answers.
+- A batch that runs out of time is answered in part: the requests it completed as usual, the others null, to be
+  retried (same page, "Timeouts"; the SDK likewise hands the calls whose response was null back as a new batch,
+  ``FacebookAdsApiBatch.execute``, facebook_business/api.py).
 
-A relative_url without a version is served at the batch's own version (the newest when the batch names none).
+The sandbox's own choice: a relative_url without a version is served at the batch's own version, the newest when
+the batch names none (Graph serves an unversioned call at the app's default version, which the sandbox does not
+model).
 Meta documents the 50-request limit but not the wording of its refusal, nor that of a missing or unreadable
 ``batch``: those two messages are the sandbox's own, under Graph's usual code 100.
 

@@ -1,6 +1,6 @@
 """The report for management, as an asset downstream of the ROI tables.
 
-Partitioned by month like the raw tables, with one run per range: materializing a range of months
+Partitioned by month (the raw tables by year), with one run per range: materializing a range of months
 writes the report for those months' days (up to yesterday), and a run with a `social_roi/days` tag
 for exactly those days. The monthly schedule materializes last month and asks for the report to be
 mailed; a re-materialization from the UI or `dagster asset materialize` writes the
