@@ -19,7 +19,7 @@ DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o \( -n
 # test worker and every child process compiles the project again (3.5 s of a test worker's start).
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: demo test e2e calendar lint format bench lock sandbox dev clean
+.PHONY: demo test e2e test-servers calendar lint format bench lock sandbox dev clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,13 +41,18 @@ demo: $(MANIFEST)
 
 # Everything but the end-to-end tier: the suite a change is tried against, under 3 minutes on 2 cores.
 test: $(MANIFEST)
-	$(BIN)/python -m pytest -m "not end_to_end"
+	$(BIN)/python -m pytest -m "not end_to_end and not servers"
 
 # The end-to-end tier (marked `end_to_end`): whole commands as a user types them and whole pipeline
 # runs that rebuild every model (20-40 s each: the dbt build of 150 nodes and Dagster's record of
 # each). CI runs it after `make test`.
 e2e: $(MANIFEST)
-	$(BIN)/python -m pytest -m end_to_end
+	$(BIN)/python -m pytest -m "end_to_end and not servers"
+
+# The tests that start a real server of their own (marked `servers`): PostgreSQL from the machine's initdb and
+# pg_ctl (tests/postgres_server.py), for Dagster's instance on PostgreSQL (deploy/). CI runs it after `make e2e`.
+test-servers: $(MANIFEST)
+	$(BIN)/python -m pytest -m servers
 
 # The date-sensitive tests (marked `calendar`) on 40+ days of a year: month ends, 1 January,
 # 29 February 2028, Europe/Oslo's clock changes. Outside `make test`: a settled sync per day.
