@@ -3,7 +3,13 @@
 its models' run are recorded there, where every machine of the team reads them. `make test-servers` runs these."""
 
 import datetime as dt
+import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import dagster as dg
@@ -12,7 +18,7 @@ from dagster._core.run_coordinator import QueuedRunCoordinator
 from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, PostgresScheduleStorage
 
 from pipelines.cli import main
-from pipelines.run_window import DAYS_TAG
+from pipelines.run_window import DAYS_TAG, range_tags
 from pipelines.schedules import REBUILD_JOB_NAME, SYNC_JOB_NAME
 from postgres_server import running_postgres
 
@@ -75,3 +81,68 @@ def test_a_sync_and_its_models_run_are_recorded_in_dagster_on_postgresql(team_ho
         assert [record.partition_key for record in loaded] == [f"{yesterday:%Y}"]
         models = instance.fetch_materializations(dg.AssetKey(["marts", "roi_by_campaign"]), limit=10).records
         assert [record.run_id for record in models] == [runs[REBUILD_JOB_NAME].run_id]
+
+
+ENQUEUED, STARTING, SUCCESS = (
+    dg.DagsterEventType.RUN_ENQUEUED,
+    dg.DagsterEventType.RUN_STARTING,
+    dg.DagsterEventType.RUN_SUCCESS,
+)
+
+
+def run_events(instance: dg.DagsterInstance, run_id: str) -> dict[dg.DagsterEventType, float]:
+    """When each of a run's life events was recorded (the queue's and the run's own)."""
+    return {
+        record.dagster_event.event_type: record.timestamp
+        for record in instance.all_logs(run_id)
+        if record.dagster_event is not None and record.dagster_event.is_job_event
+    }
+
+
+def test_a_sync_launched_while_another_runs_waits_in_the_queue_and_runs_after_it(
+    team_home, sandbox, tmp_path, monkeypatch
+):
+    """Two syncs launched on the team's instance as the UI or a schedule launches them (the run queue), the daemon
+    starting them: the second waits queued until the first has ended, then runs; both are recorded in PostgreSQL."""
+    env = {**sandbox.environment(), "SOCIAL_ROI_WAREHOUSE": str(tmp_path / "warehouse.duckdb")}
+    env["META_POLL_INTERVAL_SECONDS"] = "0.5"
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    # Meta takes 40 s per report: the first sync still runs when the second has been launched.
+    sandbox.meta_report_seconds = 40
+    yesterday = sandbox.advertiser.today - dt.timedelta(days=1)
+    tags = json.dumps(range_tags(yesterday - dt.timedelta(days=1), yesterday))
+    bin_dir = Path(sys.executable).parent
+    workspace = ["-w", str(PROJECT_ROOT / "workspace.yaml")]
+    daemon = subprocess.Popen(
+        [str(bin_dir / "dagster-daemon"), "run", *workspace],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        for _ in range(2):
+            subprocess.run(
+                [str(bin_dir / "dagster"), "job", "launch", *workspace, "-j", SYNC_JOB_NAME, "--tags", tags],
+                cwd=PROJECT_ROOT,
+                check=True,
+                capture_output=True,
+                timeout=120,
+            )
+        with dg.DagsterInstance.from_config(str(team_home)) as instance:
+            deadline = time.monotonic() + 420
+            while time.monotonic() < deadline:
+                syncs = instance.get_runs(dg.RunsFilter(job_name=SYNC_JOB_NAME))
+                if len(syncs) == 2 and all(run.is_finished for run in syncs):
+                    break
+                time.sleep(2)
+            first, second = sorted(syncs, key=lambda run: run_events(instance, run.run_id)[ENQUEUED])
+            assert [first.status, second.status] == [dg.DagsterRunStatus.SUCCESS] * 2
+            earlier, later = run_events(instance, first.run_id), run_events(instance, second.run_id)
+    finally:
+        os.killpg(daemon.pid, signal.SIGTERM)
+        daemon.wait(timeout=60)
+
+    assert later[ENQUEUED] < earlier[SUCCESS], "the second was launched while the first ran"
+    assert later[STARTING] >= earlier[SUCCESS], "and was started only once the first had ended"
