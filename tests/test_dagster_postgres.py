@@ -20,7 +20,7 @@ from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, Postgr
 from pipelines.cli import main
 from pipelines.run_window import DAYS_TAG, range_tags
 from pipelines.schedules import REBUILD_JOB_NAME, SYNC_JOB_NAME
-from postgres_server import running_postgres
+from postgres_server import free_port, running_postgres
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.servers
@@ -102,8 +102,9 @@ def run_events(instance: dg.DagsterInstance, run_id: str) -> dict[dg.DagsterEven
 def test_a_sync_launched_while_another_runs_waits_in_the_queue_and_runs_after_it(
     team_home, sandbox, tmp_path, monkeypatch
 ):
-    """Two syncs launched on the team's instance as the UI or a schedule launches them (the run queue), the daemon
-    starting them: the second waits queued until the first has ended, then runs; both are recorded in PostgreSQL."""
+    """The team's deployment on one machine (deploy/README.md): the code location's gRPC server, the daemon and
+    two syncs launched as the UI or a schedule launches them (the run queue). The second waits queued until the
+    first has ended, then runs; both are recorded in PostgreSQL."""
     env = {**sandbox.environment(), "SOCIAL_ROI_WAREHOUSE": str(tmp_path / "warehouse.duckdb")}
     env["META_POLL_INTERVAL_SECONDS"] = "0.5"
     for name, value in env.items():
@@ -113,22 +114,35 @@ def test_a_sync_launched_while_another_runs_waits_in_the_queue_and_runs_after_it
     yesterday = sandbox.advertiser.today - dt.timedelta(days=1)
     tags = json.dumps(range_tags(yesterday - dt.timedelta(days=1), yesterday))
     bin_dir = Path(sys.executable).parent
-    workspace = ["-w", str(PROJECT_ROOT / "workspace.yaml")]
-    daemon = subprocess.Popen(
-        [str(bin_dir / "dagster-daemon"), "run", *workspace],
-        cwd=PROJECT_ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
+    port = free_port()
+    workspace_file = tmp_path / "workspace.yaml"
+    workspace_file.write_text(
+        (PROJECT_ROOT / "deploy" / "workspace.yaml").read_text().replace("port: 4266", f"port: {port}")
     )
+    workspace = ["-w", str(workspace_file)]
+    services = [
+        [str(bin_dir / "dagster"), "api", "grpc", "-m", "pipelines.definitions", "-h", "localhost", "-p", str(port)],
+        [str(bin_dir / "dagster-daemon"), "run", *workspace],
+    ]
+    started = [
+        subprocess.Popen(
+            command, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
+        for command in services
+    ]
     try:
+        serving = time.monotonic() + 120
+        health_check = [str(bin_dir / "dagster"), "api", "grpc-health-check", "-p", str(port)]
+        while subprocess.run(health_check, capture_output=True).returncode != 0:
+            assert time.monotonic() < serving, "the code location's gRPC server did not start in 2 minutes"
+            time.sleep(1)
         for _ in range(2):
             subprocess.run(
                 [str(bin_dir / "dagster"), "job", "launch", *workspace, "-j", SYNC_JOB_NAME, "--tags", tags],
                 cwd=PROJECT_ROOT,
                 check=True,
                 capture_output=True,
-                timeout=120,
+                timeout=180,
             )
         with dg.DagsterInstance.from_config(str(team_home)) as instance:
             deadline = time.monotonic() + 420
@@ -141,8 +155,9 @@ def test_a_sync_launched_while_another_runs_waits_in_the_queue_and_runs_after_it
             assert [first.status, second.status] == [dg.DagsterRunStatus.SUCCESS] * 2
             earlier, later = run_events(instance, first.run_id), run_events(instance, second.run_id)
     finally:
-        os.killpg(daemon.pid, signal.SIGTERM)
-        daemon.wait(timeout=60)
+        for process in started:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=60)
 
     assert later[ENQUEUED] < earlier[SUCCESS], "the second was launched while the first ran"
     assert later[STARTING] >= earlier[SUCCESS], "and was started only once the first had ended"
