@@ -173,7 +173,7 @@ class OrganicGraphClient:
                 if isinstance(problem, PlatformThrottledError):
                     regain = regain_seconds_by_business(error.http_headers() or {})
                     said = f"code {error.api_error_code()}: {error.api_error_message() or error.http_status()}"
-            except TransientPlatformError as error:  # a batch that left requests unanswered
+            except TransientPlatformError as error:  # a batch that answered none of its requests
                 problem = error
             except requests.RequestException as error:
                 problem = TransientPlatformError(

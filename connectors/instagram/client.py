@@ -262,7 +262,9 @@ class InstagramClient(OrganicGraphClient):
             (FOLLOWS_METRIC,),
         )
         for day, day_totals, day_follows in zip(days, totals, follows, strict=True):
-            entries = _insights_entries(day_totals, account_id, day) + _insights_entries(day_follows, account_id, day)
+            entries = _insights_entries(day_totals, account_id, str(day)) + _insights_entries(
+                day_follows, account_id, str(day)
+            )
             record = parse_account_day(entries, account_id, day)
             if record is not None:
                 yield record
@@ -336,7 +338,7 @@ class InstagramClient(OrganicGraphClient):
         alone is dropped and the item read again without it."""
         try:
             if not isinstance(answer, FacebookRequestError):
-                return _media_entries(answer, account_id, media)
+                return _insights_entries(answer, account_id, f"media {media.get('id')}")
             return _item_refusal(answer, metrics)
         except _PostedBeforeBusiness as posted_before:
             return posted_before
@@ -467,11 +469,12 @@ def _insights_params(metrics, day: dt.date, breakdown: str | None = None) -> dic
     return params
 
 
-def _insights_entries(answer, account_id: str, day: dt.date) -> list[dict]:
-    """The `data` entries of an insights answer read in a batch (a JSON object, not the SDK's Cursor)."""
+def _insights_entries(answer, account_id: str, what: str) -> list[dict]:
+    """The `data` entries of an insights answer read in a batch (a JSON object, not the SDK's Cursor); `what` the
+    answer was for (a day, a media item), for the error."""
     entries = answer.get("data") if isinstance(answer, dict) else None
     if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
-        raise _malformed(account_id, f"the insights answer for {day} has no list of metrics")
+        raise _malformed(account_id, f"the insights answer for {what} has no list of metrics")
     return entries
 
 
@@ -495,14 +498,6 @@ def _item_refusal(error: FacebookRequestError, metrics) -> None:
     if error.api_error_code() == 100 and (refused := _refused_for_item(error, metrics)):
         raise _MetricsRefusedForItem(refused) from None
     raise error
-
-
-def _media_entries(answer, account_id: str, media: Mapping) -> list[dict]:
-    """The `data` entries of an item's insights answer read in a batch."""
-    entries = answer.get("data") if isinstance(answer, dict) else None
-    if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
-        raise _malformed(account_id, f"the insights answer for media {media.get('id')} has no list of metrics")
-    return entries
 
 
 def _chunks(items: Iterator[dict], size: int) -> Iterator[list[dict]]:
