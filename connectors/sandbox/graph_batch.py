@@ -33,9 +33,9 @@ import json
 import re
 import urllib.parse
 
+from connectors.graph import MAX_REQUESTS_PER_BATCH  # Graph's documented limit, kept with its source in one place
 from connectors.sandbox.http import Request, Response
 
-MAX_REQUESTS_PER_BATCH = 50
 FAULT_PLATFORM = "meta"
 ROOT = re.compile(r"^/(v\d+\.\d+)?$")
 VERSIONED = re.compile(r"^v\d+\.\d+/")
