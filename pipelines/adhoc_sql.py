@@ -1,4 +1,5 @@
-"""`social-roi sql`: ad-hoc SQL on the published read-only copy, printed as an aligned table.
+"""`social-roi sql`: ad-hoc SQL on the published read-only copy (or the lake, read directly), printed
+as an aligned table.
 
 The query reads that copy and nothing else: DuckDB's external access is off, so no query writes a
 file (`COPY ... TO`), reads one (`read_text('/etc/...')`), attaches another database or reaches the
@@ -10,7 +11,8 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.settings import published_path
+from pipelines.lake import Lake
+from pipelines.settings import published_path, warehouse_location
 
 MAX_PRINTED_ROWS = 1_000
 
@@ -26,13 +28,10 @@ class SqlError(ValueError):
 def query_published(
     sql: str, published: Path | None = None, max_rows: int | None = None
 ) -> tuple[list[str], list[tuple], bool]:
-    """(column names, rows, whether more rows were left out) of one query on the published copy, opened read-only."""
-    path = Path(published) if published is not None else published_path()
-    if not path.exists():
-        raise PublishedCopyMissingError(
-            f"Nothing is published at {path} yet: a successful sync publishes it (social-roi sync --start … --end …)."
-        )
-    with duckdb.connect(str(path), read_only=True, config={"enable_external_access": False}) as connection:
+    """(column names, rows, whether more rows were left out) of one query on the published copy, opened
+    read-only; where the warehouse is a lake, on the lake itself (a reader there sees whole snapshots)."""
+    connection, path = _reader(published)
+    with connection:
         try:
             result = connection.execute(sql)
             # One row past the limit tells whether any were left out, without fetching them all.
@@ -40,12 +39,25 @@ def query_published(
         except duckdb.PermissionException as error:
             raise SqlError(
                 f"social-roi sql reads the published warehouse only: files, other databases and the network are "
-                f"off. For an export, query the copy with the duckdb CLI (duckdb -readonly {path}). ({error})"
+                f"off. For an export, query it with the duckdb CLI (duckdb -readonly on the copy; ATTACH on a lake). ({error})"
             ) from None
         except duckdb.Error as error:
             raise SqlError(str(error)) from None
         truncated = max_rows is not None and len(rows) > max_rows
         return [column[0] for column in result.description], rows[:max_rows] if truncated else rows, truncated
+
+
+def _reader(published: Path | None) -> tuple[duckdb.DuckDBPyConnection, str]:
+    """The read-only connection the query runs on, and what it reads (for the messages)."""
+    warehouse = warehouse_location(create=False) if published is None else None
+    if isinstance(warehouse, Lake):
+        return warehouse.confined_reader(), str(warehouse)
+    path = Path(published) if published is not None else published_path()
+    if not path.exists():
+        raise PublishedCopyMissingError(
+            f"Nothing is published at {path} yet: a successful sync publishes it (social-roi sync --start … --end …)."
+        )
+    return duckdb.connect(str(path), read_only=True, config={"enable_external_access": False}), str(path)
 
 
 def run_sql(sql: str, published: Path | None = None, max_rows: int = MAX_PRINTED_ROWS) -> str:

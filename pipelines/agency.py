@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TextIO
 
-from pipelines.clients import Client, ClientsError, clients_file, read_clients, warehouse_of
+from pipelines.clients import Client, ClientsError, clients_file, directory_of, read_clients
 from pipelines.private_files import private_directory
 from pipelines.settings import CLIENTS, PARALLEL_CLIENTS, SettingsError
 
@@ -56,7 +56,7 @@ def parallel_clients(env: Mapping[str, str] = os.environ) -> int:
 
 def log_of(client: Client) -> Path:
     """Where a client's last `--all-clients` sync wrote its output: beside its warehouse."""
-    return warehouse_of(client).parent / LOG_FILE_NAME
+    return directory_of(client) / LOG_FILE_NAME
 
 
 def sync_all_clients(

@@ -18,8 +18,9 @@ from connectors.errors import PlatformError
 from connectors.platform import CheckWarning, Platform
 from connectors.redaction import scrub, secret_settings
 from connectors.registry import PLATFORMS
+from pipelines.lake import Lake, LakeError
 from pipelines.private_files import private_directory
-from pipelines.settings import PUBLISHED, WAREHOUSE, published_path, warehouse_path
+from pipelines.settings import LOCAL_DIR, PUBLISHED, WAREHOUSE, local_directory, published_path, warehouse_location
 
 OK = "OK"
 FAILED = "FAILED"
@@ -85,11 +86,24 @@ def check_platform(platform: Platform, env: Mapping[str, str]) -> list[CheckLine
 
 
 def check_paths(env: Mapping[str, str]) -> list[CheckLine]:
-    """The sync writes the warehouse and swaps the published copy in beside it: both directories must take new files."""
+    """The sync writes the warehouse and swaps the published copy in beside it: both directories must take new files.
+    A lake must answer (its catalog and its data path), and this machine's directory for it take files."""
+    warehouse = warehouse_location(env, create=False)
+    if isinstance(warehouse, Lake):
+        return [_lake_answers(warehouse), _writable("local files", local_directory(env) / ".lake", LOCAL_DIR)]
     return [
-        _writable("warehouse", warehouse_path(env, create=False), WAREHOUSE),
+        _writable("warehouse", warehouse, WAREHOUSE),
         _writable("published", published_path(env), PUBLISHED),
     ]
+
+
+def _lake_answers(lake: Lake) -> CheckLine:
+    try:
+        with lake.connect():  # creates an empty lake's catalog: a first sync needs it anyway
+            pass
+    except LakeError as error:
+        return CheckLine("warehouse", lake.catalog, FAILED, str(error))
+    return CheckLine("warehouse", lake.catalog, OK)
 
 
 def _writable(subject: str, path: Path, setting: str) -> CheckLine:

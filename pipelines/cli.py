@@ -10,6 +10,7 @@ from pathlib import Path
 
 from connectors import clock
 from connectors.errors import PlatformError
+from pipelines.lake import Lake
 from pipelines.settings import DBT_PROJECT_DIR
 
 
@@ -43,10 +44,10 @@ def report_queries() -> list[tuple[str, str]]:
     ]
 
 
-def print_roi_report(database: str) -> None:
-    import duckdb
+def print_roi_report(warehouse: Path | Lake) -> None:
+    from pipelines.lake import open_warehouse
 
-    with duckdb.connect(database, read_only=True) as connection:
+    with open_warehouse(warehouse, read_only=True) as connection:
         [(currency, source)] = connection.execute(
             "select any_value(reporting_currency), any_value(revenue_source) from marts.roi_by_channel"
         ).fetchall()
@@ -58,14 +59,13 @@ def print_roi_report(database: str) -> None:
             connection.sql(query).show(max_rows=100, max_width=250)
 
 
-def loaded_days(warehouse: Path) -> tuple[dt.date, dt.date]:
+def loaded_days(warehouse: Path | Lake) -> tuple[dt.date, dt.date]:
     """The first and last day any raw table holds, up to the last full day: what `rebuild`
     recomputes by default. A table may hold today: an Instagram story still live at night is stored
     under the day it was posted, and a rebuild ending today would be refused (today is still being
     delivered); that story's day is rebuilt by the next night's run."""
-    import duckdb
-
     from connectors.registry import raw_tables
+    from pipelines.lake import open_warehouse
     from pipelines.run_window import first_and_last_day
     from pipelines.warehouse import RAW_SCHEMA
 
@@ -73,7 +73,7 @@ def loaded_days(warehouse: Path) -> tuple[dt.date, dt.date]:
         raise FileNotFoundError(
             f"There is no warehouse at {warehouse} yet: run a sync first (social-roi sync --start … --end …)."
         )
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
+    with open_warehouse(warehouse, read_only=True) as connection:
         existing = {
             name
             for (name,) in connection.execute(
@@ -141,10 +141,14 @@ def _run_and_report_holding_the_warehouse(
         failed_run = next(run.run_id for run in result.runs if not run.success)
         print(f"The run {failed_run} failed:", *failures, f"(dbt output: {dbt_log})", sep="\n  ", file=sys.stderr)
         return 1
-    print_roi_report(str(settings.warehouse))
-    print(f"Warehouse: {settings.warehouse} (written by syncs); published read-only copy: {settings.published}")
-    print('Query it:  social-roi sql "select * from marts.roi_by_campaign"')
-    print(f'       or duckdb -readonly {settings.published} -c "select * from marts.roi_by_channel"')
+    print_roi_report(settings.warehouse)
+    if isinstance(settings.warehouse, Lake):
+        print(f"Warehouse: {settings.warehouse}, read directly by every reader (each reads whole snapshots).")
+        print('Query it:  social-roi sql "select * from marts.roi_by_campaign"')
+    else:
+        print(f"Warehouse: {settings.warehouse} (written by syncs); published read-only copy: {settings.published}")
+        print('Query it:  social-roi sql "select * from marts.roi_by_campaign"')
+        print(f'       or duckdb -readonly {settings.published} -c "select * from marts.roi_by_channel"')
     failed_checks = [evaluation for evaluation in result.get_asset_check_evaluations() if not evaluation.passed]
     for evaluation in failed_checks:
         # A warning (spend anomalies, untracked spend) is printed; only an error fails the command.
@@ -165,13 +169,13 @@ def _run_and_report_holding_the_warehouse(
 def demo(days: int) -> int:
     from connectors.sandbox import Sandbox
     from connectors.sandbox.demo_plans import write_demo_plans
-    from pipelines.settings import warehouse_path
+    from pipelines.settings import local_directory
 
     end = clock.yesterday()
     start = end - dt.timedelta(days=days - 1)
     with Sandbox(restate_each_sync=True) as sandbox:
         os.environ.update(sandbox.environment())
-        os.environ.update(write_demo_plans(warehouse_path().parent / "demo", start, end))
+        os.environ.update(write_demo_plans(local_directory() / "demo", start, end))
         print(f"Sandbox serving the platform APIs at {sandbox.base_url}.")
         status = _run_and_report(start, end)
     if status == 0:

@@ -34,6 +34,7 @@ from pathlib import Path
 
 from connectors.redaction import SECRET_SETTING
 from pipelines import settings as pipeline_settings
+from pipelines.lake import is_lake
 
 CLIENTS = pipeline_settings.CLIENTS
 CLIENT_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
@@ -71,6 +72,8 @@ PATH_SETTINGS = frozenset(
         pipeline_settings.CONVERSION_GOALS,
         pipeline_settings.CAMPAIGN_OBJECTIVES,
         pipeline_settings.REPORT_DIR,
+        pipeline_settings.LAKE_DATA_PATH,
+        pipeline_settings.LOCAL_DIR,
     }
 )
 
@@ -154,21 +157,32 @@ def _checked_value(where: str, name: str, value: object, allowed: frozenset[str]
             f"{where}: {name} holds a secret, which never goes in the clients file: put it in an environment "
             f'variable (or a secrets file outside the repository) and write {name} = "env:<VARIABLE>".'
         )
-    if name in PATH_SETTINGS and text:
+    # a lake's catalog (ducklake:postgres:…) and a bucket (s3://…) are addresses, not paths
+    if name in PATH_SETTINGS and text and not is_lake(text) and not text.startswith("s3://"):
         text = str((base / Path(text).expanduser()).resolve())
     return text
 
 
-def warehouse_of(client: Client) -> Path:
-    """The client's warehouse: its own setting, else data/clients/<id>/warehouse.duckdb."""
+def warehouse_of(client: Client) -> str:
+    """The client's warehouse: its own setting (a file, or a lake's catalog), else data/clients/<id>/warehouse.duckdb."""
     written = client.settings.get(pipeline_settings.WAREHOUSE)
-    return Path(written) if written else (CLIENTS_DATA / client.id / "warehouse.duckdb").resolve()
+    return written or str((CLIENTS_DATA / client.id / "warehouse.duckdb").resolve())
+
+
+def directory_of(client: Client) -> Path:
+    """Where this machine keeps the client's own files (published copy, reports, Dagster home, logs):
+    its warehouse file's directory; for a lake, its SOCIAL_ROI_LOCAL_DIR, else data/clients/<id>."""
+    warehouse = warehouse_of(client)
+    if is_lake(warehouse):
+        written = client.settings.get(pipeline_settings.LOCAL_DIR)
+        return Path(written) if written else (CLIENTS_DATA / client.id).resolve()
+    return Path(warehouse).parent
 
 
 def published_of(client: Client) -> Path:
     """The client's published copy: its own setting, else published.duckdb beside its warehouse."""
     written = client.settings.get(pipeline_settings.PUBLISHED)
-    return Path(written) if written else warehouse_of(client).parent / pipeline_settings.PUBLISHED_FILE_NAME
+    return Path(written) if written else directory_of(client) / pipeline_settings.PUBLISHED_FILE_NAME
 
 
 def client_environment(client: Client, env: Mapping[str, str]) -> dict[str, str]:
@@ -186,10 +200,13 @@ def client_environment(client: Client, env: Mapping[str, str]) -> dict[str, str]
                 )
             value = env[variable]
         result[name] = value
-    result.setdefault(pipeline_settings.WAREHOUSE, str(warehouse_of(client)))
-    result.setdefault(pipeline_settings.REPORT_DIR, str(Path(result[pipeline_settings.WAREHOUSE]).parent / "reports"))
+    result.setdefault(pipeline_settings.WAREHOUSE, warehouse_of(client))
+    directory = directory_of(client)
+    if is_lake(result[pipeline_settings.WAREHOUSE]):
+        result.setdefault(pipeline_settings.LOCAL_DIR, str(directory))
+    result.setdefault(pipeline_settings.REPORT_DIR, str(directory / "reports"))
     # a Dagster home of its own: two clients' runs never queue in, or write, one instance's storage
-    result[pipeline_settings.DAGSTER_HOME] = str(Path(result[pipeline_settings.WAREHOUSE]).parent / ".dagster_home")
+    result[pipeline_settings.DAGSTER_HOME] = str(directory / ".dagster_home")
     return result
 
 

@@ -29,7 +29,7 @@ class PublishError(Exception):
     """The warehouse could not be published; the previous published copy is still in place."""
 
 
-def publish(warehouse: Path, published: Path) -> Path:
+def publish(warehouse: Path, published: Path) -> Path:  # a DuckDB file; a lake is read directly
     """Make `published` an exact, self-contained copy of `warehouse`, in one atomic swap.
 
     Call only when no run is writing the warehouse (the sync's last step, in the "warehouse" pool):

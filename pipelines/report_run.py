@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from connectors import clock
+from pipelines.lake import Lake
 from pipelines.settings import ReportSettings, Settings
 
 if TYPE_CHECKING:  # the report's modules (matplotlib, Jinja) load only when a report is written
@@ -91,7 +92,9 @@ def write_period_report(
             f"give --out {Path(out).with_suffix('.html')} for {out}."
         )
     settings, report_settings = Settings.from_env(env), ReportSettings.from_env(env)
-    source = settings.published if read_published and settings.published.exists() else settings.warehouse
+    # a lake is read directly: it has no published copy
+    lake = isinstance(settings.warehouse, Lake)
+    source = settings.published if read_published and not lake and settings.published.exists() else settings.warehouse
     if not source.exists():
         raise ReportNotWritten(f"There is no warehouse at {source} yet: run a sync first (or `social-roi demo`).")
     report = build_report(source, first, last, report_settings.locale)

@@ -28,7 +28,7 @@ import dagster as dg
 from pipelines.definitions import defs
 from pipelines.run_window import days_tags, first_and_last_day, range_tags, window_tags
 from pipelines.schedules import REBUILD_JOB_NAME, SYNC_JOB_NAME
-from pipelines.settings import dagster_home, warehouse_path
+from pipelines.settings import dagster_home, warehouse_location
 from pipelines.warehouse_writer import check_no_other_process_has_it_open, fail_abandoned_run, hold
 
 
@@ -88,7 +88,7 @@ def writing_the_warehouse(instance: dg.DagsterInstance, first_run_id: str) -> It
     Refused at once (WarehouseBusyError) while another run writes it; a process outside the pipeline
     with the file open is refused too (WarehouseOpenElsewhereError), both before anything is fetched.
     Taking it again inside (the CLI, then run_sync) only renames the run."""
-    with hold(warehouse_path(create=False), first_run_id) as holding:  # held before the file is made
+    with hold(warehouse_location(create=False), first_run_id) as holding:  # held before the file is made
         fail_abandoned_run(instance, holding.abandoned)
         check_no_other_process_has_it_open(holding.warehouse)
         yield

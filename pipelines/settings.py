@@ -15,6 +15,7 @@ from pathlib import Path
 
 from connectors import clock
 from connectors.platform import Platform, RestatementWindow
+from pipelines.lake import Lake, LakeError, is_lake, parse_lake
 from pipelines.private_files import make_private, private_directory, write_private
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -23,6 +24,10 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 DBT_MIN_DATE, DBT_MAX_DATE = "DBT_RUN_FIRST_DAY", "DBT_RUN_LAST_DAY"
 
 WAREHOUSE = "SOCIAL_ROI_WAREHOUSE"
+# A lake warehouse (SOCIAL_ROI_WAREHOUSE=ducklake:postgres:…, pipelines/lake.py): where its data lives,
+# and where this machine keeps its own files for it (the writer lock, dbt's target, reports).
+LAKE_DATA_PATH = "SOCIAL_ROI_LAKE_DATA_PATH"
+LOCAL_DIR = "SOCIAL_ROI_LOCAL_DIR"
 PUBLISHED = "SOCIAL_ROI_PUBLISHED"
 COST_LEDGER = "SOCIAL_ROI_COST_LEDGER"
 KPI_TARGETS = "SOCIAL_ROI_KPI_TARGETS"
@@ -75,6 +80,8 @@ def window_setting_names(platform: str) -> tuple[str, str]:
 # The pipeline's own settings; SOCIAL_ROI_WINDOW_<PLATFORM>_DAYS / _WEEKLY_DAYS exist per platform.
 SETTING_NAMES = (
     WAREHOUSE,
+    LAKE_DATA_PATH,
+    LOCAL_DIR,
     PUBLISHED,
     COST_LEDGER,
     KPI_TARGETS,
@@ -201,7 +208,7 @@ class ScheduleSettings:
 class Settings:
     """Where the pipeline reads and writes, and how it reports. Paths are absolute."""
 
-    warehouse: Path
+    warehouse: Path | Lake  # a DuckDB file, or a lake (pipelines/lake.py)
     published: Path
     cost_ledger: Path
     kpi_targets: Path
@@ -219,7 +226,7 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
         """Read and validate every setting; the first that cannot be used raises SettingsError."""
-        warehouse = _path(env, WAREHOUSE, DEFAULT_WAREHOUSE)
+        warehouse = warehouse_location(env, create=False)
         currency = _text(env, CURRENCY, "NOK").upper()
         if len(currency) != 3 or not currency.isalpha():
             raise SettingsError(f"{CURRENCY}={currency!r} is not an ISO currency code: use e.g. NOK, EUR or USD.")
@@ -246,7 +253,7 @@ class Settings:
                 )
         return cls(
             warehouse=warehouse,
-            published=_path(env, PUBLISHED, warehouse.parent / PUBLISHED_FILE_NAME),
+            published=published_path(env),
             cost_ledger=_path(env, COST_LEDGER, PROJECT_ROOT / "config/cost_ledger.csv"),
             kpi_targets=_path(env, KPI_TARGETS, PROJECT_ROOT / "config/kpi_targets.csv"),
             conversion_values=_path(env, CONVERSION_VALUES, PROJECT_ROOT / "config/conversion_values.csv"),
@@ -288,12 +295,24 @@ class Settings:
                 raise SettingsError(
                     f"{name} points at {path}, which is not a file: create it (copy the header from {PROJECT_ROOT / 'config'}) or unset {name}."
                 )
-        return {WAREHOUSE: str(self.warehouse), **{name: str(path) for name, path in files.items()}}
+        if isinstance(self.warehouse, Lake):
+            # dbt's profile attaches the lake (dbt_project/profiles.yml, target `lake`)
+            where = {WAREHOUSE: self.warehouse.catalog, LAKE_DATA_PATH: self.warehouse.data_path}
+        else:
+            where = {WAREHOUSE: str(self.warehouse)}
+        return {**where, **{name: str(path) for name, path in files.items()}}
 
 
-def warehouse_path(env: Mapping[str, str] = os.environ, create: bool = True) -> Path:
-    """The DuckDB file where a run writes; unless `create` is false, it exists and only its owner
-    may read it (a new one in a new private directory)."""
+def warehouse_location(env: Mapping[str, str] = os.environ, create: bool = True) -> Path | Lake:
+    """Where a run writes: a DuckDB file, or a lake (SOCIAL_ROI_WAREHOUSE=ducklake:postgres:…).
+
+    A file: unless `create` is false, it exists and only its owner may read it (a new one in a new
+    private directory). A lake is created by its first connection (DuckLake writes its catalog's tables)."""
+    if is_lake(_text(env, WAREHOUSE)):
+        try:
+            return parse_lake(_text(env, WAREHOUSE), env, local_directory(env), WAREHOUSE, LAKE_DATA_PATH)
+        except LakeError as problem:
+            raise SettingsError(str(problem)) from None
     path = _path(env, WAREHOUSE, DEFAULT_WAREHOUSE)
     if create:
         private_directory(path.parent)
@@ -305,9 +324,18 @@ def warehouse_path(env: Mapping[str, str] = os.environ, create: bool = True) -> 
     return path
 
 
+def local_directory(env: Mapping[str, str] = os.environ) -> Path:
+    """Where this machine keeps the warehouse's own files (its published copy, dbt's target, reports):
+    the DuckDB file's directory; for a lake, SOCIAL_ROI_LOCAL_DIR (data/ by default)."""
+    if is_lake(_text(env, WAREHOUSE)):
+        return _path(env, LOCAL_DIR, Path(DEFAULT_WAREHOUSE).parent)
+    return _path(env, WAREHOUSE, DEFAULT_WAREHOUSE).parent
+
+
 def published_path(env: Mapping[str, str] = os.environ) -> Path:
-    """SOCIAL_ROI_PUBLISHED, or published.duckdb beside the warehouse."""
-    return _path(env, PUBLISHED, _path(env, WAREHOUSE, DEFAULT_WAREHOUSE).parent / PUBLISHED_FILE_NAME)
+    """SOCIAL_ROI_PUBLISHED, or published.duckdb beside the warehouse (a lake is read directly: nothing
+    is published from it)."""
+    return _path(env, PUBLISHED, local_directory(env) / PUBLISHED_FILE_NAME)
 
 
 def dagster_home(env: Mapping[str, str] = os.environ) -> Path:
@@ -341,5 +369,5 @@ class ReportSettings:
         locale = (_text(env, REPORT_LOCALE) or "nb").lower()
         if locale not in REPORT_LOCALES:
             raise SettingsError(f"{REPORT_LOCALE}={locale!r}: use one of {', '.join(REPORT_LOCALES)}.")
-        default = _path(env, WAREHOUSE, DEFAULT_WAREHOUSE).parent / "reports"
+        default = local_directory(env) / "reports"
         return cls(directory=_path(env, REPORT_DIR, default), locale=locale)

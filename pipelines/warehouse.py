@@ -22,6 +22,7 @@ import duckdb
 from connectors import redaction
 from connectors.errors import MalformedPayloadError, PlatformError
 from connectors.platform import KeepSnapshots, ParsePages, RawTable, SliceRecords
+from pipelines.lake import Lake, open_warehouse
 
 RAW_SCHEMA = "raw"
 # DuckDB's memory and threads while it parses and loads a sync (its own defaults: 80 % of the
@@ -95,7 +96,7 @@ def ensure_raw_table(connection: duckdb.DuckDBPyConnection, raw_table: RawTable)
         connection.execute(f'alter table {RAW_SCHEMA}.{raw_table.name} add column if not exists "{name}" {sql_type}')
 
 
-def replace_slices(database: Path, raw_table: RawTable, staged: StagedSync) -> StagedSync:
+def replace_slices(database: Path | Lake, raw_table: RawTable, staged: StagedSync) -> StagedSync:
     """Delete every fetched (slice, day) in the window, insert the staged rows: one transaction.
 
     Days inside the window that came back empty are deleted too: absent from the API means no
@@ -112,9 +113,7 @@ def replace_slices(database: Path, raw_table: RawTable, staged: StagedSync) -> S
     names = ", ".join(f'"{name}"' for name in raw_table.columns)
     if not staged.slices:
         return staged
-    with duckdb.connect(
-        str(database), config={"memory_limit": LOAD_MEMORY_LIMIT, "threads": LOAD_THREADS}
-    ) as connection:
+    with open_warehouse(database, config={"memory_limit": LOAD_MEMORY_LIMIT, "threads": LOAD_THREADS}) as connection:
         ensure_raw_table(connection, raw_table)
         if isinstance(raw_table.load, ParsePages):
             staged, parsed_tables = _parse_pages(connection, raw_table, raw_table.load, staged)
@@ -214,9 +213,9 @@ def _parse_pages(
     return dataclasses.replace(staged, slices=tuple(slices), failures=tuple(failures), rows=rows), tables
 
 
-def ensure_raw_tables(database: Path, raw_tables: Iterable[RawTable]) -> None:
+def ensure_raw_tables(database: Path | Lake, raw_tables: Iterable[RawTable]) -> None:
     """Every raw table dbt reads exists with the columns its connector lands today: for a platform
     nobody has configured yet, and for a warehouse an earlier version created."""
-    with duckdb.connect(str(database)) as connection:
+    with open_warehouse(database) as connection:
         for raw_table in raw_tables:
             ensure_raw_table(connection, raw_table)

@@ -57,8 +57,9 @@ import dagster as dg
 import duckdb
 
 from connectors import clock
+from pipelines.lake import Lake
 from pipelines.private_files import private_directory
-from pipelines.settings import warehouse_path
+from pipelines.settings import warehouse_location
 
 RESOURCE_KEY = "warehouse_writer"
 # The CLI's exit status when another run writes the warehouse: sysexits' EX_TEMPFAIL, "try again later".
@@ -87,7 +88,7 @@ class Writer:
 class WarehouseBusyError(RuntimeError):
     """Another run writes the warehouse; this one fetched and wrote nothing."""
 
-    def __init__(self, warehouse: Path, writer: Writer | None):
+    def __init__(self, warehouse: Path | Lake, writer: Writer | None):
         self.warehouse, self.writer = warehouse, writer
         who = writer.describe() if writer else "a sync is running (it has not recorded its run id yet)"
         super().__init__(
@@ -104,7 +105,7 @@ class WarehouseOpenElsewhereError(RuntimeError):
 class Holding:
     """This process's hold on one warehouse. `abandoned` is the record a writer that died left behind."""
 
-    warehouse: Path
+    warehouse: Path | Lake
     descriptor: int
     writer: Writer
     abandoned: Writer | None
@@ -123,13 +124,17 @@ class Holding:
 _held: dict[Path, Holding] = {}
 
 
-def lock_file(warehouse: Path) -> Path:
-    return warehouse.with_name(f".{warehouse.name}.writer-lock")
+def lock_file(warehouse: Path | Lake) -> Path:
+    """Beside the file; for a lake, in this machine's directory for it: runs on other machines are kept
+    apart by the shared instance's pool per client (deploy/dagster.yaml), not by this lock."""
+    if isinstance(warehouse, Lake):
+        return warehouse.directory / ".lake.writer-lock"
+    return Path(warehouse).with_name(f".{Path(warehouse).name}.writer-lock")
 
 
 @contextlib.contextmanager
 def hold(
-    warehouse: Path,
+    warehouse: Path | Lake,
     run_id: str,
     wait_seconds: float = 0.0,
     on_wait: Callable[[Writer | None], None] = lambda _writer: None,
@@ -139,7 +144,7 @@ def hold(
     Held by another process: wait up to `wait_seconds` (calling `on_wait` with the holder when the
     wait starts and every few minutes), then raise WarehouseBusyError. 0 refuses at once.
     """
-    path = lock_file(Path(warehouse)).absolute()
+    path = lock_file(warehouse).absolute()
     if path in _held:
         holding = _held[path]
         holding.record(run_id)
@@ -148,9 +153,9 @@ def hold(
     private_directory(path.parent)
     descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        _lock(descriptor, Path(warehouse), wait_seconds, on_wait)
+        _lock(descriptor, warehouse, wait_seconds, on_wait)
         abandoned = _read_record(descriptor)
-        holding = Holding(Path(warehouse), descriptor, Writer(run_id, clock.now(), os.getpid()), abandoned)
+        holding = Holding(warehouse, descriptor, Writer(run_id, clock.now(), os.getpid()), abandoned)
         holding.record(run_id)
         _held[path] = holding
         try:
@@ -163,9 +168,9 @@ def hold(
         os.close(descriptor)
 
 
-def current_writer(warehouse: Path) -> Writer | None:
+def current_writer(warehouse: Path | Lake) -> Writer | None:
     """Who writes the warehouse now, or None when nobody does."""
-    path = lock_file(Path(warehouse))
+    path = lock_file(warehouse)
     if not path.exists():
         return None
     descriptor = os.open(path, os.O_RDONLY)
@@ -180,7 +185,9 @@ def current_writer(warehouse: Path) -> Writer | None:
         os.close(descriptor)
 
 
-def _lock(descriptor: int, warehouse: Path, wait_seconds: float, on_wait: Callable[[Writer | None], None]) -> None:
+def _lock(
+    descriptor: int, warehouse: Path | Lake, wait_seconds: float, on_wait: Callable[[Writer | None], None]
+) -> None:
     deadline = time.monotonic() + wait_seconds
     next_notice = time.monotonic()
     while True:
@@ -210,10 +217,11 @@ def _read_record(descriptor: int, patience: float = 0.0) -> Writer | None:
             time.sleep(0.05)
 
 
-def check_no_other_process_has_it_open(warehouse: Path) -> None:
+def check_no_other_process_has_it_open(warehouse: Path | Lake) -> None:
     """Fail now, before anything is fetched, when a process outside the pipeline has the warehouse
-    open (DuckDB lets one process hold the file, and refuses even readers while it does)."""
-    if not Path(warehouse).exists():
+    open (DuckDB lets one process hold the file, and refuses even readers while it does). A lake
+    admits any number of readers and writers: nothing to check."""
+    if isinstance(warehouse, Lake) or not Path(warehouse).exists():
         return
     try:
         with duckdb.connect(str(warehouse)):
@@ -229,7 +237,7 @@ def is_lock_conflict(error: duckdb.IOException) -> bool:
     return "Could not set lock on file" in str(error)
 
 
-def warehouse_in_use_message(warehouse: Path, error: Exception) -> str:
+def warehouse_in_use_message(warehouse: Path | Lake, error: Exception) -> str:
     # DuckDB names the file, and the program and PID that hold it: no secret.
     return (
         f"Another process has {warehouse} open ({error}); nothing was written. Close it (query the published "
@@ -238,7 +246,7 @@ def warehouse_in_use_message(warehouse: Path, error: Exception) -> str:
 
 
 @contextlib.contextmanager
-def lock_conflict_is_final(warehouse: Path) -> Iterator[None]:
+def lock_conflict_is_final(warehouse: Path | Lake) -> Iterator[None]:
     """DuckDB refusing the warehouse (another process has it open) fails the step without a retry:
     an ingestion step's RetryPolicy would wait a minute and fetch the whole window from the platform
     again, only to meet the same lock. The writer lock keeps our own runs apart: this is a process
@@ -272,7 +280,7 @@ class WarehouseWriter(dg.ConfigurableResource):
 
     @contextlib.contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[WarehouseWriter]:
-        warehouse = warehouse_path(create=False)
+        warehouse = warehouse_location(create=False)
         run_id = context.run_id or "unknown"
 
         def say_whom_we_wait_for(writer: Writer | None) -> None:

@@ -285,7 +285,7 @@ def sync_job_with_publication(version: int, fails: bool = False):
 
     from pipelines.assets.publish import build_publish_asset
     from pipelines.run_window import single_run, year_partitions
-    from pipelines.settings import warehouse_path
+    from pipelines.settings import warehouse_location
     from pipelines.warehouse_writer import RESOURCE_KEY, WarehouseWriter
 
     @dg.asset(
@@ -294,7 +294,7 @@ def sync_job_with_publication(version: int, fails: bool = False):
     def final_tables() -> None:
         if fails:
             raise RuntimeError("dbt build failed")
-        write_version(warehouse_path(), version)
+        write_version(warehouse_location(), version)
 
     published = build_publish_asset([final_tables])
     return dg.Definitions(

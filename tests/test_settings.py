@@ -15,7 +15,7 @@ from pipelines.settings import (
     Settings,
     SettingsError,
     dagster_home,
-    warehouse_path,
+    warehouse_location,
     window_setting_names,
 )
 
@@ -142,7 +142,7 @@ def test_a_new_warehouse_and_dagster_home_are_readable_by_their_owner_only_whate
     }
 
     with umask(0):
-        warehouse, home = warehouse_path(env), dagster_home(env)
+        warehouse, home = warehouse_location(env), dagster_home(env)
 
     assert [mode(path) for path in (tmp_path / "new", warehouse.parent, home)] == [0o700, 0o700, 0o700]
     assert mode(warehouse) == 0o600 and mode(home / "dagster.yaml") == 0o600
@@ -155,6 +155,6 @@ def test_a_warehouse_an_earlier_version_left_world_readable_is_made_private(tmp_
     duckdb.connect(str(warehouse)).close()
     warehouse.chmod(0o644)
 
-    warehouse_path({"SOCIAL_ROI_WAREHOUSE": str(warehouse)})
+    warehouse_location({"SOCIAL_ROI_WAREHOUSE": str(warehouse)})
 
     assert mode(warehouse) == 0o600 and mode(tmp_path) == 0o700  # pytest's own directory: left as it was

@@ -4,6 +4,7 @@ from collections.abc import Sequence
 
 import dagster as dg
 
+from pipelines.lake import Lake
 from pipelines.progress import report_progress
 from pipelines.publication import PublishError, publish
 from pipelines.redaction import keeps_secrets_out
@@ -36,6 +37,10 @@ def build_publish_asset(after: Sequence[dg.AssetKey | dg.AssetsDefinition]) -> d
     def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         try:
             settings = Settings.from_env()
+            if isinstance(settings.warehouse, Lake):
+                # A lake's readers read it directly, each a whole snapshot: a copy would only be older.
+                report_progress(context, f"nothing to publish: readers read {settings.warehouse} directly")
+                return dg.MaterializeResult(metadata={"published": "not needed: readers read the lake"})
             target = publish(settings.warehouse, settings.published)
         except (PublishError, ValueError) as error:
             raise dg.Failure(description=str(error), allow_retries=False) from None

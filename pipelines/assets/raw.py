@@ -15,7 +15,7 @@ from pipelines import warehouse
 from pipelines.progress import report_progress
 from pipelines.redaction import keeps_secrets_out
 from pipelines.run_window import single_run, source_window, year_partitions
-from pipelines.settings import warehouse_path
+from pipelines.settings import warehouse_location
 from pipelines.warehouse_writer import RESOURCE_KEY as WAREHOUSE_WRITER
 from pipelines.warehouse_writer import lock_conflict_is_final
 
@@ -55,7 +55,7 @@ def build_raw_asset(platform: Platform, table: RawTable) -> dg.AssetsDefinition:
     @keeps_secrets_out
     def raw_asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         since, until = source_window(context, platform.name, table.lookback_days)
-        database = warehouse_path()
+        database = warehouse_location()
         try:
             settings = platform.settings_from_env(os.environ)
         except PlatformError as error:  # half-configured: the user must fix a setting

@@ -27,7 +27,15 @@ from connectors.registry import raw_tables
 from pipelines import warehouse
 from pipelines.progress import report_progress
 from pipelines.run_window import run_dates, single_run
-from pipelines.settings import DBT_MAX_DATE, DBT_MIN_DATE, DBT_PROJECT_DIR, ScheduleSettings, Settings, warehouse_path
+from pipelines.settings import (
+    DBT_MAX_DATE,
+    DBT_MIN_DATE,
+    DBT_PROJECT_DIR,
+    ScheduleSettings,
+    Settings,
+    local_directory,
+    warehouse_location,
+)
 from pipelines.warehouse_writer import WarehouseWriter, lock_conflict_is_final
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -127,7 +135,7 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse
     # A rebuild may be the first run after an upgrade: raw tables get the columns staging reads.
     with lock_conflict_is_final(settings.warehouse):
         warehouse.ensure_raw_tables(
-            warehouse_path(), [table for _, table in raw_tables()]
+            warehouse_location(), [table for _, table in raw_tables()]
         )  # created private if this is the first run
     report_progress(
         context,
@@ -137,7 +145,7 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse
         invocation = dbt.cli(
             ["build", "--vars", json.dumps(dbt_vars)],
             context=context,
-            target_path=settings.warehouse.parent / BUILD_TARGET_DIRECTORY,
+            target_path=local_directory() / BUILD_TARGET_DIRECTORY,
         )
     yield from invocation.stream()
 

@@ -7,6 +7,7 @@ import datetime as dt
 from pathlib import Path
 
 from connectors import clock
+from pipelines.lake import Lake
 from pipelines.private_files import write_private
 from pipelines.report.figures import Figures, ReportError, read_figures
 from pipelines.report.labels import LOCALES
@@ -41,13 +42,13 @@ class Report:
     summary_html: str  # the headline and KPI status as an HTML fragment, for a mail's body
 
 
-def build_report(warehouse: Path, start: dt.date, end: dt.date, locale: str = "nb") -> Report:
+def build_report(warehouse: Path | Lake, start: dt.date, end: dt.date, locale: str = "nb") -> Report:
     """The report for start..end (inclusive) against the period before, from the warehouse read-only.
 
     A period without data gives a report that says so; a partly loaded one names the missing days."""
     if locale not in LOCALES:
         raise ReportError(f"The report speaks {' and '.join(LOCALES)}, not {locale!r}: pick one of those.")
-    figures = read_figures(Path(warehouse), start, end)
+    figures = read_figures(warehouse if isinstance(warehouse, Lake) else Path(warehouse), start, end)
     html, summary_html = render_both(figures, locale, clock.today())
     return Report(
         html=html,

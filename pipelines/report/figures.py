@@ -16,6 +16,7 @@ from typing import Any
 
 import duckdb
 
+from pipelines.lake import Lake, open_warehouse
 from pipelines.report.periods import days_of, previous_period, trend_months, year_before
 
 SQL_DIR = Path(__file__).parent / "sql"
@@ -87,7 +88,7 @@ class Figures:
         return not self.days_with_data
 
 
-def read_figures(warehouse: Path, start: dt.date, end: dt.date) -> Figures:
+def read_figures(warehouse: Path | Lake, start: dt.date, end: dt.date) -> Figures:
     """Read the period's figures (and its comparison periods') from the warehouse, read-only."""
     if end < start:
         raise ReportError(f"The period ends ({end}) before it starts ({start}): give the start first.")
@@ -95,7 +96,7 @@ def read_figures(warehouse: Path, start: dt.date, end: dt.date) -> Figures:
         raise ReportError(
             f"There is no warehouse at {warehouse}: run a sync first (social-roi sync, or social-roi demo)."
         )
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
+    with open_warehouse(warehouse, read_only=True) as connection:
         _require_roi_tables(connection, warehouse)
         connection.execute(_sql("report_macros"))
         period = {"start": start, "end": end}
@@ -147,7 +148,7 @@ def _trend(connection: duckdb.DuckDBPyConnection, end: dt.date) -> list[Row]:
     return months
 
 
-def _require_roi_tables(connection: duckdb.DuckDBPyConnection, warehouse: Path) -> None:
+def _require_roi_tables(connection: duckdb.DuckDBPyConnection, warehouse: Path | Lake) -> None:
     """The report reads table macros and marts a dbt build of this version creates: a warehouse
     built by an earlier version lacks some until its next sync or rebuild."""
     [(macros,)] = connection.execute(
