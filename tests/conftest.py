@@ -40,6 +40,7 @@ import io
 import json
 import shutil
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -168,8 +169,9 @@ def sandbox_settings(sandbox: Sandbox) -> dict[str, str]:
     return {**sandbox.environment(), "META_POLL_INTERVAL_SECONDS": "0.01"}
 
 
-def _settled_sync(directory: Path) -> dict:
-    """THE settled sync, into `directory`: what the session's tests read (see the module docstring)."""
+def _settled_sync(directory: Path, warehouse: Mapping[str, str] | None = None) -> dict:
+    """THE settled sync, into `directory`: what the session's tests read (see the module docstring).
+    `warehouse`: settings for another warehouse than the file in `directory` (the same scenario on a lake)."""
     import dagster as dg
 
     from connectors.sandbox import Sandbox
@@ -213,6 +215,7 @@ def _settled_sync(directory: Path) -> dict:
                 **sandbox_settings(sandbox),
                 "SOCIAL_ROI_WAREHOUSE": str(directory / "warehouse.duckdb"),
                 "DAGSTER_HOME": str(directory / "dagster_home"),
+                **(warehouse or {}),
                 "SOCIAL_ROI_COST_LEDGER": str(ledger),
                 "SOCIAL_ROI_KPI_TARGETS": str(targets),
                 "SOCIAL_ROI_CONVERSION_VALUES": str(values),

@@ -33,6 +33,12 @@ class PostgresServer:
     def dsn(self) -> str:
         return f"postgresql://{self.user}@{self.host}:{self.port}/{self.database}"
 
+    def new_database(self, name: str) -> PostgresServer:
+        """Another database on this server (a client's own lake catalog, say)."""
+        server = dataclasses.replace(self, database=name)
+        _create_database(server)
+        return server
+
 
 def server_program(name: str) -> str | None:
     """`initdb` or `pg_ctl`: on PATH, else in the distribution's versioned directory (Debian's packages)."""

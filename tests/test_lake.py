@@ -1,0 +1,214 @@
+"""The warehouse as a DuckLake (pipelines/lake.py): its catalog in a real PostgreSQL the test starts, its data in a
+directory standing for the team's shared storage. The same scenario gives the same figures as on the DuckDB file;
+two clients' syncs write at once and both land while a third process reads; a writer killed with SIGKILL mid-run
+leaves the last snapshot readable, and its rerun gives the figures of an uninterrupted run. `make test-servers`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+
+from conftest import _settled_sync, sandbox_settings
+from connectors import clock
+from pipelines.lake import Lake, LakeError, open_warehouse
+from pipelines.settings import PROJECT_ROOT, warehouse_location
+from postgres_server import PostgresServer, running_postgres
+
+pytestmark = pytest.mark.servers
+# A week of every platform: long enough that a sync's raw tables land one after another for a minute.
+# When this machine fetched or loaded a row: the same data fetched twice differs there, and nowhere else.
+WHEN_FETCHED = ("fetched_at", "loaded_at", "_loaded_at")
+WEEK = (clock.yesterday() - dt.timedelta(days=6), clock.yesterday())
+RAW_TABLES_WATCHED = ("meta_ads_insights", "linkedin_ads_analytics", "ga4_traffic")
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    with running_postgres("lake") as server:
+        yield server
+
+
+def lake_settings(server: PostgresServer, name: str, root: Path) -> dict[str, str]:
+    """One client's lake: its own catalog database on the team's server, its own directory on the shared
+    storage, and this machine's directory for its local files."""
+    catalog = server.new_database(name)
+    return {
+        "SOCIAL_ROI_WAREHOUSE": f"ducklake:postgres:dbname={catalog.database} host={catalog.host} "
+        f"port={catalog.port} user={catalog.user}",
+        "SOCIAL_ROI_LAKE_DATA_PATH": str(root / "shared-storage" / name),
+        "SOCIAL_ROI_LOCAL_DIR": str(root / name),
+        "DAGSTER_HOME": str(root / name / "dagster_home"),
+    }
+
+
+def every_mart(warehouse: Path | Lake) -> dict[str, list[tuple]]:
+    """Every table and view of the marts schema, its rows in a fixed order: what a figure can be read from
+    (every column but the time a row was fetched)."""
+    with open_warehouse(warehouse, read_only=True) as connection:
+        columns: dict[str, list[str]] = {}
+        for name, column in connection.execute(
+            "select table_name, column_name from information_schema.columns where table_catalog = current_database() "
+            "and table_schema = 'marts' order by table_name, ordinal_position"
+        ).fetchall():
+            columns.setdefault(name, [])
+            if column not in WHEN_FETCHED:
+                columns[name].append(f'"{column}"')
+        return {
+            name: connection.execute(f"select {', '.join(kept)} from marts.{name} order by all").fetchall()
+            for name, kept in columns.items()
+        }
+
+
+def test_the_settled_scenario_on_the_lake_gives_every_figure_the_embedded_file_gives(settled, postgres, tmp_path):
+    lake = lake_settings(postgres, "settled", tmp_path)
+
+    _settled_sync(tmp_path, warehouse=lake)
+
+    on_the_file = every_mart(settled.warehouse)
+    on_the_lake = every_mart(warehouse_location(lake, create=False))
+    assert {"roi_by_campaign", "roi_by_channel", "cost_daily"} <= set(on_the_file)
+    assert sorted(on_the_lake) == sorted(on_the_file)
+    differing = [name for name in on_the_file if on_the_lake[name] != on_the_file[name]]
+    assert differing == [], f"these marts differ between the file and the lake: {differing}"
+    assert sum(len(rows) for rows in on_the_lake.values()) > 1000
+
+
+def start_sync(settings: Mapping[str, str], days: tuple[dt.date, dt.date], log: Path) -> subprocess.Popen:
+    """`social-roi sync` in its own process (and process group, so that SIGKILL reaches dbt's too)."""
+    env = {**os.environ, **settings, "PYTHONPATH": str(PROJECT_ROOT)}
+    return subprocess.Popen(
+        [sys.executable, "-c", "import sys; from pipelines.cli import main; sys.exit(main(sys.argv[1:]))", "sync"]
+        + ["--start", str(days[0]), "--end", str(days[1])],
+        env=env,
+        cwd=Path(settings["SOCIAL_ROI_LOCAL_DIR"]).parent,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def read_while_writing(lake: Lake) -> dict[str, int | None]:
+    """What a reader sees in one read: each watched raw table's rows (None before it exists), and the
+    ROI table's rows and total cost. One transaction: one snapshot."""
+    with lake.connect(read_only=True) as connection:
+        connection.execute("begin transaction")
+        existing = {
+            name
+            for (name,) in connection.execute(
+                "select table_schema || '.' || table_name from information_schema.tables "
+                "where table_catalog = 'warehouse'"
+            ).fetchall()
+        }
+        seen: dict[str, int | None] = {}
+        for name in RAW_TABLES_WATCHED:
+            seen[name] = (
+                connection.execute(f"select count(*) from raw.{name}").fetchone()[0]
+                if f"raw.{name}" in existing
+                else None
+            )
+        seen["roi_by_channel"] = (
+            connection.execute("select count(*) from marts.roi_by_channel").fetchone()[0]
+            if "marts.roi_by_channel" in existing
+            else None
+        )
+        connection.execute("commit")
+        return seen
+
+
+@pytest.fixture(scope="module")
+def two_clients_at_once(postgres, tmp_path_factory, request):
+    """Two clients' syncs of the same week started together, each on its own lake on the one server, while
+    this process reads the first client's lake every half second."""
+    root = tmp_path_factory.mktemp("two-clients")
+    from connectors.sandbox import Sandbox
+
+    with Sandbox(seed=7) as sandbox:
+        platforms = sandbox_settings(sandbox)
+        clients = {name: {**platforms, **lake_settings(postgres, name, root)} for name in ("fjord", "havbris")}
+        for settings in clients.values():
+            Path(settings["SOCIAL_ROI_LOCAL_DIR"]).mkdir(parents=True)
+        reader_lake = warehouse_location(clients["fjord"], create=False)
+        started = time.monotonic()
+        writers = {name: start_sync(settings, WEEK, root / f"{name}.log") for name, settings in clients.items()}
+        observed = []
+        while any(writer.poll() is None for writer in writers.values()):
+            try:
+                observed.append(read_while_writing(reader_lake))
+            except LakeError:
+                pass  # its sync has not created the lake's catalog yet
+            time.sleep(0.5)
+        seconds = time.monotonic() - started
+    statuses = {name: writer.returncode for name, writer in writers.items()}
+    logs = {name: (root / f"{name}.log").read_text() for name in clients}
+    return {"clients": clients, "statuses": statuses, "logs": logs, "observed": observed, "seconds": seconds}
+
+
+@pytest.mark.xdist_group("two_clients_at_once")  # one module fixture: its tests on one worker
+def test_two_clients_syncs_write_their_lakes_at_the_same_time_and_both_land(two_clients_at_once):
+    run = two_clients_at_once
+    assert run["statuses"] == {"fjord": 0, "havbris": 0}, run["logs"]
+    fjord, havbris = (
+        every_mart(warehouse_location(run["clients"][name], create=False)) for name in ("fjord", "havbris")
+    )
+    # one sandbox advertiser behind both: the two lakes hold the same figures, each whole
+    assert fjord == havbris
+    assert fjord["roi_by_channel"] and fjord["cost_daily"]
+
+
+@pytest.mark.xdist_group("two_clients_at_once")
+def test_a_reader_during_the_writes_sees_each_table_before_its_load_or_after_it_never_half(two_clients_at_once):
+    run = two_clients_at_once
+    final = read_while_writing(warehouse_location(run["clients"]["fjord"], create=False))
+    observed = run["observed"]
+    assert len(observed) >= 10, "the reader should have read many times while the syncs ran"
+    for name, rows in final.items():
+        assert rows, f"{name} should hold rows once the sync ended"
+        seen = {read[name] for read in observed}
+        # A load replaces a table's days in one transaction: a reader sees none of its rows or all of them.
+        assert seen <= {None, 0, rows}, (
+            f"a reader saw {name} with {sorted(map(str, seen))} rows; whole loads hold {rows}"
+        )
+    # and it read while loads were under way, not only before or after them
+    assert any(read["meta_ads_insights"] for read in observed) and any(
+        read["roi_by_channel"] is None for read in observed
+    )
+
+
+@pytest.mark.xdist_group("two_clients_at_once")
+def test_a_writer_killed_mid_run_leaves_the_last_snapshot_readable_and_its_rerun_gives_the_same_figures(
+    two_clients_at_once, postgres, tmp_path
+):
+    reference = every_mart(warehouse_location(two_clients_at_once["clients"]["havbris"], create=False))
+    from connectors.sandbox import Sandbox
+
+    with Sandbox(seed=7) as sandbox:
+        settings = {**sandbox_settings(sandbox), **lake_settings(postgres, "killed", tmp_path)}
+        Path(settings["SOCIAL_ROI_LOCAL_DIR"]).mkdir(parents=True)
+        lake = warehouse_location(settings, create=False)
+        writer = start_sync(settings, WEEK, tmp_path / "killed.log")
+        deadline = time.monotonic() + 300
+        while writer.poll() is None and time.monotonic() < deadline:
+            try:
+                if read_while_writing(lake)["meta_ads_insights"]:
+                    break  # some raw tables loaded, the models not yet built: mid-run
+            except LakeError:
+                pass  # the writer has not created the lake's catalog yet
+            time.sleep(0.3)
+        assert writer.poll() is None, "the sync ended before it could be killed mid-run"
+        os.killpg(writer.pid, signal.SIGKILL)
+        writer.wait()
+
+        after_the_kill = read_while_writing(lake)  # the last snapshot opens and reads
+        assert after_the_kill["meta_ads_insights"] and after_the_kill["roi_by_channel"] is None
+
+        rerun = start_sync(settings, WEEK, tmp_path / "rerun.log")
+        assert rerun.wait(timeout=600) == 0, (tmp_path / "rerun.log").read_text()
+    assert every_mart(lake) == reference
