@@ -87,6 +87,19 @@ def test_a_sync_leaves_its_warehouse_and_published_copy_readable_by_their_owner_
         assert stat.S_IMODE(database.stat().st_mode) == 0o600, database
 
 
+def test_every_view_and_window_macro_of_the_published_copy_answers_social_roi_sql(settled):
+    published = settled.warehouse.parent / "published.duckdb"
+    views = query_published("select schema_name, view_name from duckdb_views() where not internal", published)[1]
+    assert len(views) > 10
+    for schema, view in views:  # its catalog is "published": a view naming "warehouse" would not bind
+        query_published(f'select * from "{schema}"."{view}" limit 1', published)
+    first, last = settled.window
+    _, rows, _ = query_published(
+        f"select count(*) > 0 from marts.roi_by_channel_between('{first}', '{last}')", published
+    )
+    assert rows == [(True,)]
+
+
 def test_the_published_copy_is_readable_by_its_owner_only_in_a_private_directory(tmp_path):
     warehouse, published = tmp_path / "warehouse.duckdb", tmp_path / "new" / "published.duckdb"
     write_version(warehouse, 1)

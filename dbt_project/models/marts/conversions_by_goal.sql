@@ -1,4 +1,4 @@
-{{ config(incremental_strategy='append', pre_hook="{{ delete_date_window('date_day') }}") }}
+{{ config(incremental_strategy='date_window', date_column='date_day') }}
 -- Conversions per day, campaign and goal: what the platform claims beside what GA4 observed, so
 -- purchases are compared with purchases and leads with leads. Each row's conversions are valued
 -- by the matching row of the conversion values file (most specific scope first: campaign, then

@@ -1,4 +1,4 @@
-{{ config(incremental_strategy='append', pre_hook="{{ delete_date_window('date_day') }}") }}
+{{ config(incremental_strategy='date_window', date_column='date_day') }}
 -- Conversions per campaign and day: what the platform claims (its own attribution window, the
 -- events the conversion goals name) beside what GA4 observed from the campaign's tagged traffic. Money in
 -- the reporting currency too. Rows with campaign_id null hold GA4 traffic of the channel that

@@ -1,4 +1,4 @@
-{{ config(incremental_strategy='append', pre_hook="{{ delete_date_window('date_day') }}") }}
+{{ config(incremental_strategy='date_window', date_column='date_day') }}
 -- What each campaign cost per day: media spend in the account currency and in the reporting
 -- currency, plus the non-media costs the ledger allocates to it. Rows with campaign_id null hold
 -- channel costs that no campaign's spend could carry that day.

@@ -1,4 +1,4 @@
-{{ config(incremental_strategy='append', pre_hook="{{ delete_date_window('date_day') }}") }}
+{{ config(incremental_strategy='date_window', date_column='date_day') }}
 -- Engagement per campaign and day. `engagements` is the same on every channel: reactions/likes
 -- + comments + shares + saves. Each platform's own wider total (Meta post_engagement, LinkedIn
 -- totalEngagements with clicks and follows) stands beside it, not comparable across channels.

@@ -1,4 +1,4 @@
-{{ config(incremental_strategy='append', pre_hook="{{ delete_date_window('date_day') }}") }}
+{{ config(incremental_strategy='date_window', date_column='date_day') }}
 -- The exchange rate each day's money was converted at, per currency and per kind of money: the
 -- same (currency, day) pairs the marts convert, passed through the same reporting_rates macro, so
 -- the rate, its publication day and its source are the ones applied. Only money that is not zero

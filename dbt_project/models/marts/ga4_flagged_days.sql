@@ -1,4 +1,4 @@
-{{ config(incremental_strategy='append', pre_hook="{{ delete_date_window('date_day') }}") }}
+{{ config(incremental_strategy='date_window', date_column='date_day') }}
 -- The GA4 property-days whose figures GA4 itself says are incomplete, per report: the traffic report
 -- (sessions, key events and revenue by source / medium / campaign) and the key-event report (the same
 -- split by event name as well, the one GA4 thresholds and folds into "(other)" first). A day appears

@@ -1,4 +1,4 @@
-{{ config(incremental_strategy='append', pre_hook="{{ delete_date_window('date_day') }}") }}
+{{ config(incremental_strategy='date_window', date_column='date_day') }}
 -- Impressions, reach and frequency per campaign and day. Reach counts unique people: it is the
 -- platform's own figure for that campaign and day and must not be added across days, campaigns
 -- or channels (the sum is only an upper bound of the people reached). NULL where unknown.
