@@ -52,7 +52,7 @@ e2e: $(MANIFEST)
 # The tests that start a real server of their own (marked `servers`): PostgreSQL from the machine's initdb and
 # pg_ctl (tests/postgres_server.py), for Dagster's instance on PostgreSQL (deploy/). CI runs it after `make e2e`.
 test-servers: $(MANIFEST)
-	$(BIN)/python -m pytest -m servers --dist loadgroup
+	$(BIN)/python -m pytest -m servers
 
 # The date-sensitive tests (marked `calendar`) on 40+ days of a year: month ends, 1 January,
 # 29 February 2028, Europe/Oslo's clock changes. Outside `make test`: a settled sync per day.

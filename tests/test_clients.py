@@ -2,6 +2,7 @@
 secret is ever written in the file."""
 
 import os
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -146,3 +147,27 @@ def test_two_clients_from_one_file_sync_into_warehouses_that_hold_only_their_own
     capsys.readouterr()
     assert main(["--client", "fjord", "sql", "select count(distinct account_id) from marts.cost_daily"]) == 0
     assert "1" in capsys.readouterr().out
+
+
+def test_a_client_on_a_lake_keeps_its_catalog_as_written_and_its_own_files_under_its_directory(tmp_path):
+    path = write_clients(
+        tmp_path,
+        """
+[clients.fjord]
+name = "Fjord Sko AS"
+[clients.fjord.settings]
+SOCIAL_ROI_WAREHOUSE = "ducklake:postgres:dbname=fjord host=db.internal user=fjord"
+SOCIAL_ROI_LAKE_DATA_PATH = "shared/fjord"
+""",
+    )
+
+    fjord = client_environment(read_clients(path)["fjord"], {})
+
+    # an address, not a path to resolve; the data path is one, relative to the clients file
+    assert fjord["SOCIAL_ROI_WAREHOUSE"] == "ducklake:postgres:dbname=fjord host=db.internal user=fjord"
+    assert fjord["SOCIAL_ROI_LAKE_DATA_PATH"] == str((tmp_path / "shared" / "fjord").resolve())
+    own = Path("data/clients/fjord").resolve()
+    assert fjord["SOCIAL_ROI_LOCAL_DIR"] == str(own)
+    assert fjord["DAGSTER_HOME"] == str(own / ".dagster_home") and fjord["SOCIAL_ROI_REPORT_DIR"] == str(
+        own / "reports"
+    )

@@ -123,50 +123,45 @@ def read_while_writing(lake: Lake) -> dict[str, int | None]:
         return seen
 
 
-@pytest.fixture(scope="module")
-def two_clients_at_once(postgres, tmp_path_factory, request):
-    """Two clients' syncs of the same week started together, each on its own lake on the one server, while
-    this process reads the first client's lake every half second."""
-    root = tmp_path_factory.mktemp("two-clients")
+def syncs_at_once(clients: Mapping[str, Mapping[str, str]], root: Path, watch: str, on_read=None) -> dict:
+    """Each client's sync of the week started together, in its own process, while this process reads the
+    `watch` client's lake every half second (and `on_read(reader, writers)` may act on what it read)."""
+    for settings in clients.values():
+        Path(settings["SOCIAL_ROI_LOCAL_DIR"]).mkdir(parents=True, exist_ok=True)
+    lake = warehouse_location(clients[watch], create=False)
+    writers = {name: start_sync(settings, WEEK, root / f"{name}.log") for name, settings in clients.items()}
+    observed = []
+    while any(writer.poll() is None for writer in writers.values()):
+        try:
+            observed.append(read_while_writing(lake))
+        except LakeError:
+            pass  # its sync has not created the lake's catalog yet
+        if on_read is not None and observed:
+            on_read(observed[-1], writers)
+        time.sleep(0.5)
+    statuses = {name: writer.returncode for name, writer in writers.items()}
+    return {
+        "statuses": statuses,
+        "observed": observed,
+        "logs": {name: (root / f"{name}.log").read_text() for name in clients},
+    }
+
+
+def test_two_clients_syncs_write_their_lakes_at_once_both_land_and_a_reader_sees_each_table_whole(postgres, tmp_path):
     from connectors.sandbox import Sandbox
 
     with Sandbox(seed=7) as sandbox:
         platforms = sandbox_settings(sandbox)
-        clients = {name: {**platforms, **lake_settings(postgres, name, root)} for name in ("fjord", "havbris")}
-        for settings in clients.values():
-            Path(settings["SOCIAL_ROI_LOCAL_DIR"]).mkdir(parents=True)
-        reader_lake = warehouse_location(clients["fjord"], create=False)
-        started = time.monotonic()
-        writers = {name: start_sync(settings, WEEK, root / f"{name}.log") for name, settings in clients.items()}
-        observed = []
-        while any(writer.poll() is None for writer in writers.values()):
-            try:
-                observed.append(read_while_writing(reader_lake))
-            except LakeError:
-                pass  # its sync has not created the lake's catalog yet
-            time.sleep(0.5)
-        seconds = time.monotonic() - started
-    statuses = {name: writer.returncode for name, writer in writers.items()}
-    logs = {name: (root / f"{name}.log").read_text() for name in clients}
-    return {"clients": clients, "statuses": statuses, "logs": logs, "observed": observed, "seconds": seconds}
+        clients = {name: {**platforms, **lake_settings(postgres, name, tmp_path)} for name in ("fjord", "havbris")}
 
+        run = syncs_at_once(clients, tmp_path, watch="fjord")
 
-@pytest.mark.xdist_group("two_clients_at_once")  # one module fixture: its tests on one worker
-def test_two_clients_syncs_write_their_lakes_at_the_same_time_and_both_land(two_clients_at_once):
-    run = two_clients_at_once
     assert run["statuses"] == {"fjord": 0, "havbris": 0}, run["logs"]
-    fjord, havbris = (
-        every_mart(warehouse_location(run["clients"][name], create=False)) for name in ("fjord", "havbris")
-    )
+    fjord, havbris = (every_mart(warehouse_location(clients[name], create=False)) for name in clients)
     # one sandbox advertiser behind both: the two lakes hold the same figures, each whole
     assert fjord == havbris
     assert fjord["roi_by_channel"] and fjord["cost_daily"]
-
-
-@pytest.mark.xdist_group("two_clients_at_once")
-def test_a_reader_during_the_writes_sees_each_table_before_its_load_or_after_it_never_half(two_clients_at_once):
-    run = two_clients_at_once
-    final = read_while_writing(warehouse_location(run["clients"]["fjord"], create=False))
+    final = read_while_writing(warehouse_location(clients["fjord"], create=False))
     observed = run["observed"]
     assert len(observed) >= 10, "the reader should have read many times while the syncs ran"
     for name, rows in final.items():
@@ -176,39 +171,39 @@ def test_a_reader_during_the_writes_sees_each_table_before_its_load_or_after_it_
         assert seen <= {None, 0, rows}, (
             f"a reader saw {name} with {sorted(map(str, seen))} rows; whole loads hold {rows}"
         )
-    # and it read while loads were under way, not only before or after them
+    # and it read while the loads were under way, not only before or after them
     assert any(read["meta_ads_insights"] for read in observed) and any(
         read["roi_by_channel"] is None for read in observed
     )
 
 
-@pytest.mark.xdist_group("two_clients_at_once")
-def test_a_writer_killed_mid_run_leaves_the_last_snapshot_readable_and_its_rerun_gives_the_same_figures(
-    two_clients_at_once, postgres, tmp_path
+def test_a_writer_killed_mid_run_leaves_the_last_snapshot_readable_and_its_rerun_gives_an_uninterrupted_runs_figures(
+    postgres, tmp_path
 ):
-    reference = every_mart(warehouse_location(two_clients_at_once["clients"]["havbris"], create=False))
     from connectors.sandbox import Sandbox
 
-    with Sandbox(seed=7) as sandbox:
-        settings = {**sandbox_settings(sandbox), **lake_settings(postgres, "killed", tmp_path)}
-        Path(settings["SOCIAL_ROI_LOCAL_DIR"]).mkdir(parents=True)
-        lake = warehouse_location(settings, create=False)
-        writer = start_sync(settings, WEEK, tmp_path / "killed.log")
-        deadline = time.monotonic() + 300
-        while writer.poll() is None and time.monotonic() < deadline:
-            try:
-                if read_while_writing(lake)["meta_ads_insights"]:
-                    break  # some raw tables loaded, the models not yet built: mid-run
-            except LakeError:
-                pass  # the writer has not created the lake's catalog yet
-            time.sleep(0.3)
-        assert writer.poll() is None, "the sync ended before it could be killed mid-run"
-        os.killpg(writer.pid, signal.SIGKILL)
-        writer.wait()
+    killed_at = []
 
+    def kill_mid_run(read, writers):
+        # some raw tables loaded, the models not built yet: mid-run
+        if not killed_at and read["meta_ads_insights"] and read["roi_by_channel"] is None:
+            os.killpg(writers["killed"].pid, signal.SIGKILL)
+            killed_at.append(read)
+
+    with Sandbox(seed=7) as sandbox:
+        platforms = sandbox_settings(sandbox)
+        clients = {
+            name: {**platforms, **lake_settings(postgres, name, tmp_path)} for name in ("killed", "uninterrupted")
+        }
+
+        run = syncs_at_once(clients, tmp_path, watch="killed", on_read=kill_mid_run)
+
+        assert killed_at, "the sync ended before it could be killed mid-run"
+        assert run["statuses"] == {"killed": -signal.SIGKILL, "uninterrupted": 0}, run["logs"]
+        lake = warehouse_location(clients["killed"], create=False)
         after_the_kill = read_while_writing(lake)  # the last snapshot opens and reads
         assert after_the_kill["meta_ads_insights"] and after_the_kill["roi_by_channel"] is None
 
-        rerun = start_sync(settings, WEEK, tmp_path / "rerun.log")
-        assert rerun.wait(timeout=600) == 0, (tmp_path / "rerun.log").read_text()
-    assert every_mart(lake) == reference
+        rerun = start_sync(clients["killed"], WEEK, tmp_path / "rerun.log")
+        assert rerun.wait(timeout=900) == 0, (tmp_path / "rerun.log").read_text()
+    assert every_mart(lake) == every_mart(warehouse_location(clients["uninterrupted"], create=False))

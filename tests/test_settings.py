@@ -158,3 +158,41 @@ def test_a_warehouse_an_earlier_version_left_world_readable_is_made_private(tmp_
     warehouse_location({"SOCIAL_ROI_WAREHOUSE": str(warehouse)})
 
     assert mode(warehouse) == 0o600 and mode(tmp_path) == 0o700  # pytest's own directory: left as it was
+
+
+@pytest.mark.parametrize(
+    ("settings", "says"),
+    [
+        (
+            {"SOCIAL_ROI_WAREHOUSE": "ducklake:postgres:dbname=lake host=db user=roi password=hunter2"},
+            "put it in PGPASSWORD or ~/.pgpass",
+        ),
+        ({"SOCIAL_ROI_WAREHOUSE": "ducklake:postgres:dbname=lake host=db user=roi"}, "needs SOCIAL_ROI_LAKE_DATA_PATH"),
+        (
+            {"SOCIAL_ROI_WAREHOUSE": "ducklake:metadata.ducklake", "SOCIAL_ROI_LAKE_DATA_PATH": "/mnt/lake"},
+            "admits one machine only",
+        ),
+    ],
+)
+def test_a_lake_setting_that_cannot_work_is_refused_naming_the_fix_and_never_the_password(settings, says):
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env(settings)
+
+    assert says in str(refused.value)
+    assert "hunter2" not in str(refused.value)
+
+
+def test_a_lake_is_named_with_its_catalog_and_data_and_this_machines_files_go_in_its_local_directory(tmp_path):
+    settings = Settings.from_env(
+        {
+            "SOCIAL_ROI_WAREHOUSE": "ducklake:postgres:dbname=lake host=db user=roi",
+            "SOCIAL_ROI_LAKE_DATA_PATH": "s3://agency-lake/fjord",
+            "SOCIAL_ROI_LOCAL_DIR": str(tmp_path / "local"),
+        }
+    )
+
+    assert (
+        str(settings.warehouse)
+        == "the lake ducklake:postgres:dbname=lake host=db user=roi (data in s3://agency-lake/fjord/)"
+    )
+    assert settings.published.parent == tmp_path / "local"
