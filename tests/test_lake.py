@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from conftest import _settled_sync, sandbox_settings
 from connectors import clock
 from pipelines.lake import Lake, LakeError, open_warehouse
 from pipelines.settings import PROJECT_ROOT, warehouse_location
-from postgres_server import PostgresServer, running_postgres
+from postgres_server import PostgresServer, free_port, running_postgres
 
 pytestmark = pytest.mark.servers
 # A week of every platform: long enough that a sync's raw tables land one after another for a minute.
@@ -28,6 +29,33 @@ pytestmark = pytest.mark.servers
 WHEN_FETCHED = ("fetched_at", "loaded_at", "_loaded_at")
 WEEK = (clock.yesterday() - dt.timedelta(days=6), clock.yesterday())
 RAW_TABLES_WATCHED = ("meta_ads_insights", "linkedin_ads_analytics", "ga4_traffic")
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint():
+    """An S3-compatible server on loopback (moto's, S3 alone) with one bucket, `lake`: the team's bucket."""
+    port = free_port()
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                # moto's server takes an unsigned CreateBucket; the lake's own requests are signed (DuckDB's secret)
+                urllib.request.urlopen(urllib.request.Request(f"{endpoint}/lake", method="PUT"), timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        yield endpoint
+    finally:
+        server.terminate()
+        server.wait()
 
 
 @pytest.fixture(scope="module")
@@ -147,12 +175,23 @@ def syncs_at_once(clients: Mapping[str, Mapping[str, str]], root: Path, watch: s
     }
 
 
-def test_two_clients_syncs_write_their_lakes_at_once_both_land_and_a_reader_sees_each_table_whole(postgres, tmp_path):
+def test_two_clients_syncs_write_their_lakes_at_once_both_land_and_a_reader_sees_each_table_whole(
+    postgres, s3_endpoint, tmp_path, monkeypatch
+):
     from connectors.sandbox import Sandbox
 
+    # fjord's data on a shared directory, havbris's in the bucket: the same figures either way
+    bucket = {
+        "AWS_ACCESS_KEY_ID": "social-roi-test",
+        "AWS_SECRET_ACCESS_KEY": "not-a-real-key",
+        "AWS_REGION": "eu-north-1",
+    }
+    for name, value in {**bucket, "AWS_ENDPOINT_URL": s3_endpoint}.items():
+        monkeypatch.setenv(name, value)
     with Sandbox(seed=7) as sandbox:
         platforms = sandbox_settings(sandbox)
         clients = {name: {**platforms, **lake_settings(postgres, name, tmp_path)} for name in ("fjord", "havbris")}
+        clients["havbris"]["SOCIAL_ROI_LAKE_DATA_PATH"] = "s3://lake/havbris/"
 
         run = syncs_at_once(clients, tmp_path, watch="fjord")
 
@@ -161,6 +200,11 @@ def test_two_clients_syncs_write_their_lakes_at_once_both_land_and_a_reader_sees
     # one sandbox advertiser behind both: the two lakes hold the same figures, each whole
     assert fjord == havbris
     assert fjord["roi_by_channel"] and fjord["cost_daily"]
+    with warehouse_location(clients["havbris"], create=False).connect(read_only=True) as connection:
+        [(in_the_bucket,)] = connection.execute(
+            "select count(*) from glob('s3://lake/havbris/raw/**/*.parquet')"
+        ).fetchall()
+    assert in_the_bucket >= len(RAW_TABLES_WATCHED), "havbris's raw tables are Parquet files in the bucket"
     final = read_while_writing(warehouse_location(clients["fjord"], create=False))
     observed = run["observed"]
     assert len(observed) >= 10, "the reader should have read many times while the syncs ran"
