@@ -33,6 +33,7 @@ def query_published(
     connection, path = _reader(published)
     with connection:
         try:
+            _only_queries(connection, sql)
             result = connection.execute(sql)
             # One row past the limit tells whether any were left out, without fetching them all.
             rows = result.fetchall() if max_rows is None else result.fetchmany(max_rows + 1)
@@ -45,6 +46,18 @@ def query_published(
             raise SqlError(str(error)) from None
         truncated = max_rows is not None and len(rows) > max_rows
         return [column[0] for column in result.description], rows[:max_rows] if truncated else rows, truncated
+
+
+def _only_queries(connection: duckdb.DuckDBPyConnection, sql: str) -> None:
+    """Queries only (SELECT and EXPLAIN, and what DuckDB answers as a SELECT: DESCRIBE, SUMMARIZE, PRAGMA): on a lake the
+    reader must reach its own data path, where a `COPY … TO` would otherwise overwrite a table's file."""
+    for statement in connection.extract_statements(sql):
+        if statement.type not in (duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN):
+            raise SqlError(
+                f"social-roi sql reads the published warehouse only, read-only: it runs queries, not "
+                f"{statement.type.name}. For an export, query it with the duckdb CLI (duckdb -readonly on the "
+                "copy; ATTACH on a lake)."
+            )
 
 
 def _reader(published: Path | None) -> tuple[duckdb.DuckDBPyConnection, str]:

@@ -20,7 +20,15 @@ from connectors.redaction import scrub, secret_settings
 from connectors.registry import PLATFORMS
 from pipelines.lake import Lake, LakeError
 from pipelines.private_files import private_directory
-from pipelines.settings import LOCAL_DIR, PUBLISHED, WAREHOUSE, local_directory, published_path, warehouse_location
+from pipelines.settings import (
+    LAKE_DATA_PATH,
+    LOCAL_DIR,
+    PUBLISHED,
+    WAREHOUSE,
+    local_directory,
+    published_path,
+    warehouse_location,
+)
 
 OK = "OK"
 FAILED = "FAILED"
@@ -87,10 +95,15 @@ def check_platform(platform: Platform, env: Mapping[str, str]) -> list[CheckLine
 
 def check_paths(env: Mapping[str, str]) -> list[CheckLine]:
     """The sync writes the warehouse and swaps the published copy in beside it: both directories must take new files.
-    A lake must answer (its catalog and its data path), and this machine's directory for it take files."""
+    A lake's catalog must answer (an empty database gets DuckLake's catalog tables, as a first sync would),
+    a data path on a directory must take new files (a bucket is met by the first sync), and so must this
+    machine's directory for the lake."""
     warehouse = warehouse_location(env, create=False)
     if isinstance(warehouse, Lake):
-        return [_lake_answers(warehouse), _writable("local files", local_directory(env) / ".lake", LOCAL_DIR)]
+        lines = [_lake_answers(warehouse)]
+        if not warehouse.on_s3:
+            lines.append(_writable("lake data", Path(warehouse.data_path) / ".probe", LAKE_DATA_PATH))
+        return [*lines, _writable("local files", local_directory(env) / ".lake", LOCAL_DIR)]
     return [
         _writable("warehouse", warehouse, WAREHOUSE),
         _writable("published", published_path(env), PUBLISHED),

@@ -39,6 +39,8 @@ LAKE_PREFIX = "ducklake:postgres:"
 CATALOG = "warehouse"
 # DuckDB never installs or loads an extension by itself: only the files the lock installed are loaded.
 NO_DOWNLOADS = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+# DuckLake's words when a read-only attach finds no catalog in the database: no sync has written it yet.
+NO_CATALOG_YET = "creating a new DuckLake is explicitly disabled"
 # A wheel's file and the name DuckDB must see it under: LOAD derives the extension's entry point
 # from the file name, and the postgres extension's is `postgres_scanner_init` (its wheel ships
 # postgres.duckdb_extension).
@@ -67,8 +69,15 @@ class Lake:
 
     def exists(self) -> bool:
         """Whether a sync has written the lake yet (its raw tables' schema is there), as a file exists.
-        A lake that cannot be reached raises LakeError, which says why: it is not "missing"."""
-        with self.connect() as connection:  # not read-only: the first connection creates an empty lake's catalog
+        Read-only: a reader never creates the catalog. A lake that cannot be reached raises LakeError,
+        which says why: it is not "missing"."""
+        try:
+            connection = self.connect(read_only=True)
+        except LakeError as error:
+            if NO_CATALOG_YET in str(error):
+                return False
+            raise
+        with connection:
             schemas = connection.execute(
                 "select count(*) from information_schema.schemata where catalog_name = ? and schema_name = 'raw'",
                 [CATALOG],
@@ -131,7 +140,10 @@ def parse_lake(value: str, env: Mapping[str, str], directory: Path, setting: str
             f"{setting}={value!r}: a lake's catalog is on PostgreSQL ({LAKE_PREFIX}dbname=… host=… user=…); "
             "another DuckLake catalog (a DuckDB or SQLite file) admits one machine only: use a DuckDB file instead."
         )
-    if re.search(r"(^|\s)password\s*=", value.removeprefix(LAKE_PREFIX), re.IGNORECASE):
+    # libpq's two forms: key=value (password=…) and a URI (postgresql://user:secret@host/db, ?password=…)
+    if re.search(
+        r"(^|\s)password\s*=|://[^/@\s]*:[^/@\s]*@|[?&]password=", value.removeprefix(LAKE_PREFIX), re.IGNORECASE
+    ):
         raise LakeError(
             f"{setting} holds a password, which would show wherever the setting is shown: remove it and put it in "
             "PGPASSWORD or ~/.pgpass, which PostgreSQL's client library reads itself."
@@ -143,7 +155,7 @@ def parse_lake(value: str, env: Mapping[str, str], directory: Path, setting: str
             "(e.g. /mnt/shared/social-roi/) or an S3-compatible bucket (s3://bucket/social-roi/)."
         )
     if not data_path.startswith("s3://"):
-        data_path = str(Path(data_path).expanduser().absolute())
+        data_path = str(Path(data_path).expanduser().resolve())  # as the clients file resolves it: one spelling
     return Lake(value, data_path.rstrip("/") + "/", directory)
 
 
@@ -189,6 +201,8 @@ def create_s3_secret(connection: duckdb.DuckDBPyConnection, env: Mapping[str, st
             "for an S3-compatible server): set them in the environment the runs start in."
         )
     options = {"TYPE": "s3", "KEY_ID": key_id, "SECRET": secret}
+    if env.get("AWS_SESSION_TOKEN"):  # temporary credentials (a role, SSO) carry one
+        options["SESSION_TOKEN"] = env["AWS_SESSION_TOKEN"]
     region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
     if region:
         options["REGION"] = region
@@ -200,7 +214,16 @@ def create_s3_secret(connection: duckdb.DuckDBPyConnection, env: Mapping[str, st
             ENDPOINT=parts.netloc or parts.path, URL_STYLE="path", USE_SSL=str(parts.scheme == "https").lower()
         )
     body = ", ".join(f"{key} {value if key == 'USE_SSL' else _quoted(value)}" for key, value in options.items())
-    connection.execute(f"CREATE OR REPLACE TEMPORARY SECRET lake_storage ({body})")
+    import duckdb
+
+    try:
+        connection.execute(f"CREATE OR REPLACE TEMPORARY SECRET lake_storage ({body})")
+    except duckdb.Error:
+        # DuckDB's parser errors quote the statement, keys included: never repeated
+        raise LakeError(
+            "Could not make the bucket's credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION "
+            "and AWS_ENDPOINT_URL: check their values (no quotes, no line breaks)."
+        ) from None
 
 
 def _quoted(text: str) -> str:

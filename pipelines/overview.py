@@ -17,7 +17,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from connectors import clock
-from pipelines.clients import Client, clients_file, published_of, read_clients
+from pipelines.clients import Client, ClientsError, client_environment, clients_file, published_of, read_clients
+from pipelines.lake import Lake, LakeError
 from pipelines.private_files import write_private
 
 # The KPI statuses that count as "on course" in the overview; the rest need the agency's attention.
@@ -35,15 +36,17 @@ class ClientLine:
     problem: str = ""  # why there are no figures (no published copy yet, a copy without the marts)
 
 
-def client_line(client: Client, start: dt.date, end: dt.date) -> ClientLine:
-    """One client's line, from its published copy; a client without figures gets a line saying why."""
+def client_line(client: Client, start: dt.date, end: dt.date, env: Mapping[str, str]) -> ClientLine:
+    """One client's line, from its published copy (or its lake, read directly); a client without figures
+    gets a line saying why."""
     from pipelines.report.build import headline_numbers
     from pipelines.report.figures import ReportError, read_figures
+    from pipelines.settings import SettingsError, warehouse_location
 
-    published = published_of(client)
     try:
-        figures = read_figures(published, start, end)
-    except ReportError as problem:
+        warehouse = warehouse_location(client_environment(client, env), create=False)
+        figures = read_figures(warehouse if isinstance(warehouse, Lake) else published_of(client), start, end)
+    except (ReportError, LakeError, SettingsError, ClientsError) as problem:
         return ClientLine(client, "", {}, Counter(), 0, str(problem))
     return ClientLine(
         client,
@@ -61,7 +64,7 @@ def overview_lines(env: Mapping[str, str], start: dt.date, end: dt.date) -> list
         raise ValueError(
             "The agency overview needs a clients file: set SOCIAL_ROI_CLIENTS (README, 'An agency's clients')."
         )
-    return [client_line(client, start, end) for client in read_clients(path).values()]
+    return [client_line(client, start, end, env) for client in read_clients(path).values()]
 
 
 def render_overview(lines: list[ClientLine], start: dt.date, end: dt.date, locale: str) -> str:

@@ -125,8 +125,10 @@ _held: dict[Path, Holding] = {}
 
 
 def lock_file(warehouse: Path | Lake) -> Path:
-    """Beside the file; for a lake, in this machine's directory for it: runs on other machines are kept
-    apart by the shared instance's pool per client (deploy/dagster.yaml), not by this lock."""
+    """Beside the file; for a lake, in this machine's directory for it. This lock keeps one machine's
+    writers apart; runs of one lake on several machines are kept apart only by the shared instance's
+    queue and its one `warehouse` pool (deploy/dagster.yaml), which counts the runs it launches, not a
+    `social-roi sync` typed on another machine."""
     if isinstance(warehouse, Lake):
         return warehouse.directory / ".lake.writer-lock"
     return Path(warehouse).with_name(f".{Path(warehouse).name}.writer-lock")

@@ -17,9 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import _settled_sync, sandbox_settings
+from conftest import SETTLED_WINDOW, _settled_sync, sandbox_settings
 from connectors import clock
+from pipelines.adhoc_sql import SqlError, query_published
 from pipelines.lake import Lake, LakeError, open_warehouse
+from pipelines.report.figures import read_figures
 from pipelines.settings import PROJECT_ROOT, warehouse_location
 from postgres_server import PostgresServer, free_port, running_postgres
 
@@ -95,7 +97,9 @@ def every_mart(warehouse: Path | Lake) -> dict[str, list[tuple]]:
         }
 
 
-def test_the_settled_scenario_on_the_lake_gives_every_figure_the_embedded_file_gives(settled, postgres, tmp_path):
+def test_the_settled_scenario_on_the_lake_gives_every_figure_the_embedded_file_gives(
+    settled, postgres, tmp_path, monkeypatch
+):
     lake = lake_settings(postgres, "settled", tmp_path)
 
     _settled_sync(tmp_path, warehouse=lake)
@@ -107,6 +111,19 @@ def test_the_settled_scenario_on_the_lake_gives_every_figure_the_embedded_file_g
     differing = [name for name in on_the_file if on_the_lake[name] != on_the_file[name]]
     assert differing == [], f"these marts differ between the file and the lake: {differing}"
     assert sum(len(rows) for rows in on_the_lake.values()) > 1000
+    # the monthly report's figures, read through its table macros, and `social-roi sql` on the lake itself
+    assert read_figures(warehouse_location(lake, create=False), *SETTLED_WINDOW) == read_figures(
+        settled.warehouse, *SETTLED_WINDOW
+    )
+    for name, value in lake.items():
+        monkeypatch.setenv(name, value)
+    query = "select * from marts.roi_by_channel order by all"
+    assert query_published(query)[1] == query_published(query, settled.warehouse.with_name("published.duckdb"))[1]
+    # a reader reaches the lake's data path, but writes nothing there
+    export = Path(lake["SOCIAL_ROI_LAKE_DATA_PATH"]) / "raw" / "exported.parquet"
+    with pytest.raises(SqlError, match="read-only"):
+        query_published(f"copy (select * from marts.roi_by_channel) to '{export}'")
+    assert not export.exists()
 
 
 def start_sync(settings: Mapping[str, str], days: tuple[dt.date, dt.date], log: Path) -> subprocess.Popen:
@@ -215,10 +232,8 @@ def test_two_clients_syncs_write_their_lakes_at_once_both_land_and_a_reader_sees
         assert seen <= {None, 0, rows}, (
             f"a reader saw {name} with {sorted(map(str, seen))} rows; whole loads hold {rows}"
         )
-    # and it read while the loads were under way, not only before or after them
-    assert any(read["meta_ads_insights"] for read in observed) and any(
-        read["roi_by_channel"] is None for read in observed
-    )
+    # and it read while the loads were under way: Meta's rows there, the models not yet built
+    assert any(read["meta_ads_insights"] and read["roi_by_channel"] is None for read in observed)
 
 
 def test_a_writer_killed_mid_run_leaves_the_last_snapshot_readable_and_its_rerun_gives_an_uninterrupted_runs_figures(
@@ -248,6 +263,11 @@ def test_a_writer_killed_mid_run_leaves_the_last_snapshot_readable_and_its_rerun
         after_the_kill = read_while_writing(lake)  # the last snapshot opens and reads
         assert after_the_kill["meta_ads_insights"] and after_the_kill["roi_by_channel"] is None
 
-        rerun = start_sync(clients["killed"], WEEK, tmp_path / "rerun.log")
-        assert rerun.wait(timeout=900) == 0, (tmp_path / "rerun.log").read_text()
+        # the rerun replaces the days the killed run had loaded, read all along
+        rerun = syncs_at_once({"rerun": clients["killed"]}, tmp_path, watch="rerun")
+        assert rerun["statuses"] == {"rerun": 0}, rerun["logs"]
     assert every_mart(lake) == every_mart(warehouse_location(clients["uninterrupted"], create=False))
+    # a replace is one transaction: the reloaded days were never seen gone, nor twice
+    loaded = read_while_writing(lake)["meta_ads_insights"]
+    assert after_the_kill["meta_ads_insights"] == loaded
+    assert {read["meta_ads_insights"] for read in rerun["observed"]} == {loaded}
