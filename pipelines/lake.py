@@ -37,8 +37,10 @@ if TYPE_CHECKING:  # imported where a connection is made: settings read this mod
 LAKE_PREFIX = "ducklake:postgres:"
 # The catalog name the lake is attached under: the name DuckDB gives the default file (warehouse.duckdb).
 CATALOG = "warehouse"
+# A DuckDB configuration value, as duckdb.connect takes it.
+ConfigValue = str | bool | int | float | list[str]
 # DuckDB never installs or loads an extension by itself: only the files the lock installed are loaded.
-NO_DOWNLOADS = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+NO_DOWNLOADS: dict[str, ConfigValue] = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 # DuckLake's words when a read-only attach finds no catalog in the database: no sync has written it yet.
 NO_CATALOG_YET = "creating a new DuckLake is explicitly disabled"
 # A wheel's file and the name DuckDB must see it under: LOAD derives the extension's entry point
@@ -88,11 +90,13 @@ class Lake:
     def on_s3(self) -> bool:
         return self.data_path.startswith("s3://")
 
-    def connect(self, read_only: bool = False, config: Mapping[str, object] | None = None) -> duckdb.DuckDBPyConnection:
+    def connect(
+        self, read_only: bool = False, config: Mapping[str, ConfigValue] | None = None
+    ) -> duckdb.DuckDBPyConnection:
         """An in-memory DuckDB with the lake attached as `warehouse` and in use."""
         import duckdb
 
-        connection = duckdb.connect(config={**(config or {}), **NO_DOWNLOADS})
+        connection = duckdb.connect(config={**dict(config or {}), **NO_DOWNLOADS})
         try:
             self.attach(connection, read_only)
         except BaseException:
@@ -231,7 +235,7 @@ def _quoted(text: str) -> str:
 
 
 def open_warehouse(
-    warehouse: Path | Lake, read_only: bool = False, config: Mapping[str, object] | None = None
+    warehouse: Path | Lake, read_only: bool = False, config: Mapping[str, ConfigValue] | None = None
 ) -> duckdb.DuckDBPyConnection:
     """A connection to the warehouse, a DuckDB file or a lake, its tables under the same names."""
     if isinstance(warehouse, Lake):

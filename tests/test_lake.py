@@ -79,6 +79,12 @@ def lake_settings(server: PostgresServer, name: str, root: Path) -> dict[str, st
     }
 
 
+def lake_of(settings: Mapping[str, str]) -> Lake:
+    lake = warehouse_location(settings, create=False)
+    assert isinstance(lake, Lake), "these settings name a lake"
+    return lake
+
+
 def every_mart(warehouse: Path | Lake) -> dict[str, list[tuple]]:
     """Every table and view of the marts schema, its rows in a fixed order: what a figure can be read from
     (every column but the time a row was fetched)."""
@@ -105,16 +111,14 @@ def test_the_settled_scenario_on_the_lake_gives_every_figure_the_embedded_file_g
     _settled_sync(tmp_path, warehouse=lake)
 
     on_the_file = every_mart(settled.warehouse)
-    on_the_lake = every_mart(warehouse_location(lake, create=False))
+    on_the_lake = every_mart(lake_of(lake))
     assert {"roi_by_campaign", "roi_by_channel", "cost_daily"} <= set(on_the_file)
     assert sorted(on_the_lake) == sorted(on_the_file)
     differing = [name for name in on_the_file if on_the_lake[name] != on_the_file[name]]
     assert differing == [], f"these marts differ between the file and the lake: {differing}"
     assert sum(len(rows) for rows in on_the_lake.values()) > 1000
     # the monthly report's figures, read through its table macros, and `social-roi sql` on the lake itself
-    assert read_figures(warehouse_location(lake, create=False), *SETTLED_WINDOW) == read_figures(
-        settled.warehouse, *SETTLED_WINDOW
-    )
+    assert read_figures(lake_of(lake), *SETTLED_WINDOW) == read_figures(settled.warehouse, *SETTLED_WINDOW)
     for name, value in lake.items():
         monkeypatch.setenv(name, value)
     query = "select * from marts.roi_by_channel order by all"
@@ -173,7 +177,7 @@ def syncs_at_once(clients: Mapping[str, Mapping[str, str]], root: Path, watch: s
     `watch` client's lake every half second (and `on_read(reader, writers)` may act on what it read)."""
     for settings in clients.values():
         Path(settings["SOCIAL_ROI_LOCAL_DIR"]).mkdir(parents=True, exist_ok=True)
-    lake = warehouse_location(clients[watch], create=False)
+    lake = lake_of(clients[watch])
     writers = {name: start_sync(settings, WEEK, root / f"{name}.log") for name, settings in clients.items()}
     observed = []
     while any(writer.poll() is None for writer in writers.values()):
@@ -213,16 +217,16 @@ def test_two_clients_syncs_write_their_lakes_at_once_both_land_and_a_reader_sees
         run = syncs_at_once(clients, tmp_path, watch="fjord")
 
     assert run["statuses"] == {"fjord": 0, "havbris": 0}, run["logs"]
-    fjord, havbris = (every_mart(warehouse_location(clients[name], create=False)) for name in clients)
+    fjord, havbris = (every_mart(lake_of(clients[name])) for name in clients)
     # one sandbox advertiser behind both: the two lakes hold the same figures, each whole
     assert fjord == havbris
     assert fjord["roi_by_channel"] and fjord["cost_daily"]
-    with warehouse_location(clients["havbris"], create=False).connect(read_only=True) as connection:
+    with lake_of(clients["havbris"]).connect(read_only=True) as connection:
         [(in_the_bucket,)] = connection.execute(
             "select count(*) from glob('s3://lake/havbris/raw/**/*.parquet')"
         ).fetchall()
     assert in_the_bucket >= len(RAW_TABLES_WATCHED), "havbris's raw tables are Parquet files in the bucket"
-    final = read_while_writing(warehouse_location(clients["fjord"], create=False))
+    final = read_while_writing(lake_of(clients["fjord"]))
     observed = run["observed"]
     assert len(observed) >= 10, "the reader should have read many times while the syncs ran"
     for name, rows in final.items():
@@ -259,14 +263,14 @@ def test_a_writer_killed_mid_run_leaves_the_last_snapshot_readable_and_its_rerun
 
         assert killed_at, "the sync ended before it could be killed mid-run"
         assert run["statuses"] == {"killed": -signal.SIGKILL, "uninterrupted": 0}, run["logs"]
-        lake = warehouse_location(clients["killed"], create=False)
+        lake = lake_of(clients["killed"])
         after_the_kill = read_while_writing(lake)  # the last snapshot opens and reads
         assert after_the_kill["meta_ads_insights"] and after_the_kill["roi_by_channel"] is None
 
         # the rerun replaces the days the killed run had loaded, read all along
         rerun = syncs_at_once({"rerun": clients["killed"]}, tmp_path, watch="rerun")
         assert rerun["statuses"] == {"rerun": 0}, rerun["logs"]
-    assert every_mart(lake) == every_mart(warehouse_location(clients["uninterrupted"], create=False))
+    assert every_mart(lake) == every_mart(lake_of(clients["uninterrupted"]))
     # a replace is one transaction: the reloaded days were never seen gone, nor twice
     loaded = read_while_writing(lake)["meta_ads_insights"]
     assert after_the_kill["meta_ads_insights"] == loaded

@@ -307,7 +307,9 @@ def sync_job_with_publication(version: int, fails: bool = False):
     def final_tables() -> None:
         if fails:
             raise RuntimeError("dbt build failed")
-        write_version(warehouse_location(), version)
+        warehouse = warehouse_location()
+        assert isinstance(warehouse, Path)
+        write_version(warehouse, version)
 
     published = build_publish_asset([final_tables])
     return dg.Definitions(

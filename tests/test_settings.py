@@ -143,6 +143,7 @@ def test_a_new_warehouse_and_dagster_home_are_readable_by_their_owner_only_whate
 
     with umask(0):
         warehouse, home = warehouse_location(env), dagster_home(env)
+    assert isinstance(warehouse, Path)
 
     assert [mode(path) for path in (tmp_path / "new", warehouse.parent, home)] == [0o700, 0o700, 0o700]
     assert mode(warehouse) == 0o600 and mode(home / "dagster.yaml") == 0o600
