@@ -157,7 +157,13 @@ def test_a_sync_launched_while_another_runs_waits_in_the_queue_and_runs_after_it
     finally:
         for process in started:
             os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=60)
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                # a loaded machine (the lake's tests on the other worker) once kept the gRPC server
+                # past a minute of SIGTERM: its shutdown is not what this test checks
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
 
     assert later[ENQUEUED] < earlier[SUCCESS], "the second was launched while the first ran"
     assert later[STARTING] >= earlier[SUCCESS], "and was started only once the first had ended"
