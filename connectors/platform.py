@@ -135,6 +135,10 @@ class Platform(Generic[SettingsT]):
     # Every environment variable the connector reads: the README's settings table must list them all
     # (tests/test_settings.py).
     setting_names: tuple[str, ...] = ()
+    # The settings that hold the credential its rate limits count against, the first one set being the one
+    # it calls with: runs on one credential are limited together in a team's run queue (pipelines/run_limits.py).
+    # Empty for public data (exchange rates) and for platforms that call with another's credential.
+    token_settings: tuple[str, ...] = ()
     # `social-roi check`: one cheap read-only call per account, yielding (account, None) when it
     # answered and (account, what to fix) when not, and (setting, CheckWarning) for what needs doing
     # soon. None for platforms with no credentials to test.

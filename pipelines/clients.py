@@ -47,6 +47,7 @@ CLIENTS_DATA = Path("data/clients")
 AGENCY_WIDE = frozenset(
     {
         CLIENTS,
+        pipeline_settings.CLIENT,  # the clients file sets it, from the client's id
         pipeline_settings.PARALLEL_CLIENTS,
         pipeline_settings.SCHEDULE_TIMEZONE,
         pipeline_settings.SCHEDULE_HOUR,
@@ -205,8 +206,12 @@ def client_environment(client: Client, env: Mapping[str, str]) -> dict[str, str]
     if is_lake(result[pipeline_settings.WAREHOUSE]):
         result.setdefault(pipeline_settings.LOCAL_DIR, str(directory))
     result.setdefault(pipeline_settings.REPORT_DIR, str(directory / "reports"))
-    # a Dagster home of its own: two clients' runs never queue in, or write, one instance's storage
-    result[pipeline_settings.DAGSTER_HOME] = str(directory / ".dagster_home")
+    # A Dagster home of its own on one machine: two clients' runs never queue in, or write, one SQLite
+    # instance. A team's instance in PostgreSQL is shared: each client's runs are recorded there, in
+    # their own code location and warehouse pool (pipelines/run_limits.py).
+    if not pipeline_settings.shared_instance(env):
+        result[pipeline_settings.DAGSTER_HOME] = str(directory / ".dagster_home")
+    result[pipeline_settings.CLIENT] = client.id
     return result
 
 

@@ -8,6 +8,7 @@ from pipelines.assets.raw import raw_assets
 from pipelines.assets.report import monthly_report
 from pipelines.assets.transform import dbt_models, dbt_resource
 from pipelines.progress import progress_logger
+from pipelines.run_limits import token_tags
 from pipelines.schedules import (
     REBUILD_JOB_NAME,
     REPORT_JOB_NAME,
@@ -37,6 +38,8 @@ sync_job = dg.define_asset_job(
     selection=dg.AssetSelection.assets(*raw_assets) - dbt_tests_of_raw_tables,
     description="Pull every configured platform for the selected days; the models, ROI and publication follow in a "
     "rebuild run for the same days (sensor models_after_sync).",
+    # each platform's credential, fingerprinted: a team's queue runs one sync per token at a time (pipelines/run_limits.py)
+    tags=token_tags(),
 )
 
 # After a sync, and after editing a mapping, the cost ledger or the KPI targets (config/): recompute the marts for

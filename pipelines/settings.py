@@ -13,6 +13,8 @@ import zoneinfo
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+import yaml
+
 from connectors import clock
 from connectors.platform import Platform, RestatementWindow
 from pipelines.lake import Lake, LakeError, is_lake, parse_lake
@@ -50,6 +52,8 @@ REPORT_LOCALE = "SOCIAL_ROI_REPORT_LOCALE"
 REPORT_DIR = "SOCIAL_ROI_REPORT_DIR"
 # An agency's clients file (pipelines/clients.py), and how many of its clients sync at once (pipelines/agency.py).
 CLIENTS = "SOCIAL_ROI_CLIENTS"
+# Set by the clients file for a client's runs (pipelines/clients.py, client_environment): that client's id.
+CLIENT = "SOCIAL_ROI_CLIENT"
 PARALLEL_CLIENTS = "SOCIAL_ROI_PARALLEL_CLIENTS"
 # Delivery of the monthly report by email (read in pipelines/report/delivery.py).
 REPORT_EMAIL_SETTINGS = (
@@ -104,6 +108,7 @@ SETTING_NAMES = (
     *REPORT_EMAIL_SETTINGS,
     clock.TODAY_SETTING,
     CLIENTS,
+    CLIENT,
     PARALLEL_CLIENTS,
 )
 
@@ -355,6 +360,18 @@ def dagster_home(env: Mapping[str, str] = os.environ) -> Path:
             "concurrency:\n  runs:\n    max_concurrent_runs: 1\n  pools:\n    default_limit: 1\n    granularity: run\n",
         )
     return path
+
+
+def shared_instance(env: Mapping[str, str] = os.environ) -> bool:
+    """Whether DAGSTER_HOME's instance keeps its runs in PostgreSQL (deploy/dagster.yaml): a team's one
+    record, which every client's runs share, told apart by their code location and held apart by their
+    pools (pipelines/run_limits.py), rather than a file of one machine's."""
+    raw = (env.get(DAGSTER_HOME) or "").strip()
+    config = Path(raw).expanduser() / "dagster.yaml" if raw else None
+    if config is None or not config.is_file():
+        return False
+    storage = (yaml.safe_load(config.read_text(encoding="utf-8")) or {}).get("storage")
+    return isinstance(storage, dict) and "postgres" in storage
 
 
 @dataclasses.dataclass(frozen=True)

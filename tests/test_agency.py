@@ -192,9 +192,13 @@ def test_each_client_gets_a_dagster_code_location_with_its_own_nightly_schedule_
         "    second = 'served'\n"
         "except Exception as refused:\n"
         "    second = str(refused)\n"
+        "pools = sorted({asset.op.pool for asset in defs.assets})\n"
+        "tags = defs.resolve_job_def('sync').tags\n"
         "print(json.dumps({'schedules': sorted(s.name for s in defs.schedules), 'warehouse': str(settings.warehouse),\n"
-        "    'currency': settings.reporting_currency, 'accounts': os.environ.get('META_AD_ACCOUNT_IDS'), 'second': second}))\n"
+        "    'currency': settings.reporting_currency, 'accounts': os.environ.get('META_AD_ACCOUNT_IDS'), 'second': second,\n"
+        "    'pools': pools, 'sync_tags': tags}))\n"
     )
+    meta_token_tags = set()
     for client, other, account, currency in (("fjord", "hav", "act_111", "NOK"), ("hav", "fjord", "act_222", "EUR")):
         loaded = subprocess.run(
             [sys.executable, "-c", probe, client, other], env=env, capture_output=True, text=True, timeout=300
@@ -205,3 +209,9 @@ def test_each_client_gets_a_dagster_code_location_with_its_own_nightly_schedule_
         assert seen["warehouse"] == str((tmp_path / "data" / "clients" / client / "warehouse.duckdb").resolve())
         assert (seen["accounts"], seen["currency"]) == (account, currency)
         assert "give client" in seen["second"] and "a code location of its own" in seen["second"]
+        # a team's queue (deploy/dagster.yaml): one run at a time per client's pool, one sync at a time per token
+        assert seen["pools"] == [f"warehouse/{client}"]
+        meta_token_tags.add(seen["sync_tags"]["social_roi/token/meta"])
+    assert len(meta_token_tags) == 1, "the two clients share the agency's token, so their syncs share its limit"
+    fingerprint = meta_token_tags.pop()
+    assert len(fingerprint) == 16 and set(fingerprint) <= set("0123456789abcdef"), "a fingerprint, never the token"

@@ -36,6 +36,7 @@ PLATFORM = Platform[FacebookPagesSettings](
     # insights, "Limitations"): 7 days nightly (the week a post's engagement keeps arriving, shared with the
     # posts), 28 (Meta's longest daily window, days_28) weekly.
     restatement=RestatementWindow(nightly_days=7, weekly_days=28),
+    token_settings=client.TOKEN_SETTINGS,
     setting_names=client.SETTING_NAMES,
     earliest_day=client.earliest_day,
     follower_totals=client.fetch_follower_totals,

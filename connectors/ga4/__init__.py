@@ -31,6 +31,8 @@ PLATFORM = Platform[Ga4Settings](
     # GA4 finishes processing a day within 24-48 hours (data freshness:
     # https://support.google.com/analytics/answer/11198161).
     restatement=RestatementWindow(nightly_days=3, weekly_days=3),
+    # the service account's key file (its quotas count per project and property)
+    token_settings=("GOOGLE_APPLICATION_CREDENTIALS",),
     setting_names=("GA4_PROPERTY_IDS", "GOOGLE_APPLICATION_CREDENTIALS", "GA4_API_URL", "GA4_GRPC_TARGET"),
     channel=client.PLATFORM,
     display_name="GA4",

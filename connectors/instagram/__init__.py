@@ -45,6 +45,7 @@ PLATFORM = Platform[InstagramSettings](
     # and the nightly sync has one window per platform, which the media need for the week their engagement
     # keeps arriving: 7 days nightly; weekly 28 days, as for the Facebook Pages.
     restatement=RestatementWindow(nightly_days=7, weekly_days=28),
+    token_settings=client.TOKEN_SETTINGS,
     setting_names=client.SETTING_NAMES,
     # Instagram keeps two years as Facebook Pages do ("Metrics data is stored for up to 2 years", Media Insights
     # reference, "Limitations"): a backfill leaves older stored days, and the media published on them, as loaded.

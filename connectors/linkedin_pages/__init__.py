@@ -34,6 +34,7 @@ PLATFORM = Platform[LinkedInPagesSettings](
     # days prior to the request date"), and a post's engagement keeps arriving for a week: the nightly sync has
     # one window per platform, so both tables take the posts' 7 days; 28 weekly.
     restatement=RestatementWindow(nightly_days=7, weekly_days=28),
+    token_settings=("LINKEDIN_ACCESS_TOKEN",),
     setting_names=client.SETTING_NAMES,
     earliest_day=client.earliest_day,
     follower_totals=client.fetch_follower_totals,

@@ -28,6 +28,7 @@ PLATFORM = Platform[MetaAdsSettings](
     # Meta credits conversions up to 7 days after a click by default (28 with a 28-day attribution
     # setting): https://www.facebook.com/business/help/458681590974355
     restatement=RestatementWindow(nightly_days=7, weekly_days=28),
+    token_settings=("META_ACCESS_TOKEN",),
     setting_names=(
         "META_ACCESS_TOKEN",
         "META_AD_ACCOUNT_IDS",

@@ -8,6 +8,7 @@ from pipelines.lake import Lake
 from pipelines.progress import report_progress
 from pipelines.publication import PublishError, publish
 from pipelines.redaction import keeps_secrets_out
+from pipelines.run_limits import warehouse_pool
 from pipelines.run_window import single_run
 from pipelines.settings import Settings
 from pipelines.warehouse_writer import RESOURCE_KEY as WAREHOUSE_WRITER
@@ -30,7 +31,7 @@ def build_publish_asset(after: Sequence[dg.AssetKey | dg.AssetsDefinition]) -> d
         group_name="publication",
         kinds={"duckdb"},
         backfill_policy=single_run,
-        pool="warehouse",
+        pool=warehouse_pool(),
         required_resource_keys={WAREHOUSE_WRITER},  # held by this run from its start (pipelines/warehouse_writer.py)
     )
     @keeps_secrets_out

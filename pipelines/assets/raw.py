@@ -14,6 +14,7 @@ from connectors.registry import raw_tables
 from pipelines import warehouse
 from pipelines.progress import report_progress
 from pipelines.redaction import keeps_secrets_out
+from pipelines.run_limits import warehouse_pool
 from pipelines.run_window import single_run, source_window, year_partitions
 from pipelines.settings import warehouse_location
 from pipelines.warehouse_writer import RESOURCE_KEY as WAREHOUSE_WRITER
@@ -40,7 +41,7 @@ def build_raw_asset(platform: Platform, table: RawTable) -> dg.AssetsDefinition:
         partitions_def=year_partitions,
         backfill_policy=single_run,
         retry_policy=RAW_RETRY,
-        pool="warehouse",
+        pool=warehouse_pool(),
         # the warehouse held by this run alone, from before its first fetch (pipelines/warehouse_writer.py)
         required_resource_keys={WAREHOUSE_WRITER},
         freshness_policy=RAW_FRESHNESS,

@@ -14,6 +14,7 @@ import dagster as dg
 from pipelines.progress import report_progress
 from pipelines.redaction import keeps_secrets_out
 from pipelines.report_run import Delivery, ReportNotWritten, deliver, write_period_report
+from pipelines.run_limits import warehouse_pool
 from pipelines.run_window import month_partitions, partition_dates, single_run
 
 REPORT_KEY = dg.AssetKey(["reports", "monthly_report"])
@@ -48,7 +49,7 @@ class ReportDelivery(dg.Config):
     kinds={"html"},
     partitions_def=month_partitions,
     backfill_policy=single_run,
-    pool="warehouse",
+    pool=warehouse_pool(),
     check_specs=[
         dg.AssetCheckSpec(
             REPORT_DELIVERED,

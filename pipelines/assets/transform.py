@@ -26,6 +26,7 @@ from packaging import version
 from connectors.registry import raw_tables
 from pipelines import warehouse
 from pipelines.progress import report_progress
+from pipelines.run_limits import warehouse_pool
 from pipelines.run_window import run_dates, single_run
 from pipelines.settings import (
     DBT_MAX_DATE,
@@ -113,7 +114,7 @@ class SocialRoiTranslator(DagsterDbtTranslator):
     dagster_dbt_translator=SocialRoiTranslator(
         settings=DagsterDbtTranslatorSettings(enable_source_tests_as_checks=True)
     ),
-    pool="warehouse",
+    pool=warehouse_pool(),
 )
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse_writer: WarehouseWriter):
     # warehouse_writer: the warehouse is this run's alone while dbt builds (pipelines/warehouse_writer.py)
