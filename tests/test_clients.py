@@ -9,6 +9,7 @@ import pytest
 
 from pipelines.cli import main
 from pipelines.clients import ClientsError, client_environment, read_clients
+from pipelines.run_limits import warehouse_pool
 
 AGENCY_TOKEN = "agency-system-user-token-0001"
 
@@ -171,3 +172,24 @@ SOCIAL_ROI_LAKE_DATA_PATH = "shared/fjord"
     assert fjord["DAGSTER_HOME"] == str(own / ".dagster_home") and fjord["SOCIAL_ROI_REPORT_DIR"] == str(
         own / "reports"
     )
+
+
+def test_on_a_teams_instance_in_postgresql_every_client_records_its_runs_there_in_a_pool_of_its_own(tmp_path):
+    path = write_clients(
+        tmp_path,
+        '[clients.fjord]\nname = "Fjord"\n[clients.fjord.settings]\nSOCIAL_ROI_CURRENCY = "NOK"\n'
+        '[clients.hav]\nname = "Hav"\n[clients.hav.settings]\nSOCIAL_ROI_CURRENCY = "EUR"\n',
+    )
+    clients = read_clients(path)
+    team_home, laptop_home = tmp_path / "team_home", tmp_path / "laptop_home"
+    team_home.mkdir()
+    (team_home / "dagster.yaml").write_text((Path(__file__).parents[1] / "deploy" / "dagster.yaml").read_text())
+    laptop_home.mkdir()
+    (laptop_home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+
+    on_the_team = [client_environment(client, {"DAGSTER_HOME": str(team_home)}) for client in clients.values()]
+    on_a_laptop = [client_environment(client, {"DAGSTER_HOME": str(laptop_home)}) for client in clients.values()]
+
+    assert [env["DAGSTER_HOME"] for env in on_the_team] == [str(team_home)] * 2
+    assert [warehouse_pool(env) for env in on_the_team] == ["warehouse/fjord", "warehouse/hav"]
+    assert len({env["DAGSTER_HOME"] for env in on_a_laptop} | {str(laptop_home)}) == 3, "one SQLite home per client"
