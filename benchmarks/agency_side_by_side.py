@@ -33,8 +33,8 @@ from connectors.sandbox import Sandbox
 from connectors.sandbox.advertiser import AgencyScale
 from pipelines.agency import parallel_clients
 from pipelines.clients import client_environment, read_clients
-from pipelines.lake import LAKE_PREFIX, Lake, open_warehouse
-from pipelines.settings import LAKE_DATA_PATH, LOCAL_DIR, PROJECT_ROOT, WAREHOUSE, warehouse_location
+from pipelines.lake import Lake, open_warehouse
+from pipelines.settings import PROJECT_ROOT, warehouse_location
 
 # The tests' own PostgreSQL (the machine's initdb and pg_ctl, as root through runuser): `tests` imports as a
 # namespace package from the project root, where `make bench` and `python -m benchmarks…` run.
@@ -58,17 +58,6 @@ class FiguresDiffer(RuntimeError):
     """The lake's runs did not do the file's work: their wall times compare nothing."""
 
 
-def lake_settings(server: PostgresServer, client_id: str, root: Path) -> dict[str, str]:
-    """A client's lake: its own catalog database on the bench's server, its own data directory (standing for
-    the team's shared storage) and its own directory for this machine's files."""
-    catalog = server.new_database(client_id)
-    return {
-        WAREHOUSE: f"{LAKE_PREFIX}dbname={catalog.database} host={catalog.host} port={catalog.port} user={catalog.user}",
-        LAKE_DATA_PATH: str(root / "shared-storage" / client_id),
-        LOCAL_DIR: str(root / client_id),
-    }
-
-
 def clients_file(sandbox: Sandbox, directory: Path, clients: int, lakes: PostgresServer | None = None) -> Path:
     """`directory`/clients.toml: each client's Meta account on the agency's token; with `lakes`, each client's
     warehouse a lake on that server, else the default (a DuckDB file under the run's data/clients/<id>/)."""
@@ -82,7 +71,7 @@ def clients_file(sandbox: Sandbox, directory: Path, clients: int, lakes: Postgre
         client_id = f"client{index:02d}"
         settings = {"META_AD_ACCOUNT_IDS": f"act_{account.id}", **shared}
         if lakes is not None:
-            settings.update(lake_settings(lakes, client_id, directory))
+            settings.update(lakes.new_lake(client_id, directory))
         # a JSON string is a TOML basic string: the lake's catalog and paths quoted as TOML reads them
         lines = "".join(f"{name} = {json.dumps(value)}\n" for name, value in settings.items())
         tables.append(f'[clients.{client_id}]\nname = "Client {index}"\n[clients.{client_id}.settings]\n{lines}')

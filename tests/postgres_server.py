@@ -39,6 +39,18 @@ class PostgresServer:
         _create_database(server)
         return server
 
+    def new_lake(self, name: str, root: Path) -> dict[str, str]:
+        """The settings of a lake of its own (pipelines/lake.py): its catalog a new database on this server, its
+        data in a directory under `root` standing for the team's shared storage, and this machine's files in
+        `root`/`name`."""
+        catalog = self.new_database(name)
+        return {
+            "SOCIAL_ROI_WAREHOUSE": f"ducklake:postgres:dbname={catalog.database} host={catalog.host} "
+            f"port={catalog.port} user={catalog.user}",
+            "SOCIAL_ROI_LAKE_DATA_PATH": str(root / "shared-storage" / name),
+            "SOCIAL_ROI_LOCAL_DIR": str(root / name),
+        }
+
 
 def server_program(name: str) -> str | None:
     """`initdb` or `pg_ctl`: on PATH, else in the distribution's versioned directory (Debian's packages)."""

@@ -69,16 +69,8 @@ def postgres():
 
 
 def lake_settings(server: PostgresServer, name: str, root: Path) -> dict[str, str]:
-    """One client's lake: its own catalog database on the team's server, its own directory on the shared
-    storage, and this machine's directory for its local files."""
-    catalog = server.new_database(name)
-    return {
-        "SOCIAL_ROI_WAREHOUSE": f"ducklake:postgres:dbname={catalog.database} host={catalog.host} "
-        f"port={catalog.port} user={catalog.user}",
-        "SOCIAL_ROI_LAKE_DATA_PATH": str(root / "shared-storage" / name),
-        "SOCIAL_ROI_LOCAL_DIR": str(root / name),
-        "DAGSTER_HOME": str(root / name / "dagster_home"),
-    }
+    """One client's lake, with its own Dagster home beside its local files."""
+    return {**server.new_lake(name, root), "DAGSTER_HOME": str(root / name / "dagster_home")}
 
 
 def rounded(value: Any) -> Any:
