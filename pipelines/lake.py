@@ -118,9 +118,7 @@ class Lake:
     def attach(self, connection: duckdb.DuckDBPyConnection, read_only: bool = False) -> None:
         import duckdb
 
-        load_extensions(connection, s3=self.on_s3)
-        if self.on_s3:
-            create_s3_secret(connection, os.environ)
+        prepare_connection(connection, self.data_path, os.environ)
         options = [f"DATA_PATH {_quoted(self.data_path)}"] + (["READ_ONLY"] if read_only else [])
         try:
             connection.execute(f"ATTACH {_quoted(self.catalog)} AS {CATALOG} ({', '.join(options)})")
@@ -161,6 +159,15 @@ def parse_lake(value: str, env: Mapping[str, str], directory: Path, setting: str
     if not data_path.startswith("s3://"):
         data_path = str(Path(data_path).expanduser().resolve())  # as the clients file resolves it: one spelling
     return Lake(value, data_path.rstrip("/") + "/", directory)
+
+
+def prepare_connection(connection: duckdb.DuckDBPyConnection, data_path: str, env: Mapping[str, str]) -> None:
+    """What a connection needs before it attaches a lake whose data is at `data_path`: the extensions from the
+    lock and, for a bucket, its keys (ours, Lake.attach, and dbt's, pipelines/lake_dbt_plugin.py)."""
+    on_s3 = data_path.startswith("s3://")
+    load_extensions(connection, s3=on_s3)
+    if on_s3:
+        create_s3_secret(connection, env)
 
 
 def load_extensions(connection: duckdb.DuckDBPyConnection, s3: bool = False) -> None:
