@@ -106,7 +106,7 @@ def ensure_raw_table(connection: duckdb.DuckDBPyConnection, raw_table: RawTable)
     except BaseException:
         connection.execute("rollback")
         raise
-    connection.execute("commit")  # a commit that fails has ended its transaction: nothing to roll back
+    connection.execute("commit")  # outside the try, as replace_slices's: a failed commit has no transaction left
 
 
 def replace_slices(database: Path | Lake, raw_table: RawTable, staged: StagedSync) -> StagedSync:
@@ -162,10 +162,12 @@ def replace_slices(database: Path | Lake, raw_table: RawTable, staged: StagedSyn
                     f"insert into {table} ({names}, _loaded_at) select {names}, now() from {fetched_rows} fetched{keep_held}",
                     parameters,
                 )
-            connection.execute("commit")
         except BaseException:
             connection.execute("rollback")
             raise
+        # Outside the try: a commit that fails (a lake's writer that lost to another's commit) has ended its
+        # transaction itself, and a rollback would replace its error with "no transaction is active".
+        connection.execute("commit")
     return staged
 
 
