@@ -15,6 +15,7 @@ an S3-compatible server), held in memory for the connection only (DuckDB's tempo
 DuckDB's extensions come from the lock, never from a download: the `duckdb-extension-*` wheels
 carry the files for DuckDB 1.5.5 (pyproject.toml pins both; DECISIONLOG "One DuckDB, 1.5.5, for
 the file and the lake"), each is LOADed by its path, and DuckDB's own install and autoload are off.
+The lock's hashes vouch for them: only a connection that runs a user's query checks their signatures again.
 
 Every connection, ours and dbt's (pipelines/lake_dbt_plugin.py), attaches the lake under the name
 `warehouse` and uses it, so the same SQL (`raw.…`, `marts.…`) runs on the file and on the lake.
@@ -41,6 +42,12 @@ CATALOG = "warehouse"
 ConfigValue = str | bool | int | float | list[str]
 # DuckDB never installs or loads an extension by itself: only the files the lock installed are loaded.
 NO_DOWNLOADS: dict[str, ConfigValue] = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+# DuckDB checks an extension's signature on every LOAD, in every new connection, by hashing the whole file:
+# 0.45 s for the postgres and ducklake files together, most of a raw step's time on the lake. The files come
+# from the lock, whose hashes pip checked (as it checked DuckDB's own library, which nothing signs): a
+# connection that runs only the project's SQL skips the check; a user's query keeps it (confined_reader).
+# DECISIONLOG "The warehouse as a DuckLake…".
+LOCKED_EXTENSIONS: dict[str, ConfigValue] = {"allow_unsigned_extensions": True}
 # DuckLake's words when a read-only attach finds no catalog in the database: no sync has written it yet.
 NO_CATALOG_YET = "creating a new DuckLake is explicitly disabled"
 # A wheel's file and the name DuckDB must see it under: LOAD derives the extension's entry point
@@ -93,10 +100,13 @@ class Lake:
     def connect(
         self, read_only: bool = False, config: Mapping[str, ConfigValue] | None = None
     ) -> duckdb.DuckDBPyConnection:
-        """An in-memory DuckDB with the lake attached as `warehouse` and in use."""
+        """An in-memory DuckDB with the lake attached as `warehouse` and in use, for the project's own SQL."""
+        return self._connect(read_only, {**dict(config or {}), **LOCKED_EXTENSIONS})
+
+    def _connect(self, read_only: bool, config: Mapping[str, ConfigValue]) -> duckdb.DuckDBPyConnection:
         import duckdb
 
-        connection = duckdb.connect(config={**dict(config or {}), **NO_DOWNLOADS})
+        connection = duckdb.connect(config={**dict(config), **NO_DOWNLOADS})
         try:
             self.attach(connection, read_only)
         except BaseException:
@@ -108,8 +118,9 @@ class Lake:
         """A read-only connection whose queries reach the lake's tables and nothing else: no other file,
         database or network (`social-roi sql`'s promise on the published copy, kept on the lake).
         The lake's own data path stays readable (its Parquet files are its tables), and its catalog's
-        PostgreSQL transactions are READ ONLY (DuckLake's read-only attach), so no query writes there."""
-        connection = self.connect(read_only=True)
+        PostgreSQL transactions are READ ONLY (DuckLake's read-only attach), so no query writes there.
+        DuckDB checks the extensions' signatures here, as it does by default: this connection runs a user's query."""
+        connection = self._connect(read_only=True, config={})
         connection.execute("SET allowed_directories = ?", [[self.data_path]])
         connection.execute("SET enable_external_access = false")
         connection.execute("SET lock_configuration = true")  # and no query turns it back on
@@ -118,9 +129,7 @@ class Lake:
     def attach(self, connection: duckdb.DuckDBPyConnection, read_only: bool = False) -> None:
         import duckdb
 
-        load_extensions(connection, s3=self.on_s3)
-        if self.on_s3:
-            create_s3_secret(connection, os.environ)
+        prepare_connection(connection, self.data_path, os.environ)
         options = [f"DATA_PATH {_quoted(self.data_path)}"] + (["READ_ONLY"] if read_only else [])
         try:
             connection.execute(f"ATTACH {_quoted(self.catalog)} AS {CATALOG} ({', '.join(options)})")
@@ -161,6 +170,15 @@ def parse_lake(value: str, env: Mapping[str, str], directory: Path, setting: str
     if not data_path.startswith("s3://"):
         data_path = str(Path(data_path).expanduser().resolve())  # as the clients file resolves it: one spelling
     return Lake(value, data_path.rstrip("/") + "/", directory)
+
+
+def prepare_connection(connection: duckdb.DuckDBPyConnection, data_path: str, env: Mapping[str, str]) -> None:
+    """What a connection needs before it attaches a lake whose data is at `data_path`: the extensions from the
+    lock and, for a bucket, its keys (ours, Lake.attach, and dbt's, pipelines/lake_dbt_plugin.py)."""
+    on_s3 = data_path.startswith("s3://")
+    load_extensions(connection, s3=on_s3)
+    if on_s3:
+        create_s3_secret(connection, env)
 
 
 def load_extensions(connection: duckdb.DuckDBPyConnection, s3: bool = False) -> None:

@@ -6,16 +6,13 @@ import os
 
 from dbt.adapters.duckdb.plugins import BasePlugin
 
-from pipelines.lake import create_s3_secret, load_extensions
+from pipelines.lake import prepare_connection
 from pipelines.settings import LAKE_DATA_PATH
 
 
 class Plugin(BasePlugin):
     def configure_connection(self, conn):
-        on_s3 = os.environ.get(LAKE_DATA_PATH, "").startswith("s3://")
-        load_extensions(conn, s3=on_s3)
-        if on_s3:
-            create_s3_secret(conn, os.environ)
+        prepare_connection(conn, os.environ.get(LAKE_DATA_PATH, ""), os.environ)
 
     def configure_cursor(self, cursor):
         # dbt's own SQL names `warehouse` in full; the project's macros (on-run-end) name `marts.…` as

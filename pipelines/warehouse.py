@@ -87,13 +87,26 @@ def stage_records(
 
 
 def ensure_raw_table(connection: duckdb.DuckDBPyConnection, raw_table: RawTable) -> None:
+    """The table exists with every column its connector lands: one transaction. On a lake each
+    statement outside one is a catalog transaction of its own in PostgreSQL (about six round trips
+    even when nothing changes): 108 to 123 statements for a table of 16 columns, 6 inside one."""
     columns = ", ".join(f'"{name}" {sql_type}' for name, sql_type in raw_table.columns.items())
-    connection.execute(f"create schema if not exists {RAW_SCHEMA}")
-    connection.execute(f"create table if not exists {RAW_SCHEMA}.{raw_table.name} ({columns}, _loaded_at timestamp)")
-    # A column a newer connector lands is added to a table an earlier version created: its rows
-    # keep every value and read NULL in the new column until their days are fetched again.
-    for name, sql_type in raw_table.columns.items():
-        connection.execute(f'alter table {RAW_SCHEMA}.{raw_table.name} add column if not exists "{name}" {sql_type}')
+    connection.execute("begin transaction")
+    try:
+        connection.execute(f"create schema if not exists {RAW_SCHEMA}")
+        connection.execute(
+            f"create table if not exists {RAW_SCHEMA}.{raw_table.name} ({columns}, _loaded_at timestamp)"
+        )
+        # A column a newer connector lands is added to a table an earlier version created: its rows
+        # keep every value and read NULL in the new column until their days are fetched again.
+        for name, sql_type in raw_table.columns.items():
+            connection.execute(
+                f'alter table {RAW_SCHEMA}.{raw_table.name} add column if not exists "{name}" {sql_type}'
+            )
+    except BaseException:
+        connection.execute("rollback")
+        raise
+    connection.execute("commit")  # outside the try, as replace_slices's: a failed commit has no transaction left
 
 
 def replace_slices(database: Path | Lake, raw_table: RawTable, staged: StagedSync) -> StagedSync:
@@ -149,10 +162,12 @@ def replace_slices(database: Path | Lake, raw_table: RawTable, staged: StagedSyn
                     f"insert into {table} ({names}, _loaded_at) select {names}, now() from {fetched_rows} fetched{keep_held}",
                     parameters,
                 )
-            connection.execute("commit")
         except BaseException:
             connection.execute("rollback")
             raise
+        # Outside the try: a commit that fails (a lake's writer that lost to another's commit) has ended its
+        # transaction itself, and a rollback would replace its error with "no transaction is active".
+        connection.execute("commit")
     return staged
 
 
