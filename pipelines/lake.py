@@ -32,6 +32,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from pipelines.private_files import private_directory
+
 if TYPE_CHECKING:  # imported where a connection is made: settings read this module where none is
     import duckdb
 
@@ -43,7 +45,8 @@ ConfigValue = str | bool | int | float | list[str]
 # DuckDB never installs or loads an extension by itself: only the files the lock installed are loaded.
 NO_DOWNLOADS: dict[str, ConfigValue] = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 # DuckDB checks an extension's signature on every LOAD, in every new connection, by hashing the whole file:
-# 0.45 s for the postgres and ducklake files together, most of a raw step's time on the lake. The files come
+# 0.20-0.46 s for the postgres and ducklake files together, as the machine's load varied (benchmarks/README.md),
+# most of a raw step's time on the lake. The files come
 # from the lock, whose hashes pip checked (as it checked DuckDB's own library, which nothing signs): a
 # connection that runs only the project's SQL skips the check; a user's query keeps it (confined_reader).
 # DECISIONLOG "The warehouse as a DuckLake…".
@@ -201,12 +204,20 @@ def extension_file(name: str) -> Path:
         )
     if shipped == name:
         return source
-    cache = (
-        Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "social-roi" / f"duckdb-{duckdb.__version__}"
-    )
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    cache = private_directory(root / "social-roi" / f"duckdb-{duckdb.__version__}")
+    # The link is loaded as native code without its signature checked again (LOCKED_EXTENSIONS): no one but
+    # this user may be able to swap it, so every directory down to it must be this user's alone to write.
+    for directory in (root, cache.parent, cache):
+        status = directory.stat()
+        if status.st_uid != os.geteuid() or status.st_mode & 0o022:
+            raise LakeError(
+                f"{directory} holds the link DuckDB loads the postgres extension through, and another user may "
+                f"write it: make it yours alone (chmod go-w {directory}; chown it to you), or set XDG_CACHE_HOME "
+                "to a directory that is."
+            )
     link = cache / f"{name}.duckdb_extension"
     if not (link.is_symlink() and link.resolve() == source.resolve()):
-        cache.mkdir(parents=True, exist_ok=True)
         temporary = cache / f".{name}.{os.getpid()}"
         temporary.unlink(missing_ok=True)
         temporary.symlink_to(source)

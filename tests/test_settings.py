@@ -10,6 +10,7 @@ import duckdb
 import pytest
 
 from connectors.registry import PLATFORMS
+from pipelines.lake import LakeError, extension_file
 from pipelines.settings import (
     SETTING_NAMES,
     Settings,
@@ -197,3 +198,16 @@ def test_a_lake_is_named_with_its_catalog_and_data_and_this_machines_files_go_in
         == "the lake ducklake:postgres:dbname=lake host=db user=roi (data in s3://agency-lake/fjord/)"
     )
     assert settings.published.parent == tmp_path / "local"
+
+
+def test_the_postgres_extension_is_never_loaded_through_a_directory_another_user_may_write(tmp_path, monkeypatch):
+    shared = tmp_path / "shared-cache"
+    shared.mkdir()
+    shared.chmod(0o777)  # e.g. a cache under /tmp: anyone could swap the link DuckDB loads as native code
+    monkeypatch.setenv("XDG_CACHE_HOME", str(shared))
+
+    with pytest.raises(LakeError, match=f"{re.escape(str(shared))} holds the link .*chmod go-w"):
+        extension_file("postgres_scanner")
+
+    shared.chmod(0o700)
+    assert extension_file("postgres_scanner").resolve().name == "postgres.duckdb_extension"
