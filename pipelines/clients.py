@@ -140,7 +140,12 @@ def read_clients(path: Path) -> dict[str, Client]:
 
 def _checked_value(where: str, name: str, value: object, allowed: frozenset[str], base: Path) -> str:
     if name in AGENCY_WIDE:
-        raise ClientsError(f"{where}: {name} is the agency's, not a client's: set it in the environment.")
+        fix = (
+            "the clients file sets it from the client's id"
+            if name == pipeline_settings.CLIENT
+            else "set it in the environment"
+        )
+        raise ClientsError(f"{where}: {name} is the agency's, not a client's: {fix}.")
     if name not in allowed:
         raise ClientsError(f"{where}: {name} is not a setting a client can have (see the README's settings table).")
     if isinstance(value, list) and all(isinstance(part, str | int) for part in value):

@@ -8,7 +8,7 @@ from pipelines.assets.raw import raw_assets
 from pipelines.assets.report import monthly_report
 from pipelines.assets.transform import dbt_models, dbt_resource
 from pipelines.progress import progress_logger
-from pipelines.run_limits import token_tags
+from pipelines.run_limits import token_tags, warehouse_tags
 from pipelines.schedules import (
     REBUILD_JOB_NAME,
     REPORT_JOB_NAME,
@@ -38,8 +38,9 @@ sync_job = dg.define_asset_job(
     selection=dg.AssetSelection.assets(*raw_assets) - dbt_tests_of_raw_tables,
     description="Pull every configured platform for the selected days; the models, ROI and publication follow in a "
     "rebuild run for the same days (sensor models_after_sync).",
-    # each platform's credential, fingerprinted: a team's queue runs one sync per token at a time (pipelines/run_limits.py)
-    tags=token_tags(),
+    # its warehouse pool and each platform's credential, fingerprinted: a team's queue runs one run per client and two
+    # syncs per credential at a time (pipelines/run_limits.py)
+    tags={**warehouse_tags(), **token_tags()},
 )
 
 # After a sync, and after editing a mapping, the cost ledger or the KPI targets (config/): recompute the marts for
@@ -49,6 +50,7 @@ rebuild_job = dg.define_asset_job(
     selection=dg.AssetSelection.assets(dbt_models, published_warehouse) | dbt_tests_of_raw_tables,
     description="Rebuild the marts and ROI for the selected days (tag social_roi/days=<first>..<last>; without it, every "
     "day loaded) from the raw data already loaded, then republish.",
+    tags=warehouse_tags(),
 )
 
 # Last month's report, from the warehouse as the nightly syncs left it (no platform is called).
@@ -56,6 +58,7 @@ report_job = dg.define_asset_job(
     REPORT_JOB_NAME,
     selection=dg.AssetSelection.assets(monthly_report),
     description="Write (and mail, when configured) the report for management for a month: the last complete one by default.",
+    tags=warehouse_tags(),
 )
 
 defs = dg.Definitions(

@@ -126,9 +126,10 @@ _held: dict[Path, Holding] = {}
 
 def lock_file(warehouse: Path | Lake) -> Path:
     """Beside the file; for a lake, in this machine's directory for it. This lock keeps one machine's
-    writers apart; runs of one lake on several machines are kept apart only by the shared instance's
-    queue and its one `warehouse` pool (deploy/dagster.yaml), which counts the runs it launches, not a
-    `social-roi sync` typed on another machine."""
+    writers apart; runs of one lake on several machines are kept apart by the shared instance's queue
+    and the client's pool (deploy/dagster.yaml, pipelines/run_limits.py): it starts no queued run of a
+    client while another of its runs is recorded as going, a `social-roi sync` included, but such a
+    sync typed on another machine starts at once, without waiting for the queue."""
     if isinstance(warehouse, Lake):
         return warehouse.directory / ".lake.writer-lock"
     return Path(warehouse).with_name(f".{Path(warehouse).name}.writer-lock")

@@ -209,9 +209,9 @@ def test_each_client_gets_a_dagster_code_location_with_its_own_nightly_schedule_
         assert seen["warehouse"] == str((tmp_path / "data" / "clients" / client / "warehouse.duckdb").resolve())
         assert (seen["accounts"], seen["currency"]) == (account, currency)
         assert "give client" in seen["second"] and "a code location of its own" in seen["second"]
-        # a team's queue (deploy/dagster.yaml): one run at a time per client's pool, one sync at a time per token
-        assert seen["pools"] == [f"warehouse/{client}"]
-        meta_token_tags.add(seen["sync_tags"]["social_roi/token/meta"])
+        # a team's queue (deploy/dagster.yaml): one run at a time per client's pool, two syncs at a time per token
+        assert seen["pools"] == [f"warehouse/{client}"] == [seen["sync_tags"]["social_roi/warehouse_pool"]]
+        meta_token_tags.add(seen["sync_tags"]["social_roi/meta_token"])
     assert len(meta_token_tags) == 1, "the two clients share the agency's token, so their syncs share its limit"
     fingerprint = meta_token_tags.pop()
     assert len(fingerprint) == 16 and set(fingerprint) <= set("0123456789abcdef"), "a fingerprint, never the token"

@@ -20,7 +20,7 @@ from dagster._core.run_coordinator import QueuedRunCoordinator
 from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, PostgresScheduleStorage
 
 from pipelines.cli import main
-from pipelines.run_limits import limited_platforms, token_tag
+from pipelines.run_limits import WAREHOUSE_POOL_TAG, limited_platforms, token_tag
 from pipelines.run_window import DAYS_TAG, range_tags
 from pipelines.schedules import REBUILD_JOB_NAME, SYNC_JOB_NAME
 from postgres_server import free_port, running_postgres
@@ -63,12 +63,12 @@ def test_the_team_instance_keeps_runs_in_postgresql_one_run_per_client_pool_and_
         assert settings.run_queue_config is not None and settings.run_queue_config.max_concurrent_runs > 1
         assert settings.pool_config.default_pool_limit == 1
         assert str(settings.pool_config.pool_granularity.value).lower() == "run"
-        # every platform that calls with a user's credential: two syncs per distinct token at a time
+        # one run per warehouse pool; every platform that calls with a user's credential: two syncs per credential
         limits = {limit["key"]: limit for limit in settings.run_queue_config.tag_concurrency_limits}
+        assert all(limit["value"] == {"applyLimitPerUniqueValue": True} for limit in limits.values())
+        assert limits.pop(WAREHOUSE_POOL_TAG)["limit"] == 1
         assert set(limits) == {token_tag(platform) for platform in limited_platforms()}
-        assert all(
-            limit["limit"] == 2 and limit["value"] == {"applyLimitPerUniqueValue": True} for limit in limits.values()
-        )
+        assert {limit["limit"] for limit in limits.values()} == {2}
 
 
 def test_a_sync_and_its_models_run_are_recorded_in_dagster_on_postgresql(team_home, sandbox, tmp_path, monkeypatch):
@@ -216,9 +216,9 @@ def test_clients_runs_go_side_by_side_one_at_a_time_per_client_and_two_at_a_time
 ):
     """An agency's team deployment (deploy/README.md): a code location per client, the daemon, and syncs launched
     into the shared queue. fjord, vidde and hav share the agency's Meta token; bre reads with a token of its own.
-    While fjord's first sync runs, vidde's (the token's second) and bre's run beside it; hav's waits for the
-    token, and fjord's second for fjord's pool. No two runs of one client, and no three syncs on one token,
-    ever overlap."""
+    While fjord's first sync runs, vidde's (the token's second) and bre's run beside it, though fjord's second
+    was queued before them; hav's waits for the token, and fjord's second for fjord's pool. No two runs of one
+    client (the models' runs included), and no three syncs on one token, ever overlap."""
     agency_token, bre_token = "agency-meta-token-for-the-queue", "bre-meta-token-for-the-queue"
     sandbox.meta.valid_tokens.update({agency_token, bre_token})
     graph_url = sandbox.environment()["META_GRAPH_URL"]
@@ -245,8 +245,9 @@ def test_clients_runs_go_side_by_side_one_at_a_time_per_client_and_two_at_a_time
         "BRE_META_TOKEN": bre_token,
     }.items():
         monkeypatch.setenv(name, value)
-    # Meta takes a minute per report until the runs that may go beside fjord's first have started, then a second
-    sandbox.meta_report_seconds = 60
+    # Meta takes four minutes per report until the runs that may go beside fjord's first have started (the
+    # launches alone take a minute on a loaded machine), then a second
+    sandbox.meta_report_seconds = 240
     yesterday = sandbox.advertiser.today - dt.timedelta(days=1)
     tags = range_tags(yesterday, yesterday)
     ports = {client: free_port() for client in clients}
@@ -264,9 +265,9 @@ def test_clients_runs_go_side_by_side_one_at_a_time_per_client_and_two_at_a_time
         with dg.DagsterInstance.from_config(str(team_home)) as instance:
             launched(launch(workspace, SYNC_JOB_NAME, tags, "fjord"))
             first = wait_for_runs(instance, 1, finished=False)[0]
-            for process in [
-                launch(workspace, SYNC_JOB_NAME, tags, client) for client in ("vidde", "hav", "bre", "fjord")
-            ]:
+            # fjord's second first in the queue: held back by fjord's pool, it must not hold a slot of the token
+            launched(launch(workspace, SYNC_JOB_NAME, tags, "fjord"))
+            for process in [launch(workspace, SYNC_JOB_NAME, tags, client) for client in ("vidde", "hav", "bre")]:
                 launched(process)
             deadline = time.monotonic() + 300
             while not all(
@@ -277,12 +278,10 @@ def test_clients_runs_go_side_by_side_one_at_a_time_per_client_and_two_at_a_time
             sandbox.meta_report_seconds = 1
             syncs = wait_for_runs(instance, 5)
             assert [run.status for run in syncs] == [dg.DagsterRunStatus.SUCCESS] * 5
-            # with the models' runs the sensor launched after each sync, each in its client's pool
-            spans = [
-                (location_of(run), run.job_name, run_span(instance, run))
-                for run in instance.get_runs()
-                if run.status != dg.DagsterRunStatus.QUEUED
-            ]
+            # and the models' run the sensor launched after each, in its client's pool
+            models = wait_for_runs(instance, 5, job=REBUILD_JOB_NAME)
+            assert [run.status for run in models] == [dg.DagsterRunStatus.SUCCESS] * 5
+            spans = [(location_of(run), run.job_name, run_span(instance, run)) for run in [*syncs, *models]]
             first_span = run_span(instance, first)
             beside = {client: run_span(instance, sync_of(instance, client)) for client in ("vidde", "bre")}
 

@@ -32,8 +32,9 @@ PLATFORM = Platform[LinkedInAdsSettings](
     # LinkedIn's conversion window is 30 days by default and it revises reach and conversions for
     # weeks; 90 days keeps a weekly request within its 92-day reach limit.
     restatement=RestatementWindow(nightly_days=14, weekly_days=90),
-    # an access token, else the refresh token it would be refreshed from
-    token_settings=("LINKEDIN_ACCESS_TOKEN", "LINKEDIN_REFRESH_TOKEN"),
+    # LinkedIn counts its daily limits per application and per member: the application when it is named,
+    # else the token (learn.microsoft.com/linkedin/shared/api-guide/concepts/rate-limits)
+    token_settings=("LINKEDIN_CLIENT_ID", "LINKEDIN_ACCESS_TOKEN"),
     setting_names=(
         "LINKEDIN_AD_ACCOUNT_IDS",
         "LINKEDIN_ACCESS_TOKEN",
