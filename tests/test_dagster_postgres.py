@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -37,17 +38,20 @@ def postgres():
 
 @pytest.fixture
 def team_home(postgres, tmp_path, monkeypatch) -> Path:
-    """A DAGSTER_HOME with deploy/dagster.yaml, its connection settings pointing at the test's server."""
+    """A DAGSTER_HOME with deploy/dagster.yaml, its connection settings pointing at a database of this test's
+    own on the module's server: the runs one test counts are never another test's (two tests on one worker
+    share the server)."""
     home = tmp_path / "dagster_home"
     home.mkdir()
     shutil.copy(PROJECT_ROOT / "deploy" / "dagster.yaml", home / "dagster.yaml")
+    database = postgres.new_database(f"dagster_{uuid.uuid4().hex[:12]}")
     for name, value in {
         "DAGSTER_HOME": str(home),
         "DAGSTER_PG_HOST": postgres.host,
         "DAGSTER_PG_PORT": str(postgres.port),
         "DAGSTER_PG_USER": postgres.user,
         "DAGSTER_PG_PASSWORD": "",
-        "DAGSTER_PG_DB": postgres.database,
+        "DAGSTER_PG_DB": database.database,
     }.items():
         monkeypatch.setenv(name, value)
     return home
