@@ -249,9 +249,9 @@ def test_clients_runs_go_side_by_side_one_at_a_time_per_client_and_two_at_a_time
         "BRE_META_TOKEN": bre_token,
     }.items():
         monkeypatch.setenv(name, value)
-    # Meta takes four minutes per report until the runs that may go beside fjord's first have started (the
-    # launches alone take a minute on a loaded machine), then a second
-    sandbox.meta_report_seconds = 240
+    # Meta's report for fjord's first sync stays unfinished until the runs that may go beside it have started
+    # (an hour: on a loaded CI machine the launches alone took over four minutes), then takes a second
+    sandbox.meta_report_seconds = 3600
     yesterday = sandbox.advertiser.today - dt.timedelta(days=1)
     tags = range_tags(yesterday, yesterday)
     ports = {client: free_port() for client in clients}
@@ -273,7 +273,7 @@ def test_clients_runs_go_side_by_side_one_at_a_time_per_client_and_two_at_a_time
             launched(launch(workspace, SYNC_JOB_NAME, tags, "fjord"))
             for process in [launch(workspace, SYNC_JOB_NAME, tags, client) for client in ("vidde", "hav", "bre")]:
                 launched(process)
-            deadline = time.monotonic() + 300
+            deadline = time.monotonic() + 900
             while not all(
                 STARTING in run_events(instance, sync_of(instance, client).run_id) for client in ("vidde", "bre")
             ):
