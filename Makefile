@@ -51,8 +51,11 @@ e2e: $(MANIFEST)
 
 # The tests that start a real server of their own (marked `servers`): PostgreSQL from the machine's initdb and
 # pg_ctl (tests/postgres_server.py), for Dagster's instance on PostgreSQL (deploy/). CI runs it after `make e2e`.
+# One test at a time (-n0): each starts its own servers and processes (the agency queue test: PostgreSQL, four
+# gRPC code servers, the daemon, ten runs), and beside the lake tests on the other worker the code servers
+# once took over 3 minutes to start, and the launches outlasted a report's window.
 test-servers: $(MANIFEST)
-	$(BIN)/python -m pytest -m servers
+	$(BIN)/python -m pytest -m servers -n0
 
 # The date-sensitive tests (marked `calendar`) on 40+ days of a year: month ends, 1 January,
 # 29 February 2028, Europe/Oslo's clock changes. Outside `make test`: a settled sync per day.
