@@ -143,6 +143,10 @@ class Platform(Generic[SettingsT]):
     # answered and (account, what to fix) when not, and (setting, CheckWarning) for what needs doing
     # soon. None for platforms with no credentials to test.
     check: Callable[[SettingsT], Iterator[AccessCheck]] | None = None
+    # What needs doing soon about the credential itself (a token that expires within 14 days), one cheap
+    # call: `social-roi check` and `social-roi connect` print it as a WARNING, and every run that syncs the
+    # platform logs it as a warning. None: the platform's credentials do not expire unannounced.
+    credential_warnings: Callable[[SettingsT], Iterator[CheckWarning]] | None = None
     # The days the nightly sync re-fetches. None: reference data that is fetched over the run's
     # whole range (it is small and is never revised).
     restatement: RestatementWindow | None = None
