@@ -298,11 +298,53 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser(
         "check", help="validate the configuration and each platform's credentials (one read-only call each)"
     )
+    connect_cmd = commands.add_parser(
+        "connect",
+        help="list every account, Page, Instagram account, organization and property your credentials can see, check "
+        "each, and write the ones you choose to the settings file (with --client: the client's table)",
+    )
+    connect_cmd.add_argument("login", nargs="?", choices=("meta", "linkedin", "ga4"), help="one login (default: all)")
+    connect_cmd.add_argument(
+        "--all", dest="every_usable", action="store_true", help="choose every account a sync can read, without asking"
+    )
+    connect_cmd.add_argument(
+        "--accounts",
+        type=lambda text: [part.strip() for part in text.split(",") if part.strip()],
+        metavar="ID,ID",
+        help="choose exactly these ids (act_…, Page ids, urn:li:…, properties/…), without asking",
+    )
+    connect_cmd.add_argument(
+        "--client-id",
+        metavar="ID",
+        help="LinkedIn: sign in through LinkedIn's OAuth flow with this app (its secret: LINKEDIN_CLIENT_SECRET, or "
+        "typed when asked) and keep the refresh token in the secrets file",
+    )
+    connect_cmd.add_argument(
+        "--redirect-port",
+        type=int,
+        default=None,
+        metavar="PORT",
+        help="LinkedIn: the loopback port of the redirect URL registered in the app (default 8719)",
+    )
+    connect_cmd.add_argument(
+        "--exchange-token",
+        action="store_true",
+        help="Meta: exchange the short-lived user token in META_ACCESS_TOKEN for a long-lived one (META_APP_ID, "
+        "META_APP_SECRET) and keep it in the secrets file",
+    )
     sandbox_cmd = commands.add_parser("sandbox", help="serve the sandbox APIs on a loopback port")
     sandbox_cmd.add_argument("--port", type=int, default=8765)
     sandbox_cmd.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
     try:
+        set_by_environment = frozenset(os.environ)
+        if args.command not in ("demo", "sandbox"):  # the demo and the sandbox are the sandbox's, never the user's
+            from pipelines.setting_files import apply_setting_files
+
+            apply_setting_files()
+        if args.command == "connect":
+            with for_client(args.client, args.command):
+                return _connect(args, frozenset() if args.client else set_by_environment)
         if args.command == "clients":
             return _clients(args.workspace)
         if args.command == "sync" and args.all_clients:
@@ -314,8 +356,135 @@ def main(argv: list[str] | None = None) -> int:
         with for_client(args.client, args.command):
             return _run_command(parser, args)
     except (ValueError, FileNotFoundError, PlatformError) as error:  # bad settings, bad SQL, nothing published yet
-        print(f"social-roi: {error}", file=sys.stderr)
+        # our messages never quote a secret; this is for a library's that might (connect handles fresh tokens)
+        from connectors.redaction import scrub, secret_settings
+
+        print(f"social-roi: {scrub(str(error), secret_settings(os.environ))}", file=sys.stderr)
         return 2
+
+
+def _connect(args: argparse.Namespace, set_by_environment: frozenset[str]) -> int:
+    """`social-roi connect`: sign in where asked (LinkedIn's OAuth flow, Meta's token exchange), keeping
+    secrets in the secrets file, then list, check, choose and write (pipelines/connect.py)."""
+    from pipelines import setting_files
+    from pipelines.connect import run_connect
+
+    env = dict(os.environ)
+    secrets = setting_files.secrets_file(env)
+    names = [args.login] if args.login else []
+    if args.client_id is not None:
+        if args.login not in (None, "linkedin"):
+            raise ValueError("--client-id is LinkedIn's: social-roi connect linkedin --client-id …")
+        env.update(_linkedin_sign_in(args, env, secrets))
+        names = names or ["linkedin"]
+    if args.exchange_token:
+        if args.login not in (None, "meta"):
+            raise ValueError("--exchange-token is Meta's: social-roi connect meta --exchange-token")
+        env.update(_meta_long_lived_token(args, env, secrets))
+        names = names or ["meta"]
+
+    def write(values: dict[str, str | None]) -> Path:
+        if args.client is not None:
+            from pipelines.clients import clients_file, store_client_settings
+
+            path = clients_file(env)
+            assert path is not None  # --client needs one: checked before any command runs
+            store_client_settings(path, args.client, values)
+            return path
+        path = setting_files.settings_file(env)
+        setting_files.store_settings(path, values)
+        return path
+
+    ask = input if sys.stdin.isatty() and not args.every_usable and args.accounts is None else None
+    return run_connect(
+        names,
+        env,
+        every_usable=args.every_usable,
+        accounts=args.accounts,
+        ask=ask,
+        write=write,
+        set_by_environment=set_by_environment,
+    )
+
+
+def _ask_secret(env: Mapping[str, str], setting: str, prompt: str) -> tuple[str, bool]:
+    """A secret from the environment, else typed (never echoed); and whether it was typed, to be kept."""
+    import getpass
+
+    value = (env.get(setting) or "").strip()
+    if value:
+        return value, False
+    if not sys.stdin.isatty():
+        raise ValueError(f"{setting} is not set: set it, or run connect in a terminal to type it.")
+    return getpass.getpass(prompt).strip(), True
+
+
+def _keep_secrets(args: argparse.Namespace, env: Mapping[str, str], secrets: Path, values: Mapping[str, str]) -> None:
+    """Store secrets in the secrets file; a client's table then names them (env:NAME), never holding them."""
+    from pipelines import setting_files
+
+    setting_files.store_secrets(
+        secrets, {setting_files.secret_variable(args.client, name): value for name, value in values.items()}
+    )
+    if args.client is not None:
+        from pipelines.clients import clients_file, store_client_settings
+
+        path = clients_file(env)
+        assert path is not None  # --client needs one: checked before any command runs
+        store_client_settings(
+            path, args.client, {name: f"env:{setting_files.secret_variable(args.client, name)}" for name in values}
+        )
+    print(f"Kept {', '.join(values)} in the secrets file {secrets} (0600).")
+
+
+def _linkedin_sign_in(args: argparse.Namespace, env: Mapping[str, str], secrets: Path) -> dict[str, str]:
+    """LinkedIn's OAuth flow in the browser, its refresh token kept: the settings discovery then uses."""
+    import webbrowser
+
+    from connectors.linkedin_ads import discovery
+
+    secret, typed = _ask_secret(env, "LINKEDIN_CLIENT_SECRET", "The LinkedIn app's client secret (its Auth tab): ")
+
+    def open_in_browser(url: str) -> None:
+        print(f"Sign in to LinkedIn and allow access (if no browser opens, open this address):\n  {url}", flush=True)
+        webbrowser.open(url)
+
+    grant = discovery.authorize(
+        client_id=args.client_id,
+        client_secret=secret,
+        oauth_url=(env.get("LINKEDIN_OAUTH_URL") or "").strip() or discovery.DEFAULT_OAUTH_URL,
+        redirect_port=args.redirect_port or discovery.DEFAULT_REDIRECT_PORT,
+        open_url=open_in_browser,
+    )
+    _keep_secrets(
+        args,
+        env,
+        secrets,
+        {"LINKEDIN_REFRESH_TOKEN": grant.refresh_token, **({"LINKEDIN_CLIENT_SECRET": secret} if typed else {})},
+    )
+    return {
+        "LINKEDIN_ACCESS_TOKEN": grant.access_token,
+        "LINKEDIN_CLIENT_ID": args.client_id,
+        "LINKEDIN_CLIENT_SECRET": secret,
+        "LINKEDIN_REFRESH_TOKEN": grant.refresh_token,
+    }
+
+
+def _meta_long_lived_token(args: argparse.Namespace, env: Mapping[str, str], secrets: Path) -> dict[str, str]:
+    """The short-lived user token exchanged for a long-lived one, kept in the secrets file."""
+    from connectors.meta_ads import discovery
+
+    short, _ = _ask_secret(env, "META_ACCESS_TOKEN", "A short-lived Meta user token (Graph API Explorer): ")
+    app_secret, typed = _ask_secret(env, "META_APP_SECRET", "The Meta app's secret (App settings → Basic): ")
+    token, expires_in = discovery.exchange_for_long_lived({**env, "META_APP_SECRET": app_secret}, short)
+    _keep_secrets(
+        args, env, secrets, {"META_ACCESS_TOKEN": token, **({"META_APP_SECRET": app_secret} if typed else {})}
+    )
+    print(
+        f"The long-lived token expires in {expires_in // 86400} days (a system user's does not: README). Unset "
+        "META_ACCESS_TOKEN in your shell if it is set there: the environment wins over the secrets file."
+    )
+    return {"META_ACCESS_TOKEN": token}
 
 
 def _clients(workspace: Path | None) -> int:

@@ -32,13 +32,13 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
-from connectors.redaction import SECRET_SETTING
 from pipelines import settings as pipeline_settings
 from pipelines.lake import is_lake
+from pipelines.private_files import write_private
+from pipelines.setting_files import SettingFileError, checked_value, read_from_environment
 
 CLIENTS = pipeline_settings.CLIENTS
 CLIENT_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
-FROM_ENVIRONMENT = "env:"
 REPORT_RECIPIENTS = pipeline_settings.REPORT_EMAIL_SETTINGS[0]  # SOCIAL_ROI_REPORT_EMAIL_TO: a client's own
 # Where a client's own files go when its table does not say (relative to the working directory,
 # as the single advertiser's data/).
@@ -53,33 +53,16 @@ AGENCY_WIDE = frozenset(
         pipeline_settings.SCHEDULE_HOUR,
         pipeline_settings.WEEKLY_PASS_DAY,
         pipeline_settings.DAGSTER_HOME,
+        pipeline_settings.SETTINGS_FILE,
+        pipeline_settings.SECRETS_FILE,
         pipeline_settings.clock.TODAY_SETTING,
         # the sender and the mail server; the recipients are each client's own
         *(name for name in pipeline_settings.REPORT_EMAIL_SETTINGS if name != REPORT_RECIPIENTS),
     }
 )
-# The pipeline's settings that name a file or directory: relative ones are read from the clients
-# file's directory. A platform's settings are taken as written (a credentials file: an absolute path).
-PATH_SETTINGS = frozenset(
-    {
-        pipeline_settings.WAREHOUSE,
-        pipeline_settings.PUBLISHED,
-        pipeline_settings.COST_LEDGER,
-        pipeline_settings.KPI_TARGETS,
-        pipeline_settings.CONVERSION_VALUES,
-        pipeline_settings.BUDGETS,
-        pipeline_settings.CAMPAIGN_MAPPING,
-        pipeline_settings.CHANNEL_MAPPING,
-        pipeline_settings.CONVERSION_GOALS,
-        pipeline_settings.CAMPAIGN_OBJECTIVES,
-        pipeline_settings.REPORT_DIR,
-        pipeline_settings.LAKE_DATA_PATH,
-        pipeline_settings.LOCAL_DIR,
-    }
-)
 
 
-class ClientsError(ValueError):
+class ClientsError(SettingFileError):
     """The clients file, or a client's table in it, cannot be used; the message says what to fix."""
 
 
@@ -146,27 +129,28 @@ def _checked_value(where: str, name: str, value: object, allowed: frozenset[str]
             else "set it in the environment"
         )
         raise ClientsError(f"{where}: {name} is the agency's, not a client's: {fix}.")
-    if name not in allowed:
-        raise ClientsError(f"{where}: {name} is not a setting a client can have (see the README's settings table).")
-    if isinstance(value, list) and all(isinstance(part, str | int) for part in value):
-        value = ",".join(str(part) for part in value)
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise ClientsError(f"{where}: {name} must be text, a number or a list of ids.")
-    text = str(value).strip()
-    if text.startswith(FROM_ENVIRONMENT):
-        variable = text.removeprefix(FROM_ENVIRONMENT).strip()
-        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", variable):
-            raise ClientsError(f"{where}: {name} = {text!r} does not name an environment variable (env:NAME).")
-        return FROM_ENVIRONMENT + variable
-    if SECRET_SETTING.search(name):
-        raise ClientsError(
-            f"{where}: {name} holds a secret, which never goes in the clients file: put it in an environment "
-            f'variable (or a secrets file outside the repository) and write {name} = "env:<VARIABLE>".'
-        )
-    # a lake's catalog (ducklake:postgres:…) and a bucket (s3://…) are addresses, not paths
-    if name in PATH_SETTINGS and text and not is_lake(text) and not text.startswith("s3://"):
-        text = str((base / Path(text).expanduser()).resolve())
-    return text
+    return checked_value(where, name, value, allowed, base, ClientsError)
+
+
+def store_client_settings(path: Path, client_id: str, values: Mapping[str, str | None]) -> None:
+    """Set (None: remove) settings in one client's table of the clients file, its other lines and comments kept."""
+    import tomlkit
+
+    from pipelines.setting_files import update_table
+
+    client = read_clients(path).get(client_id)
+    if client is None:
+        raise ClientsError(f"{path} names no client {client_id!r}: add its [clients.{client_id}] table with a name first.")
+    allowed = client_settings()
+    for name, value in values.items():
+        if value is not None:
+            _checked_value(f"{path}, client {client_id!r}", name, value, allowed, path.parent)
+    document = tomlkit.parse(path.read_text(encoding="utf-8"))
+    table = document["clients"][client_id]  # type: ignore[index]
+    if "settings" not in table:  # type: ignore[operator]
+        table["settings"] = tomlkit.table()  # type: ignore[index]
+    update_table(table["settings"], values)  # type: ignore[index]
+    write_private(path, tomlkit.dumps(document))
 
 
 def warehouse_of(client: Client) -> str:
@@ -197,14 +181,7 @@ def client_environment(client: Client, env: Mapping[str, str]) -> dict[str, str]
     own = client_settings()
     result = {name: value for name, value in env.items() if name not in own}
     for name, value in client.settings.items():
-        if value.startswith(FROM_ENVIRONMENT):
-            variable = value.removeprefix(FROM_ENVIRONMENT)
-            if not (env.get(variable) or "").strip():
-                raise ClientsError(
-                    f"client {client.id!r}: {name} is read from the environment variable {variable}, which is not set: "
-                    "set it (the clients file names it, never the secret itself)."
-                )
-            value = env[variable]
+        value = read_from_environment(f"client {client.id!r}", name, value, env, ClientsError)
         result[name] = value
     result.setdefault(pipeline_settings.WAREHOUSE, warehouse_of(client))
     directory = directory_of(client)
@@ -221,7 +198,7 @@ def client_environment(client: Client, env: Mapping[str, str]) -> dict[str, str]
 
 
 # Commands that act on one advertiser's data or accounts: with a clients file, they need --client.
-PER_CLIENT_COMMANDS = frozenset({"sync", "rebuild", "report", "sql", "check"})
+PER_CLIENT_COMMANDS = frozenset({"sync", "rebuild", "report", "sql", "check", "connect"})
 
 
 def clients_file(env: Mapping[str, str]) -> Path | None:

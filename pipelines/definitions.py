@@ -17,8 +17,13 @@ from pipelines.schedules import (
     build_monthly_report_schedule,
     build_nightly_schedule,
 )
+from pipelines.setting_files import apply_setting_files
 from pipelines.warehouse_writer import RESOURCE_KEY as WAREHOUSE_WRITER
 from pipelines.warehouse_writer import WarehouseWriter
+
+# The settings and secrets files `social-roi connect` writes, under the environment: a run the daemon launches
+# loads this module, and so sees them as the CLI does.
+apply_setting_files()
 
 # Every log line of every run in this process (ours, the connectors', Dagster's own) is scrubbed of the run's
 # secrets as it is made, before any handler or Dagster's storage sees it.

@@ -55,6 +55,9 @@ CLIENTS = "SOCIAL_ROI_CLIENTS"
 # Set by the clients file for a client's runs (pipelines/clients.py, client_environment): that client's id.
 CLIENT = "SOCIAL_ROI_CLIENT"
 PARALLEL_CLIENTS = "SOCIAL_ROI_PARALLEL_CLIENTS"
+# The files `social-roi connect` writes (pipelines/setting_files.py): the settings, and the secrets apart.
+SETTINGS_FILE = "SOCIAL_ROI_SETTINGS_FILE"
+SECRETS_FILE = "SOCIAL_ROI_SECRETS_FILE"
 # Delivery of the monthly report by email (read in pipelines/report/delivery.py).
 REPORT_EMAIL_SETTINGS = (
     "SOCIAL_ROI_REPORT_EMAIL_TO",
@@ -110,6 +113,8 @@ SETTING_NAMES = (
     CLIENTS,
     CLIENT,
     PARALLEL_CLIENTS,
+    SETTINGS_FILE,
+    SECRETS_FILE,
 )
 
 

@@ -33,6 +33,12 @@ if "TMPDIR" not in os.environ and os.path.isdir(RAM_DISK) and os.access(RAM_DISK
     os.environ["TMPDIR"] = RAM_DISK
     tempfile.tempdir = None  # gettempdir() reads TMPDIR again
 
+# The developer's own settings and secrets files (pipelines/setting_files.py) never reach a test: the suite
+# points both at a place that holds no file, and a test that wants one writes it and points there.
+ABSENT_FILES = os.path.join(tempfile.gettempdir(), "social-roi-suite-has-no-such-directory")
+os.environ["SOCIAL_ROI_SETTINGS_FILE"] = os.path.join(ABSENT_FILES, "settings.toml")
+os.environ["SOCIAL_ROI_SECRETS_FILE"] = os.path.join(ABSENT_FILES, "secrets.toml")
+
 import contextlib
 import dataclasses
 import datetime as dt

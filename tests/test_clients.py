@@ -72,8 +72,8 @@ SOCIAL_ROI_REPORT_LOCALE = "en"
     ("setting", "says"),
     [
         ('META_ACCESS_TOKEN = "EAAB-a-real-token"', 'write META_ACCESS_TOKEN = "env:<VARIABLE>"'),
-        ('LINKEDIN_CLIENT_SECRET = "s3cret-value"', "holds a secret, which never goes in the clients file"),
-        ('META_AD_ACOUNT_IDS = "act_1"', "META_AD_ACOUNT_IDS is not a setting a client can have"),
+        ('LINKEDIN_CLIENT_SECRET = "s3cret-value"', "holds a secret, which never goes in the settings or clients file"),
+        ('META_AD_ACOUNT_IDS = "act_1"', "META_AD_ACOUNT_IDS is not a setting this file can have"),
         ('SOCIAL_ROI_SMTP_HOST = "smtp.example"', "SOCIAL_ROI_SMTP_HOST is the agency's, not a client's"),
         ('META_ACCESS_TOKEN = "env:not a name"', "does not name an environment variable"),
     ],
