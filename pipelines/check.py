@@ -62,7 +62,32 @@ def check_all(env: Mapping[str, str] = os.environ, platforms: Iterable[Platform]
     return [dataclasses.replace(line, detail=line.detail and scrub(line.detail, secrets)) for line in lines]
 
 
-def check_platform(platform: Platform, env: Mapping[str, str]) -> list[CheckLine]:
+def check_platform(platform: Platform, env: Mapping[str, str], credential_warnings: bool = True) -> list[CheckLine]:
+    """The platform's lines: each account's access, then what needs doing soon about its credential."""
+    lines = _account_lines(platform, env)
+    if credential_warnings and not any(line.status in (NOT_CONFIGURED, NOT_CHECKED) for line in lines):
+        lines.extend(credential_lines(platform, env))
+    return lines
+
+
+def credential_lines(platform: Platform, env: Mapping[str, str]) -> list[CheckLine]:
+    """A WARNING line for each thing to do soon about the platform's credential (a token that expires
+    within 14 days); what every run that syncs the platform logs too (pipelines/assets/raw.py)."""
+    if platform.credential_warnings is None:
+        return []
+    try:
+        settings = platform.settings_from_env(env)
+        if settings is None:
+            return []
+        return [
+            CheckLine(platform.name, "credentials", WARNING, warning.message)
+            for warning in platform.credential_warnings(settings)
+        ]
+    except PlatformError as error:  # the accounts' lines say what fails; this one says the token could not be read
+        return [CheckLine(platform.name, "credentials", WARNING, f"its expiry could not be read: {error}")]
+
+
+def _account_lines(platform: Platform, env: Mapping[str, str]) -> list[CheckLine]:
     try:
         settings = platform.settings_from_env(env)
     except PlatformError as error:  # half configured: the message names what is missing

@@ -140,7 +140,9 @@ def store_client_settings(path: Path, client_id: str, values: Mapping[str, str |
 
     client = read_clients(path).get(client_id)
     if client is None:
-        raise ClientsError(f"{path} names no client {client_id!r}: add its [clients.{client_id}] table with a name first.")
+        raise ClientsError(
+            f"{path} names no client {client_id!r}: add its [clients.{client_id}] table with a name first."
+        )
     allowed = client_settings()
     for name, value in values.items():
         if value is not None:

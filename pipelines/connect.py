@@ -23,7 +23,7 @@ from connectors.discovery import Connection, Found
 from connectors.errors import PlatformError
 from connectors.platform import Platform
 from connectors.redaction import scrub, secret_settings
-from pipelines.check import FAILED, OK, WARNING, check_platform
+from pipelines.check import FAILED, OK, WARNING, check_platform, credential_lines
 
 # What a user types to choose every usable one in the numbered list, or none of them.
 EVERY_USABLE = ("", "all")
@@ -92,6 +92,11 @@ def survey(connection: Connection, env: Mapping[str, str], platforms: Mapping[st
             configured.add((match.setting, match.id))
     listed = {(item.setting, item.id) for item in discovery.found}
     warnings = [warning.message for warning in discovery.warnings]
+    for name in connection.platforms:  # once per platform, in `check`'s words: a token that expires soon
+        one = next((item for item in found if item.platform == name), None)
+        for line in credential_lines(platforms[name], {**env, one.setting: one.id}) if one else []:
+            if line.detail and line.detail not in warnings:
+                warnings.append(line.detail)
     candidates = []
     for item in found:
         problem = item.problem
@@ -112,7 +117,7 @@ def survey(connection: Connection, env: Mapping[str, str], platforms: Mapping[st
 def verdict(platform: Platform, item: Found, env: Mapping[str, str]) -> tuple[str | None, list[str]]:
     """The platform's `check` of this one account: its problem (None when a sync can read it) and what
     the check warns of besides."""
-    lines = check_platform(platform, {**env, item.setting: item.id})
+    lines = check_platform(platform, {**env, item.setting: item.id}, credential_warnings=False)
     problems = [line.detail or line.status for line in lines if line.status == FAILED]
     warnings = [line.detail for line in lines if line.status == WARNING and line.detail]
     if not problems and not any(line.status == OK for line in lines):

@@ -12,6 +12,7 @@ from connectors.errors import PlatformError
 from connectors.platform import ParsePages, Platform, RawTable
 from connectors.registry import raw_tables
 from pipelines import warehouse
+from pipelines.check import credential_lines
 from pipelines.progress import report_progress
 from pipelines.redaction import keeps_secrets_out
 from pipelines.run_limits import warehouse_pool
@@ -77,6 +78,10 @@ def build_raw_asset(platform: Platform, table: RawTable) -> dg.AssetsDefinition:
                     )
                 ],
             )
+        if table is platform.tables[0]:
+            # A token that expires within 14 days: said in the run, as `social-roi check` says it, before the night it fails.
+            for line in credential_lines(platform, os.environ):
+                context.log.warning(f"{platform.name}: {line.detail}")
         if platform.earliest_day is not None and since < (earliest := platform.earliest_day(clock.today())):
             # the platform no longer serves those days: an empty answer must not replace what was loaded
             report_progress(
