@@ -329,15 +329,22 @@ def build_client(settings: Ga4Settings, credentials=None) -> BetaAnalyticsDataCl
     if settings.grpc_target:
         return _loopback_grpc_client(settings.grpc_target, credentials)
     if settings.uses_plain_http:
-        from google.auth.credentials import AnonymousCredentials
-
-        return BetaAnalyticsDataClient(
-            credentials=credentials or AnonymousCredentials(),
-            transport="rest",
-            client_options={"api_endpoint": settings.api_url},
-        )
+        return BetaAnalyticsDataClient(**plain_http_client_arguments(settings, credentials))
     options = {"api_endpoint": settings.api_url} if settings.api_url else None
     return BetaAnalyticsDataClient(credentials=credentials or user_credentials(settings), client_options=options)
+
+
+def plain_http_client_arguments(settings: Ga4Settings, credentials=None) -> dict:
+    """What an official Google client (Data or Admin API) takes to talk to an http:// GA4_API_URL, the
+    sandbox on this machine: the REST transport (gRPC would want TLS) and no credentials unless given,
+    as none should travel unencrypted."""
+    from google.auth.credentials import AnonymousCredentials
+
+    return {
+        "credentials": credentials or AnonymousCredentials(),
+        "transport": "rest",
+        "client_options": {"api_endpoint": settings.api_url},
+    }
 
 
 # Read-only access to GA4's reports and configuration: all the Data API's runReport and the Admin API's
@@ -574,7 +581,7 @@ class Ga4Client:
         self, error: google_errors.GoogleAPICallError, property_id: str, tries: int, throttles: int = 1
     ) -> tuple[Exception, float | None]:
         """(error to raise, seconds to wait before asking again or None to stop)."""
-        message = _platform_message(error)
+        message = platform_message(error)
         where = f"GA4 property {property_id}"
         if isinstance(error, google_errors.TooManyRequests):
             text = message.lower()
@@ -594,7 +601,7 @@ class Ga4Client:
             if "per hour" in text or "potentially thresholded" in text:
                 return PlatformThrottledError(PLATFORM, message, property_id), self.settings.hourly_quota_wait_seconds
             return PlatformThrottledError(PLATFORM, message, property_id), self.settings.backoff.delay(throttles)
-        if _is_credential_failure(error):
+        if is_credential_failure(error):
             return self._cannot_refresh(property_id, message), None
         if isinstance(error, google_errors.Unauthorized):
             return self._unauthenticated(property_id, message), None
@@ -646,7 +653,7 @@ class Ga4Client:
     @staticmethod
     def _cannot_refresh(property_id: str, detail: str) -> PlatformAuthError:
         # Only a refusal reaches here (invalid_grant and the like): an outage of the token endpoint
-        # is retryable and reported as transient (_not_sent, _is_credential_failure).
+        # is retryable and reported as transient (_not_sent, is_credential_failure).
         return PlatformAuthError(
             PLATFORM,
             f"The GA4 credentials could not get an access token for GA4 property {property_id} ({detail}). {CREDENTIALS_FIX}",
@@ -731,7 +738,7 @@ def api_not_enabled(error: google_errors.GoogleAPICallError) -> str | None:
     return f"{api} is not enabled in the Google Cloud project{f' {project}' if project else ''} of the credentials (GOOGLE_APPLICATION_CREDENTIALS). Enable it at {link} (APIs & Services → Library), wait a few minutes, and run again."
 
 
-def _is_credential_failure(error: Exception) -> bool:
+def is_credential_failure(error: Exception) -> bool:
     """A token refusal inside gRPC's call-credentials plugin, which gRPC reports as UNAVAILABLE."""
     message = getattr(error, "message", None) or ""
     return (
@@ -742,12 +749,12 @@ def _is_credential_failure(error: Exception) -> bool:
 
 
 def _is_transient(error: Exception) -> bool:
-    return isinstance(error, TRANSIENT_ERRORS) and not _is_credential_failure(error)
+    return isinstance(error, TRANSIENT_ERRORS) and not is_credential_failure(error)
 
 
 def _describe(error: Exception) -> str:
     if isinstance(error, google_errors.GoogleAPICallError):
-        return f"{type(error).__name__}: {_platform_message(error)}"
+        return f"{type(error).__name__}: {platform_message(error)}"
     return f"{type(error).__name__}: {error}"
 
 
@@ -780,7 +787,7 @@ def _warn_thresholded(
     )
 
 
-def _platform_message(error: google_errors.GoogleAPICallError) -> str:
+def platform_message(error: google_errors.GoogleAPICallError) -> str:
     """GA4's own words, without the request URL the REST transport puts in front of them."""
     return re.sub(r"^(GET|POST) \S+: ", "", error.message or str(error))
 
