@@ -260,6 +260,8 @@ class Ga4Settings:
     # Sandbox and tests only: "host:port" on this machine, spoken to over gRPC without TLS and
     # without the user's credentials (GA4_GRPC_TARGET).
     grpc_target: str | None = None
+    # The service-account key file (GOOGLE_APPLICATION_CREDENTIALS); None: application default credentials.
+    credentials_file: str | None = None
     page_size: int = 10_000
     concurrent_quota_wait_seconds: float = 30
     hourly_quota_wait_seconds: float = 30 * 60
@@ -288,10 +290,19 @@ class Ga4Settings:
         raw_ids = env.get("GA4_PROPERTY_IDS", "").strip()
         if not raw_ids:
             return None
+        return cls.connection_from_env(
+            env, tuple(normalize_property_id(part) for part in raw_ids.split(",") if part.strip())
+        )
+
+    @classmethod
+    def connection_from_env(cls, env: Mapping[str, str], property_ids: tuple[str, ...] = ()) -> Ga4Settings:
+        """Where GA4 answers and with which credentials, whether or not any property is configured yet
+        (`social-roi connect ga4` lists the properties before GA4_PROPERTY_IDS holds one)."""
         return cls(
-            property_ids=tuple(normalize_property_id(part) for part in raw_ids.split(",") if part.strip()),
+            property_ids=property_ids,
             api_url=credentialed_url(env, "GA4_API_URL", "", PLATFORM) or None,
             grpc_target=(env.get("GA4_GRPC_TARGET") or "").strip() or None,
+            credentials_file=(env.get("GOOGLE_APPLICATION_CREDENTIALS") or "").strip() or None,
         )
 
     @property
@@ -318,29 +329,80 @@ def build_client(settings: Ga4Settings, credentials=None) -> BetaAnalyticsDataCl
     if settings.grpc_target:
         return _loopback_grpc_client(settings.grpc_target, credentials)
     if settings.uses_plain_http:
-        from google.auth.credentials import AnonymousCredentials
-
-        return BetaAnalyticsDataClient(
-            credentials=credentials or AnonymousCredentials(),
-            transport="rest",
-            client_options={"api_endpoint": settings.api_url},
-        )
+        return BetaAnalyticsDataClient(**plain_http_client_arguments(settings, credentials))
     options = {"api_endpoint": settings.api_url} if settings.api_url else None
-    if credentials is not None:
-        return BetaAnalyticsDataClient(credentials=credentials, client_options=options)
+    return BetaAnalyticsDataClient(credentials=credentials or user_credentials(settings), client_options=options)
+
+
+def plain_http_client_arguments(settings: Ga4Settings, credentials=None) -> dict:
+    """What an official Google client (Data or Admin API) takes to talk to an http:// GA4_API_URL, the
+    sandbox on this machine: the REST transport (gRPC would want TLS) and no credentials unless given,
+    as none should travel unencrypted."""
+    from google.auth.credentials import AnonymousCredentials
+
+    return {
+        "credentials": credentials or AnonymousCredentials(),
+        "transport": "rest",
+        "client_options": {"api_endpoint": settings.api_url},
+    }
+
+
+# Read-only access to GA4's reports and configuration: all the Data API's runReport and the Admin API's
+# accountSummaries.list and properties.get need (their references' "Authorization scopes").
+ANALYTICS_READONLY_SCOPE = "https://www.googleapis.com/auth/analytics.readonly"
+
+
+def user_credentials(settings: Ga4Settings):
+    """The user's Google credentials for GA4, read-only: the key file GOOGLE_APPLICATION_CREDENTIALS
+    names, else application default credentials (`gcloud auth application-default login`, or the
+    machine's service account on Google Cloud). PlatformConfigError naming the fix when there are none
+    or the file cannot be used; nothing is sent to Google yet (the token is fetched on first use)."""
     import google.auth
     from google.auth.exceptions import DefaultCredentialsError
 
     try:
-        credentials, _project = google.auth.default(scopes=["https://www.googleapis.com/auth/analytics.readonly"])
+        if settings.credentials_file:
+            credentials, _project = google.auth.load_credentials_from_file(
+                settings.credentials_file, scopes=[ANALYTICS_READONLY_SCOPE]
+            )
+        else:
+            credentials, _project = google.auth.default(scopes=[ANALYTICS_READONLY_SCOPE])
+        return credentials
     except DefaultCredentialsError:
-        problem = PlatformConfigError(
+        pass  # Google's exception is not chained onto ours (connectors/errors.py)
+    if settings.credentials_file:
+        path = settings.credentials_file
+        why = "there is no such file" if not os.path.exists(path) else "it is not a key file Google accepts"
+        raise PlatformConfigError(
             PLATFORM,
-            "No Google credentials found for GA4: set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file whose account has Viewer access to the properties, or run `gcloud auth application-default login`.",
+            f"GOOGLE_APPLICATION_CREDENTIALS={path!r} cannot be used: {why}. Point it at the JSON key of a service account (Google Cloud console → IAM & Admin → Service accounts → Keys → Add key → JSON) whose e-mail has Viewer access to the GA4 properties.",
         )
-    else:
-        return BetaAnalyticsDataClient(credentials=credentials, client_options=options)
-    raise problem
+    raise PlatformConfigError(
+        PLATFORM,
+        "No Google credentials found for GA4: set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file whose account has Viewer access to the properties, or run `gcloud auth application-default login`.",
+    )
+
+
+def service_account_email(settings: Ga4Settings) -> str | None:
+    """The service account's e-mail (the key file's client_email), the address to give Viewer access in
+    GA4; None without a readable service-account key file. Read from the file alone: no call to Google."""
+    if not settings.credentials_file:
+        return None
+    try:
+        with open(settings.credentials_file, encoding="utf-8") as key_file:
+            key = json.load(key_file)
+    except (OSError, ValueError):
+        return None
+    email = key.get("client_email") if isinstance(key, dict) and key.get("type") == "service_account" else None
+    return email if isinstance(email, str) and email else None
+
+
+def grant_viewer_fix(settings: Ga4Settings) -> str:
+    """How to let the credentials read a property: what GA4 Admin calls it, with the service account's address."""
+    who = service_account_email(settings) or "the service account's e-mail (client_email in its key file)"
+    return (
+        f"Add {who} as a Viewer on the property in GA4 Admin → Property access management, or check GA4_PROPERTY_IDS."
+    )
 
 
 def _loopback_grpc_client(target: str, credentials) -> BetaAnalyticsDataClient:
@@ -519,7 +581,7 @@ class Ga4Client:
         self, error: google_errors.GoogleAPICallError, property_id: str, tries: int, throttles: int = 1
     ) -> tuple[Exception, float | None]:
         """(error to raise, seconds to wait before asking again or None to stop)."""
-        message = _platform_message(error)
+        message = platform_message(error)
         where = f"GA4 property {property_id}"
         if isinstance(error, google_errors.TooManyRequests):
             text = message.lower()
@@ -539,14 +601,16 @@ class Ga4Client:
             if "per hour" in text or "potentially thresholded" in text:
                 return PlatformThrottledError(PLATFORM, message, property_id), self.settings.hourly_quota_wait_seconds
             return PlatformThrottledError(PLATFORM, message, property_id), self.settings.backoff.delay(throttles)
-        if _is_credential_failure(error):
+        if is_credential_failure(error):
             return self._cannot_refresh(property_id, message), None
         if isinstance(error, google_errors.Unauthorized):
             return self._unauthenticated(property_id, message), None
+        if disabled := api_not_enabled(error):
+            return PlatformConfigError(PLATFORM, f"GA4 refused {where}: {disabled}", property_id), None
         if isinstance(error, google_errors.Forbidden):
             return PlatformAuthError(
                 PLATFORM,
-                f"The GA4 credentials may not read {where} (PERMISSION_DENIED: {message}). Add the service account's e-mail as a Viewer in GA4 Admin → Property access management, or check GA4_PROPERTY_IDS.",
+                f"The GA4 credentials may not read {where} (PERMISSION_DENIED: {message}). {grant_viewer_fix(self.settings)}",
                 property_id,
             ), None
         if isinstance(error, TRANSIENT_ERRORS):
@@ -589,7 +653,7 @@ class Ga4Client:
     @staticmethod
     def _cannot_refresh(property_id: str, detail: str) -> PlatformAuthError:
         # Only a refusal reaches here (invalid_grant and the like): an outage of the token endpoint
-        # is retryable and reported as transient (_not_sent, _is_credential_failure).
+        # is retryable and reported as transient (_not_sent, is_credential_failure).
         return PlatformAuthError(
             PLATFORM,
             f"The GA4 credentials could not get an access token for GA4 property {property_id} ({detail}). {CREDENTIALS_FIX}",
@@ -646,7 +710,35 @@ CREDENTIALS_FIX = (
 OAUTH_REFUSALS = ("invalid_grant", "invalid_client", "unauthorized_client", "invalid_scope", "access_denied")
 
 
-def _is_credential_failure(error: Exception) -> bool:
+# The Google APIs a GA4 credential's Cloud project must have enabled, by service name.
+GOOGLE_APIS = {
+    "analyticsdata.googleapis.com": "the Google Analytics Data API",
+    "analyticsadmin.googleapis.com": "the Google Analytics Admin API",
+}
+
+
+def api_not_enabled(error: google_errors.GoogleAPICallError) -> str | None:
+    """What to do when Google refused a call because its API is not enabled in the Cloud project the
+    credentials belong to, None for any other refusal. Google answers that with 403 PERMISSION_DENIED
+    ("Google Analytics Admin API has not been used in project 123 before or it is disabled. Enable it by
+    visiting https://console.developers.google.com/apis/api/analyticsadmin.googleapis.com/overview?project=123
+    then retry.") and a google.rpc.ErrorInfo of reason SERVICE_DISABLED whose metadata names the service,
+    the consumer project and, lately, an activationUrl (Google's error model, cloud.google.com/apis/design/errors;
+    api-core reads the ErrorInfo into `reason` and `metadata` on REST and gRPC alike)."""
+    if not isinstance(error, google_errors.Forbidden) or error.reason != "SERVICE_DISABLED":
+        return None
+    metadata = error.metadata or {}
+    service = metadata.get("service", "analyticsdata.googleapis.com")
+    project = metadata.get("consumer", "").removeprefix("projects/")
+    link = metadata.get("activationUrl") or (
+        f"https://console.developers.google.com/apis/api/{service}/overview"
+        + (f"?project={project}" if project else "")
+    )
+    api = GOOGLE_APIS.get(service, service)
+    return f"{api} is not enabled in the Google Cloud project{f' {project}' if project else ''} of the credentials (GOOGLE_APPLICATION_CREDENTIALS). Enable it at {link} (APIs & Services → Library), wait a few minutes, and run again."
+
+
+def is_credential_failure(error: Exception) -> bool:
     """A token refusal inside gRPC's call-credentials plugin, which gRPC reports as UNAVAILABLE."""
     message = getattr(error, "message", None) or ""
     return (
@@ -657,12 +749,12 @@ def _is_credential_failure(error: Exception) -> bool:
 
 
 def _is_transient(error: Exception) -> bool:
-    return isinstance(error, TRANSIENT_ERRORS) and not _is_credential_failure(error)
+    return isinstance(error, TRANSIENT_ERRORS) and not is_credential_failure(error)
 
 
 def _describe(error: Exception) -> str:
     if isinstance(error, google_errors.GoogleAPICallError):
-        return f"{type(error).__name__}: {_platform_message(error)}"
+        return f"{type(error).__name__}: {platform_message(error)}"
     return f"{type(error).__name__}: {error}"
 
 
@@ -695,7 +787,7 @@ def _warn_thresholded(
     )
 
 
-def _platform_message(error: google_errors.GoogleAPICallError) -> str:
+def platform_message(error: google_errors.GoogleAPICallError) -> str:
     """GA4's own words, without the request URL the REST transport puts in front of them."""
     return re.sub(r"^(GET|POST) \S+: ", "", error.message or str(error))
 

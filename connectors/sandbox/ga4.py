@@ -32,7 +32,8 @@ with more dimensions and filters are the likeliest). They only flag: the sandbox
 makes other apps' use of the property's quota visible in propertyQuota.
 
 The rows are GA4's view of the advertiser's day (``ga4_figures.py``); ``environment()`` holds the
-settings that point the GA4 connector here.
+settings that point the GA4 connector here. The Admin API that lists the properties (``social-roi
+connect ga4``) is served on the same port, from ``ga4_admin.py``.
 """
 
 import datetime as dt
@@ -198,11 +199,16 @@ class Ga4DataApi:
         self.reports_served = 0
         self.report_requests = 0  # every runReport that arrived, over REST or gRPC, answered or refused
         self.token_requests = 0
+        # Imported here: ga4_admin takes this module's credential check and error texts.
+        from connectors.sandbox.ga4_admin import Ga4AdminApi
+
+        self.admin = Ga4AdminApi(sandbox)
 
     def routes(self):
         return [
             ("POST", re.compile(r"^/v1beta/properties/(\d+):runReport$"), self.run_report),
             ("POST", re.compile(r"^/token$"), self.token),
+            *self.admin.routes(),
         ]
 
     def spend_tokens_elsewhere(self, tokens: int) -> None:
