@@ -34,7 +34,7 @@ BUSINESS_USE_CASE_USAGE = "x-business-use-case-usage"
 MAX_REQUESTS_PER_BATCH = 50
 
 
-def graph_api(access_token: str, graph_url: str, timeout: float = 120) -> FacebookAdsApi:
+def graph_api(access_token: str | None, graph_url: str, timeout: float = 120) -> FacebookAdsApi:
     """One SDK session on `graph_url` with `access_token`, calling the Graph version this facebook-business release
     is made for: not the SDK's global default, so that every client (and every token) stays independent."""
     session = FacebookSession(access_token=access_token, timeout=timeout)
