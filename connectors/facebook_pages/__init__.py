@@ -3,6 +3,7 @@ facebook-business SDK (client.py)."""
 
 from connectors.facebook_pages import client
 from connectors.facebook_pages.client import FacebookPagesSettings
+from connectors.meta_ads.discovery import page_token_warnings
 from connectors.platform import Platform, RawTable, RestatementWindow
 
 PAGE_DAYS = RawTable[FacebookPagesSettings](
@@ -30,6 +31,7 @@ PLATFORM = Platform[FacebookPagesSettings](
     credentials_hint="META_PAGE_IDS and META_PAGE_ACCESS_TOKEN (or META_ACCESS_TOKEN)",
     tables=(PAGE_DAYS, POSTS),
     check=client.check_access,
+    credential_warnings=page_token_warnings,
     # Engagement and views keep accruing for days after a post is published, and Meta recomputes a day's values
     # from later collections ("The values for period are calculated from the initial collection of the data
     # point", "Most metrics will update once every 24 hours": developers.facebook.com/docs/graph-api/reference/

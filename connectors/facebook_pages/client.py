@@ -117,6 +117,16 @@ SESSION_PARAMETERS = ("access_token", "appsecret_proof")
 POSTS_PAGE_SIZE = 100
 POSTS_TABLE = "facebook_page_posts"
 INVALID_METRIC_MESSAGE = "valid insights metric"
+# Page insights need "a Page access token requested by a person who can perform the ANALYZE task on the Page" and
+# the read_insights and pages_read_engagement permissions (developers.facebook.com/blog/post/2022/11/08/getting-
+# started-with-page-insights-api/, "What you'll need"); a system user is given a Page's tasks in Business Settings
+# (developers.facebook.com/docs/business-management-apis/system-users/, assigned Pages and their `tasks`).
+PAGE_TASK_ADVICE = (
+    "Grant it in Meta Business Settings: Accounts → Pages → this Page → Assign people (or Add people) → the system "
+    "user (or person) whose token this is → the task \"View Page performance\" (Graph's ANALYZE), with the token's "
+    "permissions read_insights and pages_read_engagement; then generate the token again (Users → System users → "
+    "Generate new token) and set META_PAGE_ACCESS_TOKEN (or META_ACCESS_TOKEN)."
+)
 MAX_DAYS_PER_REQUEST = 90  # "Only 90 days of insights can be viewed at one time" (Page Insights reference)
 
 RAW_COLUMNS = {
@@ -187,6 +197,7 @@ class FacebookPagesClient(OrganicGraphClient):
     NOUN = "Facebook Page"
     PERMISSIONS = PERMISSIONS
     PERMISSION_ADVICE = "a Page token from a user with a task on the Page"
+    TASK_ADVICE = PAGE_TASK_ADVICE
 
     def daily_insights(self, page_id: str, since: dt.date, until: dt.date) -> Iterator[dict]:
         """One record per day of [since, until] that Meta has figures for; failures leave as a PlatformError."""

@@ -11,6 +11,9 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
+from facebook_business.api import FacebookAdsApi
+from facebook_business.session import FacebookSession
+
 # Throttles: 4 the app, 17 the user, 32 a Page (platform rate limits), 341 and 613 custom limits, and 80000-80014
 # the Business Use Case limits, one code per use case: 80001 Pages, 80002 Instagram, 80000 ads insights, 80004 ads
 # management... ("Error codes", developers.facebook.com/docs/graph-api/overview/rate-limiting).
@@ -18,12 +21,26 @@ THROTTLE_CODES = {4, 17, 32, 341, 613, *range(80000, 80015)}
 TRANSIENT_CODES = {1, 2}
 EXPIRED_TOKEN_CODE = 190
 PERMISSION_CODES = {10, *range(200, 300)}
+# "Viewer doesn't have permission to perform this action": "You do not have permission to perform this task.
+# Contact an admin of the Page to request access" (code 1 with subcode 2853006, developers.facebook.com/
+# documentation/pages-api/error-codes). The token's user lacks the task on the Page the read needs (ANALYZE for
+# insights): code 1 as an unknown error has, but not transient, and never retried.
+MISSING_PAGE_TASK = (1, 2853006)
 
 BUSINESS_USE_CASE_USAGE = "x-business-use-case-usage"
 
 # "Batch requests are limited to 50 requests per batch. Each call within the batch is counted separately for the
 # purposes of calculating API call limits" (developers.facebook.com/docs/graph-api/batch-requests, "Limitations").
 MAX_REQUESTS_PER_BATCH = 50
+
+
+def graph_api(access_token: str | None, graph_url: str, timeout: float = 120) -> FacebookAdsApi:
+    """One SDK session on `graph_url` with `access_token`, calling the Graph version this facebook-business release
+    is made for: not the SDK's global default, so that every client (and every token) stays independent."""
+    session = FacebookSession(access_token=access_token, timeout=timeout)
+    # The SDK's documented base-URL attribute; untyped, so pyright takes its default's literal for its type.
+    session.GRAPH = graph_url  # pyright: ignore[reportAttributeAccessIssue]
+    return FacebookAdsApi(session, api_version=FacebookAdsApi.API_VERSION)
 
 
 def json_header(headers: Mapping[str, str], name: str) -> dict:

@@ -32,9 +32,8 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 
 import requests
-from facebook_business.api import FacebookAdsApi, FacebookAdsApiBatch, FacebookResponse
+from facebook_business.api import FacebookAdsApiBatch, FacebookResponse
 from facebook_business.exceptions import FacebookRequestError
-from facebook_business.session import FacebookSession
 
 from connectors import clock
 from connectors.endpoints import credentialed_url
@@ -49,9 +48,11 @@ from connectors.errors import (
 from connectors.graph import (
     EXPIRED_TOKEN_CODE,
     MAX_REQUESTS_PER_BATCH,
+    MISSING_PAGE_TASK,
     PERMISSION_CODES,
     THROTTLE_CODES,
     TRANSIENT_CODES,
+    graph_api,
     regain_seconds_by_business,
 )
 
@@ -137,13 +138,13 @@ class OrganicGraphClient:
     NOUN = ""  # what one slice is, e.g. "Facebook Page"
     PERMISSIONS = ""
     PERMISSION_ADVICE = ""  # where such a token comes from
+    # What the token's user needs on the Page, and where to grant it, when Meta says it lacks the task (MISSING_PAGE_TASK).
+    TASK_ADVICE = ""
 
     def __init__(self, settings, sleep: Callable[[float], None] = time.sleep):
         self.settings = settings
         self.sleep = sleep
-        session = FacebookSession(access_token=settings.access_token, timeout=120)
-        session.GRAPH = settings.graph_url  # the SDK's documented base-URL attribute
-        self._api = FacebookAdsApi(session, api_version=FacebookAdsApi.API_VERSION)
+        self._api = graph_api(settings.access_token, settings.graph_url)
         self._answered: set[str] = set()  # the accounts that have answered a request of this client
 
     def close(self) -> None:
@@ -300,6 +301,12 @@ class OrganicGraphClient:
             return PlatformAuthError(
                 self.PLATFORM,
                 f"Meta rejected the access token while reading {where} (code 190: {message}). Generate a new Page token and set META_PAGE_ACCESS_TOKEN.",
+                object_id,
+            )
+        if (code, error.api_error_subcode()) == MISSING_PAGE_TASK:
+            return PlatformAuthError(
+                self.PLATFORM,
+                f"The token's user has no task on {where} that lets it read insights (code {code}/{MISSING_PAGE_TASK[1]}: {message}). {self.TASK_ADVICE}",
                 object_id,
             )
         if code in PERMISSION_CODES:

@@ -4,6 +4,7 @@ through the official facebook-business SDK (client.py)."""
 from connectors.facebook_pages.client import earliest_day
 from connectors.instagram import client
 from connectors.instagram.client import InstagramSettings
+from connectors.meta_ads.discovery import page_token_warnings
 from connectors.platform import KeepSnapshots, Platform, RawTable, RestatementWindow
 
 ACCOUNT_DAYS = RawTable[InstagramSettings](
@@ -41,6 +42,7 @@ PLATFORM = Platform[InstagramSettings](
     credentials_hint=client.CREDENTIALS_HINT,
     tables=(ACCOUNT_DAYS, MEDIA, STORIES),
     check=client.check_access,
+    credential_warnings=page_token_warnings,
     # "Data used to calculate metrics may be delayed up to 48 hours" (Account Insights reference, "Limitations"),
     # and the nightly sync has one window per platform, which the media need for the week their engagement
     # keeps arriving: 7 days nightly; weekly 28 days, as for the Facebook Pages.

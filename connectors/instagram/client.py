@@ -65,6 +65,7 @@ from facebook_business.exceptions import FacebookRequestError
 
 from connectors import clock
 from connectors.errors import MalformedPayloadError, PlatformConfigError
+from connectors.facebook_pages.client import PAGE_TASK_ADVICE
 from connectors.graph import MAX_REQUESTS_PER_BATCH
 from connectors.graph.organic import (
     DEFAULT_GRAPH_URL,
@@ -240,6 +241,9 @@ class InstagramClient(OrganicGraphClient):
     NOUN = "Instagram account"
     PERMISSIONS = PERMISSIONS
     PERMISSION_ADVICE = "a token from a user with a task on the Facebook Page this account is connected to"
+    # An Instagram professional account's insights are read through the Facebook Page it is connected to: the
+    # token's user needs the Page's task, as for the Page's own insights.
+    TASK_ADVICE = PAGE_TASK_ADVICE.replace("this Page", "the Facebook Page this account is connected to")
 
     def retired_metric_error(
         self, account_id: str, message: str, metrics: tuple[str, ...]

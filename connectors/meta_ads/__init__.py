@@ -6,6 +6,7 @@ with; parsing.py holds the row-by-row reading of the same pages the tests compar
 
 from connectors.meta_ads import client
 from connectors.meta_ads.client import LANDED_PAGES_SQL
+from connectors.meta_ads.discovery import ad_token_warnings
 from connectors.meta_ads.settings import MetaAdsSettings
 from connectors.platform import ParsePages, Platform, RawTable, RestatementWindow
 
@@ -25,12 +26,15 @@ PLATFORM = Platform[MetaAdsSettings](
     credentials_hint="META_ACCESS_TOKEN and META_AD_ACCOUNT_IDS",
     tables=(INSIGHTS,),
     check=client.check_access,
+    credential_warnings=ad_token_warnings,
     # Meta credits conversions up to 7 days after a click by default (28 with a 28-day attribution
     # setting): https://www.facebook.com/business/help/458681590974355
     restatement=RestatementWindow(nightly_days=7, weekly_days=28),
     token_settings=("META_ACCESS_TOKEN",),
     setting_names=(
         "META_ACCESS_TOKEN",
+        "META_APP_ID",
+        "META_APP_SECRET",
         "META_AD_ACCOUNT_IDS",
         "META_GRAPH_URL",
         "META_INSIGHTS_LEVEL",

@@ -50,7 +50,6 @@ from facebook_business.adobjects.adaccount import AdAccount
 from facebook_business.adobjects.adreportrun import AdReportRun
 from facebook_business.api import FacebookAdsApi, FacebookResponse
 from facebook_business.exceptions import FacebookRequestError
-from facebook_business.session import FacebookSession
 
 from connectors import clock
 from connectors.errors import (
@@ -67,6 +66,7 @@ from connectors.graph import (
     PERMISSION_CODES,
     THROTTLE_CODES,
     TRANSIENT_CODES,
+    graph_api,
     json_header,
     regain_seconds_by_business,
 )
@@ -217,15 +217,11 @@ class MetaAdsClient:
     def __init__(self, settings: MetaAdsSettings, sleep: Callable[[float], None] = time.sleep):
         self.settings = settings
         self.sleep = sleep
-        session = FacebookSession(access_token=settings.access_token, timeout=120)
-        # The SDK's documented base-URL attribute; untyped, so pyright takes its default's literal for its type.
-        session.GRAPH = settings.graph_url  # pyright: ignore[reportAttributeAccessIssue]
+        self._api = graph_api(settings.access_token, settings.graph_url)
         # every answer the SDK receives, refusals included, says how much of the token's limit is spent
-        session.requests.hooks["response"].append(self._note_token_usage)
+        self._api._session.requests.hooks["response"].append(self._note_token_usage)
         # The Graph version every call goes to: the one this facebook-business release is made for.
         self.graph_version = FacebookAdsApi.API_VERSION
-        # Not the SDK's global default: clients stay independent.
-        self._api = FacebookAdsApi(session, api_version=self.graph_version)
         self.report_jobs_started = 0
         # The accounts and window read_in_turn announced; the jobs started ahead for them, by (account, since,
         # until), until their account's turn takes them.

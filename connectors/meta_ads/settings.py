@@ -38,6 +38,10 @@ class MetaAdsSettings:
     backoff: Backoff = Backoff()
     jobs_in_flight: int = JOBS_IN_FLIGHT
     usage_window_seconds: float = USAGE_WINDOW_SECONDS
+    # The Meta app the token belongs to (META_APP_ID, META_APP_SECRET): optional; with them the token's expiry is
+    # asked with the app's own access token, and `connect meta --exchange-token` can make a long-lived token.
+    app_id: str = ""
+    app_secret: str = dataclasses.field(default="", repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> MetaAdsSettings | None:
@@ -71,6 +75,8 @@ class MetaAdsSettings:
             level=level,
             poll_interval_seconds=float(env.get("META_POLL_INTERVAL_SECONDS") or 5.0),
             usage_window_seconds=float(env.get("META_USAGE_WINDOW_SECONDS") or USAGE_WINDOW_SECONDS),
+            app_id=env.get("META_APP_ID", "").strip(),
+            app_secret=env.get("META_APP_SECRET", "").strip(),
         )
 
 

@@ -49,16 +49,17 @@ import threading
 import urllib.parse
 import zoneinfo
 
+from connectors.graph import MISSING_PAGE_TASK
 from connectors.sandbox.graph_usage import business_throttle
 from connectors.sandbox.http import Response
-from connectors.sandbox.meta_ads import VERSION, _graph_error, _unknown_object, graph_link
+from connectors.sandbox.instagram_figures import InstagramAccount, instagram_accounts
+from connectors.sandbox.meta_ads import VERSION, _graph_error, _unknown_object, graph_link, listing_page
 from connectors.sandbox.organic_figures import (
     HISTORY_DAYS,
     FacebookPage,
     PageDay,
     PagePost,
     current_followers,
-    facebook_page,
     facebook_pages,
     page_days,
     page_posts,
@@ -70,6 +71,14 @@ FAULT_PLATFORM = "facebook_pages"
 # JSON-escaped: the encodings of a secret are exercised by LinkedIn's (linkedin_ads.py) and the SMTP password.
 SANDBOX_PAGE_TOKEN = "sandbox-page-token"
 MAX_RANGE_DAYS = 93
+# What the system user may do on each of the advertiser's Pages: every task (the Page tasks of /me/accounts,
+# developers.facebook.com/docs/pages-api/manage-pages: "the tasks you can perform on each page").
+ALL_TASKS = ["ANALYZE", "ADVERTISE", "MODERATE", "CREATE_CONTENT", "MANAGE"]
+# One more Page the system user holds, without ANALYZE: it may advertise and post for it, not read its insights.
+# It is listed by /me/accounts only; no setting of the sandbox names it and it has no figures, so every sync and
+# total stays as it is. Its insights are refused as Meta refuses a viewer without the task (MISSING_PAGE_TASK).
+PAGE_WITHOUT_ANALYZE_ID = "111000000000001"  # above every id facebook_pages() draws (10**14 + < 10**13)
+PAGE_WITHOUT_ANALYZE_TASKS = ["ADVERTISE", "MODERATE", "CREATE_CONTENT"]
 # The current metrics the sandbox serves, and what each is of a Page's day.
 METRICS = {
     "page_follows": ("follows_total", "Lifetime Follows", "The number of people who follow your Page."),
@@ -139,20 +148,90 @@ class FacebookPagesApi:
 
     def routes(self):
         # Only the advertiser's Page ids: the Meta module serves /{report_run_id}/insights on the same shape of path.
-        ids = "|".join(page.id for page in facebook_pages(self.advertiser))
+        ids = "|".join(page.id for page in self._held_pages())
         return [
+            ("GET", re.compile(rf"^/{VERSION}/me/accounts$"), self.my_pages),
             ("GET", re.compile(rf"^/{VERSION}/({ids})/insights$"), self.page_insights),
             ("GET", re.compile(rf"^/{VERSION}/({ids})/published_posts$"), self.published_posts),
             ("GET", re.compile(rf"^/{VERSION}/({ids})$"), self.page_node),
             ("GET", re.compile(rf"^/{VERSION}/(\d{{16}})/video_insights$"), self.video_insights),
         ]
 
-    def _refusal(self, request, page: FacebookPage) -> Response | None:
+    def _held_pages(self) -> list[FacebookPage]:
+        """Every Page the system user holds: the advertiser's, then the one without ANALYZE."""
+        extra = FacebookPage(
+            id=PAGE_WITHOUT_ANALYZE_ID,
+            name=f"{self.advertiser.brand} Community",
+            timezone="America/Los_Angeles",
+            started_with_followers=1_200,
+        )
+        return [*facebook_pages(self.advertiser), extra]
+
+    def _page(self, page_id: str) -> FacebookPage:
+        return next(page for page in self._held_pages() if page.id == page_id)
+
+    def _instagram_account(self, page: FacebookPage) -> InstagramAccount | None:
+        """The Instagram professional account connected to the Page: the advertiser's n-th Page has its n-th account
+        (both are one per Meta ad account); the Page without ANALYZE has none."""
+        pages = facebook_pages(self.advertiser)
+        ids = [held.id for held in pages]
+        return instagram_accounts(self.advertiser)[ids.index(page.id)] if page.id in ids else None
+
+    def my_pages(self, request, _match):
+        """The Pages the token's user (or system user) holds: `GET /me/accounts` (developers.facebook.com/docs/
+        pages-api/manage-pages: "a list of all Pages on which you can perform tasks, the tasks you can perform on
+        each page, and a short-lived Page access token for each Page"; the SDK's `User.get_accounts`). Without
+        `fields` each Page has Graph's defaults (access_token, category, category_list, name, id, tasks, the
+        answer that guide shows); with them, the fields asked for and the id, so a Page token is sent only to a
+        caller that asks for it. `instagram_business_account` is the connected Instagram professional account, its
+        `id` or the subfields asked for in braces (`instagram_business_account{id,username,name}`, field
+        expansion: developers.facebook.com/docs/graph-api/guides/field-expansion), absent for a Page with none.
+        The sandbox's Page token is the system user's that holds the Pages; the ad token's system user holds none."""
+        token = request.param("access_token")
+        if token != SANDBOX_PAGE_TOKEN and token not in self.sandbox.meta.valid_tokens:
+            return _graph_error(400, "Invalid OAuth access token - Cannot parse access token", 190)
+        pages = self._held_pages() if token == SANDBOX_PAGE_TOKEN else []
+        asked = request.param("fields")
+        fields = _top_level_fields(asked) if asked else ["access_token", "category", "category_list", "name", "tasks"]
+        rows = [self._page_fields(page, fields) for page in pages]
+        return listing_page(request, rows, self.sandbox.meta.listing_page_limit)
+
+    def _page_fields(self, page: FacebookPage, fields: list[str]) -> dict:
+        """A Page node with `fields` (top-level, expansions in braces kept) and its id."""
+        body: dict = {}
+        for field in fields:
+            name, _, expansion = field.partition("{")
+            if name == "name":
+                body[name] = page.name
+            elif name == "tasks":
+                body[name] = PAGE_WITHOUT_ANALYZE_TASKS if page.id == PAGE_WITHOUT_ANALYZE_ID else ALL_TASKS
+            elif name == "access_token":
+                body[name] = SANDBOX_PAGE_TOKEN
+            elif name == "category":
+                body[name] = "Outdoor & Sporting Goods Company"
+            elif name == "category_list":
+                body[name] = [{"id": "2250", "name": "Outdoor & Sporting Goods Company"}]
+            elif name == "followers_count":
+                body[name] = current_followers(self.advertiser, page)
+            elif name == "instagram_business_account" and (account := self._instagram_account(page)) is not None:
+                everything = {"id": account.id, "username": account.username, "name": account.name}
+                wanted = [part.strip() for part in expansion.rstrip("}").split(",") if part.strip()] or ["id"]
+                body[name] = {key: everything[key] for key in wanted if key in everything} | {"id": account.id}
+        return {**body, "id": page.id}
+
+    def _refusal(self, request, page: FacebookPage, reads_insights: bool = True) -> Response | None:
         """The token and permission checks every Page read passes first."""
         if request.param("access_token") != SANDBOX_PAGE_TOKEN:
             return _graph_error(400, "Invalid OAuth access token - Cannot parse access token", 190)
         if (throttled := business_throttle(self.sandbox, FAULT_PLATFORM, page.id)) is not None:
             return throttled
+        if reads_insights and page.id == PAGE_WITHOUT_ANALYZE_ID:
+            # Code 1, subcode 2853006: "Viewer doesn't have permission to perform this action" ("You do not have
+            # permission to perform this task. Contact an admin of the Page to request access",
+            # developers.facebook.com/documentation/pages-api/error-codes). Meta does not document the HTTP status;
+            # 400 is what Graph sends with its other permission errors.
+            code, subcode = MISSING_PAGE_TASK
+            return _graph_error(400, "Viewer doesn't have permission to perform this action.", code, subcode)
         if self._permission_denied(page.id):
             return _graph_error(
                 400,
@@ -164,13 +243,14 @@ class FacebookPagesApi:
     def page_node(self, request, match):
         """The Page node with the fields asked for (followers_count: "The number of followers of the Page",
         developers.facebook.com/docs/graph-api/reference/page/); Graph always adds the id."""
-        page = facebook_page(self.advertiser, match.group(1))
+        page = self._page(match.group(1))
         self.requests.append((page.id, ["node"]))
-        if (refused := self._refusal(request, page)) is not None:
+        if (refused := self._refusal(request, page, reads_insights=False)) is not None:
             return refused
-        fields = {"followers_count": current_followers(self.advertiser, page), "name": page.name}
-        wanted = [name for name in (request.param("fields") or "").split(",") if name]
-        return Response.json(200, {**{name: fields[name] for name in wanted if name in fields}, "id": page.id})
+        # `tasks` and `access_token` are what /me/accounts adds to each Page of its user, not fields of the node
+        edge_only = ("tasks", "access_token")
+        wanted = [name for name in _top_level_fields(request.param("fields") or "") if not name.startswith(edge_only)]
+        return Response.json(200, self._page_fields(page, wanted))
 
     def published_posts(self, request, match):
         """The Page's posts, newest first, with the fields asked for and the lifetime insights asked for through
@@ -179,7 +259,7 @@ class FacebookPagesApi:
         (see the module docstring): ``next`` asks ``until`` the last post's created_time with a ``__paging_token``
         naming that post. A count nobody added to is left out, as Graph leaves out ``shares`` of a post never
         shared."""
-        page = facebook_page(self.advertiser, match.group(1))
+        page = self._page(match.group(1))
         fields = _top_level_fields(request.param("fields") or "id")
         insights = next((field for field in fields if field.startswith("insights")), "")
         metrics = re.findall(r"[a-z_]+", insights.partition(".metric(")[2])
@@ -265,7 +345,7 @@ class FacebookPagesApi:
             return self._videos_of_history[1].get(video_id)
 
     def page_insights(self, request, match):
-        page = facebook_page(self.advertiser, match.group(1))
+        page = self._page(match.group(1))
         metrics = [name for name in (request.param("metric") or "").strip("[]").replace('"', "").split(",") if name]
         self.requests.append((page.id, metrics))
         if (refused := self._refusal(request, page)) is not None:

@@ -63,6 +63,39 @@ from connectors.sandbox.meta_figures import (
 # Meta documents no alphabet), so this one is written the same as is, percent-encoded and JSON-escaped: the
 # encodings of a secret are exercised by LinkedIn's (connectors/sandbox/linkedin_ads.py) and the SMTP password.
 SANDBOX_META_TOKEN = "sandbox-meta-token"
+# The sandbox's Meta app, whose tokens all the sandbox's tokens are: its id, and its App Secret (what
+# `oauth/access_token` checks, and a secret: META_APP_SECRET).
+SANDBOX_APP_ID = "710000000000001"
+SANDBOX_APP_NAME = "social-roi sandbox"
+SANDBOX_APP_SECRET = "sandbox-app-secret"
+# The system user the sandbox's META token (and Page token) belong to, and the person whose user tokens follow.
+SANDBOX_SYSTEM_USER_ID = "61550000000000001"
+SANDBOX_PERSON_ID = "10160000000000001"
+# A short-lived user token, as Graph API Explorer or Facebook Login hands one out ("Default User and Page access
+# tokens are short-lived, expiring in hours", developers.facebook.com/docs/facebook-login/guides/access-tokens/
+# get-long-lived): what `connect meta --exchange-token` trades for a long-lived one. It reads like any user token.
+SANDBOX_SHORT_LIVED_TOKEN = "sandbox-short-lived-user-token"
+SHORT_LIVED_SECONDS = 2 * 3600
+# A user token the sandbox accepts for reads that expires EXPIRING_TOKEN_DAYS after the sandbox's "now": the token a
+# check warns about (connectors/meta_ads/discovery.py, within 14 days).
+SANDBOX_EXPIRING_TOKEN = "sandbox-expiring-user-token"
+EXPIRING_TOKEN_DAYS = 5
+# "expires_in": 5183944, "The number of seconds until the token expires" (about 60 days), the sample answer of
+# GET oauth/access_token?grant_type=fb_exchange_token (developers.facebook.com/docs/facebook-login/guides/
+# access-tokens/get-long-lived).
+LONG_LIVED_SECONDS = 5183944
+# A user token's data access lasts 90 days from the person's last use of the app ("data access expiration",
+# developers.facebook.com/docs/facebook-login/auth-vs-data): what debug_token's data_access_expires_at says.
+DATA_ACCESS_SECONDS = 90 * 86400
+# What the sandbox's tokens were granted (debug_token's `scopes`): what each source reads with (README).
+SANDBOX_SCOPES = [
+    "ads_read",
+    "pages_show_list",
+    "pages_read_engagement",
+    "read_insights",
+    "instagram_basic",
+    "instagram_manage_insights",
+]
 # The sandbox completes a report after POLLS_TO_COMPLETE polls: polling it every 0.2 s keeps the demo quick.
 SANDBOX_POLL_INTERVAL_SECONDS = "0.2"
 VERSION = r"v\d+\.\d+"
@@ -218,7 +251,14 @@ class MetaGraphApi:
     def __init__(self, sandbox):
         self.sandbox = sandbox
         self.advertiser = sandbox.advertiser
-        self.valid_tokens = {SANDBOX_META_TOKEN}
+        # Every token reads the ad accounts: the system user's, the user tokens and those `oauth/access_token` made.
+        self.valid_tokens = {SANDBOX_META_TOKEN, SANDBOX_SHORT_LIVED_TOKEN, SANDBOX_EXPIRING_TOKEN}
+        # The long-lived user tokens the exchange made, and when each expires (Unix seconds, the sandbox's clock).
+        self._long_lived: dict[str, int] = {}
+        # The most entries a listing edge (/me/adaccounts, /me/accounts) answers per page, whatever `limit` asks:
+        # a test lowers it to see every page followed. Graph's `limit` is an upper bound: "some pages may return
+        # fewer than limit" (developers.facebook.com/docs/graph-api/results, "Cursor-based Pagination").
+        self.listing_page_limit = MAX_PAGE_SIZE
         self._runs: dict[str, ReportRun] = {}
         self._ids = itertools.count(6_100_000_000_000_001)
         self._calls: dict[str, int] = {}
@@ -238,6 +278,9 @@ class MetaGraphApi:
             ("POST", re.compile(rf"^/{VERSION}/act_(\d+)/insights$"), self.create_report_run),
             ("GET", re.compile(rf"^/{VERSION}/act_(\d+)/insights$"), self.sync_insights),
             ("GET", re.compile(rf"^/{VERSION}/act_(\d+)$"), self.ad_account),
+            ("GET", re.compile(rf"^/{VERSION}/me/adaccounts$"), self.my_ad_accounts),
+            ("GET", re.compile(rf"^/{VERSION}/debug_token$"), self.debug_token),
+            ("GET", re.compile(rf"^/{VERSION}/oauth/access_token$"), self.exchange_token),
             ("GET", re.compile(rf"^/{VERSION}/(\d+)$"), self.report_run_status),
             ("GET", re.compile(rf"^/{VERSION}/(\d+)/insights$"), self.report_run_results),
             # Graph's batch requests, for every Graph platform the sandbox serves (graph_batch.py).
@@ -552,6 +595,100 @@ class MetaGraphApi:
         body["id"] = f"act_{account.id}"
         return Response.json(200, body, self._usage_headers(account_id, request=request))
 
+    def my_ad_accounts(self, request, _match):
+        """The ad accounts the token's user (or system user) may use: `GET /me/adaccounts` ("The advertising accounts
+        of the User", developers.facebook.com/docs/graph-api/reference/user/adaccounts/; the SDK's
+        `User.get_ad_accounts`, facebook_business/adobjects/user.py), each with the fields asked for and its `id`
+        (act_<account_id>) as Graph always adds it. `account_status` 1 is ACTIVE (Ad Account reference,
+        developers.facebook.com/docs/marketing-api/reference/ad-account/). Cursor-paged as every Graph edge is:
+        `paging.cursors` on every page, `paging.next` only while more follow (facebook_business/api.py
+        `Cursor.load_next_page` reads them so)."""
+        refusal = self._refusal(request, None)
+        if refusal:
+            return refusal
+        wanted = self._list_param(request.param("fields"))
+        rows = []
+        for account in self.advertiser.meta_accounts:
+            node = {
+                "account_id": account.id,
+                "name": account.name,
+                "currency": account.currency,
+                "timezone_name": account.timezone,
+                "account_status": 1,
+            }
+            rows.append({"id": f"act_{account.id}", **{field: node[field] for field in wanted if field in node}})
+        return listing_page(request, rows, self.listing_page_limit)
+
+    def token_info(self, token: str | None) -> dict | None:
+        """What debug_token says of one of the sandbox's tokens; None for a token it never issued."""
+        from connectors.sandbox.facebook_pages import SANDBOX_PAGE_TOKEN
+
+        now = int(clock.now(dt.UTC).timestamp())
+        if token in (SANDBOX_META_TOKEN, SANDBOX_PAGE_TOKEN):
+            # A system user's token made to never expire: expires_at and data_access_expires_at 0, type SYSTEM_USER
+            # (the debug_token answer Meta's WhatsApp permissions guide shows, developers.facebook.com/docs/whatsapp/
+            # permissions, "Checking for granted permissions"). The sandbox's Page token is that system user's too:
+            # it reads every Page the system user holds, as one Page's own token could not.
+            return _token_data("SYSTEM_USER", SANDBOX_SYSTEM_USER_ID, issued=now - 400 * 86400, expires=0, data=0)
+        expires = {
+            SANDBOX_SHORT_LIVED_TOKEN: now + SHORT_LIVED_SECONDS,
+            SANDBOX_EXPIRING_TOKEN: now + EXPIRING_TOKEN_DAYS * 86400,
+        }.get(token or "") or self._long_lived.get(token or "")
+        if expires is None:
+            return None
+        return _token_data(
+            "USER", SANDBOX_PERSON_ID, issued=now - 3600, expires=expires, data=now + DATA_ACCESS_SECONDS
+        )
+
+    def debug_token(self, request, _match):
+        """`GET /debug_token?input_token=...`: "metadata about a given access token ... the user for which the token
+        was issued, whether the token is still valid, when it expires, and what permissions the app has"
+        (developers.facebook.com/docs/graph-api/reference/debug_token/). The caller authenticates with the app's
+        access token ("{app-id}|{app-secret}") or a valid token of the app (here: the token inspected itself,
+        as Meta's own guides run it: `input_token=T&access_token=T`). A token the sandbox never issued answers
+        is_valid false with the error Graph gives for it, not an HTTP error (the call itself was allowed)."""
+        caller = request.param("access_token")
+        if caller != f"{SANDBOX_APP_ID}|{SANDBOX_APP_SECRET}" and self.token_info(caller) is None:
+            return _graph_error(400, "Invalid OAuth access token - Cannot parse access token", 190)
+        input_token = request.param("input_token")
+        if not input_token:
+            return _graph_error(400, "(#100) The parameter input_token is required", 100)
+        info = self.token_info(input_token)
+        if info is None:
+            info = {
+                "is_valid": False,
+                "scopes": [],
+                "error": {"code": 190, "message": "Invalid OAuth access token - Cannot parse access token"},
+            }
+        return Response.json(200, {"data": info})
+
+    def exchange_token(self, request, _match):
+        """`GET /oauth/access_token?grant_type=fb_exchange_token&client_id&client_secret&fb_exchange_token`: a
+        long-lived user token for a valid one, `{"access_token", "token_type": "bearer", "expires_in": 5183944}`
+        (developers.facebook.com/docs/facebook-login/guides/access-tokens/get-long-lived). Refusals as Graph words
+        them: no client_id, `{"message": "Missing client_id parameter.", "type": "OAuthException", "code": 101}`
+        (github.com/facebookarchive/php-graph-sdk/issues/50); a wrong App Secret, `"Error validating client
+        secret."`, OAuthException code 1 (the whole body in github.com/facebookarchive/php-graph-sdk/issues/538);
+        another app's id, "Error validating application. Invalid application ID." (code 101); a token that is not
+        one of the app's, code 190."""
+        if request.param("grant_type") != "fb_exchange_token":
+            return _graph_error(400, "(#100) The sandbox serves grant_type=fb_exchange_token only", 100)
+        client_id = request.param("client_id")
+        if not client_id:
+            return _graph_error(400, "Missing client_id parameter.", 101)
+        if client_id != SANDBOX_APP_ID:
+            return _graph_error(400, "Error validating application. Invalid application ID.", 101)
+        if request.param("client_secret") != SANDBOX_APP_SECRET:
+            return _graph_error(400, "Error validating client secret.", 1)
+        info = self.token_info(request.param("fb_exchange_token"))
+        if info is None:
+            return _graph_error(400, "Invalid OAuth access token - Cannot parse access token", 190)
+        with self._lock:
+            token = f"sandbox-long-lived-user-token-{len(self._long_lived) + 1}"
+            self._long_lived[token] = int(clock.now(dt.UTC).timestamp()) + LONG_LIVED_SECONDS
+            self.valid_tokens.add(token)
+        return Response.json(200, {"access_token": token, "token_type": "bearer", "expires_in": LONG_LIVED_SECONDS})
+
     def report_run_status(self, request, match):
         run = self._runs.get(match.group(1))
         refusal = self._refusal(request, run.account_id if run else None)
@@ -638,6 +775,41 @@ class MetaGraphApi:
                     request, {**request.query, "after": _cursor(offset + len(page)), "limit": str(limit)}
                 )
         return Response.json(200, body, self._usage_headers(account_id, pressure=pressure, request=request))
+
+
+def _token_data(kind: str, user_id: str, issued: int, expires: int, data: int) -> dict:
+    """debug_token's `data` for a valid token of the sandbox's app (field names as the debug_token reference and the
+    WhatsApp permissions guide above show them)."""
+    return {
+        "app_id": SANDBOX_APP_ID,
+        "type": kind,
+        "application": SANDBOX_APP_NAME,
+        "data_access_expires_at": data,
+        "expires_at": expires,
+        "is_valid": True,
+        "issued_at": issued,
+        "scopes": list(SANDBOX_SCOPES),
+        "user_id": user_id,
+    }
+
+
+def listing_page(request, rows: list[dict], most: int) -> Response:
+    """One page of a listing edge (/me/adaccounts, /me/accounts): at most `limit` (25 by default, Graph's) rows and
+    at most `most`, from the `after` cursor on, with cursor paging as Graph writes it."""
+    try:
+        limit = max(1, min(int(request.param("limit") or DEFAULT_PAGE_SIZE), MAX_PAGE_SIZE, most))
+        after = request.param("after")
+        offset = int(base64.b64decode(after).decode().split(":")[1]) if after else 0
+    except (ValueError, IndexError):
+        return _graph_error(400, "(#100) limit and after must be as Graph wrote them", 100)
+    page = rows[offset : offset + limit]
+    body: dict = {"data": page}
+    if page:
+        paging: dict[str, object] = {"cursors": {"before": _cursor(offset), "after": _cursor(offset + len(page))}}
+        if offset + len(page) < len(rows):
+            paging["next"] = graph_link(request, {**request.query, "after": _cursor(offset + len(page))})
+        body["paging"] = paging
+    return Response.json(200, body)
 
 
 def _cursor(offset: int) -> str:
