@@ -99,10 +99,11 @@ def survey(connection: Connection, env: Mapping[str, str], platforms: Mapping[st
                 warnings.append(line.detail)
     candidates = []
     for item in found:
-        problem = item.problem
-        if problem is None:
-            problem, said = verdict(platforms[item.platform], item, env)
-            warnings.extend(message for message in said if message not in warnings)
+        # The check's words first, so that connect and `check` say the same; the listing's (a Page's tasks)
+        # where the check passed.
+        problem, said = verdict(platforms[item.platform], item, env)
+        problem = problem or item.problem
+        warnings.extend(message for message in said if message not in warnings)
         candidates.append(
             Candidate(item, problem, (item.setting, item.id) in configured, (item.setting, item.id) in listed)
         )
