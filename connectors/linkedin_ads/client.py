@@ -57,6 +57,7 @@ from connectors.errors import (
     MalformedPayloadError,
     PlatformAuthError,
     PlatformConfigError,
+    PlatformError,
 )
 from connectors.linkedin_ads.parsing import (
     ACCOUNT_URN,
@@ -114,6 +115,13 @@ MEMBER_ROLES_PAGE_SIZE = 100
 # How long before a version's sunset `social-roi check` starts to warn: time to read a migration guide.
 VERSION_WARNING_DAYS = 60
 REFRESH_VARIABLES = ("LINKEDIN_CLIENT_ID", "LINKEDIN_CLIENT_SECRET", "LINKEDIN_REFRESH_TOKEN")
+# How a member gets a role on an ad account: an account manager of the account adds them under Manage access in
+# Campaign Manager (LinkedIn Help, "Manage access to your ad account"); every role may read the account's reports
+# (account-access-controls docs), so Viewer is enough.
+ROLE_FIX = (
+    "ask one of the account's account managers to add the token's member with a role (Viewer is enough to read "
+    "reports): Campaign Manager → the ad account → Manage access"
+)
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +144,7 @@ class LinkedInAdsSettings:
     api_version: str = dataclasses.field(default_factory=configured_api_version)
     campaign_page_size: int = 100
     conversion_rule_page_size: int = 100
+    member_roles_page_size: int = MEMBER_ROLES_PAGE_SIZE
     max_fields_per_call: int = LINKEDIN_FIELD_LIMIT
     max_elements_per_call: int = LINKEDIN_ELEMENT_LIMIT
     max_throttle_wait_seconds: float = 15 * 60
@@ -188,6 +197,20 @@ class LinkedInAdsSettings:
                 PLATFORM,
                 "LinkedIn credentials are set but LINKEDIN_AD_ACCOUNT_IDS is not: list the ad account ids, comma-separated (123 or urn:li:sponsoredAccount:123).",
             )
+        return dataclasses.replace(
+            cls.for_member(env),
+            account_ids=tuple(normalize_account_id(part) for part in accounts.split(",") if part.strip()),
+        )
+
+    @classmethod
+    def for_member(cls, env: Mapping[str, str] = os.environ) -> LinkedInAdsSettings:
+        """The credentials, API URLs and version of `env`, and no ad account: for the calls about the token's member
+        rather than an account (what `social-roi connect` lists). Raises PlatformConfigError, naming the settings,
+        when no credentials are set."""
+
+        def value(name: str) -> str:
+            return env.get(name, "").strip()
+
         version = value("LINKEDIN_API_VERSION") or configured_api_version()
         if not re.fullmatch(API_VERSION_PATTERN, version):
             raise PlatformConfigError(
@@ -195,11 +218,11 @@ class LinkedInAdsSettings:
                 f"LINKEDIN_API_VERSION={version!r} is not a LinkedIn API version: use YYYYMM, e.g. {DEFAULT_API_VERSION}.",
             )
         return cls(
-            account_ids=tuple(normalize_account_id(part) for part in accounts.split(",") if part.strip()),
-            access_token=token or None,
-            client_id=refresh["LINKEDIN_CLIENT_ID"] or None,
-            client_secret=refresh["LINKEDIN_CLIENT_SECRET"] or None,
-            refresh_token=refresh["LINKEDIN_REFRESH_TOKEN"] or None,
+            account_ids=(),
+            access_token=value("LINKEDIN_ACCESS_TOKEN") or None,
+            client_id=value("LINKEDIN_CLIENT_ID") or None,
+            client_secret=value("LINKEDIN_CLIENT_SECRET") or None,
+            refresh_token=value("LINKEDIN_REFRESH_TOKEN") or None,
             api_url=credentialed_url(env, "LINKEDIN_API_URL", DEFAULT_API_URL, PLATFORM),
             oauth_url=credentialed_url(env, "LINKEDIN_OAUTH_URL", DEFAULT_OAUTH_URL, PLATFORM),
             api_version=version,
@@ -300,10 +323,15 @@ class LinkedInAdsClient:
         with, renewing an expired access token on the way as a sync would. Then the account's
         analytics for `day` (pivot ACCOUNT): the reports a sync reads, which answer empty rather
         than refuse when read access is gone; an empty one is checked against the member's roles,
-        whether or not campaigns ran that day (a check proves access; it cannot lose rows).
+        whether or not campaigns ran that day (a check proves access; it cannot lose rows). A refused
+        campaign read is checked against the member's roles too, so that an account the member holds no
+        role on gets the one message that names the fix.
         """
         account_id = normalize_account_id(account_id)
-        self._get(account_id, f"/rest/adAccounts/{account_id}/adCampaigns", "q=search&pageSize=1", "campaigns")
+        try:
+            self._get(account_id, f"/rest/adAccounts/{account_id}/adCampaigns", "q=search&pageSize=1", "campaigns")
+        except PlatformAuthError as refused:
+            raise self.no_role(account_id, refused) from None
         if not self.account_had_activity(account_id, day, day):
             self.require_a_role(
                 account_id, f"LinkedIn reported no activity at all for ad account {account_id} on {day}"
@@ -377,12 +405,16 @@ class LinkedInAdsClient:
             if len(page) < size or (isinstance(total, int) and start >= total):
                 return rules
 
-    def account_currency(self, account_id: str) -> str:
-        """The ad account's currency: the one its local-currency metrics and conversion values are in
+    def ad_account(self, account_id: str) -> dict:
+        """The ad account as LinkedIn answers it: id, name, currency, status, type, ...
         (GET /rest/adAccounts/{id}, learn.microsoft.com/linkedin/marketing/integrations/ads/account-structure/create-and-manage-accounts)."""
         account_id = normalize_account_id(account_id)
-        body = self._get(account_id, f"/rest/adAccounts/{account_id}", "", "ad account")
-        currency = body.get("currency")
+        return self._get(account_id, f"/rest/adAccounts/{account_id}", "", "ad account")
+
+    def account_currency(self, account_id: str) -> str:
+        """The ad account's currency: the one its local-currency metrics and conversion values are in."""
+        account_id = normalize_account_id(account_id)
+        currency = self.ad_account(account_id).get("currency")
         if not isinstance(currency, str) or not re.fullmatch(r"[A-Z]{3}", currency):
             raise MalformedPayloadError(
                 PLATFORM,
@@ -435,20 +467,20 @@ class LinkedInAdsClient:
             return
         raise PlatformAuthError(
             PLATFORM,
-            f"{finding}, and the token's member no longer holds a role on the account. LinkedIn answers "
-            "reports empty, not with an error, when read access is gone, so this is not taken as a quiet "
-            f"period: the account's earlier rows stay as they were. Give the token's member a role on ad "
-            f"account {account_id} (Viewer or above, under Manage access in Campaign Manager), check that "
-            "the token still has the r_ads_reporting scope, then run the sync again.",
+            f"{finding}, and the token's member holds no role on the account. LinkedIn answers reports empty, "
+            "not with an error, when read access is gone, so this is not taken as a quiet period: the account's "
+            f"earlier rows stay as they were. To give the member a role on ad account {account_id}, {ROLE_FIX}; "
+            "check that the token still has the r_ads_reporting scope, then run the sync again.",
             account_id,
         )
 
-    def member_accounts(self, asking_for: str) -> set[str]:
+    def member_accounts(self, asking_for: str | None = None) -> set[str]:
         """The ad accounts the token's member holds a role on: adAccountUsers' finder by authenticated
         user, paged with start and count (create-and-manage-account-users docs); asked once per client.
-        `asking_for`: the account whose answer is in doubt, for the messages of a failed call."""
+        `asking_for`: the account whose answer is in doubt, for the messages of a failed call (None: the
+        member's accounts are what is asked for)."""
         if self._accounts_with_a_role is None:
-            accounts, start, size = set(), 0, MEMBER_ROLES_PAGE_SIZE
+            accounts, start, size = set(), 0, self.settings.member_roles_page_size
             while True:
                 body = self._get(
                     asking_for, "/rest/adAccountUsers", member_roles_query(start, size), "ad account roles"
@@ -532,7 +564,12 @@ class LinkedInAdsClient:
 
     # --- HTTP -------------------------------------------------------------------------------------
 
-    def _get(self, account_id: str, path: str, query: str, what: str) -> dict:
+    def read(self, path: str, query: str, what: str) -> dict:
+        """One Rest.li GET about the token's member rather than an ad account (its roles on pages, for
+        `social-roi connect`), with the failures, renewal and retries of every other call."""
+        return self._get(None, path, query, what)
+
+    def _get(self, account_id: str | None, path: str, query: str, what: str) -> dict:
         """One Rest.li GET with LinkedIn's failures handled; tunnelled as a POST when the URL is too long."""
         url = f"{self.settings.api_url}{path}" + (f"?{query}" if query else "")
         tunnel = self._tunnel_urls_from is not None and len(url) >= self._tunnel_urls_from
@@ -585,7 +622,7 @@ class LinkedInAdsClient:
         sleeps with time.sleep (no injectable clock), gives the first retry no backoff, and caps each
         Retry-After wait (retry_after_max) where this connector caps the total and then stops with
         PlatformThrottledError; 429s and 5xx would also share one attempt budget."""
-        where = f"ad account {account_id}" if account_id else "the token refresh"
+        where = _where(account_id, what)
         retry = HttpRetry(
             PLATFORM, "LinkedIn", self.settings.backoff, self.settings.max_throttle_wait_seconds, self.sleep
         )
@@ -625,9 +662,9 @@ class LinkedInAdsClient:
         log.info("Refreshed the LinkedIn access token")
         return token
 
-    def _refusal(self, response: requests.Response, account_id: str, what: str, refreshed: bool) -> Exception:
+    def _refusal(self, response: requests.Response, account_id: str | None, what: str, refreshed: bool) -> Exception:
         status, detail = response.status_code, error_detail(response, self._secrets())
-        where = f"ad account {account_id}"
+        where = _where(account_id, what)
         if status == 401 and refreshed:
             return PlatformAuthError(
                 PLATFORM,
@@ -647,11 +684,7 @@ class LinkedInAdsClient:
                 account_id,
             )
         if status == 403:
-            return PlatformAuthError(
-                PLATFORM,
-                f"The LinkedIn token may not read {what} for {where} (403 {detail}). Give the token's member a role on the ad account (Viewer or above) and the app the r_ads and r_ads_reporting scopes.",
-                account_id,
-            )
+            return self._forbidden(account_id, what, detail)
         if status == 404:
             return PlatformConfigError(
                 PLATFORM,
@@ -664,12 +697,48 @@ class LinkedInAdsClient:
             account_id,
         )
 
+    def _forbidden(self, account_id: str | None, what: str, detail: str) -> PlatformAuthError:
+        """A 403: the app lacks a scope, or (for an ad account) its member lacks a role on it. Which of the two,
+        `check_account` finds out with one more call; a sync fails fast and names both."""
+        if account_id is None:
+            return PlatformAuthError(
+                PLATFORM,
+                f"The LinkedIn token may not read {what} (403 {detail}). Give the app the scopes social-roi asks for (r_ads, r_ads_reporting, r_organization_social, rw_organization_admin) and create a new token.",
+            )
+        return PlatformAuthError(
+            PLATFORM,
+            f"The LinkedIn token may not read {what} for ad account {account_id} (403 {detail}). If its member holds no role on the account, {ROLE_FIX}; if it does (Viewer or above), give the app the r_ads and r_ads_reporting scopes and create a new token.",
+            account_id,
+        )
+
+    def no_role(self, account_id: str, refused: PlatformAuthError) -> PlatformAuthError:
+        """`refused` as it stands when the token's member holds a role on the account (a scope is missing, or the
+        token), else the one message for an account the member holds no role on. One call for the member's roles,
+        made once per client: a check's, where a failure may cost a call more."""
+        try:
+            if account_id in self.member_accounts(account_id):
+                return refused
+        except PlatformError:
+            return refused  # the roles cannot be read either: LinkedIn's first answer says the rest
+        return PlatformAuthError(
+            PLATFORM,
+            f"The token's member holds no role on LinkedIn ad account {account_id}, so LinkedIn refuses to let it read the account. To read it, {ROLE_FIX}; then run social-roi check again.",
+            account_id,
+        )
+
     def _secrets(self) -> list[str]:
         return [
             s
             for s in (self._access_token, self._refresh_token, self.settings.access_token, self.settings.client_secret)
             if s
         ]
+
+
+def _where(account_id: str | None, what: str) -> str:
+    """What a call is about, for its messages: the ad account, else the token's member (or its refresh)."""
+    if account_id:
+        return f"ad account {account_id}"
+    return "the token refresh" if what == "token refresh" else "the token's member"
 
 
 def _json_body(response: requests.Response, account_id: str | None, what: str) -> dict:
@@ -686,12 +755,12 @@ def _json_body(response: requests.Response, account_id: str | None, what: str) -
     return body
 
 
-def _elements(body: dict, account_id: str, endpoint: str) -> list:
+def _elements(body: dict, account_id: str | None, endpoint: str) -> list:
     elements = body.get("elements")
     if not isinstance(elements, list):
         raise MalformedPayloadError(
             PLATFORM,
-            f"LinkedIn's {endpoint} answer for ad account {account_id} has no elements list: {excerpt(json.dumps(body), 300)}",
+            f"LinkedIn's {endpoint} answer for {_where(account_id, endpoint)} has no elements list: {excerpt(json.dumps(body), 300)}",
             account_id,
         )
     return elements

@@ -94,6 +94,19 @@ POSTS_PAGE_SIZE = 50  # the sandbox, like the Posts API, serves up to 100
 POST_STATISTICS_BATCH = 20
 STATISTICS_PERMISSION = "rw_organization_admin (and the ADMINISTRATOR role on the page for the token's member)"
 POSTS_PERMISSION = "r_organization_social (and the ADMINISTRATOR role on the page for the token's member)"
+# The one page role that reads statistics and posts through the API: rw_organization_admin is "restricted to
+# organizations in which the authenticated member has the following role: ADMINISTRATOR"
+# (learn.microsoft.com/linkedin/marketing/community-management/organizations/organization-access-control-by-role),
+# which the Page's admin screens call Super admin. Content admins, curators and analysts see analytics on the Page
+# itself, but "Analysts have limited access to the Page in third-party tools", and the paid media roles (Sponsored
+# Content poster, Lead Gen Forms manager, Landing Pages manager) none (LinkedIn Help a541981, "LinkedIn Page admin
+# roles"). Granted by a super admin under Manage admins (LinkedIn Help, "Add or remove admins on your LinkedIn Page").
+READING_ROLE = "ADMINISTRATOR"
+PAGE_ROLE_FIX = (
+    "a Super admin of the Page gives the token's member the Super admin role (ADMINISTRATOR in LinkedIn's API; "
+    "Content admin, Curator, Analyst and the paid media roles do not reach the API's statistics): the Page's super "
+    "admin view → Settings (Admin tools on older layouts) → Manage admins → Page admins → Add admin → Super admin"
+)
 
 RAW_COLUMNS = {
     "organization_id": "VARCHAR",
@@ -393,7 +406,7 @@ class LinkedInPagesClient:
             permission = POSTS_PERMISSION if what == "posts" else STATISTICS_PERMISSION
             return PlatformAuthError(
                 PLATFORM,
-                f"The LinkedIn token may not read {what} of {where} (403 {detail}). It needs {permission}: give the member the ADMINISTRATOR role on the page (page admin tools, Manage admins) and the app that scope, then create a new token.",
+                f"The LinkedIn token may not read {what} of {where} (403 {detail}). It needs {permission}: {PAGE_ROLE_FIX}. If the app lacked that scope, add it and create a new token.",
                 organization_id,
             )
         if status == 426:

@@ -18,7 +18,13 @@ Served:
   GET  /rest/conversions?q=account&account=urn%3Ali%3AsponsoredAccount%3A..&start=..&count=..
        -> the account's conversion rules, {"elements": [...], "paging": {"start", "count", "total", "links"}}
   POST any of these with X-HTTP-Method-Override: GET and the query form-encoded in the body
-  POST /oauth/v2/accessToken  (grant_type=refresh_token) -> a new access token
+  GET  /oauth/v2/authorization?response_type=code&client_id=..&redirect_uri=..&state=..&scope=..
+       -> the member logged in clicks Allow: 302 to redirect_uri?code=..&state=.. (see `authorization`)
+  POST /oauth/v2/accessToken  (grant_type=authorization_code or refresh_token) -> tokens
+
+The token's member holds a role on every ad account of the advertiser, and on none of
+``STRANGER_AD_ACCOUNT_ID``: an account of another advertiser that exists on LinkedIn, is in no
+default setting, and answers its reads with 403 (see `_stranger`).
 
 Faithful details worth knowing: the headers Authorization, LinkedIn-Version and
 X-Restli-Protocol-Version are required; Rest.li syntax that arrives percent-encoded (a client that
@@ -64,11 +70,14 @@ from __future__ import annotations
 import base64
 import dataclasses
 import datetime as dt
+import html
 import itertools
 import re
+import secrets
 import threading
 import urllib.parse
 
+from connectors import clock
 from connectors.sandbox.advertiser import Campaign
 from connectors.sandbox.http import Request, Response
 from connectors.sandbox.linkedin_figures import (
@@ -136,6 +145,32 @@ OBJECTIVE_TYPES = {"awareness": "BRAND_AWARENESS", "leads": "LEAD_GENERATION", "
 # CREATIVE_MANAGER, CAMPAIGN_MANAGER, ACCOUNT_MANAGER, ACCOUNT_BILLING_ADMIN: account-access-controls docs).
 SANDBOX_MEMBER = "urn:li:person:sandboxMember1"
 SANDBOX_MEMBER_ROLE = "CAMPAIGN_MANAGER"
+# An ad account of another advertiser: it exists, and the token's member holds no role on it (it is in no default
+# setting, so no test or demo reads it unless it asks for it). Outside the range the advertiser's ids are drawn
+# from (500,000,000 + up to 10,000,000).
+STRANGER_AD_ACCOUNT_ID = "512000001"
+# What the sandbox's LinkedIn app may ask a member for (the Developer Portal's Auth tab lists an app's scopes: those
+# of the products it was granted): Advertising API's and Community Management API's read scopes.
+SANDBOX_APP_SCOPES = frozenset(
+    {"r_ads", "rw_ads", "r_ads_reporting", "r_organization_social", "rw_organization_admin", "r_organization_admin"}
+)
+# The Authorized redirect URLs of the sandbox's app when it starts: the one `social-roi connect linkedin` uses by
+# default (connectors/linkedin_ads/discovery.py), so that a demo can connect. Tests add their own
+# (`LinkedInRestApi.register_redirect_url`), each with a port of its own.
+SANDBOX_REDIRECT_URLS = ("http://localhost:8765/callback",)
+# "For security reasons, the authorization code has a 30-minute lifespan and must be used immediately"
+# (learn.microsoft.com/linkedin/shared/authentication/authorization-code-flow, Step 2).
+AUTHORIZATION_CODE_LIFETIME = dt.timedelta(minutes=30)
+ACCESS_TOKEN_SECONDS = 5_184_000  # "all access tokens are issued with a 60-day lifespan" (same page, Step 3)
+REFRESH_TOKEN_SECONDS = (
+    31_536_000  # 365 days (learn.microsoft.com/linkedin/shared/authentication/programmatic-refresh-tokens)
+)
+# The token endpoint's answer to a code that is not the one issued for this app and redirect URL, or is expired or
+# used: LinkedIn's own words (authorization-code-flow, "API Error Details", /oauth/v2/accessToken).
+CODE_DOES_NOT_MATCH = (
+    "Unable to retrieve access token: appid/redirect uri/code verifier does not match authorization code. "
+    "Or authorization code expired. Or external member binding exists"
+)
 
 
 def environment(sandbox) -> dict[str, str]:
@@ -161,6 +196,28 @@ def _linkedin_error(
     if service_code is not None:
         body["serviceErrorCode"] = service_code
     return Response.json(status, body, headers)
+
+
+def _stranger(request: Request, resource: str) -> Response:
+    """A read of an ad account the token's member holds no role on (STRANGER_AD_ACCOUNT_ID): LinkedIn's 403 body,
+    {"status": 403, "serviceErrorCode": 100, "code": "ACCESS_DENIED", "message": "Not enough permissions to access:
+    <resource>.<method>.<version>"}, as LinkedIn answers a finder the token may not use
+    (github.com/linkedin-developers/linkedin-api-python-client/issues/37, adCreatives' search finder;
+    linkedin-api-js-client/issues/35). Its reports, like a revoked account's, answer empty (`readable`)."""
+    digits = request.headers.get("linkedin-version", "").replace(".", "")  # 202610 is named 20261001
+    version = digits if len(digits) == 8 else digits + "01"
+    return _linkedin_error(403, "ACCESS_DENIED", f"Not enough permissions to access: {resource}.{version}", 100)
+
+
+@dataclasses.dataclass
+class _AuthorizationCode:
+    """A code the authorization endpoint issued: for one app and one redirect URL, once, for 30 minutes."""
+
+    client_id: str
+    redirect_uri: str
+    scope: str
+    issued_at: dt.datetime
+    used: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -190,6 +247,13 @@ class LinkedInRestApi:
         self.tokens_issued = 0
         self._token_numbers = itertools.count(1)
         self._lock = threading.Lock()
+        # The app's Authorized redirect URLs (Developer Portal, the app's Auth tab): LinkedIn matches them exactly.
+        self.redirect_urls: set[str] = set(SANDBOX_REDIRECT_URLS)
+        # What the member does on LinkedIn's consent screen: "allow", or the error LinkedIn redirects with when the
+        # member declines, "user_cancelled_login" or "user_cancelled_authorize".
+        self.member_answer = "allow"
+        self.refresh_tokens = {SANDBOX_REFRESH_TOKEN}
+        self.authorization_codes: dict[str, _AuthorizationCode] = {}
 
     def routes(self):
         rest_routes = [
@@ -205,7 +269,22 @@ class LinkedInRestApi:
                 ("GET", path, lambda request, match, h=handler: self._answer(request, match, request.raw_query, h)),
                 ("POST", path, lambda request, match, h=handler: self._tunnelled(request, match, h)),
             ]
-        return [*routes, ("POST", re.compile(r"^/oauth/v2/accessToken$"), self.access_token)]
+        return [
+            *routes,
+            ("GET", re.compile(r"^/oauth/v2/authorization$"), self.authorization),
+            ("POST", re.compile(r"^/oauth/v2/accessToken$"), self.access_token),
+        ]
+
+    def register_redirect_url(self, url: str) -> None:
+        """Add `url` to the app's Authorized redirect URLs, as its developer does on the Auth tab."""
+        with self._lock:
+            self.redirect_urls.add(url)
+
+    def age_authorization_codes(self, by: dt.timedelta) -> None:
+        """Make every authorization code issued so far `by` older: past AUTHORIZATION_CODE_LIFETIME, it has expired."""
+        with self._lock:
+            for code in self.authorization_codes.values():
+                code.issued_at -= by
 
     # --- what every API request meets first -------------------------------------------------
 
@@ -338,6 +417,8 @@ class LinkedInRestApi:
     # --- adCampaigns ----------------------------------------------------------------------------
 
     def _campaigns(self, request: Request, match, params: dict[str, str]) -> Response:
+        if match.group(1) == STRANGER_AD_ACCOUNT_ID:
+            return _stranger(request, "adCampaigns.FINDER-search")
         account = self.advertiser.account(match.group(1))
         if account is None or account not in self.advertiser.linkedin_accounts:
             return _linkedin_error(404, "NOT_FOUND", f"Not Found: adAccount {match.group(1)} does not exist", 100)
@@ -375,6 +456,8 @@ class LinkedInRestApi:
     def _ad_account(self, request: Request, match, params: dict[str, str]) -> Response:
         """The ad account (learn.microsoft.com/linkedin/marketing/integrations/ads/account-structure/create-and-manage-accounts):
         its currency is the one every local-currency metric is in."""
+        if match.group(1) == STRANGER_AD_ACCOUNT_ID:
+            return _stranger(request, "adAccounts.GET")
         account = self.advertiser.account(match.group(1))
         if account is None or account not in self.advertiser.linkedin_accounts:
             return _linkedin_error(404, "NOT_FOUND", f"Not Found: adAccount {match.group(1)} does not exist", 100)
@@ -408,6 +491,8 @@ class LinkedInRestApi:
                 "account must be an urn:li:sponsoredAccount URN, start >= 0 and count >= 1",
                 100,
             )
+        if account_id.group(1) == STRANGER_AD_ACCOUNT_ID:
+            return _stranger(request, "conversions.FINDER-account")
         account = self.advertiser.account(account_id.group(1))
         if account is None or account not in self.advertiser.linkedin_accounts:
             return _linkedin_error(404, "NOT_FOUND", f"Not Found: adAccount {account_id.group(1)} does not exist", 100)
@@ -609,24 +694,97 @@ class LinkedInRestApi:
 
     # --- OAuth ----------------------------------------------------------------------------------
 
+    def authorization(self, request: Request, _match) -> Response:
+        """LinkedIn's authorization page (learn.microsoft.com/linkedin/shared/authentication/authorization-code-flow,
+        Step 2), played by a member who is logged in and answers `member_answer` on the consent screen.
+
+        A request LinkedIn cannot send back is answered on LinkedIn's own page, with no redirect: an unknown
+        client_id, or a redirect_uri that is not exactly one of the app's Authorized redirect URLs (the page's "API
+        Error Details", /oauth/v2/authorization: 401 "Redirect_uri doesn't match", "Client_id doesn't match"; the page
+        a browser shows reads "Bummer, something went wrong. The redirect_uri does not match the registered value",
+        as issue aspnet-contrib/AspNet.Security.OAuth.Providers#648 quotes it). Otherwise the member's answer is
+        redirected to redirect_uri: ?code=..&state=.. on Allow; ?error=..&error_description=..&state=.. when the
+        member declines (user_cancelled_login, user_cancelled_authorize: "Failed Requests") or the app asked for a
+        scope it was not granted (error=invalid_scope, "Your application has not been authorized for the scope ..",
+        as issue DEKHTIARJonathan/python3-linkedin#7 shows LinkedIn's redirect). `state` comes back as it was sent."""
+        query = request.query
+        if query.get("client_id") != SANDBOX_CLIENT_ID:
+            return _oauth_page(401, "Client_id doesn't match: the client_id is not the one of a LinkedIn application.")
+        redirect_uri = query.get("redirect_uri", "")
+        with self._lock:
+            registered = redirect_uri in self.redirect_urls
+        if not registered:
+            return _oauth_page(
+                401, "Bummer, something went wrong. The redirect_uri does not match the registered value"
+            )
+        state = {"state": query["state"]} if "state" in query else {}
+        if query.get("response_type") != "code":
+            return _redirect(
+                redirect_uri, error="invalid_request", error_description="response_type must be code", **state
+            )
+        scopes = query.get("scope", "").split()
+        refused = [scope for scope in scopes if scope not in SANDBOX_APP_SCOPES]
+        if not scopes or refused:
+            return _redirect(
+                redirect_uri,
+                error="invalid_scope",
+                error_description=f'Your application has not been authorized for the scope "{(refused or [""])[0]}"',
+                **state,
+            )
+        if self.member_answer != "allow":
+            described = {
+                "user_cancelled_login": "The user cancelled LinkedIn login",
+                "user_cancelled_authorize": "The user cancelled the authorization",
+            }
+            return _redirect(
+                redirect_uri,
+                error=self.member_answer,
+                error_description=described.get(self.member_answer, self.member_answer),
+                **state,
+            )
+        code = f"AQT5andb0xCode{next(self._token_numbers)}-{secrets.token_urlsafe(24)}"
+        with self._lock:
+            self.authorization_codes[code] = _AuthorizationCode(
+                SANDBOX_CLIENT_ID, redirect_uri, " ".join(scopes), clock.now(dt.UTC)
+            )
+        return _redirect(redirect_uri, code=code, **state)
+
     def access_token(self, request: Request, _match) -> Response:
-        """The token endpoint, refresh-token grant (programmatic-refresh-tokens docs): a form body
+        """The token endpoint (authorization-code-flow, Step 3; programmatic-refresh-tokens docs): a form body
         (application/x-www-form-urlencoded, "issue a HTTP POST ... with a Content-Type header of
         x-www-form-urlencoded", client-credentials-flow docs), decoded as every form is, `+` as a space
         (RFC 6749 Appendix B; the server's parse_qsl): a secret holding `+` that was not sent as %2B
-        no longer matches and is refused as LinkedIn refuses a wrong one."""
+        no longer matches and is refused as LinkedIn refuses a wrong one.
+
+        grant_type=authorization_code exchanges a code of this app's, issued for the same redirect_uri, unused and
+        less than 30 minutes old by the sandbox's clock, for an access token and a refresh token; the error answers
+        are the page's "API Error Details" for /oauth/v2/accessToken. grant_type=refresh_token takes the settings'
+        refresh token or one issued by a code, and answers the same refresh token (a refresh does not renew it:
+        programmatic-refresh-tokens docs)."""
         form = request.form
-        if form.get("grant_type") != "refresh_token":
+        grant = form.get("grant_type")
+        if grant not in ("refresh_token", "authorization_code"):
             return Response.json(
                 400,
                 {
                     "error": "unsupported_grant_type",
-                    "error_description": "The sandbox issues tokens for grant_type=refresh_token",
+                    "error_description": "The sandbox issues tokens for grant_type=authorization_code and refresh_token",
                 },
+            )
+        required = ("code", "redirect_uri", "client_id", "client_secret") if grant == "authorization_code" else ()
+        missing = next((name for name in required if not form.get(name)), None)
+        if missing:
+            return Response.json(
+                400, {"error": "invalid_request", "error_description": f'A required parameter "{missing}" is missing'}
             )
         if form.get("client_id") != SANDBOX_CLIENT_ID or form.get("client_secret") != SANDBOX_CLIENT_SECRET:
             return Response.json(401, {"error": "invalid_client", "error_description": "Client authentication failed"})
-        if form.get("refresh_token") != SANDBOX_REFRESH_TOKEN:
+        if grant == "authorization_code":
+            return self._exchange_code(form)
+        refresh_token = form.get("refresh_token", "")
+        with self._lock:
+            known = refresh_token in self.refresh_tokens
+        if not known:
             return Response.json(
                 400,
                 {
@@ -640,13 +798,63 @@ class LinkedInRestApi:
             self.tokens_issued += 1
         answer = {
             "access_token": token,
-            "expires_in": 5_184_000,
-            "refresh_token": SANDBOX_REFRESH_TOKEN,
-            "refresh_token_expires_in": 31_536_000,
+            "expires_in": ACCESS_TOKEN_SECONDS,
+            "refresh_token": refresh_token,
+            "refresh_token_expires_in": REFRESH_TOKEN_SECONDS,
         }
         if (not_json := self.sandbox.faults.take("linkedin", "token_answer_not_json")) is not None:
             return _token_answer_not_json(not_json.options, answer, form)
         return Response.json(200, answer)
+
+    def _exchange_code(self, form: dict[str, str]) -> Response:
+        with self._lock:
+            issued = self.authorization_codes.get(form["code"])
+            if issued is None:
+                return Response.json(
+                    401,
+                    {
+                        "error": "invalid_request",
+                        "error_description": "Unable to retrieve access token: authorization code not found",
+                    },
+                )
+            expired = clock.now(dt.UTC) - issued.issued_at > AUTHORIZATION_CODE_LIFETIME
+            if issued.used or expired or issued.redirect_uri != form["redirect_uri"]:
+                return Response.json(400, {"error": "invalid_redirect_uri", "error_description": CODE_DOES_NOT_MATCH})
+            issued.used = True  # single use
+            number = next(self._token_numbers)
+            token, refresh_token = granted_tokens(number)
+            self.valid_tokens.add(token)
+            self.refresh_tokens.add(refresh_token)
+            self.tokens_issued += 1
+        return Response.json(
+            200,
+            {
+                "access_token": token,
+                "expires_in": ACCESS_TOKEN_SECONDS,
+                "refresh_token": refresh_token,
+                "refresh_token_expires_in": REFRESH_TOKEN_SECONDS,
+                "scope": issued.scope,
+            },
+        )
+
+
+def granted_tokens(number: int) -> tuple[str, str]:
+    """The access and refresh tokens the `number`th exchanged code brings: b64tokens with `+`, `/` and `=`, like the
+    settings' own (see SANDBOX_LINKEDIN_TOKEN)."""
+    return f"AQV5andb0x+Granted/T0ken{number}==", f"AQX5andb0x+Granted/Refresh{number}=="
+
+
+def _redirect(redirect_uri: str, **parameters: str) -> Response:
+    """The browser sent back to the app's redirect URL with `parameters` appended to its query."""
+    separator = "&" if "?" in redirect_uri else "?"
+    location = redirect_uri + separator + urllib.parse.urlencode(parameters)
+    return Response(302, b"", {"Location": location})
+
+
+def _oauth_page(status: int, message: str) -> Response:
+    """LinkedIn's own page about an authorization request it will not send back to the app."""
+    page = f"<!DOCTYPE html><html><head><title>LinkedIn</title></head><body><p>{html.escape(message)}</p></body></html>"
+    return Response(status, page.encode(), {"Content-Type": "text/html; charset=utf-8"})
 
 
 def refreshed_token(number: int) -> str:
