@@ -52,9 +52,9 @@ from connectors.redaction import excerpt, remember
 # (adAnalytics), rw_organization_admin (page statistics, follower totals, the member's page roles),
 # r_organization_social (the pages' posts). See linkedin_ads/client.py and linkedin_pages/client.py.
 SCOPES = ("r_ads", "r_ads_reporting", "r_organization_social", "rw_organization_admin")
-# The port `social-roi connect linkedin` listens on unless told otherwise: register redirect_url(8765),
-# http://localhost:8765/callback, in the app.
-DEFAULT_REDIRECT_PORT = 8765
+# The port `social-roi connect linkedin` listens on unless told otherwise: register redirect_url(8719),
+# http://localhost:8719/callback, in the app (not 8765: the sandbox itself listens there by default).
+DEFAULT_REDIRECT_PORT = 8719
 CALLBACK_PATH = "/callback"
 # How long an idle browser connection (a speculative preconnect that sends no request) may hold the one-shot
 # server before it is dropped and the next connection served.

@@ -157,7 +157,7 @@ SANDBOX_APP_SCOPES = frozenset(
 # The Authorized redirect URLs of the sandbox's app when it starts: the one `social-roi connect linkedin` uses by
 # default (connectors/linkedin_ads/discovery.py), so that a demo can connect. Tests add their own
 # (`LinkedInRestApi.register_redirect_url`), each with a port of its own.
-SANDBOX_REDIRECT_URLS = ("http://localhost:8765/callback",)
+SANDBOX_REDIRECT_URLS = ("http://localhost:8719/callback",)
 # "For security reasons, the authorization code has a 30-minute lifespan and must be used immediately"
 # (learn.microsoft.com/linkedin/shared/authentication/authorization-code-flow, Step 2).
 AUTHORIZATION_CODE_LIFETIME = dt.timedelta(minutes=30)
