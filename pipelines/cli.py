@@ -5,7 +5,7 @@ import contextlib
 import datetime as dt
 import os
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 from connectors import clock
@@ -372,16 +372,6 @@ def _connect(args: argparse.Namespace, set_by_environment: frozenset[str]) -> in
     env = dict(os.environ)
     secrets = setting_files.secrets_file(env)
     names = [args.login] if args.login else []
-    if args.client_id is not None:
-        if args.login not in (None, "linkedin"):
-            raise ValueError("--client-id is LinkedIn's: social-roi connect linkedin --client-id …")
-        env.update(_linkedin_sign_in(args, env, secrets))
-        names = names or ["linkedin"]
-    if args.exchange_token:
-        if args.login not in (None, "meta"):
-            raise ValueError("--exchange-token is Meta's: social-roi connect meta --exchange-token")
-        env.update(_meta_long_lived_token(args, env, secrets))
-        names = names or ["meta"]
 
     def write(values: dict[str, str | None]) -> Path:
         if args.client is not None:
@@ -394,6 +384,17 @@ def _connect(args: argparse.Namespace, set_by_environment: frozenset[str]) -> in
         path = setting_files.settings_file(env)
         setting_files.store_settings(path, values)
         return path
+
+    if args.client_id is not None:
+        if args.login not in (None, "linkedin"):
+            raise ValueError("--client-id is LinkedIn's: social-roi connect linkedin --client-id …")
+        env.update(_linkedin_sign_in(args, env, secrets, write))
+        names = names or ["linkedin"]
+    if args.exchange_token:
+        if args.login not in (None, "meta"):
+            raise ValueError("--exchange-token is Meta's: social-roi connect meta --exchange-token")
+        env.update(_meta_long_lived_token(args, env, secrets, write))
+        names = names or ["meta"]
 
     ask = input if sys.stdin.isatty() and not args.every_usable and args.accounts is None else None
     return run_connect(
@@ -419,7 +420,9 @@ def _ask_secret(env: Mapping[str, str], setting: str, prompt: str) -> tuple[str,
     return getpass.getpass(prompt).strip(), True
 
 
-def _keep_secrets(args: argparse.Namespace, env: Mapping[str, str], secrets: Path, values: Mapping[str, str]) -> None:
+def _keep_secrets(
+    args: argparse.Namespace, secrets: Path, values: Mapping[str, str], write: Callable[[dict[str, str | None]], Path]
+) -> None:
     """Store secrets in the secrets file; a client's table then names them (env:NAME), never holding them."""
     from pipelines import setting_files
 
@@ -427,17 +430,13 @@ def _keep_secrets(args: argparse.Namespace, env: Mapping[str, str], secrets: Pat
         secrets, {setting_files.secret_variable(args.client, name): value for name, value in values.items()}
     )
     if args.client is not None:
-        from pipelines.clients import clients_file, store_client_settings
-
-        path = clients_file(env)
-        assert path is not None  # --client needs one: checked before any command runs
-        store_client_settings(
-            path, args.client, {name: f"env:{setting_files.secret_variable(args.client, name)}" for name in values}
-        )
+        write({name: f"env:{setting_files.secret_variable(args.client, name)}" for name in values})
     print(f"Kept {', '.join(values)} in the secrets file {secrets} (0600).")
 
 
-def _linkedin_sign_in(args: argparse.Namespace, env: Mapping[str, str], secrets: Path) -> dict[str, str]:
+def _linkedin_sign_in(
+    args: argparse.Namespace, env: Mapping[str, str], secrets: Path, write: Callable[[dict[str, str | None]], Path]
+) -> dict[str, str]:
     """LinkedIn's OAuth flow in the browser, its refresh token kept: the settings discovery then uses."""
     import webbrowser
 
@@ -456,12 +455,18 @@ def _linkedin_sign_in(args: argparse.Namespace, env: Mapping[str, str], secrets:
         redirect_port=args.redirect_port or discovery.DEFAULT_REDIRECT_PORT,
         open_url=open_in_browser,
     )
+    if not grant.refresh_token:
+        raise ValueError(
+            "LinkedIn issued no refresh token: the app needs programmatic refresh tokens (granted with the Advertising "
+            "API product), or a sync would stop when the access token expires in 60 days."
+        )
     _keep_secrets(
         args,
-        env,
         secrets,
         {"LINKEDIN_REFRESH_TOKEN": grant.refresh_token, **({"LINKEDIN_CLIENT_SECRET": secret} if typed else {})},
+        write,
     )
+    write({"LINKEDIN_CLIENT_ID": args.client_id})  # no secret: the app's public id
     return {
         "LINKEDIN_ACCESS_TOKEN": grant.access_token,
         "LINKEDIN_CLIENT_ID": args.client_id,
@@ -470,7 +475,9 @@ def _linkedin_sign_in(args: argparse.Namespace, env: Mapping[str, str], secrets:
     }
 
 
-def _meta_long_lived_token(args: argparse.Namespace, env: Mapping[str, str], secrets: Path) -> dict[str, str]:
+def _meta_long_lived_token(
+    args: argparse.Namespace, env: Mapping[str, str], secrets: Path, write: Callable[[dict[str, str | None]], Path]
+) -> dict[str, str]:
     """The short-lived user token exchanged for a long-lived one, kept in the secrets file."""
     from connectors.meta_ads import discovery
 
@@ -478,7 +485,7 @@ def _meta_long_lived_token(args: argparse.Namespace, env: Mapping[str, str], sec
     app_secret, typed = _ask_secret(env, "META_APP_SECRET", "The Meta app's secret (App settings → Basic): ")
     token, expires_in = discovery.exchange_for_long_lived({**env, "META_APP_SECRET": app_secret}, short)
     _keep_secrets(
-        args, env, secrets, {"META_ACCESS_TOKEN": token, **({"META_APP_SECRET": app_secret} if typed else {})}
+        args, secrets, {"META_ACCESS_TOKEN": token, **({"META_APP_SECRET": app_secret} if typed else {})}, write
     )
     print(
         f"The long-lived token expires in {expires_in // 86400} days (a system user's does not: README). Unset "

@@ -87,7 +87,8 @@ def survey(connection: Connection, env: Mapping[str, str], platforms: Mapping[st
         for account in configured_ids(env, setting):
             match = next((item for item in found if item.setting == setting and same_id(item.id, account)), None)
             if match is None:  # named by the configuration, not listed: access lost, or never given
-                match = Found(name, setting, account, "(not listed for these credentials)", "account")
+                kind = next((item.kind for item in found if item.setting == setting), "account")
+                match = Found(name, setting, account, "(not listed for these credentials)", kind)
                 found.append(match)
             configured.add((match.setting, match.id))
     listed = {(item.setting, item.id) for item in discovery.found}

@@ -1,0 +1,263 @@
+"""`social-roi connect` against the sandbox over real HTTP: from credentials alone to a configuration
+that holds every account a sync can read, no secret, and the same refusals `social-roi check` gives."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import threading
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from conftest import sandbox_settings
+from connectors.linkedin_ads import discovery as linkedin_discovery
+from connectors.redaction import secret_settings
+from connectors.sandbox.facebook_pages import PAGE_WITHOUT_ANALYZE_ID
+from connectors.sandbox.ga4_admin import UNSHARED_PROPERTY_ID
+from connectors.sandbox.linkedin_ads import SANDBOX_CLIENT_ID, STRANGER_AD_ACCOUNT_ID
+from connectors.sandbox.linkedin_pages import PARTNER_ORGANIZATION_ID
+from connectors.sandbox.meta_ads import SANDBOX_APP_ID, SANDBOX_APP_SECRET, SANDBOX_SHORT_LIVED_TOKEN
+from pipelines.check import FAILED, check_all
+from pipelines.cli import main
+from pipelines.connect import run_connect
+from pipelines.setting_files import SECRETS_FILE, SETTINGS_FILE
+
+# The settings connect writes: every platform's list of accounts.
+ID_SETTINGS = (
+    "META_AD_ACCOUNT_IDS",
+    "META_PAGE_IDS",
+    "INSTAGRAM_ACCOUNT_IDS",
+    "LINKEDIN_AD_ACCOUNT_IDS",
+    "LINKEDIN_ORGANIZATION_IDS",
+    "GA4_PROPERTY_IDS",
+)
+PLATFORM_PREFIXES = ("META_", "INSTAGRAM_", "LINKEDIN_", "GA4_", "GOOGLE_")
+
+
+@pytest.fixture
+def credentials_only(sandbox, tmp_path, monkeypatch) -> Iterator[dict[str, str]]:
+    """The process's environment holds the sandbox's credentials and addresses but not one account id,
+    as a new user's does; the settings and secrets files are this test's own. Returns the sandbox's
+    whole environment: what a configuration written by hand would hold."""
+    full = sandbox_settings(sandbox)
+    saved = dict(os.environ)
+    for name in [name for name in os.environ if name.startswith(PLATFORM_PREFIXES)]:
+        monkeypatch.delenv(name)
+    for name, value in full.items():
+        if name not in ID_SETTINGS:
+            monkeypatch.setenv(name, value)
+    monkeypatch.setenv(SETTINGS_FILE, str(tmp_path / "config" / "settings.toml"))
+    monkeypatch.setenv(SECRETS_FILE, str(tmp_path / "home" / "secrets.toml"))
+    monkeypatch.chdir(tmp_path)
+    yield full
+    # the CLI puts what the files hold into the process's environment: none of it outlives the test
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+def written(tmp_path: Path) -> dict[str, str]:
+    return tomllib.loads((tmp_path / "config" / "settings.toml").read_text())
+
+
+def id_set(value: str) -> set[str]:
+    """The accounts of a setting, by their number: act_1 and 1, urn:li:organization:5 and 5 are one."""
+    return {re.sub(r"\D*(\d+)$", r"\1", part.strip()) for part in value.split(",") if part.strip()}
+
+
+def test_connect_all_writes_every_account_a_sync_can_read_and_no_secret(credentials_only, tmp_path, capsys):
+    status = main(["connect", "--all"])
+
+    printed = capsys.readouterr()
+    assert status == 0, printed
+    settings = written(tmp_path)
+    for setting in ID_SETTINGS:
+        assert id_set(settings[setting]) == id_set(credentials_only[setting]), setting
+    text = (tmp_path / "config" / "settings.toml").read_text()
+    for secret in secret_settings(credentials_only):
+        assert secret not in text, "a secret was written to the settings file"
+    # what a sync could not read is listed with its refusal and left out
+    assert PAGE_WITHOUT_ANALYZE_ID in printed.out and PAGE_WITHOUT_ANALYZE_ID not in text
+    assert PARTNER_ORGANIZATION_ID in printed.out and PARTNER_ORGANIZATION_ID not in text
+
+
+def test_every_refusal_reads_the_same_in_connect_and_in_check(credentials_only, tmp_path, capsys):
+    refused = {
+        "META_PAGE_IDS": PAGE_WITHOUT_ANALYZE_ID,
+        "LINKEDIN_ORGANIZATION_IDS": f"urn:li:organization:{PARTNER_ORGANIZATION_ID}",
+        "LINKEDIN_AD_ACCOUNT_IDS": f"urn:li:sponsoredAccount:{STRANGER_AD_ACCOUNT_ID}",
+        "GA4_PROPERTY_IDS": f"properties/{UNSHARED_PROPERTY_ID}",
+    }
+    # a configuration from before: the ad account and the property are no longer shared with this login
+    settings_file = tmp_path / "config" / "settings.toml"
+    settings_file.parent.mkdir()
+    settings_file.write_text(
+        f'LINKEDIN_AD_ACCOUNT_IDS = "{refused["LINKEDIN_AD_ACCOUNT_IDS"]}"\n'
+        f'GA4_PROPERTY_IDS = "{refused["GA4_PROPERTY_IDS"]}"\n'
+    )
+
+    status = main(["connect", "--all"])
+
+    printed = capsys.readouterr().out
+    assert status == 0, printed
+    check_lines = check_all({**credentials_only, **refused})
+    refusals = {line.subject: line.detail or "" for line in check_lines if line.status == FAILED}
+    assert set(refusals) == {"facebook_pages", "linkedin_pages", "linkedin", "ga4"}, refusals
+    for platform, detail in refusals.items():
+        assert detail and f"FAILED: {detail}" in printed, f"{platform}'s refusal differs between connect and check"
+    assert "Super admin" in refusals["linkedin_pages"]
+    assert "View Page performance" in refusals["facebook_pages"]
+    assert "Manage access" in refusals["linkedin"]
+    assert "Property access management" in refusals["ga4"]
+    # the refused ones the configuration held are dropped, and connect says so
+    settings = written(tmp_path)
+    assert STRANGER_AD_ACCOUNT_ID not in settings["LINKEDIN_AD_ACCOUNT_IDS"]
+    assert UNSHARED_PROPERTY_ID not in settings["GA4_PROPERTY_IDS"]
+    assert f"properties/{UNSHARED_PROPERTY_ID} is no longer configured" in printed
+
+
+def test_choosing_an_account_a_sync_cannot_read_writes_nothing(credentials_only, tmp_path, capsys):
+    first_account = credentials_only["META_AD_ACCOUNT_IDS"].split(",")[0]
+
+    status = main(["connect", "meta", "--accounts", f"{first_account},{PAGE_WITHOUT_ANALYZE_ID}"])
+
+    assert status == 2
+    error = capsys.readouterr().err
+    assert PAGE_WITHOUT_ANALYZE_ID in error and "Nothing was written" in error
+    assert not (tmp_path / "config" / "settings.toml").exists()
+
+
+def listed_rows(lines: list[str]) -> list[tuple[int, str, str]]:
+    """(number, kind, id) of each numbered line connect printed."""
+    rows = []
+    for line in lines:
+        for row in line.splitlines():
+            cells = re.split(r"\s{2,}", row.strip())
+            if cells and re.fullmatch(r"\[\d+\]", cells[0]):
+                rows.append((int(cells[0][1:-1]), cells[1], cells[2]))
+    return rows
+
+
+def test_accounts_chosen_by_number_are_the_only_ones_written(credentials_only, tmp_path):
+    out: list[str] = []
+    target = tmp_path / "chosen.toml"
+    picked: dict[str, list[str]] = {}
+
+    def answer(_prompt: str) -> str:
+        """The user types the first property's number and a range over the first two ad accounts."""
+        rows = listed_rows(out)
+        prop = next(row for row in rows if row[1] == "property")
+        ads = [row for row in rows if row[1] == "ad account"][:2]
+        picked.update(property=[prop[2]], ads=[row[2] for row in ads])
+        return f"{prop[0]}, {ads[0][0]}-{ads[1][0]}"
+
+    def write(values):
+        target.write_text("\n".join(f'{name} = "{value}"' for name, value in values.items() if value))
+        return target
+
+    status = run_connect(
+        ["ga4", "meta"],
+        dict(os.environ),
+        every_usable=False,
+        accounts=None,
+        ask=answer,
+        write=write,
+        set_by_environment=frozenset(),
+        say=out.append,
+    )
+
+    assert status == 0, "\n".join(out)
+    chosen = tomllib.loads(target.read_text())
+    assert chosen["GA4_PROPERTY_IDS"].split(",") == picked["property"]
+    assert chosen["META_AD_ACCOUNT_IDS"].split(",") == picked["ads"]
+    assert "META_PAGE_IDS" not in chosen  # none chosen: the setting is removed
+
+
+def test_a_setting_the_environment_also_sets_is_said_to_win_over_the_file(credentials_only, monkeypatch, capsys):
+    monkeypatch.setenv("GA4_PROPERTY_IDS", "properties/1")
+
+    assert main(["connect", "ga4", "--all"]) == 0
+
+    assert "GA4_PROPERTY_IDS is also set in the environment, which wins" in capsys.readouterr().out
+
+
+def test_a_clients_accounts_go_to_its_table_of_the_clients_file(credentials_only, tmp_path, monkeypatch, capsys):
+    clients = tmp_path / "clients.toml"
+    clients.write_text(
+        f'[clients.fjord]\nname = "Fjord Sko AS"\n[clients.fjord.settings]\nGA4_API_URL = "{credentials_only["GA4_API_URL"]}"\n'
+    )
+    monkeypatch.setenv("SOCIAL_ROI_CLIENTS", str(clients))
+
+    status = main(["--client", "fjord", "connect", "ga4", "--all"])
+
+    assert status == 0, capsys.readouterr()
+    table = tomllib.loads(clients.read_text())["clients"]["fjord"]["settings"]
+    assert id_set(table["GA4_PROPERTY_IDS"]) == id_set(credentials_only["GA4_PROPERTY_IDS"])
+    assert not (tmp_path / "config" / "settings.toml").exists()
+
+
+def test_a_short_lived_meta_token_is_exchanged_and_kept_in_the_secrets_file_only(
+    credentials_only, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setenv("META_ACCESS_TOKEN", SANDBOX_SHORT_LIVED_TOKEN)
+    monkeypatch.setenv("META_APP_ID", SANDBOX_APP_ID)
+    monkeypatch.setenv("META_APP_SECRET", SANDBOX_APP_SECRET)
+
+    status = main(["connect", "meta", "--exchange-token", "--all"])
+
+    printed = capsys.readouterr()
+    assert status == 0, printed
+    secrets = tomllib.loads((tmp_path / "home" / "secrets.toml").read_text())
+    long_lived = secrets["META_ACCESS_TOKEN"]
+    assert long_lived != SANDBOX_SHORT_LIVED_TOKEN
+    assert long_lived not in printed.out + printed.err
+    assert long_lived not in (tmp_path / "config" / "settings.toml").read_text()
+    assert id_set(written(tmp_path)["META_AD_ACCOUNT_IDS"]) == id_set(credentials_only["META_AD_ACCOUNT_IDS"])
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def a_browser_that_allows(monkeypatch) -> list[threading.Thread]:
+    """webbrowser.open as a member's browser: it follows LinkedIn's consent redirect back to connect's
+    loopback address (the sandbox plays the member who clicks Allow)."""
+    opened: list[threading.Thread] = []
+
+    def open_url(url: str, *_args, **_kwargs) -> bool:
+        browser = threading.Thread(target=requests.get, args=(url,), kwargs={"timeout": 30}, daemon=True)
+        browser.start()
+        opened.append(browser)
+        return True
+
+    monkeypatch.setattr("webbrowser.open", open_url)
+    return opened
+
+
+def test_linkedin_sign_in_keeps_the_refresh_token_in_the_secrets_file_and_lists_the_members_accounts(
+    sandbox, credentials_only, tmp_path, monkeypatch, capsys
+):
+    for name in ("LINKEDIN_ACCESS_TOKEN", "LINKEDIN_REFRESH_TOKEN", "LINKEDIN_CLIENT_ID"):
+        monkeypatch.delenv(name)
+    port = free_port()
+    sandbox.linkedin.register_redirect_url(linkedin_discovery.redirect_url(port))
+    opened = a_browser_that_allows(monkeypatch)
+
+    status = main(["connect", "linkedin", "--client-id", SANDBOX_CLIENT_ID, "--redirect-port", str(port), "--all"])
+
+    printed = capsys.readouterr()
+    assert status == 0, printed
+    assert len(opened) == 1
+    secrets = tomllib.loads((tmp_path / "home" / "secrets.toml").read_text())
+    assert set(secrets) == {"LINKEDIN_REFRESH_TOKEN"}  # the client secret came from the environment
+    assert oct((tmp_path / "home" / "secrets.toml").stat().st_mode & 0o777) == "0o600"
+    settings = written(tmp_path)
+    assert settings["LINKEDIN_CLIENT_ID"] == SANDBOX_CLIENT_ID
+    assert id_set(settings["LINKEDIN_AD_ACCOUNT_IDS"]) == id_set(credentials_only["LINKEDIN_AD_ACCOUNT_IDS"])
+    assert secrets["LINKEDIN_REFRESH_TOKEN"] not in printed.out + printed.err
