@@ -437,7 +437,8 @@ def _keep_secrets(
 def _linkedin_sign_in(
     args: argparse.Namespace, env: Mapping[str, str], secrets: Path, write: Callable[[dict[str, str | None]], Path]
 ) -> dict[str, str]:
-    """LinkedIn's OAuth flow in the browser, its refresh token kept: the settings discovery then uses."""
+    """LinkedIn's OAuth flow in the browser, its tokens kept: the access token for the next 60 days, the
+    refresh token (a year) from which every sync renews an expired one. Returns the settings discovery uses."""
     import webbrowser
 
     from connectors.linkedin_ads import discovery
@@ -463,7 +464,11 @@ def _linkedin_sign_in(
     _keep_secrets(
         args,
         secrets,
-        {"LINKEDIN_REFRESH_TOKEN": grant.refresh_token, **({"LINKEDIN_CLIENT_SECRET": secret} if typed else {})},
+        {
+            "LINKEDIN_ACCESS_TOKEN": grant.access_token,
+            "LINKEDIN_REFRESH_TOKEN": grant.refresh_token,
+            **({"LINKEDIN_CLIENT_SECRET": secret} if typed else {}),
+        },
         write,
     )
     write({"LINKEDIN_CLIENT_ID": args.client_id})  # no secret: the app's public id

@@ -3,6 +3,7 @@ that holds every account a sync can read, no secret, and the same refusals `soci
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import socket
@@ -11,12 +12,14 @@ import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import pytest
 import requests
 
 from conftest import sandbox_settings
 from connectors.linkedin_ads import discovery as linkedin_discovery
 from connectors.redaction import secret_settings
+from connectors.registry import raw_tables
 from connectors.sandbox.facebook_pages import PAGE_WITHOUT_ANALYZE_ID
 from connectors.sandbox.ga4_admin import UNSHARED_PROPERTY_ID
 from connectors.sandbox.linkedin_ads import SANDBOX_CLIENT_ID, STRANGER_AD_ACCOUNT_ID
@@ -255,9 +258,43 @@ def test_linkedin_sign_in_keeps_the_refresh_token_in_the_secrets_file_and_lists_
     assert status == 0, printed
     assert len(opened) == 1
     secrets = tomllib.loads((tmp_path / "home" / "secrets.toml").read_text())
-    assert set(secrets) == {"LINKEDIN_REFRESH_TOKEN"}  # the client secret came from the environment
+    # the client secret came from the environment, and stays there
+    assert set(secrets) == {"LINKEDIN_ACCESS_TOKEN", "LINKEDIN_REFRESH_TOKEN"}
     assert oct((tmp_path / "home" / "secrets.toml").stat().st_mode & 0o777) == "0o600"
     settings = written(tmp_path)
     assert settings["LINKEDIN_CLIENT_ID"] == SANDBOX_CLIENT_ID
     assert id_set(settings["LINKEDIN_AD_ACCOUNT_IDS"]) == id_set(credentials_only["LINKEDIN_AD_ACCOUNT_IDS"])
     assert secrets["LINKEDIN_REFRESH_TOKEN"] not in printed.out + printed.err
+
+
+@pytest.mark.end_to_end  # a whole sync after connect: every platform fetched, every model built
+def test_connect_all_then_sync_with_no_other_setting_lands_every_sources_rows_renewing_linkedins_expired_token(
+    sandbox, credentials_only, tmp_path, monkeypatch, capsys
+):
+    from conftest import YESTERDAY
+
+    for name in ("LINKEDIN_ACCESS_TOKEN", "LINKEDIN_REFRESH_TOKEN", "LINKEDIN_CLIENT_ID"):
+        monkeypatch.delenv(name)
+    port = free_port()
+    sandbox.linkedin.register_redirect_url(linkedin_discovery.redirect_url(port))
+    a_browser_that_allows(monkeypatch)
+    assert main(["connect", "linkedin", "--client-id", SANDBOX_CLIENT_ID, "--redirect-port", str(port)]) == 0
+    assert main(["connect", "--all"]) == 0, capsys.readouterr()
+    # sixty days later: the access token connect kept has expired, its refresh token has not
+    linkedin = sandbox.linkedin
+    linkedin.expired_tokens.update(linkedin.valid_tokens)
+    issued = linkedin.tokens_issued
+
+    status = main(["sync", "--start", str(YESTERDAY - dt.timedelta(days=2)), "--end", str(YESTERDAY)])
+
+    assert status == 0, capsys.readouterr()
+    assert linkedin.tokens_issued > issued
+    with duckdb.connect(str(tmp_path / "data" / "published.duckdb"), read_only=True) as connection:
+        landed = {
+            table.name: connection.execute(f"select count(*) from raw.{table.name}").fetchone()[0]  # type: ignore[index]
+            for platform, table in raw_tables()
+            if not platform.reference_data and platform.name != "follower_snapshots"
+        }
+        channels = {row[0] for row in connection.execute("select distinct channel from marts.cost_daily").fetchall()}
+    assert {name for name, rows in landed.items() if rows == 0} == set(), landed
+    assert {"meta", "linkedin"} <= channels
