@@ -77,13 +77,16 @@ def credential_lines(platform: Platform, env: Mapping[str, str]) -> list[CheckLi
         return []
     try:
         settings = platform.settings_from_env(env)
-        if settings is None:
-            return []
+    except PlatformError:  # half configured: the accounts' line says what is missing
+        return []
+    if settings is None:
+        return []
+    try:
         return [
             CheckLine(platform.name, "credentials", WARNING, warning.message)
             for warning in platform.credential_warnings(settings)
         ]
-    except PlatformError as error:  # the accounts' lines say what fails; this one says the token could not be read
+    except PlatformError as error:  # the accounts' lines say what fails; this one, that the expiry is unknown
         return [CheckLine(platform.name, "credentials", WARNING, f"its expiry could not be read: {error}")]
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from connectors import ga4, linkedin_ads, meta_ads
 from connectors.registry import PLATFORMS
-from pipelines.check import FAILED, NOT_CONFIGURED, OK, check_all, format_lines, run_check
+from pipelines.check import FAILED, NOT_CONFIGURED, OK, WARNING, check_all, format_lines, run_check
 
 PAID_PLATFORMS = (meta_ads.PLATFORM, linkedin_ads.PLATFORM, ga4.PLATFORM)
 SECRET_SETTINGS = ("META_ACCESS_TOKEN", "LINKEDIN_ACCESS_TOKEN", "LINKEDIN_CLIENT_SECRET", "LINKEDIN_REFRESH_TOKEN")
@@ -145,3 +145,35 @@ def test_the_report_reads_one_aligned_line_per_platform_and_account(sandbox, env
     assert re.search(r"^ga4 +- +not configured: set GA4_PROPERTY_IDS", printed, re.MULTILINE)
     assert len({line.index(" OK") for line in printed.splitlines() if line.endswith(" OK")}) == 1  # columns line up
     assert_no_secret_in(printed, env)
+
+
+def test_a_token_that_expires_within_14_days_is_a_warning_in_check_and_in_the_run_that_syncs_it(
+    sandbox, env, tmp_path, monkeypatch, instance, yesterday
+):
+    import logging
+
+    import dagster as dg
+
+    from connectors.sandbox.meta_ads import SANDBOX_EXPIRING_TOKEN
+    from pipelines.assets.raw import raw_assets
+    from pipelines.run_window import range_tags
+    from pipelines.warehouse_writer import RESOURCE_KEY, WarehouseWriter
+
+    expiring = {**env, "META_ACCESS_TOKEN": SANDBOX_EXPIRING_TOKEN}
+
+    lines = check_all(expiring, (meta_ads.PLATFORM,))
+    printed, exit_code = run_check(expiring)
+
+    [warning] = [line for line in lines if line.status == WARNING]
+    assert warning.target == "credentials" and "expires" in (warning.detail or "")
+    assert all(line.status == OK for line in lines if line.subject == "meta" and line is not warning)
+    assert exit_code == 0 and f"WARNING: {warning.detail}" in printed
+    for name, value in expiring.items():
+        monkeypatch.setenv(name, value)
+    [asset] = [asset for asset in raw_assets if asset.key.path[-1] == meta_ads.PLATFORM.tables[0].name]
+    result = dg.materialize(
+        [asset], instance=instance, tags=range_tags(yesterday, yesterday), resources={RESOURCE_KEY: WarehouseWriter()}
+    )
+    assert result.success
+    logged = [record.user_message for record in instance.all_logs(result.run_id) if record.level == logging.WARNING]
+    assert f"meta: {warning.detail}" in logged
