@@ -41,15 +41,16 @@ Credentials: an access token, refresh settings (LINKEDIN_CLIENT_ID, LINKEDIN_CLI
 what ``social-roi connect linkedin`` stores), or both, as for LinkedIn Ads: with refresh settings and no access token
 the first call renews one, and a 401 renews it once and asks again (the exchange is ``linkedin_rest.py``'s).
 
-Failures: 401 without refresh settings, or again after a renewal, names what to set; 403 (the member is not an ADMINISTRATOR of the page, or the app lacks
-rw_organization_admin / r_organization_social) fails that organization only, naming it and the permission; 426
-names LINKEDIN_API_VERSION; 5xx and a 429 with Retry-After are retried as in ``linkedin_ads/client.py``; a payload that
-cannot be read is a MalformedPayloadError naming the organization. A 429 without Retry-After is a daily limit: "Rate
-limits specify the maximum number of API calls that can be made in a 24 hour period. These limits reset at midnight
-UTC every day", per application and per member, and they vary "based on which API endpoint you are using"
-(learn.microsoft.com/en-us/linkedin/shared/api-guide/concepts/rate-limits). No wait within a run outlasts it, so it
-fails at once, and every later call of the same source to that endpoint is skipped (one call per source, not one
-per organization), its organizations failing with one message that says when the limit resets.
+Failures: 401 without refresh settings, or again after a renewal, names what to set; 403 (the member is not an
+ADMINISTRATOR of the page, or the app lacks rw_organization_admin / r_organization_social) fails that organization
+only, naming it and the permission; 426 names LINKEDIN_API_VERSION; 5xx and a 429 with Retry-After are retried as in
+``linkedin_ads/client.py``; a payload that cannot be read is a MalformedPayloadError naming the organization. A 429
+without Retry-After is a daily limit: "Rate limits specify the maximum number of API calls that can be made in a 24
+hour period. These limits reset at midnight UTC every day", per application and per member, and they vary "based on
+which API endpoint you are using" (learn.microsoft.com/en-us/linkedin/shared/api-guide/concepts/rate-limits). No
+wait within a run outlasts it, so it fails at once, and every later call of the same source to that endpoint is
+skipped (one call per source, not one per organization), its organizations failing with one message that says when
+the limit resets.
 """
 
 from __future__ import annotations
@@ -410,7 +411,9 @@ class LinkedInPagesClient:
             raise _malformed(organization_id, f"{what} answer", "not a JSON object", response.text)
         return body
 
-    def _retry(self, throttled_for_the_day: Callable[[requests.Response], PlatformThrottledError] | None = None):
+    def _retry(
+        self, throttled_for_the_day: Callable[[requests.Response], PlatformThrottledError] | None = None
+    ) -> HttpRetry:
         return HttpRetry(
             PLATFORM,
             "LinkedIn",
