@@ -27,6 +27,7 @@ CONFIGURED = {
     ],
     "LINKEDIN_OAUTH_URL": [
         (LinkedInAdsSettings, {"LINKEDIN_ACCESS_TOKEN": "member-token", "LINKEDIN_AD_ACCOUNT_IDS": "123"}),
+        (LinkedInPagesSettings, {"LINKEDIN_ACCESS_TOKEN": "member-token", "LINKEDIN_ORGANIZATION_IDS": "123"}),
     ],
     "GA4_API_URL": [(Ga4Settings, {"GA4_PROPERTY_IDS": "123"})],
 }

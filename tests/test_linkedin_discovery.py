@@ -11,9 +11,10 @@ import requests
 from conftest import sandbox_settings
 from connectors import linkedin_ads, linkedin_pages
 from connectors.errors import PlatformAuthError
-from connectors.linkedin_ads.client import REFRESH_VARIABLES, LinkedInAdsClient, LinkedInAdsSettings
+from connectors.linkedin_ads.client import LinkedInAdsClient, LinkedInAdsSettings
 from connectors.linkedin_ads.discovery import CONNECTION, SCOPES, authorize, discover
 from connectors.linkedin_pages.client import LinkedInPagesSettings
+from connectors.linkedin_rest import REFRESH_VARIABLES
 from connectors.sandbox import Sandbox
 from connectors.sandbox.advertiser import AgencyScale
 from connectors.sandbox.linkedin_ads import (

@@ -1,10 +1,13 @@
 """The LinkedIn organization-page connector, over versioned REST with `requests`, against the sandbox over HTTP."""
 
+import dataclasses
 import datetime as dt
+import urllib.parse
 
 import pytest
 import requests
 
+from conftest import sandbox_settings
 from connectors import clock
 from connectors.errors import PlatformAuthError, PlatformConfigError, PlatformThrottledError
 from connectors.linkedin_ads.client import configured_api_version
@@ -19,7 +22,12 @@ from connectors.linkedin_pages.client import (
     parse_day,
 )
 from connectors.retry import Backoff
-from connectors.sandbox.linkedin_ads import SANDBOX_LINKEDIN_TOKEN
+from connectors.sandbox.linkedin_ads import (
+    SANDBOX_CLIENT_ID,
+    SANDBOX_CLIENT_SECRET,
+    SANDBOX_LINKEDIN_TOKEN,
+    SANDBOX_REFRESH_TOKEN,
+)
 from connectors.sandbox.linkedin_pages_figures import (
     follower_total,
     linkedin_organizations,
@@ -38,6 +46,18 @@ def settings(sandbox):
         access_token=SANDBOX_LINKEDIN_TOKEN,
         api_url=sandbox.base_url,
         backoff=Backoff(attempts=3, base_seconds=0.01, max_seconds=0.05),
+    )
+
+
+@pytest.fixture
+def refreshing(sandbox, settings):
+    """The settings with the refresh settings `social-roi connect linkedin` stores, beside the access token."""
+    return dataclasses.replace(
+        settings,
+        client_id=SANDBOX_CLIENT_ID,
+        client_secret=SANDBOX_CLIENT_SECRET,
+        refresh_token=SANDBOX_REFRESH_TOKEN,
+        oauth_url=sandbox.base_url,
     )
 
 
@@ -227,6 +247,81 @@ def test_throttles_and_server_errors_are_waited_out(sandbox, settings, month):
     assert len(rows) == 30
 
 
+def test_refresh_settings_alone_sync_every_organization_with_one_token_issued_at_the_first_call(sandbox, month):
+    only_refresh = {name: value for name, value in sandbox_settings(sandbox).items() if name != "LINKEDIN_ACCESS_TOKEN"}
+    settings = LinkedInPagesSettings.from_env(only_refresh)
+    assert settings is not None and settings.access_token is None
+
+    days = outcomes(fetch_window(settings, *month))
+
+    assert [len(rows) for rows in days.values()] == [30] * len(linkedin_organizations(sandbox.advertiser))
+    assert sandbox.linkedin.tokens_issued == 1, "one token for the source's client, not one per organization"
+    assert sandbox.request_log[0] == ("POST", "/oauth/v2/accessToken")
+
+
+def test_check_with_refresh_settings_alone_answers_for_every_organization(sandbox):
+    only_refresh = {name: value for name, value in sandbox_settings(sandbox).items() if name != "LINKEDIN_ACCESS_TOKEN"}
+    settings = LinkedInPagesSettings.from_env(only_refresh)
+    assert settings is not None
+
+    results = dict(check_access(settings))
+
+    assert results == {organization.id: None for organization in linkedin_organizations(sandbox.advertiser)}
+    assert sandbox.linkedin.tokens_issued == 1
+
+
+def test_an_expired_token_is_renewed_once_and_the_pages_are_read(sandbox, refreshing, month):
+    organization = linkedin_organizations(sandbox.advertiser)[0]
+    sandbox.faults.arm("linkedin", "expired_token", times=1)
+    client = LinkedInPagesClient(refreshing, sleep=lambda _s: None)
+
+    rows = list(client.daily_statistics(organization.id, *month))
+
+    assert len(rows) == 30 and client.token_refreshes == 1 and sandbox.linkedin.tokens_issued == 1
+    assert sandbox.request_log.count(("POST", "/oauth/v2/accessToken")) == 1
+
+
+def test_a_refused_refresh_names_the_fix_and_no_secret(sandbox, refreshing, month):
+    organization = linkedin_organizations(sandbox.advertiser)[0]
+    sandbox.faults.arm("linkedin", "expired_token", times=1)
+    revoked = dataclasses.replace(refreshing, refresh_token="AQXrevoked+refresh/token==")
+
+    with pytest.raises(PlatformAuthError, match="LINKEDIN_REFRESH_TOKEN") as raised:
+        read(revoked, LinkedInPagesClient.daily_statistics, organization.id, *month)
+
+    message = str(raised.value)
+    assert raised.value.account == organization.id and f"organization {organization.id}" in message
+    assert "LINKEDIN_CLIENT_ID" in message and "LINKEDIN_CLIENT_SECRET" in message
+    assert not [
+        form
+        for secret in ("AQXrevoked+refresh/token==", SANDBOX_CLIENT_SECRET, SANDBOX_LINKEDIN_TOKEN)
+        for form in (secret, urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret))
+        if form in message
+    ]
+
+
+def test_a_renewed_token_rejected_again_names_the_scopes_and_a_new_refresh_token(sandbox, refreshing, month):
+    organization = linkedin_organizations(sandbox.advertiser)[0]
+    sandbox.faults.arm("linkedin", "expired_token", times=2)  # the settings' token, then the renewed one
+
+    with pytest.raises(PlatformAuthError, match="freshly refreshed") as raised:
+        read(refreshing, LinkedInPagesClient.daily_statistics, organization.id, *month)
+
+    assert "rw_organization_admin" in str(raised.value) and "LINKEDIN_REFRESH_TOKEN" in str(raised.value)
+    assert sandbox.linkedin.tokens_issued == 1, "renewed once, not again and again"
+
+
+def test_an_expired_token_without_refresh_settings_names_both_ways_and_is_not_retried(sandbox, settings, month):
+    organization = linkedin_organizations(sandbox.advertiser)[0]
+    sandbox.faults.arm("linkedin", "expired_token", times=1)
+
+    with pytest.raises(PlatformAuthError) as raised:
+        read(settings, LinkedInPagesClient.daily_statistics, organization.id, *month)
+
+    assert "LINKEDIN_ACCESS_TOKEN" in str(raised.value) and "LINKEDIN_REFRESH_TOKEN" in str(raised.value)
+    assert SANDBOX_LINKEDIN_TOKEN not in str(raised.value) and len(sandbox.request_log) == 1
+
+
 def test_a_retired_version_names_linkedin_api_version(sandbox, settings, month):
     organization = linkedin_organizations(sandbox.advertiser)[0]
     sandbox.faults.arm("linkedin", "version_retired", times=1)
@@ -257,14 +352,48 @@ def test_settings_read_organizations_as_numbers_or_urns_with_the_linkedin_ads_to
     assert settings.organization_ids == ("123", "456") and settings.access_token == "token"
     assert settings.api_url == "http://127.0.0.1:9" and settings.api_version == "202608"
     assert LinkedInPagesSettings.from_env({"LINKEDIN_ACCESS_TOKEN": "token"}) is None
-    with pytest.raises(PlatformConfigError, match="LINKEDIN_ACCESS_TOKEN"):
-        LinkedInPagesSettings.from_env({"LINKEDIN_ORGANIZATION_IDS": "123"})
     with pytest.raises(PlatformConfigError, match="nordlys-outdoor"):
         LinkedInPagesSettings.from_env({"LINKEDIN_ORGANIZATION_IDS": "nordlys-outdoor", "LINKEDIN_ACCESS_TOKEN": "t"})
     with pytest.raises(PlatformConfigError, match="LINKEDIN_API_VERSION"):
         LinkedInPagesSettings.from_env(
             {"LINKEDIN_ORGANIZATION_IDS": "123", "LINKEDIN_ACCESS_TOKEN": "t", "LINKEDIN_API_VERSION": "2026-10"}
         )
+
+
+def test_organizations_without_a_token_or_complete_refresh_settings_name_both_ways():
+    with pytest.raises(PlatformConfigError) as without_credentials:
+        LinkedInPagesSettings.from_env({"LINKEDIN_ORGANIZATION_IDS": "123"})
+    with pytest.raises(PlatformConfigError) as half_of_refresh:
+        LinkedInPagesSettings.from_env(
+            {
+                "LINKEDIN_ORGANIZATION_IDS": "123",
+                "LINKEDIN_CLIENT_ID": "app",
+                "LINKEDIN_REFRESH_TOKEN": "refresh-secret",
+            }
+        )
+
+    assert all(
+        name in str(without_credentials.value)
+        for name in ("LINKEDIN_ACCESS_TOKEN", "LINKEDIN_CLIENT_ID", "LINKEDIN_CLIENT_SECRET", "LINKEDIN_REFRESH_TOKEN")
+    )
+    assert "LINKEDIN_CLIENT_SECRET not set" in str(half_of_refresh.value)
+    assert "LINKEDIN_ACCESS_TOKEN" in str(half_of_refresh.value) and "refresh-secret" not in str(half_of_refresh.value)
+
+
+def test_refresh_settings_alone_configure_the_pages_and_stay_out_of_repr():
+    settings = LinkedInPagesSettings.from_env(
+        {
+            "LINKEDIN_ORGANIZATION_IDS": "123",
+            "LINKEDIN_CLIENT_ID": "app",
+            "LINKEDIN_CLIENT_SECRET": "app-secret",
+            "LINKEDIN_REFRESH_TOKEN": "refresh-secret",
+            "LINKEDIN_OAUTH_URL": "http://127.0.0.1:9/",
+        }
+    )
+
+    assert settings is not None and settings.can_refresh and settings.access_token is None
+    assert settings.oauth_url == "http://127.0.0.1:9"
+    assert "app-secret" not in repr(settings) and "refresh-secret" not in repr(settings)
 
 
 def test_the_sandbox_environment_turns_on_every_organization(sandbox):

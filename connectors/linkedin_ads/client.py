@@ -83,6 +83,8 @@ from connectors.linkedin_rest import (
     VERSIONS_PAGE,
     configured_api_version,
     error_detail,
+    refresh_access_token,
+    refresh_settings,
 )
 from connectors.platform import (
     CHECK_MAX_THROTTLE_WAIT_SECONDS,
@@ -92,7 +94,7 @@ from connectors.platform import (
     check_slices,
     fetch_slices,
 )
-from connectors.redaction import excerpt, remember
+from connectors.redaction import excerpt
 from connectors.retry import Backoff, HttpRetry
 
 RAW_TABLE = "linkedin_ads_analytics"
@@ -114,7 +116,6 @@ MAX_REACH_RANGE_DAYS = 92
 MEMBER_ROLES_PAGE_SIZE = 100
 # How long before a version's sunset `social-roi check` starts to warn: time to read a migration guide.
 VERSION_WARNING_DAYS = 60
-REFRESH_VARIABLES = ("LINKEDIN_CLIENT_ID", "LINKEDIN_CLIENT_SECRET", "LINKEDIN_REFRESH_TOKEN")
 # How a member gets a role on an ad account: an account manager of the account adds them under Manage access in
 # Campaign Manager (LinkedIn Help, "Manage access to your ad account"); every role may read the account's reports
 # (account-access-controls docs), so Viewer is enough.
@@ -176,16 +177,10 @@ class LinkedInAdsSettings:
             return env.get(name, "").strip()
 
         token, accounts = value("LINKEDIN_ACCESS_TOKEN"), value("LINKEDIN_AD_ACCOUNT_IDS")
-        refresh = {name: value(name) for name in REFRESH_VARIABLES}
-        if not token and not accounts and not any(refresh.values()):
+        refresh = refresh_settings(env, PLATFORM)  # raises when only some are set
+        if not token and not accounts and refresh is None:
             return None
-        missing_refresh = [name for name, given in refresh.items() if not given]
-        if any(refresh.values()) and missing_refresh:
-            raise PlatformConfigError(
-                PLATFORM,
-                f"LinkedIn refresh credentials are incomplete: {', '.join(missing_refresh)} not set. Set all of {', '.join(REFRESH_VARIABLES)} (from the LinkedIn app and its OAuth flow), or none of them and LINKEDIN_ACCESS_TOKEN.",
-            )
-        if not token and not any(refresh.values()):
+        if not token and refresh is None:
             raise PlatformConfigError(
                 PLATFORM,
                 "LINKEDIN_AD_ACCOUNT_IDS is set but no LinkedIn credentials are: set LINKEDIN_ACCESS_TOKEN (a token with the r_ads and r_ads_reporting scopes), or LINKEDIN_CLIENT_ID, LINKEDIN_CLIENT_SECRET and LINKEDIN_REFRESH_TOKEN.",
@@ -637,30 +632,22 @@ class LinkedInAdsClient:
     def _refresh_access_token(self, account_id: str | None) -> str:
         """A new access token from the refresh token, kept for the calls that follow."""
         settings = self.settings
-        form = {
-            "grant_type": "refresh_token",
-            "refresh_token": self._refresh_token,
-            "client_id": settings.client_id,
-            "client_secret": settings.client_secret,
-        }
-        url = f"{settings.oauth_url}/oauth/v2/accessToken"
-        response = self._send(
-            account_id, "token refresh", lambda: self._session.post(url, data=form, timeout=settings.timeout_seconds)
+        tokens = refresh_access_token(
+            self._session,
+            lambda request: self._send(account_id, "token refresh", request),
+            platform=PLATFORM,
+            oauth_url=settings.oauth_url,
+            client_id=settings.client_id,
+            client_secret=settings.client_secret,
+            refresh_token=self._refresh_token,
+            timeout_seconds=settings.timeout_seconds,
+            account=account_id,
+            about=f"ad account {account_id}" if account_id else None,
+            secrets=self._secrets(),
         )
-        body = _json_body(response, account_id, "token refresh") if response.status_code == 200 else {}
-        token = body.get("access_token")
-        if not isinstance(token, str) or not token:
-            raise PlatformAuthError(
-                PLATFORM,
-                f"LinkedIn refused to refresh the access token{f' for ad account {account_id}' if account_id else ''} (HTTP {response.status_code} {error_detail(response, self._secrets())}). Create a new refresh token through the app's OAuth flow (they live 365 days) and set LINKEDIN_REFRESH_TOKEN, with LINKEDIN_CLIENT_ID and LINKEDIN_CLIENT_SECRET of the same app.",
-                account_id,
-            )
-        self._access_token = token
-        self._refresh_token = body.get("refresh_token") or self._refresh_token
-        remember(self._access_token, self._refresh_token)  # new secrets of this run: scrubbed wherever they go
+        self._access_token, self._refresh_token = tokens.access_token, tokens.refresh_token
         self.token_refreshes += 1
-        log.info("Refreshed the LinkedIn access token")
-        return token
+        return tokens.access_token
 
     def _refusal(self, response: requests.Response, account_id: str | None, what: str, refreshed: bool) -> Exception:
         status, detail = response.status_code, error_detail(response, self._secrets())

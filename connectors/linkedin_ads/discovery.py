@@ -37,14 +37,13 @@ from connectors.discovery import Connection, Discovery, Found
 from connectors.errors import MalformedPayloadError, PlatformAuthError, PlatformConfigError, PlatformError
 from connectors.linkedin_ads.client import (
     MEMBER_ROLES_PAGE_SIZE,
-    REFRESH_VARIABLES,
     LinkedInAdsClient,
     LinkedInAdsSettings,
 )
 from connectors.linkedin_ads.parsing import ACCOUNT_URN, PLATFORM
 from connectors.linkedin_pages.client import ORGANIZATION_URN, PAGE_ROLE_FIX, READING_ROLE
 from connectors.linkedin_pages.client import PLATFORM as PAGES_PLATFORM
-from connectors.linkedin_rest import DEFAULT_OAUTH_URL, error_detail
+from connectors.linkedin_rest import DEFAULT_OAUTH_URL, REFRESH_VARIABLES, error_detail
 from connectors.platform import CheckWarning
 from connectors.redaction import excerpt, remember
 

@@ -27,14 +27,16 @@ POSTS = RawTable[LinkedInPagesSettings](
 PLATFORM = Platform[LinkedInPagesSettings](
     name=client.PLATFORM,
     settings_from_env=LinkedInPagesSettings.from_env,
-    credentials_hint="LINKEDIN_ORGANIZATION_IDS with LINKEDIN_ACCESS_TOKEN",
+    credentials_hint=client.CREDENTIALS_HINT,
     tables=(ORGANIZATION_DAYS, POSTS),
     check=client.check_access,
     # A day's statistics are complete about two days later (Airbyte's manifest: the range must end "atleast 2
     # days prior to the request date"), and a post's engagement keeps arriving for a week: the nightly sync has
     # one window per platform, so both tables take the posts' 7 days; 28 weekly.
     restatement=RestatementWindow(nightly_days=7, weekly_days=28),
-    token_settings=("LINKEDIN_ACCESS_TOKEN",),
+    # One LinkedIn app for ads and pages: its daily limits count per application when it is named, else per token,
+    # as for linkedin_ads (learn.microsoft.com/linkedin/shared/api-guide/concepts/rate-limits)
+    token_settings=("LINKEDIN_CLIENT_ID", "LINKEDIN_ACCESS_TOKEN"),
     setting_names=client.SETTING_NAMES,
     earliest_day=client.earliest_day,
     follower_totals=client.fetch_follower_totals,

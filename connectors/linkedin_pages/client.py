@@ -37,15 +37,20 @@ the days since..until. ``uniqueImpressionsCount`` is listed for time-bound stati
 granularity, and Airbyte's time-bound schema carries it; where it is absent it lands as NULL (unknown), never 0.
 ``engagement`` is LinkedIn's own rate, kept as reported.
 
-Failures: 401 names LINKEDIN_ACCESS_TOKEN; 403 (the member is not an ADMINISTRATOR of the page, or the app lacks
-rw_organization_admin / r_organization_social) fails that organization only, naming it and the permission; 426
-names LINKEDIN_API_VERSION; 5xx and a 429 with Retry-After are retried as in ``linkedin_ads/client.py``; a payload that
-cannot be read is a MalformedPayloadError naming the organization. A 429 without Retry-After is a daily limit: "Rate
-limits specify the maximum number of API calls that can be made in a 24 hour period. These limits reset at midnight
-UTC every day", per application and per member, and they vary "based on which API endpoint you are using"
-(learn.microsoft.com/en-us/linkedin/shared/api-guide/concepts/rate-limits). No wait within a run outlasts it, so it
-fails at once, and every later call of the same source to that endpoint is skipped (one call per source, not one
-per organization), its organizations failing with one message that says when the limit resets.
+Credentials: an access token, refresh settings (LINKEDIN_CLIENT_ID, LINKEDIN_CLIENT_SECRET, LINKEDIN_REFRESH_TOKEN:
+what ``social-roi connect linkedin`` stores), or both, as for LinkedIn Ads: with refresh settings and no access token
+the first call renews one, and a 401 renews it once and asks again (the exchange is ``linkedin_rest.py``'s).
+
+Failures: 401 without refresh settings, or again after a renewal, names what to set; 403 (the member is not an
+ADMINISTRATOR of the page, or the app lacks rw_organization_admin / r_organization_social) fails that organization
+only, naming it and the permission; 426 names LINKEDIN_API_VERSION; 5xx and a 429 with Retry-After are retried as in
+``linkedin_ads/client.py``; a payload that cannot be read is a MalformedPayloadError naming the organization. A 429
+without Retry-After is a daily limit: "Rate limits specify the maximum number of API calls that can be made in a 24
+hour period. These limits reset at midnight UTC every day", per application and per member, and they vary "based on
+which API endpoint you are using" (learn.microsoft.com/en-us/linkedin/shared/api-guide/concepts/rate-limits). No
+wait within a run outlasts it, so it fails at once, and every later call of the same source to that endpoint is
+skipped (one call per source, not one per organization), its organizations failing with one message that says when
+the limit resets.
 """
 
 from __future__ import annotations
@@ -68,10 +73,13 @@ from connectors.linkedin_rest import (
     API_VERSION_PATTERN,
     DEFAULT_API_URL,
     DEFAULT_API_VERSION,
+    DEFAULT_OAUTH_URL,
     RESTLI_PROTOCOL_VERSION,
     VERSIONS_PAGE,
     configured_api_version,
     error_detail,
+    refresh_access_token,
+    refresh_settings,
 )
 from connectors.platform import (
     CHECK_MAX_THROTTLE_WAIT_SECONDS,
@@ -151,9 +159,16 @@ SHARE_STATISTICS = {
 
 @dataclasses.dataclass(frozen=True)
 class LinkedInPagesSettings:
+    """Credentials as LinkedIn Ads has them: an access token, refresh settings (client id, secret, refresh token), or
+    both; with refresh settings an expired or missing access token is renewed on the way."""
+
     organization_ids: tuple[str, ...]
-    access_token: str = dataclasses.field(repr=False)
+    access_token: str | None = dataclasses.field(default=None, repr=False)
+    client_id: str | None = None
+    client_secret: str | None = dataclasses.field(default=None, repr=False)
+    refresh_token: str | None = dataclasses.field(default=None, repr=False)
     api_url: str = DEFAULT_API_URL
+    oauth_url: str = DEFAULT_OAUTH_URL
     api_version: str = dataclasses.field(default_factory=configured_api_version)
     posts_page_size: int = POSTS_PAGE_SIZE
     post_statistics_batch: int = POST_STATISTICS_BATCH
@@ -161,9 +176,20 @@ class LinkedInPagesSettings:
     timeout_seconds: float = 120.0
     backoff: Backoff = Backoff()
 
+    def __post_init__(self):
+        if not self.access_token and not self.can_refresh:
+            raise PlatformConfigError(
+                PLATFORM,
+                "LinkedIn needs an access token or refresh credentials: set LINKEDIN_ACCESS_TOKEN, or LINKEDIN_CLIENT_ID, LINKEDIN_CLIENT_SECRET and LINKEDIN_REFRESH_TOKEN.",
+            )
+
+    @property
+    def can_refresh(self) -> bool:
+        return bool(self.client_id and self.client_secret and self.refresh_token)
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> LinkedInPagesSettings | None:
-        """None without LINKEDIN_ORGANIZATION_IDS; then the LinkedIn Ads token, URL and version settings apply."""
+        """None without LINKEDIN_ORGANIZATION_IDS; then the LinkedIn Ads credentials, URL and version settings apply."""
 
         def value(name: str) -> str:
             return env.get(name, "").strip()
@@ -172,10 +198,11 @@ class LinkedInPagesSettings:
         if not organizations:
             return None
         token = value("LINKEDIN_ACCESS_TOKEN")
-        if not token:
+        refresh = refresh_settings(env, PLATFORM)  # raises when only some are set
+        if not token and refresh is None:
             raise PlatformConfigError(
                 PLATFORM,
-                "LINKEDIN_ORGANIZATION_IDS is set but LINKEDIN_ACCESS_TOKEN is not: set a token of a member who is an ADMINISTRATOR of the pages, from an app with the rw_organization_admin and r_organization_social scopes.",
+                "LINKEDIN_ORGANIZATION_IDS is set but no LinkedIn credentials are: set LINKEDIN_ACCESS_TOKEN (a token of a member who is an ADMINISTRATOR of the pages, from an app with the rw_organization_admin and r_organization_social scopes), or LINKEDIN_CLIENT_ID, LINKEDIN_CLIENT_SECRET and LINKEDIN_REFRESH_TOKEN so that the connector renews one itself (social-roi connect linkedin sets them up).",
             )
         version = value("LINKEDIN_API_VERSION") or configured_api_version()
         if not re.fullmatch(API_VERSION_PATTERN, version):
@@ -187,8 +214,12 @@ class LinkedInPagesSettings:
             organization_ids=tuple(
                 normalize_organization_id(part) for part in organizations.split(",") if part.strip()
             ),
-            access_token=token,
+            access_token=token or None,
+            client_id=value("LINKEDIN_CLIENT_ID") or None,
+            client_secret=value("LINKEDIN_CLIENT_SECRET") or None,
+            refresh_token=value("LINKEDIN_REFRESH_TOKEN") or None,
             api_url=credentialed_url(env, "LINKEDIN_API_URL", DEFAULT_API_URL, PLATFORM),
+            oauth_url=credentialed_url(env, "LINKEDIN_OAUTH_URL", DEFAULT_OAUTH_URL, PLATFORM),
             api_version=version,
         )
 
@@ -227,6 +258,9 @@ class LinkedInPagesClient:
         self.settings = settings
         self.sleep = sleep
         self._session = requests.Session()
+        self._access_token = settings.access_token
+        self._refresh_token = settings.refresh_token
+        self.token_refreshes = 0
         # Endpoint (e.g. "posts") → the daily-limit error met on it: later calls to it are skipped, not sent.
         self._spent_for_the_day: dict[str, PlatformThrottledError] = {}
 
@@ -345,28 +379,30 @@ class LinkedInPagesClient:
             raise PlatformThrottledError(PLATFORM, f"Not read: {spent}", organization_id)
         # A URL string, not a params dict: requests would percent-encode the Rest.li syntax.
         url = f"{self.settings.api_url}{path}?{query}"
-        headers = {
-            "Authorization": f"Bearer {self.settings.access_token}",
-            "LinkedIn-Version": self.settings.api_version,
-            "X-Restli-Protocol-Version": RESTLI_PROTOCOL_VERSION,
-        }
-        retry = HttpRetry(
-            PLATFORM,
-            "LinkedIn",
-            self.settings.backoff,
-            self.settings.max_throttle_wait_seconds,
-            self.sleep,
-            throttled_for_the_day=lambda response: self._daily_limit_met(response, endpoint, organization_id, what),
+        retry = self._retry(
+            throttled_for_the_day=lambda response: self._daily_limit_met(response, endpoint, organization_id, what)
         )
-        response = retry.send(
-            lambda: self._session.get(url, headers=headers, timeout=self.settings.timeout_seconds),
-            f"the {what} calls for organization {organization_id} (API at {self.settings.api_url})",
-            organization_id,
-            detail=self._detail,
-            throttle_hint=" The daily call limit resets at midnight UTC.",
-        )
-        if response.status_code != 200:
-            raise self._refusal(response, organization_id, what)
+        refreshed = False
+        while True:
+            headers = {
+                "Authorization": f"Bearer {self._current_token(organization_id)}",
+                "LinkedIn-Version": self.settings.api_version,
+                "X-Restli-Protocol-Version": RESTLI_PROTOCOL_VERSION,
+            }
+            response = retry.send(
+                lambda: self._session.get(url, headers=headers, timeout=self.settings.timeout_seconds),  # noqa: B023
+                f"the {what} calls for organization {organization_id} (API at {self.settings.api_url})",
+                organization_id,
+                detail=self._detail,
+                throttle_hint=" The daily call limit resets at midnight UTC.",
+            )
+            if response.status_code == 401 and self.settings.can_refresh and not refreshed:
+                self._refresh_access_token(organization_id)
+                refreshed = True
+                continue
+            if response.status_code != 200:
+                raise self._refusal(response, organization_id, what, refreshed)
+            break
         try:
             body = response.json()
         except ValueError:
@@ -374,6 +410,49 @@ class LinkedInPagesClient:
         if not isinstance(body, dict):
             raise _malformed(organization_id, f"{what} answer", "not a JSON object", response.text)
         return body
+
+    def _retry(
+        self, throttled_for_the_day: Callable[[requests.Response], PlatformThrottledError] | None = None
+    ) -> HttpRetry:
+        return HttpRetry(
+            PLATFORM,
+            "LinkedIn",
+            self.settings.backoff,
+            self.settings.max_throttle_wait_seconds,
+            self.sleep,
+            throttled_for_the_day=throttled_for_the_day,
+        )
+
+    def _current_token(self, organization_id: str) -> str:
+        if self._access_token is None:  # only refresh settings were configured
+            return self._refresh_access_token(organization_id)
+        return self._access_token
+
+    def _refresh_access_token(self, organization_id: str) -> str:
+        """A new access token from the refresh token, kept for the calls that follow. Its throttles back off as any
+        429 does: the token endpoint's limits are not the REST endpoints' daily ones."""
+        settings = self.settings
+        tokens = refresh_access_token(
+            self._session,
+            lambda request: self._retry().send(
+                request,
+                f"the token refresh for organization {organization_id} (at {settings.oauth_url})",
+                organization_id,
+                detail=self._detail,
+            ),
+            platform=PLATFORM,
+            oauth_url=settings.oauth_url,
+            client_id=settings.client_id,
+            client_secret=settings.client_secret,
+            refresh_token=self._refresh_token,
+            timeout_seconds=settings.timeout_seconds,
+            account=organization_id,
+            about=f"organization {organization_id}",
+            secrets=self._secrets(),
+        )
+        self._access_token, self._refresh_token = tokens.access_token, tokens.refresh_token
+        self.token_refreshes += 1
+        return tokens.access_token
 
     def _daily_limit_met(
         self, response: requests.Response, endpoint: str, organization_id: str, what: str
@@ -391,15 +470,33 @@ class LinkedInPagesClient:
         return error
 
     def _detail(self, response: requests.Response) -> str:
-        return error_detail(response, [self.settings.access_token])
+        return error_detail(response, self._secrets())
 
-    def _refusal(self, response: requests.Response, organization_id: str, what: str) -> Exception:
+    def _secrets(self) -> list[str]:
+        return [
+            secret
+            for secret in (
+                self._access_token,
+                self._refresh_token,
+                self.settings.access_token,
+                self.settings.client_secret,
+            )
+            if secret
+        ]
+
+    def _refusal(self, response: requests.Response, organization_id: str, what: str, refreshed: bool) -> Exception:
         status, detail = response.status_code, self._detail(response)
         where = f"LinkedIn organization {organization_id}"
+        if status == 401 and refreshed:
+            return PlatformAuthError(
+                PLATFORM,
+                f"LinkedIn rejected even a freshly refreshed access token while reading {what} of {where} (401 {detail}). Check that the app still has the rw_organization_admin and r_organization_social scopes, then create a new refresh token (social-roi connect linkedin) and set LINKEDIN_REFRESH_TOKEN.",
+                organization_id,
+            )
         if status == 401:
             return PlatformAuthError(
                 PLATFORM,
-                f"LinkedIn rejected the access token while reading {what} of {where} (401 {detail}). Create a new token (they live 60 days) for a member who is an ADMINISTRATOR of the pages, with the rw_organization_admin and r_organization_social scopes, and set LINKEDIN_ACCESS_TOKEN.",
+                f"LinkedIn rejected the access token while reading {what} of {where} (401 {detail}). Create a new token (they live 60 days) for a member who is an ADMINISTRATOR of the pages, with the rw_organization_admin and r_organization_social scopes, and set LINKEDIN_ACCESS_TOKEN; or set LINKEDIN_CLIENT_ID, LINKEDIN_CLIENT_SECRET and LINKEDIN_REFRESH_TOKEN (social-roi connect linkedin sets them up) so that the connector renews it.",
                 organization_id,
             )
         if status == 403:
@@ -582,4 +679,14 @@ def check_access(settings: LinkedInPagesSettings) -> Iterator[AccessCheck]:
     )
 
 
-SETTING_NAMES = ("LINKEDIN_ORGANIZATION_IDS", "LINKEDIN_ACCESS_TOKEN", "LINKEDIN_API_VERSION", "LINKEDIN_API_URL")
+CREDENTIALS_HINT = "LINKEDIN_ORGANIZATION_IDS with LINKEDIN_ACCESS_TOKEN or LINKEDIN_CLIENT_ID, LINKEDIN_CLIENT_SECRET and LINKEDIN_REFRESH_TOKEN"
+SETTING_NAMES = (
+    "LINKEDIN_ORGANIZATION_IDS",
+    "LINKEDIN_ACCESS_TOKEN",
+    "LINKEDIN_CLIENT_ID",
+    "LINKEDIN_CLIENT_SECRET",
+    "LINKEDIN_REFRESH_TOKEN",
+    "LINKEDIN_API_VERSION",
+    "LINKEDIN_API_URL",
+    "LINKEDIN_OAUTH_URL",
+)
