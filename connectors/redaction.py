@@ -25,8 +25,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 REDACTED = "[redacted]"
-# Settings whose values are secrets, whichever platform or library reads them.
-SECRET_SETTING = re.compile(r"TOKEN|SECRET|PASSWORD|PRIVATE|API_KEY", re.IGNORECASE)
+# Settings whose values are secrets, whichever platform or library reads them; not one that names a file (the
+# secrets file's own path, SOCIAL_ROI_SECRETS_FILE, is said in the messages that ask to fix it).
+SECRET_SETTING = re.compile(r"^(?!.*_FILE$).*(TOKEN|SECRET|PASSWORD|PRIVATE|API_KEY)", re.IGNORECASE)
 # A value shorter than this is not scrubbed by value: flags and "1" would blank out ordinary words.
 MIN_SECRET_LENGTH = 6
 # Form and query parameters that carry a credential whatever its value (OAuth 2.0, RFC 6749 §4.1.3 and §5.1;

@@ -48,7 +48,6 @@ def credentials_only(sandbox, tmp_path, monkeypatch) -> Iterator[dict[str, str]]
     as a new user's does; the settings and secrets files are this test's own. Returns the sandbox's
     whole environment: what a configuration written by hand would hold."""
     full = sandbox_settings(sandbox)
-    saved = dict(os.environ)
     for name in [name for name in os.environ if name.startswith(PLATFORM_PREFIXES)]:
         monkeypatch.delenv(name)
     for name, value in full.items():
@@ -57,10 +56,12 @@ def credentials_only(sandbox, tmp_path, monkeypatch) -> Iterator[dict[str, str]]
     monkeypatch.setenv(SETTINGS_FILE, str(tmp_path / "config" / "settings.toml"))
     monkeypatch.setenv(SECRETS_FILE, str(tmp_path / "home" / "secrets.toml"))
     monkeypatch.chdir(tmp_path)
+    before = set(os.environ)
     yield full
-    # the CLI puts what the files hold into the process's environment: none of it outlives the test
-    os.environ.clear()
-    os.environ.update(saved)
+    # the CLI puts what the files hold into the process's environment: none of it outlives the test (what a
+    # run itself sets, dbt's directory on PATH, stays for the next run in this process, as in the CLI)
+    for name in set(os.environ) - before:
+        del os.environ[name]
 
 
 def written(tmp_path: Path) -> dict[str, str]:

@@ -78,6 +78,7 @@ def test_every_setting_that_holds_a_secret_is_known_as_one():
 
     assert {name for name in names if SECRET_SETTING.search(name)} == {
         "META_ACCESS_TOKEN",
+        "META_APP_SECRET",
         "META_PAGE_ACCESS_TOKEN",
         "LINKEDIN_ACCESS_TOKEN",
         "LINKEDIN_CLIENT_SECRET",
