@@ -299,3 +299,26 @@ def test_connect_all_then_sync_with_no_other_setting_lands_every_sources_rows_re
         channels = {row[0] for row in connection.execute("select distinct channel from marts.cost_daily").fetchall()}
     assert {name for name, rows in landed.items() if rows == 0} == set(), landed
     assert {"meta", "linkedin"} <= channels
+
+
+def test_a_client_whose_id_starts_with_a_digit_keeps_its_token_under_a_name_every_command_can_read(
+    credentials_only, tmp_path, monkeypatch, capsys
+):
+    # a client id may start with a digit (3m); an environment variable's name may not
+    clients = tmp_path / "clients.toml"
+    clients.write_text(
+        '[clients.3m]\nname = "3M Norge"\n[clients.3m.settings]\n'
+        f'META_GRAPH_URL = "{credentials_only["META_GRAPH_URL"]}"\nMETA_APP_ID = "{SANDBOX_APP_ID}"\n'
+        'META_APP_SECRET = "env:AGENCY_META_APP_SECRET"\nMETA_ACCESS_TOKEN = "env:AGENCY_SHORT_LIVED_TOKEN"\n'
+    )
+    monkeypatch.setenv("SOCIAL_ROI_CLIENTS", str(clients))
+    monkeypatch.setenv("AGENCY_META_APP_SECRET", SANDBOX_APP_SECRET)
+    monkeypatch.setenv("AGENCY_SHORT_LIVED_TOKEN", SANDBOX_SHORT_LIVED_TOKEN)
+
+    status = main(["--client", "3m", "connect", "meta", "--exchange-token", "--all"])
+
+    assert status == 0, capsys.readouterr()
+    table = tomllib.loads(clients.read_text())["clients"]["3m"]["settings"]
+    variable = table["META_ACCESS_TOKEN"].removeprefix("env:")
+    assert tomllib.loads((tmp_path / "home" / "secrets.toml").read_text())[variable] != SANDBOX_SHORT_LIVED_TOKEN
+    assert main(["clients"]) == 0, capsys.readouterr().err
