@@ -322,3 +322,27 @@ def test_a_client_whose_id_starts_with_a_digit_keeps_its_token_under_a_name_ever
     variable = table["META_ACCESS_TOKEN"].removeprefix("env:")
     assert tomllib.loads((tmp_path / "home" / "secrets.toml").read_text())[variable] != SANDBOX_SHORT_LIVED_TOKEN
     assert main(["clients"]) == 0, capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("login", "setting"),
+    [
+        (["linkedin", "--client-id", SANDBOX_CLIENT_ID], "LINKEDIN_CLIENT_SECRET"),
+        (["meta", "--exchange-token"], "META_APP_ID"),
+    ],
+)
+def test_a_clients_sign_in_without_the_apps_settings_in_its_table_says_to_write_them_there(
+    credentials_only, tmp_path, monkeypatch, capsys, login, setting
+):
+    # exported in the shell, as the README's single-advertiser steps do: a client's run does not read it
+    monkeypatch.setenv("META_APP_ID", SANDBOX_APP_ID)
+    clients = tmp_path / "clients.toml"
+    clients.write_text('[clients.fjord]\nname = "Fjord Sko AS"\n')
+    monkeypatch.setenv("SOCIAL_ROI_CLIENTS", str(clients))
+
+    status = main(["--client", "fjord", "connect", *login])
+
+    error = capsys.readouterr().err
+    assert status == 2
+    assert f"{setting} is not set for client 'fjord'" in error and "[clients.fjord.settings]" in error, error
+    assert not (tmp_path / "home" / "secrets.toml").exists()
