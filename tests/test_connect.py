@@ -324,6 +324,24 @@ def test_a_client_whose_id_starts_with_a_digit_keeps_its_token_under_a_name_ever
     assert main(["clients"]) == 0, capsys.readouterr().err
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="check's lines do not tell a passing outage from lost access, so --all drops a configured account that "
+    "failed its check for any reason: see the review of issue 26",
+)
+def test_an_outage_during_connect_all_leaves_a_configured_property_configured(
+    sandbox, credentials_only, tmp_path, capsys
+):
+    settings_file = tmp_path / "config" / "settings.toml"
+    settings_file.parent.mkdir()
+    settings_file.write_text(f'GA4_PROPERTY_IDS = "{credentials_only["GA4_PROPERTY_IDS"]}"\n')
+    sandbox.faults.arm("ga4", "hourly_quota", times=None)  # the property's hourly quota spent by tonight's sync
+
+    main(["connect", "ga4", "--all"])
+
+    assert written(tmp_path).get("GA4_PROPERTY_IDS") == credentials_only["GA4_PROPERTY_IDS"], capsys.readouterr().out
+
+
 @pytest.mark.parametrize(
     ("login", "setting"),
     [
