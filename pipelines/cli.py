@@ -408,16 +408,33 @@ def _connect(args: argparse.Namespace, set_by_environment: frozenset[str]) -> in
     )
 
 
-def _ask_secret(env: Mapping[str, str], setting: str, prompt: str) -> tuple[str, bool]:
-    """A secret from the environment, else typed (never echoed); and whether it was typed, to be kept."""
+def _ask_secret(env: Mapping[str, str], setting: str, prompt: str, client: str | None) -> tuple[str, bool]:
+    """A secret from the environment (a client's: from its table), else typed (never echoed); and whether it was
+    typed, to be kept."""
     import getpass
 
     value = (env.get(setting) or "").strip()
     if value:
         return value, False
     if not sys.stdin.isatty():
-        raise ValueError(f"{setting} is not set: set it, or run connect in a terminal to type it.")
+        raise ValueError(f"{_not_set(setting, client)}, or run connect in a terminal to type it.")
     return getpass.getpass(prompt).strip(), True
+
+
+def _not_set(setting: str, client: str | None) -> str:
+    """Where to set a setting connect needs: a client's run reads its platforms' settings from its table alone, so
+    one exported in the shell is not seen there."""
+    from connectors.redaction import SECRET_SETTING
+
+    if client is None:
+        return f"{setting} is not set: set it"
+    value = (
+        '"env:<VARIABLE>" (the variable set or kept in the secrets file)' if SECRET_SETTING.search(setting) else '"…"'
+    )
+    return (
+        f"{setting} is not set for client {client!r}: a client's settings come from its table of the clients file, "
+        f"not the environment; write {setting} = {value} in [clients.{client}.settings]"
+    )
 
 
 def _keep_secrets(
@@ -443,7 +460,9 @@ def _linkedin_sign_in(
 
     from connectors.linkedin_ads import discovery
 
-    secret, typed = _ask_secret(env, "LINKEDIN_CLIENT_SECRET", "The LinkedIn app's client secret (its Auth tab): ")
+    secret, typed = _ask_secret(
+        env, "LINKEDIN_CLIENT_SECRET", "The LinkedIn app's client secret (its Auth tab): ", args.client
+    )
 
     def open_in_browser(url: str) -> None:
         print(f"Sign in to LinkedIn and allow access (if no browser opens, open this address):\n  {url}", flush=True)
@@ -486,8 +505,17 @@ def _meta_long_lived_token(
     """The short-lived user token exchanged for a long-lived one, kept in the secrets file."""
     from connectors.meta_ads import discovery
 
-    short, _ = _ask_secret(env, "META_ACCESS_TOKEN", "A short-lived Meta user token (Graph API Explorer): ")
-    app_secret, typed = _ask_secret(env, "META_APP_SECRET", "The Meta app's secret (App settings → Basic): ")
+    if not (env.get("META_APP_ID") or "").strip():
+        raise ValueError(
+            f"{_not_set('META_APP_ID', args.client)}: the App ID of the Meta app the token was made for (App Dashboard "
+            "→ App settings → Basic)."
+        )
+    short, _ = _ask_secret(
+        env, "META_ACCESS_TOKEN", "A short-lived Meta user token (Graph API Explorer): ", args.client
+    )
+    app_secret, typed = _ask_secret(
+        env, "META_APP_SECRET", "The Meta app's secret (App settings → Basic): ", args.client
+    )
     token, expires_in = discovery.exchange_for_long_lived({**env, "META_APP_SECRET": app_secret}, short)
     _keep_secrets(
         args, secrets, {"META_ACCESS_TOKEN": token, **({"META_APP_SECRET": app_secret} if typed else {})}, write

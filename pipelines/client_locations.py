@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.clients import ClientsError, client_environment, clients_file, read_clients
+from pipelines.setting_files import apply_setting_files
 
 _LOADED: list[str] = []  # the client this process's definitions were built for
 
@@ -32,6 +33,9 @@ def definitions_for(client_id: str) -> Any:
             f"this process already holds client {_LOADED[0]!r}'s definitions: give client {client_id!r} a code "
             "location of its own (social-roi clients --workspace writes one per client)"
         )
+    # The settings and secrets files first, as the CLI applies them before --client: the client's `env:` secrets are
+    # kept in the secrets file, and the clients file may be named in the settings file.
+    apply_setting_files()
     path = clients_file(os.environ)
     if path is None:
         raise ClientsError("a client's code location needs the clients file: set SOCIAL_ROI_CLIENTS.")

@@ -1,5 +1,7 @@
 """The Dagster code location: `dagster dev -w workspace.yaml` loads `defs` from here."""
 
+import os
+
 import dagster as dg
 
 from connectors.redaction import scrub_every_log_record
@@ -18,12 +20,16 @@ from pipelines.schedules import (
     build_nightly_schedule,
 )
 from pipelines.setting_files import apply_setting_files
+from pipelines.settings import CLIENT
 from pipelines.warehouse_writer import RESOURCE_KEY as WAREHOUSE_WRITER
 from pipelines.warehouse_writer import WarehouseWriter
 
 # The settings and secrets files `social-roi connect` writes, under the environment: a run the daemon launches
-# loads this module, and so sees them as the CLI does.
-apply_setting_files()
+# loads this module, and so sees them as the CLI does. Not in a client's process (`--client`, a client's code
+# location): its environment was made from them and the client's table, and the single advertiser's settings
+# the table lacks were left out on purpose; applying the files again would put them back.
+if not os.environ.get(CLIENT):
+    apply_setting_files()
 
 # Every log line of every run in this process (ours, the connectors', Dagster's own) is scrubbed of the run's
 # secrets as it is made, before any handler or Dagster's storage sees it.

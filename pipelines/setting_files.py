@@ -231,7 +231,9 @@ def secret_variable(client_id: str | None, setting: str) -> str:
     the client's id for an agency's client (whose table then reads it with env:NAME)."""
     if client_id is None:
         return setting
-    return f"{re.sub(r'[^A-Za-z0-9]', '_', client_id).upper()}_{setting}"
+    prefix = re.sub(r"[^A-Za-z0-9]", "_", client_id).upper()
+    # a client id may start with a digit (3m), a variable's name may not: 3M_… could be neither read nor named
+    return f"{'CLIENT_' if prefix[:1].isdigit() else ''}{prefix}_{setting}"
 
 
 def store_secrets(path: Path, values: Mapping[str, str]) -> None:
@@ -243,6 +245,11 @@ def store_secrets(path: Path, values: Mapping[str, str]) -> None:
             f"set {SECRETS_FILE} to a path outside it (default ~/.config/social-roi/secrets.toml)."
         )
     read_secrets(path)  # an existing file readable by others is refused before a secret is added to it
+    unreadable = [name for name in values if not VARIABLE_NAME.fullmatch(name)]
+    if unreadable:  # read_secrets would refuse the file, and with it every command, from then on
+        raise SettingFileError(
+            f"{', '.join(unreadable)} is not an environment variable's name: {path} was left as it was."
+        )
     document = _document(path, "social-roi's secrets: never commit or share this file.")
     update_table(document, values)
     write_private(path, tomlkit.dumps(document))

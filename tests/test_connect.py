@@ -299,3 +299,68 @@ def test_connect_all_then_sync_with_no_other_setting_lands_every_sources_rows_re
         channels = {row[0] for row in connection.execute("select distinct channel from marts.cost_daily").fetchall()}
     assert {name for name, rows in landed.items() if rows == 0} == set(), landed
     assert {"meta", "linkedin"} <= channels
+
+
+def test_a_client_whose_id_starts_with_a_digit_keeps_its_token_under_a_name_every_command_can_read(
+    credentials_only, tmp_path, monkeypatch, capsys
+):
+    # a client id may start with a digit (3m); an environment variable's name may not
+    clients = tmp_path / "clients.toml"
+    clients.write_text(
+        '[clients.3m]\nname = "3M Norge"\n[clients.3m.settings]\n'
+        f'META_GRAPH_URL = "{credentials_only["META_GRAPH_URL"]}"\nMETA_APP_ID = "{SANDBOX_APP_ID}"\n'
+        'META_APP_SECRET = "env:AGENCY_META_APP_SECRET"\nMETA_ACCESS_TOKEN = "env:AGENCY_SHORT_LIVED_TOKEN"\n'
+    )
+    monkeypatch.setenv("SOCIAL_ROI_CLIENTS", str(clients))
+    monkeypatch.setenv("AGENCY_META_APP_SECRET", SANDBOX_APP_SECRET)
+    monkeypatch.setenv("AGENCY_SHORT_LIVED_TOKEN", SANDBOX_SHORT_LIVED_TOKEN)
+
+    status = main(["--client", "3m", "connect", "meta", "--exchange-token", "--all"])
+
+    assert status == 0, capsys.readouterr()
+    table = tomllib.loads(clients.read_text())["clients"]["3m"]["settings"]
+    variable = table["META_ACCESS_TOKEN"].removeprefix("env:")
+    assert tomllib.loads((tmp_path / "home" / "secrets.toml").read_text())[variable] != SANDBOX_SHORT_LIVED_TOKEN
+    assert main(["clients"]) == 0, capsys.readouterr().err
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="check's lines do not tell a passing outage from lost access, so --all drops a configured account that "
+    "failed its check for any reason: see the review of issue 26",
+)
+def test_an_outage_during_connect_all_leaves_a_configured_property_configured(
+    sandbox, credentials_only, tmp_path, capsys
+):
+    settings_file = tmp_path / "config" / "settings.toml"
+    settings_file.parent.mkdir()
+    settings_file.write_text(f'GA4_PROPERTY_IDS = "{credentials_only["GA4_PROPERTY_IDS"]}"\n')
+    sandbox.faults.arm("ga4", "hourly_quota", times=None)  # the property's hourly quota spent by tonight's sync
+
+    main(["connect", "ga4", "--all"])
+
+    assert written(tmp_path).get("GA4_PROPERTY_IDS") == credentials_only["GA4_PROPERTY_IDS"], capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("login", "setting"),
+    [
+        (["linkedin", "--client-id", SANDBOX_CLIENT_ID], "LINKEDIN_CLIENT_SECRET"),
+        (["meta", "--exchange-token"], "META_APP_ID"),
+    ],
+)
+def test_a_clients_sign_in_without_the_apps_settings_in_its_table_says_to_write_them_there(
+    credentials_only, tmp_path, monkeypatch, capsys, login, setting
+):
+    # exported in the shell, as the README's single-advertiser steps do: a client's run does not read it
+    monkeypatch.setenv("META_APP_ID", SANDBOX_APP_ID)
+    clients = tmp_path / "clients.toml"
+    clients.write_text('[clients.fjord]\nname = "Fjord Sko AS"\n')
+    monkeypatch.setenv("SOCIAL_ROI_CLIENTS", str(clients))
+
+    status = main(["--client", "fjord", "connect", *login])
+
+    error = capsys.readouterr().err
+    assert status == 2
+    assert f"{setting} is not set for client 'fjord'" in error and "[clients.fjord.settings]" in error, error
+    assert not (tmp_path / "home" / "secrets.toml").exists()

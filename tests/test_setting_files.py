@@ -1,8 +1,11 @@
 """The settings file and the secrets file that `social-roi connect` writes: read under the environment,
 never holding a secret where it could be committed, and edited without losing the user's lines."""
 
+import json
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -119,3 +122,42 @@ def test_a_clients_secret_is_kept_under_its_own_name_and_its_table_names_it(tmp_
     assert clients.read_text().startswith("# the agency")
     with pytest.raises(ClientsError, match="names no client 'vidde'"):
         store_client_settings(clients, "vidde", {"LINKEDIN_CLIENT_ID": "app-1"})
+
+
+def test_a_clients_code_location_reads_its_secret_from_the_secrets_file_and_nothing_from_the_settings_file(tmp_path):
+    """Dagster loads a client's code location in a process of its own (`dagster dev -w` with the workspace that
+    `social-roi clients --workspace` writes): the client's `env:` secret is found in the secrets file connect kept
+    it in, and the single advertiser's settings file adds no account to the client's runs."""
+    clients = tmp_path / "clients.toml"
+    clients.write_text(
+        '[clients.fjord]\nname = "Fjord Sko AS"\n[clients.fjord.settings]\n'
+        'META_ACCESS_TOKEN = "env:FJORD_META_ACCESS_TOKEN"\nMETA_AD_ACCOUNT_IDS = "act_111"\n'
+    )
+    files = {
+        SETTINGS_FILE: str(tmp_path / "config" / "settings.toml"),
+        SECRETS_FILE: str(tmp_path / "home" / "secrets.toml"),
+    }
+    store_secrets(Path(files[SECRETS_FILE]), {"FJORD_META_ACCESS_TOKEN": "fjord-token-0123456789"})
+    store_settings(Path(files[SETTINGS_FILE]), {"META_PAGE_IDS": "999"})  # the single advertiser's Page
+    env = {
+        **{name: value for name, value in os.environ.items() if not name.startswith(("META_", "SOCIAL_ROI_"))},
+        **files,
+        "SOCIAL_ROI_CLIENTS": str(clients),
+        "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+    }
+    probe = (
+        "import json, os\n"
+        "import pipelines.client_locations as locations\n"
+        "locations.fjord\n"
+        "print(json.dumps({name: os.environ.get(name) for name in ('META_ACCESS_TOKEN', 'META_AD_ACCOUNT_IDS', "
+        "'META_PAGE_IDS')}))\n"
+    )
+
+    loaded = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=300)
+
+    assert loaded.returncode == 0, loaded.stderr[-2000:]
+    assert json.loads(loaded.stdout.strip().splitlines()[-1]) == {
+        "META_ACCESS_TOKEN": "fjord-token-0123456789",
+        "META_AD_ACCOUNT_IDS": "act_111",
+        "META_PAGE_IDS": None,
+    }
