@@ -86,8 +86,11 @@ def credential_lines(platform: Platform, env: Mapping[str, str]) -> list[CheckLi
             CheckLine(platform.name, "credentials", WARNING, warning.message)
             for warning in platform.credential_warnings(settings)
         ]
-    except PlatformError as error:  # the accounts' lines say what fails; this one, that the expiry is unknown
-        return [CheckLine(platform.name, "credentials", WARNING, f"its expiry could not be read: {error}")]
+    except PlatformError as error:
+        reason = str(error)
+    except Exception as error:  # noqa: BLE001 - a warning that cannot be read must not fail the check or a sync
+        reason = f"the expiry check stopped with {type(error).__name__}"  # a library's message may quote the request
+    return [CheckLine(platform.name, "credentials", WARNING, f"its expiry could not be read: {reason}")]
 
 
 def _account_lines(platform: Platform, env: Mapping[str, str]) -> list[CheckLine]:

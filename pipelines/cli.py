@@ -486,7 +486,9 @@ def _linkedin_sign_in(
         {
             "LINKEDIN_ACCESS_TOKEN": grant.access_token,
             "LINKEDIN_REFRESH_TOKEN": grant.refresh_token,
-            **({"LINKEDIN_CLIENT_SECRET": secret} if typed else {}),
+            # kept unless a client's table already names where it comes from: a nightly run (the daemon, cron)
+            # does not see the shell it was exported in
+            **({"LINKEDIN_CLIENT_SECRET": secret} if typed or args.client is None else {}),
         },
         write,
     )

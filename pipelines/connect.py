@@ -9,7 +9,8 @@ ids are written to the settings file, or to the client's table of the clients fi
 never a secret (DECISIONLOG.md, "social-roi connect writes ids, and secrets apart").
 
 A login's choice is its whole configuration: a setting of its platforms that gets no id is removed
-from the file, so a Page dropped in the list is no longer synced.
+from the file, so a Page left out of `--accounts` is no longer synced. `--all` keeps what the
+configuration names even when its check fails now (`every_usable_or_configured`).
 """
 
 from __future__ import annotations
@@ -64,8 +65,16 @@ def ids_setting(platform: Platform) -> str:
 
 
 def same_id(a: str, b: str) -> bool:
-    """Whether two spellings name one account: act_123 / 123, urn:li:sponsoredAccount:5 / 5, properties/9 / 9."""
-    return a.strip() == b.strip() or _digits(a) == _digits(b) != ""
+    """Whether two spellings name one account: act_123 / 123, urn:li:sponsoredAccount:5 / 5, properties/9 / 9;
+    never two kinds (urn:li:organization:5 / urn:li:sponsoredAccount:5)."""
+    a, b = a.strip(), b.strip()
+    if a == b:
+        return True
+    digits = _digits(a)
+    if not digits or digits != _digits(b):
+        return False
+    kind_a, kind_b = a.removesuffix(digits), b.removesuffix(digits)
+    return not kind_a or not kind_b or kind_a == kind_b
 
 
 def _digits(text: str) -> str:
@@ -167,12 +176,20 @@ def choose_accounts(candidates: Sequence[Candidate], wanted: Iterable[str]) -> l
     return chosen
 
 
+def every_usable_or_configured(candidates: Sequence[Candidate]) -> list[Candidate]:
+    """What `--all` (and Enter) chooses: every account a sync can read, and every one the configuration
+    names already, even if its check failed now: a check cannot tell lost access from a passing outage
+    (a spent quota), and an account dropped quietly is never synced again, where one kept fails the
+    night loudly until it is fixed or left out with --accounts."""
+    return [candidate for candidate in candidates if candidate.usable or candidate.configured]
+
+
 def choose_by_number(candidates: Sequence[Candidate], answer: str) -> list[Candidate]:
     """What a typed answer chooses: Enter or `all` every usable one, `none` nothing, or numbers and
     ranges (`1,3-5`), each of a usable one."""
     text = answer.strip().lower()
     if text in EVERY_USABLE:
-        return [candidate for candidate in candidates if candidate.usable]
+        return every_usable_or_configured(candidates)
     if text in NONE_OF_THEM:
         return []
     numbers: list[int] = []
@@ -280,10 +297,11 @@ def run_connect(
     if accounts is not None:
         chosen = choose_accounts(every, accounts)
     elif every_usable:
-        chosen = [candidate for candidate in every if candidate.usable]
+        chosen = every_usable_or_configured(every)
     elif ask is not None:
         chosen = choose_by_number(
-            every, ask("Sync which? Numbers and ranges (1,3-5), Enter for every usable one, none for none: ")
+            every,
+            ask("Sync which? Numbers and ranges (1,3-5); Enter: every usable one and those configured; none: none: "),
         )
     else:
         say("Nothing written: choose with --all (every usable one) or --accounts ID,ID.")
@@ -300,9 +318,11 @@ def run_connect(
     )
     for candidate in every:
         if candidate.configured and candidate not in chosen:
+            say(f"  {candidate.found.id} is no longer configured.")
+        elif candidate.configured and not candidate.usable:
             say(
-                f"  {candidate.found.id} is no longer configured"
-                + (f": {candidate.problem}" if candidate.problem else ".")
+                f"  WARNING: {candidate.found.id} stays configured though a sync cannot read it now ({candidate.problem}): "
+                "fix that, or leave it out with --accounts."
             )
     for line in shadowed(values, set_by_environment, written_to):
         say(f"  WARNING: {line}")
