@@ -211,6 +211,20 @@ def test_a_member_who_declines_is_told_nothing_was_connected_and_how_to_try_agai
     assert sandbox.linkedin.authorization_codes == {}
 
 
+def test_an_app_without_the_community_management_product_is_told_which_products_to_add(sandbox):
+    sandbox.linkedin.app_scopes.discard("rw_organization_admin")  # the app lacks the Community Management API
+    browser = Browser(sandbox)
+
+    with pytest.raises(PlatformAuthError) as refused:
+        connect(sandbox, browser)
+
+    message = str(refused.value)
+    assert "unauthorized_scope_error" in message and 'Scope "rw_organization_admin" is not authorized' in message
+    assert "Community Management API" in message and "&quot;" not in message
+    assert browser.closed().callback is not None and "not connected" in browser.callback.text
+    assert sandbox.linkedin.authorization_codes == {}
+
+
 def test_an_answer_carrying_another_state_is_refused_and_its_code_never_exchanged(sandbox):
     def forged(location: str) -> str:
         return location.replace("state=", "state=forged")

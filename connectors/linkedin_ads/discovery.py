@@ -385,13 +385,15 @@ def _answer(
 
 def _declined(error: str, description: str) -> PlatformAuthError:
     """The error for LinkedIn's redirect with ?error=: the member declined ("Failed Requests",
-    authorization-code-flow), or the app asked for scopes it was not granted."""
-    said = f"({error}: {excerpt(description, 200)})" if description else f"({error})"
+    authorization-code-flow), or the app asked for scopes it was not granted: unauthorized_scope_error, its
+    description's quotes HTML-escaped (`Scope &quot;r_ads&quot; is not authorized for your application`,
+    cuongdevjs/reactjs-social-login#178), or invalid_scope as LinkedIn said it before 2019."""
+    said = f"({error}: {excerpt(html.unescape(description), 200)})" if description else f"({error})"
     if error == "user_cancelled_authorize":
         message = f"The LinkedIn member declined social-roi's request on LinkedIn's consent screen {said}: nothing was connected. Run social-roi connect linkedin again and click Allow; it asks for {', '.join(SCOPES)}, to read reports and page statistics."
     elif error == "user_cancelled_login":
         message = f"The LinkedIn login was cancelled {said}: nothing was connected. Run social-roi connect linkedin again and log in to LinkedIn as a member with a role on the ad accounts and pages."
-    elif error == "invalid_scope":
+    elif error in ("unauthorized_scope_error", "invalid_scope"):
         message = f"LinkedIn refused the scopes social-roi asks for {said}: the app lacks a product. In the Developer Portal, add the Advertising API (r_ads, r_ads_reporting) and Community Management API (r_organization_social, rw_organization_admin) products to the app, then run social-roi connect linkedin again."
     else:
         message = f"LinkedIn did not authorize social-roi {said}. Run social-roi connect linkedin again."

@@ -253,6 +253,8 @@ class LinkedInRestApi:
         # member declines, "user_cancelled_login" or "user_cancelled_authorize".
         self.member_answer = "allow"
         self.refresh_tokens = {SANDBOX_REFRESH_TOKEN}
+        # The scopes the app's products grant (SANDBOX_APP_SCOPES): a test removes one to play an app without a product.
+        self.app_scopes: set[str] = set(SANDBOX_APP_SCOPES)
         self.authorization_codes: dict[str, _AuthorizationCode] = {}
 
     def routes(self):
@@ -705,8 +707,12 @@ class LinkedInRestApi:
         as issue aspnet-contrib/AspNet.Security.OAuth.Providers#648 quotes it). Otherwise the member's answer is
         redirected to redirect_uri: ?code=..&state=.. on Allow; ?error=..&error_description=..&state=.. when the
         member declines (user_cancelled_login, user_cancelled_authorize: "Failed Requests") or the app asked for a
-        scope it was not granted (error=invalid_scope, "Your application has not been authorized for the scope ..",
-        as issue DEKHTIARJonathan/python3-linkedin#7 shows LinkedIn's redirect). `state` comes back as it was sent."""
+        scope it was not granted: error=unauthorized_scope_error, error_description `Scope &quot;r_ads&quot; is not
+        authorized for your application` (quotes HTML-escaped), before any consent screen: the redirect LinkedIn has
+        sent since its 2019 permission changes (cuongdevjs/reactjs-social-login#178, tigillo/linkedin-cli#3,
+        ozgur/python-linkedin#125; `invalid_scope` with "Your application has not been authorized for the scope" is
+        the older one, DEKHTIARJonathan/python3-linkedin#7, 2017). No scope at all is error=invalid_request, 'You need
+        to pass the "scope" parameter' (nvh95/react-linkedin-login-oauth2#17). `state` comes back as it was sent."""
         query = request.query
         if query.get("client_id") != SANDBOX_CLIENT_ID:
             return _oauth_page(401, "Client_id doesn't match: the client_id is not the one of a LinkedIn application.")
@@ -723,12 +729,19 @@ class LinkedInRestApi:
                 redirect_uri, error="invalid_request", error_description="response_type must be code", **state
             )
         scopes = query.get("scope", "").split()
-        refused = [scope for scope in scopes if scope not in SANDBOX_APP_SCOPES]
-        if not scopes or refused:
+        if not scopes:
             return _redirect(
                 redirect_uri,
-                error="invalid_scope",
-                error_description=f'Your application has not been authorized for the scope "{(refused or [""])[0]}"',
+                error="invalid_request",
+                error_description='You need to pass the "scope" parameter',
+                **state,
+            )
+        refused = [scope for scope in scopes if scope not in self.app_scopes]
+        if refused:
+            return _redirect(
+                redirect_uri,
+                error="unauthorized_scope_error",
+                error_description=f"Scope &quot;{refused[0]}&quot; is not authorized for your application",
                 **state,
             )
         if self.member_answer != "allow":
