@@ -4,13 +4,14 @@ exchange of a short-lived user token, against the sandbox over HTTP through the 
 import datetime as dt
 
 import pytest
+import requests
 
 from conftest import sandbox_settings
 from connectors import clock
 from connectors.errors import PlatformAuthError
 from connectors.facebook_pages.client import FacebookPagesSettings, check_access
 from connectors.meta_ads.discovery import discover, exchange_for_long_lived, token_warnings
-from connectors.sandbox.facebook_pages import PAGE_WITHOUT_ANALYZE_ID
+from connectors.sandbox.facebook_pages import PAGE_WITHOUT_ANALYZE_ID, SANDBOX_PAGE_TOKEN
 from connectors.sandbox.instagram_figures import instagram_accounts
 from connectors.sandbox.meta_ads import (
     EXPIRING_TOKEN_DAYS,
@@ -86,6 +87,24 @@ def test_a_system_user_token_that_never_expires_gets_no_warning(sandbox):
 
     assert discover(env).warnings == ()
     assert list(token_warnings(SANDBOX_META_TOKEN, env["META_GRAPH_URL"])) == []
+
+
+def test_debug_token_names_the_system_user_whose_pages_me_accounts_lists(sandbox):
+    def ask(path: str, token: str, **params: str) -> dict:
+        answer = requests.get(f"{sandbox.base_url}/v26.0/{path}", params={"access_token": token, **params}, timeout=10)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    users = {}
+    for token in (SANDBOX_META_TOKEN, SANDBOX_PAGE_TOKEN):
+        data = ask("debug_token", token, input_token=token)["data"]
+        assert data["type"] == "SYSTEM_USER" and data["expires_at"] == 0 and data["data_access_expires_at"] == 0
+        assert [entry["scope"] for entry in data["granular_scopes"]] == data["scopes"]
+        users[token] = (data["user_id"], len(ask("me/accounts", token)["data"]))
+
+    # /me/accounts lists its user's Pages: the ads token's system user holds none, so it is another user
+    assert users[SANDBOX_META_TOKEN][1] == 0 and users[SANDBOX_PAGE_TOKEN][1] > 0
+    assert users[SANDBOX_META_TOKEN][0] != users[SANDBOX_PAGE_TOKEN][0]
 
 
 def test_a_token_expiring_within_two_weeks_is_warned_of_with_the_day_and_how_to_renew(sandbox):

@@ -68,7 +68,10 @@ SANDBOX_META_TOKEN = "sandbox-meta-token"
 SANDBOX_APP_ID = "710000000000001"
 SANDBOX_APP_NAME = "social-roi sandbox"
 SANDBOX_APP_SECRET = "sandbox-app-secret"
-# The system user the sandbox's META token (and Page token) belong to, and the person whose user tokens follow.
+# The system users the sandbox's tokens belong to: the META token's, assigned the ad accounts only, and the Page
+# token's, assigned the Pages (what /me/accounts lists is the token's user's, so two tokens of one user would list
+# the same Pages); then the person whose user tokens follow.
+SANDBOX_ADS_SYSTEM_USER_ID = "61550000000000002"
 SANDBOX_SYSTEM_USER_ID = "61550000000000001"
 SANDBOX_PERSON_ID = "10160000000000001"
 # A short-lived user token, as Graph API Explorer or Facebook Login hands one out ("Default User and Page access
@@ -627,9 +630,11 @@ class MetaGraphApi:
         if token in (SANDBOX_META_TOKEN, SANDBOX_PAGE_TOKEN):
             # A system user's token made to never expire: expires_at and data_access_expires_at 0, type SYSTEM_USER
             # (the debug_token answer Meta's WhatsApp permissions guide shows, developers.facebook.com/docs/whatsapp/
-            # permissions, "Checking for granted permissions"). The sandbox's Page token is that system user's too:
-            # it reads every Page the system user holds, as one Page's own token could not.
-            return _token_data("SYSTEM_USER", SANDBOX_SYSTEM_USER_ID, issued=now - 400 * 86400, expires=0, data=0)
+            # permissions, "Checking for granted permissions"). The sandbox's Page token is a system user's too, the
+            # one that holds the Pages (see SANDBOX_ADS_SYSTEM_USER_ID): it reads every Page that system user holds,
+            # as one Page's own token could not.
+            user = SANDBOX_ADS_SYSTEM_USER_ID if token == SANDBOX_META_TOKEN else SANDBOX_SYSTEM_USER_ID
+            return _token_data("SYSTEM_USER", user, issued=now - 400 * 86400, expires=0, data=0)
         expires = {
             SANDBOX_SHORT_LIVED_TOKEN: now + SHORT_LIVED_SECONDS,
             SANDBOX_EXPIRING_TOKEN: now + EXPIRING_TOKEN_DAYS * 86400,
@@ -779,7 +784,7 @@ class MetaGraphApi:
 
 def _token_data(kind: str, user_id: str, issued: int, expires: int, data: int) -> dict:
     """debug_token's `data` for a valid token of the sandbox's app (field names as the debug_token reference and the
-    WhatsApp permissions guide above show them)."""
+    WhatsApp permissions guide above show them, `granular_scopes` included: one {"scope"} per permission granted)."""
     return {
         "app_id": SANDBOX_APP_ID,
         "type": kind,
@@ -789,6 +794,7 @@ def _token_data(kind: str, user_id: str, issued: int, expires: int, data: int) -
         "is_valid": True,
         "issued_at": issued,
         "scopes": list(SANDBOX_SCOPES),
+        "granular_scopes": [{"scope": scope} for scope in SANDBOX_SCOPES],
         "user_id": user_id,
     }
 
