@@ -146,7 +146,10 @@ class Ga4AdminApi:
             return refusal
         seen = {prop.id: (account, prop, name) for account in self.accounts() for prop, name in account.properties}
         if match.group(1) not in seen:
-            # the unshared property and one that does not exist alike: Google does not tell them apart
+            # GetProperty on a property the caller cannot access: "The caller does not have permission (code: 403,
+            # reason: forbidden)" (google/site-kit-wp#10707, which counts it among the Admin API's commonest
+            # answers). A property that does not exist is answered the same here; whether Google says 404 for
+            # one instead is not documented, and connect treats both as "not yours to read".
             return _error(*PERMISSION_DENIED)
         account, prop, display_name = seen[match.group(1)]
         numbers = _numeric_enums(request)
