@@ -199,6 +199,26 @@ def test_the_issued_refresh_token_renews_an_expired_access_token_through_the_con
     assert campaigns and client.token_refreshes == 1
 
 
+def test_a_refresh_keeps_the_refresh_tokens_year_counting_from_the_members_authorization(sandbox):
+    grant = connect(sandbox, Browser(sandbox))
+    form = {
+        "grant_type": "refresh_token",
+        "refresh_token": grant.refresh_token,
+        "client_id": SANDBOX_CLIENT_ID,
+        "client_secret": SANDBOX_CLIENT_SECRET,
+    }
+
+    sandbox.linkedin.age_refresh_tokens(dt.timedelta(days=59))
+    on_day_59 = requests.post(f"{sandbox.base_url}/oauth/v2/accessToken", data=form, timeout=10)
+    sandbox.linkedin.age_refresh_tokens(dt.timedelta(days=306))
+    after_a_year = requests.post(f"{sandbox.base_url}/oauth/v2/accessToken", data=form, timeout=10)
+
+    assert on_day_59.status_code == 200 and on_day_59.json()["refresh_token"] == grant.refresh_token
+    assert 305 * 86_400 < on_day_59.json()["refresh_token_expires_in"] <= 306 * 86_400
+    assert on_day_59.json()["expires_in"] == 60 * 86_400
+    assert after_a_year.status_code == 400 and after_a_year.json()["error"] == "invalid_request"
+
+
 def test_a_member_who_declines_is_told_nothing_was_connected_and_how_to_try_again(sandbox):
     sandbox.linkedin.member_answer = "user_cancelled_authorize"
     browser = Browser(sandbox)

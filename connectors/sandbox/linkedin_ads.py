@@ -252,7 +252,9 @@ class LinkedInRestApi:
         # What the member does on LinkedIn's consent screen: "allow", or the error LinkedIn redirects with when the
         # member declines, "user_cancelled_login" or "user_cancelled_authorize".
         self.member_answer = "allow"
-        self.refresh_tokens = {SANDBOX_REFRESH_TOKEN}
+        # Each refresh token the app holds, and when the member's authorization that made it began (the settings'
+        # own: when the sandbox started): its 365 days run from then, whatever refreshes follow.
+        self.refresh_tokens: dict[str, dt.datetime] = {SANDBOX_REFRESH_TOKEN: clock.now(dt.UTC)}
         # The scopes the app's products grant (SANDBOX_APP_SCOPES): a test removes one to play an app without a product.
         self.app_scopes: set[str] = set(SANDBOX_APP_SCOPES)
         self.authorization_codes: dict[str, _AuthorizationCode] = {}
@@ -281,6 +283,12 @@ class LinkedInRestApi:
         """Add `url` to the app's Authorized redirect URLs, as its developer does on the Auth tab."""
         with self._lock:
             self.redirect_urls.add(url)
+
+    def age_refresh_tokens(self, by: dt.timedelta) -> None:
+        """Make every refresh token issued so far `by` older: its remaining lifetime shrinks by as much."""
+        with self._lock:
+            for token, issued_at in self.refresh_tokens.items():
+                self.refresh_tokens[token] = issued_at - by
 
     def age_authorization_codes(self, by: dt.timedelta) -> None:
         """Make every authorization code issued so far `by` older: past AUTHORIZATION_CODE_LIFETIME, it has expired."""
@@ -796,8 +804,14 @@ class LinkedInRestApi:
             return self._exchange_code(form)
         refresh_token = form.get("refresh_token", "")
         with self._lock:
-            known = refresh_token in self.refresh_tokens
-        if not known:
+            issued_at = self.refresh_tokens.get(refresh_token)
+        # "the lifespan or Time To Live (TTL) of the refresh token remains the same as specified in the initial OAuth
+        # flow (365 days)": refreshed on day 59, it has 306 days left (learn.microsoft.com/linkedin/shared/
+        # authentication/programmatic-refresh-tokens); refresh_token_expires_in says what is left.
+        left = (
+            REFRESH_TOKEN_SECONDS - int((clock.now(dt.UTC) - issued_at).total_seconds()) if issued_at is not None else 0
+        )
+        if left <= 0:
             return Response.json(
                 400,
                 {
@@ -813,7 +827,7 @@ class LinkedInRestApi:
             "access_token": token,
             "expires_in": ACCESS_TOKEN_SECONDS,
             "refresh_token": refresh_token,
-            "refresh_token_expires_in": REFRESH_TOKEN_SECONDS,
+            "refresh_token_expires_in": left,
         }
         if (not_json := self.sandbox.faults.take("linkedin", "token_answer_not_json")) is not None:
             return _token_answer_not_json(not_json.options, answer, form)
@@ -837,7 +851,7 @@ class LinkedInRestApi:
             number = next(self._token_numbers)
             token, refresh_token = granted_tokens(number)
             self.valid_tokens.add(token)
-            self.refresh_tokens.add(refresh_token)
+            self.refresh_tokens[refresh_token] = clock.now(dt.UTC)
             self.tokens_issued += 1
         return Response.json(
             200,
