@@ -29,6 +29,7 @@ PLATFORM = Platform[LinkedInAdsSettings](
     credentials_hint=client.CREDENTIALS_HINT,
     tables=(ANALYTICS, CONVERSIONS),
     check=client.check_access,
+    credential_warnings=client.token_warnings,
     # LinkedIn's conversion window is 30 days by default and it revises reach and conversions for
     # weeks; 90 days keeps a weekly request within its 92-day reach limit.
     restatement=RestatementWindow(nightly_days=14, weekly_days=90),

@@ -82,6 +82,7 @@ from connectors.linkedin_rest import (
     RESTLI_PROTOCOL_VERSION,
     VERSIONS_PAGE,
     configured_api_version,
+    credential_warnings,
     error_detail,
     refresh_access_token,
     refresh_settings,
@@ -883,6 +884,12 @@ def check_access(settings: LinkedInAdsSettings, today: dt.date | None = None) ->
     warning = version_warning(settings.api_version, today)
     if warning:
         yield f"LinkedIn-Version {settings.api_version}", CheckWarning(warning)
+
+
+def token_warnings(settings: LinkedInAdsSettings) -> Iterator[CheckWarning]:
+    """LinkedIn Ads' credential warnings (Platform.credential_warnings): the refresh token (or, without one, the access
+    token) that expires within 14 days or is no longer active, from LinkedIn's token introspection."""
+    return credential_warnings(settings, PLATFORM)
 
 
 CREDENTIALS_HINT = "LINKEDIN_AD_ACCOUNT_IDS with LINKEDIN_ACCESS_TOKEN or LINKEDIN_CLIENT_ID, LINKEDIN_CLIENT_SECRET and LINKEDIN_REFRESH_TOKEN"

@@ -30,6 +30,7 @@ PLATFORM = Platform[LinkedInPagesSettings](
     credentials_hint=client.CREDENTIALS_HINT,
     tables=(ORGANIZATION_DAYS, POSTS),
     check=client.check_access,
+    credential_warnings=client.token_warnings,
     # A day's statistics are complete about two days later (Airbyte's manifest: the range must end "atleast 2
     # days prior to the request date"), and a post's engagement keeps arriving for a week: the nightly sync has
     # one window per platform, so both tables take the posts' 7 days; 28 weekly.

@@ -77,6 +77,7 @@ from connectors.linkedin_rest import (
     RESTLI_PROTOCOL_VERSION,
     VERSIONS_PAGE,
     configured_api_version,
+    credential_warnings,
     error_detail,
     refresh_access_token,
     refresh_settings,
@@ -84,6 +85,7 @@ from connectors.linkedin_rest import (
 from connectors.platform import (
     CHECK_MAX_THROTTLE_WAIT_SECONDS,
     AccessCheck,
+    CheckWarning,
     RecordSlice,
     check_slices,
     fetch_slices,
@@ -677,6 +679,12 @@ def check_access(settings: LinkedInPagesSettings) -> Iterator[AccessCheck]:
         settings.organization_ids,
         LinkedInPagesClient.check_organization,
     )
+
+
+def token_warnings(settings: LinkedInPagesSettings) -> Iterator[CheckWarning]:
+    """The organization pages' credential warnings (Platform.credential_warnings), as LinkedIn Ads has them: the
+    refresh token (or, without one, the access token) that expires within 14 days or is no longer active."""
+    return credential_warnings(settings, PLATFORM)
 
 
 CREDENTIALS_HINT = "LINKEDIN_ORGANIZATION_IDS with LINKEDIN_ACCESS_TOKEN or LINKEDIN_CLIENT_ID, LINKEDIN_CLIENT_SECRET and LINKEDIN_REFRESH_TOKEN"

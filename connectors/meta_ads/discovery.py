@@ -31,7 +31,7 @@ from facebook_business.adobjects.user import User
 from facebook_business.api import Cursor
 from facebook_business.exceptions import FacebookRequestError
 
-from connectors import clock
+from connectors.credential_expiry import EXPIRY_WARNING_DAYS, days_left
 from connectors.discovery import Connection, Discovery, Found
 from connectors.endpoints import credentialed_url
 from connectors.errors import (
@@ -57,8 +57,6 @@ log = logging.getLogger(__name__)
 CONNECTION_NAME = "meta"
 # The token the Pages and Instagram sources sync with, as a warning names it.
 PAGE_TOKEN_LABEL = "META_PAGE_ACCESS_TOKEN (else META_ACCESS_TOKEN)"
-# A token that expires within this many days is warned of by `check`, `connect` and every sync on it.
-EXPIRY_WARNING_DAYS = 14
 LISTING_PAGE_SIZE = 100
 AD_ACCOUNT_FIELDS = ["id", "account_id", "name", "currency", "timezone_name", "account_status"]
 # The Page task that reading a Page's insights needs (developers.facebook.com/blog/post/2022/11/08/getting-started-
@@ -263,7 +261,6 @@ def token_warnings(
 def _expiry_warnings(data: Mapping, setting: str) -> Iterator[CheckWarning]:
     if not data.get("is_valid", False):
         return  # the check fails it, naming the fix; a warning would say it twice
-    now = clock.now(dt.UTC)
     soonest = [
         (int(value), what)
         for value, what in (
@@ -276,7 +273,7 @@ def _expiry_warnings(data: Mapping, setting: str) -> Iterator[CheckWarning]:
         return
     expires_at, what = min(soonest)
     when = dt.datetime.fromtimestamp(expires_at, dt.UTC)
-    days = (when - now).total_seconds() / 86400
+    days = days_left(when)
     if days <= EXPIRY_WARNING_DAYS:
         yield CheckWarning(
             f"{setting} {what} on {when:%Y-%m-%d %H:%M} UTC (in {max(days, 0):.0f} days); every sync on it fails from "

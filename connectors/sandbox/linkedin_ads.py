@@ -21,6 +21,7 @@ Served:
   GET  /oauth/v2/authorization?response_type=code&client_id=..&redirect_uri=..&state=..&scope=..
        -> the member logged in clicks Allow: 302 to redirect_uri?code=..&state=.. (see `authorization`)
   POST /oauth/v2/accessToken  (grant_type=authorization_code or refresh_token) -> tokens
+  POST /oauth/v2/introspectToken  (client_id, client_secret, token) -> the token's status and expiry
 
 The token's member holds a role on every ad account of the advertiser, and on none of
 ``STRANGER_AD_ACCOUNT_ID``: an account of another advertiser that exists on LinkedIn, is in no
@@ -110,6 +111,10 @@ SANDBOX_LINKEDIN_TOKEN = "AQV5andb0x+L1nkedIn/AccessT0ken=="
 SANDBOX_CLIENT_ID = "sandbox-linkedin-client"
 SANDBOX_CLIENT_SECRET = "WPL_AP1.SandboxAppSecret.S4n+/dBx=="
 SANDBOX_REFRESH_TOKEN = "AQX5andb0x+L1nkedIn/RefreshT0ken=="
+# A refresh token the member granted 360 days before the sandbox started: it expires in 5 days, within the 14 days
+# `social-roi check` warns of (connectors/credential_expiry.py), and renews access tokens until then.
+SANDBOX_EXPIRING_REFRESH_TOKEN = "AQX5andb0x+L1nkedIn/Exp1ringRefresh=="
+EXPIRING_REFRESH_TOKEN_DAYS_LEFT = 5
 MAX_FIELDS = 20
 DEFAULT_MAX_ELEMENTS = 15_000
 # The sandbox's own request-line limit: LinkedIn publishes no number, only that long URLs get 414.
@@ -165,6 +170,9 @@ ACCESS_TOKEN_SECONDS = 5_184_000  # "all access tokens are issued with a 60-day 
 REFRESH_TOKEN_SECONDS = (
     31_536_000  # 365 days (learn.microsoft.com/linkedin/shared/authentication/programmatic-refresh-tokens)
 )
+# The scopes the settings' own tokens were granted: what `social-roi connect linkedin` asks for
+# (connectors/linkedin_ads/discovery.py, SCOPES).
+SETTINGS_TOKEN_SCOPE = "r_ads r_ads_reporting r_organization_social rw_organization_admin"
 # The token endpoint's answer to a code that is not the one issued for this app and redirect URL, or is expired or
 # used: LinkedIn's own words (authorization-code-flow, "API Error Details", /oauth/v2/accessToken).
 CODE_DOES_NOT_MATCH = (
@@ -220,6 +228,18 @@ class _AuthorizationCode:
     used: bool = False
 
 
+@dataclasses.dataclass
+class _TokenGrant:
+    """What the sandbox knows of a token it issued (or its settings hold), as token introspection tells it: when
+    the member authorized the app, when this token was issued, when it expires, for which scopes."""
+
+    kind: str  # "access" or "refresh"
+    authorized_at: dt.datetime
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    scope: str  # space-delimited, as the authorization request named them
+
+
 @dataclasses.dataclass(frozen=True)
 class AnalyticsCall:
     """One adAnalytics request the sandbox answered, kept so tests can inspect what was asked."""
@@ -252,12 +272,19 @@ class LinkedInRestApi:
         # What the member does on LinkedIn's consent screen: "allow", or the error LinkedIn redirects with when the
         # member declines, "user_cancelled_login" or "user_cancelled_authorize".
         self.member_answer = "allow"
-        # Each refresh token the app holds, and when the member's authorization that made it began (the settings'
-        # own: when the sandbox started): its 365 days run from then, whatever refreshes follow.
-        self.refresh_tokens: dict[str, dt.datetime] = {SANDBOX_REFRESH_TOKEN: clock.now(dt.UTC)}
+        self.refresh_tokens = {SANDBOX_REFRESH_TOKEN, SANDBOX_EXPIRING_REFRESH_TOKEN}
         # The scopes the app's products grant (SANDBOX_APP_SCOPES): a test removes one to play an app without a product.
         self.app_scopes: set[str] = set(SANDBOX_APP_SCOPES)
         self.authorization_codes: dict[str, _AuthorizationCode] = {}
+        # Every token's lifetime by the sandbox's clock: the settings' own as if the member had signed in as the
+        # sandbox started (the expiring refresh token 360 days before), each issued one from when it was issued.
+        started = clock.now(dt.UTC)
+        years_grant = started - dt.timedelta(days=365 - EXPIRING_REFRESH_TOKEN_DAYS_LEFT)
+        self.token_grants: dict[str, _TokenGrant] = {
+            SANDBOX_LINKEDIN_TOKEN: _grant("access", started, started, SETTINGS_TOKEN_SCOPE),
+            SANDBOX_REFRESH_TOKEN: _grant("refresh", started, started, SETTINGS_TOKEN_SCOPE),
+            SANDBOX_EXPIRING_REFRESH_TOKEN: _grant("refresh", years_grant, years_grant, SETTINGS_TOKEN_SCOPE),
+        }
 
     def routes(self):
         rest_routes = [
@@ -277,6 +304,7 @@ class LinkedInRestApi:
             *routes,
             ("GET", re.compile(r"^/oauth/v2/authorization$"), self.authorization),
             ("POST", re.compile(r"^/oauth/v2/accessToken$"), self.access_token),
+            ("POST", re.compile(r"^/oauth/v2/introspectToken$"), self.introspect_token),
         ]
 
     def register_redirect_url(self, url: str) -> None:
@@ -285,10 +313,23 @@ class LinkedInRestApi:
             self.redirect_urls.add(url)
 
     def age_refresh_tokens(self, by: dt.timedelta) -> None:
-        """Make every refresh token issued so far `by` older: its remaining lifetime shrinks by as much."""
+        """Make every refresh token's sign-in `by` earlier: its remaining lifetime shrinks by as much."""
         with self._lock:
-            for token, issued_at in self.refresh_tokens.items():
-                self.refresh_tokens[token] = issued_at - by
+            for grant in self.token_grants.values():
+                if grant.kind == "refresh":
+                    grant.authorized_at -= by
+                    grant.created_at -= by
+                    grant.expires_at -= by
+
+    def set_token_expiry(self, token: str, expires_at: dt.datetime) -> None:
+        """Make a token the sandbox knows expire at `expires_at` (passed: it has expired; the REST endpoints and the
+        token endpoint refuse it, introspection says so)."""
+        with self._lock:
+            self.token_grants[token].expires_at = expires_at
+
+    def _expired(self, token: str) -> bool:
+        grant = self.token_grants.get(token)
+        return grant is not None and clock.now(dt.UTC) >= grant.expires_at
 
     def age_authorization_codes(self, by: dt.timedelta) -> None:
         """Make every authorization code issued so far `by` older: past AUTHORIZATION_CODE_LIFETIME, it has expired."""
@@ -365,7 +406,7 @@ class LinkedInRestApi:
         if faults.take("linkedin", "expired_token"):
             with self._lock:
                 self.expired_tokens.add(token)
-        if token in self.expired_tokens:
+        if token in self.expired_tokens or self._expired(token):
             return _linkedin_error(401, "EXPIRED_ACCESS_TOKEN", "The token used in the request has expired", 65601)
         if token not in self.valid_tokens:
             return _linkedin_error(401, "INVALID_ACCESS_TOKEN", "Invalid access token", 65600)
@@ -780,8 +821,8 @@ class LinkedInRestApi:
         grant_type=authorization_code exchanges a code of this app's, issued for the same redirect_uri, unused and
         less than 30 minutes old by the sandbox's clock, for an access token and a refresh token; the error answers
         are the page's "API Error Details" for /oauth/v2/accessToken. grant_type=refresh_token takes the settings'
-        refresh token or one issued by a code, and answers the same refresh token (a refresh does not renew it:
-        programmatic-refresh-tokens docs)."""
+        refresh token or one issued by a code, and answers the same refresh token and the seconds it has left (a
+        refresh does not renew it: programmatic-refresh-tokens docs)."""
         form = request.form
         grant = form.get("grant_type")
         if grant not in ("refresh_token", "authorization_code"):
@@ -804,14 +845,11 @@ class LinkedInRestApi:
             return self._exchange_code(form)
         refresh_token = form.get("refresh_token", "")
         with self._lock:
-            issued_at = self.refresh_tokens.get(refresh_token)
-        # "the lifespan or Time To Live (TTL) of the refresh token remains the same as specified in the initial OAuth
-        # flow (365 days)": refreshed on day 59, it has 306 days left (learn.microsoft.com/linkedin/shared/
-        # authentication/programmatic-refresh-tokens); refresh_token_expires_in says what is left.
-        left = (
-            REFRESH_TOKEN_SECONDS - int((clock.now(dt.UTC) - issued_at).total_seconds()) if issued_at is not None else 0
-        )
-        if left <= 0:
+            # "the lifespan or Time To Live (TTL) of the refresh token remains the same as specified in the initial OAuth
+            # flow (365 days)": refreshed on day 59, it has 306 days left (learn.microsoft.com/linkedin/shared/
+            # authentication/programmatic-refresh-tokens); refresh_token_expires_in says what is left.
+            known = refresh_token in self.refresh_tokens and not self._expired(refresh_token)
+        if not known:
             return Response.json(
                 400,
                 {
@@ -820,14 +858,22 @@ class LinkedInRestApi:
                 },
             )
         token = refreshed_token(next(self._token_numbers))
+        now = clock.now(dt.UTC)
         with self._lock:
             self.valid_tokens.add(token)
             self.tokens_issued += 1
+            # The refresh token keeps the lifespan of the first sign-in, and an access token never outlives it
+            # ("Day 360 - ... your access token and refresh token will both expire in 5 days",
+            # programmatic-refresh-tokens docs). A refresh token a test added to `refresh_tokens` counts as granted now.
+            renewing = self.token_grants.setdefault(refresh_token, _grant("refresh", now, now, SETTINGS_TOKEN_SCOPE))
+            issued = _grant("access", renewing.authorized_at, now, renewing.scope)
+            issued.expires_at = min(issued.expires_at, renewing.expires_at)
+            self.token_grants[token] = issued
         answer = {
             "access_token": token,
-            "expires_in": ACCESS_TOKEN_SECONDS,
+            "expires_in": int((issued.expires_at - now).total_seconds()),
             "refresh_token": refresh_token,
-            "refresh_token_expires_in": left,
+            "refresh_token_expires_in": int((renewing.expires_at - now).total_seconds()),
         }
         if (not_json := self.sandbox.faults.take("linkedin", "token_answer_not_json")) is not None:
             return _token_answer_not_json(not_json.options, answer, form)
@@ -851,7 +897,10 @@ class LinkedInRestApi:
             number = next(self._token_numbers)
             token, refresh_token = granted_tokens(number)
             self.valid_tokens.add(token)
-            self.refresh_tokens[refresh_token] = clock.now(dt.UTC)
+            self.refresh_tokens.add(refresh_token)
+            now = clock.now(dt.UTC)
+            self.token_grants[token] = _grant("access", now, now, issued.scope)
+            self.token_grants[refresh_token] = _grant("refresh", now, now, issued.scope)
             self.tokens_issued += 1
         return Response.json(
             200,
@@ -863,6 +912,57 @@ class LinkedInRestApi:
                 "scope": issued.scope,
             },
         )
+
+    def introspect_token(self, request: Request, _match) -> Response:
+        """LinkedIn's token introspection (learn.microsoft.com/linkedin/shared/authentication/token-introspection): a
+        form POST of client_id, client_secret and token, answered 200 with
+        {"active", "client_id", "authorized_at", "created_at", "status", "expires_at", "scope", "auth_type"}: times in
+        epoch seconds, status one of "active", "expired" ("due to the expires_at TTL") and "revoked", scope
+        comma-separated, auth_type "3L" for a member's token. Its status codes: 400 "Invalid client id or token", 401
+        "Invalid client secret"; a token of another app, asked about with valid credentials, is 200 with "active":
+        false (the sandbox has one app, so it never answers that). The page shows no error body: the sandbox answers
+        the OAuth error shape of LinkedIn's token endpoint, {"error", "error_description"} (authorization-code-flow,
+        "API Error Details").
+
+        The page introspects "all tokens"; a refresh token is answered as an access token is, with its own expiry
+        (365 days from the sign-in). A token the sandbox revoked (no longer in `valid_tokens` or `refresh_tokens`)
+        or marked expired (`expired_tokens`) says so."""
+        form = request.form
+        token = form.get("token", "")
+        with self._lock:
+            grant = self.token_grants.get(token)
+            revoked = grant is not None and token not in (
+                self.valid_tokens if grant.kind == "access" else self.refresh_tokens
+            )
+            marked_expired = token in self.expired_tokens
+        if form.get("client_id") != SANDBOX_CLIENT_ID or grant is None:
+            return Response.json(400, {"error": "invalid_request", "error_description": "Invalid client id or token"})
+        if form.get("client_secret") != SANDBOX_CLIENT_SECRET:
+            return Response.json(401, {"error": "invalid_client", "error_description": "Invalid client secret"})
+        status = "revoked" if revoked else "expired" if marked_expired or self._expired(token) else "active"
+        return Response.json(
+            200,
+            {
+                "active": status == "active",
+                "client_id": SANDBOX_CLIENT_ID,
+                "authorized_at": int(grant.authorized_at.timestamp()),
+                "created_at": int(grant.created_at.timestamp()),
+                "status": status,
+                "expires_at": int(grant.expires_at.timestamp()),
+                "scope": ",".join(grant.scope.split()),
+                "auth_type": "3L",
+            },
+        )
+
+
+def _grant(kind: str, authorized_at: dt.datetime, created_at: dt.datetime, scope: str) -> _TokenGrant:
+    """A token issued at `created_at` for a sign-in at `authorized_at`: an access token lives 60 days from its
+    issue, a refresh token 365 days from the sign-in."""
+    if kind == "access":
+        expires_at = created_at + dt.timedelta(seconds=ACCESS_TOKEN_SECONDS)
+    else:
+        expires_at = authorized_at + dt.timedelta(seconds=REFRESH_TOKEN_SECONDS)
+    return _TokenGrant(kind, authorized_at, created_at, expires_at, scope)
 
 
 def granted_tokens(number: int) -> tuple[str, str]:
