@@ -60,7 +60,12 @@ class Scrubber:
     that removes them: made once for a stream of texts (a sync's staging lines), called per text."""
 
     def __init__(self, extra: Iterable[str | None] = ()):
-        secrets = {*secret_settings(os.environ), *_remembered, *(s for s in extra if s and len(s) >= MIN_SECRET_LENGTH)}
+        self._extra = {s for s in extra if s and len(s) >= MIN_SECRET_LENGTH}
+        self._learn()
+
+    def _learn(self) -> None:
+        self._remembered_count = len(_remembered)
+        secrets = {*secret_settings(os.environ), *_remembered, *self._extra}
         # longest first: a secret that contains another is replaced whole
         self._patterns = [_secret_pattern(secret) for secret in sorted(secrets, key=len, reverse=True)]
 
@@ -69,6 +74,10 @@ class Scrubber:
         [redacted]."""
         if not text:
             return text
+        if len(_remembered) != self._remembered_count:
+            # a secret obtained since the scrub was made (a Page token read mid-sync, while its rows are staged
+            # by a scrub made before the sync began): known from now on
+            self._learn()
         for core, pattern in self._patterns:
             if core is None or core in text:
                 text = pattern.sub(REDACTED, text)

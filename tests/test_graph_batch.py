@@ -16,7 +16,7 @@ from facebook_business.session import FacebookSession
 from connectors.graph import regain_seconds_by_business
 from connectors.graph.organic import graph_error
 from connectors.instagram.client import InstagramClient
-from connectors.sandbox.facebook_pages import SANDBOX_PAGE_TOKEN
+from connectors.sandbox.facebook_pages import SANDBOX_PAGE_TOKEN, page_token
 from connectors.sandbox.graph_usage import business_of
 from connectors.sandbox.instagram_figures import instagram_accounts
 from connectors.sandbox.organic_figures import facebook_pages
@@ -44,9 +44,10 @@ def reach_call(account_id: str, day: dt.date) -> dict:
 def test_each_request_of_a_batch_is_answered_in_order_as_it_would_be_alone(sandbox, yesterday):
     account = instagram_accounts(sandbox.advertiser)[0]
     page = facebook_pages(sandbox.advertiser)[0]
+    # The Page is read with its own Page token, the request's own (Graph takes one per request of a batch)
     calls = [
         reach_call(account.id, yesterday),
-        {"method": "GET", "relative_url": f"{page.id}?fields=followers_count"},
+        {"method": "GET", "relative_url": f"{page.id}?fields=followers_count&access_token={page_token(page.id)}"},
         reach_call(account.id, yesterday - dt.timedelta(days=1)),
     ]
 
@@ -56,14 +57,25 @@ def test_each_request_of_a_batch_is_answered_in_order_as_it_would_be_alone(sandb
     entries = answered.json()
     assert [entry["code"] for entry in entries] == [200, 200, 200]
     for call, entry in zip(calls, entries, strict=True):
+        own_token = "access_token=" in call["relative_url"]
         alone = requests.get(
             f"{sandbox.base_url}/{VERSION}/{call['relative_url']}",
-            params={"access_token": SANDBOX_PAGE_TOKEN},
+            params={} if own_token else {"access_token": SANDBOX_PAGE_TOKEN},
             timeout=30,
         )
         assert json.loads(entry["body"]) == alone.json(), "a body is the lone answer, as a JSON string"
         assert {"name": "Content-Type", "value": "application/json"} in entry["headers"]
     assert json.loads(entries[1]["body"])["id"] == page.id
+
+
+def test_a_page_read_in_a_batch_with_the_system_users_token_is_refused_as_meta_refuses_it(sandbox):
+    page = facebook_pages(sandbox.advertiser)[0]
+
+    entries = post_batch(sandbox, [{"method": "GET", "relative_url": f"{page.id}/insights?metric=page_follows"}]).json()
+
+    assert entries[0]["code"] == 400
+    error = json.loads(entries[0]["body"])["error"]
+    assert (error["code"], error["message"]) == (190, "(#190) This method must be called with a Page Access Token")
 
 
 def test_a_failing_request_carries_its_own_error_while_the_others_complete(sandbox, yesterday):

@@ -11,7 +11,7 @@ from connectors import clock
 from connectors.errors import PlatformAuthError
 from connectors.facebook_pages.client import FacebookPagesSettings, check_access
 from connectors.meta_ads.discovery import discover, exchange_for_long_lived, token_warnings
-from connectors.sandbox.facebook_pages import PAGE_WITHOUT_ANALYZE_ID, SANDBOX_PAGE_TOKEN
+from connectors.sandbox.facebook_pages import PAGE_WITHOUT_ANALYZE_ID, SANDBOX_PAGE_TOKEN, page_token
 from connectors.sandbox.instagram_figures import instagram_accounts
 from connectors.sandbox.meta_ads import (
     EXPIRING_TOKEN_DAYS,
@@ -168,3 +168,29 @@ def test_an_invalid_token_fails_the_listing_naming_the_setting_and_never_the_tok
 
     assert "META_ACCESS_TOKEN" in str(refused.value) and "Generate new token" in str(refused.value)
     assert bad_token not in str(refused.value)
+
+
+def test_a_page_token_lists_the_one_page_it_is_for_with_its_instagram_account(sandbox):
+    page, account = facebook_pages(sandbox.advertiser)[0], instagram_accounts(sandbox.advertiser)[0]
+    env = {**sandbox_settings(sandbox), "META_PAGE_ACCESS_TOKEN": page_token(page.id)}
+
+    found = discover(env).found
+
+    assert [(f.id, f.name, f.problem) for f in found if f.setting == "META_PAGE_IDS"] == [(page.id, page.name, None)]
+    assert [(f.id, f.parent) for f in found if f.setting == "INSTAGRAM_ACCOUNT_IDS"] == [(account.id, page.name)]
+    assert len([f for f in found if f.setting == "META_AD_ACCOUNT_IDS"]) == len(sandbox.advertiser.meta_accounts)
+    assert sandbox.facebook_pages.page_token_reads == {}, "discovery asks no Page for its token"
+
+
+def test_a_refused_pages_listing_keeps_the_ad_accounts_and_says_why(sandbox):
+    env = {**sandbox_settings(sandbox), "META_PAGE_ACCESS_TOKEN": "not-a-token-of-this-app"}
+
+    discovery = discover(env)
+
+    ad_accounts = [f.id for f in discovery.found if f.setting == "META_AD_ACCOUNT_IDS"]
+    assert ad_accounts == [f"act_{a.id}" for a in sandbox.advertiser.meta_accounts]
+    assert not [f for f in discovery.found if f.setting == "META_PAGE_IDS"]
+    assert any(
+        "cannot list your Facebook Pages" in w.message and "META_PAGE_ACCESS_TOKEN" in w.message
+        for w in discovery.warnings
+    )

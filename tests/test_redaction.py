@@ -14,6 +14,7 @@ from connectors.redaction import (
     SECRET_SETTING,
     Scrubber,
     excerpt,
+    remember,
     scrub,
     scrub_every_log_record,
     stored_line,
@@ -191,3 +192,13 @@ def test_a_refused_refresh_quoting_the_secrets_at_the_cut_leaves_no_part_of_them
     message = str(raised.value)
     assert "The gateway refused" in message and "LINKEDIN_REFRESH_TOKEN" in message
     assert SANDBOX_REFRESH_TOKEN[:6] not in message and SANDBOX_CLIENT_SECRET[:6] not in message
+
+
+def test_a_secret_remembered_after_a_scrub_was_made_is_scrubbed_by_it_too():
+    # a sync's staging scrub is made before the sync reads its Pages' tokens
+    scrubbing = Scrubber()
+    page_token = "EAAlateArrivingPageToken0123"
+
+    remember(page_token)
+
+    assert scrubbing(f'{{"note": "token {page_token}"}}') == '{"note": "token [redacted]"}'

@@ -22,6 +22,15 @@ Meta keeps Page insights two years ("Only the last two years of insights data is
 reference, developers.facebook.com/docs/graph-api/reference/insights; older ranges come back empty, not as an
 error): ``earliest_day`` keeps a backfill from replacing older stored days with nothing.
 
+Tokens: Page insights, posts and video insights need the Page's own Page token ("a Page access token requested by
+a person who can perform the ANALYZE task on the Page", Page Insights reference; Graph refuses a user's or system
+user's token with "(#190) This method must be called with a Page Access Token", pablobarbera/Rfacebook#174). So the
+client asks each Page's token once, ``GET /{page_id}?fields=access_token`` with the configured token (the Pages'
+system user's, META_PAGE_ACCESS_TOKEN, else META_ACCESS_TOKEN), keeps it for the process (``PAGE_TOKENS``: one call
+per Page per run), registers it for redaction the moment it is read, and reads the Page with it. A configured
+token that is already that Page's token answers itself and is used as is. A Page Meta gives no token for fails
+alone, with PAGE_TOKEN_ADVICE.
+
 Errors (classified in ``graph/organic.py``, shared with Instagram): a retired metric fails the whole request with code 100 "The value must be a valid insights metric": the
 connector names the metric and its replacement (RETIRED_METRICS). A Page token without ``read_insights`` /
 ``pages_read_engagement`` (code 10, 200-299) fails that Page only, naming it and the permission; an expired
@@ -34,24 +43,33 @@ import dataclasses
 import datetime as dt
 import json
 import os
+import time
 import urllib.parse
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import cast
 
 from facebook_business.adobjects.page import Page
-from facebook_business.api import Cursor
+from facebook_business.api import Cursor, FacebookAdsApi
 from facebook_business.exceptions import FacebookRequestError
 
 from connectors import clock
-from connectors.errors import MalformedPayloadError, PlatformConfigError
-from connectors.graph.organic import DEFAULT_GRAPH_URL, TOKEN_SETTINGS, OrganicGraphClient, ids_and_token
+from connectors.errors import MalformedPayloadError, PlatformAuthError, PlatformConfigError
+from connectors.graph import MISSING_PAGE_TASK, PERMISSION_CODES, graph_api
+from connectors.graph.organic import (
+    DEFAULT_GRAPH_URL,
+    PAGE_TOKENS,
+    TOKEN_SETTINGS,
+    OrganicGraphClient,
+    ids_and_token,
+)
 from connectors.platform import (
     AccessCheck,
     RecordSlice,
     check_slices,
     fetch_slices,
 )
+from connectors.redaction import remember
 from connectors.retry import Backoff
 
 PLATFORM = "facebook_pages"
@@ -127,6 +145,18 @@ PAGE_TASK_ADVICE = (
     "permissions read_insights and pages_read_engagement; then generate the token again (Users → System users → "
     "Generate new token) and set META_PAGE_ACCESS_TOKEN (or META_ACCESS_TOKEN)."
 )
+# Where a Page's token comes from: `GET /{page_id}?fields=access_token` with the token of a user (or system user)
+# holding a task on the Page ("Only returned if the User making the request has a role (other than Live Contributor)
+# on the Page", developers.facebook.com/docs/graph-api/reference/page/; developers.facebook.com/docs/pages/
+# access-tokens), with pages_show_list and pages_read_engagement (developers.facebook.com/docs/pages-api/
+# getting-started, "Get a Page Access Token"). What to grant when Meta gives none:
+PAGE_TOKEN_ADVICE = (
+    "Meta gives a Page's token only to a token whose user has a task on that Page. Grant it in Meta Business "
+    "Settings: Accounts → Pages → this Page → Assign people (or Add people) → the system user (or person) whose "
+    'token this is → the task "View Page performance" (Graph\'s ANALYZE); the token needs the permissions '
+    "pages_show_list, pages_read_engagement and read_insights (Users → System users → Generate new token, tick "
+    "them). Then set META_PAGE_ACCESS_TOKEN (or META_ACCESS_TOKEN) to that token, or to this Page's own Page token."
+)
 MAX_DAYS_PER_REQUEST = 90  # "Only 90 days of insights can be viewed at one time" (Page Insights reference)
 
 RAW_COLUMNS = {
@@ -199,12 +229,73 @@ class FacebookPagesClient(OrganicGraphClient):
     PERMISSION_ADVICE = "a Page token from a user with a task on the Page"
     TASK_ADVICE = PAGE_TASK_ADVICE
 
+    def __init__(self, settings: FacebookPagesSettings, sleep: Callable[[float], None] = time.sleep):
+        super().__init__(settings, sleep)
+        # The session of the Page being read, with its Page token: one at a time, as the Pages are read one after
+        # another (fetch_slices), so a run over many Pages holds one connection pool, not one per Page.
+        self._page_session: tuple[str, FacebookAdsApi] | None = None
+
+    def close(self) -> None:
+        if self._page_session is not None:
+            self._page_session[1]._session.requests.close()
+        super().close()
+
+    def _api_for(self, page_id: str) -> FacebookAdsApi:
+        """The session that reads `page_id` with its own Page token (see the module docstring)."""
+        if self._page_session is not None and self._page_session[0] == page_id:
+            return self._page_session[1]
+        token = self._page_token(page_id)
+        if self._page_session is not None:
+            self._page_session[1]._session.requests.close()
+        self._page_session = (page_id, graph_api(token, self.settings.graph_url))
+        return self._page_session[1]
+
+    def _page_token(self, page_id: str) -> str:
+        """The Page's token: kept from earlier in the process, or asked with the configured token (which answers
+        itself when it already is the Page's token)."""
+        graph_url, token = self.settings.graph_url, self.settings.access_token
+        if (kept := PAGE_TOKENS.get(graph_url, token, page_id)) is not None:
+            return kept
+        answer = self._call(page_id, lambda: self._ask_page_token(page_id))
+        page_token = answer.get("access_token") if isinstance(answer, dict) else None
+        if not isinstance(page_token, str) or not page_token:
+            raise PlatformAuthError(
+                PLATFORM,
+                f"Meta gave no Page token for Facebook Page {page_id}: the token's user has no task (role) on it. {PAGE_TOKEN_ADVICE}",
+                page_id,
+            )
+        remember(page_token)  # scrubbed from every text from now on, before anything could write it
+        PAGE_TOKENS.keep(graph_url, token, page_id, page_token)
+        return page_token
+
+    def _ask_page_token(self, page_id: str) -> Mapping:
+        """`GET /{page_id}?fields=access_token` with the configured token. A permission refusal (the token lacks
+        pages_read_engagement or pages_show_list, or its user the task) is said with what to grant; any other
+        error is left to `_call`."""
+        refusal = None
+        try:
+            return self._api.call("GET", (page_id,), params={"fields": "access_token"}).json() or {}
+        except FacebookRequestError as error:
+            code, subcode = error.api_error_code(), error.api_error_subcode()
+            if code not in PERMISSION_CODES and (code, subcode) != MISSING_PAGE_TASK:
+                raise
+            refusal = f"code {code}: {error.api_error_message() or error.http_status()}"
+        # Raised outside the except block: the SDK's exception carries the token and is not chained.
+        raise PlatformAuthError(
+            PLATFORM,
+            f"Meta would not give the Page token of Facebook Page {page_id} ({refusal}). {PAGE_TOKEN_ADVICE}",
+            page_id,
+        )
+
     def daily_insights(self, page_id: str, since: dt.date, until: dt.date) -> Iterator[dict]:
         """One record per day of [since, until] that Meta has figures for; failures leave as a PlatformError."""
         start = since
         while start <= until:
             end = min(until, start + dt.timedelta(days=MAX_DAYS_PER_REQUEST - 1))
-            entries = self._call(page_id, lambda s=start, e=end: self._insights(page_id, self.settings.metrics, s, e))
+            api = self._api_for(page_id)
+            entries = self._call(
+                page_id, lambda a=api, s=start, e=end: self._insights(a, page_id, self.settings.metrics, s, e)
+            )
             yield from parse_page_insights(entries, page_id, start, end)
             start = end + dt.timedelta(days=1)
 
@@ -229,7 +320,8 @@ class FacebookPagesClient(OrganicGraphClient):
         followed = set()
         while request is not None:
             followed.add(repr(request))
-            answer = self._call(page_id, lambda r=request: self._api.call("GET", r[0], params=r[1]).json())
+            api = self._api_for(page_id)
+            answer = self._call(page_id, lambda a=api, r=request: a.call("GET", r[0], params=r[1]).json())
             for post in answer.get("data") or []:
                 record = parse_page_post(post, page_id, since, until)
                 if record is not None:
@@ -262,9 +354,10 @@ class FacebookPagesClient(OrganicGraphClient):
             return record
         video_id, is_reel = video
         metrics = REEL_METRICS if is_reel else VIDEO_METRICS
+        api = self._api_for(page_id)  # the video is the Page's: read with its Page token
         answer = self._call(
             page_id,
-            lambda: self._api.call("GET", (video_id, "video_insights"), params={"metric": ",".join(metrics)}).json(),
+            lambda: api.call("GET", (video_id, "video_insights"), params={"metric": ",".join(metrics)}).json(),
         )
         values = {
             entry.get("name"): (entry.get("values") or [{}])[0].get("value") for entry in answer.get("data") or []
@@ -275,15 +368,18 @@ class FacebookPagesClient(OrganicGraphClient):
 
     def follower_total(self, page_id: str, *_window) -> Iterator[dict]:
         """The one record of the Page's follower total as it stands now (whatever the window)."""
-        node = self._call(page_id, lambda: Page(page_id, api=self._api).api_get(fields=["followers_count"]))
+        api = self._api_for(page_id)
+        node = self._call(page_id, lambda: Page(page_id, api=api).api_get(fields=["followers_count"]))
         yield parse_follower_total(node.export_all_data(), page_id)
 
     def check_page(self, page_id: str) -> None:
         """One cheap call needing the same permissions as a sync: yesterday's follower total."""
         yesterday = clock.yesterday()
-        self._call(page_id, lambda: self._insights(page_id, ("page_follows",), yesterday, yesterday))
+        api = self._api_for(page_id)
+        self._call(page_id, lambda: self._insights(api, page_id, ("page_follows",), yesterday, yesterday))
 
-    def _insights(self, page_id: str, metrics, since: dt.date, until: dt.date) -> list[dict]:
+    @staticmethod
+    def _insights(api: FacebookAdsApi, page_id: str, metrics, since: dt.date, until: dt.date) -> list[dict]:
         params = {
             "metric": list(metrics),
             "period": "day",
@@ -294,7 +390,7 @@ class FacebookPagesClient(OrganicGraphClient):
             # The SDK's type checker declares `metric` as list<Object> and warns about any list of names it is given.
             warnings.filterwarnings("ignore", message="value of metric might not be compatible")
             # Neither batched nor pending: the SDK returns a Cursor over the answer.
-            cursor = cast(Cursor, Page(page_id, api=self._api).get_insights(params=params))
+            cursor = cast(Cursor, Page(page_id, api=api).get_insights(params=params))
         entries = []
         while len(cursor):  # the one page of this range: `paging.next` is the next range, not more of this one
             entries.append(next(cursor).export_all_data())
@@ -321,7 +417,7 @@ class FacebookPagesClient(OrganicGraphClient):
     def _refused_alone(self, page_id: str, metric: str) -> bool:
         yesterday = clock.yesterday()
         try:
-            self._insights(page_id, (metric,), yesterday, yesterday)
+            self._insights(self._api_for(page_id), page_id, (metric,), yesterday, yesterday)
         except FacebookRequestError as error:
             return error.api_error_code() == 100 and INVALID_METRIC_MESSAGE in (error.api_error_message() or "")
         return False

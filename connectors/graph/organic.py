@@ -26,13 +26,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 
 import requests
-from facebook_business.api import FacebookAdsApiBatch, FacebookResponse
+from facebook_business.api import FacebookAdsApi, FacebookAdsApiBatch, FacebookResponse
 from facebook_business.exceptions import FacebookRequestError
 
 from connectors import clock
@@ -131,6 +132,41 @@ class BusinessThrottles:
 BUSINESS_THROTTLES = BusinessThrottles()
 
 
+class PageTokens:
+    """The Page tokens got in this process (`GET /{page_id}?fields=access_token`), so that a run asks each Page's
+    once for all its sources and tables, not once per client. Keyed by Graph URL, the Page and a digest of the
+    token they were got with: another token (or another Graph) asks again. Held in memory only, as the settings'
+    own tokens are; every one is registered for redaction when it is read (connectors/redaction.py)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._tokens: dict[tuple[str, str, str], str] = {}
+
+    @staticmethod
+    def _key(graph_url: str, token: str, page_id: str) -> tuple[str, str, str]:
+        return graph_url, hashlib.sha256(token.encode()).hexdigest(), page_id
+
+    def get(self, graph_url: str, token: str, page_id: str) -> str | None:
+        with self._lock:
+            return self._tokens.get(self._key(graph_url, token, page_id))
+
+    def keep(self, graph_url: str, token: str, page_id: str, page_token: str) -> None:
+        with self._lock:
+            self._tokens[self._key(graph_url, token, page_id)] = page_token
+
+    def forget(self, graph_url: str, token: str, page_id: str) -> None:
+        with self._lock:
+            self._tokens.pop(self._key(graph_url, token, page_id), None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._tokens.clear()
+
+
+# One per process, as BUSINESS_THROTTLES.
+PAGE_TOKENS = PageTokens()
+
+
 class OrganicGraphClient:
     """One SDK session, and every Graph call made through `_call`; `sleep` is the clock it waits with."""
 
@@ -149,6 +185,12 @@ class OrganicGraphClient:
 
     def close(self) -> None:
         self._api._session.requests.close()
+
+    def _api_for(self, object_id: str) -> FacebookAdsApi:
+        """The session that reads `object_id` (its batches included): the settings' token's, unless a source reads
+        an object with a token of its own (a Facebook Page with its Page token)."""
+        del object_id
+        return self._api
 
     def retired_metric_error(self, object_id: str, message: str, metrics: tuple[str, ...]) -> PlatformError | None:
         """The error for Graph's refusal of a metric (code 100), naming it and its replacement; None when
@@ -242,7 +284,7 @@ class OrganicGraphClient:
         """One batch of the requests at `indices` not yet answered; their answers go into `answers`. The first
         error Graph answered that is not an item's own is raised as the SDK raises a lone call's; a batch that
         answered none of its requests (out of time) is a transient failure."""
-        batch = self._api.new_batch()
+        batch = self._api_for(object_id).new_batch()
         failures: dict[int, FacebookResponse] = {}
         asked = [index for index in indices if index not in answers]
         for index in asked:

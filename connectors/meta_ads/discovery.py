@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, cast
 
 import requests
@@ -63,6 +63,12 @@ AD_ACCOUNT_FIELDS = ["id", "account_id", "name", "currency", "timezone_name", "a
 # with-page-insights-api/: "A Facebook page in which you can perform the ANALYZE task").
 ANALYZE_TASK = "ANALYZE"
 PAGE_FIELDS = ["id", "name", "tasks", "instagram_business_account{id,username,name}"]
+# A Page token's /me is its Page, which has no `accounts` edge: Graph answers code 100 "(#100) Tried accessing
+# nonexisting field (accounts) on node type (Page)" (spring-projects/spring-social-facebook#163, sns-sdks/
+# python-facebook#219). Such a token is read as the one Page it is for, through /me with these fields (no `tasks`:
+# a Page has none of its own). Discovery never asks for `access_token`: it needs no Page's token.
+PAGE_NODE_TYPE = "on node type (Page)"
+PAGE_TOKEN_PAGE_FIELDS = "id,name,instagram_business_account{id,username,name}"
 # What each source reads with (README, the settings table), and /me/accounts's own permission to list the Pages
 # ("Needs a User access token with pages_show_list": developers.facebook.com/docs/graph-api/reference/user/accounts/).
 PERMISSIONS = (
@@ -96,7 +102,14 @@ def discover(env: Mapping[str, str]) -> Discovery:
         warnings.extend(token_warnings(ads_token, graph_url, "META_ACCESS_TOKEN", app_id, app_secret))
     if page_setting is not None:
         page_token = env[page_setting].strip()
-        found.extend(_pages_and_instagram_accounts(page_token, graph_url, page_setting))
+        try:
+            found.extend(_pages_and_instagram_accounts(page_token, graph_url, page_setting))
+        except PlatformError as refused:
+            if not ads_token:
+                raise
+            # The ad accounts were listed: they stay, and the Pages' refusal is said (as LinkedIn's discovery keeps
+            # the listing that answered, connectors/linkedin_ads/discovery.py).
+            warnings.append(CheckWarning(f"{refused} Until then, social-roi connect cannot list your Facebook Pages."))
         if page_token != ads_token:
             warnings.extend(token_warnings(page_token, graph_url, page_setting, app_id, app_secret))
     return Discovery(found=tuple(found), warnings=tuple(warnings))
@@ -141,8 +154,9 @@ def _pages_and_instagram_accounts(token: str, graph_url: str, setting: str) -> I
             lambda: me.get_accounts(fields=PAGE_FIELDS, params={"limit": LISTING_PAGE_SIZE}),
             "the Facebook Pages",
             setting,
+            for_a_page_token=lambda: [api.call("GET", ("me",), params={"fields": PAGE_TOKEN_PAGE_FIELDS}).json()],
         )
-        pages = [page.export_all_data() for page in listing]
+        pages = [page if isinstance(page, Mapping) else page.export_all_data() for page in listing]
     finally:
         api._session.requests.close()
     # Imported here, not above: facebook_pages/__init__.py imports this module for its credential warnings.
@@ -172,9 +186,23 @@ def _pages_and_instagram_accounts(token: str, graph_url: str, setting: str) -> I
             )
 
 
-def _listed(listing: Callable[[], object], what: str, setting: str) -> Iterator:
+def _listed(
+    listing: Callable[[], object],
+    what: str,
+    setting: str,
+    for_a_page_token: Callable[[], Iterable] | None = None,
+) -> Iterator:
     """Every object of the SDK Cursor `listing()` returns (it reads the first page at once, the others as they are
-    reached), Graph's refusals as our errors naming `setting` and the fix."""
+    reached), Graph's refusals as our errors naming `setting` and the fix. A listing a Page token cannot make (see
+    PAGE_NODE_TYPE) is `for_a_page_token()` instead, when given."""
+    if for_a_page_token is not None:
+        try:
+            yield from _listed(listing, what, setting)
+            return
+        except _PageTokenListing:
+            pass
+        yield from _listed(for_a_page_token, what, setting)
+        return
     try:
         with warnings.catch_warnings():
             # The SDK checks a field list against its own, which lacks the fields /me/accounts adds to each Page
@@ -184,12 +212,18 @@ def _listed(listing: Callable[[], object], what: str, setting: str) -> Iterator:
         return
     except FacebookRequestError as error:
         problem = _listing_error(error, what, setting)
+        if error.api_error_code() == 100 and PAGE_NODE_TYPE in (error.api_error_message() or ""):
+            problem = _PageTokenListing()
     except requests.RequestException as error:
         problem = TransientPlatformError(
             PLATFORM, f"Could not reach Meta to list {what} ({type(error).__name__}). Rerun `connect` later."
         )
     # Raised outside the except blocks: the SDK's exception (which carries the request, token included) is not chained.
     raise problem
+
+
+class _PageTokenListing(Exception):
+    """A listing refused because the token is a Page's (see PAGE_NODE_TYPE)."""
 
 
 def _listing_error(error: FacebookRequestError, what: str, setting: str) -> PlatformError:

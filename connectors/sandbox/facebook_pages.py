@@ -32,11 +32,32 @@ between since and until); a retired metric anywhere in ``metric`` fails the whol
 "(#100) The value must be a valid insights metric" (the deprecated-metrics list,
 developers.facebook.com/docs/platforminsights/page/deprecated-metrics/; github.com/airbytehq/airbyte/pull/84408).
 
+Tokens, as Meta documents them: Page insights need "a Page access token requested by a person who can perform the
+ANALYZE task on the Page" (developers.facebook.com/docs/platforminsights/page; "As of February 5, 2018 all metrics
+require a page access token of the page of which the insights are being queried", quoted in bufferapp/facebook-
+api-wrapper#11). So every Page read here (insights, published_posts, video_insights, the Page node's fields) takes
+that Page's own Page token only; any other token the sandbox issued (the system user's, a user's, another Page's)
+is refused with HTTP 400 {"error": {"message": "(#190) This method must be called with a Page Access Token", "type":
+"OAuthException", "code": 190, "fbtrace_id": ...}} (the whole body of a real refusal in halsandr/Facebook_Connector#1;
+the same message in pablobarbera/Rfacebook#174 and facebook/facebook-php-business-sdk#428). A Page token comes from
+``GET /{page_id}?fields=access_token`` or ``/me/accounts?fields=access_token,...`` with the token of a user (or
+system user) holding the Page ("It's just a simple call to /{page-id}?fields=access_token", facebook/facebook-java-
+business-sdk#21; developers.facebook.com/docs/pages/access-tokens); the field is "Only returned if the User making
+the request has a role (other than Live Contributor) on the Page" (Page reference, developers.facebook.com/docs/
+graph-api/reference/page/), so a token whose user holds no role on the Page gets the node without it. Asked with
+the Page's own token, the field answers that same token (the sandbox's choice: Meta does not document it). With a
+Page token, ``/me`` is the Page and ``/me/accounts`` fails "(#100) Tried accessing nonexisting field (accounts) on
+node type (Page)" (spring-projects/spring-social-facebook#163, sns-sdks/python-facebook#219). ``page_token_reads``
+counts the tokens handed out per Page. debug_token says of a Page token "type": "PAGE" with the Page as its
+"profile_id" (meta_ads.py, token_info).
+
 Fault kinds (``sandbox.faults.arm("facebook_pages", kind, ...)``): ``retired_metric`` (metric=<a current metric
 name>: Meta retires it, as it does a few each year) and ``page_permission_denied`` (page=<page id>, or every Page
 without it: the Page token lacks ``read_insights`` / ``pages_read_engagement``; code 10) and ``repeated_next``
 (a posts page whose ``next`` names that same page, as paging APIs have been seen to answer: microsoftgraph/
-microsoft-graph-docs issue #4897; Meta documents no such answer). Arm them with
+microsoft-graph-docs issue #4897; Meta documents no such answer) and ``page_token_refused`` (page=<page id>, or
+every Page: ``?fields=access_token`` is refused with code 10, as for a token without pages_read_engagement). Arm
+them with
 ``times=None`` to keep them for the whole test.
 """
 
@@ -44,6 +65,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import re
 import threading
 import urllib.parse
@@ -70,6 +92,9 @@ FAULT_PLATFORM = "facebook_pages"
 # Meta's samples; Meta documents no alphabet), so this one is written the same as is, percent-encoded and
 # JSON-escaped: the encodings of a secret are exercised by LinkedIn's (linkedin_ads.py) and the SMTP password.
 SANDBOX_PAGE_TOKEN = "sandbox-page-token"
+# What the system user's token answers for a Page's `access_token` (page_token): a token of the Page itself, not a
+# string that contains SANDBOX_PAGE_TOKEN (a test finding one would then prove nothing).
+PAGE_TOKEN_PREFIX = "sandbox-token-of-page-"
 MAX_RANGE_DAYS = 93
 # What the system user may do on each of the advertiser's Pages: every task (the Page tasks of /me/accounts,
 # developers.facebook.com/docs/pages-api/manage-pages: "the tasks you can perform on each page").
@@ -127,6 +152,25 @@ RETIRED_METRICS = {
 }
 
 
+def page_token(page_id: str) -> str:
+    """The Page token of one Page: deterministic, so that a test can look for it in what the pipeline wrote."""
+    return PAGE_TOKEN_PREFIX + hashlib.sha256(f"page-token:{page_id}".encode()).hexdigest()[:24]
+
+
+PAGE_TOKEN_REFUSAL = "(#190) This method must be called with a Page Access Token"
+
+
+def held_pages(advertiser) -> list[FacebookPage]:
+    """Every Page the system user holds: the advertiser's, then the one without ANALYZE."""
+    extra = FacebookPage(
+        id=PAGE_WITHOUT_ANALYZE_ID,
+        name=f"{advertiser.brand} Community",
+        timezone="America/Los_Angeles",
+        started_with_followers=1_200,
+    )
+    return [*facebook_pages(advertiser), extra]
+
+
 def environment(sandbox) -> dict[str, str]:
     """The settings that point the Facebook Pages connector at this sandbox: every Page, with a Page token."""
     return {
@@ -142,6 +186,8 @@ class FacebookPagesApi:
         self.advertiser = sandbox.advertiser
         # Every insights request: (page id, metrics asked for).
         self.requests: list[tuple[str, list[str]]] = []
+        # Every Page token handed out, by Page id: how many times `?fields=access_token` or /me/accounts answered it.
+        self.page_token_reads: dict[str, int] = {}
         # (today, restatements) → the history's posts by their video's id (_post_of_video)
         self._videos_lock = threading.Lock()
         self._videos_of_history: tuple[tuple | None, dict[str, PagePost]] = (None, {})
@@ -151,6 +197,7 @@ class FacebookPagesApi:
         ids = "|".join(page.id for page in self._held_pages())
         return [
             ("GET", re.compile(rf"^/{VERSION}/me/accounts$"), self.my_pages),
+            ("GET", re.compile(rf"^/{VERSION}/me$"), self.me),
             ("GET", re.compile(rf"^/{VERSION}/({ids})/insights$"), self.page_insights),
             ("GET", re.compile(rf"^/{VERSION}/({ids})/published_posts$"), self.published_posts),
             ("GET", re.compile(rf"^/{VERSION}/({ids})$"), self.page_node),
@@ -158,17 +205,38 @@ class FacebookPagesApi:
         ]
 
     def _held_pages(self) -> list[FacebookPage]:
-        """Every Page the system user holds: the advertiser's, then the one without ANALYZE."""
-        extra = FacebookPage(
-            id=PAGE_WITHOUT_ANALYZE_ID,
-            name=f"{self.advertiser.brand} Community",
-            timezone="America/Los_Angeles",
-            started_with_followers=1_200,
-        )
-        return [*facebook_pages(self.advertiser), extra]
+        return held_pages(self.advertiser)
 
     def _page(self, page_id: str) -> FacebookPage:
         return next(page for page in self._held_pages() if page.id == page_id)
+
+    def page_of_token(self, token: str | None) -> FacebookPage | None:
+        """The held Page `token` is the Page token of, if any."""
+        return next((page for page in self._held_pages() if token and token == page_token(page.id)), None)
+
+    def _holds_pages(self, token: str | None) -> bool:
+        """Whether `token`'s user is the system user assigned the Pages (SANDBOX_PAGE_TOKEN's)."""
+        return token == SANDBOX_PAGE_TOKEN
+
+    def _known_token(self, token: str | None) -> bool:
+        """A token the sandbox issued: the Page-holding system user's, the Meta sandbox's, or a Page's."""
+        return (
+            token == SANDBOX_PAGE_TOKEN
+            or token in self.sandbox.meta.valid_tokens
+            or self.page_of_token(token) is not None
+        )
+
+    def me(self, request, _match):
+        """`GET /me`: the token's node. With a Page token, the Page (fields as on the Page node); with a user's or
+        system user's token, that user ({id, name})."""
+        token = request.param("access_token")
+        if (page := self.page_of_token(token)) is not None:
+            wanted = [name for name in _top_level_fields(request.param("fields") or "name") if name != "access_token"]
+            return Response.json(200, self._page_fields(page, wanted))
+        if not self._known_token(token):
+            return _graph_error(400, "Invalid OAuth access token - Cannot parse access token", 190)
+        info = self.sandbox.meta.token_info(token) or {}
+        return Response.json(200, {"name": "social-roi sandbox user", "id": info.get("user_id", "")})
 
     def _instagram_account(self, page: FacebookPage) -> InstagramAccount | None:
         """The Instagram professional account connected to the Page: the advertiser's n-th Page has its n-th account
@@ -186,11 +254,14 @@ class FacebookPagesApi:
         caller that asks for it. `instagram_business_account` is the connected Instagram professional account, its
         `id` or the subfields asked for in braces (`instagram_business_account{id,username,name}`, field
         expansion: developers.facebook.com/docs/graph-api/guides/field-expansion), absent for a Page with none.
-        The sandbox's Page token is the system user's that holds the Pages; the ad token's system user holds none."""
+        The sandbox's Page token is the system user's that holds the Pages; the ad token's system user holds none. A
+        Page token has no `accounts` edge: its /me is a Page (see the module docstring)."""
         token = request.param("access_token")
-        if token != SANDBOX_PAGE_TOKEN and token not in self.sandbox.meta.valid_tokens:
+        if self.page_of_token(token) is not None:
+            return _graph_error(400, "(#100) Tried accessing nonexisting field (accounts) on node type (Page)", 100)
+        if not self._known_token(token):
             return _graph_error(400, "Invalid OAuth access token - Cannot parse access token", 190)
-        pages = self._held_pages() if token == SANDBOX_PAGE_TOKEN else []
+        pages = self._held_pages() if self._holds_pages(token) else []
         asked = request.param("fields")
         fields = _top_level_fields(asked) if asked else ["access_token", "category", "category_list", "name", "tasks"]
         rows = [self._page_fields(page, fields) for page in pages]
@@ -206,7 +277,8 @@ class FacebookPagesApi:
             elif name == "tasks":
                 body[name] = PAGE_WITHOUT_ANALYZE_TASKS if page.id == PAGE_WITHOUT_ANALYZE_ID else ALL_TASKS
             elif name == "access_token":
-                body[name] = SANDBOX_PAGE_TOKEN
+                body[name] = page_token(page.id)
+                self.page_token_reads[page.id] = self.page_token_reads.get(page.id, 0) + 1
             elif name == "category":
                 body[name] = "Outdoor & Sporting Goods Company"
             elif name == "category_list":
@@ -220,8 +292,12 @@ class FacebookPagesApi:
         return {**body, "id": page.id}
 
     def _refusal(self, request, page: FacebookPage, reads_insights: bool = True) -> Response | None:
-        """The token and permission checks every Page read passes first."""
-        if request.param("access_token") != SANDBOX_PAGE_TOKEN:
+        """The token and permission checks every Page read passes first: the Page's own Page token only (see the
+        module docstring)."""
+        token = request.param("access_token")
+        if token != page_token(page.id):
+            if self._known_token(token):
+                return _graph_error(400, PAGE_TOKEN_REFUSAL, 190)
             return _graph_error(400, "Invalid OAuth access token - Cannot parse access token", 190)
         if (throttled := business_throttle(self.sandbox, FAULT_PLATFORM, page.id)) is not None:
             return throttled
@@ -244,13 +320,36 @@ class FacebookPagesApi:
         """The Page node with the fields asked for (followers_count: "The number of followers of the Page",
         developers.facebook.com/docs/graph-api/reference/page/); Graph always adds the id."""
         page = self._page(match.group(1))
+        fields = _top_level_fields(request.param("fields") or "")
+        if fields and all(name in ("id", "access_token") for name in fields):
+            return self._page_token_of(request, page)
         self.requests.append((page.id, ["node"]))
         if (refused := self._refusal(request, page, reads_insights=False)) is not None:
             return refused
-        # `tasks` and `access_token` are what /me/accounts adds to each Page of its user, not fields of the node
-        edge_only = ("tasks", "access_token")
-        wanted = [name for name in _top_level_fields(request.param("fields") or "") if not name.startswith(edge_only)]
+        # `tasks` is what /me/accounts adds to each Page of its user, not a field of the node
+        wanted = [name for name in fields if not name.startswith(("tasks", "access_token"))]
         return Response.json(200, self._page_fields(page, wanted))
+
+    def _page_token_of(self, request, page: FacebookPage) -> Response:
+        """`GET /{page_id}?fields=access_token`: the Page's token for a token whose user holds the Page, or for
+        the Page's own token; the node without it for any other token the sandbox issued (see the module
+        docstring). A `page_token_refused` fault refuses it as Graph refuses a token without pages_read_engagement."""
+        token = request.param("access_token")
+        if not self._known_token(token):
+            return _graph_error(400, "Invalid OAuth access token - Cannot parse access token", 190)
+        if (throttled := business_throttle(self.sandbox, FAULT_PLATFORM, page.id)) is not None:
+            return throttled
+        if self.sandbox.faults.take_for(FAULT_PLATFORM, "page_token_refused", "page", page.id) is not None:
+            # Code 10, the permission error of Graph's Page reads (developers.facebook.com/docs/graph-api/guides/
+            # error-handling, "Permission Denied"); its wording here is the sandbox's own.
+            return _graph_error(
+                400,
+                "(#10) This endpoint requires the 'pages_read_engagement' permission or the 'Page Public Content Access' feature.",
+                10,
+            )
+        if self._holds_pages(token) or token == page_token(page.id):
+            return Response.json(200, self._page_fields(page, ["access_token"]))
+        return Response.json(200, {"id": page.id})
 
     def published_posts(self, request, match):
         """The Page's posts, newest first, with the fields asked for and the lifetime insights asked for through

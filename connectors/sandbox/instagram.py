@@ -50,7 +50,13 @@ Served, for the advertiser's Instagram accounts (``instagram_figures.py``) and t
   conversion" (the whole error as github.com/airbytehq/airbyte/issues/1814 and github.com/Jellyfish-Insights/
   andromeda/issues/26 quote it).
 
-Errors: a token other than the Page token is code 190; a token without ``instagram_manage_insights`` answers
+Tokens: with Facebook Login, the Instagram Graph API takes a user's (or system user's) token with
+``instagram_basic`` and ``instagram_manage_insights`` whose user holds the connected Page, or that Page's own
+Page token ("a User or Page access token", developers.facebook.com/docs/instagram-platform/reference/instagram-user
+and its insights edge, "Requirements"): the sandbox takes the Page-holding system user's token (SANDBOX_PAGE_TOKEN)
+and the Page token of the account's Page (facebook_pages.page_token; the n-th Page has the n-th account).
+
+Errors: any other token is code 190; a token without ``instagram_manage_insights`` answers
 code 10 "(#10) Application does not have permission for this action" (the message Airbyte's manifest matches).
 
 Fault kinds (``sandbox.faults.arm("instagram", kind, ...)``): ``retired_metric`` (metric=<a current metric name>:
@@ -69,7 +75,7 @@ import datetime as dt
 import re
 import zoneinfo
 
-from connectors.sandbox.facebook_pages import SANDBOX_PAGE_TOKEN
+from connectors.sandbox.facebook_pages import SANDBOX_PAGE_TOKEN, page_token
 from connectors.sandbox.graph_usage import business_throttle
 from connectors.sandbox.http import Response
 from connectors.sandbox.instagram_figures import (
@@ -85,6 +91,7 @@ from connectors.sandbox.instagram_figures import (
     stories_live,
 )
 from connectors.sandbox.meta_ads import VERSION, _graph_error, _unknown_object, graph_link
+from connectors.sandbox.organic_figures import facebook_pages
 
 FAULT_PLATFORM = "instagram"
 # Account insights count Pacific days (see the module docstring).
@@ -296,8 +303,15 @@ class InstagramApi:
         ]
         return Response.json(200, {"data": data})
 
+    def _reads(self, token: str | None, account_id: str) -> bool:
+        """Whether `token` may read `account_id`: the Page-holding system user's, or its Page's token."""
+        if token == SANDBOX_PAGE_TOKEN:
+            return True
+        pairs = zip(facebook_pages(self.advertiser), instagram_accounts(self.advertiser), strict=True)
+        return any(account.id == account_id and token == page_token(page.id) for page, account in pairs)
+
     def _refusal(self, request, account_id: str) -> Response | None:
-        if request.param("access_token") != SANDBOX_PAGE_TOKEN:
+        if not self._reads(request.param("access_token"), account_id):
             return _graph_error(400, "Invalid OAuth access token - Cannot parse access token", 190)
         if (throttled := business_throttle(self.sandbox, FAULT_PLATFORM, account_id)) is not None:
             return throttled

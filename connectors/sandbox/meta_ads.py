@@ -624,9 +624,18 @@ class MetaGraphApi:
 
     def token_info(self, token: str | None) -> dict | None:
         """What debug_token says of one of the sandbox's tokens; None for a token it never issued."""
-        from connectors.sandbox.facebook_pages import SANDBOX_PAGE_TOKEN
+        from connectors.sandbox.facebook_pages import PAGE_TOKEN_PREFIX, SANDBOX_PAGE_TOKEN, held_pages, page_token
 
         now = int(clock.now(dt.UTC).timestamp())
+        if token and token.startswith(PAGE_TOKEN_PREFIX):
+            # A Page token the Page-holding system user got: "type": "PAGE" and the Page as "profile_id" (debug_token
+            # reference, developers.facebook.com/docs/graph-api/reference/debug_token/: profile_id "The ID of the
+            # user's profile when the token is a Page access token"), never expiring as its system user's.
+            page = next((page for page in held_pages(self.advertiser) if page_token(page.id) == token), None)
+            if page is None:
+                return None
+            data = _token_data("PAGE", SANDBOX_SYSTEM_USER_ID, issued=now - 400 * 86400, expires=0, data=0)
+            return {**data, "profile_id": page.id}
         if token in (SANDBOX_META_TOKEN, SANDBOX_PAGE_TOKEN):
             # A system user's token made to never expire: expires_at and data_access_expires_at 0, type SYSTEM_USER
             # (the debug_token answer Meta's WhatsApp permissions guide shows, developers.facebook.com/docs/whatsapp/
