@@ -21,7 +21,7 @@ from facebook_business.api import FacebookAdsApi
 from conftest import ORGANIC_PLATFORMS, SETTLED_WINDOW, TOOLS_PERIOD, copy_of_settled
 from connectors import clock
 from connectors.redaction import SECRET_SETTING
-from connectors.sandbox.facebook_pages import SANDBOX_PAGE_TOKEN
+from connectors.sandbox.facebook_pages import page_token
 from connectors.sandbox.meta_figures import meta_deliveries
 from connectors.sandbox.organic_figures import facebook_pages
 from pipelines.cli import main
@@ -306,15 +306,17 @@ ENCODED_DIFFERENTLY = ("LINKEDIN_ACCESS_TOKEN", "LINKEDIN_CLIENT_SECRET", "LINKE
 def test_no_secret_reaches_any_file_or_output_of_a_sync(
     settled, sandbox, work_directory, tmp_path, monkeypatch, capsys
 ):
-    # The sandbox answers with the token where Graph puts it: in the paging links of a post's insights edge.
+    # The sandbox answers with the token where Graph puts it: in the paging links of a post's insights edge. The
+    # sync reads each Page with the Page's own token, which it asked for with the settings' token: secrets too.
     page = facebook_pages(sandbox.advertiser)[0]
     answer = requests.get(
         f"{sandbox.base_url}/{FacebookAdsApi.API_VERSION}/{page.id}/published_posts",
-        params={"fields": "id,insights.metric(post_media_view)", "access_token": SANDBOX_PAGE_TOKEN},
+        params={"fields": "id,insights.metric(post_media_view)", "access_token": page_token(page.id)},
         timeout=30,
     ).json()
-    assert f"access_token={SANDBOX_PAGE_TOKEN}" in answer["data"][0]["insights"]["paging"]["next"]
-    secrets = secret_forms(settled.env)
+    assert f"access_token={page_token(page.id)}" in answer["data"][0]["insights"]["paging"]["next"]
+    page_tokens = {f"PAGE_TOKEN_OF_{held.id}": page_token(held.id) for held in facebook_pages(sandbox.advertiser)}
+    secrets = secret_forms({**settled.env, **page_tokens})
     assert {"META_ACCESS_TOKEN", "META_PAGE_ACCESS_TOKEN", *ENCODED_DIFFERENTLY} <= {
         name for name in settled.env if SECRET_SETTING.search(name)
     }
