@@ -42,7 +42,6 @@ class Candidate:
     found: Found
     problem: str | None  # the check's (or the listing's) words; None: a sync can read it
     configured: bool  # the configuration names it already
-    visible: bool = True  # among what the credentials list (False: only the configuration names it)
 
     @property
     def usable(self) -> bool:
@@ -100,7 +99,6 @@ def survey(connection: Connection, env: Mapping[str, str], platforms: Mapping[st
                 match = Found(name, setting, account, "(not listed for these credentials)", kind)
                 found.append(match)
             configured.add((match.setting, match.id))
-    listed = {(item.setting, item.id) for item in discovery.found}
     warnings = [warning.message for warning in discovery.warnings]
     for name in connection.platforms:  # once per platform, in `check`'s words: a token that expires soon
         one = next((item for item in found if item.platform == name), None)
@@ -114,9 +112,7 @@ def survey(connection: Connection, env: Mapping[str, str], platforms: Mapping[st
         problem, said = verdict(platforms[item.platform], item, env)
         problem = problem or item.problem
         warnings.extend(message for message in said if message not in warnings)
-        candidates.append(
-            Candidate(item, problem, (item.setting, item.id) in configured, (item.setting, item.id) in listed)
-        )
+        candidates.append(Candidate(item, problem, (item.setting, item.id) in configured))
     secrets = secret_settings(env)
     return Survey(
         connection,
