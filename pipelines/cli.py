@@ -305,7 +305,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     connect_cmd.add_argument("login", nargs="?", choices=("meta", "linkedin", "ga4"), help="one login (default: all)")
     connect_cmd.add_argument(
-        "--all", dest="every_usable", action="store_true", help="choose every account a sync can read, without asking"
+        "--all",
+        dest="every_usable",
+        action="store_true",
+        help="choose every account a sync can read, and keep those already configured, without asking",
     )
     connect_cmd.add_argument(
         "--accounts",
@@ -317,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
         "--client-id",
         metavar="ID",
         help="LinkedIn: sign in through LinkedIn's OAuth flow with this app (its secret: LINKEDIN_CLIENT_SECRET, or "
-        "typed when asked) and keep the refresh token in the secrets file",
+        "typed when asked) and keep its tokens in the secrets file",
     )
     connect_cmd.add_argument(
         "--redirect-port",
