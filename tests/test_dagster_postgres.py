@@ -271,8 +271,10 @@ def test_clients_runs_go_side_by_side_one_at_a_time_per_client_and_two_at_a_time
             first = wait_for_runs(instance, 1, finished=False)[0]
             # fjord's second first in the queue: held back by fjord's pool, it must not hold a slot of the token
             launched(launch(workspace, SYNC_JOB_NAME, tags, "fjord"))
-            for process in [launch(workspace, SYNC_JOB_NAME, tags, client) for client in ("vidde", "hav", "bre")]:
-                launched(process)
+            # One after another, as the scenario says: three launches at once are queued in whichever order their
+            # processes reach the instance, and hav queued ahead of vidde takes the token's second slot.
+            for client in ("vidde", "hav", "bre"):
+                launched(launch(workspace, SYNC_JOB_NAME, tags, client))
             deadline = time.monotonic() + 900
             while not all(
                 STARTING in run_events(instance, sync_of(instance, client).run_id) for client in ("vidde", "bre")
