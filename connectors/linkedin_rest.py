@@ -41,14 +41,20 @@ def configured_api_version() -> str:
 VERSIONS_PAGE = "learn.microsoft.com/linkedin/marketing/versioning"
 
 
-def error_detail(response: requests.Response, secrets: list[str]) -> str:
-    """LinkedIn's error code and message (or the OAuth error), with any secret blanked out: the whole answer is
-    scrubbed before it is cut, so that no half of a secret is left at the cut."""
+def json_object(response: requests.Response) -> dict | None:
+    """The answer's JSON object; None when it is none (a gateway's HTML page, a list, a cut answer)."""
     try:
         body = response.json()
     except ValueError:
-        body = None
-    if isinstance(body, dict):
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def error_detail(response: requests.Response, secrets: list[str]) -> str:
+    """LinkedIn's error code and message (or the OAuth error), with any secret blanked out: the whole answer is
+    scrubbed before it is cut, so that no half of a secret is left at the cut."""
+    body = json_object(response)
+    if body is not None:
         code = body.get("code") or body.get("error") or body.get("serviceErrorCode") or ""
         detail = f"{code}: {body.get('message') or body.get('error_description') or ''}".strip(": ")
         return excerpt(detail, 300, secrets)
@@ -111,18 +117,16 @@ def refresh_access_token(
     response = send(lambda: session.post(url, data=form, timeout=timeout_seconds))
     known = [secret for secret in (*secrets, refresh_token, client_secret) if secret]
     for_what = f" for {about}" if about else ""
-    body = {}
+    body: dict = {}
     if response.status_code == 200:
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
+        parsed = json_object(response)
+        if parsed is None:
             raise MalformedPayloadError(
                 platform,
                 f"LinkedIn answered the token refresh request{for_what} with something that is not a JSON object: {excerpt(response.text, 200, known)!r}",
                 account,
             )
+        body = parsed
     token = body.get("access_token")
     if not isinstance(token, str) or not token:
         raise PlatformAuthError(
@@ -214,12 +218,9 @@ def introspect_token(
             platform,
             f"LinkedIn would not say when {setting} expires (HTTP {response.status_code} {error_detail(response, known)}).",
         )
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    active = body.get("active") if isinstance(body, dict) else None
-    if not isinstance(body, dict) or not isinstance(active, bool):
+    body = json_object(response)
+    active = body.get("active") if body is not None else None
+    if body is None or not isinstance(active, bool):
         raise MalformedPayloadError(
             platform,
             f'LinkedIn answered the introspection of {setting} without its "active" flag: {excerpt(response.text, 200, known)!r}',

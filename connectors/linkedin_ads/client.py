@@ -84,6 +84,7 @@ from connectors.linkedin_rest import (
     configured_api_version,
     credential_warnings,
     error_detail,
+    json_object,
     refresh_access_token,
     refresh_settings,
 )
@@ -730,11 +731,8 @@ def _where(account_id: str | None, what: str) -> str:
 
 
 def _json_body(response: requests.Response, account_id: str | None, what: str) -> dict:
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
+    body = json_object(response)
+    if body is None:
         raise MalformedPayloadError(
             PLATFORM,
             f"LinkedIn answered the {what} request{f' for ad account {account_id}' if account_id else ''} with something that is not a JSON object: {excerpt(response.text, 200)!r}",

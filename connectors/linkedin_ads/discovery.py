@@ -43,7 +43,7 @@ from connectors.linkedin_ads.client import (
 from connectors.linkedin_ads.parsing import ACCOUNT_URN, PLATFORM
 from connectors.linkedin_pages.client import ORGANIZATION_URN, PAGE_ROLE_FIX, READING_ROLE
 from connectors.linkedin_pages.client import PLATFORM as PAGES_PLATFORM
-from connectors.linkedin_rest import DEFAULT_OAUTH_URL, REFRESH_VARIABLES, error_detail
+from connectors.linkedin_rest import DEFAULT_OAUTH_URL, REFRESH_VARIABLES, error_detail, json_object
 from connectors.platform import CheckWarning
 from connectors.redaction import excerpt, remember
 
@@ -427,12 +427,9 @@ def _exchange(code: str, client_id: str, client_secret: str, oauth_url: str, red
             PLATFORM,
             f"LinkedIn would not exchange the authorization code (HTTP {response.status_code} {detail}). A code is good once, for 30 minutes, and for the redirect URL it was issued to: run social-roi connect linkedin again.",
         )
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    token = body.get("access_token") if isinstance(body, dict) else None
-    if not isinstance(body, dict) or not isinstance(token, str) or not token:
+    body = json_object(response)
+    token = body.get("access_token") if body is not None else None
+    if body is None or not isinstance(token, str) or not token:
         raise MalformedPayloadError(
             PLATFORM,
             f"LinkedIn's token endpoint answered without an access token: {excerpt(response.text, 200, [client_secret, code])}",

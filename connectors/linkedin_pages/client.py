@@ -79,6 +79,7 @@ from connectors.linkedin_rest import (
     configured_api_version,
     credential_warnings,
     error_detail,
+    json_object,
     refresh_access_token,
     refresh_settings,
 )
@@ -405,11 +406,8 @@ class LinkedInPagesClient:
             if response.status_code != 200:
                 raise self._refusal(response, organization_id, what, refreshed)
             break
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
+        body = json_object(response)
+        if body is None:
             raise _malformed(organization_id, f"{what} answer", "not a JSON object", response.text)
         return body
 
